@@ -1,0 +1,176 @@
+//! Test support shared by peapod's integration tests.
+//!
+//! - [`require_root`]: the one gate for tests that need root. It skips on a
+//!   developer machine without root and **fails** when
+//!   `PEAPOD_REQUIRE_ROOT=1` (as `.ci/run` sets), so CI never passes by
+//!   skipping.
+//! - [`busybox_rootfs`]: the busybox root filesystem built once per test
+//!   run by `tests/fixtures/busybox-rootfs.sh` from Debian's
+//!   `busybox-static`.
+//! - [`TempDir`]: a scratch folder removed on drop, even when a test fails.
+//! - [`HostSnapshot`]: what peapod may leave on the host (mounts, links,
+//!   cgroups), to compare before and after.
+#![forbid(unsafe_code)]
+#![allow(clippy::missing_panics_doc)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Whether this process runs as root (effective uid 0), read from
+/// `/proc/self/status` so no `unsafe` is needed.
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|euid| euid == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Gate for a test that needs root. Returns `true` when the test may go on.
+///
+/// Without root it returns `false` (the caller returns early, a skip) and
+/// says so on stderr, unless `PEAPOD_REQUIRE_ROOT=1`, where it panics: CI
+/// must never pass a root test by skipping it.
+pub fn require_root(test: &str) -> bool {
+    if is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var("PEAPOD_REQUIRE_ROOT").as_deref() != Ok("1"),
+        "{test}: needs root, and PEAPOD_REQUIRE_ROOT=1 forbids skipping"
+    );
+    eprintln!("{test}: skipped, needs root (set PEAPOD_REQUIRE_ROOT=1 to make this a failure)");
+    false
+}
+
+/// The workspace root (the folder holding the top `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testkit lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// The busybox root filesystem, built on first use by the fixture script
+/// into `target/fixtures/busybox` and shared by every test of the run.
+pub fn busybox_rootfs() -> &'static Path {
+    static ROOTFS: OnceLock<PathBuf> = OnceLock::new();
+    ROOTFS.get_or_init(|| {
+        let out = workspace_root().join("target/fixtures/busybox");
+        if !out.join("bin/busybox").exists() {
+            let script = workspace_root().join("tests/fixtures/busybox-rootfs.sh");
+            let status = Command::new("bash")
+                .arg(&script)
+                .arg(&out)
+                .status()
+                .expect("run tests/fixtures/busybox-rootfs.sh");
+            assert!(status.success(), "{} failed: {status}", script.display());
+        }
+        out
+    })
+}
+
+/// A scratch folder under the system temp dir, removed (recursively) on
+/// drop. Mounts below it are the test's to undo first.
+#[derive(Debug)]
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    /// Creates `/tmp/peapod-test-<tag>-<pid>-<n>`.
+    pub fn new(tag: &str) -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "peapod-test-{tag}-{}-{n}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create test temp dir");
+        Self { path }
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// What peapod could leave behind on the host, as sets of names.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HostSnapshot {
+    /// Mount points whose path or source mentions `peapod`.
+    pub mounts: BTreeSet<String>,
+    /// Network links named `peapod*` or `pp*` (our veth prefix).
+    pub links: BTreeSet<String>,
+    /// cgroup folders named `peapod*`, under any hierarchy.
+    pub cgroups: BTreeSet<String>,
+}
+
+impl HostSnapshot {
+    /// Reads the host as it is now.
+    pub fn take() -> Self {
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("peapod"))
+            .map(|l| l.split_whitespace().nth(4).unwrap_or_default().to_string())
+            .collect();
+        let links = std::fs::read_dir("/sys/class/net")
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with("pp") || n.starts_with("peapod"))
+                    // The bridge is shared by every pod and stays on purpose.
+                    .filter(|n| n != "peapod0")
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut cgroups = BTreeSet::new();
+        if let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") {
+            for h in hierarchies.filter_map(Result::ok) {
+                collect_peapod_cgroups(&h.path(), 0, &mut cgroups);
+            }
+        }
+        collect_peapod_cgroups(Path::new("/sys/fs/cgroup"), 0, &mut cgroups);
+        Self {
+            mounts,
+            links,
+            cgroups,
+        }
+    }
+}
+
+fn collect_peapod_cgroups(dir: &Path, depth: usize, out: &mut BTreeSet<String>) {
+    if depth > 3 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let Ok(ft) = e.file_type() else { continue };
+        if !ft.is_dir() {
+            continue;
+        }
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("peapod") {
+            out.insert(e.path().display().to_string());
+        } else {
+            collect_peapod_cgroups(&e.path(), depth + 1, out);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Volumes and the container mount plan.
+//!
+//! Owns: turning volume sources (emptyDir, hostPath, configMap, secret,
+//! downwardAPI, projected) into host paths, the ordered list of mounts a
+//! container gets (overlay rootfs, `/proc`, `/dev`, `/dev/shm`, `/sys`,
+//! the pod's hosts files, volume mounts with `subPath` and `readOnly`),
+//! and removing what a pod's volumes left on the host.
+//!
+//! Does not own: performing mounts inside a container; `peapod-core`
+//! applies the plan in the child.
+#![forbid(unsafe_code)]
