@@ -8,3 +8,7 @@
 //! Does not own: syscalls (`peapod-core`), networking (`peapod-netns`),
 //! mounts plans (`peapod-volumes`), images (`peapod-image`).
 #![forbid(unsafe_code)]
+
+mod paths;
+
+pub use paths::Paths;
