@@ -8,3 +8,17 @@
 //!
 //! Does not own: what a pod is. Callers hand in plain plans (namespaces,
 //! mounts, limits) and get back processes and events.
+
+mod error;
+mod mount_plan;
+mod namespaces;
+mod process_spec;
+
+pub use error::{Error, Result};
+pub use mount_plan::{
+    MASKED_PATHS, MountOptions, MountPlan, MountStep, Propagation, READONLY_PATHS, RootFs,
+};
+pub use namespaces::{NamespacePlan, Namespaces};
+pub use process_spec::{
+    Capabilities, Credentials, DEFAULT_PATH, ProcessSpec, Rlimit, RlimitResource, Stdio,
+};

@@ -1,0 +1,516 @@
+//! The mounts of a container as plain data: built and validated in the
+//! parent, applied in the child's new mount namespace before `pivot_root`.
+//!
+//! Paths inside the container (`target`, `path`) are absolute paths as the
+//! container sees them (`/proc`, `/etc/hosts`); they are resolved below the
+//! new root. Host paths (`source`, overlay dirs) are absolute host paths.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Flags of a mount that the container should not be able to lift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MountOptions {
+    /// `MS_RDONLY`.
+    pub readonly: bool,
+    /// `MS_NOSUID`.
+    pub nosuid: bool,
+    /// `MS_NODEV`.
+    pub nodev: bool,
+    /// `MS_NOEXEC`.
+    pub noexec: bool,
+}
+
+impl MountOptions {
+    /// `nosuid,nodev,noexec` — what `/proc`, `/sys`, `/dev/shm` get.
+    pub const SECURE: Self = Self {
+        readonly: false,
+        nosuid: true,
+        nodev: true,
+        noexec: true,
+    };
+
+    /// The same options, read-only.
+    #[must_use]
+    pub fn read_only(mut self) -> Self {
+        self.readonly = true;
+        self
+    }
+}
+
+/// Where the container's `/` comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootFs {
+    /// An overlay of image layers (`lower`, top layer first) with a
+    /// writable `upper` and its `work` dir (same filesystem as `upper`).
+    Overlay {
+        /// Read-only layers, top first (overlayfs `lowerdir` order).
+        lower: Vec<PathBuf>,
+        /// Writable layer of this container.
+        upper: PathBuf,
+        /// overlayfs work dir, empty, beside `upper`.
+        work: PathBuf,
+    },
+    /// A host folder bind-mounted as the root (rootfs directories, tests).
+    Bind(PathBuf),
+}
+
+/// One step of a [`MountPlan`], applied in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountStep {
+    /// Bind-mount a host file or folder; the target is made (a file for a
+    /// file source, a folder otherwise) when missing. `readonly` and the
+    /// other options are applied by a remount, as bind mounts need.
+    Bind {
+        /// Host path.
+        source: PathBuf,
+        /// Path in the container.
+        target: PathBuf,
+        /// `MS_REC`: take the mounts below `source` along.
+        recursive: bool,
+        /// Flags applied by the remount.
+        options: MountOptions,
+    },
+    /// Bind-mount a host device node (`/dev/null`, `/dev/fuse`, ...) onto a
+    /// file made at `target`.
+    Device {
+        /// Host device node.
+        source: PathBuf,
+        /// Path in the container.
+        target: PathBuf,
+    },
+    /// An overlay mount (volumes that need one; the root has [`RootFs`]).
+    Overlay {
+        /// Read-only layers, top first.
+        lower: Vec<PathBuf>,
+        /// Writable layer.
+        upper: PathBuf,
+        /// overlayfs work dir.
+        work: PathBuf,
+        /// Path in the container.
+        target: PathBuf,
+        /// Mount flags.
+        options: MountOptions,
+    },
+    /// A tmpfs (`/dev`, `/dev/shm` without a pod-wide one, `emptyDir`
+    /// with `medium: Memory`).
+    Tmpfs {
+        /// Path in the container.
+        target: PathBuf,
+        /// `size=` in bytes; `None` is the kernel's default (half of RAM).
+        size_bytes: Option<u64>,
+        /// `mode=` of the root folder (e.g. `0o755`); `None`: 1777.
+        mode: Option<u32>,
+        /// Mount flags.
+        options: MountOptions,
+    },
+    /// `proc`, for the PID namespace the container is in.
+    Proc {
+        /// Path in the container, normally `/proc`.
+        target: PathBuf,
+    },
+    /// `sysfs`, always read-only.
+    Sysfs {
+        /// Path in the container, normally `/sys`.
+        target: PathBuf,
+    },
+    /// `devpts` with `newinstance,ptmxmode=0666,mode=0620,gid=5`.
+    Devpts {
+        /// Path in the container, normally `/dev/pts`.
+        target: PathBuf,
+    },
+    /// `mqueue`, for the pod's IPC namespace.
+    Mqueue {
+        /// Path in the container, normally `/dev/mqueue`.
+        target: PathBuf,
+    },
+    /// Make a folder (and its parents) when missing.
+    Mkdir {
+        /// Path in the container.
+        path: PathBuf,
+        /// Permission bits of the folder made.
+        mode: u32,
+    },
+    /// Make an empty file (and its parents) when missing: a mount point for
+    /// a later step that mounts on a file.
+    File {
+        /// Path in the container.
+        path: PathBuf,
+    },
+    /// Make a symbolic link (`/dev/fd -> /proc/self/fd`); an existing path
+    /// is left as it is.
+    Symlink {
+        /// Path of the link in the container.
+        path: PathBuf,
+        /// What the link points to, as written.
+        points_to: PathBuf,
+    },
+    /// Hide a path: `/dev/null` over a file, an empty read-only tmpfs over
+    /// a folder; a missing path is skipped (runc's `maskedPaths`).
+    Mask {
+        /// Path in the container.
+        path: PathBuf,
+    },
+    /// Make a path read-only (bind onto itself, remount `ro`); a missing
+    /// path is skipped (runc's `readonlyPaths`).
+    ReadOnly {
+        /// Path in the container.
+        path: PathBuf,
+    },
+}
+
+/// How mount events propagate between the container and the host. The
+/// first thing the child does is make every mount of its new namespace
+/// `private` (or `slave`), so nothing it mounts is seen on the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Propagation {
+    /// `MS_REC | MS_PRIVATE` on `/`: no events either way (the default).
+    #[default]
+    Private,
+    /// `MS_REC | MS_SLAVE` on `/`: host mounts appear, ours do not leak.
+    Slave,
+}
+
+/// The mount setup of one container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountPlan {
+    /// Where the root comes from.
+    pub root: RootFs,
+    /// A host folder the root is mounted on, inside the child's mount
+    /// namespace only (e.g. the container's state dir `rootfs/`).
+    pub root_mountpoint: PathBuf,
+    /// Remount `/` read-only after the steps (`readOnlyRootFilesystem`).
+    pub readonly_root: bool,
+    /// Propagation set on `/` before anything is mounted.
+    pub propagation: Propagation,
+    /// The steps, in order, relative to the new root.
+    pub steps: Vec<MountStep>,
+}
+
+impl MountPlan {
+    /// A plan with a root and no steps.
+    pub fn new(root: RootFs, root_mountpoint: impl Into<PathBuf>) -> Self {
+        Self {
+            root,
+            root_mountpoint: root_mountpoint.into(),
+            readonly_root: false,
+            propagation: Propagation::Private,
+            steps: Vec::new(),
+        }
+    }
+
+    /// Appends a step.
+    #[must_use]
+    pub fn step(mut self, step: MountStep) -> Self {
+        self.steps.push(step);
+        self
+    }
+
+    /// The standard steps every container gets, as runc's default spec:
+    /// `/proc`, `/dev` (tmpfs with null, zero, full, random, urandom, tty
+    /// bound from the host, the fd symlinks, ptmx), `/dev/pts`,
+    /// `/dev/shm` (a tmpfs of `shm_size` bytes, or a pod-wide host folder
+    /// to bind when `pod_shm` is given), `/dev/mqueue`, `/sys` read-only,
+    /// and the masked and read-only paths of `/proc`.
+    #[must_use]
+    pub fn with_standard_mounts(mut self, pod_shm: Option<&Path>, shm_size: u64) -> Self {
+        let dev = MountOptions {
+            nosuid: true,
+            noexec: true,
+            ..MountOptions::default()
+        };
+        self.steps.push(MountStep::Proc {
+            target: "/proc".into(),
+        });
+        self.steps.push(MountStep::Tmpfs {
+            target: "/dev".into(),
+            size_bytes: Some(65536),
+            mode: Some(0o755),
+            options: dev,
+        });
+        for node in ["null", "zero", "full", "random", "urandom", "tty"] {
+            self.steps.push(MountStep::Device {
+                source: Path::new("/dev").join(node),
+                target: Path::new("/dev").join(node),
+            });
+        }
+        for (link, to) in [
+            ("/dev/fd", "/proc/self/fd"),
+            ("/dev/stdin", "/proc/self/fd/0"),
+            ("/dev/stdout", "/proc/self/fd/1"),
+            ("/dev/stderr", "/proc/self/fd/2"),
+            ("/dev/core", "/proc/kcore"),
+            ("/dev/ptmx", "pts/ptmx"),
+        ] {
+            self.steps.push(MountStep::Symlink {
+                path: link.into(),
+                points_to: to.into(),
+            });
+        }
+        self.steps.push(MountStep::Devpts {
+            target: "/dev/pts".into(),
+        });
+        self.steps.push(match pod_shm {
+            Some(host) => MountStep::Bind {
+                source: host.to_path_buf(),
+                target: "/dev/shm".into(),
+                recursive: false,
+                options: MountOptions::SECURE,
+            },
+            None => MountStep::Tmpfs {
+                target: "/dev/shm".into(),
+                size_bytes: Some(shm_size),
+                mode: Some(0o1777),
+                options: MountOptions::SECURE,
+            },
+        });
+        self.steps.push(MountStep::Mqueue {
+            target: "/dev/mqueue".into(),
+        });
+        self.steps.push(MountStep::Sysfs {
+            target: "/sys".into(),
+        });
+        for path in MASKED_PATHS {
+            self.steps.push(MountStep::Mask { path: path.into() });
+        }
+        for path in READONLY_PATHS {
+            self.steps.push(MountStep::ReadOnly { path: path.into() });
+        }
+        self
+    }
+
+    /// Checks the plan: container paths absolute and without `..`, host
+    /// paths absolute, overlays with at least one lower layer. Errors name
+    /// the step by index (`mounts[3].target`).
+    pub fn validate(&self) -> Result<()> {
+        host_path("root_mountpoint", &self.root_mountpoint)?;
+        match &self.root {
+            RootFs::Overlay { lower, upper, work } => {
+                overlay_dirs("root", lower, upper, work)?;
+            }
+            RootFs::Bind(source) => host_path("root", source)?,
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            let at = |field: &str| format!("mounts[{i}].{field}");
+            match step {
+                MountStep::Bind { source, target, .. } | MountStep::Device { source, target } => {
+                    host_path(&at("source"), source)?;
+                    container_path(&at("target"), target)?;
+                }
+                MountStep::Overlay {
+                    lower,
+                    upper,
+                    work,
+                    target,
+                    ..
+                } => {
+                    overlay_dirs(&format!("mounts[{i}]"), lower, upper, work)?;
+                    container_path(&at("target"), target)?;
+                }
+                MountStep::Tmpfs { target, mode, .. } => {
+                    container_path(&at("target"), target)?;
+                    if mode.is_some_and(|m| m > 0o7777) {
+                        return Err(Error::invalid(at("mode"), "not a permission mode"));
+                    }
+                }
+                MountStep::Proc { target }
+                | MountStep::Sysfs { target }
+                | MountStep::Devpts { target }
+                | MountStep::Mqueue { target } => container_path(&at("target"), target)?,
+                MountStep::Mkdir { path, .. }
+                | MountStep::File { path }
+                | MountStep::Symlink { path, .. }
+                | MountStep::Mask { path }
+                | MountStep::ReadOnly { path } => container_path(&at("path"), path)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `/proc` entries hidden from containers (runc's default `maskedPaths`).
+pub const MASKED_PATHS: &[&str] = &[
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// `/proc` entries made read-only in containers (runc's `readonlyPaths`).
+pub const READONLY_PATHS: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+fn overlay_dirs(field: &str, lower: &[PathBuf], upper: &Path, work: &Path) -> Result<()> {
+    if lower.is_empty() {
+        return Err(Error::invalid(
+            format!("{field}.lower"),
+            "an overlay needs at least one lower layer",
+        ));
+    }
+    for (j, l) in lower.iter().enumerate() {
+        host_path(&format!("{field}.lower[{j}]"), l)?;
+        // overlayfs splits lowerdir on ':' and options on ','.
+        if l.to_string_lossy().contains([':', ',']) {
+            return Err(Error::invalid(
+                format!("{field}.lower[{j}]"),
+                "overlay layer paths may not hold ':' or ','",
+            ));
+        }
+    }
+    host_path(&format!("{field}.upper"), upper)?;
+    host_path(&format!("{field}.work"), work)
+}
+
+fn host_path(field: &str, path: &Path) -> Result<()> {
+    if path.is_absolute() {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("host path {} is not absolute", path.display()),
+        ))
+    }
+}
+
+/// A path in the container: absolute, and no `..` that could climb out of
+/// the new root.
+fn container_path(field: &str, path: &Path) -> Result<()> {
+    if !path.is_absolute() {
+        return Err(Error::invalid(
+            field,
+            format!("{} is not absolute", path.display()),
+        ));
+    }
+    if path.components().any(|c| matches!(c, Component::ParentDir)) {
+        return Err(Error::invalid(
+            field,
+            format!("{} climbs with '..'", path.display()),
+        ));
+    }
+    if path == Path::new("/") {
+        return Err(Error::invalid(field, "the root is mounted by `root`"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> MountPlan {
+        MountPlan::new(
+            RootFs::Overlay {
+                lower: vec!["/var/lib/peapod/layers/a".into()],
+                upper: "/run/peapod/c/upper".into(),
+                work: "/run/peapod/c/work".into(),
+            },
+            "/run/peapod/c/rootfs",
+        )
+    }
+
+    #[test]
+    fn standard_mounts_validate_and_start_with_proc() {
+        let p = plan().with_standard_mounts(None, 64 << 20);
+        p.validate().expect("valid");
+        assert_eq!(
+            p.steps[0],
+            MountStep::Proc {
+                target: "/proc".into()
+            }
+        );
+        assert!(p.steps.iter().any(|s| matches!(s,
+            MountStep::Tmpfs { target, size_bytes: Some(n), .. } if target == Path::new("/dev/shm") && *n == 64 << 20)));
+        assert!(p.steps.iter().any(|s| matches!(s, MountStep::Sysfs { .. })));
+    }
+
+    #[test]
+    fn pod_shm_is_bound_instead_of_a_tmpfs() {
+        let p = plan().with_standard_mounts(Some(Path::new("/run/peapod/pod/shm")), 0);
+        assert!(p.steps.iter().any(|s| matches!(s,
+            MountStep::Bind { source, target, .. }
+                if source == Path::new("/run/peapod/pod/shm") && target == Path::new("/dev/shm"))));
+    }
+
+    #[test]
+    fn target_climbing_out_of_root_is_refused() {
+        let p = plan().step(MountStep::Bind {
+            source: "/etc/hosts".into(),
+            target: "/etc/../../hosts".into(),
+            recursive: false,
+            options: MountOptions::default(),
+        });
+        let err = p.validate().expect_err("refused").to_string();
+        assert!(err.contains("mounts[0].target"), "{err}");
+        assert!(err.contains(".."), "{err}");
+    }
+
+    #[test]
+    fn relative_paths_are_refused() {
+        let p = plan().step(MountStep::Mkdir {
+            path: "data".into(),
+            mode: 0o755,
+        });
+        assert!(p.validate().is_err());
+        let p = plan().step(MountStep::Device {
+            source: "dev/null".into(),
+            target: "/dev/null".into(),
+        });
+        let err = p.validate().expect_err("refused").to_string();
+        assert!(err.contains("mounts[0].source"), "{err}");
+    }
+
+    #[test]
+    fn overlay_without_lower_layer_is_refused() {
+        let mut p = plan();
+        p.root = RootFs::Overlay {
+            lower: vec![],
+            upper: "/u".into(),
+            work: "/w".into(),
+        };
+        let err = p.validate().expect_err("refused").to_string();
+        assert!(err.contains("root.lower"), "{err}");
+    }
+
+    #[test]
+    fn overlay_layer_with_colon_is_refused() {
+        let p = plan().step(MountStep::Overlay {
+            lower: vec!["/a:b".into()],
+            upper: "/u".into(),
+            work: "/w".into(),
+            target: "/data".into(),
+            options: MountOptions::default(),
+        });
+        let err = p.validate().expect_err("refused").to_string();
+        assert!(err.contains("mounts[0].lower[0]"), "{err}");
+    }
+
+    #[test]
+    fn tmpfs_mode_must_be_permission_bits() {
+        let p = plan().step(MountStep::Tmpfs {
+            target: "/tmp".into(),
+            size_bytes: None,
+            mode: Some(0o100_000),
+            options: MountOptions::default(),
+        });
+        assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn secure_options_read_only() {
+        let o = MountOptions::SECURE.read_only();
+        assert!(o.readonly && o.nosuid && o.nodev && o.noexec);
+    }
+}
