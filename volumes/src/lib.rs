@@ -9,3 +9,18 @@
 //! Does not own: performing mounts inside a container; `peapod-core`
 //! applies the plan in the child.
 #![forbid(unsafe_code)]
+
+mod dirs;
+mod empty_dir;
+mod error;
+mod host_path;
+mod mountinfo;
+mod sub_path;
+mod teardown;
+mod tmpfs;
+
+pub use dirs::VolumeDirs;
+pub use error::{Error, Result};
+pub use host_path::HostPathType;
+pub use teardown::teardown;
+pub use tmpfs::{SHM_SIZE, TmpfsMount};

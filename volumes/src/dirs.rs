@@ -1,0 +1,69 @@
+//! Where a pod's volumes live on the host.
+
+use std::path::{Path, PathBuf};
+
+/// The folders of one pod's volumes: `<lib>/pods/<uid>/`.
+///
+/// ```text
+/// <lib>/pods/<uid>/volumes/emptyDir/<name>   emptyDir (disk, or a tmpfs mount point)
+/// <lib>/pods/<uid>/shm                       mount point of the pod's /dev/shm tmpfs
+/// ```
+///
+/// Everything below `volumes/` and `shm` is this crate's, made by
+/// [`PodVolumes::prepare`](crate::PodVolumes::prepare) and removed by
+/// [`teardown`](crate::teardown). Other crates may keep their own folders
+/// beside them in the pod folder; teardown leaves those alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeDirs {
+    pod: PathBuf,
+}
+
+impl VolumeDirs {
+    /// The pod folder below `lib` (the runtime's `Paths::lib`, e.g.
+    /// `/var/lib/peapod`) for the pod with this uid.
+    pub fn new(lib: &Path, pod_uid: &str) -> Self {
+        Self {
+            pod: lib.join("pods").join(pod_uid),
+        }
+    }
+
+    /// `<lib>/pods/<uid>`.
+    pub fn pod_dir(&self) -> &Path {
+        &self.pod
+    }
+
+    /// `<lib>/pods/<uid>/volumes`: everything volume-related of the pod.
+    pub fn volumes_dir(&self) -> PathBuf {
+        self.pod.join("volumes")
+    }
+
+    /// `<lib>/pods/<uid>/volumes/emptyDir/<name>`.
+    pub fn empty_dir(&self, name: &str) -> PathBuf {
+        self.volumes_dir().join("emptyDir").join(name)
+    }
+
+    /// `<lib>/pods/<uid>/shm`: where the pod's /dev/shm tmpfs is mounted.
+    pub fn shm_dir(&self) -> PathBuf {
+        self.pod.join("shm")
+    }
+
+    /// The folders teardown removes, in that order.
+    pub(crate) fn owned(&self) -> [PathBuf; 2] {
+        [self.volumes_dir(), self.shm_dir()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_dir_lives_below_the_pod_uid() {
+        let d = VolumeDirs::new(Path::new("/var/lib/peapod"), "u1");
+        assert_eq!(
+            d.empty_dir("cache"),
+            Path::new("/var/lib/peapod/pods/u1/volumes/emptyDir/cache")
+        );
+        assert_eq!(d.shm_dir(), Path::new("/var/lib/peapod/pods/u1/shm"));
+    }
+}
