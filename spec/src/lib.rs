@@ -9,3 +9,49 @@
 //! Does not own: anything that touches the host. No syscalls, no I/O beyond
 //! the bytes handed in.
 #![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod base64;
+mod config_data;
+mod container;
+mod error;
+mod handler;
+mod pod;
+mod qos;
+mod quantity;
+mod security;
+mod status;
+mod volume;
+
+pub use config_data::{ConfigMap, Secret};
+pub use container::{
+    Container, ContainerPort, ContainerRestartPolicy, EnvFromSource, EnvVar, EnvVarSource,
+    KeySelector, MountPropagation, ObjectFieldSelector, ObjectRef, Protocol, PullPolicy,
+    ResourceFieldSelector, ResourceKind, ResourceRequirements, TerminationMessagePolicy,
+    VolumeMount, default_pull_policy,
+};
+pub use error::Error;
+pub use handler::{
+    ExecAction, GRPCAction, HTTPGetAction, HTTPHeader, IntOrString, Lifecycle, LifecycleHandler,
+    Probe, SleepAction, TCPSocketAction, URIScheme,
+};
+pub use pod::{
+    DNSPolicy, HostAlias, ObjectMeta, Pod, PodDNSConfig, PodDNSConfigOption, PodOS, PodSpec,
+    RestartPolicy,
+};
+pub use qos::QOSClass;
+pub use quantity::Quantity;
+pub use security::{
+    Capabilities, PodSecurityContext, ProcMountType, SeccompProfile, SeccompProfileType,
+    SecurityContext, Sysctl,
+};
+pub use status::{
+    ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
+    ContainerStatus, PodCondition, PodIP, PodPhase, PodStatus,
+};
+pub use volume::{
+    ConfigMapProjection, ConfigMapVolumeSource, DownwardAPIProjection, DownwardAPIVolumeFile,
+    DownwardAPIVolumeSource, EmptyDirVolumeSource, HostPathType, HostPathVolumeSource, KeyToPath,
+    ProjectedVolumeSource, SecretProjection, SecretVolumeSource, StorageMedium, Volume,
+    VolumeProjection, VolumeSource,
+};
