@@ -9,6 +9,13 @@
 //! mounts plans (`peapod-volumes`), images (`peapod-image`).
 #![forbid(unsafe_code)]
 
+pub mod backoff;
+pub mod clock;
+pub mod cri_log;
+mod error;
 mod paths;
+pub mod state;
+pub mod status;
 
+pub use error::{Error, Result};
 pub use paths::Paths;

@@ -1,0 +1,126 @@
+//! The one error type of the runtime.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can go wrong running a pod.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A pod of that name already exists in that namespace.
+    #[error("pod {namespace}/{name} already exists")]
+    AlreadyExists {
+        /// Namespace.
+        namespace: String,
+        /// Pod name.
+        name: String,
+    },
+    /// No pod of that name.
+    #[error("pods \"{name}\" not found")]
+    NotFound {
+        /// Pod name.
+        name: String,
+    },
+    /// No container of that name in the pod.
+    #[error("container {container} is not valid for pod {pod}")]
+    NoSuchContainer {
+        /// Pod name.
+        pod: String,
+        /// Container name.
+        container: String,
+    },
+    /// A file of the state store or of the host.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A system call with no file to name.
+    #[error("{op}: {source}")]
+    Sys {
+        /// What was attempted.
+        op: &'static str,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A JSON document of the state store or the control socket.
+    #[error("{what}: {source}")]
+    Json {
+        /// Which document.
+        what: String,
+        /// The cause.
+        source: serde_json::Error,
+    },
+    /// A container could not start (image, command, mounts...): the message
+    /// `apply` prints, e.g. `container "web": exec "/usr/sbin/nginx": no
+    /// such file or directory`.
+    #[error("container \"{container}\": {message}")]
+    Container {
+        /// Container name.
+        container: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The pod as a whole could not start (pause, cgroup, network...).
+    #[error("pod {pod}: {message}")]
+    Pod {
+        /// Pod name.
+        pod: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The supervisor died or answered nonsense.
+    #[error("supervisor of pod {pod}: {message}")]
+    Supervisor {
+        /// Pod name.
+        pod: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// `Result` with the runtime's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An [`Error::Io`] on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// An [`Error::Sys`].
+    pub fn sys(op: &'static str, source: impl Into<io::Error>) -> Self {
+        Self::Sys {
+            op,
+            source: source.into(),
+        }
+    }
+
+    /// An [`Error::Json`] about `what`.
+    pub fn json(what: impl Into<String>, source: serde_json::Error) -> Self {
+        Self::Json {
+            what: what.into(),
+            source,
+        }
+    }
+
+    /// An [`Error::Container`].
+    pub fn container(container: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        Self::Container {
+            container: container.into(),
+            message: message.to_string(),
+        }
+    }
+
+    /// An [`Error::Pod`].
+    pub fn pod(pod: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        Self::Pod {
+            pod: pod.into(),
+            message: message.to_string(),
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! The state store: one folder per pod under `<run>/pods/<ns>_<name>/`.
+//!
+//! - `pod.json`: the v1 Pod with its status, replaced by rename (never torn);
+//! - `lock`: `flock`ed by whoever changes the pod (supervisor at start and
+//!   stop, `delete` of a pod whose supervisor died);
+//! - `supervisor.json`: the supervisor's pid and start time (to tell it
+//!   alive from a recycled pid) and what `delete` needs to clean up after
+//!   it without it: the pod's cgroups and log folder;
+//! - `control.sock`: the supervisor's control socket (mode 0600);
+//! - `supervisor.log`: the supervisor's own stderr.
+//!
+//! A DNS-1123 name holds no `_`, so `<ns>_<name>` is unambiguous and keeps
+//! names unique per namespace.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::FlockOperation;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::paths::Paths;
+
+/// Namespace and name of a pod.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PodKey {
+    /// `metadata.namespace`.
+    pub namespace: String,
+    /// `metadata.name`.
+    pub name: String,
+}
+
+impl PodKey {
+    /// A key.
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
+    fn dir_name(&self) -> String {
+        format!("{}_{}", self.namespace, self.name)
+    }
+
+    fn from_dir_name(s: &str) -> Option<Self> {
+        let (ns, name) = s.split_once('_')?;
+        Some(Self::new(ns, name))
+    }
+}
+
+/// All pod folders.
+#[derive(Debug, Clone)]
+pub struct StateStore {
+    pods: PathBuf,
+}
+
+impl StateStore {
+    /// The store of these paths (`<run>/pods`).
+    pub fn new(paths: &Paths) -> Self {
+        Self {
+            pods: paths.run.join("pods"),
+        }
+    }
+
+    /// The folder of a pod (which may not exist).
+    pub fn pod(&self, key: &PodKey) -> PodDir {
+        PodDir {
+            key: key.clone(),
+            path: self.pods.join(key.dir_name()),
+        }
+    }
+
+    /// Creates the folder of a new pod; [`Error::AlreadyExists`] when one
+    /// of that name is there (the `mkdir` is the atomic claim on the name).
+    pub fn create(&self, key: &PodKey) -> Result<PodDir> {
+        std::fs::create_dir_all(&self.pods).map_err(|e| Error::io(&self.pods, e))?;
+        let dir = self.pod(key);
+        match std::fs::create_dir(&dir.path) {
+            Ok(()) => Ok(dir),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Error::AlreadyExists {
+                namespace: key.namespace.clone(),
+                name: key.name.clone(),
+            }),
+            Err(e) => Err(Error::io(&dir.path, e)),
+        }
+    }
+
+    /// Every pod folder, sorted by namespace and name.
+    pub fn list(&self) -> Result<Vec<PodDir>> {
+        let entries = match std::fs::read_dir(&self.pods) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(&self.pods, e)),
+        };
+        let mut pods: Vec<PodDir> = entries
+            .filter_map(std::result::Result::ok)
+            .filter_map(|e| {
+                let key = PodKey::from_dir_name(&e.file_name().to_string_lossy())?;
+                Some(PodDir { key, path: e.path() })
+            })
+            .collect();
+        pods.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(pods)
+    }
+}
+
+/// What the supervisor records about itself for `get` and `delete`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SupervisorRecord {
+    /// Its pid.
+    pub pid: i32,
+    /// Its start time (`/proc/<pid>/stat` field 22), so a recycled pid is
+    /// never taken for it.
+    pub start_time: u64,
+    /// The pod's cgroup folders (one per hierarchy on cgroup v1).
+    #[serde(default)]
+    pub cgroups: Vec<PathBuf>,
+    /// The pod's log folder.
+    #[serde(default)]
+    pub log_dir: Option<PathBuf>,
+    /// Folders of the pod's data (emptyDirs, container upper dirs).
+    #[serde(default)]
+    pub data_dirs: Vec<PathBuf>,
+}
+
+/// Whether a pod's supervisor is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Liveness {
+    /// Running.
+    Alive,
+    /// Recorded but gone (killed, crashed).
+    Dead,
+    /// Not recorded yet: the pod is being created.
+    Starting,
+}
+
+/// The folder of one pod.
+#[derive(Debug, Clone)]
+pub struct PodDir {
+    key: PodKey,
+    path: PathBuf,
+}
+
+impl PodDir {
+    /// Namespace and name.
+    pub fn key(&self) -> &PodKey {
+        &self.key
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Opens the folder at `path` (as the supervisor gets it on its
+    /// command line).
+    pub fn open(path: &Path) -> Result<Self> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let key = PodKey::from_dir_name(&name).ok_or_else(|| {
+            Error::io(
+                path,
+                io::Error::new(io::ErrorKind::InvalidInput, "not a pod folder"),
+            )
+        })?;
+        Ok(Self {
+            key,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Whether the folder exists.
+    pub fn exists(&self) -> bool {
+        self.path.is_dir()
+    }
+
+    /// `pod.json`.
+    pub fn pod_file(&self) -> PathBuf {
+        self.path.join("pod.json")
+    }
+
+    /// `control.sock`.
+    pub fn control_socket(&self) -> PathBuf {
+        self.path.join("control.sock")
+    }
+
+    /// `supervisor.log`.
+    pub fn supervisor_log(&self) -> PathBuf {
+        self.path.join("supervisor.log")
+    }
+
+    fn supervisor_file(&self) -> PathBuf {
+        self.path.join("supervisor.json")
+    }
+
+    /// Reads `pod.json`.
+    pub fn read_pod(&self) -> Result<serde_json::Value> {
+        read_json(&self.pod_file())
+    }
+
+    /// Replaces `pod.json` (write to a temporary file, then rename).
+    pub fn write_pod(&self, pod: &serde_json::Value) -> Result<()> {
+        write_json_atomic(&self.pod_file(), pod)
+    }
+
+    /// Reads `supervisor.json`, `None` before the supervisor wrote it.
+    pub fn read_supervisor(&self) -> Result<Option<SupervisorRecord>> {
+        match read_json(&self.supervisor_file()) {
+            Ok(v) => serde_json::from_value(v)
+                .map(Some)
+                .map_err(|e| Error::json("supervisor.json", e)),
+            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Replaces `supervisor.json`.
+    pub fn write_supervisor(&self, record: &SupervisorRecord) -> Result<()> {
+        let v = serde_json::to_value(record).map_err(|e| Error::json("supervisor.json", e))?;
+        write_json_atomic(&self.supervisor_file(), &v)
+    }
+
+    /// Whether the recorded supervisor still runs (same pid, same start
+    /// time).
+    pub fn liveness(&self) -> Result<Liveness> {
+        Ok(match self.read_supervisor()? {
+            None => Liveness::Starting,
+            Some(r) if process_start_time(r.pid) == Some(r.start_time) => Liveness::Alive,
+            Some(_) => Liveness::Dead,
+        })
+    }
+
+    /// Takes the pod's lock, waiting for it.
+    pub fn lock(&self) -> Result<PodLock> {
+        let path = self.path.join("lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        rustix::fs::flock(&file, FlockOperation::LockExclusive)
+            .map_err(|e| Error::io(&path, e.into()))?;
+        Ok(PodLock { _file: file })
+    }
+
+    /// Removes the folder and all it holds.
+    pub fn remove(&self) -> Result<()> {
+        match std::fs::remove_dir_all(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(&self.path, e)),
+        }
+    }
+}
+
+/// The pod's lock, held until dropped.
+#[derive(Debug)]
+pub struct PodLock {
+    _file: File,
+}
+
+/// Start time of a process in clock ticks since boot (`/proc/<pid>/stat`
+/// field 22), `None` when it doesn't exist.
+pub fn process_start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command (field 2) may hold spaces and parentheses: fields are
+    // counted after the last ')'; field 3 is the first there.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::json(path.display().to_string(), e))
+}
+
+fn write_json_atomic(path: &Path, value: &serde_json::Value) -> Result<()> {
+    let mut bytes =
+        serde_json::to_vec_pretty(value).map_err(|e| Error::json(path.display().to_string(), e))?;
+    bytes.push(b'\n');
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    let write = || -> io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(tag: &str) -> (PathBuf, StateStore) {
+        let root = std::env::temp_dir().join(format!("peapod-state-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        (root.clone(), StateStore::new(&Paths::under(&root)))
+    }
+
+    #[test]
+    fn pod_file_round_trips_and_leaves_no_temporary() {
+        let (root, store) = store("roundtrip");
+        let dir = store.create(&PodKey::new("default", "myapp")).expect("created");
+        let pod = serde_json::json!({"metadata": {"name": "myapp"}, "status": {"phase": "Running"}});
+        dir.write_pod(&pod).expect("written");
+        assert_eq!(dir.read_pod().expect("read"), pod);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["pod.json"]);
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn names_are_unique_per_namespace() {
+        let (root, store) = store("unique");
+        store.create(&PodKey::new("default", "a")).expect("first");
+        let err = store.create(&PodKey::new("default", "a")).expect_err("taken");
+        assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
+        store.create(&PodKey::new("other", "a")).expect("other namespace");
+        let keys: Vec<_> = store
+            .list()
+            .expect("list")
+            .iter()
+            .map(|d| d.key().clone())
+            .collect();
+        assert_eq!(keys, [PodKey::new("default", "a"), PodKey::new("other", "a")]);
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn liveness_tells_a_live_supervisor_from_a_recycled_pid() {
+        let (root, store) = store("liveness");
+        let dir = store.create(&PodKey::new("default", "p")).expect("created");
+        assert_eq!(dir.liveness().expect("read"), Liveness::Starting);
+        let pid = i32::try_from(std::process::id()).expect("pid fits");
+        let start_time = process_start_time(pid).expect("own stat");
+        let mut rec = SupervisorRecord {
+            pid,
+            start_time,
+            ..SupervisorRecord::default()
+        };
+        dir.write_supervisor(&rec).expect("written");
+        assert_eq!(dir.liveness().expect("read"), Liveness::Alive);
+        rec.start_time += 1;
+        dir.write_supervisor(&rec).expect("written");
+        assert_eq!(dir.liveness().expect("read"), Liveness::Dead);
+        let _ = std::fs::remove_dir_all(root);
+    }
+}
