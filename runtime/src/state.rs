@@ -17,6 +17,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::FlockOperation;
+use peapod_spec::Pod;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -199,21 +201,19 @@ impl PodDir {
     }
 
     /// Reads `pod.json`.
-    pub fn read_pod(&self) -> Result<serde_json::Value> {
+    pub fn read_pod(&self) -> Result<Pod> {
         read_json(&self.pod_file())
     }
 
     /// Replaces `pod.json` (write to a temporary file, then rename).
-    pub fn write_pod(&self, pod: &serde_json::Value) -> Result<()> {
+    pub fn write_pod(&self, pod: &Pod) -> Result<()> {
         write_json_atomic(&self.pod_file(), pod)
     }
 
     /// Reads `supervisor.json`, `None` before the supervisor wrote it.
     pub fn read_supervisor(&self) -> Result<Option<SupervisorRecord>> {
         match read_json(&self.supervisor_file()) {
-            Ok(v) => serde_json::from_value(v)
-                .map(Some)
-                .map_err(|e| Error::json("supervisor.json", e)),
+            Ok(r) => Ok(Some(r)),
             Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -221,8 +221,7 @@ impl PodDir {
 
     /// Replaces `supervisor.json`.
     pub fn write_supervisor(&self, record: &SupervisorRecord) -> Result<()> {
-        let v = serde_json::to_value(record).map_err(|e| Error::json("supervisor.json", e))?;
-        write_json_atomic(&self.supervisor_file(), &v)
+        write_json_atomic(&self.supervisor_file(), record)
     }
 
     /// Whether the recorded supervisor still runs (same pid, same start
@@ -275,12 +274,12 @@ pub fn process_start_time(pid: i32) -> Option<u64> {
     rest.split_whitespace().nth(19)?.parse().ok()
 }
 
-fn read_json(path: &Path) -> Result<serde_json::Value> {
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     serde_json::from_slice(&bytes).map_err(|e| Error::json(path.display().to_string(), e))
 }
 
-fn write_json_atomic(path: &Path, value: &serde_json::Value) -> Result<()> {
+fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let mut bytes =
         serde_json::to_vec_pretty(value).map_err(|e| Error::json(path.display().to_string(), e))?;
     bytes.push(b'\n');
@@ -310,7 +309,12 @@ mod tests {
     fn pod_file_round_trips_and_leaves_no_temporary() {
         let (root, store) = store("roundtrip");
         let dir = store.create(&PodKey::new("default", "myapp")).expect("created");
-        let pod = serde_json::json!({"metadata": {"name": "myapp"}, "status": {"phase": "Running"}});
+        let mut pod = Pod::default();
+        pod.metadata.name = Some("myapp".into());
+        pod.status = Some(peapod_spec::PodStatus {
+            phase: Some(peapod_spec::PodPhase::Running),
+            ..peapod_spec::PodStatus::default()
+        });
         dir.write_pod(&pod).expect("written");
         assert_eq!(dir.read_pod().expect("read"), pod);
         let names: Vec<_> = std::fs::read_dir(dir.path())
