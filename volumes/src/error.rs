@@ -44,6 +44,14 @@ pub enum Error {
         /// The cause.
         source: io::Error,
     },
+    /// An emptyDir `sizeLimit` that is no byte count.
+    #[error("volume {volume:?}: emptyDir sizeLimit {size_limit:?} is not a size in bytes")]
+    SizeLimit {
+        /// The volume's name.
+        volume: String,
+        /// The quantity as written.
+        size_limit: String,
+    },
     /// A volume source peapod does not handle (yet).
     #[error("volume {volume:?}: {kind} volumes are not supported")]
     Unsupported {
@@ -94,6 +102,25 @@ pub enum Error {
         sub_path: String,
         /// What is wrong: `must be relative`, `escapes the volume`, ...
         problem: String,
+    },
+    /// A volumeMount asks for something the plan cannot give.
+    #[error("container {container:?}: volumeMount {volume:?}: {problem}")]
+    VolumeMount {
+        /// The container's name.
+        container: String,
+        /// The volume's name.
+        volume: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The mount plan built for a container is invalid (a bad
+    /// `mountPath`, an overlay layer path core cannot pass on).
+    #[error("container {container:?}: mount plan: {source}")]
+    Plan {
+        /// The container's name.
+        container: String,
+        /// core's validation error, naming the step.
+        source: peapod_core::Error,
     },
     /// Something of the pod's volumes could not be removed.
     #[error("teardown: {path:?}: {source}")]

@@ -6,31 +6,9 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use peapod_spec::HostPathType;
 
-/// `hostPath.type`, as Kubernetes spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HostPathType {
-    /// `""`: no check. Like containerd and docker, a missing path is made a
-    /// directory (0755) so the bind mount has a source.
-    #[default]
-    Unset,
-    /// A directory, made (with its parents, mode 0755) when nothing exists.
-    DirectoryOrCreate,
-    /// A directory must exist.
-    Directory,
-    /// A file, made empty (mode 0644) when nothing exists; its parent
-    /// folder must exist, as in kubelet.
-    FileOrCreate,
-    /// A regular file must exist.
-    File,
-    /// A UNIX socket must exist.
-    Socket,
-    /// A character device must exist.
-    CharDevice,
-    /// A block device must exist.
-    BlockDevice,
-}
+use crate::error::{Error, Result};
 
 /// What a path is, in the words of kubelet's messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +53,13 @@ impl Found {
 
 /// Checks (and for the `...OrCreate` types, makes) the host path of a
 /// hostPath volume. Symlinks are followed, as kubelet's `stat` does.
+///
+/// - `""`: no check; like containerd and docker, a missing path is made a
+///   directory (0755) so the bind mount has a source.
+/// - `DirectoryOrCreate`: made with its parents, mode 0755.
+/// - `FileOrCreate`: an empty file, mode 0644; its parent must exist (kubelet's
+///   `makeFile` does not make parents).
+/// - the others: must exist and be of that type.
 pub(crate) fn prepare(volume: &str, path: &Path, kind: HostPathType) -> Result<()> {
     let io_err = |source: io::Error| Error::HostPathIo {
         volume: volume.to_owned(),

@@ -14,13 +14,16 @@ mod dirs;
 mod empty_dir;
 mod error;
 mod host_path;
+mod mount_plan;
 mod mountinfo;
+mod pod_volumes;
 mod sub_path;
 mod teardown;
 mod tmpfs;
 
 pub use dirs::VolumeDirs;
 pub use error::{Error, Result};
-pub use host_path::HostPathType;
+pub use mount_plan::{PodFiles, RootfsLayers};
+pub use pod_volumes::PodVolumes;
 pub use teardown::teardown;
 pub use tmpfs::{SHM_SIZE, TmpfsMount};

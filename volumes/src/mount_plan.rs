@@ -1,0 +1,423 @@
+//! The mount plan of one container: plain `peapod_core::MountPlan` data,
+//! built here from the pod's volumes and applied by core in the child.
+
+use std::path::{Path, PathBuf};
+
+use peapod_core::{MountOptions, MountPlan, MountStep, RootFs};
+use peapod_spec::{Container, MountPropagation, VolumeMount};
+
+use crate::error::{Error, Result};
+use crate::pod_volumes::PodVolumes;
+use crate::sub_path;
+use crate::tmpfs::SHM_SIZE;
+
+/// The layers of a container's root filesystem, from the image store and
+/// the runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootfsLayers {
+    /// The image's unpacked layers, topmost first (overlayfs `lowerdir`
+    /// order). A plain rootfs folder is a single layer.
+    pub lower: Vec<PathBuf>,
+    /// This container's writable layer.
+    pub upper: PathBuf,
+    /// overlayfs work dir, empty, on the same filesystem as `upper`.
+    pub work: PathBuf,
+    /// Host folder the overlay is mounted on (inside the child's mount
+    /// namespace only).
+    pub mountpoint: PathBuf,
+}
+
+/// The pod's own files bind-mounted into every container (rendered by
+/// `peapod-netns`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodFiles {
+    /// Mounted at `/etc/hosts`.
+    pub hosts: PathBuf,
+    /// Mounted at `/etc/hostname`.
+    pub hostname: PathBuf,
+    /// Mounted at `/etc/resolv.conf`.
+    pub resolv_conf: PathBuf,
+}
+
+impl PodVolumes {
+    /// The ordered mounts of `container`:
+    ///
+    /// 1. the overlay root (`readOnlyRootFilesystem` sets `readonly_root`);
+    /// 2. core's standard mounts: `/proc`, `/dev` (tmpfs 755, host nodes,
+    ///    fd symlinks, ptmx), `/dev/pts`, `/dev/shm` bound from the pod's
+    ///    shared tmpfs, `/dev/mqueue`, `/sys` read-only, runc's masked and
+    ///    read-only paths;
+    /// 3. `/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf` from
+    ///    `pod_files`, each unless a volumeMount claims that path (as
+    ///    kubelet and containerd skip them);
+    /// 4. the volumeMounts in order: recursive binds of the volume's host
+    ///    path (or its `subPath`, resolved without leaving the volume and
+    ///    made when missing), read-only when `readOnly`.
+    ///
+    /// Needs no root: it only reads (and for `subPath`, makes folders in)
+    /// the pod's volumes. The plan is validated by core before it is
+    /// returned.
+    pub fn mount_plan(
+        &self,
+        container: &Container,
+        rootfs: &RootfsLayers,
+        pod_files: &PodFiles,
+    ) -> Result<MountPlan> {
+        let _span =
+            tracing::debug_span!("volumes.mount_plan", container = %container.name).entered();
+        let root = RootFs::Overlay {
+            lower: rootfs.lower.clone(),
+            upper: rootfs.upper.clone(),
+            work: rootfs.work.clone(),
+        };
+        let mut plan = MountPlan::new(root, &rootfs.mountpoint)
+            .with_standard_mounts(Some(&self.shm_dir()), SHM_SIZE);
+        plan.readonly_root = container
+            .security_context
+            .as_ref()
+            .and_then(|sc| sc.read_only_root_filesystem)
+            .unwrap_or(false);
+        for (target, source) in [
+            ("/etc/hosts", &pod_files.hosts),
+            ("/etc/hostname", &pod_files.hostname),
+            ("/etc/resolv.conf", &pod_files.resolv_conf),
+        ] {
+            let claimed = container
+                .volume_mounts
+                .iter()
+                .any(|m| Path::new(&m.mount_path) == Path::new(target));
+            if !claimed {
+                plan.steps.push(MountStep::Bind {
+                    source: source.clone(),
+                    target: target.into(),
+                    recursive: false,
+                    options: MountOptions::default(),
+                });
+            }
+        }
+        for mount in &container.volume_mounts {
+            plan.steps.push(self.volume_step(&container.name, mount)?);
+        }
+        plan.validate().map_err(|source| Error::Plan {
+            container: container.name.clone(),
+            source,
+        })?;
+        Ok(plan)
+    }
+
+    /// The bind of one volumeMount.
+    fn volume_step(&self, container: &str, mount: &VolumeMount) -> Result<MountStep> {
+        let refuse = |problem: &str| Error::VolumeMount {
+            container: container.to_owned(),
+            volume: mount.name.clone(),
+            problem: problem.to_owned(),
+        };
+        let root = self
+            .host_path(&mount.name)
+            .ok_or_else(|| Error::UnknownVolume {
+                container: container.to_owned(),
+                volume: mount.name.clone(),
+            })?;
+        if mount.sub_path_expr.is_some() {
+            return Err(refuse("subPathExpr is not supported yet"));
+        }
+        match mount.mount_propagation {
+            None | Some(MountPropagation::None) => {}
+            Some(other) => {
+                return Err(refuse(&format!(
+                    "mountPropagation {other:?} is not supported yet"
+                )));
+            }
+        }
+        let source = match mount.sub_path.as_deref() {
+            None | Some("") => root.to_path_buf(),
+            Some(sub) => sub_path::resolve(root, sub).map_err(|r| Error::SubPath {
+                container: container.to_owned(),
+                volume: mount.name.clone(),
+                sub_path: sub.to_owned(),
+                problem: r.0,
+            })?,
+        };
+        Ok(MountStep::Bind {
+            source,
+            target: PathBuf::from(&mount.mount_path),
+            recursive: true,
+            options: MountOptions {
+                readonly: mount.read_only.unwrap_or(false),
+                ..MountOptions::default()
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dirs::VolumeDirs;
+    use peapod_spec::{
+        EmptyDirVolumeSource, HostPathType, HostPathVolumeSource, Pod, Volume, VolumeSource,
+    };
+    use peapod_testkit::TempDir;
+
+    fn rootfs() -> RootfsLayers {
+        RootfsLayers {
+            lower: vec![
+                "/var/lib/peapod/images/layers/b".into(),
+                "/var/lib/peapod/images/layers/a".into(),
+            ],
+            upper: "/run/peapod/pods/myapp/myapp1/upper".into(),
+            work: "/run/peapod/pods/myapp/myapp1/work".into(),
+            mountpoint: "/run/peapod/pods/myapp/myapp1/rootfs".into(),
+        }
+    }
+
+    fn pod_files() -> PodFiles {
+        PodFiles {
+            hosts: "/run/peapod/pods/myapp/hosts".into(),
+            hostname: "/run/peapod/pods/myapp/hostname".into(),
+            resolv_conf: "/run/peapod/pods/myapp/resolv.conf".into(),
+        }
+    }
+
+    fn mount(name: &str, path: &str) -> VolumeMount {
+        VolumeMount {
+            name: name.into(),
+            mount_path: path.into(),
+            ..VolumeMount::default()
+        }
+    }
+
+    fn container(name: &str, mounts: Vec<VolumeMount>) -> Container {
+        Container {
+            name: name.into(),
+            image: "busybox:1.30.1".into(),
+            command: vec!["sleep".into(), "1000".into()],
+            volume_mounts: mounts,
+            ..Container::default()
+        }
+    }
+
+    /// Seed 000's `myapp` (two busybox containers sharing the PID
+    /// namespace) with an emptyDir `shared` mounted in both.
+    fn seed_000(volumes: Vec<Volume>) -> Pod {
+        let mut pod = Pod::default();
+        pod.metadata.name = Some("myapp".into());
+        pod.spec.share_process_namespace = Some(true);
+        pod.spec.volumes = volumes;
+        pod.spec.containers = vec![
+            container("myapp1", vec![mount("shared", "/data")]),
+            container("myapp2", vec![mount("shared", "/data")]),
+        ];
+        pod
+    }
+
+    fn empty_dir(name: &str) -> Volume {
+        Volume {
+            name: name.into(),
+            source: VolumeSource::EmptyDir(EmptyDirVolumeSource::default()),
+        }
+    }
+
+    fn bind(
+        source: impl Into<PathBuf>,
+        target: &str,
+        recursive: bool,
+        readonly: bool,
+    ) -> MountStep {
+        MountStep::Bind {
+            source: source.into(),
+            target: target.into(),
+            recursive,
+            options: MountOptions {
+                readonly,
+                ..MountOptions::default()
+            },
+        }
+    }
+
+    /// The steps before the volumes: core's standard mounts then the
+    /// three pod files.
+    fn expected_prefix(vols: &PodVolumes) -> MountPlan {
+        let f = pod_files();
+        let r = rootfs();
+        MountPlan::new(
+            RootFs::Overlay {
+                lower: r.lower,
+                upper: r.upper,
+                work: r.work,
+            },
+            r.mountpoint,
+        )
+        .with_standard_mounts(Some(&vols.shm_dir()), 64 << 20)
+        .step(bind(f.hosts, "/etc/hosts", false, false))
+        .step(bind(f.hostname, "/etc/hostname", false, false))
+        .step(bind(f.resolv_conf, "/etc/resolv.conf", false, false))
+    }
+
+    #[test]
+    fn seed_000_pod_with_an_empty_dir_gets_the_exact_plan() {
+        let t = TempDir::new("plan-seed");
+        let pod = seed_000(vec![empty_dir("shared")]);
+        let vols =
+            PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "uid-000")).expect("prepare");
+        for c in &pod.spec.containers {
+            let plan = vols.mount_plan(c, &rootfs(), &pod_files()).expect("plan");
+            let want = expected_prefix(&vols).step(bind(
+                t.path().join("pods/uid-000/volumes/emptyDir/shared"),
+                "/data",
+                true,
+                false,
+            ));
+            assert_eq!(plan, want, "container {}", c.name);
+        }
+    }
+
+    #[test]
+    fn standard_part_of_the_plan_starts_with_proc_dev_and_binds_the_pod_shm() {
+        let t = TempDir::new("plan-std");
+        let pod = seed_000(vec![empty_dir("shared")]);
+        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        let plan = vols
+            .mount_plan(&pod.spec.containers[0], &rootfs(), &pod_files())
+            .expect("plan");
+        assert_eq!(
+            plan.steps[0],
+            MountStep::Proc {
+                target: "/proc".into()
+            }
+        );
+        assert!(
+            matches!(&plan.steps[1], MountStep::Tmpfs { target, mode: Some(0o755), .. } if target == Path::new("/dev"))
+        );
+        let shm = plan
+            .steps
+            .iter()
+            .find(
+                |s| matches!(s, MountStep::Bind { target, .. } if target == Path::new("/dev/shm")),
+            )
+            .expect("/dev/shm");
+        assert!(
+            matches!(shm, MountStep::Bind { source, .. } if *source == t.path().join("pods/u/shm"))
+        );
+        let last_standard = plan
+            .steps
+            .iter()
+            .rposition(|s| matches!(s, MountStep::ReadOnly { .. }))
+            .expect("read-only paths");
+        let hosts = plan
+            .steps
+            .iter()
+            .position(|s| matches!(s, MountStep::Bind { target, .. } if target == Path::new("/etc/hosts")))
+            .expect("hosts");
+        assert!(hosts > last_standard, "hosts files come after masks");
+    }
+
+    #[test]
+    fn read_only_volume_mount_is_a_read_only_bind() {
+        let t = TempDir::new("plan-ro");
+        let mut pod = seed_000(vec![empty_dir("shared")]);
+        pod.spec.containers[1].volume_mounts[0].read_only = Some(true);
+        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        let plan = vols
+            .mount_plan(&pod.spec.containers[1], &rootfs(), &pod_files())
+            .expect("plan");
+        assert_eq!(
+            plan.steps.last(),
+            Some(&bind(
+                t.path().join("pods/u/volumes/emptyDir/shared"),
+                "/data",
+                true,
+                true
+            ))
+        );
+    }
+
+    #[test]
+    fn sub_path_binds_the_folder_inside_the_volume_and_makes_it() {
+        let t = TempDir::new("plan-sub");
+        let mut pod = seed_000(vec![empty_dir("shared")]);
+        pod.spec.containers[0].volume_mounts[0].sub_path = Some("logs/myapp1".into());
+        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        let plan = vols
+            .mount_plan(&pod.spec.containers[0], &rootfs(), &pod_files())
+            .expect("plan");
+        let want = t
+            .path()
+            .canonicalize()
+            .expect("canon")
+            .join("pods/u/volumes/emptyDir/shared/logs/myapp1");
+        assert_eq!(plan.steps.last(), Some(&bind(&want, "/data", true, false)));
+        assert!(want.is_dir());
+    }
+
+    #[test]
+    fn sub_path_escaping_the_volume_names_container_volume_and_sub_path() {
+        let t = TempDir::new("plan-esc");
+        let mut pod = seed_000(vec![empty_dir("shared")]);
+        pod.spec.containers[0].volume_mounts[0].sub_path = Some("../../..".into());
+        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        let err = vols
+            .mount_plan(&pod.spec.containers[0], &rootfs(), &pod_files())
+            .expect_err("refused")
+            .to_string();
+        assert_eq!(
+            err,
+            "container \"myapp1\": volume \"shared\": subPath \"../../..\" must not contain '..'"
+        );
+    }
+
+    #[test]
+    fn volume_mount_on_etc_hosts_replaces_the_pod_hosts_file() {
+        let t = TempDir::new("plan-hosts");
+        let host = t.path().join("myhosts");
+        std::fs::write(&host, "").expect("write");
+        let mut pod = seed_000(vec![Volume {
+            name: "h".into(),
+            source: VolumeSource::HostPath(HostPathVolumeSource {
+                path: host.to_string_lossy().into_owned(),
+                type_: Some(HostPathType::File),
+            }),
+        }]);
+        pod.spec.containers[0].volume_mounts = vec![mount("h", "/etc/hosts")];
+        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        let plan = vols
+            .mount_plan(&pod.spec.containers[0], &rootfs(), &pod_files())
+            .expect("plan");
+        let hosts: Vec<_> = plan
+            .steps
+            .iter()
+            .filter(|s| matches!(s, MountStep::Bind { target, .. } if target == Path::new("/etc/hosts")))
+            .collect();
+        assert_eq!(hosts, vec![&bind(&host, "/etc/hosts", true, false)]);
+    }
+
+    #[test]
+    fn mount_of_an_undeclared_volume_is_refused() {
+        let t = TempDir::new("plan-unknown");
+        let pod = seed_000(vec![]);
+        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        let err = vols
+            .mount_plan(&pod.spec.containers[0], &rootfs(), &pod_files())
+            .expect_err("refused")
+            .to_string();
+        assert_eq!(
+            err,
+            "container \"myapp1\": volumeMount \"shared\": the pod has no volume of that name"
+        );
+    }
+
+    #[test]
+    fn read_only_root_filesystem_sets_readonly_root() {
+        let t = TempDir::new("plan-rofs");
+        let mut pod = seed_000(vec![empty_dir("shared")]);
+        pod.spec.containers[0].security_context = Some(peapod_spec::SecurityContext {
+            read_only_root_filesystem: Some(true),
+            ..Default::default()
+        });
+        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        let plan = vols
+            .mount_plan(&pod.spec.containers[0], &rootfs(), &pod_files())
+            .expect("plan");
+        assert!(plan.readonly_root);
+    }
+}
