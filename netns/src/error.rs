@@ -85,7 +85,6 @@ impl Error {
         }
     }
 
-    #[allow(dead_code)] // used by the netlink module of the next step
     pub(crate) fn netlink(action: impl Into<String>, source: io::Error) -> Self {
         Self::Netlink {
             action: action.into(),

@@ -2,23 +2,46 @@
 //!
 //! Owns: the bridge, a veth pair per pod moved into the pod's network
 //! namespace, addresses and routes, loopback, IPAM leases with a lock file,
-//! host ports, `hostNetwork`, and the files a pod owns in kubelet's format:
-//! `/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf`. Netlink is spoken
-//! directly; no `ip` subprocess.
+//! host ports and egress masquerade (nftables), and the files a pod owns in
+//! kubelet's format: `/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf`.
+//! Netlink is spoken directly; no `ip` subprocess.
 //!
 //! Does not own: creating the namespaces (that is `peapod-core`), nor
 //! reading the Pod manifest (the caller passes plain values).
+//!
+//! The runtime's calls, in a pod's life:
+//! - [`Network::open`] once per supervisor ([`NetworkConfig::new`] with
+//!   the lease folder `<lib>/net/`);
+//! - [`Network::attach`] with the pause process's netns fd, giving a
+//!   [`PodNetwork`]; or [`loopback_up`] alone for a pod without bridge
+//!   networking; nothing for `hostNetwork: true`;
+//! - [`HostsFile`] / [`HostNetworkHostsFile`], [`hostname_file`] and
+//!   [`ResolvConf`] for the files bind-mounted into containers;
+//! - [`Network::detach`] on delete (idempotent).
 #![forbid(unsafe_code)]
 // `unwrap` is denied in the crate's code, not in its unit tests.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod bridge;
 mod error;
+mod host_ports;
 mod hosts_file;
+mod ipam;
+mod netlink;
+mod network;
 mod resolv_conf;
+mod subnet;
+mod veth;
 
 pub use error::{Error, Result};
+pub use host_ports::{HostPort, Protocol};
 pub use hosts_file::{HostAlias, HostNetworkHostsFile, HostsFile, hostname_file};
+pub use network::{
+    DEFAULT_BRIDGE, DEFAULT_NFT_TABLE, DEFAULT_SUBNET, Network, NetworkConfig, PodNetwork,
+};
 pub use resolv_conf::{
     DnsConfig, DnsPolicy, HOST_RESOLV_CONF, ResolvConf, SYSTEMD_RESOLVED_UPSTREAM,
     read_host_resolv_conf, read_resolv_conf_from,
 };
+pub use subnet::Ipv4Subnet;
+pub use veth::{loopback_up, veth_name};

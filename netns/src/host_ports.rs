@@ -1,0 +1,340 @@
+//! Host ports (`ports[].hostPort`) by kernel DNAT, and the egress
+//! masquerade of the pod subnet, as nftables rules applied with the `nft`
+//! binary (one atomic `nft -f -` transaction per change).
+//!
+//! Layout, in table `ip <table>` (`peapod` by default):
+//! - chain `postrouting` (nat, srcnat): masquerade of the pod subnet to
+//!   outside addresses, and of host-loopback sources DNATed to a pod
+//!   (127.0.0.1:hostPort), whose replies must come back to the host;
+//! - per pod, chains `pod_<id>_pre` (nat, prerouting) and
+//!   `pod_<id>_out` (nat, output) holding its DNAT rules, so removing a
+//!   pod's rules is deleting its two chains.
+//!
+//! Where `nft` is missing, nothing is applied and a warning says so.
+
+use std::fmt::{self, Write as _};
+use std::io::Write as _;
+use std::net::{IpAddr, Ipv4Addr, TcpListener, UdpSocket};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+use crate::subnet::Ipv4Subnet;
+
+/// `ports[].protocol` of a host port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// TCP, the default.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Protocol {
+    /// `TCP` or `UDP`, as Kubernetes spells them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tcp => "TCP",
+            Self::Udp => "UDP",
+        }
+    }
+
+    fn nft(self) -> &'static str {
+        match self {
+            Self::Tcp => "tcp",
+            Self::Udp => "udp",
+        }
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        match text {
+            "TCP" => Ok(Self::Tcp),
+            "UDP" => Ok(Self::Udp),
+            other => Err(Error::Config {
+                reason: format!("protocol {other:?}: host ports support TCP and UDP"),
+            }),
+        }
+    }
+}
+
+/// One `ports[]` entry with a `hostPort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HostPort {
+    /// `protocol`.
+    pub protocol: Protocol,
+    /// `hostIP`; `0.0.0.0` (unspecified) for all of the host's addresses,
+    /// loopback included.
+    pub host_ip: IpAddr,
+    /// `hostPort`.
+    pub host_port: u16,
+    /// `containerPort`.
+    pub container_port: u16,
+}
+
+impl HostPort {
+    /// A TCP host port on all addresses.
+    pub fn tcp(host_port: u16, container_port: u16) -> Self {
+        Self {
+            protocol: Protocol::Tcp,
+            host_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            host_port,
+            container_port,
+        }
+    }
+
+    pub(crate) fn taken(&self, pod: &str, holder: String) -> Error {
+        Error::HostPortTaken {
+            port: self.host_port,
+            protocol: self.protocol.as_str(),
+            host_ip: self.host_ip,
+            pod: pod.to_owned(),
+            holder,
+        }
+    }
+}
+
+/// Refuses ports that cannot be forwarded (IPv6 `hostIP`, port 0) and
+/// ports a socket of the host already holds (found by trying to bind them).
+pub(crate) fn check_host_ports(pod: &str, ports: &[HostPort]) -> Result<()> {
+    for port in ports {
+        if !port.host_ip.is_ipv4() || port.host_port == 0 || port.container_port == 0 {
+            return Err(Error::Config {
+                reason: format!(
+                    "pod {pod}: hostPort {}:{}/{} -> {}: need an IPv4 hostIP and non-zero ports",
+                    port.host_ip, port.host_port, port.protocol, port.container_port
+                ),
+            });
+        }
+        let address = (port.host_ip, port.host_port);
+        let bound = match port.protocol {
+            Protocol::Tcp => TcpListener::bind(address).map(drop),
+            Protocol::Udp => UdpSocket::bind(address).map(drop),
+        };
+        if let Err(error) = bound
+            && error.kind() == std::io::ErrorKind::AddrInUse
+        {
+            return Err(port.taken(pod, "a socket of the host".into()));
+        }
+    }
+    Ok(())
+}
+
+/// The nftables side: the table name and whether `nft` exists.
+#[derive(Debug, Clone)]
+pub(crate) struct Nft {
+    table: String,
+    available: bool,
+}
+
+impl Nft {
+    /// Looks for `nft` on `PATH` (and in `/usr/sbin`, `/sbin`) without
+    /// running it.
+    pub(crate) fn new(table: &str) -> Self {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let available = std::env::split_paths(&path)
+            .chain(["/usr/sbin".into(), "/sbin".into()])
+            .any(|dir| dir.join("nft").is_file());
+        if !available {
+            tracing::warn!(
+                "nft not found: pods get no egress masquerade and hostPort is not forwarded"
+            );
+        }
+        Self {
+            table: table.to_owned(),
+            available,
+        }
+    }
+
+    pub(crate) fn available(&self) -> bool {
+        self.available
+    }
+
+    /// Runs a script through `nft -f -`; a warning and no error without nft.
+    pub(crate) fn apply(&self, what: &str, script: &str) -> Result<()> {
+        if !self.available {
+            tracing::warn!("nft not found: skipping {what}");
+            return Ok(());
+        }
+        tracing::debug!(what, script, "nft");
+        let spawn_error = |e: std::io::Error| Error::Nft {
+            what: what.to_owned(),
+            stderr: e.to_string(),
+        };
+        let mut child = Command::new("nft")
+            .args(["-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(spawn_error)?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(script.as_bytes()).map_err(spawn_error)?;
+        }
+        let output = child.wait_with_output().map_err(spawn_error)?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(Error::Nft {
+                what: what.to_owned(),
+                stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            })
+        }
+    }
+
+    /// The table and its masquerade chain, rewritten whole (idempotent).
+    pub(crate) fn masquerade_script(&self, subnet: Ipv4Subnet, bridge: &str) -> String {
+        let t = &self.table;
+        format!(
+            "add table ip {t}\n\
+add chain ip {t} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}\n\
+flush chain ip {t} postrouting\n\
+add rule ip {t} postrouting ip saddr {subnet} ip daddr != {subnet} masquerade\n\
+add rule ip {t} postrouting oifname \"{bridge}\" ip saddr 127.0.0.0/8 masquerade\n"
+        )
+    }
+
+    /// The pod's two DNAT chains with one rule per host port in each.
+    pub(crate) fn pod_script(&self, chain: &str, pod_ip: Ipv4Addr, ports: &[HostPort]) -> String {
+        let t = &self.table;
+        let mut script = format!(
+            "add table ip {t}\n\
+add chain ip {t} {chain}_pre {{ type nat hook prerouting priority dstnat; policy accept; }}\n\
+add chain ip {t} {chain}_out {{ type nat hook output priority -100; policy accept; }}\n\
+flush chain ip {t} {chain}_pre\n\
+flush chain ip {t} {chain}_out\n"
+        );
+        for port in ports {
+            let destination = if port.host_ip.is_unspecified() {
+                "fib daddr type local".to_owned()
+            } else {
+                format!("ip daddr {}", port.host_ip)
+            };
+            for hook in ["pre", "out"] {
+                let _ = writeln!(
+                    script,
+                    "add rule ip {t} {chain}_{hook} {destination} {proto} dport {host} dnat to {pod_ip}:{container}",
+                    proto = port.protocol.nft(),
+                    host = port.host_port,
+                    container = port.container_port,
+                );
+            }
+        }
+        script
+    }
+
+    /// Deletes the pod's chains; harmless when they do not exist (each is
+    /// first added, so the delete always finds it).
+    pub(crate) fn remove_pod_script(&self, chain: &str) -> String {
+        let t = &self.table;
+        let mut script = format!("add table ip {t}\n");
+        for hook in ["pre", "out"] {
+            let _ = write!(
+                script,
+                "add chain ip {t} {chain}_{hook}\nflush chain ip {t} {chain}_{hook}\ndelete chain ip {t} {chain}_{hook}\n"
+            );
+        }
+        script
+    }
+}
+
+/// Writes `1` to a sysctl under `/proc/sys`.
+pub(crate) fn enable_sysctl(path: &str) -> Result<()> {
+    let path = Path::new("/proc/sys").join(path);
+    if std::fs::read_to_string(&path).is_ok_and(|v| v.trim() == "1") {
+        return Ok(());
+    }
+    std::fs::write(&path, "1").map_err(|e| Error::file(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nft() -> Nft {
+        Nft {
+            table: "peapod".into(),
+            available: true,
+        }
+    }
+
+    #[test]
+    fn pod_script_dnats_all_local_addresses_in_both_hooks() {
+        let script = nft().pod_script(
+            "pod_1",
+            Ipv4Addr::new(10, 77, 0, 2),
+            &[HostPort::tcp(8001, 8080)],
+        );
+        assert!(script.contains(
+            "add rule ip peapod pod_1_pre fib daddr type local tcp dport 8001 dnat to 10.77.0.2:8080\n"
+        ));
+        assert!(script.contains(
+            "add rule ip peapod pod_1_out fib daddr type local tcp dport 8001 dnat to 10.77.0.2:8080\n"
+        ));
+    }
+
+    #[test]
+    fn pod_script_honours_host_ip_and_udp() {
+        let port = HostPort {
+            protocol: Protocol::Udp,
+            host_ip: IpAddr::from([127, 0, 0, 1]),
+            host_port: 5353,
+            container_port: 53,
+        };
+        let script = nft().pod_script("pod_1", Ipv4Addr::new(10, 77, 0, 2), &[port]);
+        assert!(
+            script.contains("pod_1_pre ip daddr 127.0.0.1 udp dport 5353 dnat to 10.77.0.2:53\n")
+        );
+    }
+
+    #[test]
+    fn remove_pod_script_adds_flushes_then_deletes_each_chain() {
+        let script = nft().remove_pod_script("pod_1");
+        assert!(script.contains(
+            "add chain ip peapod pod_1_out\nflush chain ip peapod pod_1_out\ndelete chain ip peapod pod_1_out\n"
+        ));
+    }
+
+    #[test]
+    fn masquerade_script_covers_subnet_and_host_loopback() {
+        let script = nft().masquerade_script("10.77.0.0/16".parse().unwrap(), "peapod0");
+        assert!(script.contains("ip saddr 10.77.0.0/16 ip daddr != 10.77.0.0/16 masquerade"));
+        assert!(script.contains("oifname \"peapod0\" ip saddr 127.0.0.0/8 masquerade"));
+    }
+
+    #[test]
+    fn listening_host_socket_makes_host_port_taken() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let taken = listener.local_addr().unwrap().port();
+        let port = HostPort {
+            host_ip: IpAddr::from([127, 0, 0, 1]),
+            ..HostPort::tcp(taken, 80)
+        };
+        let error = check_host_ports("web", &[port]).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            format!(
+                "hostPort 127.0.0.1:{taken}/TCP of pod web is already taken by a socket of the host"
+            )
+        );
+    }
+
+    #[test]
+    fn ipv6_host_ip_is_refused() {
+        let port = HostPort {
+            host_ip: "::1".parse().unwrap(),
+            ..HostPort::tcp(8001, 80)
+        };
+        assert!(check_host_ports("web", &[port]).is_err());
+    }
+}

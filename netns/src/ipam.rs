@@ -1,0 +1,477 @@
+//! Address leases: one file per leased address under the lease folder,
+//! every change made while holding an exclusive `flock` on `<dir>/lock`.
+//!
+//! A lease file `<dir>/<ip>` holds the pod, its owner (supervisor pid and
+//! that process's start time, so a reused pid is not mistaken for the
+//! owner) and the pod's host ports. A lease whose owner is gone is
+//! reclaimed by the next allocation, which hands the pod back to the
+//! caller so its links and rules can be cleaned too.
+
+use std::fmt::Write as _;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{FlockOperation, flock};
+
+use crate::error::{Error, Result};
+use crate::host_ports::HostPort;
+use crate::subnet::Ipv4Subnet;
+
+/// The process a lease belongs to: pid and start time (clock ticks since
+/// boot, field 22 of `/proc/<pid>/stat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Owner {
+    pub(crate) pid: u32,
+    pub(crate) start_time: u64,
+}
+
+impl Owner {
+    /// The process `pid`, or `None` when it does not exist.
+    pub(crate) fn of(pid: u32) -> Option<Self> {
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The command name may hold spaces and parentheses: fields count
+        // from after its last ')'; that remainder starts at field 3.
+        let after_comm = &stat[stat.rfind(')')? + 1..];
+        let start_time = after_comm.split_whitespace().nth(19)?.parse().ok()?;
+        Some(Self { pid, start_time })
+    }
+
+    fn is_alive(self) -> bool {
+        Self::of(self.pid) == Some(self)
+    }
+}
+
+/// One pod's lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Lease {
+    pub(crate) pod: String,
+    pub(crate) ip: Ipv4Addr,
+    pub(crate) owner: Owner,
+    pub(crate) host_ports: Vec<HostPort>,
+}
+
+impl Lease {
+    fn render(&self) -> String {
+        let mut text = format!(
+            "pod {}\nowner {} {}\n",
+            self.pod, self.owner.pid, self.owner.start_time
+        );
+        for port in &self.host_ports {
+            let _ = writeln!(
+                text,
+                "port {} {} {} {}",
+                port.protocol, port.host_ip, port.host_port, port.container_port
+            );
+        }
+        text
+    }
+
+    fn parse(ip: Ipv4Addr, text: &str) -> Option<Self> {
+        let mut pod = None;
+        let mut owner = None;
+        let mut host_ports = Vec::new();
+        for line in text.lines() {
+            let words: Vec<&str> = line.split(' ').collect();
+            match words.as_slice() {
+                ["pod", name] => pod = Some((*name).to_owned()),
+                ["owner", pid, start] => {
+                    owner = Some(Owner {
+                        pid: pid.parse().ok()?,
+                        start_time: start.parse().ok()?,
+                    });
+                }
+                ["port", protocol, host_ip, host_port, container_port] => {
+                    host_ports.push(HostPort {
+                        protocol: protocol.parse().ok()?,
+                        host_ip: host_ip.parse().ok()?,
+                        host_port: host_port.parse().ok()?,
+                        container_port: container_port.parse().ok()?,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Some(Self {
+            pod: pod?,
+            ip,
+            owner: owner?,
+            host_ports,
+        })
+    }
+}
+
+/// What [`Ipam::allocate`] gives back.
+#[derive(Debug)]
+pub(crate) struct Allocation {
+    /// The pod's lease (its earlier one, if it had one).
+    pub(crate) lease: Lease,
+    /// Leases taken back from dead owners: their pods' links and rules
+    /// are the caller's to remove.
+    pub(crate) reclaimed: Vec<Lease>,
+}
+
+/// The lease store of one subnet.
+#[derive(Debug, Clone)]
+pub(crate) struct Ipam {
+    dir: PathBuf,
+    subnet: Ipv4Subnet,
+}
+
+/// The exclusive lock on the store, released when dropped (the fd closes).
+struct StoreLock {
+    _file: File,
+}
+
+impl Ipam {
+    pub(crate) fn new(dir: impl Into<PathBuf>, subnet: Ipv4Subnet) -> Self {
+        Self {
+            dir: dir.into(),
+            subnet,
+        }
+    }
+
+    fn lock(&self) -> Result<StoreLock> {
+        fs::create_dir_all(&self.dir).map_err(|e| Error::file(&self.dir, e))?;
+        let path = self.dir.join("lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::file(&path, e))?;
+        flock(&file, FlockOperation::LockExclusive).map_err(|e| Error::file(&path, e.into()))?;
+        Ok(StoreLock { _file: file })
+    }
+
+    fn leases(&self) -> Result<Vec<Lease>> {
+        let entries = fs::read_dir(&self.dir).map_err(|e| Error::file(&self.dir, e))?;
+        let mut leases = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::file(&self.dir, e))?;
+            let Some(ip) = entry
+                .file_name()
+                .to_str()
+                .and_then(|name| name.parse::<Ipv4Addr>().ok())
+            else {
+                continue;
+            };
+            let path = entry.path();
+            let text = match fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::file(&path, e)),
+            };
+            if let Some(lease) = Lease::parse(ip, &text) {
+                leases.push(lease);
+            }
+        }
+        Ok(leases)
+    }
+
+    fn lease_path(&self, ip: Ipv4Addr) -> PathBuf {
+        self.dir.join(ip.to_string())
+    }
+
+    /// Writes a lease by rename, so a reader never sees half of it.
+    fn write(&self, lease: &Lease) -> Result<()> {
+        let path = self.lease_path(lease.ip);
+        let tmp = self.dir.join(format!(".{}.tmp", lease.ip));
+        let mut file = File::create(&tmp).map_err(|e| Error::file(&tmp, e))?;
+        file.write_all(lease.render().as_bytes())
+            .map_err(|e| Error::file(&tmp, e))?;
+        fs::rename(&tmp, &path).map_err(|e| Error::file(&path, e))
+    }
+
+    fn remove(&self, ip: Ipv4Addr) -> Result<()> {
+        remove_file_if_present(&self.lease_path(ip))
+    }
+
+    /// Leases an address to `pod` for `owner`, recording its host ports.
+    /// A pod that holds a lease gets the same address again. Fails when a
+    /// host port is held by another pod's lease, or no address is free.
+    pub(crate) fn allocate(
+        &self,
+        pod: &str,
+        owner: Owner,
+        host_ports: &[HostPort],
+    ) -> Result<Allocation> {
+        if pod.is_empty() || pod.contains(['\n', ' ', '/']) {
+            return Err(Error::Config {
+                reason: format!(
+                    "pod id {pod:?}: must be non-empty, without spaces, slashes or newlines"
+                ),
+            });
+        }
+        let _lock = self.lock()?;
+        let mut reclaimed = Vec::new();
+        let mut live = Vec::new();
+        for lease in self.leases()? {
+            if lease.pod != pod && !lease.owner.is_alive() {
+                self.remove(lease.ip)?;
+                reclaimed.push(lease);
+            } else {
+                live.push(lease);
+            }
+        }
+        for port in host_ports {
+            if let Some(holder) = live
+                .iter()
+                .filter(|lease| lease.pod != pod)
+                .find(|lease| lease.host_ports.iter().any(|held| held.clashes_with(port)))
+            {
+                return Err(port.taken(pod, format!("pod {}", holder.pod)));
+            }
+        }
+        let ip = match live.iter().find(|lease| lease.pod == pod) {
+            Some(existing) => existing.ip,
+            None => self.free_address(&live, pod)?,
+        };
+        let lease = Lease {
+            pod: pod.to_owned(),
+            ip,
+            owner,
+            host_ports: host_ports.to_vec(),
+        };
+        self.write(&lease)?;
+        Ok(Allocation { lease, reclaimed })
+    }
+
+    /// The next free address after the last one handed out (as host-local
+    /// IPAM does), so a just-released address is not reused at once.
+    fn free_address(&self, live: &[Lease], pod: &str) -> Result<Ipv4Addr> {
+        let hint_path = self.dir.join("last");
+        let last = fs::read_to_string(&hint_path)
+            .ok()
+            .and_then(|text| text.trim().parse::<Ipv4Addr>().ok());
+        let taken = |ip: &Ipv4Addr| live.iter().any(|lease| lease.ip == *ip);
+        let after_last = self
+            .subnet
+            .pod_addresses()
+            .skip_while(|ip| last.is_some_and(|last| *ip <= last));
+        let ip = after_last
+            .chain(self.subnet.pod_addresses())
+            .find(|ip| !taken(ip))
+            .ok_or_else(|| Error::AddressesExhausted {
+                subnet: self.subnet.to_string(),
+                pod: pod.to_owned(),
+            })?;
+        fs::write(&hint_path, ip.to_string()).map_err(|e| Error::file(&hint_path, e))?;
+        Ok(ip)
+    }
+
+    /// The lease of `pod`, if it has one.
+    pub(crate) fn lease_of(&self, pod: &str) -> Result<Option<Lease>> {
+        let _lock = self.lock()?;
+        Ok(self.leases()?.into_iter().find(|lease| lease.pod == pod))
+    }
+
+    /// Releases `pod`'s lease; nothing happens when it has none.
+    pub(crate) fn release(&self, pod: &str) -> Result<Option<Lease>> {
+        let _lock = self.lock()?;
+        let lease = self.leases()?.into_iter().find(|lease| lease.pod == pod);
+        if let Some(lease) = &lease {
+            self.remove(lease.ip)?;
+        }
+        Ok(lease)
+    }
+
+    /// Every lease, for the checks of tests and `peapod` diagnostics.
+    pub(crate) fn all(&self) -> Result<Vec<Lease>> {
+        if !self.dir.exists() {
+            return Ok(Vec::new());
+        }
+        let _lock = self.lock()?;
+        self.leases()
+    }
+}
+
+pub(crate) fn remove_file_if_present(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::file(path, e)),
+        _ => Ok(()),
+    }
+}
+
+/// Whether two host addresses overlap: equal, or either means "all".
+pub(crate) fn host_ips_overlap(a: IpAddr, b: IpAddr) -> bool {
+    a == b || a.is_unspecified() || b.is_unspecified()
+}
+
+impl HostPort {
+    fn clashes_with(&self, other: &HostPort) -> bool {
+        self.protocol == other.protocol
+            && self.host_port == other.host_port
+            && host_ips_overlap(self.host_ip, other.host_ip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host_ports::Protocol;
+    use std::collections::BTreeSet;
+
+    fn store(name: &str, subnet: &str) -> (Ipam, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("peapod-ipam-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        (Ipam::new(&dir, subnet.parse().unwrap()), dir)
+    }
+
+    fn me() -> Owner {
+        Owner::of(std::process::id()).unwrap()
+    }
+
+    fn port(host_port: u16) -> HostPort {
+        HostPort {
+            protocol: Protocol::Tcp,
+            host_ip: IpAddr::from([0, 0, 0, 0]),
+            host_port,
+            container_port: 80,
+        }
+    }
+
+    #[test]
+    fn allocate_gives_distinct_addresses_and_same_one_again_per_pod() {
+        let (ipam, dir) = store("distinct", "10.99.0.0/24");
+        let a = ipam.allocate("a", me(), &[]).unwrap().lease.ip;
+        let b = ipam.allocate("b", me(), &[]).unwrap().lease.ip;
+        assert_eq!(a, Ipv4Addr::new(10, 99, 0, 2));
+        assert_eq!(b, Ipv4Addr::new(10, 99, 0, 3));
+        assert_eq!(ipam.allocate("a", me(), &[]).unwrap().lease.ip, a);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn release_frees_the_address_and_is_idempotent() {
+        let (ipam, dir) = store("release", "10.99.0.0/24");
+        let a = ipam.allocate("a", me(), &[]).unwrap().lease.ip;
+        assert_eq!(ipam.release("a").unwrap().unwrap().ip, a);
+        assert!(ipam.release("a").unwrap().is_none());
+        assert!(ipam.all().unwrap().is_empty());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn exhausted_subnet_names_subnet_and_pod() {
+        let (ipam, dir) = store("exhaust", "10.99.0.0/30");
+        ipam.allocate("a", me(), &[]).unwrap();
+        let error = ipam.allocate("b", me(), &[]).unwrap_err().to_string();
+        assert_eq!(error, "no free address left in 10.99.0.0/30 for pod b");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn lease_of_a_dead_owner_is_reclaimed() {
+        let (ipam, dir) = store("reclaim", "10.99.0.0/30");
+        let dead = Owner {
+            pid: std::process::id(),
+            start_time: 1,
+        };
+        ipam.allocate("ghost", dead, &[port(8001)]).unwrap();
+        let allocation = ipam.allocate("b", me(), &[port(8001)]).unwrap();
+        assert_eq!(allocation.reclaimed.len(), 1);
+        assert_eq!(allocation.reclaimed[0].pod, "ghost");
+        assert_eq!(allocation.lease.ip, Ipv4Addr::new(10, 99, 0, 2));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn host_port_held_by_another_pod_is_refused_naming_both() {
+        let (ipam, dir) = store("ports", "10.99.0.0/24");
+        ipam.allocate("web", me(), &[port(8001)]).unwrap();
+        let error = ipam
+            .allocate("api", me(), &[port(8001)])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "hostPort 0.0.0.0:8001/TCP of pod api is already taken by pod web"
+        );
+        let udp = HostPort {
+            protocol: Protocol::Udp,
+            ..port(8001)
+        };
+        ipam.allocate("dns", me(), &[udp]).unwrap();
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn lease_round_trips_through_its_file_format() {
+        let lease = Lease {
+            pod: "default_web".into(),
+            ip: Ipv4Addr::new(10, 77, 0, 9),
+            owner: me(),
+            host_ports: vec![port(8001)],
+        };
+        assert_eq!(Lease::parse(lease.ip, &lease.render()), Some(lease));
+    }
+
+    #[test]
+    fn twenty_concurrent_allocations_never_share_an_address() {
+        let (ipam, dir) = store("threads", "10.99.0.0/24");
+        let ips: Vec<Ipv4Addr> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..20)
+                .map(|i| {
+                    let ipam = ipam.clone();
+                    scope.spawn(move || {
+                        ipam.allocate(&format!("pod{i}"), me(), &[])
+                            .unwrap()
+                            .lease
+                            .ip
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(ips.iter().collect::<BTreeSet<_>>().len(), 20);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// The child half of the process test below: does nothing unless the
+    /// parent set `PEAPOD_IPAM_CHILD_DIR`.
+    #[test]
+    fn ipam_child_process_allocates() {
+        let Ok(dir) = std::env::var("PEAPOD_IPAM_CHILD_DIR") else {
+            return;
+        };
+        let parent: u32 = std::env::var("PEAPOD_IPAM_PARENT")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let pod = format!("proc{}", std::process::id());
+        let ipam = Ipam::new(dir, "10.99.0.0/24".parse().unwrap());
+        ipam.allocate(&pod, Owner::of(parent).unwrap(), &[])
+            .unwrap();
+    }
+
+    #[test]
+    fn twenty_concurrent_processes_never_share_an_address() {
+        let (ipam, dir) = store("procs", "10.99.0.0/24");
+        let exe = std::env::current_exe().unwrap();
+        let children: Vec<_> = (0..20)
+            .map(|_| {
+                std::process::Command::new(&exe)
+                    .args([
+                        "--exact",
+                        "ipam::tests::ipam_child_process_allocates",
+                        "--quiet",
+                    ])
+                    .env("PEAPOD_IPAM_CHILD_DIR", &dir)
+                    .env("PEAPOD_IPAM_PARENT", std::process::id().to_string())
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().unwrap().success());
+        }
+        let leases = ipam.all().unwrap();
+        assert_eq!(leases.len(), 20);
+        let ips: BTreeSet<_> = leases.iter().map(|lease| lease.ip).collect();
+        assert_eq!(ips.len(), 20);
+        fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,238 @@
+//! The API the pod supervisor calls: open the network once, attach a pod
+//! (veth, address, routes, host ports), detach it.
+
+use std::net::Ipv4Addr;
+use std::os::fd::BorrowedFd;
+use std::path::PathBuf;
+
+use crate::bridge::ensure_bridge;
+use crate::error::{Error, Result};
+use crate::host_ports::{HostPort, Nft, check_host_ports, enable_sysctl};
+use crate::ipam::{Ipam, Lease, Owner};
+use crate::netlink::{Link, Netlink};
+use crate::subnet::Ipv4Subnet;
+use crate::veth::{POD_INTERFACE, configure_pod_side, short_id, veth_name};
+
+/// The default bridge name.
+pub const DEFAULT_BRIDGE: &str = "peapod0";
+
+/// The default pod subnet, `10.77.0.0/16`: not podman's 10.88.0.0/16 (nor
+/// its 10.89.x.0/24 networks), not docker's 172.17.0.0/16 (nor its
+/// 172.18+/192.168 pools), not kube's 10.244.0.0/16 (flannel, kubeadm
+/// guides), 10.42.0.0/16 (k3s), 10.96.0.0/12 (service range) or CRI-O's
+/// 10.85.0.0/16 — so peapod can sit beside any of them.
+pub const DEFAULT_SUBNET: Ipv4Subnet = match Ipv4Subnet::new_const(Ipv4Addr::new(10, 77, 0, 0), 16)
+{
+    Some(subnet) => subnet,
+    None => panic!("the default subnet is valid"),
+};
+
+/// The default nftables table.
+pub const DEFAULT_NFT_TABLE: &str = "peapod";
+
+/// How the pod network is laid out on this host.
+#[derive(Debug, Clone)]
+pub struct NetworkConfig {
+    /// The bridge's name (at most 15 bytes), [`DEFAULT_BRIDGE`] by default.
+    pub bridge: String,
+    /// The pod subnet; the bridge takes its first address.
+    pub subnet: Ipv4Subnet,
+    /// The lease folder (`<lib>/net/`).
+    pub lease_dir: PathBuf,
+    /// The nftables table holding masquerade and host-port rules.
+    pub nft_table: String,
+    /// Masquerade pod traffic to outside addresses (and turn on
+    /// `net.ipv4.ip_forward`).
+    pub masquerade: bool,
+}
+
+impl NetworkConfig {
+    /// The defaults, with leases under `lease_dir`.
+    pub fn new(lease_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            bridge: DEFAULT_BRIDGE.to_owned(),
+            subnet: DEFAULT_SUBNET,
+            lease_dir: lease_dir.into(),
+            nft_table: DEFAULT_NFT_TABLE.to_owned(),
+            masquerade: true,
+        }
+    }
+}
+
+/// What a pod got from [`Network::attach`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodNetwork {
+    /// The pod's address (`status.podIP`).
+    pub ip: Ipv4Addr,
+    /// The default gateway: the bridge's address.
+    pub gateway: Ipv4Addr,
+    /// The subnet's prefix length.
+    pub prefix: u8,
+    /// The host-side veth name (`pp...`).
+    pub veth: String,
+}
+
+/// The bridge network of this host, opened once per process.
+#[derive(Debug)]
+pub struct Network {
+    config: NetworkConfig,
+    bridge: Link,
+    ipam: Ipam,
+    nft: Nft,
+}
+
+impl Network {
+    /// Makes sure the bridge exists with its address and is up; on the
+    /// first open (the bridge was just made) also installs the masquerade
+    /// rules. Cheap when everything is in place: two netlink round trips.
+    pub fn open(config: NetworkConfig) -> Result<Self> {
+        if config.bridge.is_empty() || config.bridge.len() > 15 {
+            return Err(Error::Config {
+                reason: format!("bridge {:?}: needs 1 to 15 bytes", config.bridge),
+            });
+        }
+        let _span = tracing::debug_span!("network_open", bridge = %config.bridge).entered();
+        let mut netlink = Netlink::open()?;
+        let bridge = ensure_bridge(&mut netlink, &config.bridge, config.subnet)?;
+        let network = Self {
+            ipam: Ipam::new(&config.lease_dir, config.subnet),
+            nft: Nft::new(&config.nft_table),
+            bridge: bridge.link,
+            config,
+        };
+        if bridge.created {
+            network.install_masquerade()?;
+        }
+        Ok(network)
+    }
+
+    /// (Re)writes the masquerade chain and turns on IP forwarding, when
+    /// `masquerade` is set. [`Network::open`] does it when it creates the
+    /// bridge; call it again after someone flushed the ruleset.
+    pub fn install_masquerade(&self) -> Result<()> {
+        if !self.config.masquerade {
+            return Ok(());
+        }
+        enable_sysctl("net/ipv4/ip_forward")?;
+        let script = self
+            .nft
+            .masquerade_script(self.config.subnet, &self.config.bridge);
+        self.nft.apply("masquerade of the pod subnet", &script)
+    }
+
+    /// Whether the `nft` binary was found (without it host ports and
+    /// masquerade are skipped with a warning).
+    pub fn nft_available(&self) -> bool {
+        self.nft.available()
+    }
+
+    /// The configuration this network was opened with.
+    pub fn config(&self) -> &NetworkConfig {
+        &self.config
+    }
+
+    /// Wires pod `pod` (a stable id without spaces or slashes) whose
+    /// network namespace is `netns` (e.g. `/proc/<pause>/ns/net` opened):
+    /// leases an address (recording the calling process as owner), creates
+    /// the veth pair with `eth0` inside the pod, sets address, `lo` and the
+    /// default route, and forwards `host_ports`. On failure, whatever was
+    /// done is undone.
+    pub fn attach(
+        &self,
+        pod: &str,
+        netns: BorrowedFd<'_>,
+        host_ports: &[HostPort],
+    ) -> Result<PodNetwork> {
+        let _span = tracing::debug_span!("network_attach", pod).entered();
+        check_host_ports(pod, host_ports)?;
+        let owner = Owner::of(std::process::id()).ok_or_else(|| Error::Config {
+            reason: "cannot read this process's /proc/self/stat".into(),
+        })?;
+        let allocation = self.ipam.allocate(pod, owner, host_ports)?;
+        for stale in &allocation.reclaimed {
+            tracing::info!(pod = %stale.pod, ip = %stale.ip, "reclaiming the lease of a dead supervisor");
+            self.remove_links_and_rules(stale)?;
+        }
+        let lease = allocation.lease;
+        match self.wire(&lease, netns) {
+            Ok(network) => Ok(network),
+            Err(error) => {
+                if let Err(undo) = self.detach(pod) {
+                    tracing::warn!(pod, %undo, "undoing a failed attach");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    fn wire(&self, lease: &Lease, netns: BorrowedFd<'_>) -> Result<PodNetwork> {
+        let veth = veth_name(&lease.pod);
+        let mut netlink = Netlink::open()?;
+        netlink.delete_link(&veth)?;
+        netlink.create_veth(&veth, POD_INTERFACE, self.bridge, netns)?;
+        let subnet = self.config.subnet;
+        configure_pod_side(netns, lease.ip, subnet.prefix(), subnet.gateway())?;
+        if !lease.host_ports.is_empty() {
+            let mut script = self.nft.masquerade_script(subnet, &self.config.bridge);
+            script.push_str(&self.nft.pod_script(
+                &chain_name(&lease.pod),
+                lease.ip,
+                &lease.host_ports,
+            ));
+            self.nft
+                .apply(&format!("host ports of pod {}", lease.pod), &script)?;
+        }
+        Ok(PodNetwork {
+            ip: lease.ip,
+            gateway: subnet.gateway(),
+            prefix: subnet.prefix(),
+            veth,
+        })
+    }
+
+    /// Unwires pod `pod`: its host-port rules, its veth (the peer goes with
+    /// it), its lease. The bridge stays. Safe to call twice, after a failed
+    /// attach, or once the pod's netns is gone.
+    pub fn detach(&self, pod: &str) -> Result<()> {
+        let _span = tracing::debug_span!("network_detach", pod).entered();
+        if let Some(lease) = self.ipam.lease_of(pod)? {
+            self.remove_links_and_rules(&lease)?;
+        } else {
+            Netlink::open()?.delete_link(&veth_name(pod))?;
+        }
+        self.ipam.release(pod).map(drop)
+    }
+
+    fn remove_links_and_rules(&self, lease: &Lease) -> Result<()> {
+        if !lease.host_ports.is_empty() {
+            let script = self.nft.remove_pod_script(&chain_name(&lease.pod));
+            self.nft.apply(
+                &format!("removing host ports of pod {}", lease.pod),
+                &script,
+            )?;
+        }
+        Netlink::open()?
+            .delete_link(&veth_name(&lease.pod))
+            .map(drop)
+    }
+
+    /// The address leased to `pod`, if any.
+    pub fn pod_ip(&self, pod: &str) -> Result<Option<Ipv4Addr>> {
+        Ok(self.ipam.lease_of(pod)?.map(|lease| lease.ip))
+    }
+
+    /// The pods holding a lease, with their addresses.
+    pub fn leases(&self) -> Result<Vec<(String, Ipv4Addr)>> {
+        Ok(self
+            .ipam
+            .all()?
+            .into_iter()
+            .map(|lease| (lease.pod, lease.ip))
+            .collect())
+    }
+}
+
+/// The nftables chain prefix of a pod's host ports.
+fn chain_name(pod: &str) -> String {
+    format!("pod_{}", short_id(pod))
+}

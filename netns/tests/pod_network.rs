@@ -1,0 +1,359 @@
+//! Root integration tests of pod networking: real network namespaces
+//! (made here with `unshare -n`), a bridge, subnet and nftables table of
+//! each test's own, cleaned up by drop guards even when a test fails.
+//! All traffic stays between those namespaces and the test bridge.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::os::fd::AsFd;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use peapod_netns::{HostPort, Network, NetworkConfig, loopback_up, veth_name};
+use peapod_testkit::{TempDir, require_root};
+
+/// A network of the test's own: bridge `peapodt<n>`, subnet
+/// `10.213.<n>.0/24`, nft table `peapod_test<n>`, leases in a temp dir.
+/// Dropping it removes the bridge and the table.
+struct TestNetwork {
+    network: Network,
+    _leases: TempDir,
+}
+
+impl TestNetwork {
+    fn new(n: u8) -> Self {
+        let leases = TempDir::new(&format!("netns-{n}"));
+        let mut config = NetworkConfig::new(leases.path().join("net"));
+        config.bridge = format!("peapodt{n}");
+        config.subnet = format!("10.213.{n}.0/24").parse().unwrap();
+        config.nft_table = format!("peapod_test{n}");
+        // The masquerade chain is written, but no test sends traffic out.
+        let test = Self {
+            network: Network::open(config).unwrap(),
+            _leases: leases,
+        };
+        assert!(link_exists(&test.network.config().bridge));
+        test
+    }
+}
+
+impl Drop for TestNetwork {
+    fn drop(&mut self) {
+        let config = self.network.config();
+        for (pod, _) in self.network.leases().unwrap_or_default() {
+            let _ = self.network.detach(&pod);
+        }
+        let _ = Command::new("ip")
+            .args(["link", "del", &config.bridge])
+            .status();
+        let _ = Command::new("nft")
+            .args(["delete", "table", "ip", &config.nft_table])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// A "pod": `sleep` in a network namespace of its own, killed on drop.
+struct TestPod {
+    child: Child,
+    netns: File,
+}
+
+impl TestPod {
+    fn new() -> Self {
+        let child = Command::new("unshare")
+            .args(["-n", "sleep", "300"])
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let own = std::fs::read_link("/proc/self/ns/net").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        // `unshare` execs `sleep` after it has entered the new namespace.
+        while std::fs::read_link(format!("/proc/{pid}/ns/net")).ok() == Some(own.clone()) {
+            assert!(Instant::now() < deadline, "unshare -n did not start");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let netns = File::open(format!("/proc/{pid}/ns/net")).unwrap();
+        Self { child, netns }
+    }
+
+    /// Runs a command inside the pod's network namespace.
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new("nsenter")
+            .arg(format!("--net=/proc/{}/ns/net", self.child.id()))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn stdout(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Starts a long-running command inside the pod's namespace.
+    fn spawn(&self, args: &[&str]) -> Child {
+        Command::new("nsenter")
+            .arg(format!("--net=/proc/{}/ns/net", self.child.id()))
+            .args(args)
+            // A pipe kept open: servers like `nc -l` quit on EOF.
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
+
+impl Drop for TestPod {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Kills a spawned helper process on drop.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn link_exists(name: &str) -> bool {
+    std::path::Path::new("/sys/class/net").join(name).exists()
+}
+
+fn ping(from: Option<&TestPod>, to: Ipv4Addr) -> bool {
+    let to = to.to_string();
+    let args = ["busybox", "ping", "-c1", "-W2", &to];
+    match from {
+        Some(pod) => pod.run(&args).status.success(),
+        None => Command::new(args[0])
+            .args(&args[1..])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success(),
+    }
+}
+
+fn count_lines(program: &str, args: &[&str]) -> usize {
+    let out = Command::new(program).args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn two_pods_reach_each_other_and_the_host_reaches_both() {
+    if !require_root("two_pods_reach_each_other_and_the_host_reaches_both") {
+        return;
+    }
+    let test = TestNetwork::new(1);
+    let (a, b) = (TestPod::new(), TestPod::new());
+    let net_a = test.network.attach("pod-a", a.netns.as_fd(), &[]).unwrap();
+    let net_b = test.network.attach("pod-b", b.netns.as_fd(), &[]).unwrap();
+    assert_ne!(net_a.ip, net_b.ip);
+    assert_eq!(net_a.gateway, Ipv4Addr::new(10, 213, 1, 1));
+    assert_eq!(net_a.veth, veth_name("pod-a"));
+    assert!(link_exists(&net_a.veth));
+
+    let addr = a.stdout(&["ip", "-4", "-o", "addr", "show", "dev", "eth0"]);
+    assert!(addr.contains(&format!("inet {}/24", net_a.ip)), "{addr}");
+    let route = a.stdout(&["ip", "-4", "route", "show", "default"]);
+    assert!(route.contains("default via 10.213.1.1 dev eth0"), "{route}");
+    let lo = a.stdout(&["ip", "-o", "link", "show", "dev", "lo"]);
+    assert!(lo.contains("UP"), "{lo}");
+
+    assert!(ping(Some(&a), net_b.ip), "pod A reaches pod B");
+    assert!(ping(Some(&b), net_a.ip), "pod B reaches pod A");
+    assert!(ping(None, net_a.ip), "the host reaches pod A");
+    assert!(ping(Some(&a), net_a.gateway), "pod A reaches its gateway");
+}
+
+#[test]
+fn pod_sees_the_callers_pod_ip_as_source() {
+    if !require_root("pod_sees_the_callers_pod_ip_as_source") {
+        return;
+    }
+    let test = TestNetwork::new(2);
+    let (a, b) = (TestPod::new(), TestPod::new());
+    let net_a = test.network.attach("pod-a", a.netns.as_fd(), &[]).unwrap();
+    let net_b = test.network.attach("pod-b", b.netns.as_fd(), &[]).unwrap();
+    // A accepts a connection from B; A's socket table shows B's pod IP
+    // as the peer: no NAT on the bridge.
+    let _server = KillOnDrop(a.spawn(&["busybox", "nc", "-l", "-p", "8080"]));
+    std::thread::sleep(Duration::from_millis(200));
+    let client = Command::new("nsenter")
+        .arg(format!("--net=/proc/{}/ns/net", b.child.id()))
+        .args(["busybox", "nc", &net_a.ip.to_string(), "8080"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _client = KillOnDrop(client);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut peers = String::new();
+    while Instant::now() < deadline {
+        peers = a.stdout(&["ss", "-Htn", "state", "established"]);
+        // busybox listens on IPv6: the peer shows as [::ffff:<ip>]:port.
+        if peers.contains(&net_b.ip.to_string()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("A never saw a connection from {}: {peers:?}", net_b.ip);
+}
+
+#[test]
+fn host_port_reaches_the_container_port_from_host_loopback() {
+    if !require_root("host_port_reaches_the_container_port_from_host_loopback") {
+        return;
+    }
+    let test = TestNetwork::new(3);
+    if !test.network.nft_available() {
+        eprintln!("no nft: host ports are skipped by design");
+        return;
+    }
+    let pod = TestPod::new();
+    let host_port = free_port();
+    let net = test
+        .network
+        .attach("web", pod.netns.as_fd(), &[HostPort::tcp(host_port, 8080)])
+        .unwrap();
+    let www = TempDir::new("netns-www");
+    std::fs::write(www.path().join("index.html"), "hello from the pod\n").unwrap();
+    let dir = www.path().to_str().unwrap();
+    let _httpd = KillOnDrop(pod.spawn(&["busybox", "httpd", "-f", "-p", "8080", "-h", dir]));
+    std::thread::sleep(Duration::from_millis(200));
+
+    for host in ["127.0.0.1", "10.213.3.1"] {
+        let mut stream = TcpStream::connect((host, host_port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream
+            .write_all(b"GET /index.html HTTP/1.0\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.contains("hello from the pod"), "{host}: {answer}");
+    }
+
+    // A second pod may not take the same host port; the error names both.
+    let other = TestPod::new();
+    let error = test
+        .network
+        .attach("api", other.netns.as_fd(), &[HostPort::tcp(host_port, 80)])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        format!("hostPort 0.0.0.0:{host_port}/TCP of pod api is already taken by pod web")
+    );
+    assert!(!link_exists(&veth_name("api")));
+
+    // Nor one a socket of the host listens on.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = listener.local_addr().unwrap().port();
+    let error = test
+        .network
+        .attach("api", other.netns.as_fd(), &[HostPort::tcp(busy, 80)])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(&format!(
+            "{busy}/TCP of pod api is already taken by a socket"
+        )),
+        "{error}"
+    );
+
+    test.network.detach("web").unwrap();
+    assert!(
+        TcpStream::connect_timeout(
+            &(Ipv4Addr::LOCALHOST, host_port).into(),
+            Duration::from_millis(500)
+        )
+        .is_err()
+    );
+    let _ = net;
+}
+
+#[test]
+fn fifty_attach_detach_cycles_leave_links_addresses_leases_and_rules_unchanged() {
+    if !require_root("fifty_attach_detach_cycles_leave_links_addresses_leases_and_rules_unchanged")
+    {
+        return;
+    }
+    let test = TestNetwork::new(4);
+    let config = test.network.config().clone();
+    let (bridge, table) = (config.bridge, config.nft_table);
+    // Only what belongs to this test: other tests run beside it.
+    let count = || {
+        (
+            count_lines("ip", &["-o", "link", "show", "master", &bridge]),
+            count_lines("ip", &["-o", "addr", "show", "to", "10.213.4.0/24"]),
+            test.network.leases().unwrap().len(),
+            count_lines("nft", &["list", "table", "ip", &table]),
+        )
+    };
+    let before = count();
+    for cycle in 0..50 {
+        let pod = TestPod::new();
+        let ports = [HostPort::tcp(free_port(), 80)];
+        let name = format!("cycle-{cycle}");
+        test.network
+            .attach(&name, pod.netns.as_fd(), &ports)
+            .unwrap();
+        assert_ne!(count(), before);
+        test.network.detach(&name).unwrap();
+        test.network.detach(&name).unwrap();
+    }
+    assert_eq!(count(), before);
+}
+
+#[test]
+fn detach_after_the_netns_is_gone_cleans_up() {
+    if !require_root("detach_after_the_netns_is_gone_cleans_up") {
+        return;
+    }
+    let test = TestNetwork::new(5);
+    let pod = TestPod::new();
+    let net = test.network.attach("gone", pod.netns.as_fd(), &[]).unwrap();
+    drop(pod);
+    // The namespace dies with its last process and fd; the veth goes with it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while link_exists(&net.veth) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    test.network.detach("gone").unwrap();
+    assert!(!link_exists(&net.veth));
+    assert!(test.network.leases().unwrap().is_empty());
+}
+
+#[test]
+fn loopback_up_alone_for_a_pod_without_bridge_networking() {
+    if !require_root("loopback_up_alone_for_a_pod_without_bridge_networking") {
+        return;
+    }
+    let pod = TestPod::new();
+    loopback_up(pod.netns.as_fd()).unwrap();
+    assert!(
+        pod.stdout(&["ip", "-o", "link", "show", "dev", "lo"])
+            .contains("UP")
+    );
+    assert!(
+        pod.run(&["busybox", "ping", "-c1", "-W2", "127.0.0.1"])
+            .status
+            .success()
+    );
+}
