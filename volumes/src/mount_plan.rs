@@ -235,6 +235,12 @@ mod tests {
         }
     }
 
+    /// The plan of the pod's `index`th container, volumes prepared below `t`.
+    fn plan_of(t: &TempDir, pod: &Pod, index: usize) -> Result<MountPlan> {
+        let vols = PodVolumes::prepare(pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        vols.mount_plan(&pod.spec.containers[index], &rootfs(), &pod_files())
+    }
+
     /// The steps before the volumes: core's standard mounts then the
     /// three pod files.
     fn expected_prefix(vols: &PodVolumes) -> MountPlan {
@@ -276,10 +282,7 @@ mod tests {
     fn standard_part_of_the_plan_starts_with_proc_dev_and_binds_the_pod_shm() {
         let t = TempDir::new("plan-std");
         let pod = seed_000(vec![empty_dir("shared")]);
-        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
-        let plan = vols
-            .mount_plan(&pod.spec.containers[0], &rootfs(), &pod_files())
-            .expect("plan");
+        let plan = plan_of(&t, &pod, 0).expect("plan");
         assert_eq!(
             plan.steps[0],
             MountStep::Proc {
@@ -317,10 +320,7 @@ mod tests {
         let t = TempDir::new("plan-ro");
         let mut pod = seed_000(vec![empty_dir("shared")]);
         pod.spec.containers[1].volume_mounts[0].read_only = Some(true);
-        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
-        let plan = vols
-            .mount_plan(&pod.spec.containers[1], &rootfs(), &pod_files())
-            .expect("plan");
+        let plan = plan_of(&t, &pod, 1).expect("plan");
         assert_eq!(
             plan.steps.last(),
             Some(&bind(
@@ -337,10 +337,7 @@ mod tests {
         let t = TempDir::new("plan-sub");
         let mut pod = seed_000(vec![empty_dir("shared")]);
         pod.spec.containers[0].volume_mounts[0].sub_path = Some("logs/myapp1".into());
-        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
-        let plan = vols
-            .mount_plan(&pod.spec.containers[0], &rootfs(), &pod_files())
-            .expect("plan");
+        let plan = plan_of(&t, &pod, 0).expect("plan");
         let want = t
             .path()
             .canonicalize()
@@ -355,11 +352,7 @@ mod tests {
         let t = TempDir::new("plan-esc");
         let mut pod = seed_000(vec![empty_dir("shared")]);
         pod.spec.containers[0].volume_mounts[0].sub_path = Some("../../..".into());
-        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
-        let err = vols
-            .mount_plan(&pod.spec.containers[0], &rootfs(), &pod_files())
-            .expect_err("refused")
-            .to_string();
+        let err = plan_of(&t, &pod, 0).expect_err("refused").to_string();
         assert_eq!(
             err,
             "container \"myapp1\": volume \"shared\": subPath \"../../..\" must not contain '..'"
@@ -379,10 +372,7 @@ mod tests {
             }),
         }]);
         pod.spec.containers[0].volume_mounts = vec![mount("h", "/etc/hosts")];
-        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
-        let plan = vols
-            .mount_plan(&pod.spec.containers[0], &rootfs(), &pod_files())
-            .expect("plan");
+        let plan = plan_of(&t, &pod, 0).expect("plan");
         let hosts: Vec<_> = plan
             .steps
             .iter()
@@ -395,11 +385,7 @@ mod tests {
     fn mount_of_an_undeclared_volume_is_refused() {
         let t = TempDir::new("plan-unknown");
         let pod = seed_000(vec![]);
-        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
-        let err = vols
-            .mount_plan(&pod.spec.containers[0], &rootfs(), &pod_files())
-            .expect_err("refused")
-            .to_string();
+        let err = plan_of(&t, &pod, 0).expect_err("refused").to_string();
         assert_eq!(
             err,
             "container \"myapp1\": volumeMount \"shared\": the pod has no volume of that name"
@@ -414,10 +400,7 @@ mod tests {
             read_only_root_filesystem: Some(true),
             ..Default::default()
         });
-        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
-        let plan = vols
-            .mount_plan(&pod.spec.containers[0], &rootfs(), &pod_files())
-            .expect("plan");
+        let plan = plan_of(&t, &pod, 0).expect("plan");
         assert!(plan.readonly_root);
     }
 }
