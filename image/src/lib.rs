@@ -7,4 +7,27 @@
 //! lower directories of an image for an overlay rootfs.
 //!
 //! Does not own: mounting (that is `peapod-volumes` and `peapod-core`).
+//!
+//! The runtime's one call is [`Store::ensure`]: a reference and a
+//! [`PullPolicy`] in, an [`Image`] with its config and overlay lower dirs
+//! out.
 #![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod compression;
+mod digest;
+mod error;
+mod import;
+pub mod oci;
+mod reference;
+mod registry;
+mod store;
+mod unpack;
+
+pub use digest::Digest;
+pub use error::{Error, Result};
+pub use oci::ImageConfig;
+pub use reference::Reference;
+pub use registry::{Progress, PullOptions};
+pub use store::{Image, ImageDetails, ImageSummary, PullPolicy, Store};
+pub use unpack::Limits;

@@ -1,0 +1,614 @@
+//! The store on disk, and the calls the runtime and the CLI make on it.
+//!
+//! ```text
+//! <dir>/lock                 flock: writers exclusive
+//! <dir>/index.json           references → image IDs, image and layer records
+//! <dir>/blobs/sha256/<hex>   image configs and manifests, by digest
+//! <dir>/layers/<hex>/        each layer unpacked once, named by its diffID
+//! <dir>/tmp/<pid>-<n>-<what> work in progress (removed when its pid is gone)
+//! ```
+//!
+//! Layers are unpacked into `tmp/` and renamed into `layers/` only when
+//! complete, under the lock, in the same step that writes the index (by
+//! write-then-rename): a crash leaves at worst an unreferenced complete
+//! layer or a stale temporary directory, never a reference to half a layer.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Digest;
+use crate::error::{Error, IoContext, Result};
+use crate::oci::{ConfigFile, ImageConfig};
+use crate::reference::Reference;
+use crate::unpack::{self, Limits};
+
+/// When to pull, as Kubernetes' `imagePullPolicy` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullPolicy {
+    /// Pull every time; fail if the pull fails.
+    Always,
+    /// Pull only if the store has no image of that name.
+    IfNotPresent,
+    /// Never pull; fail if the store has no image of that name.
+    Never,
+}
+
+impl PullPolicy {
+    /// Kubernetes' default for a reference: `Always` for `:latest` or no
+    /// tag (and no digest), `IfNotPresent` otherwise.
+    pub fn default_for(reference: &str) -> Self {
+        match Reference::parse(reference) {
+            Ok(r) if r.digest().is_none() && r.tag() == Some("latest") => Self::Always,
+            Ok(_) => Self::IfNotPresent,
+            Err(_) => Self::Always,
+        }
+    }
+}
+
+/// An image ready to run: what the runtime needs to build a rootfs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// The image ID: the digest of its config.
+    pub id: Digest,
+    /// The normalised reference it was found by (or its ID).
+    pub reference: String,
+    /// Run defaults: entrypoint, cmd, env, user, working dir, ports.
+    pub config: ImageConfig,
+    /// The layers for overlayfs' `lowerdir=`, topmost first.
+    pub lower_dirs: Vec<PathBuf>,
+}
+
+/// One line of `image ls`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSummary {
+    /// The image ID.
+    pub id: Digest,
+    /// Every reference that names it (none for an untagged image).
+    pub references: Vec<String>,
+    /// When it was made, as the config says.
+    pub created: Option<String>,
+    /// Bytes of its layers, uncompressed.
+    pub size: u64,
+}
+
+/// All the store knows of one image (`image inspect`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageDetails {
+    /// The image ID.
+    pub id: Digest,
+    /// References that name it.
+    pub repo_tags: Vec<String>,
+    /// The manifest digest it was pulled or loaded by, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<Digest>,
+    /// Bytes of its layers, uncompressed.
+    pub size: u64,
+    /// The layers' directories, bottom first.
+    pub layer_dirs: Vec<PathBuf>,
+    /// The config document.
+    pub config: ConfigFile,
+}
+
+/// The on-disk index.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Index {
+    #[serde(default)]
+    references: BTreeMap<String, Digest>,
+    #[serde(default)]
+    images: BTreeMap<Digest, ImageRecord>,
+    #[serde(default)]
+    layers: BTreeMap<Digest, LayerRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ImageRecord {
+    layers: Vec<Digest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    manifest: Option<Digest>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LayerRecord {
+    size: u64,
+}
+
+/// A layer unpacked into a temporary directory, waiting for its image to be
+/// committed.
+pub(crate) struct StagedLayer {
+    pub diff_id: Digest,
+    pub size: u64,
+    pub dir: TempDir,
+}
+
+/// What an image brings besides its config and layers.
+#[derive(Debug, Default)]
+pub(crate) struct Provenance {
+    /// The manifest it came from: digest and bytes, kept as a blob.
+    pub manifest: Option<(Digest, Vec<u8>)>,
+}
+
+/// The local image store. Cheap to open; every call takes the lock it needs,
+/// so several processes may use one store at once.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+    limits: Limits,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `dir`.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
+        let dir = dir.into();
+        for sub in ["blobs/sha256", "layers", "tmp"] {
+            let p = dir.join(sub);
+            fs::create_dir_all(&p).ctx("create", &p)?;
+        }
+        Ok(Self {
+            dir,
+            limits: Limits::default(),
+        })
+    }
+
+    /// Sets what one layer may take at most (uncompressed bytes).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The store's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The image `reference` names, pulled or not as `policy` says — the one
+    /// call the runtime makes before it starts a container.
+    pub fn ensure(&self, reference: &str, policy: PullPolicy) -> Result<Image> {
+        self.ensure_with(reference, policy, &crate::registry::PullOptions::default())
+    }
+
+    /// [`Store::ensure`] with registry options (plain HTTP, auth file...).
+    pub fn ensure_with(
+        &self,
+        reference: &str,
+        policy: PullPolicy,
+        options: &crate::registry::PullOptions,
+    ) -> Result<Image> {
+        let parsed = Reference::parse(reference)?;
+        let local = || self.image(reference);
+        match policy {
+            PullPolicy::Never => local().map_err(|e| match e {
+                Error::UnknownImage { .. } => Error::NotPresentNever {
+                    reference: reference.to_string(),
+                },
+                other => other,
+            }),
+            PullPolicy::IfNotPresent => match local() {
+                Err(Error::UnknownImage { .. }) => self.pull(&parsed, options, &mut |_| {}),
+                other => other,
+            },
+            PullPolicy::Always => self.pull(&parsed, options, &mut |_| {}),
+        }
+    }
+
+    /// The local image named `name_or_id`: a reference (normalised), a full
+    /// image ID or a unique ID prefix of at least 4 hex digits.
+    pub fn image(&self, name_or_id: &str) -> Result<Image> {
+        let index = self.read_index()?;
+        let (id, reference) = resolve(&index, name_or_id)?;
+        let record = &index.images[&id];
+        let config = self.config_of(&id)?;
+        Ok(Image {
+            reference,
+            config: config.config,
+            lower_dirs: record
+                .layers
+                .iter()
+                .rev()
+                .map(|d| self.layer_dir(d))
+                .collect(),
+            id,
+        })
+    }
+
+    /// Every image, with its references, newest reference first by name.
+    pub fn list(&self) -> Result<Vec<ImageSummary>> {
+        let index = self.read_index()?;
+        Ok(index
+            .images
+            .iter()
+            .map(|(id, rec)| ImageSummary {
+                id: id.clone(),
+                references: refs_of(&index, id),
+                created: rec.created.clone(),
+                size: size_of(&index, rec),
+            })
+            .collect())
+    }
+
+    /// Everything about one image.
+    pub fn inspect(&self, name_or_id: &str) -> Result<ImageDetails> {
+        let index = self.read_index()?;
+        let (id, _) = resolve(&index, name_or_id)?;
+        let rec = &index.images[&id];
+        Ok(ImageDetails {
+            repo_tags: refs_of(&index, &id),
+            manifest_digest: rec.manifest.clone(),
+            size: size_of(&index, rec),
+            layer_dirs: rec.layers.iter().map(|d| self.layer_dir(d)).collect(),
+            config: self.config_of(&id)?,
+            id,
+        })
+    }
+
+    /// Removes a reference, or an image by ID with all its references; an
+    /// image left with no reference is deleted with the layers no other
+    /// image uses. Returns `Untagged: …` / `Deleted: …` lines.
+    pub fn remove(&self, name_or_id: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        self.update(|index| {
+            let (id, reference) = resolve(index, name_or_id)?;
+            let by_name = index.references.contains_key(&reference);
+            let names: Vec<String> = if by_name {
+                vec![reference]
+            } else {
+                refs_of(index, &id)
+            };
+            for n in names {
+                index.references.remove(&n);
+                out.push(format!("Untagged: {n}"));
+            }
+            if refs_of(index, &id).is_empty() {
+                index.images.remove(&id);
+                out.push(format!("Deleted: {id}"));
+            }
+            Ok(())
+        })?;
+        self.collect_garbage()?;
+        Ok(out)
+    }
+
+    /// Removes what no image uses: layers, blobs, and temporary folders of
+    /// processes that are gone.
+    pub fn collect_garbage(&self) -> Result<()> {
+        let _lock = self.lock()?;
+        let index = self.read_index()?;
+        let layers_dir = self.dir.join("layers");
+        let used_layers: std::collections::BTreeSet<&str> = index
+            .images
+            .values()
+            .flat_map(|r| r.layers.iter().map(Digest::hex))
+            .collect();
+        for name in dir_names(&layers_dir)? {
+            if !used_layers.contains(name.as_str()) {
+                // Out of `layers/` first (one rename), so a crash midway never
+                // leaves a half-removed layer under a valid name.
+                let doomed = self.temp_path(&format!("gc-{name}"));
+                fs::rename(layers_dir.join(&name), &doomed).ctx("rename", &doomed)?;
+                fs::remove_dir_all(&doomed).ctx("remove", &doomed)?;
+            }
+        }
+        let blobs_dir = self.dir.join("blobs/sha256");
+        let used_blobs: std::collections::BTreeSet<&str> = index
+            .images
+            .iter()
+            .flat_map(|(id, r)| {
+                std::iter::once(id.hex()).chain(r.manifest.as_ref().map(Digest::hex))
+            })
+            .collect();
+        for name in dir_names(&blobs_dir)? {
+            if !used_blobs.contains(name.as_str()) {
+                let p = blobs_dir.join(&name);
+                fs::remove_file(&p).ctx("remove", &p)?;
+            }
+        }
+        let tmp = self.dir.join("tmp");
+        for name in dir_names(&tmp)? {
+            let pid = name.split('-').next().unwrap_or_default();
+            if !Path::new("/proc").join(pid).exists() || pid == "gc" {
+                let p = tmp.join(&name);
+                let _ = fs::remove_dir_all(&p).or_else(|_| fs::remove_file(&p));
+            }
+        }
+        let mut index = index;
+        let used: std::collections::BTreeSet<Digest> = index
+            .images
+            .values()
+            .flat_map(|r| r.layers.iter().cloned())
+            .collect();
+        index.layers.retain(|d, _| used.contains(d));
+        self.write_index(&index)
+    }
+
+    /// Unpacks one layer into a temporary folder; checks its diffID when
+    /// one is expected.
+    pub(crate) fn stage_layer(
+        &self,
+        reader: impl Read,
+        expected: Option<&Digest>,
+        what: &str,
+    ) -> Result<StagedLayer> {
+        let dir = self.temp_dir("layer")?;
+        let up = unpack::unpack(reader, dir.path(), self.limits, what)?;
+        if let Some(want) = expected {
+            up.diff_id.verify(want, format!("{what} (diffID)"))?;
+        }
+        Ok(StagedLayer {
+            diff_id: up.diff_id,
+            size: up.size,
+            dir,
+        })
+    }
+
+    /// Whether the layer of this diffID is unpacked in the store.
+    pub(crate) fn has_layer(&self, diff_id: &Digest) -> bool {
+        self.layer_dir(diff_id).is_dir()
+    }
+
+    /// Adds an image whose config is `config_bytes`: layers missing from the
+    /// store are read from `fetch(i)` (layer `i` of the config, bottom
+    /// first), and `references` are pointed at it.
+    #[allow(dead_code)] // load and pull use it (next commits)
+    pub(crate) fn add_image<'a>(
+        &self,
+        config_bytes: &[u8],
+        fetch: &mut dyn FnMut(usize) -> Result<Box<dyn Read + 'a>>,
+        references: &[Reference],
+        provenance: &Provenance,
+    ) -> Result<Digest> {
+        let config = ConfigFile::parse(config_bytes, "image config")?;
+        // A concurrent `rm` may remove a shared layer between our check and
+        // our commit: then stage it too and try again.
+        for _ in 0..3 {
+            let mut staged: Vec<StagedLayer> = Vec::new();
+            for (i, diff_id) in config.rootfs.diff_ids.iter().enumerate() {
+                if self.has_layer(diff_id) || staged.iter().any(|s| &s.diff_id == diff_id) {
+                    continue;
+                }
+                let reader = fetch(i)?;
+                staged.push(self.stage_layer(
+                    reader,
+                    Some(diff_id),
+                    &format!("layer {diff_id}"),
+                )?);
+            }
+            if let Some(id) = self.commit(config_bytes, &config, staged, references, provenance)? {
+                return Ok(id);
+            }
+        }
+        Err(Error::archive(
+            self.dir.display(),
+            "layers keep disappearing while the image is added (concurrent removal)",
+        ))
+    }
+
+    /// Under the lock: moves staged layers into place, writes the config
+    /// (and manifest) blob and the index. `None` if a layer it counted on
+    /// has gone meanwhile.
+    pub(crate) fn commit(
+        &self,
+        config_bytes: &[u8],
+        config: &ConfigFile,
+        staged: Vec<StagedLayer>,
+        references: &[Reference],
+        provenance: &Provenance,
+    ) -> Result<Option<Digest>> {
+        let id = Digest::of(config_bytes);
+        let _lock = self.lock()?;
+        let mut index = self.read_index()?;
+        let missing = config
+            .rootfs
+            .diff_ids
+            .iter()
+            .any(|d| !self.has_layer(d) && !staged.iter().any(|s| &s.diff_id == d));
+        if missing {
+            return Ok(None);
+        }
+        for layer in staged {
+            let target = self.layer_dir(&layer.diff_id);
+            if !target.exists() {
+                let from = layer.dir.keep();
+                fs::rename(&from, &target).ctx("rename", &target)?;
+            }
+            index
+                .layers
+                .insert(layer.diff_id.clone(), LayerRecord { size: layer.size });
+        }
+        self.write_blob(&id, config_bytes)?;
+        if let Some((digest, bytes)) = &provenance.manifest {
+            self.write_blob(digest, bytes)?;
+        }
+        index.images.insert(
+            id.clone(),
+            ImageRecord {
+                layers: config.rootfs.diff_ids.clone(),
+                created: config.created.clone(),
+                manifest: provenance.manifest.as_ref().map(|(d, _)| d.clone()),
+            },
+        );
+        for r in references {
+            index.references.insert(r.to_string(), id.clone());
+        }
+        self.write_index(&index)?;
+        Ok(Some(id))
+    }
+
+    /// A new temporary folder in the store (same file system as `layers/`,
+    /// so a rename moves it into place), removed on drop unless kept.
+    pub(crate) fn temp_dir(&self, what: &str) -> Result<TempDir> {
+        let path = self.temp_path(what);
+        fs::create_dir(&path).ctx("create", &path)?;
+        Ok(TempDir { path: Some(path) })
+    }
+
+    fn temp_path(&self, what: &str) -> PathBuf {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        self.dir
+            .join("tmp")
+            .join(format!("{}-{n}-{what}", std::process::id()))
+    }
+
+    fn layer_dir(&self, diff_id: &Digest) -> PathBuf {
+        self.dir.join("layers").join(diff_id.hex())
+    }
+
+    fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.dir.join("blobs/sha256").join(digest.hex())
+    }
+
+    fn write_blob(&self, digest: &Digest, bytes: &[u8]) -> Result<()> {
+        let path = self.blob_path(digest);
+        if !path.exists() {
+            write_atomically(&path, bytes)?;
+        }
+        Ok(())
+    }
+
+    fn config_of(&self, id: &Digest) -> Result<ConfigFile> {
+        let path = self.blob_path(id);
+        let bytes = fs::read(&path).ctx("read", &path)?;
+        ConfigFile::parse(&bytes, &path.display().to_string())
+    }
+
+    fn read_index(&self) -> Result<Index> {
+        let path = self.dir.join("index.json");
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+                document: path.display().to_string(),
+                source,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index::default()),
+            Err(e) => Err(Error::io("read", path, e)),
+        }
+    }
+
+    fn write_index(&self, index: &Index) -> Result<()> {
+        let path = self.dir.join("index.json");
+        let bytes = serde_json::to_vec_pretty(index).map_err(|source| Error::Json {
+            document: path.display().to_string(),
+            source,
+        })?;
+        write_atomically(&path, &bytes)
+    }
+
+    /// Runs `f` on the index under the exclusive lock and writes it back.
+    fn update<T>(&self, f: impl FnOnce(&mut Index) -> Result<T>) -> Result<T> {
+        let _lock = self.lock()?;
+        let mut index = self.read_index()?;
+        let out = f(&mut index)?;
+        self.write_index(&index)?;
+        Ok(out)
+    }
+
+    /// The exclusive lock of the store, released when the file is dropped.
+    fn lock(&self) -> Result<File> {
+        let path = self.dir.join("lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .ctx("open", &path)?;
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(std::io::Error::from)
+            .ctx("lock", &path)?;
+        Ok(file)
+    }
+}
+
+/// A temporary folder of the store, removed on drop unless [`TempDir::keep`]
+/// took it.
+#[derive(Debug)]
+pub(crate) struct TempDir {
+    path: Option<PathBuf>,
+}
+
+impl TempDir {
+    pub(crate) fn path(&self) -> &Path {
+        self.path.as_deref().unwrap_or(Path::new(""))
+    }
+
+    /// Takes the folder out of the guard: it is no longer removed on drop.
+    pub(crate) fn keep(mut self) -> PathBuf {
+        self.path.take().unwrap_or_default()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if let Some(p) = self.path.take() {
+            let _ = fs::remove_dir_all(&p).or_else(|_| fs::remove_file(&p));
+        }
+    }
+}
+
+/// Writes `bytes` to a temporary sibling, syncs it, renames it over `path`.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut f = File::create(&tmp).ctx("create", &tmp)?;
+    f.write_all(bytes).ctx("write", &tmp)?;
+    f.sync_all().ctx("sync", &tmp)?;
+    drop(f);
+    fs::rename(&tmp, path).ctx("rename", path)
+}
+
+fn dir_names(dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).ctx("read", dir)? {
+        let e = e.ctx("read", dir)?;
+        out.push(e.file_name().to_string_lossy().into_owned());
+    }
+    Ok(out)
+}
+
+fn refs_of(index: &Index, id: &Digest) -> Vec<String> {
+    index
+        .references
+        .iter()
+        .filter(|(_, v)| *v == id)
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+fn size_of(index: &Index, rec: &ImageRecord) -> u64 {
+    rec.layers
+        .iter()
+        .filter_map(|d| index.layers.get(d))
+        .map(|l| l.size)
+        .sum()
+}
+
+/// Finds the image `name_or_id` names: a reference first (as docker does),
+/// then a full ID or a unique prefix of one.
+fn resolve(index: &Index, name_or_id: &str) -> Result<(Digest, String)> {
+    let unknown = || Error::UnknownImage {
+        reference: name_or_id.to_string(),
+    };
+    if let Ok(r) = Reference::parse(name_or_id) {
+        let key = r.to_string();
+        if let Some(id) = index
+            .references
+            .get(&key)
+            .filter(|id| index.images.contains_key(id))
+        {
+            return Ok((id.clone(), key));
+        }
+    }
+    let hex = name_or_id.strip_prefix("sha256:").unwrap_or(name_or_id);
+    if hex.len() >= 4 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let mut hits = index.images.keys().filter(|id| id.hex().starts_with(hex));
+        if let (Some(id), None) = (hits.next(), hits.next()) {
+            return Ok((id.clone(), id.to_string()));
+        }
+    }
+    Err(unknown())
+}
