@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 ///
 /// ```text
 /// <lib>/pods/<uid>/volumes/emptyDir/<name>   emptyDir (disk, or a tmpfs mount point)
+/// <lib>/pods/<uid>/volumes/configMap/<name>  files (also downwardAPI; secret and
+///                                            projected on a tmpfs mounted there)
 /// <lib>/pods/<uid>/shm                       mount point of the pod's /dev/shm tmpfs
 /// ```
 ///
@@ -37,9 +39,15 @@ impl VolumeDirs {
         self.pod.join("volumes")
     }
 
+    /// `<lib>/pods/<uid>/volumes/<kind>/<name>`, `kind` as the manifest
+    /// spells the source (`emptyDir`, `configMap`, `secret`, ...).
+    pub fn volume_dir(&self, kind: &str, name: &str) -> PathBuf {
+        self.volumes_dir().join(kind).join(name)
+    }
+
     /// `<lib>/pods/<uid>/volumes/emptyDir/<name>`.
     pub fn empty_dir(&self, name: &str) -> PathBuf {
-        self.volumes_dir().join("emptyDir").join(name)
+        self.volume_dir("emptyDir", name)
     }
 
     /// `<lib>/pods/<uid>/shm`: where the pod's /dev/shm tmpfs is mounted.

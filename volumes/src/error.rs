@@ -52,6 +52,25 @@ pub enum Error {
         /// The quantity as written.
         size_limit: String,
     },
+    /// The files of a configMap, secret, downwardAPI or projected volume
+    /// cannot be made (a missing object or key, a bad path or mode).
+    #[error("volume {volume:?}: {problem}")]
+    Payload {
+        /// The volume's name.
+        volume: String,
+        /// What is wrong: `configMap "app" not found`.
+        problem: String,
+    },
+    /// The files of a volume could not be written.
+    #[error("volume {volume:?}: write files in {path:?}: {source}")]
+    Write {
+        /// The volume's name.
+        volume: String,
+        /// The volume's folder.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
     /// A volume source peapod does not handle (yet).
     #[error("volume {volume:?}: {kind} volumes are not supported")]
     Unsupported {

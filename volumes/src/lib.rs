@@ -10,12 +10,15 @@
 //! applies the plan in the child.
 #![forbid(unsafe_code)]
 
+mod atomic_writer;
 mod dirs;
+mod downward_api;
 mod empty_dir;
 mod error;
 mod host_path;
 mod mount_plan;
 mod mountinfo;
+mod payload;
 mod pod_volumes;
 mod sub_path;
 mod teardown;
@@ -24,6 +27,7 @@ mod tmpfs;
 pub use dirs::VolumeDirs;
 pub use error::{Error, Result};
 pub use mount_plan::{PodFiles, RootfsLayers};
+pub use payload::{NodeAllocatable, VolumeInputs};
 pub use pod_volumes::PodVolumes;
 pub use teardown::teardown;
 pub use tmpfs::{SHM_SIZE, TmpfsMount};

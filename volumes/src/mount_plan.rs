@@ -52,7 +52,8 @@ impl PodVolumes {
     ///    kubelet and containerd skip them);
     /// 4. the volumeMounts in order: recursive binds of the volume's host
     ///    path (or its `subPath`, resolved without leaving the volume and
-    ///    made when missing), read-only when `readOnly`.
+    ///    made when missing), read-only when `readOnly` and always for
+    ///    configMap, secret, downwardAPI and projected volumes.
     ///
     /// Needs no root: it only reads (and for `subPath`, makes folders in)
     /// the pod's volumes. The plan is validated by core before it is
@@ -112,8 +113,8 @@ impl PodVolumes {
             volume: mount.name.clone(),
             problem: problem.to_owned(),
         };
-        let root = self
-            .host_path(&mount.name)
+        let volume = self
+            .volume(&mount.name)
             .ok_or_else(|| Error::UnknownVolume {
                 container: container.to_owned(),
                 volume: mount.name.clone(),
@@ -130,8 +131,8 @@ impl PodVolumes {
             }
         }
         let source = match mount.sub_path.as_deref() {
-            None | Some("") => root.to_path_buf(),
-            Some(sub) => sub_path::resolve(root, sub).map_err(|r| Error::SubPath {
+            None | Some("") => volume.path.clone(),
+            Some(sub) => sub_path::resolve(&volume.path, sub).map_err(|r| Error::SubPath {
                 container: container.to_owned(),
                 volume: mount.name.clone(),
                 sub_path: sub.to_owned(),
@@ -143,7 +144,7 @@ impl PodVolumes {
             target: PathBuf::from(&mount.mount_path),
             recursive: true,
             options: MountOptions {
-                readonly: mount.read_only.unwrap_or(false),
+                readonly: mount.read_only.unwrap_or(false) || volume.always_read_only,
                 ..MountOptions::default()
             },
         })
@@ -154,6 +155,7 @@ impl PodVolumes {
 mod tests {
     use super::*;
     use crate::dirs::VolumeDirs;
+    use crate::payload::VolumeInputs;
     use peapod_spec::{
         EmptyDirVolumeSource, HostPathType, HostPathVolumeSource, Pod, Volume, VolumeSource,
     };
@@ -237,7 +239,12 @@ mod tests {
 
     /// The plan of the pod's `index`th container, volumes prepared below `t`.
     fn plan_of(t: &TempDir, pod: &Pod, index: usize) -> Result<MountPlan> {
-        let vols = PodVolumes::prepare(pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        let vols = PodVolumes::prepare(
+            pod,
+            VolumeDirs::new(t.path(), "u"),
+            &VolumeInputs::default(),
+        )
+        .expect("prepare");
         vols.mount_plan(&pod.spec.containers[index], &rootfs(), &pod_files())
     }
 
@@ -264,8 +271,12 @@ mod tests {
     fn seed_000_pod_with_an_empty_dir_gets_the_exact_plan() {
         let t = TempDir::new("plan-seed");
         let pod = seed_000(vec![empty_dir("shared")]);
-        let vols =
-            PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "uid-000")).expect("prepare");
+        let vols = PodVolumes::prepare(
+            &pod,
+            VolumeDirs::new(t.path(), "uid-000"),
+            &VolumeInputs::default(),
+        )
+        .expect("prepare");
         for c in &pod.spec.containers {
             let plan = vols.mount_plan(c, &rootfs(), &pod_files()).expect("plan");
             let want = expected_prefix(&vols).step(bind(

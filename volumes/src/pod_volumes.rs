@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 
 use peapod_spec::{EmptyDirVolumeSource, Pod, StorageMedium, Volume, VolumeSource};
 
+use crate::atomic_writer;
 use crate::dirs::VolumeDirs;
 use crate::empty_dir::{self, EMPTY_DIR_MODE};
 use crate::error::{Error, Result};
 use crate::host_path;
+use crate::payload::{self, Payload, VolumeInputs};
 use crate::teardown::teardown;
 use crate::tmpfs::TmpfsMount;
 
@@ -24,28 +26,59 @@ use crate::tmpfs::TmpfsMount;
 /// 4. [`PodVolumes::teardown`] once the pod is gone (or the free function
 ///    [`teardown`](crate::teardown) with only the [`VolumeDirs`], after a
 ///    crash).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PodVolumes {
     dirs: VolumeDirs,
-    /// Host path of each volume, by volume name.
-    sources: BTreeMap<String, PathBuf>,
+    /// Each volume by name.
+    sources: BTreeMap<String, HostVolume>,
     tmpfs: Vec<TmpfsMount>,
+    /// Files of secret and projected volumes, written once their tmpfs is
+    /// mounted (never to disk), then dropped.
+    pending: Vec<Pending>,
+}
+
+/// Where a volume is on the host.
+#[derive(Debug, Clone)]
+pub(crate) struct HostVolume {
+    /// The folder (or file) bound into containers.
+    pub path: PathBuf,
+    /// configMap, secret, downwardAPI and projected volumes are always
+    /// mounted read-only, as kubelet does since 1.10.
+    pub always_read_only: bool,
+}
+
+/// Files to write into a volume's tmpfs after it is mounted.
+#[derive(Debug)]
+struct Pending {
+    volume: String,
+    dir: PathBuf,
+    payload: Payload,
 }
 
 impl PodVolumes {
     /// Makes the pod's volume folders (`emptyDir`, the `/dev/shm` mount
-    /// point) and checks or makes each hostPath by its `type`. Mounts
-    /// nothing; needs no root beyond write access to the folders.
+    /// point), checks or makes each hostPath by its `type`, writes the
+    /// files of configMap and downwardAPI volumes, and computes those of
+    /// secret and projected volumes (written by
+    /// [`mount_tmpfs`](Self::mount_tmpfs) onto their tmpfs). ConfigMaps
+    /// and Secrets come from `inputs`. Mounts nothing; needs no root beyond
+    /// write access to the folders.
     ///
     /// On error, what was made is left for [`teardown`](crate::teardown).
-    pub fn prepare(pod: &Pod, dirs: VolumeDirs) -> Result<Self> {
+    pub fn prepare(pod: &Pod, dirs: VolumeDirs, inputs: &VolumeInputs) -> Result<Self> {
         let _span =
             tracing::debug_span!("volumes.prepare", pod = %dirs.pod_dir().display()).entered();
         let shm = dirs.shm_dir();
         empty_dir::make_dir("shm", &shm, 0o1777)?;
         let mut tmpfs = vec![TmpfsMount::shm(shm)];
         let mut sources = BTreeMap::new();
+        let mut pending = Vec::new();
         for volume in &pod.spec.volumes {
+            let payload =
+                payload::build(&volume.source, pod, inputs).map_err(|e| Error::Payload {
+                    volume: volume.name.clone(),
+                    problem: e.0,
+                })?;
             let path = match &volume.source {
                 VolumeSource::EmptyDir(source) => {
                     let dir = dirs.empty_dir(&volume.name);
@@ -65,19 +98,43 @@ impl PodVolumes {
                     host_path::prepare(&volume.name, &path, source.type_.unwrap_or_default())?;
                     path
                 }
-                other => {
-                    return Err(Error::Unsupported {
-                        volume: volume.name.clone(),
-                        kind: kind_name(other).to_owned(),
-                    });
+                source => {
+                    let dir = dirs.volume_dir(kind_name(source), &volume.name);
+                    empty_dir::make_dir(&volume.name, &dir, 0o755)?;
+                    let payload = payload.unwrap_or_default();
+                    if matches!(source, VolumeSource::Secret(_) | VolumeSource::Projected(_)) {
+                        tmpfs.push(TmpfsMount::secret(&volume.name, dir.clone()));
+                        pending.push(Pending {
+                            volume: volume.name.clone(),
+                            dir: dir.clone(),
+                            payload,
+                        });
+                    } else {
+                        write_files(&volume.name, &dir, &payload)?;
+                    }
+                    sources.insert(
+                        volume.name.clone(),
+                        HostVolume {
+                            path: dir,
+                            always_read_only: true,
+                        },
+                    );
+                    continue;
                 }
             };
-            sources.insert(volume.name.clone(), path);
+            sources.insert(
+                volume.name.clone(),
+                HostVolume {
+                    path,
+                    always_read_only: false,
+                },
+            );
         }
         Ok(Self {
             dirs,
             sources,
             tmpfs,
+            pending,
         })
     }
 
@@ -88,20 +145,30 @@ impl PodVolumes {
         &self.tmpfs
     }
 
-    /// Mounts the pod-level tmpfs, directly (rustix's safe `mount`).
+    /// Mounts the pod-level tmpfs, directly (rustix's safe `mount`), then
+    /// writes the files of secret and projected volumes onto theirs.
     ///
-    /// Call it in the pod supervisor after it has unshared its mount
+    /// Call it once, in the pod supervisor after it has unshared its mount
     /// namespace and made `/` private (`mount --make-rprivate /`): it
     /// refuses with [`Error::NotPrivate`] in the host's namespace or below
-    /// a mount with shared propagation, so a pod's tmpfs can never appear
-    /// on the host and vanishes with the supervisor.
-    pub fn mount_tmpfs(&self) -> Result<()> {
-        self.tmpfs.iter().try_for_each(TmpfsMount::mount)
+    /// a mount with shared propagation, so a pod's tmpfs (and its secrets)
+    /// can never appear on the host and vanish with the supervisor.
+    pub fn mount_tmpfs(&mut self) -> Result<()> {
+        self.tmpfs.iter().try_for_each(TmpfsMount::mount)?;
+        for p in std::mem::take(&mut self.pending) {
+            write_files(&p.volume, &p.dir, &p.payload)?;
+        }
+        Ok(())
     }
 
     /// The host path of a volume (the emptyDir folder, the hostPath).
     pub fn host_path(&self, volume: &str) -> Option<&Path> {
-        self.sources.get(volume).map(PathBuf::as_path)
+        self.sources.get(volume).map(|v| v.path.as_path())
+    }
+
+    /// A volume by name, for the mount plan.
+    pub(crate) fn volume(&self, name: &str) -> Option<&HostVolume> {
+        self.sources.get(name)
     }
 
     /// The host folder of the pod's `/dev/shm` (a tmpfs once mounted).
@@ -120,6 +187,14 @@ impl PodVolumes {
     pub fn teardown(self) -> Result<()> {
         teardown(&self.dirs)
     }
+}
+
+fn write_files(volume: &str, dir: &Path, payload: &Payload) -> Result<()> {
+    atomic_writer::write(dir, payload).map_err(|source| Error::Write {
+        volume: volume.to_owned(),
+        path: dir.to_owned(),
+        source,
+    })
 }
 
 /// `sizeLimit` in bytes; a limit of zero means none, as in kubelet.
@@ -146,5 +221,131 @@ fn kind_name(source: &VolumeSource) -> &'static str {
         VolumeSource::Secret(_) => "secret",
         VolumeSource::DownwardAPI(_) => "downwardAPI",
         VolumeSource::Projected(_) => "projected",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use peapod_spec::{
+        ConfigMap, ConfigMapVolumeSource, DownwardAPIVolumeFile, DownwardAPIVolumeSource,
+        ObjectFieldSelector, Secret, SecretVolumeSource,
+    };
+    use peapod_testkit::TempDir;
+    use std::fs;
+
+    fn pod(volumes: Vec<(&str, VolumeSource)>) -> Pod {
+        let mut pod = Pod::default();
+        pod.metadata.name = Some("web".into());
+        pod.spec.volumes = volumes
+            .into_iter()
+            .map(|(name, source)| Volume {
+                name: name.into(),
+                source,
+            })
+            .collect();
+        pod
+    }
+
+    fn config_map(name: &str, data: &[(&str, &str)]) -> ConfigMap {
+        let mut cm = ConfigMap::default();
+        cm.metadata.name = Some(name.into());
+        cm.data = data
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        cm
+    }
+
+    #[test]
+    fn config_map_and_downward_api_files_are_written_by_prepare() {
+        let t = TempDir::new("pv-files");
+        let cms = [config_map("app", &[("app.conf", "port=80")])];
+        let p = pod(vec![
+            (
+                "cfg",
+                VolumeSource::ConfigMap(ConfigMapVolumeSource {
+                    name: "app".into(),
+                    ..ConfigMapVolumeSource::default()
+                }),
+            ),
+            (
+                "info",
+                VolumeSource::DownwardAPI(DownwardAPIVolumeSource {
+                    items: vec![DownwardAPIVolumeFile {
+                        path: "name".into(),
+                        field_ref: Some(ObjectFieldSelector {
+                            field_path: "metadata.name".into(),
+                            ..ObjectFieldSelector::default()
+                        }),
+                        ..DownwardAPIVolumeFile::default()
+                    }],
+                    ..DownwardAPIVolumeSource::default()
+                }),
+            ),
+        ]);
+        let inputs = VolumeInputs {
+            config_maps: &cms,
+            ..VolumeInputs::default()
+        };
+        let vols =
+            PodVolumes::prepare(&p, VolumeDirs::new(t.path(), "u"), &inputs).expect("prepare");
+        let cfg = vols.host_path("cfg").expect("cfg");
+        assert_eq!(cfg, t.path().join("pods/u/volumes/configMap/cfg"));
+        assert_eq!(
+            fs::read_to_string(cfg.join("app.conf")).expect("file"),
+            "port=80"
+        );
+        let info = vols.host_path("info").expect("info");
+        assert_eq!(fs::read_to_string(info.join("name")).expect("file"), "web");
+        assert!(vols.volume("cfg").expect("cfg").always_read_only);
+    }
+
+    #[test]
+    fn secret_files_wait_for_their_tmpfs_and_never_touch_disk() {
+        let t = TempDir::new("pv-secret");
+        let mut secret = Secret::default();
+        secret.metadata.name = Some("db".into());
+        secret
+            .string_data
+            .insert("password".into(), "hunter2".into());
+        let secrets = [secret];
+        let p = pod(vec![(
+            "creds",
+            VolumeSource::Secret(SecretVolumeSource {
+                secret_name: "db".into(),
+                ..SecretVolumeSource::default()
+            }),
+        )]);
+        let inputs = VolumeInputs {
+            secrets: &secrets,
+            ..VolumeInputs::default()
+        };
+        let vols =
+            PodVolumes::prepare(&p, VolumeDirs::new(t.path(), "u"), &inputs).expect("prepare");
+        let dir = vols.host_path("creds").expect("creds");
+        assert_eq!(fs::read_dir(dir).expect("ls").count(), 0, "nothing on disk");
+        let targets: Vec<_> = vols
+            .tmpfs_mounts()
+            .iter()
+            .map(|m| m.target.clone())
+            .collect();
+        assert_eq!(targets, vec![vols.shm_dir(), dir.to_path_buf()]);
+    }
+
+    #[test]
+    fn missing_config_map_names_the_volume() {
+        let t = TempDir::new("pv-missing");
+        let p = pod(vec![(
+            "cfg",
+            VolumeSource::ConfigMap(ConfigMapVolumeSource {
+                name: "nope".into(),
+                ..ConfigMapVolumeSource::default()
+            }),
+        )]);
+        let err = PodVolumes::prepare(&p, VolumeDirs::new(t.path(), "u"), &VolumeInputs::default())
+            .expect_err("missing")
+            .to_string();
+        assert_eq!(err, "volume \"cfg\": configMap \"nope\" not found");
     }
 }

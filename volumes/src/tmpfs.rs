@@ -59,6 +59,18 @@ impl TmpfsMount {
         }
     }
 
+    /// A secret or projected volume: files only the pod may read, never on
+    /// disk. Mode 0755 like kubelet's, no size limit (the files are small).
+    pub(crate) fn secret(volume: &str, target: PathBuf) -> Self {
+        Self {
+            volume: volume.to_owned(),
+            target,
+            size: None,
+            mode: 0o755,
+            noexec: false,
+        }
+    }
+
     /// The flags of the mount.
     pub fn flags(&self) -> MountFlags {
         let base = MountFlags::NOSUID | MountFlags::NODEV;

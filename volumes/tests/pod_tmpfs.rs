@@ -17,7 +17,7 @@ use common::{
 };
 use peapod_spec::HostPathType;
 use peapod_testkit::{TempDir, require_root};
-use peapod_volumes::{Error, PodVolumes, VolumeDirs, teardown};
+use peapod_volumes::{Error, PodVolumes, VolumeDirs, VolumeInputs, teardown};
 
 const UID: &str = "uid-tmpfs";
 
@@ -82,8 +82,12 @@ fn memory_empty_dir_size_limit_gives_enospc() {
 fn memory_empty_dir_size_limit_in_namespace() {
     let Some(dir) = child_dir() else { return };
     let dirs = VolumeDirs::new(&dir, UID);
-    let vols = PodVolumes::prepare(&pod(vec![memory_empty_dir("cache", "1Mi")]), dirs.clone())
-        .expect("prepare");
+    let mut vols = PodVolumes::prepare(
+        &pod(vec![memory_empty_dir("cache", "1Mi")]),
+        dirs.clone(),
+        &VolumeInputs::default(),
+    )
+    .expect("prepare");
     vols.mount_tmpfs().expect("mount");
     let mounted = mounts_below(dirs.pod_dir());
     assert_eq!(mounted.len(), 2, "shm and cache: {mounted:?}");
@@ -130,7 +134,8 @@ fn crashing_supervisor_in_namespace() {
         empty_dir("disk"),
         host_path("host", &dir.join("host-data"), HostPathType::Directory),
     ]);
-    let vols = PodVolumes::prepare(&p, dirs.clone()).expect("prepare");
+    let mut vols =
+        PodVolumes::prepare(&p, dirs.clone(), &VolumeInputs::default()).expect("prepare");
     vols.mount_tmpfs().expect("mount");
     fs::write(dirs.empty_dir("mem").join("left"), "x").expect("write");
     fs::write(dirs.empty_dir("disk").join("left"), "x").expect("write");
@@ -151,7 +156,12 @@ fn teardown_unmounts_a_bind_of_host_data_before_removing_anything() {
 fn bind_left_in_empty_dir_in_namespace() {
     let Some(dir) = child_dir() else { return };
     let dirs = VolumeDirs::new(&dir, UID);
-    let vols = PodVolumes::prepare(&pod(vec![empty_dir("disk")]), dirs.clone()).expect("prepare");
+    let vols = PodVolumes::prepare(
+        &pod(vec![empty_dir("disk")]),
+        dirs.clone(),
+        &VolumeInputs::default(),
+    )
+    .expect("prepare");
     let inside = dirs.empty_dir("disk").join("bound");
     fs::create_dir(&inside).expect("mkdir");
     let status = Command::new("mount")
@@ -190,9 +200,64 @@ fn shared_mount_in_namespace() {
     mount(&["--bind", &dir.to_string_lossy()], &dir);
     mount(&["--make-shared"], &dir);
     let dirs = VolumeDirs::new(&dir, UID);
-    let vols = PodVolumes::prepare(&pod(vec![]), dirs.clone()).expect("prepare");
+    let mut vols =
+        PodVolumes::prepare(&pod(vec![]), dirs.clone(), &VolumeInputs::default()).expect("prepare");
     let err = vols.mount_tmpfs().expect_err("refused");
     assert!(matches!(err, Error::NotPrivate { .. }), "{err}");
     assert!(err.to_string().contains("shared propagation"), "{err}");
     assert_eq!(mounts_below(dirs.pod_dir()), Vec::<String>::new());
+}
+
+#[test]
+fn secret_files_live_only_on_their_tmpfs() {
+    run_in_namespace(
+        "secret_files_live_only_on_their_tmpfs",
+        "secret_on_tmpfs_in_namespace",
+        |dirs| {
+            // The supervisor is gone: on the host the folder was only ever a
+            // mount point, and holds nothing.
+            let dir = dirs.volume_dir("secret", "creds");
+            assert!(dir.is_dir());
+            assert_eq!(fs::read_dir(&dir).expect("ls").count(), 0, "secret on disk");
+        },
+    );
+}
+
+#[test]
+#[ignore = "run by secret_files_live_only_on_their_tmpfs in a private mount namespace"]
+fn secret_on_tmpfs_in_namespace() {
+    use peapod_spec::{Secret, SecretVolumeSource, Volume, VolumeSource};
+    use std::os::unix::fs::PermissionsExt;
+    let Some(dir) = child_dir() else { return };
+    let dirs = VolumeDirs::new(&dir, UID);
+    let mut secret = Secret::default();
+    secret.metadata.name = Some("db".into());
+    secret
+        .string_data
+        .insert("password".into(), "hunter2".into());
+    let secrets = [secret];
+    let p = pod(vec![Volume {
+        name: "creds".into(),
+        source: VolumeSource::Secret(SecretVolumeSource {
+            secret_name: "db".into(),
+            default_mode: Some(0o400),
+            ..SecretVolumeSource::default()
+        }),
+    }]);
+    let inputs = VolumeInputs {
+        secrets: &secrets,
+        ..VolumeInputs::default()
+    };
+    let mut vols = PodVolumes::prepare(&p, dirs.clone(), &inputs).expect("prepare");
+    vols.mount_tmpfs().expect("mount");
+    let vol = dirs.volume_dir("secret", "creds");
+    assert!(
+        mounts_below(&vol).len() == 1,
+        "a tmpfs on the secret folder"
+    );
+    let file = vol.join("password");
+    assert_eq!(fs::read_to_string(&file).expect("read"), "hunter2");
+    let mode = fs::metadata(&file).expect("stat").permissions().mode();
+    assert_eq!(mode & 0o777, 0o400);
+    // No teardown: the namespace ends with this process.
 }
