@@ -8,7 +8,7 @@ use peapod_spec::{
     Container, DownwardAPIVolumeFile, Pod, Quantity, ResourceFieldSelector, ResourceKind,
 };
 
-use crate::payload::{FileData, Invalid, NodeAllocatable, Payload, mode, rel_path};
+use crate::payload::{Invalid, NodeAllocatable, Payload, insert};
 
 /// Adds the downwardAPI `items` to `payload`.
 pub(crate) fn add_items(
@@ -29,13 +29,13 @@ pub(crate) fn add_items(
                 )));
             }
         };
-        payload.insert(
-            rel_path(&item.path)?,
-            FileData {
-                data: text.into_bytes(),
-                mode: mode(item.mode, default_mode)?,
-            },
-        );
+        insert(
+            payload,
+            &item.path,
+            text.into_bytes(),
+            item.mode,
+            default_mode,
+        )?;
     }
     Ok(())
 }

@@ -171,13 +171,14 @@ impl<'s> KeySource<'s> {
         }
     }
 
-    /// Looks the object up in `inputs` and adds its keys to `payload`.
+    /// Looks the object up in `inputs` and adds its keys to `payload`
+    /// with the volume's `defaultMode`.
     fn add(
         &self,
         payload: &mut Payload,
         inputs: &VolumeInputs,
         namespace: &str,
-        default_mode: u32,
+        default_mode: Option<i32>,
     ) -> Result<(), Invalid> {
         add_keys(
             payload,
@@ -185,7 +186,7 @@ impl<'s> KeySource<'s> {
             (self.kind, self.name),
             self.items,
             self.optional,
-            default_mode,
+            mode(default_mode, DEFAULT_MODE)?,
         )
     }
 }
@@ -233,14 +234,21 @@ pub(crate) fn add_keys(
                 item.key
             )));
         };
-        payload.insert(
-            rel_path(&item.path)?,
-            FileData {
-                data: data.clone(),
-                mode: mode(item.mode, default_mode)?,
-            },
-        );
+        insert(payload, &item.path, data.clone(), item.mode, default_mode)?;
     }
+    Ok(())
+}
+
+/// Adds one file at the manifest's `path` with its `mode`, or the default.
+pub(crate) fn insert(
+    payload: &mut Payload,
+    path: &str,
+    data: Vec<u8>,
+    item_mode: Option<i32>,
+    default_mode: u32,
+) -> Result<(), Invalid> {
+    let mode = mode(item_mode, default_mode)?;
+    payload.insert(rel_path(path)?, FileData { data, mode });
     Ok(())
 }
 
@@ -257,21 +265,11 @@ pub(crate) fn build(
         VolumeSource::EmptyDir(_) | VolumeSource::HostPath(_) => return Ok(None),
         VolumeSource::ConfigMap(s) => {
             let keys = KeySource::new(Kind::ConfigMap, &s.name, &s.items, s.optional);
-            keys.add(
-                &mut payload,
-                inputs,
-                namespace,
-                mode(s.default_mode, DEFAULT_MODE)?,
-            )?;
+            keys.add(&mut payload, inputs, namespace, s.default_mode)?;
         }
         VolumeSource::Secret(s) => {
             let keys = KeySource::new(Kind::Secret, &s.secret_name, &s.items, s.optional);
-            keys.add(
-                &mut payload,
-                inputs,
-                namespace,
-                mode(s.default_mode, DEFAULT_MODE)?,
-            )?;
+            keys.add(&mut payload, inputs, namespace, s.default_mode)?;
         }
         VolumeSource::DownwardAPI(s) => downward_api::add_items(
             &mut payload,
@@ -292,7 +290,7 @@ pub(crate) fn build(
                     .as_ref()
                     .map(|c| KeySource::new(Kind::Secret, &c.name, &c.items, c.optional));
                 for keys in config_map.into_iter().chain(secret) {
-                    keys.add(&mut payload, inputs, namespace, default_mode)?;
+                    keys.add(&mut payload, inputs, namespace, s.default_mode)?;
                 }
                 if let Some(d) = &projection.downward_api {
                     downward_api::add_items(
