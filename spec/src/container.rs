@@ -287,7 +287,9 @@ pub struct ContainerPort {
 }
 
 /// A port's protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub enum Protocol {
     /// TCP (the default).
     #[default]

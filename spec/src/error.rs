@@ -22,7 +22,7 @@ pub enum Error {
     UnknownExplainPath {
         /// The path asked about.
         path: String,
-        /// A ` ; did you mean "x"?` hint, or empty.
+        /// A `; did you mean "x"?` hint, or empty.
         hint: String,
     },
 }

@@ -12,15 +12,25 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod base64;
+mod check;
 mod config_data;
 mod container;
+pub mod defaults;
+mod diagnostics;
 mod error;
+mod explain;
 mod handler;
+mod manifest;
+mod node;
+mod node_de;
 mod pod;
 mod qos;
 mod quantity;
+mod schema;
 mod security;
 mod status;
+mod syntax;
+mod validation;
 mod volume;
 
 pub use config_data::{ConfigMap, Secret};
@@ -30,11 +40,15 @@ pub use container::{
     ResourceFieldSelector, ResourceKind, ResourceRequirements, TerminationMessagePolicy,
     VolumeMount, default_pull_policy,
 };
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use error::Error;
+pub use explain::explain;
 pub use handler::{
     ExecAction, GRPCAction, HTTPGetAction, HTTPHeader, IntOrString, Lifecycle, LifecycleHandler,
     Probe, SleepAction, TCPSocketAction, URIScheme,
 };
+pub use manifest::{Context, Manifest, ValidationMode, parse_manifest, parse_manifest_with};
+pub use node::Position;
 pub use pod::{
     DNSPolicy, HostAlias, ObjectMeta, Pod, PodDNSConfig, PodDNSConfigOption, PodOS, PodSpec,
     RestartPolicy,

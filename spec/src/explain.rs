@@ -1,0 +1,174 @@
+//! `peapod explain pod.spec.containers`: the documentation of a field,
+//! from the same schema validation uses, laid out like `kubectl explain`.
+
+use std::fmt::Write as _;
+
+use crate::Error;
+use crate::diagnostics::did_you_mean;
+use crate::schema::{self, Field, Kind, Support, TypeDef};
+
+/// The documentation of the resource or field at `path`
+/// (`pod`, `pod.spec.containers`, `configmap.data`).
+pub fn explain(path: &str) -> Result<String, Error> {
+    let mut segments = path.split('.').filter(|s| !s.is_empty());
+    let resource = segments.next().unwrap_or_default();
+    let root: &'static TypeDef = match resource.to_ascii_lowercase().as_str() {
+        "pod" | "pods" | "po" => &schema::POD,
+        "configmap" | "configmaps" | "cm" => &schema::CONFIG_MAP,
+        "secret" | "secrets" => &schema::SECRET,
+        _ => {
+            return Err(Error::UnknownExplainPath {
+                path: path.to_owned(),
+                hint: did_you_mean(resource, ["pod", "configmap", "secret"]),
+            });
+        }
+    };
+    let mut def = root;
+    let mut field: Option<&'static Field> = None;
+    for segment in segments {
+        let Some(found) = def.field(segment) else {
+            return Err(Error::UnknownExplainPath {
+                path: path.to_owned(),
+                hint: did_you_mean(segment, def.fields.iter().map(|f| f.name)),
+            });
+        };
+        field = Some(found);
+        match found.kind.object() {
+            Some(next) => def = next,
+            None => break,
+        }
+    }
+    Ok(render(root, field, def))
+}
+
+fn render(root: &TypeDef, field: Option<&Field>, def: &TypeDef) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "KIND:       {}\nVERSION:    v1\n", root.name);
+    if let Some(field) = field {
+        let _ = writeln!(
+            out,
+            "FIELD: {} <{}>{}\n",
+            field.name,
+            field.kind.type_name(),
+            required(field)
+        );
+        out.push_str("DESCRIPTION:\n");
+        wrap(&mut out, field.doc, 4);
+        if let Some(note) = support_note(field.support) {
+            wrap(&mut out, note, 4);
+        }
+        if let Kind::Enum(values) = field.kind {
+            let list = values
+                .iter()
+                .map(|v| format!("{v:?}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let _ = writeln!(out, "\n    Possible enum values: {list}");
+        }
+        if field.kind.object().is_some() {
+            out.push('\n');
+            wrap(&mut out, def.doc, 4);
+        }
+    } else {
+        out.push_str("DESCRIPTION:\n");
+        wrap(&mut out, def.doc, 4);
+    }
+    let has_fields = field.is_none_or(|f| f.kind.object().is_some());
+    if has_fields {
+        out.push_str("\nFIELDS:\n");
+        for child in def.fields {
+            let _ = writeln!(
+                out,
+                "  {}\t<{}>{}",
+                child.name,
+                child.kind.type_name(),
+                required(child)
+            );
+            wrap(&mut out, child.doc, 4);
+            if let Some(note) = support_note(child.support) {
+                wrap(&mut out, note, 4);
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn required(field: &Field) -> &'static str {
+    if field.required { " -required-" } else { "" }
+}
+
+fn support_note(support: Support) -> Option<&'static str> {
+    match support {
+        Support::Supported => None,
+        Support::ClusterOnly => Some("peapod: accepted and ignored on a single host (a warning)."),
+        Support::OutputOnly => Some("peapod: output only; ignored in input (a warning)."),
+        Support::Unsupported => Some("peapod: not supported (an error)."),
+    }
+}
+
+/// Appends `text` wrapped at 80 columns, indented by `indent` spaces.
+fn wrap(out: &mut String, text: &str, indent: usize) {
+    const WIDTH: usize = 80;
+    let mut line_len = 0;
+    for word in text.split_whitespace() {
+        if line_len > 0 && line_len + 1 + word.len() > WIDTH {
+            out.push('\n');
+            line_len = 0;
+        }
+        if line_len == 0 {
+            out.extend(std::iter::repeat_n(' ', indent));
+            line_len = indent;
+        } else {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += word.len();
+    }
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explain_pod_lists_its_fields() {
+        let text = explain("pod").unwrap();
+        assert!(text.starts_with("KIND:       Pod\nVERSION:    v1\n"));
+        assert!(text.contains("  spec\t<PodSpec>\n"));
+    }
+
+    #[test]
+    fn explain_containers_shows_the_field_and_container_fields() {
+        let text = explain("pod.spec.containers").unwrap();
+        assert!(text.contains("FIELD: containers <[]Container> -required-"));
+        assert!(text.contains("  image\t<string> -required-\n"));
+        assert!(text.contains("  imagePullPolicy\t<string>\n"));
+    }
+
+    #[test]
+    fn explain_leaf_field_lists_enum_values() {
+        let text = explain("pod.spec.restartPolicy").unwrap();
+        assert!(text.contains("FIELD: restartPolicy <string>"));
+        assert!(text.contains("Possible enum values: \"Always\", \"OnFailure\", \"Never\""));
+        assert!(!text.contains("FIELDS:"));
+    }
+
+    #[test]
+    fn explain_notes_cluster_only_fields() {
+        let text = explain("pod.spec.nodeName").unwrap();
+        assert!(text.contains("ignored on a single host"));
+    }
+
+    #[test]
+    fn explain_unknown_field_suggests_a_name() {
+        let err = explain("pod.spec.contaners").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod.spec.contaners: no such field; did you mean \"containers\"?"
+        );
+        assert!(explain("deployment").is_err());
+    }
+}

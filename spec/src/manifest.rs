@@ -1,0 +1,219 @@
+//! Reading a manifest file: documents, kinds, schema check, typed model,
+//! defaults and validation, with every finding collected.
+
+use std::collections::BTreeSet;
+
+use crate::check::Checker;
+use crate::config_data::{ConfigMap, Secret};
+use crate::defaults::apply_defaults;
+use crate::diagnostics::{Diagnostic, Diagnostics, Report};
+use crate::node::{Node, Position, Value};
+use crate::node_de::from_node;
+use crate::pod::Pod;
+use crate::schema::{self, TypeDef};
+use crate::syntax::syntax_error;
+use crate::validation::Validator;
+
+/// How unknown fields are treated, like `kubectl --validate=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ValidationMode {
+    /// Unknown fields are errors (the default).
+    #[default]
+    Strict,
+    /// Unknown fields are warnings.
+    Warn,
+    /// Unknown fields are dropped silently.
+    Ignore,
+}
+
+impl std::str::FromStr for ValidationMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "strict" | "true" => Ok(Self::Strict),
+            "warn" => Ok(Self::Warn),
+            "ignore" | "false" => Ok(Self::Ignore),
+            other => Err(format!(
+                "unsupported validation mode {other:?}: expected strict, warn or ignore"
+            )),
+        }
+    }
+}
+
+/// What a file holds once read, defaulted and validated.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Manifest {
+    /// The pods, in file order, with Kubernetes' defaults applied.
+    pub pods: Vec<Pod>,
+    /// The ConfigMaps, in file order.
+    pub config_maps: Vec<ConfigMap>,
+    /// The Secrets, in file order.
+    pub secrets: Vec<Secret>,
+    /// Ignored fields and other findings that do not stop the pods.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// ConfigMaps and Secrets from elsewhere (other files of a directory) that
+/// the pods of a file may refer to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// Extra ConfigMaps.
+    pub config_maps: &'a [ConfigMap],
+    /// Extra Secrets.
+    pub secrets: &'a [Secret],
+}
+
+/// Reads a manifest file (YAML or JSON, `---`-separated documents of kind
+/// Pod, ConfigMap and Secret). `file` names the file in messages.
+///
+/// On failure, every error found (and the warnings) is returned, each with
+/// `file:line:column: field.path: message`.
+pub fn parse_manifest(
+    source: &str,
+    file: &str,
+    mode: ValidationMode,
+) -> Result<Manifest, Diagnostics> {
+    parse_manifest_with(source, file, mode, Context::default())
+}
+
+/// [`parse_manifest`], with ConfigMaps and Secrets from elsewhere that
+/// references may also name.
+pub fn parse_manifest_with(
+    source: &str,
+    file: &str,
+    mode: ValidationMode,
+    context: Context<'_>,
+) -> Result<Manifest, Diagnostics> {
+    let mut report = Report::new(file);
+    let options = serde_saphyr::options! {
+        with_snippet: false,
+        // Kubernetes reads YAML 1.1: `defaultMode: 0644` is octal.
+        legacy_octal_numbers: true,
+    };
+    let documents: Vec<Node> = match serde_saphyr::from_multiple_with_options(source, options) {
+        Ok(documents) => documents,
+        Err(err) => {
+            syntax_error(source, &err, mode, &mut report);
+            return Err(report.finish());
+        }
+    };
+    let mut manifest = Manifest::default();
+    let (mut pod_nodes, mut config_map_nodes, mut secret_nodes) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for node in &documents {
+        match read_document(node, mode, &mut report) {
+            Some(Document::Pod(pod)) => {
+                manifest.pods.push(*pod);
+                pod_nodes.push(node);
+            }
+            Some(Document::ConfigMap(config_map)) => {
+                manifest.config_maps.push(config_map);
+                config_map_nodes.push(node);
+            }
+            Some(Document::Secret(secret)) => {
+                manifest.secrets.push(secret);
+                secret_nodes.push(node);
+            }
+            None => {}
+        }
+    }
+    for pod in &mut manifest.pods {
+        apply_defaults(pod);
+    }
+    let mut validator = Validator::new(&mut report, &manifest, context);
+    for (pod, node) in manifest.pods.iter().zip(pod_nodes) {
+        validator.pod(pod, node);
+    }
+    let mut objects_seen = BTreeSet::new();
+    for (config_map, node) in manifest.config_maps.iter().zip(config_map_nodes) {
+        validator.config_map(config_map, node, &mut objects_seen);
+    }
+    for (secret, node) in manifest.secrets.iter().zip(secret_nodes) {
+        validator.secret(secret, node, &mut objects_seen);
+    }
+    if report.has_errors() {
+        return Err(report.finish());
+    }
+    manifest.warnings = report.finish().warnings;
+    Ok(manifest)
+}
+
+enum Document {
+    Pod(Box<Pod>),
+    ConfigMap(ConfigMap),
+    Secret(Secret),
+}
+
+/// Checks one document against the schema of its kind and reads it.
+fn read_document(node: &Node, mode: ValidationMode, report: &mut Report) -> Option<Document> {
+    if !matches!(node.value, Value::Map(_)) {
+        report.error(
+            node.position,
+            "",
+            format!(
+                "expected a Pod, ConfigMap or Secret document, found {}",
+                node.value.describe()
+            ),
+        );
+        return None;
+    }
+    let def = document_type(node, report)?;
+    let errors_before = report.findings.errors.len();
+    Checker { report, mode }.check_object(node, def, "");
+    let clean = report.findings.errors.len() == errors_before;
+    let document = match def.name {
+        "Pod" => from_node(node).map(|pod| Document::Pod(Box::new(pod))),
+        "ConfigMap" => from_node(node).map(Document::ConfigMap),
+        _ => from_node(node).map(Document::Secret),
+    };
+    match document {
+        Ok(document) => Some(document),
+        Err(err) => {
+            // The schema check explains what serde tripped on; its own
+            // message is only needed when the check found nothing.
+            if clean {
+                report.error(node.position, "", err.to_string());
+            }
+            None
+        }
+    }
+}
+
+/// The schema of the document's `kind`, after checking `apiVersion`.
+fn document_type(node: &Node, report: &mut Report) -> Option<&'static TypeDef> {
+    let kind_position = node.get("kind").map_or(node.position, |e| e.key_position);
+    let def = match node.get_str("kind") {
+        Some("Pod") => &schema::POD,
+        Some("ConfigMap") => &schema::CONFIG_MAP,
+        Some("Secret") => &schema::SECRET,
+        Some(other) => {
+            report.error(
+                kind_position,
+                "kind",
+                format!(
+                    "unsupported kind {other:?}: peapod reads Pod, ConfigMap and Secret documents"
+                ),
+            );
+            return None;
+        }
+        None => {
+            report.error(
+                kind_position,
+                "kind",
+                "required value: expected Pod, ConfigMap or Secret",
+            );
+            return None;
+        }
+    };
+    match node.get("apiVersion") {
+        Some(entry) if matches!(&entry.value.value, Value::Str(v) if v == "v1") => {}
+        Some(entry) => report.error(entry.key_position, "apiVersion", "expected \"v1\""),
+        // Missing: the schema check reports it.
+        None => {}
+    }
+    Some(def)
+}
+
+/// The position of the start of a file, for findings about the whole file.
+pub(crate) const FILE_START: Position = Position { line: 1, column: 1 };
