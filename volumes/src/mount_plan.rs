@@ -155,7 +155,6 @@ impl PodVolumes {
 mod tests {
     use super::*;
     use crate::dirs::VolumeDirs;
-    use crate::payload::VolumeInputs;
     use peapod_spec::{
         EmptyDirVolumeSource, HostPathType, HostPathVolumeSource, Pod, Volume, VolumeSource,
     };
@@ -239,12 +238,7 @@ mod tests {
 
     /// The plan of the pod's `index`th container, volumes prepared below `t`.
     fn plan_of(t: &TempDir, pod: &Pod, index: usize) -> Result<MountPlan> {
-        let vols = PodVolumes::prepare(
-            pod,
-            VolumeDirs::new(t.path(), "u"),
-            &VolumeInputs::default(),
-        )
-        .expect("prepare");
+        let vols = PodVolumes::prepare(pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
         vols.mount_plan(&pod.spec.containers[index], &rootfs(), &pod_files())
     }
 
@@ -271,12 +265,8 @@ mod tests {
     fn seed_000_pod_with_an_empty_dir_gets_the_exact_plan() {
         let t = TempDir::new("plan-seed");
         let pod = seed_000(vec![empty_dir("shared")]);
-        let vols = PodVolumes::prepare(
-            &pod,
-            VolumeDirs::new(t.path(), "uid-000"),
-            &VolumeInputs::default(),
-        )
-        .expect("prepare");
+        let vols =
+            PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "uid-000")).expect("prepare");
         for c in &pod.spec.containers {
             let plan = vols.mount_plan(c, &rootfs(), &pod_files()).expect("plan");
             let want = expected_prefix(&vols).step(bind(

@@ -18,7 +18,9 @@ use crate::tmpfs::TmpfsMount;
 /// checked, and the pod-level tmpfs mounts still to mount.
 ///
 /// The runtime's pod supervisor, in order:
-/// 1. [`PodVolumes::prepare`] — folders and hostPath checks; no mounts.
+/// 1. [`PodVolumes::prepare`] (or [`PodVolumes::prepare_with`] the pod's
+///    ConfigMaps and Secrets) — folders, hostPath checks, configMap and
+///    downwardAPI files; no mounts.
 /// 2. [`PodVolumes::mount_tmpfs`] — in its own mount namespace with
 ///    private propagation: the pod's `/dev/shm` and `medium: Memory`
 ///    emptyDirs. Containers cloned afterwards see them.
@@ -33,7 +35,7 @@ pub struct PodVolumes {
     sources: BTreeMap<String, HostVolume>,
     tmpfs: Vec<TmpfsMount>,
     /// Files of secret and projected volumes, written once their tmpfs is
-    /// mounted (never to disk), then dropped.
+    /// mounted (never to disk).
     pending: Vec<Pending>,
 }
 
@@ -56,6 +58,12 @@ struct Pending {
 }
 
 impl PodVolumes {
+    /// [`prepare_with`](Self::prepare_with) no ConfigMaps or Secrets and
+    /// the host's own capacity for downwardAPI limits.
+    pub fn prepare(pod: &Pod, dirs: VolumeDirs) -> Result<Self> {
+        Self::prepare_with(pod, dirs, &VolumeInputs::default())
+    }
+
     /// Makes the pod's volume folders (`emptyDir`, the `/dev/shm` mount
     /// point), checks or makes each hostPath by its `type`, writes the
     /// files of configMap and downwardAPI volumes, and computes those of
@@ -65,7 +73,7 @@ impl PodVolumes {
     /// write access to the folders.
     ///
     /// On error, what was made is left for [`teardown`](crate::teardown).
-    pub fn prepare(pod: &Pod, dirs: VolumeDirs, inputs: &VolumeInputs) -> Result<Self> {
+    pub fn prepare_with(pod: &Pod, dirs: VolumeDirs, inputs: &VolumeInputs) -> Result<Self> {
         let _span =
             tracing::debug_span!("volumes.prepare", pod = %dirs.pod_dir().display()).entered();
         let shm = dirs.shm_dir();
@@ -148,17 +156,16 @@ impl PodVolumes {
     /// Mounts the pod-level tmpfs, directly (rustix's safe `mount`), then
     /// writes the files of secret and projected volumes onto theirs.
     ///
-    /// Call it once, in the pod supervisor after it has unshared its mount
+    /// Call it in the pod supervisor after it has unshared its mount
     /// namespace and made `/` private (`mount --make-rprivate /`): it
     /// refuses with [`Error::NotPrivate`] in the host's namespace or below
     /// a mount with shared propagation, so a pod's tmpfs (and its secrets)
     /// can never appear on the host and vanish with the supervisor.
-    pub fn mount_tmpfs(&mut self) -> Result<()> {
+    pub fn mount_tmpfs(&self) -> Result<()> {
         self.tmpfs.iter().try_for_each(TmpfsMount::mount)?;
-        for p in std::mem::take(&mut self.pending) {
-            write_files(&p.volume, &p.dir, &p.payload)?;
-        }
-        Ok(())
+        self.pending
+            .iter()
+            .try_for_each(|p| write_files(&p.volume, &p.dir, &p.payload))
     }
 
     /// The host path of a volume (the emptyDir folder, the hostPath).
@@ -289,7 +296,7 @@ mod tests {
             ..VolumeInputs::default()
         };
         let vols =
-            PodVolumes::prepare(&p, VolumeDirs::new(t.path(), "u"), &inputs).expect("prepare");
+            PodVolumes::prepare_with(&p, VolumeDirs::new(t.path(), "u"), &inputs).expect("prepare");
         let cfg = vols.host_path("cfg").expect("cfg");
         assert_eq!(cfg, t.path().join("pods/u/volumes/configMap/cfg"));
         assert_eq!(
@@ -322,7 +329,7 @@ mod tests {
             ..VolumeInputs::default()
         };
         let vols =
-            PodVolumes::prepare(&p, VolumeDirs::new(t.path(), "u"), &inputs).expect("prepare");
+            PodVolumes::prepare_with(&p, VolumeDirs::new(t.path(), "u"), &inputs).expect("prepare");
         let dir = vols.host_path("creds").expect("creds");
         assert_eq!(fs::read_dir(dir).expect("ls").count(), 0, "nothing on disk");
         let targets: Vec<_> = vols
@@ -343,7 +350,7 @@ mod tests {
                 ..ConfigMapVolumeSource::default()
             }),
         )]);
-        let err = PodVolumes::prepare(&p, VolumeDirs::new(t.path(), "u"), &VolumeInputs::default())
+        let err = PodVolumes::prepare(&p, VolumeDirs::new(t.path(), "u"))
             .expect_err("missing")
             .to_string();
         assert_eq!(err, "volume \"cfg\": configMap \"nope\" not found");

@@ -11,17 +11,12 @@ use common::{TeardownGuard, host_path, pod, pod_files, rootfs};
 use peapod_core::MountStep;
 use peapod_spec::HostPathType;
 use peapod_testkit::TempDir;
-use peapod_volumes::{PodVolumes, VolumeDirs, VolumeInputs};
+use peapod_volumes::{PodVolumes, VolumeDirs};
 
 fn prepare_one(t: &TempDir, path: &Path, kind: HostPathType) -> Result<PodVolumes, String> {
     let dirs = VolumeDirs::new(&t.path().join("lib"), "uid");
     let _guard = TeardownGuard(dirs.clone());
-    PodVolumes::prepare(
-        &pod(vec![host_path("data", path, kind)]),
-        dirs,
-        &VolumeInputs::default(),
-    )
-    .map_err(|e| e.to_string())
+    PodVolumes::prepare(&pod(vec![host_path("data", path, kind)]), dirs).map_err(|e| e.to_string())
 }
 
 /// The first block device under /dev, if the host has one.
@@ -113,7 +108,7 @@ fn sub_path_through_a_symlink_out_of_a_host_path_is_refused() {
     let dirs = VolumeDirs::new(&t.path().join("lib"), "uid");
     let _guard = TeardownGuard(dirs.clone());
     let mut p = pod(vec![host_path("data", &vol, HostPathType::Directory)]);
-    let vols = PodVolumes::prepare(&p, dirs, &VolumeInputs::default()).expect("prepare");
+    let vols = PodVolumes::prepare(&p, dirs).expect("prepare");
     for sub in ["escape", "escape/passwd", "up/etc"] {
         p.spec.containers[0].volume_mounts[0].sub_path = Some(sub.into());
         let err = vols

@@ -82,12 +82,8 @@ fn memory_empty_dir_size_limit_gives_enospc() {
 fn memory_empty_dir_size_limit_in_namespace() {
     let Some(dir) = child_dir() else { return };
     let dirs = VolumeDirs::new(&dir, UID);
-    let mut vols = PodVolumes::prepare(
-        &pod(vec![memory_empty_dir("cache", "1Mi")]),
-        dirs.clone(),
-        &VolumeInputs::default(),
-    )
-    .expect("prepare");
+    let vols = PodVolumes::prepare(&pod(vec![memory_empty_dir("cache", "1Mi")]), dirs.clone())
+        .expect("prepare");
     vols.mount_tmpfs().expect("mount");
     let mounted = mounts_below(dirs.pod_dir());
     assert_eq!(mounted.len(), 2, "shm and cache: {mounted:?}");
@@ -134,8 +130,7 @@ fn crashing_supervisor_in_namespace() {
         empty_dir("disk"),
         host_path("host", &dir.join("host-data"), HostPathType::Directory),
     ]);
-    let mut vols =
-        PodVolumes::prepare(&p, dirs.clone(), &VolumeInputs::default()).expect("prepare");
+    let vols = PodVolumes::prepare(&p, dirs.clone()).expect("prepare");
     vols.mount_tmpfs().expect("mount");
     fs::write(dirs.empty_dir("mem").join("left"), "x").expect("write");
     fs::write(dirs.empty_dir("disk").join("left"), "x").expect("write");
@@ -156,12 +151,7 @@ fn teardown_unmounts_a_bind_of_host_data_before_removing_anything() {
 fn bind_left_in_empty_dir_in_namespace() {
     let Some(dir) = child_dir() else { return };
     let dirs = VolumeDirs::new(&dir, UID);
-    let vols = PodVolumes::prepare(
-        &pod(vec![empty_dir("disk")]),
-        dirs.clone(),
-        &VolumeInputs::default(),
-    )
-    .expect("prepare");
+    let vols = PodVolumes::prepare(&pod(vec![empty_dir("disk")]), dirs.clone()).expect("prepare");
     let inside = dirs.empty_dir("disk").join("bound");
     fs::create_dir(&inside).expect("mkdir");
     let status = Command::new("mount")
@@ -200,8 +190,7 @@ fn shared_mount_in_namespace() {
     mount(&["--bind", &dir.to_string_lossy()], &dir);
     mount(&["--make-shared"], &dir);
     let dirs = VolumeDirs::new(&dir, UID);
-    let mut vols =
-        PodVolumes::prepare(&pod(vec![]), dirs.clone(), &VolumeInputs::default()).expect("prepare");
+    let vols = PodVolumes::prepare(&pod(vec![]), dirs.clone()).expect("prepare");
     let err = vols.mount_tmpfs().expect_err("refused");
     assert!(matches!(err, Error::NotPrivate { .. }), "{err}");
     assert!(err.to_string().contains("shared propagation"), "{err}");
@@ -248,7 +237,7 @@ fn secret_on_tmpfs_in_namespace() {
         secrets: &secrets,
         ..VolumeInputs::default()
     };
-    let mut vols = PodVolumes::prepare(&p, dirs.clone(), &inputs).expect("prepare");
+    let vols = PodVolumes::prepare_with(&p, dirs.clone(), &inputs).expect("prepare");
     vols.mount_tmpfs().expect("mount");
     let vol = dirs.volume_dir("secret", "creds");
     assert!(
