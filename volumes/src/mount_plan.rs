@@ -57,12 +57,26 @@ impl PodVolumes {
     ///
     /// Needs no root: it only reads (and for `subPath`, makes folders in)
     /// the pod's volumes. The plan is validated by core before it is
-    /// returned.
+    /// returned. A `subPathExpr` needs the container's environment: see
+    /// [`mount_plan_with_env`](Self::mount_plan_with_env).
     pub fn mount_plan(
         &self,
         container: &Container,
         rootfs: &RootfsLayers,
         pod_files: &PodFiles,
+    ) -> Result<MountPlan> {
+        self.mount_plan_with_env(container, rootfs, pod_files, &[])
+    }
+
+    /// [`mount_plan`](Self::mount_plan), expanding `subPathExpr` with the
+    /// container's resolved environment (`NAME=value`, from its `env` and
+    /// `envFrom`, as kubelet uses; not the image's).
+    pub fn mount_plan_with_env(
+        &self,
+        container: &Container,
+        rootfs: &RootfsLayers,
+        pod_files: &PodFiles,
+        env: &[String],
     ) -> Result<MountPlan> {
         let _span =
             tracing::debug_span!("volumes.mount_plan", container = %container.name).entered();
@@ -97,7 +111,8 @@ impl PodVolumes {
             }
         }
         for mount in &container.volume_mounts {
-            plan.steps.push(self.volume_step(&container.name, mount)?);
+            plan.steps
+                .push(self.volume_step(&container.name, mount, env)?);
         }
         plan.validate().map_err(|source| Error::Plan {
             container: container.name.clone(),
@@ -107,7 +122,12 @@ impl PodVolumes {
     }
 
     /// The bind of one volumeMount.
-    fn volume_step(&self, container: &str, mount: &VolumeMount) -> Result<MountStep> {
+    fn volume_step(
+        &self,
+        container: &str,
+        mount: &VolumeMount,
+        env: &[String],
+    ) -> Result<MountStep> {
         let refuse = |problem: &str| Error::VolumeMount {
             container: container.to_owned(),
             volume: mount.name.clone(),
@@ -119,9 +139,6 @@ impl PodVolumes {
                 container: container.to_owned(),
                 volume: mount.name.clone(),
             })?;
-        if mount.sub_path_expr.is_some() {
-            return Err(refuse("subPathExpr is not supported yet"));
-        }
         match mount.mount_propagation {
             None | Some(MountPropagation::None) => {}
             Some(other) => {
@@ -130,14 +147,24 @@ impl PodVolumes {
                 )));
             }
         }
-        let source = match mount.sub_path.as_deref() {
-            None | Some("") => volume.path.clone(),
-            Some(sub) => sub_path::resolve(&volume.path, sub).map_err(|r| Error::SubPath {
-                container: container.to_owned(),
-                volume: mount.name.clone(),
-                sub_path: sub.to_owned(),
-                problem: r.0,
-            })?,
+        let sub_path_error = |sub: &str, r: sub_path::Refused| Error::SubPath {
+            container: container.to_owned(),
+            volume: mount.name.clone(),
+            sub_path: sub.to_owned(),
+            problem: r.0,
+        };
+        let sub = match (&mount.sub_path, &mount.sub_path_expr) {
+            (Some(s), _) if !s.is_empty() => Some(s.clone()),
+            (_, Some(expr)) if !expr.is_empty() => {
+                Some(sub_path::expand(expr, env).map_err(|r| sub_path_error(expr, r))?)
+            }
+            _ => None,
+        };
+        let source = match sub {
+            None => volume.path.clone(),
+            Some(sub) => {
+                sub_path::resolve(&volume.path, &sub).map_err(|r| sub_path_error(&sub, r))?
+            }
         };
         Ok(MountStep::Bind {
             source,
@@ -357,6 +384,30 @@ mod tests {
         assert_eq!(
             err,
             "container \"myapp1\": volume \"shared\": subPath \"../../..\" must not contain '..'"
+        );
+    }
+
+    #[test]
+    fn sub_path_expr_expands_the_container_environment() {
+        let t = TempDir::new("plan-expr");
+        let mut pod = seed_000(vec![empty_dir("shared")]);
+        pod.spec.containers[0].volume_mounts[0].sub_path_expr = Some("$(POD_NAME)/log".into());
+        let vols = PodVolumes::prepare(&pod, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        let c = &pod.spec.containers[0];
+        let env = ["POD_NAME=myapp".to_owned()];
+        let plan = vols
+            .mount_plan_with_env(c, &rootfs(), &pod_files(), &env)
+            .expect("plan");
+        let want = t.path().canonicalize().expect("canon");
+        let want = want.join("pods/u/volumes/emptyDir/shared/myapp/log");
+        assert_eq!(plan.steps.last(), Some(&bind(&want, "/data", true, false)));
+        let err = vols
+            .mount_plan(c, &rootfs(), &pod_files())
+            .expect_err("no env")
+            .to_string();
+        assert_eq!(
+            err,
+            "container \"myapp1\": volume \"shared\": subPath \"$(POD_NAME)/log\" has no value for POD_NAME"
         );
     }
 

@@ -58,6 +58,47 @@ fn components(sub_path: &str) -> Result<Vec<&str>, Refused> {
     Ok(out)
 }
 
+/// `subPathExpr`: `$(VAR)` replaced by the container's environment
+/// (`NAME=value` entries, the last one winning), `$$` kept as one `$`, as
+/// kubelet's `ExpandContainerVolumeMounts` does; a variable missing or
+/// empty is an error naming it.
+pub(crate) fn expand(expr: &str, env: &[String]) -> Result<String, Refused> {
+    let lookup = |name: &str| {
+        env.iter()
+            .rev()
+            .filter_map(|e| e.split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+            .filter(|v| !v.is_empty())
+    };
+    let mut out = String::with_capacity(expr.len());
+    let mut missing = Vec::new();
+    let mut rest = expr;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some((name, tail)) = after.strip_prefix('(').and_then(|b| b.split_once(')')) {
+            match lookup(name) {
+                Some(value) => out.push_str(value),
+                None => missing.push(name),
+            }
+            rest = tail;
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    if missing.is_empty() {
+        Ok(out)
+    } else {
+        Err(Refused(format!("has no value for {}", missing.join(", "))))
+    }
+}
+
 /// Resolves `sub_path` below `volume_root` without leaving it, making
 /// missing folders, and returns the real host path.
 pub(crate) fn resolve(volume_root: &Path, sub_path: &str) -> Result<PathBuf, Refused> {
@@ -133,6 +174,20 @@ mod tests {
 
     fn refused(root: &Path, sub: &str) -> String {
         resolve(root, sub).expect_err("must be refused").0
+    }
+
+    #[test]
+    fn sub_path_expr_expands_the_environment_and_names_what_is_missing() {
+        let env = ["POD_NAME=web-0".to_owned(), "EMPTY=".to_owned()];
+        assert_eq!(
+            expand("logs/$(POD_NAME)", &env),
+            Ok("logs/web-0".to_owned())
+        );
+        assert_eq!(expand("a$$(POD_NAME)", &env), Ok("a$(POD_NAME)".to_owned()));
+        assert_eq!(
+            expand("$(NOPE)/$(EMPTY)", &env),
+            Err(Refused("has no value for NOPE, EMPTY".to_owned()))
+        );
     }
 
     #[test]
