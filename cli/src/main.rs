@@ -4,6 +4,8 @@
 //! formats what they return. No pod logic lives here.
 #![forbid(unsafe_code)]
 
+mod image;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -26,6 +28,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     // peapod:commands (each verb's variant goes here, one line each)
+    /// Manage images: import, load, pull, ls, rm, inspect.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +38,7 @@ fn main() -> ExitCode {
     let root = cli.root;
     let result: anyhow::Result<ExitCode> = match cli.command {
         // peapod:dispatch (each verb's arm goes here)
+        Command::Image(cmd) => image::run(cmd, &peapod_runtime::Paths::from_root(root.as_deref())),
     };
     let _ = root;
     match result {

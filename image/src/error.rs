@@ -27,6 +27,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// An `image import --change` instruction that cannot be applied.
+    #[error("invalid change {change:?}: {reason}")]
+    InvalidChange {
+        /// The instruction as given.
+        change: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The image is not in the store and the pull policy forbids pulling.
     #[error("image {reference:?} not found locally and imagePullPolicy is Never")]
     NotPresentNever {

@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod archive;
+mod change;
 mod compression;
 mod digest;
 mod error;

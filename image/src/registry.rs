@@ -1,5 +1,6 @@
 //! Pulling from OCI registries.
 
+use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::reference::Reference;
 use crate::store::{Image, Store};
@@ -9,13 +10,38 @@ use crate::store::{Image, Store};
 pub struct PullOptions {
     /// Plain HTTP instead of HTTPS.
     pub insecure: bool,
+    /// Credentials (`auths` as in `~/.docker/config.json`); by default
+    /// `$REGISTRY_AUTH_FILE`, then `~/.docker/config.json`.
+    pub auth_file: Option<std::path::PathBuf>,
 }
 
 /// What a pull reports as it goes.
 #[derive(Debug, Clone)]
 pub enum Progress {
-    /// A line of text.
-    Message(String),
+    /// The manifest for linux/amd64 was found.
+    Resolved {
+        /// Its digest.
+        manifest: Digest,
+    },
+    /// A layer is already in the store.
+    LayerExists {
+        /// The layer blob's digest.
+        digest: Digest,
+    },
+    /// Bytes of a layer blob downloaded so far.
+    Layer {
+        /// The layer blob's digest.
+        digest: Digest,
+        /// Bytes received.
+        done: u64,
+        /// The blob's size.
+        total: u64,
+    },
+    /// A layer is downloaded, verified and unpacked.
+    LayerDone {
+        /// The layer blob's digest.
+        digest: Digest,
+    },
 }
 
 impl Store {

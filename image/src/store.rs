@@ -356,7 +356,6 @@ impl Store {
     /// Adds an image whose config is `config_bytes`: layers missing from the
     /// store are read from `fetch(i)` (layer `i` of the config, bottom
     /// first), and `references` are pointed at it.
-    #[allow(dead_code)] // load and pull use it (next commits)
     pub(crate) fn add_image<'a>(
         &self,
         config_bytes: &[u8],
