@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use peapod_spec::{EmptyDirVolumeSource, Pod, StorageMedium, Volume, VolumeSource};
+use peapod_spec::{EmptyDirVolumeSource, Pod, ResourceKind, StorageMedium, Volume, VolumeSource};
 
 use crate::atomic_writer;
 use crate::dirs::VolumeDirs;
@@ -92,7 +92,7 @@ impl PodVolumes {
                     let dir = dirs.empty_dir(&volume.name);
                     empty_dir::make_dir(&volume.name, &dir, EMPTY_DIR_MODE)?;
                     if source.medium == Some(StorageMedium::Memory) {
-                        let size = size_limit(volume, source)?;
+                        let size = memory_size(pod, volume, source)?;
                         tmpfs.push(TmpfsMount::memory_empty_dir(
                             &volume.name,
                             dir.clone(),
@@ -204,19 +204,43 @@ fn write_files(volume: &str, dir: &Path, payload: &Payload) -> Result<()> {
     })
 }
 
-/// `sizeLimit` in bytes; a limit of zero means none, as in kubelet.
-fn size_limit(volume: &Volume, source: &EmptyDirVolumeSource) -> Result<Option<u64>> {
-    let Some(q) = &source.size_limit else {
-        return Ok(None);
+/// The size of a `medium: Memory` emptyDir, as kubelet sizes it
+/// (KEP-1967): the smaller of `sizeLimit` and the pod's memory limit;
+/// `None` (the kernel's default, half of RAM) when neither is set. A
+/// `sizeLimit` of zero means none.
+fn memory_size(pod: &Pod, volume: &Volume, source: &EmptyDirVolumeSource) -> Result<Option<u64>> {
+    let size_limit = match &source.size_limit {
+        None => None,
+        Some(q) => match u64::try_from(q.value()) {
+            Ok(0) => None,
+            Ok(bytes) => Some(bytes),
+            Err(_) => {
+                return Err(Error::SizeLimit {
+                    volume: volume.name.clone(),
+                    size_limit: q.as_str().to_owned(),
+                });
+            }
+        },
     };
-    match u64::try_from(q.value()) {
-        Ok(0) => Ok(None),
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(_) => Err(Error::SizeLimit {
-            volume: volume.name.clone(),
-            size_limit: q.as_str().to_owned(),
-        }),
-    }
+    Ok(match (size_limit, pod_memory_limit(pod)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    })
+}
+
+/// The pod's memory limit when every container sets one: the sum over
+/// app containers, or the largest init container's if that is more.
+fn pod_memory_limit(pod: &Pod) -> Option<u64> {
+    let limit = |c: &peapod_spec::Container| {
+        c.resource_list(ResourceKind::Limits)
+            .and_then(|l| l.get("memory"))
+            .and_then(|q| u64::try_from(q.value()).ok())
+    };
+    let apps: Option<Vec<u64>> = pod.spec.containers.iter().map(limit).collect();
+    let inits: Option<Vec<u64>> = pod.spec.init_containers.iter().map(limit).collect();
+    let sum: u64 = apps?.iter().sum();
+    let init_max = inits?.into_iter().max().unwrap_or(0);
+    Some(sum.max(init_max)).filter(|l| *l > 0)
 }
 
 /// The manifest's name of a volume source.
@@ -338,6 +362,42 @@ mod tests {
             .map(|m| m.target.clone())
             .collect();
         assert_eq!(targets, vec![vols.shm_dir(), dir.to_path_buf()]);
+    }
+
+    #[test]
+    fn memory_empty_dir_is_no_larger_than_the_pod_memory_limit() {
+        use peapod_spec::{Container, EmptyDirVolumeSource, Quantity, ResourceRequirements};
+        let t = TempDir::new("pv-memsize");
+        let memory = |q: &str| Container {
+            resources: Some(ResourceRequirements {
+                limits: [("memory".to_owned(), Quantity::parse(q).expect("q"))].into(),
+                ..ResourceRequirements::default()
+            }),
+            ..Container::default()
+        };
+        let volume = |limit: Option<&str>| {
+            VolumeSource::EmptyDir(EmptyDirVolumeSource {
+                medium: Some(StorageMedium::Memory),
+                size_limit: limit.map(|l| Quantity::parse(l).expect("q")),
+            })
+        };
+        let mut p = pod(vec![
+            ("big", volume(Some("1Gi"))),
+            ("small", volume(Some("1Mi"))),
+            ("none", volume(None)),
+        ]);
+        p.spec.containers = vec![memory("64Mi"), memory("64Mi")];
+        let vols = PodVolumes::prepare(&p, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        let sizes: Vec<_> = vols.tmpfs_mounts()[1..].iter().map(|m| m.size).collect();
+        assert_eq!(sizes, vec![Some(128 << 20), Some(1 << 20), Some(128 << 20)]);
+        p.spec.containers.push(Container::default());
+        let vols = PodVolumes::prepare(&p, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        let sizes: Vec<_> = vols.tmpfs_mounts()[1..].iter().map(|m| m.size).collect();
+        assert_eq!(
+            sizes,
+            vec![Some(1 << 30), Some(1 << 20), None],
+            "a container without limit"
+        );
     }
 
     #[test]
