@@ -23,16 +23,18 @@ pub enum Error {
         source: io::Error,
     },
     /// A step of the child path between `clone3` and `execve` failed; the
-    /// child reported it over the error pipe and is gone.
-    #[error("{step} {path:?}: {source}")]
+    /// child reported it over the error pipe and is gone. Reads like runc:
+    /// `exec "/usr/sbin/nginx": no such file or directory`.
+    #[error("{step} \"{path}\": {cause}")]
     Child {
         /// The step that failed (`exec`, `mount`, `pivot_root`, ...).
         step: &'static str,
         /// The path the step worked on (empty when none).
         path: String,
-        /// The errno the step got.
-        #[source]
-        source: io::Error,
+        /// The errno, in words (`no such file or directory`).
+        cause: String,
+        /// The raw errno.
+        errno: i32,
     },
     /// A syscall the parent makes around a spawn (pipes, setns, pidfd).
     #[error("{what}: {source}")]
@@ -63,7 +65,6 @@ pub enum Error {
     },
 }
 
-#[allow(dead_code, reason = "used by spawn and cgroup, which land next")]
 impl Error {
     pub(crate) fn sys(what: &'static str, source: impl Into<io::Error>) -> Self {
         Self::Sys {

@@ -9,16 +9,27 @@
 //! Does not own: what a pod is. Callers hand in plain plans (namespaces,
 //! mounts, limits) and get back processes and events.
 
+mod cgroup;
+mod child_error;
 mod error;
 mod mount_plan;
+mod mount_setup;
 mod namespaces;
+mod pause;
+mod process;
 mod process_spec;
+mod spawn;
+mod sys;
 
+pub use cgroup::{Cgroup, CgroupHierarchy, CgroupLimits, CgroupVersion};
 pub use error::{Error, Result};
 pub use mount_plan::{
     MASKED_PATHS, MountOptions, MountPlan, MountStep, Propagation, READONLY_PATHS, RootFs,
 };
 pub use namespaces::{NamespacePlan, Namespaces};
+pub use pause::{PAUSE_ARGV0, PauseSpec, is_pause_invocation, pause_main, spawn_pause};
+pub use process::{ExitStatus, Process};
 pub use process_spec::{
     Capabilities, Credentials, DEFAULT_PATH, ProcessSpec, Rlimit, RlimitResource, Stdio,
 };
+pub use spawn::ContainerSpawn;

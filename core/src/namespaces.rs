@@ -22,7 +22,6 @@ bitflags::bitflags! {
     }
 }
 
-#[allow(dead_code, reason = "used by spawn, which lands next")]
 impl Namespaces {
     /// The `CLONE_NEW*` bits of this set, as `clone3` and `setns` take them.
     pub(crate) fn clone_flags(self) -> u64 {

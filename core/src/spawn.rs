@@ -1,0 +1,432 @@
+//! Spawning a container (or an `exec` into one): everything is prepared in
+//! the parent, `clone3` makes the child, and the child runs
+//! [`child_main`] — one short, allocation-free function — up to `execve`.
+//!
+//! ## Joining a PID namespace
+//! `setns(CLONE_NEWPID)` changes only the namespace of the caller's future
+//! children, never the caller's own. So the **parent thread** joins the
+//! target's PID namespace for its children (`setns(pidfd, CLONE_NEWPID)`),
+//! calls `clone3` — the child is born inside it, as PID n of the pod — and
+//! switches its children's namespace back to its own active one (allowed:
+//! it is the caller's active namespace). No helper process, no double fork;
+//! two extra syscalls. Only the calling thread is affected, for the
+//! duration of the spawn. The other namespaces (net, IPC, UTS, and mnt and
+//! cgroup for `exec`) are joined by the child in one
+//! `setns(pidfd, flags)` call.
+
+use std::convert::Infallible;
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+
+use rustix::io::Errno;
+use rustix::process::{Gid, Uid};
+use rustix::thread::{CapabilitySet, CapabilitySets, LinkNameSpaceType, ThreadNameSpaceType};
+use tracing::debug_span;
+
+use crate::cgroup::{Cgroup, Placement};
+use crate::child_error::{self, Step};
+use crate::error::{Error, Result};
+use crate::mount_plan::MountPlan;
+use crate::mount_setup::MountSetup;
+use crate::namespaces::{NamespacePlan, Namespaces};
+use crate::process::Process;
+use crate::process_spec::{Capabilities, ProcessSpec, Stdio};
+use crate::sys::clone3::{Forked, clone3};
+use crate::sys::exec::{CStrVec, execve, execveat_fd};
+use crate::sys::signal;
+
+/// Everything needed to start one container process, or an `exec` into a
+/// running one (`mounts: None`, [`NamespacePlan::exec`]).
+#[derive(Debug)]
+pub struct ContainerSpawn<'a> {
+    /// What to run.
+    pub process: ProcessSpec,
+    /// New and joined namespaces.
+    pub namespaces: NamespacePlan,
+    /// The process whose namespaces `namespaces.join` names (the pod's
+    /// pause, or the container for `exec`); required when `join` is not
+    /// empty.
+    pub join_from: Option<BorrowedFd<'a>>,
+    /// The mount setup, applied in the new mount namespace before
+    /// `pivot_root`; `None` keeps the mount view (the joined one for exec).
+    pub mounts: Option<MountPlan>,
+    /// The cgroup the process is born in (v2) or moves to before anything
+    /// else (v1).
+    pub cgroup: Option<&'a Cgroup>,
+    /// fds 0, 1, 2.
+    pub stdio: Stdio,
+}
+
+impl ContainerSpawn<'_> {
+    /// A spawn of `process` with nothing new, nothing joined, no mounts.
+    pub fn new(process: ProcessSpec) -> Self {
+        Self {
+            process,
+            namespaces: NamespacePlan::default(),
+            join_from: None,
+            mounts: None,
+            cgroup: None,
+            stdio: Stdio::default(),
+        }
+    }
+
+    /// Starts the process and returns once it has called `execve`
+    /// successfully — or with the step that failed before it.
+    pub fn spawn(self) -> Result<Process> {
+        let _span = debug_span!(
+            "spawn",
+            argv0 = self.process.argv.first().map(String::as_str)
+        )
+        .entered();
+        let exec = ExecTarget::search(&self.process)?;
+        let prepared = Prepared::new(self, exec)?;
+        prepared.run()
+    }
+}
+
+/// What the child executes.
+pub(crate) enum ExecTarget {
+    /// Try each path in turn (`PATH` search done after `pivot_root`).
+    Search {
+        candidates: Vec<CString>,
+        /// `argv[0]` had no `/`: report "not found in $PATH".
+        bare: bool,
+    },
+    /// An open file (`/proc/self/exe` for the pause).
+    Fd(OwnedFd),
+}
+
+impl ExecTarget {
+    fn search(p: &ProcessSpec) -> Result<Self> {
+        let candidates = p
+            .exec_candidates()?
+            .into_iter()
+            .map(|c| CString::new(c).map_err(|_| Error::invalid("argv[0]", "holds a NUL byte")))
+            .collect::<Result<Vec<_>>>()?;
+        let bare = !p.argv[0].contains('/');
+        Ok(Self::Search { candidates, bare })
+    }
+}
+
+/// The spawn with every string, fd and flag ready, so the child only makes
+/// syscalls.
+pub(crate) struct Prepared<'a> {
+    argv: CStrVec,
+    envp: CStrVec,
+    exec: ExecTarget,
+    cwd: CString,
+    hostname: Option<CString>,
+    create: Namespaces,
+    join: Namespaces,
+    join_from: Option<BorrowedFd<'a>>,
+    mounts: Option<MountSetup>,
+    placement: Option<Placement>,
+    stdio: [Option<OwnedFd>; 3],
+    tty: bool,
+    uid: Uid,
+    gid: Gid,
+    groups: Vec<Gid>,
+    capabilities: Option<Capabilities>,
+    no_new_privs: bool,
+    rlimits: Vec<(rustix::process::Resource, rustix::process::Rlimit)>,
+}
+
+impl<'a> Prepared<'a> {
+    pub(crate) fn new(spawn: ContainerSpawn<'a>, exec: ExecTarget) -> Result<Self> {
+        let ContainerSpawn {
+            process: p,
+            namespaces,
+            join_from,
+            mounts,
+            cgroup,
+            stdio,
+        } = spawn;
+        p.validate()?;
+        namespaces.validate()?;
+        if !namespaces.join.is_empty() && join_from.is_none() {
+            return Err(Error::invalid(
+                "join_from",
+                "namespaces to join but no pidfd",
+            ));
+        }
+        let mounts = mounts.as_ref().map(MountSetup::compile).transpose()?;
+        if mounts.is_some() && !namespaces.create.contains(Namespaces::MNT) {
+            return Err(Error::invalid(
+                "mounts",
+                "a mount plan needs a new mount namespace",
+            ));
+        }
+        let nul = |field: &'static str| move |_| Error::invalid(field, "holds a NUL byte");
+        let rlimits = p
+            .rlimits
+            .iter()
+            .filter_map(|r| {
+                let cur = rustix::process::getrlimit(r.resource);
+                r.lowered((cur.current, cur.maximum)).map(|(soft, hard)| {
+                    (
+                        r.resource,
+                        rustix::process::Rlimit {
+                            current: soft,
+                            maximum: hard,
+                        },
+                    )
+                })
+            })
+            .collect();
+        Ok(Self {
+            argv: CStrVec::new(&p.argv)
+                .ok_or_else(|| Error::invalid("argv", "holds a NUL byte"))?,
+            envp: CStrVec::new(&p.env).ok_or_else(|| Error::invalid("env", "holds a NUL byte"))?,
+            exec,
+            cwd: CString::new(p.cwd.as_os_str().as_bytes()).map_err(nul("cwd"))?,
+            hostname: p
+                .hostname
+                .as_deref()
+                .filter(|_| namespaces.create.contains(Namespaces::UTS))
+                .map(CString::new)
+                .transpose()
+                .map_err(nul("hostname"))?,
+            create: namespaces.create,
+            join: namespaces.join,
+            join_from,
+            mounts,
+            placement: cgroup.map(Cgroup::placement).transpose()?,
+            stdio: [stdio.stdin, stdio.stdout, stdio.stderr],
+            tty: p.tty,
+            uid: Uid::from_raw(p.user.uid),
+            gid: Gid::from_raw(p.user.gid),
+            groups: p.user.groups.iter().map(|g| Gid::from_raw(*g)).collect(),
+            capabilities: p.capabilities,
+            no_new_privs: p.no_new_privs,
+            rlimits,
+        })
+    }
+
+    /// clone3, then wait for `execve` (the error pipe closing) or the
+    /// child's error record.
+    pub(crate) fn run(self) -> Result<Process> {
+        let (err_read, err_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map_err(|e| Error::sys("pipe for the child's errors", e))?;
+        let cgroup_fd = match &self.placement {
+            Some(Placement::IntoCgroup(fd)) => Some(fd.as_fd()),
+            _ => None,
+        };
+        let pid_join = if self.join.contains(Namespaces::PID) {
+            // Checked in `new`: a join has a pidfd.
+            let from = self
+                .join_from
+                .ok_or_else(|| Error::invalid("join_from", "missing"))?;
+            Some(PidNamespaceForChildren::enter(from)?)
+        } else {
+            None
+        };
+        // SAFETY: the child branch runs only `child_main`, which makes raw
+        // syscalls on data prepared above and ends in execve or _exit.
+        let forked = unsafe { clone3(self.create.clone_flags(), cgroup_fd) };
+        if let Ok(Forked::Child) = forked {
+            child_main(&self, &err_write);
+        }
+        // Parent only from here: the child never returns from child_main.
+        if let Some(guard) = pid_join {
+            guard.leave()?;
+        }
+        match forked.map_err(|source| Error::Clone { source })? {
+            Forked::Child => unreachable!("the child ends in child_main"),
+            Forked::Parent { pid, pidfd } => {
+                drop(err_write);
+                let process = Process::new(pid, pidfd);
+                drop(self);
+                if let Err(e) = child_error::collect(&err_read) {
+                    let _ = process.wait();
+                    return Err(e);
+                }
+                Ok(process)
+            }
+        }
+    }
+}
+
+/// The calling thread's children born in another PID namespace, until
+/// [`PidNamespaceForChildren::leave`].
+struct PidNamespaceForChildren {
+    own: OwnedFd,
+}
+
+impl PidNamespaceForChildren {
+    fn enter(pidfd: BorrowedFd<'_>) -> Result<Self> {
+        let own = rustix::fs::open(
+            "/proc/thread-self/ns/pid",
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| Error::sys("open /proc/thread-self/ns/pid", e))?;
+        rustix::thread::move_into_thread_name_spaces(pidfd, ThreadNameSpaceType::PROCESS_ID)
+            .map_err(|e| Error::sys("setns pid namespace for children", e))?;
+        Ok(Self { own })
+    }
+
+    fn leave(self) -> Result<()> {
+        rustix::thread::move_into_link_name_space(
+            self.own.as_fd(),
+            Some(LinkNameSpaceType::ProcessID),
+        )
+        .map_err(|e| Error::sys("setns back to own pid namespace", e))
+    }
+}
+
+/// The child, from `clone3` to `execve`. Single-threaded in a copy of a
+/// possibly multi-threaded parent: **no allocation, no locks, no panics**
+/// — raw syscalls on the prepared data only. Any failure is written to the
+/// error pipe as (step, errno, path) and the child exits 127.
+fn child_main(p: &Prepared<'_>, err: &OwnedFd) -> ! {
+    let Err((step, errno, path)) = child_setup(p);
+    child_error::report(err, step, errno, path);
+    // SAFETY: _exit ends the process without running any user-space code
+    // (no atexit handlers, no flushing), as the child must.
+    unsafe { libc::_exit(127) }
+}
+
+type ChildResult<'p, T = ()> = std::result::Result<T, (Step, Errno, &'p CStr)>;
+
+/// The steps of the child in order; returns only on failure.
+fn child_setup<'p>(p: &'p Prepared<'_>) -> ChildResult<'p, Infallible> {
+    let at = |step: Step, path: &'p CStr| move |e: Errno| (step, e, path);
+    signal::reset_for_exec();
+    if let Some(Placement::WriteProcs(files)) = &p.placement {
+        for f in files {
+            rustix::io::write(f, b"0").map_err(at(Step::CgroupJoin, c"cgroup.procs"))?;
+        }
+    }
+    if let Some(from) = p.join_from {
+        let flags = thread_namespaces(p.join - Namespaces::PID);
+        if !flags.is_empty() {
+            rustix::thread::move_into_thread_name_spaces(from, flags)
+                .map_err(at(Step::Setns, c""))?;
+        }
+    }
+    rustix::process::setsid().map_err(at(Step::Setsid, c""))?;
+    child_stdio(p)?;
+    if let Some(m) = &p.mounts {
+        m.apply()?;
+    }
+    if let Some(h) = &p.hostname {
+        rustix::system::sethostname(h.to_bytes()).map_err(at(Step::Hostname, h))?;
+    }
+    rustix::process::chdir(p.cwd.as_c_str()).map_err(at(Step::Chdir, &p.cwd))?;
+    for (resource, limit) in &p.rlimits {
+        rustix::process::setrlimit(*resource, *limit).map_err(at(Step::Rlimit, c""))?;
+    }
+    child_credentials(p)?;
+    if p.no_new_privs {
+        rustix::thread::set_no_new_privs(true).map_err(at(Step::NoNewPrivs, c""))?;
+    }
+    child_exec(p)
+}
+
+fn thread_namespaces(ns: Namespaces) -> ThreadNameSpaceType {
+    // The CLONE_NEW* bits are the setns type bits.
+    ThreadNameSpaceType::from_bits_retain(u32::try_from(ns.clone_flags()).unwrap_or(0))
+}
+
+fn child_stdio<'p>(p: &'p Prepared<'_>) -> ChildResult<'p> {
+    let err = |e| (Step::Stdio, e, c"");
+    // Lift each fd above 2 first, so moving one onto 0..2 cannot clobber
+    // another still to move.
+    let mut lifted: [Option<OwnedFd>; 3] = [None, None, None];
+    for (slot, fd) in lifted.iter_mut().zip(&p.stdio) {
+        if let Some(fd) = fd {
+            *slot = Some(rustix::io::fcntl_dupfd_cloexec(fd, 3).map_err(err)?);
+        }
+    }
+    if let Some(fd) = &lifted[0] {
+        rustix::stdio::dup2_stdin(fd).map_err(err)?;
+    }
+    if let Some(fd) = &lifted[1] {
+        rustix::stdio::dup2_stdout(fd).map_err(err)?;
+    }
+    if let Some(fd) = &lifted[2] {
+        rustix::stdio::dup2_stderr(fd).map_err(err)?;
+    }
+    if p.tty {
+        rustix::process::ioctl_tiocsctty(rustix::stdio::stdin()).map_err(err)?;
+    }
+    // The lifted copies are CLOEXEC; leaking them until exec is harmless,
+    // and dropping would only close them.
+    std::mem::forget(lifted);
+    Ok(())
+}
+
+fn child_credentials<'p>(p: &'p Prepared<'_>) -> ChildResult<'p> {
+    let err = |step| move |e| (step, e, c"");
+    if let Some(keep) = p.capabilities {
+        for n in 0..=Capabilities::LAST {
+            if !keep.contains_number(n) {
+                match rustix::thread::remove_capability_from_bounding_set(
+                    CapabilitySet::from_bits_retain(1 << n),
+                ) {
+                    // A capability this kernel does not know.
+                    Ok(()) | Err(Errno::INVAL) => {}
+                    Err(e) => return Err((Step::Capabilities, e, c"bounding set")),
+                }
+            }
+        }
+        if p.uid.as_raw() != 0 {
+            rustix::thread::set_keep_capabilities(true).map_err(err(Step::Capabilities))?;
+        }
+    }
+    rustix::thread::set_thread_groups(&p.groups).map_err(err(Step::Credentials))?;
+    rustix::thread::set_thread_res_gid(p.gid, p.gid, p.gid).map_err(err(Step::Credentials))?;
+    rustix::thread::set_thread_res_uid(p.uid, p.uid, p.uid).map_err(err(Step::Credentials))?;
+    if let Some(keep) = p.capabilities {
+        let set = CapabilitySet::from_bits_retain(keep.bits());
+        rustix::thread::set_capabilities(
+            None,
+            CapabilitySets {
+                effective: set,
+                permitted: set,
+                inheritable: set,
+            },
+        )
+        .map_err(err(Step::Capabilities))?;
+    }
+    Ok(())
+}
+
+fn child_exec<'p>(p: &'p Prepared<'_>) -> ChildResult<'p, Infallible> {
+    crate::sys::fds::cloexec_from(3).map_err(|e| (Step::Exec, e, c"close_range"))?;
+    match &p.exec {
+        ExecTarget::Fd(fd) => {
+            let errno = execveat_fd(fd.as_fd(), &p.argv, &p.envp);
+            Err((
+                Step::Exec,
+                Errno::from_raw_os_error(errno),
+                p.argv.first().unwrap_or(c""),
+            ))
+        }
+        ExecTarget::Search { candidates, bare } => {
+            let mut denied: Option<&CStr> = None;
+            for c in candidates {
+                let errno = Errno::from_raw_os_error(execve(c, &p.argv, &p.envp));
+                match errno {
+                    Errno::NOENT | Errno::NOTDIR => {}
+                    Errno::ACCESS => denied = denied.or(Some(c)),
+                    other => return Err((Step::Exec, other, c)),
+                }
+            }
+            match (denied, bare) {
+                (Some(c), _) => Err((Step::Exec, Errno::ACCESS, c)),
+                (None, true) => Err((
+                    Step::ExecNotFound,
+                    Errno::NOENT,
+                    p.argv.first().unwrap_or(c""),
+                )),
+                (None, false) => Err((
+                    Step::Exec,
+                    Errno::NOENT,
+                    candidates.first().map_or(c"", CString::as_c_str),
+                )),
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The raw syscalls rustix does not wrap, one module per family. Every
+//! `unsafe` block of peapod is here or in the child path, each with a
+//! `// SAFETY:` line.
+
+pub(crate) mod clone3;
+pub(crate) mod exec;
+pub(crate) mod fds;
+pub(crate) mod signal;

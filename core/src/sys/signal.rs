@@ -1,0 +1,72 @@
+//! Signal mask and dispositions: reset in the child before `execve`, and
+//! the blocking wait of the pause process.
+
+/// `struct kernel_sigaction` for `rt_sigaction` with `SIG_DFL`.
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+/// Unblocks every signal and sets every catchable one to `SIG_DFL`, so the
+/// container does not inherit the supervisor's mask or ignored signals
+/// (Rust's runtime ignores `SIGPIPE`). Raw syscalls only: safe in the child
+/// after `clone3`.
+pub(crate) fn reset_for_exec() {
+    let empty: u64 = 0;
+    // SAFETY: rt_sigprocmask with a valid 8-byte set and no old-set pointer.
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            std::ptr::from_ref(&empty),
+            std::ptr::null_mut::<u64>(),
+            8usize,
+        )
+    };
+    let dfl = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    for sig in 1..32 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: rt_sigaction with a valid kernel sigaction for SIG_DFL
+        // (no handler runs, so no restorer is needed) and no old action.
+        unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                std::ptr::from_ref(&dfl),
+                std::ptr::null_mut::<KernelSigaction>(),
+                8usize,
+            )
+        };
+    }
+}
+
+/// Blocks every signal for the calling (single-threaded) process, so they
+/// queue for [`wait_signal`]. A PID 1 would otherwise ignore them.
+pub(crate) fn block_all() {
+    // SAFETY: `set` is initialised by sigfillset before sigprocmask reads it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&raw mut set);
+        libc::sigprocmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut());
+    }
+}
+
+/// Waits for any blocked signal and returns its number.
+pub(crate) fn wait_signal() -> i32 {
+    // SAFETY: `set` is initialised by sigfillset; no siginfo is requested.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&raw mut set);
+        libc::sigwaitinfo(&raw const set, std::ptr::null_mut())
+    }
+}

@@ -1,0 +1,267 @@
+//! A pod made of core primitives, as root: a pause holding new
+//! net/IPC/UTS(/PID) namespaces, busybox containers joining it with their
+//! own overlay root, exec into a container, the error pipe, cgroup limits
+//! and OOM kills, and nothing left on the host afterwards.
+
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use peapod_core::{
+    Cgroup, CgroupHierarchy, CgroupLimits, ContainerSpawn, MountPlan, NamespacePlan, PauseSpec,
+    Process, ProcessSpec, RootFs, Stdio, spawn_pause,
+};
+use peapod_testkit::{HostSnapshot, TempDir, busybox_rootfs, require_root};
+
+/// Kills every process and removes every cgroup it holds when dropped,
+/// even when the test panics.
+#[derive(Default)]
+struct Cleanup {
+    processes: Vec<Process>,
+    cgroups: Vec<Cgroup>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for p in &self.processes {
+            let _ = p.kill();
+        }
+        // Containers before the pause: a PID 1 that exits waits until every
+        // process of its namespace is reaped, and we are their parent.
+        for p in self.processes.iter().rev() {
+            let _ = p.wait();
+        }
+        for cg in self.cgroups.iter().rev() {
+            let _ = cg.kill_all(Duration::from_secs(2));
+            let _ = cg.remove(Duration::from_secs(2));
+        }
+    }
+}
+
+fn pipe() -> (OwnedFd, OwnedFd) {
+    rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).expect("pipe")
+}
+
+/// The mount plan of a busybox container: overlay of the fixture with
+/// upper/work in `scratch`, the standard mounts.
+fn busybox_plan(scratch: &Path, name: &str) -> MountPlan {
+    let dir = scratch.join(name);
+    for d in ["upper", "work", "rootfs"] {
+        std::fs::create_dir_all(dir.join(d)).expect("mkdir");
+    }
+    MountPlan::new(
+        RootFs::Overlay {
+            lower: vec![busybox_rootfs().to_path_buf()],
+            upper: dir.join("upper"),
+            work: dir.join("work"),
+        },
+        dir.join("rootfs"),
+    )
+    .with_standard_mounts(None, 64 << 20)
+}
+
+/// Runs `sh -c script` as a container of the pod whose pause is `pause`,
+/// and returns (exit code, stdout).
+fn run_in_pod(
+    pause: &Process,
+    scratch: &Path,
+    name: &str,
+    share_pid: bool,
+    cgroup: Option<&Cgroup>,
+    script: &str,
+) -> (i32, String) {
+    let (r, w) = pipe();
+    let mut spawn = container(pause, scratch, name, share_pid, &["sh", "-c", script]);
+    spawn.cgroup = cgroup;
+    spawn.stdio.stdout = Some(w);
+    let child = spawn.spawn().expect("spawn container");
+    let mut out = String::new();
+    std::fs::File::from(r)
+        .read_to_string(&mut out)
+        .expect("read");
+    let status = child.wait().expect("wait");
+    (status.exit_code(), out)
+}
+
+/// A pause from the `peapod-pause` test binary.
+fn pause_with(mut spec: PauseSpec<'_>) -> Process {
+    spec.exe = Some(env!("CARGO_BIN_EXE_peapod-pause").into());
+    spawn_pause(&spec).expect("spawn pause")
+}
+
+/// A busybox container of the pod whose pause is `pause`.
+fn container<'a>(
+    pause: &'a Process,
+    scratch: &Path,
+    name: &str,
+    share_pid: bool,
+    argv: &[&str],
+) -> ContainerSpawn<'a> {
+    ContainerSpawn {
+        process: ProcessSpec::new(argv.iter().copied()),
+        namespaces: NamespacePlan::container(false, share_pid),
+        join_from: Some(pause.pidfd()),
+        mounts: Some(busybox_plan(scratch, name)),
+        cgroup: None,
+        stdio: Stdio::default(),
+    }
+}
+
+fn host_ns(kind: &str) -> PathBuf {
+    std::fs::read_link(format!("/proc/self/ns/{kind}")).expect("readlink")
+}
+
+#[test]
+fn containers_share_the_pause_namespaces_and_see_it_as_pid_1() {
+    if !require_root("containers_share_the_pause_namespaces_and_see_it_as_pid_1") {
+        return;
+    }
+    let before = HostSnapshot::take();
+    {
+        let scratch = TempDir::new("core-pod");
+        let mut cleanup = Cleanup::default();
+        let pause = pause_with(PauseSpec {
+            share_process_namespace: true,
+            hostname: Some("mypod".into()),
+            ..PauseSpec::default()
+        });
+        let script = "for n in net ipc uts mnt; do readlink /proc/self/ns/$n; done; hostname; ps -o pid,args";
+        cleanup.processes.push(pause);
+        let pause = &cleanup.processes[0];
+        // A long-running container, seen from the host and from the other.
+        let sleeper = container(pause, scratch.path(), "sleeper", true, &["sleep", "30"])
+            .spawn()
+            .expect("spawn sleeper");
+        let sleeper_ns = |kind: &str| {
+            std::fs::read_link(format!("/proc/{}/ns/{kind}", sleeper.pid()))
+                .expect("readlink")
+                .display()
+                .to_string()
+        };
+        let sleeper_mnt = sleeper_ns("mnt");
+        let sleeper_net = sleeper_ns("net");
+        cleanup.processes.push(sleeper);
+        let pause = &cleanup.processes[0];
+        let (code_a, a) = run_in_pod(pause, scratch.path(), "a", true, None, script);
+        let la: Vec<_> = a.lines().collect();
+        assert_eq!(code_a, 0, "{a}");
+        // net, ipc, uts shared with the pod, not the host's.
+        for (i, kind) in ["net", "ipc", "uts"].iter().enumerate() {
+            assert_ne!(Path::new(la[i]), host_ns(kind), "{kind} is the host's");
+        }
+        assert_eq!(la[0], sleeper_net);
+        // mnt: one per container.
+        assert_ne!(la[3], sleeper_mnt, "mount namespace shared");
+        assert_ne!(Path::new(la[3]), host_ns("mnt"));
+        assert!(
+            a.contains("sleep 30"),
+            "the other container's process is not seen:\n{a}"
+        );
+        assert_eq!(la[4], "mypod");
+        let pid1 = la
+            .iter()
+            .find(|l| l.trim_start().starts_with("1 "))
+            .unwrap_or_else(|| panic!("no PID 1 in ps:\n{a}"));
+        assert_eq!(
+            pid1.split_whitespace().collect::<Vec<_>>(),
+            ["1", "/pause"],
+            "{a}"
+        );
+    }
+    assert_eq!(HostSnapshot::take(), before, "left on the host");
+}
+
+#[test]
+fn without_shared_pid_namespace_each_container_is_pid_1() {
+    if !require_root("without_shared_pid_namespace_each_container_is_pid_1") {
+        return;
+    }
+    let scratch = TempDir::new("core-nopid");
+    let mut cleanup = Cleanup::default();
+    cleanup.processes.push(pause_with(PauseSpec::default()));
+    let (code, out) = run_in_pod(
+        &cleanup.processes[0],
+        scratch.path(),
+        "c",
+        false,
+        None,
+        "echo $$; ps -o pid,args | wc -l",
+    );
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<_> = out.lines().collect();
+    assert_eq!(lines[0], "1", "{out}");
+    // header, sh, ps, wc
+    assert!(lines[1].trim().parse::<u32>().expect("count") <= 4, "{out}");
+}
+
+#[test]
+fn missing_executable_is_a_typed_error() {
+    if !require_root("missing_executable_is_a_typed_error") {
+        return;
+    }
+    let scratch = TempDir::new("core-noexec");
+    let mut cleanup = Cleanup::default();
+    cleanup.processes.push(pause_with(PauseSpec::default()));
+    let pause = &cleanup.processes[0];
+    for (argv0, want) in [
+        (
+            "/usr/sbin/nginx",
+            "exec \"/usr/sbin/nginx\": no such file or directory",
+        ),
+        (
+            "nginx",
+            "exec \"nginx\": executable file not found in $PATH",
+        ),
+    ] {
+        let err = container(pause, scratch.path(), "x", false, &[argv0])
+            .spawn()
+            .expect_err("no such program");
+        assert_eq!(err.to_string(), want);
+    }
+}
+
+#[test]
+fn memory_limit_gets_dd_oom_killed_and_detected() {
+    if !require_root("memory_limit_gets_dd_oom_killed_and_detected") {
+        return;
+    }
+    let before = HostSnapshot::take();
+    {
+        let scratch = TempDir::new("core-oom");
+        let mut cleanup = Cleanup::default();
+        let hierarchy = CgroupHierarchy::detect().expect("cgroups");
+        let pod = hierarchy
+            .create(format!("peapod-coretest-{}", std::process::id()))
+            .expect("pod cgroup");
+        cleanup.cgroups.push(pod.clone());
+        let pause_cg = pod.child("pause").expect("pause cgroup");
+        let ctr = pod.child("dd").expect("container cgroup");
+        ctr.set_limits(&CgroupLimits {
+            memory_max_bytes: Some(128 << 20),
+            pids_max: Some(64),
+            cpu_shares: Some(512),
+            ..CgroupLimits::default()
+        })
+        .expect("limits");
+        cleanup.processes.push(pause_with(PauseSpec {
+            cgroup: Some(&pause_cg),
+            ..PauseSpec::default()
+        }));
+        let (code, out) = run_in_pod(
+            &cleanup.processes[0],
+            scratch.path(),
+            "dd",
+            false,
+            Some(&ctr),
+            "exec dd if=/dev/zero of=/dev/null bs=200M count=1",
+        );
+        assert_eq!(code, 137, "{out}");
+        assert!(ctr.oom_kills().expect("oom count") >= 1);
+        drop(cleanup);
+        for dir in pod.dirs() {
+            assert!(!dir.exists(), "{} left", dir.display());
+        }
+    }
+    assert_eq!(HostSnapshot::take(), before, "left on the host");
+}
