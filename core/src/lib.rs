@@ -12,6 +12,7 @@
 mod cgroup;
 mod child_error;
 mod error;
+mod event_loop;
 mod mount_plan;
 mod mount_setup;
 mod namespaces;
@@ -23,6 +24,7 @@ mod sys;
 
 pub use cgroup::{Cgroup, CgroupHierarchy, CgroupLimits, CgroupVersion};
 pub use error::{Error, Result};
+pub use event_loop::{Event, EventKind, EventLoop, EventLoopBackend};
 pub use mount_plan::{
     MASKED_PATHS, MountOptions, MountPlan, MountStep, Propagation, READONLY_PATHS, RootFs,
 };

@@ -14,6 +14,15 @@ use peapod_core::{
 };
 use peapod_testkit::{HostSnapshot, TempDir, busybox_rootfs, require_root};
 
+/// Root tests run one at a time: each compares the host before and after.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Kills every process and removes every cgroup it holds when dropped,
 /// even when the test panics.
 #[derive(Default)]
@@ -117,6 +126,7 @@ fn containers_share_the_pause_namespaces_and_see_it_as_pid_1() {
     if !require_root("containers_share_the_pause_namespaces_and_see_it_as_pid_1") {
         return;
     }
+    let _serial = serial();
     let before = HostSnapshot::take();
     {
         let scratch = TempDir::new("core-pod");
@@ -177,6 +187,7 @@ fn without_shared_pid_namespace_each_container_is_pid_1() {
     if !require_root("without_shared_pid_namespace_each_container_is_pid_1") {
         return;
     }
+    let _serial = serial();
     let scratch = TempDir::new("core-nopid");
     let mut cleanup = Cleanup::default();
     cleanup.processes.push(pause_with(PauseSpec::default()));
@@ -200,6 +211,7 @@ fn missing_executable_is_a_typed_error() {
     if !require_root("missing_executable_is_a_typed_error") {
         return;
     }
+    let _serial = serial();
     let scratch = TempDir::new("core-noexec");
     let mut cleanup = Cleanup::default();
     cleanup.processes.push(pause_with(PauseSpec::default()));
@@ -226,6 +238,7 @@ fn memory_limit_gets_dd_oom_killed_and_detected() {
     if !require_root("memory_limit_gets_dd_oom_killed_and_detected") {
         return;
     }
+    let _serial = serial();
     let before = HostSnapshot::take();
     {
         let scratch = TempDir::new("core-oom");

@@ -1,0 +1,113 @@
+//! The same behaviour on both backends: a process exit, a readable pipe
+//! and a timer, each reported once with its token.
+
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use peapod_core::{Event, EventKind, EventLoop, EventLoopBackend};
+use rustix::process::{Pid, PidfdFlags, pidfd_open};
+
+fn wait_for(lp: &mut EventLoop, want: usize) -> Vec<Event> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut events = Vec::new();
+    while events.len() < want && Instant::now() < deadline {
+        lp.wait(&mut events, Some(Duration::from_millis(500)))
+            .expect("wait");
+    }
+    events
+}
+
+fn exit_pipe_and_timer_are_reported(backend: EventLoopBackend) {
+    let mut lp = match EventLoop::with_backend(backend) {
+        Ok(lp) => lp,
+        // io_uring may be off on a host (seccomp): the epoll run covers it.
+        Err(e) if backend == EventLoopBackend::IoUring => {
+            eprintln!("io_uring unavailable here: {e}");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(lp.backend(), backend);
+    let mut child = Command::new("sh")
+        .args(["-c", "sleep 0.05; exit 3"])
+        .spawn()
+        .expect("sh");
+    let pid = Pid::from_raw(i32::try_from(child.id()).expect("pid")).expect("pid");
+    let pidfd = pidfd_open(pid, PidfdFlags::empty()).expect("pidfd_open");
+    let (r, w) = rustix::pipe::pipe().expect("pipe");
+    lp.watch_process(pidfd.as_fd(), 1).expect("watch process");
+    lp.watch_readable(r.as_fd(), 2).expect("watch pipe");
+    lp.add_timer(Duration::from_millis(20), 3);
+
+    // Nothing is ready before 20 ms.
+    let mut early = Vec::new();
+    lp.wait(&mut early, Some(Duration::ZERO)).expect("wait");
+    assert!(early.is_empty(), "{early:?}");
+
+    let first = wait_for(&mut lp, 1);
+    assert_eq!(
+        first,
+        [Event {
+            token: 3,
+            kind: EventKind::Timer
+        }]
+    );
+    std::fs::File::from(w).write_all(b"x").expect("write");
+    let mut rest = wait_for(&mut lp, 2);
+    rest.sort_by_key(|e| e.token);
+    assert_eq!(
+        rest,
+        [
+            Event {
+                token: 1,
+                kind: EventKind::Exited
+            },
+            Event {
+                token: 2,
+                kind: EventKind::Readable
+            },
+        ]
+    );
+    assert_eq!(child.wait().expect("reap").code(), Some(3));
+    // One-shot: nothing more.
+    let mut after = Vec::new();
+    lp.wait(&mut after, Some(Duration::from_millis(10)))
+        .expect("wait");
+    assert!(after.is_empty(), "{after:?}");
+}
+
+#[test]
+fn io_uring_reports_exit_pipe_and_timer() {
+    exit_pipe_and_timer_are_reported(EventLoopBackend::IoUring);
+}
+
+#[test]
+fn epoll_reports_exit_pipe_and_timer() {
+    exit_pipe_and_timer_are_reported(EventLoopBackend::Epoll);
+}
+
+#[test]
+fn peapod_event_loop_epoll_forces_epoll() {
+    // The choice is read from the environment of a child run of this
+    // test binary, so this process's environment is never changed.
+    let out = Command::new(std::env::current_exe().expect("exe"))
+        .args([
+            "--exact",
+            "print_backend_choice",
+            "--nocapture",
+            "--include-ignored",
+        ])
+        .env("PEAPOD_EVENT_LOOP", "epoll")
+        .output()
+        .expect("run self");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("backend=Epoll"), "{text}");
+}
+
+#[test]
+#[ignore = "helper run by peapod_event_loop_epoll_forces_epoll"]
+fn print_backend_choice() {
+    println!("backend={:?}", EventLoop::new().expect("loop").backend());
+}
