@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use peapod_core::{
-    Cgroup, CgroupHierarchy, CgroupLimits, ContainerSpawn, MountPlan, NamespacePlan, PauseSpec,
-    Process, ProcessSpec, RootFs, Stdio, spawn_pause,
+    Capabilities, Cgroup, CgroupHierarchy, CgroupLimits, CgroupVersion, ContainerSpawn, MountPlan,
+    NamespacePlan, PauseSpec, Process, ProcessSpec, Rlimit, RlimitResource, RootFs, Stdio,
+    spawn_pause,
 };
 use peapod_testkit::{HostSnapshot, TempDir, busybox_rootfs, require_root};
 
@@ -275,6 +276,206 @@ fn memory_limit_gets_dd_oom_killed_and_detected() {
         for dir in pod.dirs() {
             assert!(!dir.exists(), "{} left", dir.display());
         }
+    }
+    assert_eq!(HostSnapshot::take(), before, "left on the host");
+}
+
+#[test]
+fn exec_joins_every_namespace_and_the_cgroup_of_a_container() {
+    if !require_root("exec_joins_every_namespace_and_the_cgroup_of_a_container") {
+        return;
+    }
+    let _serial = serial();
+    let scratch = TempDir::new("core-exec");
+    let mut cleanup = Cleanup::default();
+    let hierarchy = CgroupHierarchy::detect().expect("cgroups");
+    let pod = hierarchy
+        .create(format!("peapod-coreexec-{}", std::process::id()))
+        .expect("pod cgroup");
+    cleanup.cgroups.push(pod.clone());
+    let ctr_cg = pod.child("app").expect("container cgroup");
+    cleanup.processes.push(pause_with(PauseSpec::default()));
+    let mut spawn = container(
+        &cleanup.processes[0],
+        scratch.path(),
+        "app",
+        false,
+        &["sh", "-c", "echo inside > /tmp/marker; exec sleep 30"],
+    );
+    spawn.cgroup = Some(&ctr_cg);
+    let app = spawn.spawn().expect("spawn app");
+    let app_mnt = std::fs::read_link(format!("/proc/{}/ns/mnt", app.pid())).expect("ns");
+    cleanup.processes.push(app);
+    // Let the app write its marker into its own root.
+    std::thread::sleep(Duration::from_millis(100));
+
+    let (r, w) = pipe();
+    let mut exec = ContainerSpawn::new(ProcessSpec::new([
+        "sh",
+        "-c",
+        "readlink /proc/self/ns/mnt; cat /tmp/marker; tr '\\0' ' ' < /proc/1/cmdline; echo; cat /proc/self/cgroup; exit 7",
+    ]));
+    exec.namespaces = NamespacePlan::exec();
+    exec.join_from = Some(cleanup.processes[1].pidfd());
+    exec.cgroup = Some(&ctr_cg);
+    exec.stdio.stdout = Some(w);
+    let child = exec.spawn().expect("exec into app");
+    let mut out = String::new();
+    std::fs::File::from(r)
+        .read_to_string(&mut out)
+        .expect("read");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.exit_code(), 7, "{out}");
+    let lines: Vec<_> = out.lines().collect();
+    assert_eq!(Path::new(lines[0]), app_mnt, "{out}");
+    assert_eq!(lines[1], "inside", "{out}");
+    assert_eq!(lines[2], "sleep 30 ", "PID 1 is not the app's:\n{out}");
+    let want = format!("/peapod-coreexec-{}/app", std::process::id());
+    assert!(
+        out.lines()
+            .any(|l| l.contains(":memory:") && l.ends_with(&want))
+            || out
+                .lines()
+                .any(|l| l.starts_with("0::") && l.ends_with(&want)),
+        "not in the container's cgroup:\n{out}"
+    );
+}
+
+#[test]
+fn credentials_capabilities_no_new_privs_and_lowered_rlimits_apply() {
+    if !require_root("credentials_capabilities_no_new_privs_and_lowered_rlimits_apply") {
+        return;
+    }
+    let _serial = serial();
+    let scratch = TempDir::new("core-creds");
+    let mut cleanup = Cleanup::default();
+    cleanup.processes.push(pause_with(PauseSpec {
+        host_network: true,
+        ..PauseSpec::default()
+    }));
+    let (r, w) = pipe();
+    let mut spawn = ContainerSpawn {
+        namespaces: NamespacePlan::container(true, false),
+        ..container(
+            &cleanup.processes[0],
+            scratch.path(),
+            "c",
+            false,
+            &[
+                "sh",
+                "-c",
+                "grep -E '^(Uid|Gid|Groups|CapEff|CapBnd|NoNewPrivs):' /proc/self/status; ulimit -n; ulimit -s; readlink /proc/self/ns/net",
+            ],
+        )
+    };
+    spawn.process.user = peapod_core::Credentials {
+        uid: 65534,
+        gid: 65534,
+        groups: vec![10, 20],
+    };
+    spawn.process.capabilities = Capabilities::from_name("NET_BIND_SERVICE");
+    spawn.process.no_new_privs = true;
+    spawn.process.rlimits = vec![
+        Rlimit {
+            resource: RlimitResource::Nofile,
+            soft: Some(64),
+            hard: Some(128),
+        },
+        // Far above what is inherited: clipped, never raised.
+        Rlimit {
+            resource: RlimitResource::Stack,
+            soft: Some(u64::MAX / 2),
+            hard: None,
+        },
+    ];
+    spawn.stdio.stdout = Some(w);
+    let child = spawn.spawn().expect("spawn");
+    let mut out = String::new();
+    std::fs::File::from(r)
+        .read_to_string(&mut out)
+        .expect("read");
+    assert_eq!(child.wait().expect("wait").exit_code(), 0, "{out}");
+    let field = |name: &str| {
+        out.lines().find_map(|l| l.strip_prefix(name)).map_or_else(
+            || panic!("no {name} in\n{out}"),
+            |v| v.split_whitespace().collect::<Vec<_>>().join(" "),
+        )
+    };
+    assert_eq!(field("Uid:"), "65534 65534 65534 65534");
+    assert_eq!(field("Gid:"), "65534 65534 65534 65534");
+    assert_eq!(field("Groups:"), "10 20");
+    // As with containerd and CRI-O, a non-root process gets no ambient
+    // capabilities: exec leaves it none effective; the bound is what stays.
+    assert_eq!(field("CapEff:"), "0000000000000000");
+    assert_eq!(field("CapBnd:"), "0000000000000400");
+    assert_eq!(field("NoNewPrivs:"), "1");
+    let lines: Vec<_> = out.lines().collect();
+    let n = lines.len();
+    assert_eq!(lines[n - 3], "64", "{out}");
+    let inherited_stack = rustix::process::getrlimit(RlimitResource::Stack)
+        .current
+        .map_or("unlimited".to_owned(), |b| (b / 1024).to_string());
+    assert_eq!(lines[n - 2], inherited_stack, "{out}");
+    // hostNetwork: the host's net namespace.
+    assert_eq!(Path::new(lines[n - 1]), host_ns("net"));
+}
+
+/// The cgroup v2 hierarchy of this host: the whole of it on a unified
+/// host, the controller-less `unified` mount on a hybrid one.
+fn v2_hierarchy() -> Option<CgroupHierarchy> {
+    let detected = CgroupHierarchy::detect().ok()?;
+    if detected.version() == CgroupVersion::V2 {
+        return Some(detected);
+    }
+    let unified = Path::new("/sys/fs/cgroup/unified");
+    unified
+        .join("cgroup.procs")
+        .exists()
+        .then(|| CgroupHierarchy::v2(unified))
+}
+
+#[test]
+fn v2_clone_into_cgroup_and_cgroup_kill() {
+    if !require_root("v2_clone_into_cgroup_and_cgroup_kill") {
+        return;
+    }
+    let _serial = serial();
+    let Some(hierarchy) = v2_hierarchy() else {
+        eprintln!("no cgroup v2 hierarchy here");
+        return;
+    };
+    let before = HostSnapshot::take();
+    {
+        let scratch = TempDir::new("core-v2");
+        let mut cleanup = Cleanup::default();
+        let name = format!("peapod-corev2-{}", std::process::id());
+        let pod = hierarchy.create(&name).expect("pod cgroup");
+        cleanup.cgroups.push(pod.clone());
+        let ctr = pod.child("c").expect("container cgroup");
+        cleanup.processes.push(pause_with(PauseSpec::default()));
+        let mut spawn = container(
+            &cleanup.processes[0],
+            scratch.path(),
+            "c",
+            false,
+            &["sh", "-c", "grep ^0:: /proc/self/cgroup; exec sleep 30"],
+        );
+        spawn.cgroup = Some(&ctr);
+        let (r, w) = pipe();
+        spawn.stdio.stdout = Some(w);
+        let app = spawn.spawn().expect("spawn into v2 cgroup");
+        let mut first = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(std::fs::File::from(r)),
+            &mut first,
+        )
+        .expect("read");
+        assert_eq!(first.trim_end(), format!("0::/{name}/c"));
+        assert!(ctr.pids().expect("pids").contains(&app.pid()));
+        ctr.kill_all(Duration::from_secs(2)).expect("cgroup.kill");
+        assert_eq!(app.wait().expect("wait").signal, Some(9));
+        drop(cleanup);
+        assert!(!pod.dirs()[0].exists());
     }
     assert_eq!(HostSnapshot::take(), before, "left on the host");
 }
