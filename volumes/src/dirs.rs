@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 /// <lib>/pods/<uid>/volumes/configMap/<name>  files (also downwardAPI; secret and
 ///                                            projected on a tmpfs mounted there)
 /// <lib>/pods/<uid>/shm                       mount point of the pod's /dev/shm tmpfs
+/// <lib>/pods/<uid>/volume-subpaths/...       subPaths pinned by their descriptor
 /// ```
 ///
-/// Everything below `volumes/` and `shm` is this crate's, made by
+/// Everything below `volumes/`, `volume-subpaths/` and `shm` is this crate's, made by
 /// [`PodVolumes::prepare`](crate::PodVolumes::prepare) and removed by
 /// [`teardown`](crate::teardown). Other crates may keep their own folders
 /// beside them in the pod folder; teardown leaves those alone.
@@ -50,14 +51,29 @@ impl VolumeDirs {
         self.volume_dir("emptyDir", name)
     }
 
+    /// `<lib>/pods/<uid>/volume-subpaths/<volume>/<container>/<index>`:
+    /// where the `index`th volumeMount's subPath of `container` is pinned
+    /// (kubelet's layout).
+    pub fn sub_path_pin(&self, volume: &str, container: &str, index: usize) -> PathBuf {
+        self.pod
+            .join("volume-subpaths")
+            .join(volume)
+            .join(container)
+            .join(index.to_string())
+    }
+
     /// `<lib>/pods/<uid>/shm`: where the pod's /dev/shm tmpfs is mounted.
     pub fn shm_dir(&self) -> PathBuf {
         self.pod.join("shm")
     }
 
     /// The folders teardown removes, in that order.
-    pub(crate) fn owned(&self) -> [PathBuf; 2] {
-        [self.volumes_dir(), self.shm_dir()]
+    pub(crate) fn owned(&self) -> [PathBuf; 3] {
+        [
+            self.pod.join("volume-subpaths"),
+            self.volumes_dir(),
+            self.shm_dir(),
+        ]
     }
 }
 

@@ -122,6 +122,18 @@ pub enum Error {
         /// What is wrong: `must be relative`, `escapes the volume`, ...
         problem: String,
     },
+    /// A subPath could not be pinned (bind-mounted by descriptor).
+    #[error("container {container:?}: volume {volume:?}: pin subPath on {path:?}: {source}")]
+    PinSubPath {
+        /// The container's name.
+        container: String,
+        /// The volume's name.
+        volume: String,
+        /// The pin's mount point.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
     /// A volumeMount asks for something the plan cannot give.
     #[error("container {container:?}: volumeMount {volume:?}: {problem}")]
     VolumeMount {

@@ -52,7 +52,8 @@ impl PodVolumes {
     ///    kubelet and containerd skip them);
     /// 4. the volumeMounts in order: recursive binds of the volume's host
     ///    path (or its `subPath`, resolved without leaving the volume and
-    ///    made when missing), read-only when `readOnly` and always for
+    ///    made when missing, pinned by descriptor once
+    ///    [`mount_tmpfs`](Self::mount_tmpfs) ran), read-only when `readOnly` and always for
     ///    configMap, secret, downwardAPI and projected volumes.
     ///
     /// Needs no root: it only reads (and for `subPath`, makes folders in)
@@ -110,9 +111,9 @@ impl PodVolumes {
                 });
             }
         }
-        for mount in &container.volume_mounts {
+        for (index, mount) in container.volume_mounts.iter().enumerate() {
             plan.steps
-                .push(self.volume_step(&container.name, mount, env)?);
+                .push(self.volume_step(&container.name, (index, mount), env)?);
         }
         plan.validate().map_err(|source| Error::Plan {
             container: container.name.clone(),
@@ -125,7 +126,7 @@ impl PodVolumes {
     fn volume_step(
         &self,
         container: &str,
-        mount: &VolumeMount,
+        (index, mount): (usize, &VolumeMount),
         env: &[String],
     ) -> Result<MountStep> {
         let refuse = |problem: &str| Error::VolumeMount {
@@ -163,7 +164,20 @@ impl PodVolumes {
         let source = match sub {
             None => volume.path.clone(),
             Some(sub) => {
-                sub_path::resolve(&volume.path, &sub).map_err(|r| sub_path_error(&sub, r))?
+                let resolved =
+                    sub_path::resolve(&volume.path, &sub).map_err(|r| sub_path_error(&sub, r))?;
+                if self.in_private_namespace() {
+                    let pin = self.dirs().sub_path_pin(&mount.name, container, index);
+                    sub_path::pin(&resolved, &pin).map_err(|source| Error::PinSubPath {
+                        container: container.to_owned(),
+                        volume: mount.name.clone(),
+                        path: pin.clone(),
+                        source,
+                    })?;
+                    pin
+                } else {
+                    resolved.path
+                }
             }
         };
         Ok(MountStep::Bind {

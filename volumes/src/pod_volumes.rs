@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use peapod_spec::{EmptyDirVolumeSource, Pod, ResourceKind, StorageMedium, Volume, VolumeSource};
 
@@ -37,6 +38,9 @@ pub struct PodVolumes {
     /// Files of secret and projected volumes, written once their tmpfs is
     /// mounted (never to disk).
     pending: Vec<Pending>,
+    /// Set once [`PodVolumes::mount_tmpfs`] has proved this process's mount
+    /// namespace private: from then on subPaths are pinned.
+    private_namespace: AtomicBool,
 }
 
 /// Where a volume is on the host.
@@ -143,6 +147,7 @@ impl PodVolumes {
             sources,
             tmpfs,
             pending,
+            private_namespace: AtomicBool::new(false),
         })
     }
 
@@ -161,11 +166,22 @@ impl PodVolumes {
     /// refuses with [`Error::NotPrivate`] in the host's namespace or below
     /// a mount with shared propagation, so a pod's tmpfs (and its secrets)
     /// can never appear on the host and vanish with the supervisor.
+    ///
+    /// Afterwards [`mount_plan`](Self::mount_plan) pins each subPath: the
+    /// descriptor it resolved is bind-mounted below
+    /// `<pod>/volume-subpaths/`, and the container binds from there, so a
+    /// symlink swapped into the volume later cannot redirect the mount.
     pub fn mount_tmpfs(&self) -> Result<()> {
         self.tmpfs.iter().try_for_each(TmpfsMount::mount)?;
+        self.private_namespace.store(true, Ordering::Relaxed);
         self.pending
             .iter()
             .try_for_each(|p| write_files(&p.volume, &p.dir, &p.payload))
+    }
+
+    /// Whether pod-level mounts may be made here (see `mount_tmpfs`).
+    pub(crate) fn in_private_namespace(&self) -> bool {
+        self.private_namespace.load(Ordering::Relaxed)
     }
 
     /// The host path of a volume (the emptyDir folder, the hostPath).

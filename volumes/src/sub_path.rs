@@ -11,9 +11,11 @@
 //!
 //! A window remains between this check and the container's bind mount, in
 //! which a process with write access to the volume could swap a component
-//! for a symlink. kubelet closes it by bind-mounting the opened descriptor
-//! (`/proc/self/fd/N`) at a private place first; doing the same needs the
-//! mount step to take a descriptor (see the crate's notes to `core`).
+//! for a symlink. As kubelet does, [`pin`] closes it: the opened descriptor
+//! itself (`/proc/self/fd/N`) is bind-mounted at a private place of the
+//! pod (`volume-subpaths/`), and the container binds from there. That is a
+//! pod-level mount, done once the supervisor's namespace is known to be
+//! private (after `PodVolumes::mount_tmpfs`).
 
 use std::ffi::OsString;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -99,9 +101,18 @@ pub(crate) fn expand(expr: &str, env: &[String]) -> Result<String, Refused> {
     }
 }
 
+/// A subPath opened inside its volume.
+#[derive(Debug)]
+pub(crate) struct Resolved {
+    /// `O_PATH` descriptor of the file or folder itself.
+    pub fd: OwnedFd,
+    /// Its real host path, as the kernel reports it.
+    pub path: PathBuf,
+}
+
 /// Resolves `sub_path` below `volume_root` without leaving it, making
-/// missing folders, and returns the real host path.
-pub(crate) fn resolve(volume_root: &Path, sub_path: &str) -> Result<PathBuf, Refused> {
+/// missing folders, and returns it opened, with its real host path.
+pub(crate) fn resolve(volume_root: &Path, sub_path: &str) -> Result<Resolved, Refused> {
     let parts = components(sub_path)?;
     let io = |what: &str, e: Errno| Refused(format!("{what}: {}", std::io::Error::from(e)));
     let root = open(
@@ -119,15 +130,19 @@ pub(crate) fn resolve(volume_root: &Path, sub_path: &str) -> Result<PathBuf, Ref
         let fd = match beneath(&root, &prefix) {
             Err(Errno::NOENT) => {
                 let dir = current.as_ref().map_or(root.as_fd(), AsFd::as_fd);
-                match mkdirat(dir, parts[i], mode) {
-                    Ok(()) => {
-                        chmodat(dir, parts[i], mode, AtFlags::empty())
-                            .map_err(|e| io("set the mode of a made folder", e))?;
-                    }
-                    Err(Errno::EXIST) => {}
+                let made = match mkdirat(dir, parts[i], mode) {
+                    Ok(()) => true,
+                    Err(Errno::EXIST) => false,
                     Err(e) => return Err(io("make a missing folder", e)),
+                };
+                let fd = beneath(&root, &prefix);
+                if let (true, Ok(fd)) = (made, &fd) {
+                    // Through the descriptor, never the name: the folder may
+                    // have been swapped for a symlink since mkdirat.
+                    chmodat(CWD, fd_path(fd).as_str(), mode, AtFlags::empty())
+                        .map_err(|e| io("set the mode of a made folder", e))?;
                 }
-                beneath(&root, &prefix)
+                fd
             }
             other => other,
         }
@@ -142,7 +157,7 @@ pub(crate) fn resolve(volume_root: &Path, sub_path: &str) -> Result<PathBuf, Ref
     let real_root = real_path(&root).map_err(|e| io("read back the volume", e))?;
     let real = real_path(&fd).map_err(|e| io("read back the subPath", e))?;
     if real.starts_with(&real_root) {
-        Ok(real)
+        Ok(Resolved { fd, path: real })
     } else {
         Err(Refused("escapes the volume".to_owned()))
     }
@@ -158,9 +173,44 @@ fn beneath(root: &OwnedFd, path: &str) -> Result<OwnedFd, Errno> {
     )
 }
 
+/// `/proc/self/fd/N`: the magic link to what `fd` holds.
+fn fd_path(fd: &OwnedFd) -> String {
+    format!("/proc/self/fd/{}", fd.as_raw_fd())
+}
+
+/// Bind-mounts what `resolved` holds (the descriptor, not its path) onto
+/// `pin`, a file or folder made to match; an earlier pin there is
+/// unmounted first (a restarted container). Pod-level: call only in the
+/// supervisor's private mount namespace.
+pub(crate) fn pin(resolved: &Resolved, pin: &Path) -> std::io::Result<()> {
+    use rustix::mount::{UnmountFlags, mount_bind, unmount};
+    let is_dir = fstat(&resolved.fd)?.st_mode & 0o170_000 == 0o040_000;
+    if let Some(parent) = pin.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    match unmount(pin, UnmountFlags::DETACH) {
+        Ok(()) | Err(Errno::INVAL | Errno::NOENT) => {}
+        Err(e) => return Err(e.into()),
+    }
+    if is_dir {
+        match std::fs::create_dir(pin) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(pin)?;
+    }
+    mount_bind(fd_path(&resolved.fd).as_str(), pin)?;
+    Ok(())
+}
+
 /// The path the kernel holds for an open descriptor.
 fn real_path(fd: &OwnedFd) -> Result<PathBuf, Errno> {
-    let link = format!("/proc/self/fd/{}", fd.as_raw_fd());
+    let link = fd_path(fd);
     rustix::fs::readlinkat(CWD, link.as_str(), Vec::new())
         .map(|c| PathBuf::from(OsString::from_vec(c.into_bytes())))
 }
@@ -220,7 +270,7 @@ mod tests {
         let vol = t.path().join("vol");
         fs::create_dir_all(vol.join("real/conf")).expect("mkdir");
         symlink("real", vol.join("alias")).expect("symlink");
-        let got = resolve(&vol, "alias/conf").expect("resolve");
+        let got = resolve(&vol, "alias/conf").expect("resolve").path;
         assert_eq!(got, vol.canonicalize().expect("canon").join("real/conf"));
     }
 
@@ -231,7 +281,7 @@ mod tests {
         let vol = t.path().join("vol");
         fs::create_dir_all(&vol).expect("mkdir");
         fs::set_permissions(&vol, fs::Permissions::from_mode(0o777)).expect("chmod");
-        let got = resolve(&vol, "a/./b").expect("resolve");
+        let got = resolve(&vol, "a/./b").expect("resolve").path;
         assert!(got.ends_with("vol/a/b") && got.is_dir());
         let mode = fs::metadata(&got).expect("stat").permissions().mode() & 0o7777;
         assert_eq!(mode, 0o777);

@@ -250,3 +250,56 @@ fn secret_on_tmpfs_in_namespace() {
     assert_eq!(mode & 0o777, 0o400);
     // No teardown: the namespace ends with this process.
 }
+
+#[test]
+fn sub_path_is_pinned_so_a_later_symlink_swap_cannot_redirect_it() {
+    run_in_namespace(
+        "sub_path_is_pinned_so_a_later_symlink_swap_cannot_redirect_it",
+        "sub_path_pin_in_namespace",
+        |dirs| assert!(!dirs.pod_dir().exists()),
+    );
+}
+
+#[test]
+#[ignore = "run by sub_path_is_pinned_so_a_later_symlink_swap_... in a private mount namespace"]
+fn sub_path_pin_in_namespace() {
+    use peapod_core::MountStep;
+    let Some(dir) = child_dir() else { return };
+    let dirs = VolumeDirs::new(&dir, UID);
+    let mut p = pod(vec![empty_dir("shared")]);
+    p.spec.containers[0].volume_mounts[0].sub_path = Some("sub".into());
+    let vols = PodVolumes::prepare(&p, dirs.clone()).expect("prepare");
+    vols.mount_tmpfs().expect("mount");
+    let shared = dirs.empty_dir("shared");
+    fs::create_dir(shared.join("sub")).expect("mkdir");
+    fs::write(shared.join("sub/inside"), "ok").expect("write");
+
+    let c = &p.spec.containers[0];
+    let plan = vols
+        .mount_plan(c, &common::rootfs(), &common::pod_files())
+        .expect("plan");
+    let pin = dirs.sub_path_pin("shared", "c", 0);
+    assert!(matches!(plan.steps.last(), Some(MountStep::Bind { source, .. }) if *source == pin));
+    assert_eq!(mounts_below(&pin).len(), 1, "pinned by a bind mount");
+
+    // A container swaps the subPath for a symlink out of the volume.
+    fs::rename(shared.join("sub"), shared.join("sub-old")).expect("rename");
+    std::os::unix::fs::symlink("/etc", shared.join("sub")).expect("symlink");
+    assert_eq!(
+        fs::read_to_string(pin.join("inside")).expect("pinned"),
+        "ok"
+    );
+    assert!(!pin.join("passwd").exists());
+    // The next start of the container resolves again, and refuses.
+    let err = vols
+        .mount_plan(c, &common::rootfs(), &common::pod_files())
+        .expect_err("escape")
+        .to_string();
+    assert!(
+        err.ends_with("escapes the volume through a symlink"),
+        "{err}"
+    );
+
+    vols.teardown().expect("teardown");
+    assert_eq!(mounts_below(&dir), Vec::<String>::new());
+}
