@@ -8,6 +8,25 @@
 //!
 //! Does not own: performing mounts inside a container; `peapod-core`
 //! applies the plan in the child.
+//!
+//! # How the runtime uses it
+//!
+//! ```text
+//! // in the pod supervisor, after unshare(CLONE_NEWNS) and making / rprivate:
+//! let vols = PodVolumes::prepare(&pod, VolumeDirs::new(&paths.lib, uid))?;
+//! //   or PodVolumes::prepare_with(&pod, dirs, &VolumeInputs { config_maps, secrets, node: None })?
+//! vols.mount_tmpfs()?;                 // /dev/shm 64Mi, Memory emptyDirs, secret/projected tmpfs
+//! // per container (init containers too), each start:
+//! let plan = vols.mount_plan(&container, &RootfsLayers { lower, upper, work, mountpoint },
+//!                            &PodFiles { hosts, hostname, resolv_conf })?;
+//! //   or mount_plan_with_env(.., &env) when a volumeMount uses subPathExpr
+//! // on delete (or from `peapod delete` after a crash, with only the folders):
+//! vols.teardown()?;                    // = peapod_volumes::teardown(&dirs)
+//! ```
+//!
+//! Pod-level mounts (tmpfs, pinned subPaths) are made in the supervisor's
+//! own mount namespace, so they vanish with it and never reach the host;
+//! [`PodVolumes::mount_tmpfs`] refuses to run where they could.
 #![forbid(unsafe_code)]
 
 mod atomic_writer;
