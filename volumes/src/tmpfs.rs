@@ -120,14 +120,25 @@ fn ensure_private(volume: &str, target: &Path) -> Result<()> {
         reason,
     };
     let ns_inode = |p: &str| std::fs::metadata(p).map(|m| std::os::unix::fs::MetadataExt::ino(&m));
-    match (ns_inode("/proc/self/ns/mnt"), ns_inode("/proc/1/ns/mnt")) {
-        (Ok(own), Ok(init)) if own == init => {
-            return Err(not_private(
-                "this process is in the host's mount namespace".to_owned(),
-            ));
+    let own = ns_inode("/proc/self/ns/mnt")
+        .map_err(|e| not_private(format!("cannot read /proc/self/ns/mnt: {e}")))?;
+    // PID 1's namespace is the host's; the parent's is where this process
+    // came from (the CLI, or init once orphaned). Either may be unreadable
+    // (a protected PID 1): then the propagation check below still applies.
+    let parent = format!("/proc/{}/ns/mnt", std::os::unix::process::parent_id());
+    for (path, reason) in [
+        (
+            "/proc/1/ns/mnt",
+            "this process is in the host's mount namespace",
+        ),
+        (
+            parent.as_str(),
+            "this process shares its parent's mount namespace (unshare it first)",
+        ),
+    ] {
+        if ns_inode(path).is_ok_and(|ino| ino == own) {
+            return Err(not_private(reason.to_owned()));
         }
-        (Err(e), _) => return Err(not_private(format!("cannot read /proc/self/ns/mnt: {e}"))),
-        _ => {}
     }
     let mounts = mountinfo::read().map_err(|e| not_private(format!("read mountinfo: {e}")))?;
     let real = target

@@ -131,3 +131,14 @@ fn sub_path_through_a_symlink_out_of_a_host_path_is_refused() {
         if *source == vol.canonicalize().expect("canon").join("inside"))
     );
 }
+
+#[test]
+fn mount_tmpfs_in_the_callers_own_namespace_is_refused() {
+    let t = TempDir::new("hp-ns");
+    let dirs = VolumeDirs::new(&t.path().join("lib"), "uid");
+    let _guard = TeardownGuard(dirs.clone());
+    let vols = PodVolumes::prepare(&pod(vec![]), dirs.clone()).expect("prepare");
+    let err = vols.mount_tmpfs().expect_err("not private").to_string();
+    assert!(err.contains("mount namespace"), "{err}");
+    assert!(common::mounts_below(t.path()).is_empty());
+}
