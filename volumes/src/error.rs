@@ -71,14 +71,6 @@ pub enum Error {
         /// The cause.
         source: io::Error,
     },
-    /// A volume source peapod does not handle (yet).
-    #[error("volume {volume:?}: {kind} volumes are not supported")]
-    Unsupported {
-        /// The volume's name.
-        volume: String,
-        /// The source kind, as in the manifest (`persistentVolumeClaim`).
-        kind: String,
-    },
     /// A pod-level tmpfs would be mounted where it could reach the host.
     #[error(
         "volume {volume:?}: refusing to mount on {path:?}: {reason}; \

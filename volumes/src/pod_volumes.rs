@@ -91,7 +91,7 @@ impl PodVolumes {
                     volume: volume.name.clone(),
                     problem: e.0,
                 })?;
-            let path = match &volume.source {
+            let (path, always_read_only) = match &volume.source {
                 VolumeSource::EmptyDir(source) => {
                     let dir = dirs.empty_dir(&volume.name);
                     empty_dir::make_dir(&volume.name, &dir, EMPTY_DIR_MODE)?;
@@ -103,12 +103,12 @@ impl PodVolumes {
                             size,
                         ));
                     }
-                    dir
+                    (dir, false)
                 }
                 VolumeSource::HostPath(source) => {
                     let path = PathBuf::from(&source.path);
                     host_path::prepare(&volume.name, &path, source.type_.unwrap_or_default())?;
-                    path
+                    (path, false)
                 }
                 source => {
                     let dir = dirs.volume_dir(kind_name(source), &volume.name);
@@ -124,23 +124,14 @@ impl PodVolumes {
                     } else {
                         write_files(&volume.name, &dir, &payload)?;
                     }
-                    sources.insert(
-                        volume.name.clone(),
-                        HostVolume {
-                            path: dir,
-                            always_read_only: true,
-                        },
-                    );
-                    continue;
+                    (dir, true)
                 }
             };
-            sources.insert(
-                volume.name.clone(),
-                HostVolume {
-                    path,
-                    always_read_only: false,
-                },
-            );
+            let host = HostVolume {
+                path,
+                always_read_only,
+            };
+            sources.insert(volume.name.clone(), host);
         }
         Ok(Self {
             dirs,
