@@ -320,41 +320,113 @@ mod tests {
         }
     }
 
+    /// One line per step: what is mounted where, with the flags that matter.
+    fn describe(step: &MountStep, pod_dir: &Path) -> String {
+        let short = |p: &Path| {
+            p.strip_prefix(pod_dir).map_or_else(
+                |_| p.display().to_string(),
+                |r| format!("<pod>/{}", r.display()),
+            )
+        };
+        let ro = |o: &MountOptions| if o.readonly { " ro" } else { "" };
+        match step {
+            MountStep::Bind {
+                source,
+                target,
+                recursive,
+                options,
+            } => format!(
+                "{} {} -> {}{}",
+                if *recursive { "rbind" } else { "bind" },
+                short(source),
+                target.display(),
+                ro(options)
+            ),
+            MountStep::Device { source, target } => {
+                format!("dev {} -> {}", source.display(), target.display())
+            }
+            MountStep::Tmpfs {
+                target,
+                mode,
+                size_bytes,
+                ..
+            } => format!(
+                "tmpfs {} mode={:o} size={}",
+                target.display(),
+                mode.unwrap_or(0o1777),
+                size_bytes.unwrap_or(0)
+            ),
+            MountStep::Proc { target } => format!("proc {}", target.display()),
+            MountStep::Sysfs { target } => format!("sysfs {}", target.display()),
+            MountStep::Devpts { target } => format!("devpts {}", target.display()),
+            MountStep::Mqueue { target } => format!("mqueue {}", target.display()),
+            MountStep::Symlink { path, points_to } => {
+                format!("symlink {} -> {}", path.display(), points_to.display())
+            }
+            MountStep::Mask { path } => format!("mask {}", path.display()),
+            MountStep::ReadOnly { path } => format!("ro {}", path.display()),
+            other => format!("{other:?}"),
+        }
+    }
+
     #[test]
-    fn standard_part_of_the_plan_starts_with_proc_dev_and_binds_the_pod_shm() {
-        let t = TempDir::new("plan-std");
+    fn seed_000_plan_reads_as_the_container_sees_it() {
+        let t = TempDir::new("plan-read");
         let pod = seed_000(vec![empty_dir("shared")]);
         let plan = plan_of(&t, &pod, 0).expect("plan");
+        let pod_dir = t.path().join("pods/u");
+        let lines: Vec<String> = plan.steps.iter().map(|s| describe(s, &pod_dir)).collect();
+        let want = [
+            "proc /proc",
+            "tmpfs /dev mode=755 size=65536",
+            "dev /dev/null -> /dev/null",
+            "dev /dev/zero -> /dev/zero",
+            "dev /dev/full -> /dev/full",
+            "dev /dev/random -> /dev/random",
+            "dev /dev/urandom -> /dev/urandom",
+            "dev /dev/tty -> /dev/tty",
+            "symlink /dev/fd -> /proc/self/fd",
+            "symlink /dev/stdin -> /proc/self/fd/0",
+            "symlink /dev/stdout -> /proc/self/fd/1",
+            "symlink /dev/stderr -> /proc/self/fd/2",
+            "symlink /dev/core -> /proc/kcore",
+            "symlink /dev/ptmx -> pts/ptmx",
+            "devpts /dev/pts",
+            "bind <pod>/shm -> /dev/shm",
+            "mqueue /dev/mqueue",
+            "sysfs /sys",
+            "mask /proc/acpi",
+            "mask /proc/asound",
+            "mask /proc/kcore",
+            "mask /proc/keys",
+            "mask /proc/latency_stats",
+            "mask /proc/timer_list",
+            "mask /proc/timer_stats",
+            "mask /proc/sched_debug",
+            "mask /proc/scsi",
+            "mask /sys/firmware",
+            "mask /sys/devices/virtual/powercap",
+            "ro /proc/bus",
+            "ro /proc/fs",
+            "ro /proc/irq",
+            "ro /proc/sys",
+            "ro /proc/sysrq-trigger",
+            "bind /run/peapod/pods/myapp/hosts -> /etc/hosts",
+            "bind /run/peapod/pods/myapp/hostname -> /etc/hostname",
+            "bind /run/peapod/pods/myapp/resolv.conf -> /etc/resolv.conf",
+            "rbind <pod>/volumes/emptyDir/shared -> /data",
+        ];
+        assert_eq!(lines, want);
         assert_eq!(
-            plan.steps[0],
-            MountStep::Proc {
-                target: "/proc".into()
+            plan.root,
+            RootFs::Overlay {
+                lower: rootfs().lower,
+                upper: rootfs().upper,
+                work: rootfs().work
             }
         );
-        assert!(
-            matches!(&plan.steps[1], MountStep::Tmpfs { target, mode: Some(0o755), .. } if target == Path::new("/dev"))
-        );
-        let shm = plan
-            .steps
-            .iter()
-            .find(
-                |s| matches!(s, MountStep::Bind { target, .. } if target == Path::new("/dev/shm")),
-            )
-            .expect("/dev/shm");
-        assert!(
-            matches!(shm, MountStep::Bind { source, .. } if *source == t.path().join("pods/u/shm"))
-        );
-        let last_standard = plan
-            .steps
-            .iter()
-            .rposition(|s| matches!(s, MountStep::ReadOnly { .. }))
-            .expect("read-only paths");
-        let hosts = plan
-            .steps
-            .iter()
-            .position(|s| matches!(s, MountStep::Bind { target, .. } if target == Path::new("/etc/hosts")))
-            .expect("hosts");
-        assert!(hosts > last_standard, "hosts files come after masks");
+        assert_eq!(plan.root_mountpoint, rootfs().mountpoint);
+        assert!(!plan.readonly_root);
     }
 
     #[test]
