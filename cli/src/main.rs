@@ -4,7 +4,14 @@
 //! formats what they return. No pod logic lives here.
 #![forbid(unsafe_code)]
 
+mod apply;
+mod delete;
+mod exec;
+mod get;
 mod image;
+mod logs;
+mod manifest;
+mod supervise;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,16 +35,42 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     // peapod:commands (each verb's variant goes here, one line each)
+    /// Run the pods of a manifest (returns once every container runs).
+    Apply(apply::ApplyArgs),
+    /// Same as apply.
+    Create(apply::ApplyArgs),
+    /// Show pods: a table, or `-o json|yaml|wide|name`.
+    Get(get::GetArgs),
+    /// Stop pods (grace period, then SIGKILL) and remove all of them.
+    Delete(delete::DeleteArgs),
+    /// Run a command in a running container.
+    Exec(exec::ExecArgs),
+    /// Print a container's logs.
+    Logs(logs::LogsArgs),
+    /// The per-pod supervisor (started by `apply`).
+    #[command(hide = true)]
+    Supervise(supervise::SuperviseArgs),
     /// Manage images: import, load, pull, ls, rm, inspect.
     #[command(subcommand)]
     Image(image::ImageCommand),
 }
 
+fn paths(root: Option<&std::path::Path>) -> peapod_runtime::Paths {
+    peapod_runtime::Paths::from_root(root)
+}
+
 fn main() -> ExitCode {
+    peapod_runtime::supervisor::pause_if_invoked();
     let cli = Cli::parse();
     let root = cli.root;
     let result: anyhow::Result<ExitCode> = match cli.command {
         // peapod:dispatch (each verb's arm goes here)
+        Command::Apply(a) | Command::Create(a) => apply::run(&a, &paths(root.as_deref())),
+        Command::Get(a) => get::run(&a, &paths(root.as_deref())),
+        Command::Delete(a) => delete::run(&a, &paths(root.as_deref())),
+        Command::Exec(a) => exec::run(&a, &paths(root.as_deref())),
+        Command::Logs(a) => logs::run(&a, &paths(root.as_deref())),
+        Command::Supervise(a) => Ok(supervise::run(a)),
         Command::Image(cmd) => image::run(cmd, &peapod_runtime::Paths::from_root(root.as_deref())),
     };
     let _ = root;

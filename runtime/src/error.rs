@@ -70,6 +70,10 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The pod did not start; the supervisor's message, which names the
+    /// container and the cause. Nothing of the pod is left.
+    #[error("{0}")]
+    Start(String),
     /// The supervisor died or answered nonsense.
     #[error("supervisor of pod {pod}: {message}")]
     Supervisor {

@@ -7,15 +7,33 @@
 //!
 //! Does not own: syscalls (`peapod-core`), networking (`peapod-netns`),
 //! mounts plans (`peapod-volumes`), images (`peapod-image`).
+//!
+//! The CLI's calls: [`launch::Launcher::create`] (`apply`), [`inspect`]
+//! (`get`), [`exec::exec`], [`logs::logs`], [`teardown::delete`], and
+//! [`supervisor::supervise`] behind the hidden `supervise` verb.
 #![forbid(unsafe_code)]
 
 pub mod backoff;
 pub mod clock;
+mod container;
+pub mod container_process;
+pub mod control;
 pub mod cri_log;
 mod error;
+pub mod exec;
+mod images;
+pub mod inspect;
+pub mod launch;
+pub mod logs;
 mod paths;
+mod pod_files;
+mod sandbox;
+mod slot;
 pub mod state;
 pub mod status;
+pub mod supervisor;
+pub mod teardown;
+mod termination;
 
 pub use error::{Error, Result};
 pub use paths::Paths;

@@ -12,12 +12,13 @@
 //! A DNS-1123 name holds no `_`, so `<ns>_<name>` is unambiguous and keeps
 //! names unique per namespace.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use rustix::fs::FlockOperation;
 use peapod_spec::Pod;
+use rustix::fs::FlockOperation;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -100,7 +101,10 @@ impl StateStore {
             .filter_map(std::result::Result::ok)
             .filter_map(|e| {
                 let key = PodKey::from_dir_name(&e.file_name().to_string_lossy())?;
-                Some(PodDir { key, path: e.path() })
+                Some(PodDir {
+                    key,
+                    path: e.path(),
+                })
             })
             .collect();
         pods.sort_by(|a, b| a.key.cmp(&b.key));
@@ -108,7 +112,8 @@ impl StateStore {
     }
 }
 
-/// What the supervisor records about itself for `get` and `delete`.
+/// What the supervisor records about itself for `get`, `exec` and
+/// `delete`; the pod's cgroup and folders follow from its uid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct SupervisorRecord {
@@ -117,15 +122,32 @@ pub struct SupervisorRecord {
     /// Its start time (`/proc/<pid>/stat` field 22), so a recycled pid is
     /// never taken for it.
     pub start_time: u64,
-    /// The pod's cgroup folders (one per hierarchy on cgroup v1).
+    /// The running containers' processes, by container name (`exec`
+    /// joins their namespaces).
     #[serde(default)]
-    pub cgroups: Vec<PathBuf>,
-    /// The pod's log folder.
-    #[serde(default)]
-    pub log_dir: Option<PathBuf>,
-    /// Folders of the pod's data (emptyDirs, container upper dirs).
-    #[serde(default)]
-    pub data_dirs: Vec<PathBuf>,
+    pub containers: BTreeMap<String, ProcessRecord>,
+}
+
+/// A process, identified so that a recycled pid is never taken for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessRecord {
+    /// Its pid (in the host's PID namespace).
+    pub pid: i32,
+    /// Its start time in clock ticks since boot.
+    pub start_time: u64,
+}
+
+impl ProcessRecord {
+    /// The record of a live process, `None` if it is gone.
+    pub fn of(pid: i32) -> Option<Self> {
+        process_start_time(pid).map(|start_time| Self { pid, start_time })
+    }
+
+    /// Whether the process still runs (same pid, same start time).
+    pub fn is_alive(&self) -> bool {
+        process_start_time(self.pid) == Some(self.start_time)
+    }
 }
 
 /// Whether a pod's supervisor is there.
@@ -229,7 +251,15 @@ impl PodDir {
     pub fn liveness(&self) -> Result<Liveness> {
         Ok(match self.read_supervisor()? {
             None => Liveness::Starting,
-            Some(r) if process_start_time(r.pid) == Some(r.start_time) => Liveness::Alive,
+            Some(r)
+                if (ProcessRecord {
+                    pid: r.pid,
+                    start_time: r.start_time,
+                })
+                .is_alive() =>
+            {
+                Liveness::Alive
+            }
             Some(_) => Liveness::Dead,
         })
     }
@@ -265,13 +295,20 @@ pub struct PodLock {
 }
 
 /// Start time of a process in clock ticks since boot (`/proc/<pid>/stat`
-/// field 22), `None` when it doesn't exist.
+/// field 22), `None` when it doesn't exist or is a zombie (dead, not yet
+/// reaped by whoever inherited it).
 pub fn process_start_time(pid: i32) -> Option<u64> {
+    if pid <= 0 {
+        return None;
+    }
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command (field 2) may hold spaces and parentheses: fields are
-    // counted after the last ')'; field 3 is the first there.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
+    // counted after the last ')'; field 3 (the state) is the first there.
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+    if matches!(fields.next()?, "Z" | "X") {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
 }
 
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
@@ -308,7 +345,9 @@ mod tests {
     #[test]
     fn pod_file_round_trips_and_leaves_no_temporary() {
         let (root, store) = store("roundtrip");
-        let dir = store.create(&PodKey::new("default", "myapp")).expect("created");
+        let dir = store
+            .create(&PodKey::new("default", "myapp"))
+            .expect("created");
         let mut pod = Pod::default();
         pod.metadata.name = Some("myapp".into());
         pod.status = Some(peapod_spec::PodStatus {
@@ -329,16 +368,23 @@ mod tests {
     fn names_are_unique_per_namespace() {
         let (root, store) = store("unique");
         store.create(&PodKey::new("default", "a")).expect("first");
-        let err = store.create(&PodKey::new("default", "a")).expect_err("taken");
+        let err = store
+            .create(&PodKey::new("default", "a"))
+            .expect_err("taken");
         assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
-        store.create(&PodKey::new("other", "a")).expect("other namespace");
+        store
+            .create(&PodKey::new("other", "a"))
+            .expect("other namespace");
         let keys: Vec<_> = store
             .list()
             .expect("list")
             .iter()
             .map(|d| d.key().clone())
             .collect();
-        assert_eq!(keys, [PodKey::new("default", "a"), PodKey::new("other", "a")]);
+        assert_eq!(
+            keys,
+            [PodKey::new("default", "a"), PodKey::new("other", "a")]
+        );
         let _ = std::fs::remove_dir_all(root);
     }
 

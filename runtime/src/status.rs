@@ -277,7 +277,12 @@ mod tests {
 
     #[test]
     fn pending_until_init_containers_succeed() {
-        let p = compute_phase(RestartPolicy::Always, &[up("i")], &[creating("a")], &[false]);
+        let p = compute_phase(
+            RestartPolicy::Always,
+            &[up("i")],
+            &[creating("a")],
+            &[false],
+        );
         assert_eq!(p, PodPhase::Pending);
         let failed = [exited("i", 2)];
         let p = compute_phase(RestartPolicy::Never, &failed, &[creating("a")], &[false]);

@@ -1,0 +1,73 @@
+//! `peapod delete pod NAME...` / `peapod delete -f FILE`: stop pods (grace
+//! period, then SIGKILL) and remove everything of them.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use peapod_runtime::launch::key_of;
+use peapod_runtime::state::PodKey;
+use peapod_runtime::{Paths, teardown};
+
+use crate::manifest::read_pods;
+
+/// Delete pods.
+#[derive(Debug, clap::Args)]
+pub struct DeleteArgs {
+    /// `pod NAME...` (or nothing with `-f`).
+    targets: Vec<String>,
+    /// Delete the pods of this manifest.
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Seconds between SIGTERM and SIGKILL; the pod's
+    /// `terminationGracePeriodSeconds` by default.
+    #[arg(long, value_name = "SECONDS")]
+    grace_period: Option<u64>,
+    /// The namespace.
+    #[arg(short = 'n', long, default_value = "default")]
+    namespace: String,
+    /// A missing pod is not an error.
+    #[arg(long)]
+    ignore_not_found: bool,
+}
+
+/// Runs `delete`.
+pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let keys: Vec<PodKey> = if let Some(file) = &args.file {
+        read_pods(file)?
+            .iter()
+            .map(key_of)
+            .collect::<Result<_, _>>()?
+    } else {
+        let Some((resource, names)) = args.targets.split_first() else {
+            bail!("you must specify pods to delete: `delete pod NAME` or `delete -f FILE`");
+        };
+        let (resource, inline) = resource.split_once('/').unwrap_or((resource, ""));
+        if !matches!(resource, "pods" | "pod" | "po") {
+            bail!("the server doesn't have a resource type \"{resource}\"");
+        }
+        let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
+        if !inline.is_empty() {
+            names.push(inline);
+        }
+        if names.is_empty() {
+            bail!("resource(s) were provided, but no name was specified");
+        }
+        names
+            .into_iter()
+            .map(|n| PodKey::new(&args.namespace, n))
+            .collect()
+    };
+    let mut code = ExitCode::SUCCESS;
+    for key in keys {
+        match teardown::delete(paths, &key, args.grace_period) {
+            Ok(()) => println!("pod \"{}\" deleted", key.name),
+            Err(peapod_runtime::Error::NotFound { .. }) if args.ignore_not_found => {}
+            Err(e) => {
+                eprintln!("Error from peapod: {e}");
+                code = ExitCode::FAILURE;
+            }
+        }
+    }
+    Ok(code)
+}

@@ -1,0 +1,155 @@
+//! `peapod get pods` / `peapod get pod NAME -o json|yaml|wide|name`:
+//! kubectl's columns and documents.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use peapod_runtime::clock::{Timestamp, human_age};
+use peapod_runtime::state::PodKey;
+use peapod_runtime::{Paths, inspect, status};
+use peapod_spec::Pod;
+
+/// Show pods.
+#[derive(Debug, clap::Args)]
+pub struct GetArgs {
+    /// The resource: `pods` (`pod`, `po`).
+    resource: String,
+    /// Pod names; every pod of the namespace when none.
+    names: Vec<String>,
+    /// Output: `json`, `yaml`, `wide` or `name`.
+    #[arg(short = 'o', long = "output", value_name = "FORMAT")]
+    output: Option<String>,
+    /// The namespace.
+    #[arg(short = 'n', long, default_value = "default")]
+    namespace: String,
+    /// Pods of every namespace.
+    #[arg(short = 'A', long)]
+    all_namespaces: bool,
+}
+
+/// Runs `get`.
+pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
+    if !matches!(args.resource.as_str(), "pods" | "pod" | "po") {
+        bail!(
+            "the server doesn't have a resource type \"{}\"",
+            args.resource
+        );
+    }
+    let pods = if args.names.is_empty() {
+        let ns = (!args.all_namespaces).then_some(args.namespace.as_str());
+        inspect::list(paths, ns)?
+    } else {
+        args.names
+            .iter()
+            .map(|n| inspect::get(paths, &PodKey::new(&args.namespace, n)))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let single = args.names.len() == 1;
+    let mut out = std::io::stdout().lock();
+    match args.output.as_deref() {
+        Some("json") => {
+            let doc = document(&pods, single)?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        }
+        Some("yaml") => {
+            let doc = document(&pods, single)?;
+            write!(out, "{}", serde_saphyr::to_string(&doc)?)?;
+        }
+        Some("name") => {
+            for p in &pods {
+                writeln!(
+                    out,
+                    "pod/{}",
+                    p.metadata.name.as_deref().unwrap_or_default()
+                )?;
+            }
+        }
+        Some("wide") => table(&mut out, &pods, true, args.all_namespaces)?,
+        None => table(&mut out, &pods, false, args.all_namespaces)?,
+        Some(other) => bail!(
+            "unable to match a printer suitable for the output format {other:?}, allowed formats are: json,name,wide,yaml"
+        ),
+    }
+    if pods.is_empty() && args.output.is_none() {
+        eprintln!("No resources found in {} namespace.", args.namespace);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One pod as itself, several as a v1 `List`.
+fn document(pods: &[Pod], single: bool) -> anyhow::Result<serde_json::Value> {
+    if single && let Some(p) = pods.first() {
+        return Ok(serde_json::to_value(p)?);
+    }
+    Ok(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": pods,
+        "metadata": { "resourceVersion": "" },
+    }))
+}
+
+/// The kubectl table: NAME READY STATUS RESTARTS AGE (+ IP NODE with wide).
+fn table(out: &mut dyn Write, pods: &[Pod], wide: bool, namespaces: bool) -> anyhow::Result<()> {
+    let mut rows = vec![];
+    let mut header = vec![];
+    if namespaces {
+        header.push("NAMESPACE");
+    }
+    header.extend(["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
+    if wide {
+        header.extend(["IP", "NODE"]);
+    }
+    rows.push(header.iter().map(ToString::to_string).collect::<Vec<_>>());
+    for p in pods {
+        let st = p.status.clone().unwrap_or_default();
+        let total = p.spec.containers.len();
+        let ready = st.container_statuses.iter().filter(|c| c.ready).count();
+        let restarts: i32 = st.container_statuses.iter().map(|c| c.restart_count).sum();
+        let age = p
+            .metadata
+            .creation_timestamp
+            .as_deref()
+            .and_then(Timestamp::parse_rfc3339)
+            .map_or_else(|| "<unknown>".to_owned(), |t| human_age(t.elapsed()));
+        let mut row = vec![];
+        if namespaces {
+            row.push(p.metadata.namespace.clone().unwrap_or_default());
+        }
+        row.extend([
+            p.metadata.name.clone().unwrap_or_default(),
+            format!("{ready}/{total}"),
+            status::display_status(&st),
+            restarts.to_string(),
+            age,
+        ]);
+        if wide {
+            row.push(st.pod_ip.clone().unwrap_or_else(|| "<none>".to_owned()));
+            row.push(node_name());
+        }
+        rows.push(row);
+    }
+    if pods.is_empty() {
+        return Ok(());
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        writeln!(out, "{}", line.join("   ").trim_end())?;
+    }
+    Ok(())
+}
+
+/// This host's name, the NODE of every pod.
+fn node_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}

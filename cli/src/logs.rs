@@ -1,0 +1,38 @@
+//! `peapod logs POD [-c CONTAINER] [-f] [-p]`: a container's output.
+
+use std::process::ExitCode;
+
+use peapod_runtime::logs::LogsRequest;
+use peapod_runtime::state::PodKey;
+use peapod_runtime::{Paths, logs};
+
+/// Print a container's logs.
+#[derive(Debug, clap::Args)]
+pub struct LogsArgs {
+    /// The pod.
+    pod: String,
+    /// The container; needed when the pod has several.
+    #[arg(short = 'c', long, value_name = "CONTAINER")]
+    container: Option<String>,
+    /// Keep printing while the container runs.
+    #[arg(short = 'f', long)]
+    follow: bool,
+    /// The previous run's log.
+    #[arg(short = 'p', long)]
+    previous: bool,
+    /// The namespace.
+    #[arg(short = 'n', long, default_value = "default")]
+    namespace: String,
+}
+
+/// Runs `logs`.
+pub fn run(args: &LogsArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let request = LogsRequest {
+        container: args.container.clone(),
+        follow: args.follow,
+        previous: args.previous,
+    };
+    let key = PodKey::new(&args.namespace, &args.pod);
+    logs::logs(paths, &key, &request, &mut std::io::stdout().lock())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,221 @@
+//! Starting one container of a pod: a fresh writable layer over its image,
+//! its mount plan (peapod-volumes), its process (image defaults + spec),
+//! its cgroup with limits, its stdio (pipes, or a pty with `tty: true`),
+//! then core's `clone3` spawn joining the pause's namespaces.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use peapod_core::{Cgroup, ContainerSpawn, NamespacePlan, Process, Stdio};
+use peapod_spec::Container;
+use peapod_volumes::RootfsLayers;
+use rustix::fs::{Mode, OFlags};
+use tracing::debug_span;
+
+use crate::clock::Timestamp;
+use crate::container_process;
+use crate::cri_log::{self, LineSplitter, LogFile, Stream};
+use crate::error::{Error, Result};
+use crate::images::ResolvedImage;
+use crate::sandbox::Sandbox;
+
+/// A container process the supervisor watches.
+#[derive(Debug)]
+pub(crate) struct Started {
+    pub process: Process,
+    pub cgroup: Cgroup,
+    /// OOM kills of its cgroup before it started.
+    pub oom_before: u64,
+    /// When it started, for the back-off's 10-minute reset.
+    pub since: Instant,
+    /// When it started, for `startedAt`.
+    pub wall_start: Timestamp,
+    /// Its output, read by the supervisor into the log file.
+    pub streams: Vec<LogStream>,
+    /// The write end of its stdin (`stdin: true`), held open so the
+    /// process never reads EOF.
+    pub _stdin: Option<OwnedFd>,
+}
+
+/// One output stream of a container, into its CRI log file.
+#[derive(Debug)]
+pub(crate) struct LogStream {
+    pub fd: OwnedFd,
+    splitter: LineSplitter,
+    file: LogFile,
+}
+
+impl LogStream {
+    /// Reads what is there; `false` once the stream ended.
+    pub fn pump(&mut self) -> bool {
+        let mut buf = [0u8; 8192];
+        loop {
+            match rustix::io::read(&self.fd, &mut buf) {
+                Ok(0) | Err(rustix::io::Errno::IO) => {
+                    let rest = self.splitter.finish(Timestamp::now());
+                    let _ = self.file.write(&rest);
+                    return false;
+                }
+                Ok(n) => {
+                    let records = self.splitter.feed(Timestamp::now(), &buf[..n]);
+                    let _ = self.file.write(&records);
+                }
+                Err(rustix::io::Errno::AGAIN) => return true,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+/// Where a container's layers live: `<lib>/pods/<uid>/containers/<name>/`.
+pub(crate) fn layers_dir(lib_dir: &Path, container: &str) -> PathBuf {
+    lib_dir.join("containers").join(container)
+}
+
+/// Starts `container` in `sandbox`; its log goes to `<restart_count>.log`
+/// in `log_dir`.
+pub(crate) fn start(
+    sandbox: &Sandbox,
+    container: &Container,
+    image: &ResolvedImage,
+    hostname: &str,
+    log_dir: &Path,
+    restart_count: i32,
+) -> Result<Started> {
+    let name = &container.name;
+    let _span = debug_span!("container", name = %name).entered();
+    let fail = |e: &dyn std::fmt::Display| Error::container(name, e);
+    let layers =
+        fresh_layers(&layers_dir(&sandbox.lib_dir, name), &image.lower).map_err(|e| fail(&e))?;
+    let plan = sandbox
+        .volumes
+        .mount_plan(container, &layers, &sandbox.files)
+        .map_err(|e| fail(&e))?;
+    let process = container_process::process_spec(container, &image.defaults, hostname);
+    let cgroup = sandbox.container_cgroup(name).map_err(|e| fail(&e))?;
+    cgroup
+        .set_limits(&container_process::cgroup_limits(container))
+        .map_err(|e| fail(&e))?;
+    let oom_before = cgroup.oom_kills().unwrap_or(0);
+    let log_path = cri_log::log_path(log_dir, name, u32::try_from(restart_count).unwrap_or(0));
+    let log = || LogFile::open(&log_path).map_err(|e| Error::io(&log_path, e));
+    let (stdio, streams, stdin) = if container.tty.unwrap_or(false) {
+        let (master, slave) = open_pty().map_err(|e| fail(&e))?;
+        let dup = |fd: &OwnedFd| fd.try_clone().map_err(|e| fail(&e));
+        let stdio = Stdio {
+            stdin: Some(dup(&slave)?),
+            stdout: Some(dup(&slave)?),
+            stderr: Some(slave),
+        };
+        let stream = LogStream {
+            fd: master,
+            splitter: LineSplitter::new(Stream::Stdout),
+            file: log()?,
+        };
+        (stdio, vec![stream], None)
+    } else {
+        let (out_r, out_w) = nonblocking_pipe().map_err(|e| fail(&e))?;
+        let (err_r, err_w) = nonblocking_pipe().map_err(|e| fail(&e))?;
+        let (stdin_fd, keep) = if container.stdin.unwrap_or(false) {
+            let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+                .map_err(|e| fail(&std::io::Error::from(e)))?;
+            (r, Some(w))
+        } else {
+            let null =
+                rustix::fs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                    .map_err(|e| fail(&std::io::Error::from(e)))?;
+            (null, None)
+        };
+        let stdio = Stdio {
+            stdin: Some(stdin_fd),
+            stdout: Some(out_w),
+            stderr: Some(err_w),
+        };
+        let streams = vec![
+            LogStream {
+                fd: out_r,
+                splitter: LineSplitter::new(Stream::Stdout),
+                file: log()?,
+            },
+            LogStream {
+                fd: err_r,
+                splitter: LineSplitter::new(Stream::Stderr),
+                file: log()?,
+            },
+        ];
+        (stdio, streams, keep)
+    };
+    let spawn = ContainerSpawn {
+        process,
+        namespaces: NamespacePlan::container(sandbox.host_network, sandbox.share_pid),
+        join_from: Some(sandbox.pause.pidfd()),
+        mounts: Some(plan),
+        cgroup: Some(&cgroup),
+        stdio,
+    };
+    let wall_start = Timestamp::now();
+    let process = spawn.spawn().map_err(|e| fail(&e))?;
+    Ok(Started {
+        process,
+        cgroup,
+        oom_before,
+        since: Instant::now(),
+        wall_start,
+        streams,
+        _stdin: stdin,
+    })
+}
+
+/// A new writable layer (upper, work) and the mount point, emptied of any
+/// previous run: a restarted container starts from its image again.
+fn fresh_layers(dir: &Path, lower: &[PathBuf]) -> std::io::Result<RootfsLayers> {
+    let layers = RootfsLayers {
+        lower: lower.to_vec(),
+        upper: dir.join("upper"),
+        work: dir.join("work"),
+        mountpoint: dir.join("rootfs"),
+    };
+    for d in [&layers.upper, &layers.work] {
+        match std::fs::remove_dir_all(d) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    for d in [&layers.upper, &layers.work, &layers.mountpoint] {
+        std::fs::create_dir_all(d)?;
+    }
+    Ok(layers)
+}
+
+fn nonblocking_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    set_nonblocking(&r)?;
+    Ok((r, w))
+}
+
+fn set_nonblocking(fd: &OwnedFd) -> std::io::Result<()> {
+    let flags = rustix::fs::fcntl_getfl(fd)?;
+    rustix::fs::fcntl_setfl(fd, flags | OFlags::NONBLOCK)?;
+    Ok(())
+}
+
+/// A pty pair: the master (the supervisor's, non-blocking) and the slave
+/// (the container's stdio and controlling terminal).
+fn open_pty() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
+    grantpt(&master)?;
+    unlockpt(&master)?;
+    let name = ptsname(&master, Vec::new())?;
+    let slave = rustix::fs::open(
+        name.as_c_str(),
+        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    set_nonblocking(&master)?;
+    let _ = master.as_fd();
+    Ok((master, slave))
+}

@@ -1,0 +1,107 @@
+//! `exec`: a new process in a running container, joining every namespace
+//! of the container's process (by pidfd) and its cgroup, through core's
+//! spawn. The caller's stdio is the process's; its exit code is returned.
+
+use std::path::PathBuf;
+
+use peapod_core::{CgroupHierarchy, ContainerSpawn, NamespacePlan, ProcessSpec, Stdio};
+use rustix::fs::{Mode, OFlags};
+use rustix::process::{Pid, PidfdFlags};
+
+use crate::error::{Error, Result};
+use crate::paths::Paths;
+use crate::state::{Liveness, PodKey, StateStore};
+use crate::teardown::cgroup_name;
+
+/// What to run where.
+#[derive(Debug, Clone, Default)]
+pub struct ExecRequest {
+    /// The container; the pod's first app container when `None`.
+    pub container: Option<String>,
+    /// The command.
+    pub argv: Vec<String>,
+    /// Pass stdin (`-i`); without it the process reads `/dev/null`.
+    pub stdin: bool,
+    /// The caller's terminal becomes the process's controlling tty (`-t`).
+    pub tty: bool,
+}
+
+/// Runs `request` in pod `key`; returns the exit code (128 + n for a
+/// signal).
+pub fn exec(paths: &Paths, key: &PodKey, request: &ExecRequest) -> Result<i32> {
+    let dir = StateStore::new(paths).pod(key);
+    if !dir.exists() {
+        return Err(Error::NotFound {
+            name: key.name.clone(),
+        });
+    }
+    let pod = dir.read_pod()?;
+    let container = match &request.container {
+        Some(c) => c.clone(),
+        None => pod
+            .spec
+            .containers
+            .first()
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+    };
+    let Some(spec) = pod
+        .spec
+        .containers
+        .iter()
+        .chain(&pod.spec.init_containers)
+        .find(|c| c.name == container)
+    else {
+        return Err(Error::NoSuchContainer {
+            pod: key.name.clone(),
+            container,
+        });
+    };
+    let not_running = || Error::container(&container, "container is not running");
+    if dir.liveness()? != Liveness::Alive {
+        return Err(not_running());
+    }
+    let record = dir.read_supervisor()?.unwrap_or_default();
+    let target = *record.containers.get(&container).ok_or_else(not_running)?;
+    let pid = Pid::from_raw(target.pid).ok_or_else(not_running)?;
+    let pidfd = rustix::process::pidfd_open(pid, PidfdFlags::empty()).map_err(|_| not_running())?;
+    // Opened first, checked after: the pidfd is the container's process,
+    // not a recycled pid.
+    if !target.is_alive() {
+        return Err(not_running());
+    }
+    let mut process = ProcessSpec::new(request.argv.clone());
+    if let Ok(environ) = std::fs::read(format!("/proc/{}/environ", target.pid)) {
+        process.env = environ
+            .split(|&b| b == 0)
+            .filter(|e| !e.is_empty())
+            .map(|e| String::from_utf8_lossy(e).into_owned())
+            .collect();
+    }
+    process.cwd = PathBuf::from(spec.working_dir.as_deref().unwrap_or("/"));
+    process.tty = request.tty;
+    let uid = pod.metadata.uid.unwrap_or_default();
+    let hierarchy = CgroupHierarchy::detect().map_err(|e| Error::container(&container, e))?;
+    let cgroup = hierarchy.open(format!("{}/{container}", cgroup_name(&uid)));
+    let stdio = if request.stdin {
+        Stdio::default()
+    } else {
+        let null = rustix::fs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| Error::sys("open /dev/null", e))?;
+        Stdio {
+            stdin: Some(null),
+            ..Stdio::default()
+        }
+    };
+    let spawn = ContainerSpawn {
+        process,
+        namespaces: NamespacePlan::exec(),
+        join_from: Some(std::os::fd::AsFd::as_fd(&pidfd)),
+        mounts: None,
+        cgroup: Some(&cgroup),
+        stdio,
+    };
+    let child = spawn.spawn().map_err(|e| Error::container(&container, e))?;
+    let status = child.wait().map_err(|e| Error::container(&container, e))?;
+    Ok(status.exit_code())
+}

@@ -1,0 +1,44 @@
+//! Resolving a container's image through `peapod-image`'s store, as plain
+//! data for the rest of the runtime.
+
+use std::path::PathBuf;
+
+use peapod_image::{PullPolicy, Store};
+use peapod_spec::Container;
+
+use crate::container_process::ImageDefaults;
+use crate::error::{Error, Result};
+
+/// An image ready to become a container's root.
+#[derive(Debug, Clone)]
+pub(crate) struct ResolvedImage {
+    /// `sha256:...`, for `imageID`.
+    pub id: String,
+    /// overlayfs lower dirs, topmost first.
+    pub lower: Vec<PathBuf>,
+    /// ENTRYPOINT, CMD, ENV, WORKDIR.
+    pub defaults: ImageDefaults,
+}
+
+/// Finds (or pulls, as `imagePullPolicy` says) the image of `container`.
+pub(crate) fn resolve(store: &Store, container: &Container) -> Result<ResolvedImage> {
+    let policy = match container.pull_policy() {
+        peapod_spec::PullPolicy::Always => PullPolicy::Always,
+        peapod_spec::PullPolicy::IfNotPresent => PullPolicy::IfNotPresent,
+        peapod_spec::PullPolicy::Never => PullPolicy::Never,
+    };
+    let image = store
+        .ensure(&container.image, policy)
+        .map_err(|e| Error::container(&container.name, e))?;
+    let c = image.config;
+    Ok(ResolvedImage {
+        id: image.id.to_string(),
+        lower: image.lower_dirs,
+        defaults: ImageDefaults {
+            entrypoint: c.entrypoint.unwrap_or_default(),
+            cmd: c.cmd.unwrap_or_default(),
+            env: c.env.unwrap_or_default(),
+            working_dir: c.working_dir,
+        },
+    })
+}

@@ -1,0 +1,91 @@
+//! Reading pods back for `get`: `pod.json` as the supervisor last wrote
+//! it, corrected when the supervisor is gone (the pod is then `Unknown`:
+//! nothing watches its containers any more).
+
+use peapod_spec::{Pod, PodPhase};
+
+use crate::error::{Error, Result};
+use crate::paths::Paths;
+use crate::state::{Liveness, PodDir, PodKey, StateStore};
+
+/// The pod `key`, with its status as it is now.
+pub fn get(paths: &Paths, key: &PodKey) -> Result<Pod> {
+    let dir = StateStore::new(paths).pod(key);
+    if !dir.exists() {
+        return Err(Error::NotFound {
+            name: key.name.clone(),
+        });
+    }
+    read(&dir)
+}
+
+/// Every pod (of `namespace`, or of all with `None`), sorted by name.
+pub fn list(paths: &Paths, namespace: Option<&str>) -> Result<Vec<Pod>> {
+    let mut pods = Vec::new();
+    for dir in StateStore::new(paths).list()? {
+        if namespace.is_some_and(|ns| ns != dir.key().namespace) {
+            continue;
+        }
+        // A pod being removed as we read is simply not listed.
+        if let Ok(pod) = read(&dir) {
+            pods.push(pod);
+        }
+    }
+    Ok(pods)
+}
+
+fn read(dir: &PodDir) -> Result<Pod> {
+    let mut pod = dir.read_pod()?;
+    if dir.liveness()? == Liveness::Dead {
+        mark_unknown(&mut pod);
+    }
+    Ok(pod)
+}
+
+/// The status of a pod whose supervisor died: phase `Unknown`, nothing
+/// ready.
+pub fn mark_unknown(pod: &mut Pod) {
+    let status = pod.status.get_or_insert_with(Default::default);
+    status.phase = Some(PodPhase::Unknown);
+    status.message =
+        Some("the pod's supervisor is gone; `peapod delete` removes what is left".into());
+    for c in status
+        .container_statuses
+        .iter_mut()
+        .chain(status.init_container_statuses.iter_mut())
+    {
+        c.ready = false;
+    }
+    for cond in &mut status.conditions {
+        if cond.type_ == "Ready" || cond.type_ == "ContainersReady" {
+            "False".clone_into(&mut cond.status);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::SupervisorRecord;
+
+    #[test]
+    fn pod_of_a_killed_supervisor_reads_as_unknown() {
+        let root = std::env::temp_dir().join(format!("peapod-inspect-{}", std::process::id()));
+        let paths = Paths::under(&root);
+        let key = PodKey::new("default", "p");
+        let dir = StateStore::new(&paths).create(&key).expect("created");
+        let mut pod = Pod::default();
+        pod.metadata.name = Some("p".into());
+        pod.status = Some(peapod_spec::PodStatus {
+            phase: Some(PodPhase::Running),
+            ..Default::default()
+        });
+        dir.write_pod(&pod).expect("written");
+        // pid 0 never has a /proc entry: a dead supervisor.
+        dir.write_supervisor(&SupervisorRecord::default())
+            .expect("written");
+        let got = get(&paths, &key).expect("read");
+        assert_eq!(got.status.and_then(|s| s.phase), Some(PodPhase::Unknown));
+        let _ = std::fs::remove_dir_all(root);
+    }
+}

@@ -1,0 +1,248 @@
+//! `apply`: claim the pod's name in the state store, start its supervisor
+//! as a process of its own and wait for its start report.
+//!
+//! The supervisor's stdout is the report pipe: it writes one JSON line,
+//! [`StartReport`], once every container runs or at the first error (after
+//! it removed everything it made). Its stderr goes to `supervisor.log` in
+//! the pod's folder; nothing of it stays on the caller's terminal.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use peapod_spec::{ContainerStatus, Pod, PodPhase, PodStatus};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::paths::Paths;
+use crate::state::{PodDir, PodKey, StateStore};
+use crate::status;
+
+/// The hidden verb of the `peapod` binary that runs a supervisor.
+pub const SUPERVISE_VERB: &str = "supervise";
+
+/// What the supervisor tells the waiting `apply`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StartReport {
+    /// Every container runs (or, for init-only failures, the pod settled).
+    Running,
+    /// The pod could not start; nothing of it is left.
+    Failed(String),
+}
+
+/// How to start a supervisor.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    /// The `peapod` binary to run as `peapod supervise ...`.
+    pub exe: PathBuf,
+    /// Wait for the start report (`apply --wait=false` doesn't).
+    pub wait: bool,
+}
+
+/// The namespace a pod without one lands in.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// The key of a manifest's pod (namespace defaulted).
+pub fn key_of(pod: &Pod) -> Result<PodKey> {
+    let name = pod.metadata.name.clone().ok_or_else(|| Error::Pod {
+        pod: String::new(),
+        message: "metadata.name is required".into(),
+    })?;
+    let namespace = pod
+        .metadata
+        .namespace
+        .clone()
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
+    Ok(PodKey::new(namespace, name))
+}
+
+/// Fills what the API server would: namespace, uid, creation time, and a
+/// `Pending` status with every container `ContainerCreating`.
+pub fn admit(mut pod: Pod) -> Result<Pod> {
+    let key = key_of(&pod)?;
+    pod.metadata.namespace = Some(key.namespace);
+    pod.metadata.uid = Some(new_uid());
+    pod.metadata.creation_timestamp = Some(Timestamp::now().rfc3339());
+    let creating = |c: &peapod_spec::Container, reason: &str| ContainerStatus {
+        name: c.name.clone(),
+        state: status::waiting(reason, None),
+        image: c.image.clone(),
+        started: Some(false),
+        ..ContainerStatus::default()
+    };
+    let init_reason = "PodInitializing";
+    pod.status = Some(PodStatus {
+        phase: Some(PodPhase::Pending),
+        qos_class: Some(pod.spec.qos_class()),
+        init_container_statuses: pod
+            .spec
+            .init_containers
+            .iter()
+            .map(|c| creating(c, init_reason))
+            .collect(),
+        container_statuses: pod
+            .spec
+            .containers
+            .iter()
+            .map(|c| {
+                let reason = if pod.spec.init_containers.is_empty() {
+                    "ContainerCreating"
+                } else {
+                    init_reason
+                };
+                creating(c, reason)
+            })
+            .collect(),
+        ..PodStatus::default()
+    });
+    Ok(pod)
+}
+
+/// A random UUID from the kernel, as the API server gives every object.
+fn new_uid() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/uuid").map_or_else(
+        |_| format!("{:x}", Timestamp::now().unix_seconds()),
+        |s| s.trim().to_owned(),
+    )
+}
+
+impl Launcher {
+    /// Creates the pod: state folder, supervisor, and (with `wait`) its
+    /// start report. On failure nothing of the pod is left.
+    pub fn create(&self, paths: &Paths, pod: Pod) -> Result<PodKey> {
+        let pod = admit(pod)?;
+        let key = key_of(&pod)?;
+        let dir = StateStore::new(paths).create(&key)?;
+        let started = dir
+            .write_pod(&pod)
+            .and_then(|()| self.spawn_supervisor(paths, &dir));
+        let report = match started {
+            Ok(report) => report,
+            Err(e) => {
+                let _ = dir.remove();
+                return Err(e);
+            }
+        };
+        let Some(report) = report else {
+            return Ok(key);
+        };
+        match report {
+            Ok(StartReport::Running) => Ok(key),
+            Ok(StartReport::Failed(message)) => {
+                // The supervisor cleaned up before it reported; make sure.
+                let _ = crate::teardown::clean_after_dead(paths, &dir);
+                Err(Error::Start(message))
+            }
+            Err(e) => {
+                let _ = crate::teardown::clean_after_dead(paths, &dir);
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts `peapod supervise` on `dir`; with `wait`, returns its report.
+    fn spawn_supervisor(&self, paths: &Paths, dir: &PodDir) -> Result<Option<Result<StartReport>>> {
+        let (read_end, write_end) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map_err(|e| Error::sys("pipe", e))?;
+        let log =
+            File::create(dir.supervisor_log()).map_err(|e| Error::io(dir.supervisor_log(), e))?;
+        let mut child = Command::new(&self.exe)
+            .arg(SUPERVISE_VERB)
+            .args(supervise_args(paths, dir.path()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(write_end))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .map_err(|e| Error::io(&self.exe, e))?;
+        if !self.wait {
+            return Ok(None);
+        }
+        let report = read_report(read_end, &dir.key().name);
+        // The supervisor runs on; only reap it when it already ended.
+        let _ = child.try_wait();
+        if report.is_err() {
+            let _ = child.wait();
+        }
+        Ok(Some(report))
+    }
+}
+
+/// The arguments after the verb: where state lives, and the pod folder.
+pub fn supervise_args(paths: &Paths, pod_dir: &Path) -> Vec<PathBuf> {
+    vec![
+        "--run-root".into(),
+        paths.run.clone(),
+        "--lib-root".into(),
+        paths.lib.clone(),
+        "--log-root".into(),
+        paths.log.clone(),
+        pod_dir.to_path_buf(),
+    ]
+}
+
+fn read_report(pipe: OwnedFd, pod: &str) -> Result<StartReport> {
+    let mut line = String::new();
+    let n = BufReader::new(File::from(pipe))
+        .read_line(&mut line)
+        .map_err(|e| Error::sys("read start report", e))?;
+    if n == 0 {
+        return Err(Error::Supervisor {
+            pod: pod.to_owned(),
+            message: "exited before reporting (see supervisor.log)".into(),
+        });
+    }
+    serde_json::from_str(&line).map_err(|e| Error::json("start report", e))
+}
+
+/// Writes the start report on the supervisor's side (its stdout), then
+/// points stdout at `/dev/null` so nothing later reaches a closed pipe.
+pub fn report_start(report: &StartReport) {
+    let mut line = serde_json::to_vec(report).unwrap_or_default();
+    line.push(b'\n');
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(&line);
+    let _ = out.flush();
+    drop(out);
+    if let Ok(null) = File::options().write(true).open("/dev/null") {
+        let _ = rustix::stdio::dup2_stdout(&null);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admit_fills_namespace_uid_time_and_pending_status() {
+        let mut pod = Pod::default();
+        pod.metadata.name = Some("myapp".into());
+        pod.spec.containers.push(peapod_spec::Container {
+            name: "c".into(),
+            image: "busybox".into(),
+            ..peapod_spec::Container::default()
+        });
+        let pod = admit(pod).expect("admitted");
+        assert_eq!(pod.metadata.namespace.as_deref(), Some("default"));
+        assert_eq!(pod.metadata.uid.as_ref().map(String::len), Some(36));
+        let st = pod.status.expect("status");
+        assert_eq!(st.phase, Some(PodPhase::Pending));
+        let waiting = st.container_statuses[0]
+            .state
+            .waiting
+            .as_ref()
+            .expect("waiting");
+        assert_eq!(waiting.reason.as_deref(), Some("ContainerCreating"));
+    }
+
+    #[test]
+    fn report_round_trips_as_one_json_line() {
+        let r = StartReport::Failed("container \"web\": exec \"/x\": no such file".into());
+        let line = serde_json::to_string(&r).expect("json");
+        assert!(!line.contains('\n'));
+        assert_eq!(serde_json::from_str::<StartReport>(&line).expect("back"), r);
+    }
+}

@@ -1,0 +1,144 @@
+//! The pod sandbox: everything a pod has before its containers: the pod
+//! cgroup, the pause process holding the shared namespaces, loopback up,
+//! the pod files, and the volumes with their pod-level tmpfs.
+//!
+//! Built step by step; when a step fails, what the earlier ones made is
+//! removed before the error is returned, so a failed start leaves nothing.
+
+use std::net::IpAddr;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+
+use peapod_core::{Cgroup, CgroupHierarchy, PauseSpec, Process};
+use peapod_spec::Pod;
+use peapod_volumes::{PodFiles, PodVolumes, VolumeDirs};
+use tracing::debug_span;
+
+use crate::error::{Error, Result};
+use crate::paths::Paths;
+use crate::pod_files;
+use crate::teardown::{self, PodResources};
+
+/// The running sandbox of one pod.
+#[derive(Debug)]
+pub(crate) struct Sandbox {
+    pub resources: PodResources,
+    pub cgroup: Cgroup,
+    pub pause: Process,
+    pub volumes: PodVolumes,
+    pub files: PodFiles,
+    pub pod_ips: Vec<IpAddr>,
+    pub host_network: bool,
+    pub share_pid: bool,
+    /// `<lib>/pods/<uid>`.
+    pub lib_dir: PathBuf,
+}
+
+impl Sandbox {
+    /// Builds the sandbox of `pod`, in the supervisor's own mount
+    /// namespace (the pod tmpfs are mounted there).
+    pub fn create(paths: &Paths, pod: &Pod, resources: PodResources) -> Result<Self> {
+        let _span = debug_span!("sandbox", pod = %resources.name).entered();
+        let name = resources.name.clone();
+        let fail = |e: &dyn std::fmt::Display| Error::pod(&name, e);
+        let hierarchy = CgroupHierarchy::detect().map_err(|e| fail(&e))?;
+        let cgroup = hierarchy
+            .create(teardown::cgroup_name(&resources.uid))
+            .map_err(|e| fail(&e))?;
+        let built = Self::build(paths, pod, &resources, &cgroup);
+        match built {
+            Ok((pause, volumes, files, pod_ips)) => Ok(Self {
+                lib_dir: teardown::lib_dir(paths, &resources.uid),
+                resources,
+                cgroup,
+                pause,
+                volumes,
+                files,
+                pod_ips,
+                host_network: pod.spec.host_network.unwrap_or(false),
+                share_pid: pod.spec.share_process_namespace.unwrap_or(false),
+            }),
+            Err(e) => {
+                let _ = teardown::remove_pod_resources(paths, &resources, Some(&cgroup));
+                Err(e)
+            }
+        }
+    }
+
+    fn build(
+        paths: &Paths,
+        pod: &Pod,
+        resources: &PodResources,
+        cgroup: &Cgroup,
+    ) -> Result<(Process, PodVolumes, PodFiles, Vec<IpAddr>)> {
+        let name = &resources.name;
+        let host_network = pod.spec.host_network.unwrap_or(false);
+        let volumes = {
+            let _s = debug_span!("volumes").entered();
+            let v = PodVolumes::prepare(pod, VolumeDirs::new(&paths.lib, &resources.uid))
+                .map_err(|e| Error::pod(name, e))?;
+            v.mount_tmpfs().map_err(|e| Error::pod(name, e))?;
+            v
+        };
+        let pause_cgroup = cgroup.child("pause").map_err(|e| Error::pod(name, e))?;
+        let pause = {
+            let _s = debug_span!("pause").entered();
+            peapod_core::spawn_pause(&PauseSpec {
+                host_network,
+                share_process_namespace: pod.spec.share_process_namespace.unwrap_or(false),
+                hostname: Some(pod_files::hostname(pod)),
+                cgroup: Some(&pause_cgroup),
+                exe: None,
+            })
+            .map_err(|e| Error::pod(name, format!("pause: {e}")))?
+        };
+        let pod_ips = if host_network {
+            host_ips()
+        } else {
+            let _s = debug_span!("loopback").entered();
+            let netns = open_netns(pause.pid()).map_err(|e| Error::pod(name, e))?;
+            peapod_netns::loopback_up(std::os::fd::AsFd::as_fd(&netns))
+                .map_err(|e| Error::pod(name, e))?;
+            Vec::new()
+        };
+        let etc = teardown::lib_dir(paths, &resources.uid).join("etc");
+        let files = pod_files::write(pod, &pod_ips, &etc)?;
+        Ok((pause, volumes, files, pod_ips))
+    }
+
+    /// Stops the pause and removes everything of the pod (processes left
+    /// in its cgroup are killed).
+    pub fn destroy(self, paths: &Paths) -> Result<()> {
+        let _ = self.pause.kill();
+        let result = teardown::remove_pod_resources(paths, &self.resources, Some(&self.cgroup));
+        let _ = self.pause.try_wait();
+        result
+    }
+
+    /// The pause's cgroup child for a container, made with its limits.
+    pub fn container_cgroup(&self, container: &str) -> peapod_core::Result<Cgroup> {
+        self.cgroup.child(container)
+    }
+}
+
+fn open_netns(pid: i32) -> std::io::Result<OwnedFd> {
+    let f = std::fs::File::open(format!("/proc/{pid}/ns/net"))?;
+    Ok(OwnedFd::from(f))
+}
+
+/// The host's address, for a `hostNetwork` pod's `podIP`: the first
+/// non-loopback address the host's name resolves to (`hostname -i`).
+fn host_ips() -> Vec<IpAddr> {
+    use std::net::ToSocketAddrs;
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    (host.trim(), 0)
+        .to_socket_addrs()
+        .map(|addrs| {
+            addrs
+                .map(|a| a.ip())
+                .filter(|ip| !ip.is_loopback())
+                .take(1)
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,196 @@
+//! One container of a running pod as the supervisor tracks it: its spec,
+//! image, status, process, log streams and back-off.
+
+use std::time::{Duration, Instant};
+
+use peapod_spec::{Container, ContainerStatus, RestartPolicy};
+
+use crate::backoff::{Backoff, BackoffPolicy};
+use crate::clock::Timestamp;
+use crate::container::{LogStream, Started};
+use crate::images::ResolvedImage;
+use crate::status::{self, ExitKind};
+
+/// Init container or app container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Runs to completion before the app containers.
+    Init,
+    /// Runs for the life of the pod.
+    App,
+}
+
+/// One container of the pod.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    pub spec: Container,
+    pub kind: Kind,
+    pub image: ResolvedImage,
+    pub status: ContainerStatus,
+    pub run: Option<Started>,
+    /// Output streams; they may outlive the process (a grandchild holding
+    /// the pipe), so they are kept apart from it.
+    pub streams: Vec<LogStream>,
+    pub backoff: Backoff,
+    /// When a restart is due.
+    pub restart_at: Option<Instant>,
+}
+
+/// What to do after an exit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AfterExit {
+    /// Start again at this time.
+    Restart(Instant),
+    /// Done for good (an init container that succeeded, or no restart).
+    Stay,
+}
+
+impl Slot {
+    /// A slot not started yet.
+    pub fn new(spec: Container, kind: Kind, image: ResolvedImage, reason: &str) -> Self {
+        let status = ContainerStatus {
+            name: spec.name.clone(),
+            state: status::waiting(reason, None),
+            image: spec.image.clone(),
+            image_id: image.id.clone(),
+            started: Some(false),
+            ..ContainerStatus::default()
+        };
+        Self {
+            spec,
+            kind,
+            image,
+            status,
+            run: None,
+            streams: Vec::new(),
+            backoff: Backoff::default(),
+            restart_at: None,
+        }
+    }
+
+    /// The container's name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Whether its process runs.
+    pub fn is_running(&self) -> bool {
+        self.run.is_some()
+    }
+
+    /// Whether it exited 0 (an init container's success).
+    pub fn succeeded(&self) -> bool {
+        self.run.is_none()
+            && self.restart_at.is_none()
+            && self.status.state.terminated.as_ref().map(|t| t.exit_code) == Some(0)
+    }
+
+    /// Records a started process.
+    pub fn started(&mut self, mut started: Started, container_id: &str) {
+        self.streams.append(&mut started.streams);
+        self.status.state = status::running(started.wall_start.rfc3339());
+        self.status.ready = self.kind == Kind::App;
+        self.status.started = Some(true);
+        self.status.container_id = Some(container_id.to_owned());
+        self.restart_at = None;
+        self.run = Some(started);
+    }
+
+    /// Records an exit and decides on a restart.
+    pub fn exited(
+        &mut self,
+        exit: ExitKind,
+        oom_killed: bool,
+        pod_policy: RestartPolicy,
+        backoff: &BackoffPolicy,
+        stopping: bool,
+    ) -> AfterExit {
+        let Some(run) = self.run.take() else {
+            return AfterExit::Stay;
+        };
+        let ran = run.since.elapsed();
+        let t = exit.terminated(
+            oom_killed,
+            Some(run.wall_start.rfc3339()),
+            Timestamp::now().rfc3339(),
+            self.status.container_id.clone(),
+        );
+        self.status.state = status::terminated(t);
+        self.status.ready = false;
+        self.status.started = Some(false);
+        let code = exit.exit_code();
+        let restart = !stopping
+            && match self.kind {
+                // An init container is retried on failure unless the pod
+                // never restarts; it is done after its first success.
+                Kind::Init => code != 0 && pod_policy != RestartPolicy::Never,
+                Kind::App => status::restarts(pod_policy, code),
+            };
+        if !restart {
+            return AfterExit::Stay;
+        }
+        let delay = self.backoff.next_delay(backoff, ran);
+        let at = Instant::now() + delay;
+        self.restart_at = Some(at);
+        AfterExit::Restart(at)
+    }
+
+    /// Shows the back-off wait: the exit moves to `lastState`, the state is
+    /// `CrashLoopBackOff` until the restart.
+    pub fn waiting_to_restart(&mut self, delay: Duration) {
+        let last = std::mem::take(&mut self.status.state);
+        self.status.last_state = Some(last);
+        self.status.state = status::waiting(
+            "CrashLoopBackOff",
+            Some(format!(
+                "back-off {}s restarting failed container={}",
+                delay.as_secs(),
+                self.spec.name
+            )),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(kind: Kind) -> Slot {
+        let spec = Container {
+            name: "c".into(),
+            ..Container::default()
+        };
+        let image = ResolvedImage {
+            id: "sha256:x".into(),
+            lower: Vec::new(),
+            defaults: crate::container_process::ImageDefaults::default(),
+        };
+        Slot::new(spec, kind, image, "ContainerCreating")
+    }
+
+    #[test]
+    fn not_running_slot_ignores_exits() {
+        let mut s = slot(Kind::App);
+        let after = s.exited(
+            ExitKind::Code(1),
+            false,
+            RestartPolicy::Always,
+            &BackoffPolicy::default(),
+            false,
+        );
+        assert_eq!(after, AfterExit::Stay);
+        assert!(!s.succeeded());
+    }
+
+    #[test]
+    fn back_off_wait_moves_the_exit_to_last_state() {
+        let mut s = slot(Kind::App);
+        s.status.state =
+            status::terminated(ExitKind::Code(1).terminated(false, None, "t".into(), None));
+        s.waiting_to_restart(Duration::from_secs(10));
+        let last = s.status.last_state.as_ref().expect("last state");
+        assert_eq!(last.terminated.as_ref().map(|t| t.exit_code), Some(1));
+        let w = s.status.state.waiting.as_ref().expect("waiting");
+        assert_eq!(w.reason.as_deref(), Some("CrashLoopBackOff"));
+    }
+}

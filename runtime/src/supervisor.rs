@@ -1,0 +1,518 @@
+//! The per-pod supervisor: `peapod supervise <pod dir>`, a process of its
+//! own (new session, stdio away from the caller's terminal, its own
+//! private mount namespace so the pod's tmpfs live and die with it).
+//!
+//! It resolves the images, builds the sandbox, runs the init containers one
+//! at a time to completion, starts the app containers in order, reports to
+//! the waiting `apply`, then runs a single-threaded loop over pidfds, log
+//! pipes, restart timers and the control socket until the pod is stopped.
+
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use peapod_image::Store;
+use peapod_spec::{Pod, PodIP, PodPhase, PodStatus};
+use rustix::event::{PollFd, PollFlags};
+use tracing::{debug_span, warn};
+
+use crate::backoff::BackoffPolicy;
+use crate::clock::Timestamp;
+use crate::container;
+use crate::control::{self, Request, Response};
+use crate::cri_log;
+use crate::error::{Error, Result};
+use crate::images;
+use crate::launch::{StartReport, report_start};
+use crate::paths::Paths;
+use crate::pod_files;
+use crate::sandbox::Sandbox;
+use crate::slot::{AfterExit, Kind, Slot};
+use crate::state::{PodDir, ProcessRecord, SupervisorRecord};
+use crate::status::{self, ExitKind};
+use crate::teardown::PodResources;
+use crate::termination::Termination;
+
+/// When this process was started as a pod's pause (`argv[0] ==
+/// "/pause"`), becomes it and never returns. The binary's `main` calls
+/// this first.
+pub fn pause_if_invoked() {
+    if peapod_core::is_pause_invocation() {
+        peapod_core::pause_main();
+    }
+}
+
+/// Runs the supervisor of the pod in `pod_dir`; returns its exit code.
+pub fn supervise(paths: &Paths, pod_dir: &Path) -> i32 {
+    match run(paths, pod_dir) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("peapod supervise: {e}");
+            1
+        }
+    }
+}
+
+fn run(paths: &Paths, pod_dir: &Path) -> Result<()> {
+    let _ = rustix::process::setsid();
+    let _ = std::env::set_current_dir("/");
+    let dir = PodDir::open(pod_dir)?;
+    let _lock = dir.lock()?;
+    let me = rustix::process::getpid().as_raw_nonzero().get();
+    let record = SupervisorRecord {
+        pid: me,
+        start_time: crate::state::process_start_time(me).unwrap_or(0),
+        ..SupervisorRecord::default()
+    };
+    dir.write_supervisor(&record)?;
+    let pod = dir.read_pod()?;
+    match Supervisor::start(paths.clone(), dir.clone(), pod, record) {
+        Ok(mut sup) => sup.run(),
+        Err(e) => {
+            let _ = dir.remove();
+            report_start(&StartReport::Failed(e.to_string()));
+            Err(e)
+        }
+    }
+}
+
+/// Makes the supervisor's mount namespace its own, with private
+/// propagation: pod-level mounts never reach the host and vanish with it.
+fn enter_private_mount_namespace() -> Result<()> {
+    // `unshare(CLONE_NEWNS)` alone is sound: rustix deprecated the safe
+    // wrapper because of `CLONE_FILES`, which is not used here. The
+    // supervisor is single-threaded at this point.
+    #[allow(deprecated)]
+    rustix::thread::unshare(rustix::thread::UnshareFlags::NEWNS)
+        .map_err(|e| Error::sys("unshare mount namespace", e))?;
+    rustix::mount::mount_change(
+        "/",
+        rustix::mount::MountPropagationFlags::PRIVATE | rustix::mount::MountPropagationFlags::REC,
+    )
+    .map_err(|e| Error::sys("make / private", e))
+}
+
+/// The running supervisor.
+struct Supervisor {
+    paths: Paths,
+    dir: PodDir,
+    pod: Pod,
+    record: SupervisorRecord,
+    sandbox: Option<Sandbox>,
+    slots: Vec<Slot>,
+    /// The start sequence: index of the next slot to start.
+    next: usize,
+    listener: UnixListener,
+    reported: bool,
+    termination: Option<Termination>,
+    backoff: BackoffPolicy,
+    log_dir: PathBuf,
+    hostname: String,
+    start_time: String,
+}
+
+/// What woke the loop.
+#[derive(Debug, Clone, Copy)]
+enum Token {
+    Control,
+    Exit(usize),
+    Output(usize, usize),
+}
+
+impl Supervisor {
+    fn start(paths: Paths, dir: PodDir, pod: Pod, record: SupervisorRecord) -> Result<Self> {
+        let _span = debug_span!("pod_start", pod = %dir.key().name).entered();
+        let name = dir.key().name.clone();
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        // Images first: a missing one fails before anything is made.
+        let store = Store::open(paths.images()).map_err(|e| Error::pod(&name, e))?;
+        let mut slots = Vec::new();
+        let init_reason = if pod.spec.init_containers.is_empty() {
+            "ContainerCreating"
+        } else {
+            "PodInitializing"
+        };
+        for c in &pod.spec.init_containers {
+            let image = images::resolve(&store, c)?;
+            slots.push(Slot::new(c.clone(), Kind::Init, image, "PodInitializing"));
+        }
+        for c in &pod.spec.containers {
+            let image = images::resolve(&store, c)?;
+            slots.push(Slot::new(c.clone(), Kind::App, image, init_reason));
+        }
+        enter_private_mount_namespace()?;
+        let socket = dir.control_socket();
+        let listener = UnixListener::bind(&socket).map_err(|e| Error::io(&socket, e))?;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io(&socket, e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| Error::io(&socket, e))?;
+        let resources = PodResources {
+            namespace: dir.key().namespace.clone(),
+            name: name.clone(),
+            uid: uid.clone(),
+        };
+        let log_dir = cri_log::pod_log_dir(&paths.log, &resources.namespace, &name, &uid);
+        let sandbox = Sandbox::create(&paths, &pod, resources)?;
+        let mut sup = Self {
+            hostname: pod_files::hostname(&pod),
+            start_time: Timestamp::now().rfc3339(),
+            paths,
+            dir,
+            pod,
+            record,
+            sandbox: Some(sandbox),
+            slots,
+            next: 0,
+            listener,
+            reported: false,
+            termination: None,
+            backoff: BackoffPolicy::from_env(),
+            log_dir,
+        };
+        if let Err(e) = sup.advance() {
+            sup.destroy();
+            return Err(e);
+        }
+        sup.publish();
+        sup.report_when_started();
+        Ok(sup)
+    }
+
+    /// Moves the start sequence on: init containers one at a time, each
+    /// after the previous succeeded, then every app container in order.
+    fn advance(&mut self) -> Result<()> {
+        while self.next < self.slots.len() {
+            let i = self.next;
+            let slot = &self.slots[i];
+            if slot.kind == Kind::Init {
+                if slot.succeeded() {
+                    self.next += 1;
+                    continue;
+                }
+                if !slot.is_running()
+                    && slot.restart_at.is_none()
+                    && slot.status.state.terminated.is_none()
+                {
+                    self.start_slot(i)?;
+                }
+                return Ok(());
+            }
+            self.start_slot(i)?;
+            self.next += 1;
+        }
+        Ok(())
+    }
+
+    /// Once every app container was started (or the pod ended during its
+    /// init containers), `pod.json` says so and the waiting `apply` is told.
+    fn report_when_started(&mut self) {
+        let ended = matches!(
+            self.pod.status.as_ref().and_then(|s| s.phase),
+            Some(PodPhase::Failed | PodPhase::Succeeded)
+        );
+        if !self.reported && (self.next >= self.slots.len() || ended) {
+            self.publish();
+            self.reported = true;
+            report_start(&StartReport::Running);
+        }
+    }
+
+    fn start_slot(&mut self, i: usize) -> Result<()> {
+        let Some(sandbox) = &self.sandbox else {
+            return Ok(());
+        };
+        let slot = &self.slots[i];
+        let restart_count = slot.status.restart_count;
+        let started = container::start(
+            sandbox,
+            &slot.spec,
+            &slot.image,
+            &self.hostname,
+            &self.log_dir,
+            restart_count,
+        )?;
+        let pid = started.process.pid();
+        let uid = self.pod.metadata.uid.as_deref().unwrap_or_default();
+        let id = format!("peapod://{uid}/{}", slot.name());
+        let name = slot.name().to_owned();
+        self.slots[i].started(started, &id);
+        if let Some(rec) = ProcessRecord::of(pid) {
+            self.record.containers.insert(name, rec);
+        }
+        let _ = self.dir.write_supervisor(&self.record);
+        Ok(())
+    }
+
+    fn run(&mut self) -> Result<()> {
+        loop {
+            if let Some(t) = &self.termination
+                && self.slots.iter().all(|s| !s.is_running())
+            {
+                let clients = t.clients_len();
+                tracing::debug!(clients, "pod stopped");
+                self.finish();
+                return Ok(());
+            }
+            let tokens = self.wait()?;
+            for token in tokens {
+                match token {
+                    Token::Control => self.accept(),
+                    Token::Exit(i) => self.reap(i),
+                    Token::Output(i, s) => {
+                        if !self.slots[i].streams[s].pump() {
+                            self.slots[i].streams.remove(s);
+                        }
+                    }
+                }
+            }
+            self.timers();
+            self.publish();
+            self.report_when_started();
+        }
+    }
+
+    /// Polls everything; returns what is ready (output streams last, in
+    /// descending index order so removing one keeps the others' indices).
+    fn wait(&self) -> Result<Vec<Token>> {
+        let mut tokens = vec![Token::Control];
+        let mut fds: Vec<BorrowedFd<'_>> = vec![self.listener.as_fd()];
+        for (i, slot) in self.slots.iter().enumerate() {
+            if let Some(run) = &slot.run {
+                tokens.push(Token::Exit(i));
+                fds.push(run.process.pidfd());
+            }
+            for (s, stream) in slot.streams.iter().enumerate().rev() {
+                tokens.push(Token::Output(i, s));
+                fds.push(stream.fd.as_fd());
+            }
+        }
+        let mut pollfds: Vec<PollFd<'_>> = fds
+            .iter()
+            .map(|fd| PollFd::new(fd, PollFlags::IN))
+            .collect();
+        let timeout = self.next_deadline().map(|d| {
+            let left = d.saturating_duration_since(Instant::now());
+            rustix::event::Timespec {
+                tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+                tv_nsec: i64::from(left.subsec_nanos()),
+            }
+        });
+        match rustix::event::poll(&mut pollfds, timeout.as_ref()) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        let mut ready: Vec<Token> = pollfds
+            .iter()
+            .zip(tokens)
+            .filter(|(p, _)| !p.revents().is_empty())
+            .map(|(_, t)| t)
+            .collect();
+        // Exits after output, so the last lines are read before the exit
+        // is recorded.
+        ready.sort_by_key(|t| match t {
+            Token::Control => 0,
+            Token::Output(..) => 1,
+            Token::Exit(_) => 2,
+        });
+        Ok(ready)
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let restarts = self.slots.iter().filter_map(|s| s.restart_at);
+        let stop = self.termination.as_ref().map(Termination::deadline);
+        restarts.chain(stop).min()
+    }
+
+    fn accept(&mut self) {
+        while let Ok((stream, _)) = self.listener.accept() {
+            let _ = stream.set_nonblocking(false);
+            match control::receive(&stream) {
+                Ok(Request::Ping) => {
+                    let _ = control::send(&stream, &Response::Ok);
+                }
+                Ok(Request::Stop {
+                    grace_period_seconds,
+                }) => self.stop(grace_period_seconds, Some(stream)),
+                Err(e) => {
+                    let _ = control::send(&stream, &Response::Error(e.to_string()));
+                }
+            }
+        }
+    }
+
+    /// Starts stopping the pod: no more restarts, SIGTERM in reverse order,
+    /// SIGKILL when the grace period is over.
+    fn stop(&mut self, grace_seconds: Option<u64>, client: Option<UnixStream>) {
+        if let Some(t) = &mut self.termination {
+            t.add_client(client);
+            return;
+        }
+        let grace = grace_seconds
+            .or_else(|| {
+                self.pod
+                    .spec
+                    .termination_grace_period_seconds
+                    .and_then(|g| u64::try_from(g).ok())
+            })
+            .unwrap_or(30);
+        for slot in &mut self.slots {
+            slot.restart_at = None;
+        }
+        let t = Termination::new(Duration::from_secs(grace), client);
+        for slot in self.slots.iter().rev() {
+            if let Some(run) = &slot.run {
+                t.terminate(&run.process);
+            }
+        }
+        self.termination = Some(t);
+    }
+
+    fn reap(&mut self, i: usize) {
+        let Some(run) = &self.slots[i].run else {
+            return;
+        };
+        let exit = match run.process.try_wait() {
+            Ok(Some(status)) => match status.signal {
+                Some(sig) => ExitKind::Signal(sig),
+                None => ExitKind::Code(status.code.unwrap_or(255)),
+            },
+            Ok(None) => return,
+            Err(e) => {
+                warn!("reap {}: {e}", self.slots[i].name());
+                ExitKind::Code(255)
+            }
+        };
+        let oom = run.cgroup.oom_kills().unwrap_or(0) > run.oom_before;
+        // What the container left behind (orphans in a shared PID
+        // namespace) goes with it.
+        let _ = run.cgroup.kill_all(Duration::from_secs(2));
+        let stopping = self.termination.is_some();
+        let policy = self.pod.spec.restart_policy;
+        let slot = &mut self.slots[i];
+        let name = slot.name().to_owned();
+        let after = slot.exited(exit, oom, policy, &self.backoff, stopping);
+        self.record.containers.remove(&name);
+        let _ = self.dir.write_supervisor(&self.record);
+        match after {
+            AfterExit::Restart(at) => {
+                let delay = at.saturating_duration_since(Instant::now());
+                if delay > Duration::from_millis(1) {
+                    slot.waiting_to_restart(delay);
+                }
+            }
+            AfterExit::Stay => {
+                if slot.kind == Kind::Init && !stopping {
+                    self.continue_start();
+                }
+            }
+        }
+    }
+
+    /// Continues the start sequence after an event; a start error before
+    /// the report fails the whole pod, after it the container waits.
+    fn continue_start(&mut self) {
+        if let Err(e) = self.advance() {
+            if self.reported {
+                warn!("{e}");
+                self.container_error(&e);
+            } else {
+                report_start(&StartReport::Failed(e.to_string()));
+                self.reported = true;
+                self.stop(Some(0), None);
+            }
+        }
+    }
+
+    fn container_error(&mut self, e: &Error) {
+        if let Error::Container { container, message } = e
+            && let Some(slot) = self.slots.iter_mut().find(|s| s.name() == container)
+        {
+            slot.status.state = status::waiting("RunContainerError", Some(message.clone()));
+            let delay = slot.backoff.next_delay(&self.backoff, Duration::ZERO);
+            slot.restart_at = Some(Instant::now() + delay);
+        }
+    }
+
+    fn timers(&mut self) {
+        let now = Instant::now();
+        if let Some(t) = &mut self.termination {
+            if t.deadline() <= now
+                && let Some(sb) = &self.sandbox
+            {
+                t.kill_all(&sb.cgroup);
+            }
+            return;
+        }
+        let due: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| self.slots[i].restart_at.is_some_and(|at| at <= now))
+            .collect();
+        for i in due {
+            self.slots[i].restart_at = None;
+            self.slots[i].status.restart_count += 1;
+            if let Err(e) = self.start_slot(i) {
+                warn!("{e}");
+                self.container_error(&e);
+            }
+        }
+    }
+
+    /// Writes `pod.json` with the status as it is now.
+    fn publish(&mut self) {
+        let (init, app): (Vec<&Slot>, Vec<&Slot>) =
+            self.slots.iter().partition(|s| s.kind == Kind::Init);
+        let init: Vec<_> = init.iter().map(|s| s.status.clone()).collect();
+        let restarting: Vec<bool> = app.iter().map(|s| s.restart_at.is_some()).collect();
+        let app: Vec<_> = app.iter().map(|s| s.status.clone()).collect();
+        let policy = self.pod.spec.restart_policy;
+        let phase = status::compute_phase(policy, &init, &app, &restarting);
+        let ips = self
+            .sandbox
+            .as_ref()
+            .map(|s| s.pod_ips.clone())
+            .unwrap_or_default();
+        let old = self.pod.status.take().unwrap_or_default();
+        self.pod.status = Some(PodStatus {
+            phase: Some(phase),
+            conditions: status::conditions(&init, &app, &self.start_time),
+            pod_ip: ips.first().map(ToString::to_string),
+            pod_ips: ips.iter().map(|ip| PodIP { ip: ip.to_string() }).collect(),
+            start_time: Some(self.start_time.clone()),
+            init_container_statuses: init,
+            container_statuses: app,
+            qos_class: old.qos_class,
+            ..PodStatus::default()
+        });
+        if let Err(e) = self.dir.write_pod(&self.pod) {
+            warn!("{e}");
+        }
+    }
+
+    /// Removes everything of the pod (processes, cgroups, volumes, logs).
+    fn destroy(&mut self) {
+        for slot in &mut self.slots {
+            if let Some(run) = slot.run.take() {
+                let _ = run.process.kill();
+                let _ = run.process.wait();
+            }
+            slot.streams.clear();
+        }
+        if let Some(sandbox) = self.sandbox.take()
+            && let Err(e) = sandbox.destroy(&self.paths)
+        {
+            warn!("{e}");
+        }
+    }
+
+    /// The pod is stopped: remove it all, answer the clients, exit.
+    fn finish(&mut self) {
+        self.destroy();
+        let _ = self.dir.remove();
+        if let Some(t) = self.termination.take() {
+            t.reply(&Response::Ok);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Removing what a pod made on the host, with or without its supervisor:
+//! its processes (through its cgroup), cgroups, volume folders, container
+//! layers, pod files and logs (removed with the pod, as kubelet does when
+//! a pod object is deleted), then its state folder.
+//!
+//! The supervisor calls [`remove_pod_resources`] as its last act; `delete`
+//! of a pod whose supervisor was killed calls [`clean_after_dead`], which
+//! finds the same things from the pod's uid and the recorded cgroup.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use peapod_core::{Cgroup, CgroupHierarchy};
+use peapod_volumes::VolumeDirs;
+
+use crate::control::{self, Request, Response};
+use crate::cri_log;
+use crate::error::{Error, Result};
+use crate::paths::Paths;
+use crate::state::{Liveness, PodDir, PodKey, ProcessRecord, StateStore};
+
+/// How long killing and removing cgroups may take.
+const CGROUP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The pod's cgroup, relative to each hierarchy's root.
+pub fn cgroup_name(uid: &str) -> String {
+    format!("peapod-{uid}")
+}
+
+/// `<lib>/pods/<uid>`: volumes (peapod-volumes), container layers, pod files.
+pub fn lib_dir(paths: &Paths, uid: &str) -> PathBuf {
+    VolumeDirs::new(&paths.lib, uid).pod_dir().to_path_buf()
+}
+
+/// What identifies a pod's resources on the host.
+#[derive(Debug, Clone)]
+pub struct PodResources {
+    /// `metadata.namespace`.
+    pub namespace: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.uid`.
+    pub uid: String,
+}
+
+/// Kills every process of the pod's cgroup, removes the cgroup, volumes,
+/// layers, pod files and logs. Each step runs even when an earlier one
+/// failed; the first error is returned.
+pub fn remove_pod_resources(
+    paths: &Paths,
+    pod: &PodResources,
+    cgroup: Option<&Cgroup>,
+) -> Result<()> {
+    let mut first: Option<Error> = None;
+    let mut keep = |r: Result<()>| {
+        if let Err(e) = r
+            && first.is_none()
+        {
+            first = Some(e);
+        }
+    };
+    let opened;
+    let cgroup = match cgroup {
+        Some(c) => Some(c),
+        None => match CgroupHierarchy::detect() {
+            Ok(h) => {
+                opened = h.open(cgroup_name(&pod.uid));
+                Some(&opened)
+            }
+            Err(e) => {
+                keep(Err(Error::pod(&pod.name, e)));
+                None
+            }
+        },
+    };
+    if let Some(cg) = cgroup {
+        keep(
+            cg.kill_all(CGROUP_TIMEOUT)
+                .map_err(|e| Error::pod(&pod.name, e)),
+        );
+    }
+    let dirs = VolumeDirs::new(&paths.lib, &pod.uid);
+    keep(peapod_volumes::teardown(&dirs).map_err(|e| Error::pod(&pod.name, e)));
+    keep(remove_tree(dirs.pod_dir().to_path_buf()));
+    keep(remove_tree(cri_log::pod_log_dir(
+        &paths.log,
+        &pod.namespace,
+        &pod.name,
+        &pod.uid,
+    )));
+    if let Some(cg) = cgroup {
+        keep(
+            cg.remove(CGROUP_TIMEOUT)
+                .map_err(|e| Error::pod(&pod.name, e)),
+        );
+    }
+    first.map_or(Ok(()), Err)
+}
+
+/// Cleans up after a pod whose supervisor is gone (killed, crashed, or
+/// never started): everything of [`remove_pod_resources`], then the
+/// state folder.
+pub fn clean_after_dead(paths: &Paths, dir: &PodDir) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if let Some(record) = dir.read_supervisor()? {
+        let supervisor = ProcessRecord {
+            pid: record.pid,
+            start_time: record.start_time,
+        };
+        // Still there but not answering: it goes first (it holds the lock).
+        if supervisor.is_alive()
+            && let Some(pid) = rustix::process::Pid::from_raw(record.pid)
+        {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while supervisor.is_alive() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+    let _lock = dir.lock()?;
+    let uid = dir.read_pod().ok().and_then(|p| p.metadata.uid);
+    if let Some(uid) = uid {
+        let res = PodResources {
+            namespace: dir.key().namespace.clone(),
+            name: dir.key().name.clone(),
+            uid,
+        };
+        remove_pod_resources(paths, &res, None)?;
+    }
+    dir.remove()
+}
+
+/// Deletes pod `key`: through its supervisor when it runs (SIGTERM,
+/// grace period, SIGKILL, cleanup), else directly.
+pub fn delete(paths: &Paths, key: &PodKey, grace_period_seconds: Option<u64>) -> Result<()> {
+    let dir = StateStore::new(paths).pod(key);
+    if !dir.exists() {
+        return Err(Error::NotFound {
+            name: key.name.clone(),
+        });
+    }
+    let mut liveness = dir.liveness()?;
+    // A pod being created: give its supervisor a moment to record itself.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while liveness == Liveness::Starting && Instant::now() < deadline && dir.exists() {
+        std::thread::sleep(Duration::from_millis(20));
+        liveness = dir.liveness()?;
+    }
+    if liveness == Liveness::Alive {
+        let grace = grace_period_seconds.unwrap_or_else(|| {
+            dir.read_pod()
+                .ok()
+                .and_then(|p| p.spec.termination_grace_period_seconds)
+                .and_then(|g| u64::try_from(g).ok())
+                .unwrap_or(30)
+        });
+        let request = Request::Stop {
+            grace_period_seconds: Some(grace),
+        };
+        let timeout = Duration::from_secs(grace + 30);
+        if let Ok(Response::Ok) = control::call(&dir.control_socket(), &request, timeout) {
+            // The supervisor answered after removing the folder.
+            return Ok(());
+        }
+    }
+    clean_after_dead(paths, &dir)
+}
+
+fn remove_tree(path: PathBuf) -> Result<()> {
+    match std::fs::remove_dir_all(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroup_and_folders_are_named_by_uid() {
+        let paths = Paths::under(std::path::Path::new("/r"));
+        assert_eq!(cgroup_name("u1"), "peapod-u1");
+        assert_eq!(
+            lib_dir(&paths, "u1"),
+            std::path::Path::new("/r/lib/pods/u1")
+        );
+    }
+}
