@@ -71,6 +71,16 @@ pub enum Error {
         /// The cause.
         source: io::Error,
     },
+    /// A volume could not be given to the pod's `fsGroup`.
+    #[error("volume {volume:?}: give {path:?} to fsGroup: {source}")]
+    Ownership {
+        /// The volume's name.
+        volume: String,
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
     /// A pod-level tmpfs would be mounted where it could reach the host.
     #[error(
         "volume {volume:?}: refusing to mount on {path:?}: {reason}; \

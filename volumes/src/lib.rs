@@ -34,6 +34,7 @@ mod dirs;
 mod downward_api;
 mod empty_dir;
 mod error;
+mod fs_group;
 mod host_path;
 mod mount_plan;
 mod mountinfo;

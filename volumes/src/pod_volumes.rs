@@ -10,6 +10,7 @@ use crate::atomic_writer;
 use crate::dirs::VolumeDirs;
 use crate::empty_dir::{self, EMPTY_DIR_MODE};
 use crate::error::{Error, Result};
+use crate::fs_group;
 use crate::host_path;
 use crate::payload::{self, Payload, VolumeInputs};
 use crate::teardown::teardown;
@@ -38,6 +39,8 @@ pub struct PodVolumes {
     /// Files of secret and projected volumes, written once their tmpfs is
     /// mounted (never to disk).
     pending: Vec<Pending>,
+    /// `securityContext.fsGroup`: the group given the pod's volumes.
+    fs_group: Option<u32>,
     /// Set once [`PodVolumes::mount_tmpfs`] has proved this process's mount
     /// namespace private: from then on subPaths are pinned.
     private_namespace: AtomicBool,
@@ -72,8 +75,10 @@ impl PodVolumes {
     /// point), checks or makes each hostPath by its `type`, writes the
     /// files of configMap and downwardAPI volumes, and computes those of
     /// secret and projected volumes (written by
-    /// [`mount_tmpfs`](Self::mount_tmpfs) onto their tmpfs). ConfigMaps
-    /// and Secrets come from `inputs`. Mounts nothing; needs no root beyond
+    /// [`mount_tmpfs`](Self::mount_tmpfs) onto their tmpfs). With
+    /// `securityContext.fsGroup`, every volume but hostPaths is given to
+    /// that group as kubelet does. ConfigMaps and Secrets come from
+    /// `inputs`. Mounts nothing; needs no root beyond
     /// write access to the folders.
     ///
     /// On error, what was made is left for [`teardown`](crate::teardown).
@@ -85,6 +90,12 @@ impl PodVolumes {
         let mut tmpfs = vec![TmpfsMount::shm(shm)];
         let mut sources = BTreeMap::new();
         let mut pending = Vec::new();
+        let fs_group = pod
+            .spec
+            .security_context
+            .as_ref()
+            .and_then(|sc| sc.fs_group)
+            .and_then(|g| u32::try_from(g).ok());
         for volume in &pod.spec.volumes {
             let payload =
                 payload::build(&volume.source, pod, inputs).map_err(|e| Error::Payload {
@@ -127,6 +138,11 @@ impl PodVolumes {
                     (dir, true)
                 }
             };
+            // A tmpfs volume gets its group once mounted (in `mount_tmpfs`).
+            let on_tmpfs = tmpfs.iter().any(|t| t.target == path);
+            if let (Some(gid), false, false) = (fs_group, on_tmpfs, is_host_path(&volume.source)) {
+                give_to_group(&volume.name, &path, gid, always_read_only)?;
+            }
             let host = HostVolume {
                 path,
                 always_read_only,
@@ -138,6 +154,7 @@ impl PodVolumes {
             sources,
             tmpfs,
             pending,
+            fs_group,
             private_namespace: AtomicBool::new(false),
         })
     }
@@ -150,7 +167,8 @@ impl PodVolumes {
     }
 
     /// Mounts the pod-level tmpfs, directly (rustix's safe `mount`), then
-    /// writes the files of secret and projected volumes onto theirs.
+    /// writes the files of secret and projected volumes onto theirs (and
+    /// gives them to the pod's `fsGroup`).
     ///
     /// Call it in the pod supervisor after it has unshared its mount
     /// namespace and made `/` private (`mount --make-rprivate /`): it
@@ -165,9 +183,21 @@ impl PodVolumes {
     pub fn mount_tmpfs(&self) -> Result<()> {
         self.tmpfs.iter().try_for_each(TmpfsMount::mount)?;
         self.private_namespace.store(true, Ordering::Relaxed);
-        self.pending
-            .iter()
-            .try_for_each(|p| write_files(&p.volume, &p.dir, &p.payload))
+        for p in &self.pending {
+            write_files(&p.volume, &p.dir, &p.payload)?;
+        }
+        let Some(gid) = self.fs_group else {
+            return Ok(());
+        };
+        let shm = self.dirs.shm_dir();
+        for mount in self.tmpfs.iter().filter(|m| m.target != shm) {
+            let read_only = self
+                .sources
+                .get(&mount.volume)
+                .is_some_and(|v| v.always_read_only);
+            give_to_group(&mount.volume, &mount.target, gid, read_only)?;
+        }
+        Ok(())
     }
 
     /// Whether pod-level mounts may be made here (see `mount_tmpfs`).
@@ -201,6 +231,19 @@ impl PodVolumes {
     pub fn teardown(self) -> Result<()> {
         teardown(&self.dirs)
     }
+}
+
+fn is_host_path(source: &VolumeSource) -> bool {
+    matches!(source, VolumeSource::HostPath(_))
+}
+
+/// Applies `fsGroup` to a volume's folder (see `fs_group`).
+fn give_to_group(volume: &str, dir: &Path, gid: u32, read_only: bool) -> Result<()> {
+    fs_group::apply(dir, gid, read_only).map_err(|source| Error::Ownership {
+        volume: volume.to_owned(),
+        path: dir.to_owned(),
+        source,
+    })
 }
 
 fn write_files(volume: &str, dir: &Path, payload: &Payload) -> Result<()> {
@@ -405,6 +448,38 @@ mod tests {
             vec![Some(1 << 30), Some(1 << 20), None],
             "a container without limit"
         );
+    }
+
+    #[test]
+    fn fs_group_owns_disk_volumes_but_never_a_host_path() {
+        use peapod_spec::{HostPathVolumeSource, PodSecurityContext};
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let t = TempDir::new("pv-fsgroup");
+        let host = t.path().join("host");
+        fs::create_dir(&host).expect("mkdir");
+        fs::set_permissions(&host, fs::Permissions::from_mode(0o755)).expect("chmod");
+        let gid = fs::metadata(&host).expect("stat").gid();
+        let mut p = pod(vec![
+            (
+                "cache",
+                VolumeSource::EmptyDir(EmptyDirVolumeSource::default()),
+            ),
+            (
+                "host",
+                VolumeSource::HostPath(HostPathVolumeSource {
+                    path: host.to_string_lossy().into_owned(),
+                    type_: None,
+                }),
+            ),
+        ]);
+        p.spec.security_context = Some(PodSecurityContext {
+            fs_group: Some(i64::from(gid)),
+            ..PodSecurityContext::default()
+        });
+        let vols = PodVolumes::prepare(&p, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        let mode = |path: &Path| fs::metadata(path).expect("stat").permissions().mode() & 0o7777;
+        assert_eq!(mode(vols.host_path("cache").expect("cache")), 0o2777);
+        assert_eq!(mode(&host), 0o755, "hostPath untouched");
     }
 
     #[test]

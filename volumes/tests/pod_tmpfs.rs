@@ -225,7 +225,7 @@ fn secret_on_tmpfs_in_namespace() {
         .string_data
         .insert("password".into(), "hunter2".into());
     let secrets = [secret];
-    let p = pod(vec![Volume {
+    let mut p = pod(vec![Volume {
         name: "creds".into(),
         source: VolumeSource::Secret(SecretVolumeSource {
             secret_name: "db".into(),
@@ -233,6 +233,10 @@ fn secret_on_tmpfs_in_namespace() {
             ..SecretVolumeSource::default()
         }),
     }]);
+    p.spec.security_context = Some(peapod_spec::PodSecurityContext {
+        fs_group: Some(1234),
+        ..peapod_spec::PodSecurityContext::default()
+    });
     let inputs = VolumeInputs {
         secrets: &secrets,
         ..VolumeInputs::default()
@@ -246,8 +250,13 @@ fn secret_on_tmpfs_in_namespace() {
     );
     let file = vol.join("password");
     assert_eq!(fs::read_to_string(&file).expect("read"), "hunter2");
-    let mode = fs::metadata(&file).expect("stat").permissions().mode();
-    assert_eq!(mode & 0o777, 0o400);
+    let meta = fs::metadata(&file).expect("stat");
+    assert_eq!(
+        meta.permissions().mode() & 0o777,
+        0o440,
+        "defaultMode 0400 + fsGroup read"
+    );
+    assert_eq!(std::os::unix::fs::MetadataExt::gid(&meta), 1234, "fsGroup");
     // No teardown: the namespace ends with this process.
 }
 
