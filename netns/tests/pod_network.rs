@@ -11,7 +11,7 @@ use std::os::fd::AsFd;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use peapod_netns::{HostPort, Network, NetworkConfig, loopback_up, veth_name};
+use peapod_netns::{HostPort, Network, NetworkConfig, PodNetwork, loopback_up, veth_name};
 use peapod_testkit::{TempDir, require_root};
 
 /// A network of the test's own: bridge `peapodt<n>`, subnet
@@ -36,6 +36,16 @@ impl TestNetwork {
         };
         assert!(link_exists(&test.network.config().bridge));
         test
+    }
+}
+
+impl TestNetwork {
+    /// Pods `pod-a` and `pod-b`, attached without host ports.
+    fn two_pods(&self) -> (TestPod, PodNetwork, TestPod, PodNetwork) {
+        let (a, b) = (TestPod::new(), TestPod::new());
+        let net_a = self.network.attach("pod-a", a.netns.as_fd(), &[]).unwrap();
+        let net_b = self.network.attach("pod-b", b.netns.as_fd(), &[]).unwrap();
+        (a, net_a, b, net_b)
     }
 }
 
@@ -160,9 +170,7 @@ fn two_pods_reach_each_other_and_the_host_reaches_both() {
         return;
     }
     let test = TestNetwork::new(1);
-    let (a, b) = (TestPod::new(), TestPod::new());
-    let net_a = test.network.attach("pod-a", a.netns.as_fd(), &[]).unwrap();
-    let net_b = test.network.attach("pod-b", b.netns.as_fd(), &[]).unwrap();
+    let (a, net_a, b, net_b) = test.two_pods();
     assert_ne!(net_a.ip, net_b.ip);
     assert_eq!(net_a.gateway, Ipv4Addr::new(10, 213, 1, 1));
     assert_eq!(net_a.veth, veth_name("pod-a"));
@@ -187,9 +195,7 @@ fn pod_sees_the_callers_pod_ip_as_source() {
         return;
     }
     let test = TestNetwork::new(2);
-    let (a, b) = (TestPod::new(), TestPod::new());
-    let net_a = test.network.attach("pod-a", a.netns.as_fd(), &[]).unwrap();
-    let net_b = test.network.attach("pod-b", b.netns.as_fd(), &[]).unwrap();
+    let (a, net_a, b, net_b) = test.two_pods();
     // A accepts a connection from B; A's socket table shows B's pod IP
     // as the peer: no NAT on the bridge.
     let _server = KillOnDrop(a.spawn(&["busybox", "nc", "-l", "-p", "8080"]));
