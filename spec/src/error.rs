@@ -25,4 +25,7 @@ pub enum Error {
         /// A `; did you mean "x"?` hint, or empty.
         hint: String,
     },
+    /// A value could not be written as YAML.
+    #[error("cannot write YAML: {0}")]
+    Serialize(String),
 }

@@ -23,6 +23,7 @@ mod handler;
 mod manifest;
 mod node;
 mod node_de;
+mod output;
 mod pod;
 mod qos;
 mod quantity;
@@ -49,6 +50,7 @@ pub use handler::{
 };
 pub use manifest::{Context, Manifest, ValidationMode, parse_manifest, parse_manifest_with};
 pub use node::Position;
+pub use output::to_yaml;
 pub use pod::{
     DNSPolicy, HostAlias, ObjectMeta, Pod, PodDNSConfig, PodDNSConfigOption, PodOS, PodSpec,
     RestartPolicy,

@@ -91,7 +91,7 @@ pub fn parse_manifest_with(
         // Kubernetes reads YAML 1.1: `defaultMode: 0644` is octal.
         legacy_octal_numbers: true,
     };
-    let documents: Vec<Node> = match serde_saphyr::from_multiple_with_options(source, options) {
+    let mut documents: Vec<Node> = match serde_saphyr::from_multiple_with_options(source, options) {
         Ok(documents) => documents,
         Err(err) => {
             syntax_error(source, &err, mode, &mut report);
@@ -101,19 +101,19 @@ pub fn parse_manifest_with(
     let mut manifest = Manifest::default();
     let (mut pod_nodes, mut config_map_nodes, mut secret_nodes) =
         (Vec::new(), Vec::new(), Vec::new());
-    for node in &documents {
+    for node in &mut documents {
         match read_document(node, mode, &mut report) {
             Some(Document::Pod(pod)) => {
                 manifest.pods.push(*pod);
-                pod_nodes.push(node);
+                pod_nodes.push(&*node);
             }
             Some(Document::ConfigMap(config_map)) => {
                 manifest.config_maps.push(config_map);
-                config_map_nodes.push(node);
+                config_map_nodes.push(&*node);
             }
             Some(Document::Secret(secret)) => {
                 manifest.secrets.push(secret);
-                secret_nodes.push(node);
+                secret_nodes.push(&*node);
             }
             None => {}
         }
@@ -146,7 +146,7 @@ enum Document {
 }
 
 /// Checks one document against the schema of its kind and reads it.
-fn read_document(node: &Node, mode: ValidationMode, report: &mut Report) -> Option<Document> {
+fn read_document(node: &mut Node, mode: ValidationMode, report: &mut Report) -> Option<Document> {
     if !matches!(node.value, Value::Map(_)) {
         report.error(
             node.position,
@@ -161,6 +161,7 @@ fn read_document(node: &Node, mode: ValidationMode, report: &mut Report) -> Opti
     let def = document_type(node, report)?;
     let errors_before = report.findings.errors.len();
     Checker { report, mode }.check_object(node, def, "");
+    let node = &*node;
     let clean = report.findings.errors.len() == errors_before;
     let document = match def.name {
         "Pod" => from_node(node).map(|pod| Document::Pod(Box::new(pod))),

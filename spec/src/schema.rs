@@ -184,3 +184,77 @@ pub(crate) const fn with(
         doc,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::{Kind, POD, Support, TypeDef};
+    use crate::node::{Node, Value};
+    use crate::{ValidationMode, parse_manifest, to_yaml};
+
+    const FULL_POD: &str = include_str!("../tests/fixtures/full-pod.yaml");
+
+    /// Every supported (type, field) reachable from `def`.
+    fn schema_fields(def: &'static TypeDef, out: &mut BTreeSet<(&'static str, &'static str)>) {
+        for field in def
+            .fields
+            .iter()
+            .filter(|f| f.support == Support::Supported)
+        {
+            if out.insert((def.name, field.name))
+                && let Some(child) = field.kind.object()
+            {
+                schema_fields(child, out);
+            }
+        }
+    }
+
+    /// Every (type, field) a document uses, walking it with the schema.
+    fn used_fields(node: &Node, kind: Kind, out: &mut BTreeSet<(&'static str, &'static str)>) {
+        match (kind, &node.value) {
+            (Kind::Object(def), Value::Map(entries)) => {
+                for entry in entries {
+                    if let Some(field) = def.field(&entry.key) {
+                        out.insert((def.name, field.name));
+                        used_fields(&entry.value, field.kind, out);
+                    }
+                }
+            }
+            (Kind::List(item), Value::Seq(items)) => {
+                for child in items {
+                    used_fields(child, *item, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn pod_node(source: &str) -> Node {
+        let documents: Vec<Node> = serde_saphyr::from_multiple(source).unwrap();
+        documents.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn full_pod_fixture_uses_every_supported_field() {
+        let mut expected = BTreeSet::new();
+        schema_fields(&POD, &mut expected);
+        let mut used = BTreeSet::new();
+        used_fields(&pod_node(FULL_POD), Kind::Object(&POD), &mut used);
+        let missing: Vec<_> = expected.difference(&used).collect();
+        assert!(missing.is_empty(), "full-pod.yaml lacks {missing:?}");
+    }
+
+    #[test]
+    fn every_schema_field_reaches_the_model_and_back() {
+        let manifest = parse_manifest(FULL_POD, "full-pod.yaml", ValidationMode::Strict).unwrap();
+        let written = to_yaml(&manifest.pods[0]).unwrap();
+        let mut before = BTreeSet::new();
+        used_fields(&pod_node(FULL_POD), Kind::Object(&POD), &mut before);
+        let mut after = BTreeSet::new();
+        used_fields(&pod_node(&written), Kind::Object(&POD), &mut after);
+        before.remove(&("ObjectMeta", "creationTimestamp"));
+        let lost: Vec<_> = before.difference(&after).collect();
+        assert!(lost.is_empty(), "the model dropped {lost:?}:\n{written}");
+    }
+}

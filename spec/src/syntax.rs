@@ -31,6 +31,11 @@ pub(crate) fn syntax_error(
     let message = text
         .rsplit_once(" at line ")
         .map_or(text.as_str(), |(message, _)| message);
+    // serde-saphyr speaks to the programmer here, not to the user.
+    let message = message
+        .split(", set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or(message);
     match indentation_slip(source, position.line) {
         Some((at, explanation)) => report.error(at, "", explanation),
         None => report.error(position, "", format!("invalid YAML: {message}")),

@@ -10,6 +10,7 @@ use crate::quantity::Quantity;
 #[serde(rename_all = "camelCase")]
 pub struct Volume {
     /// Unique name in the pod (DNS-1123 label), used by `volumeMounts`.
+    #[serde(default)]
     pub name: String,
     /// Where the volume's content comes from.
     #[serde(flatten)]

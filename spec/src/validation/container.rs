@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use super::references::ObjectKind;
 use super::{Doc, Validator, names};
 use crate::container::{Container, EnvVar, MountPropagation, ResourceRequirements};
-use crate::handler::{IntOrString, LifecycleHandler, Probe};
+use crate::handler::{HTTPGetAction, IntOrString, LifecycleHandler, Probe, TCPSocketAction};
 use crate::pod::PodSpec;
 
 /// Field paths the downward API gives to env vars.
@@ -269,11 +269,18 @@ impl Validator<'_, '_> {
 
     fn resources(&mut self, doc: Doc<'_>, path: &str, resources: Option<&ResourceRequirements>) {
         let Some(resources) = resources else { return };
-        for (list, kind) in [
-            (&resources.limits, "limits"),
-            (&resources.requests, "requests"),
-        ] {
-            for (name, quantity) in list {
+        // Requests defaulted from limits repeat them: checked once, as limits.
+        let given_requests = resources
+            .requests
+            .iter()
+            .filter(|(name, request)| resources.limits.get(*name) != Some(*request));
+        let lists = resources
+            .limits
+            .iter()
+            .map(|entry| (entry, "limits"))
+            .chain(given_requests.map(|entry| (entry, "requests")));
+        {
+            for ((name, quantity), kind) in lists {
                 let field = crate::check::map_key_path(&format!("{path}.resources.{kind}"), name);
                 let known = matches!(name.as_str(), "cpu" | "memory" | "ephemeral-storage")
                     || name.starts_with("hugepages-")
@@ -444,20 +451,13 @@ impl Validator<'_, '_> {
             );
             self.error(doc, &format!("{path}.successThreshold"), message);
         }
-        if let Some(exec) = &probe.exec {
-            self.exec_command(doc, path, &exec.command);
-        }
-        if let Some(http_get) = &probe.http_get {
-            self.named_port(
-                doc,
-                &format!("{path}.httpGet.port"),
-                &http_get.port,
-                container,
-            );
-        }
-        if let Some(tcp) = &probe.tcp_socket {
-            self.named_port(doc, &format!("{path}.tcpSocket.port"), &tcp.port, container);
-        }
+        self.handler_ports(
+            doc,
+            path,
+            probe.http_get.as_ref(),
+            probe.tcp_socket.as_ref(),
+            container,
+        );
         if let Some(grpc) = &probe.grpc {
             self.port_range(doc, &format!("{path}.grpc.port"), grpc.port);
         }
@@ -470,20 +470,13 @@ impl Validator<'_, '_> {
         handler: &LifecycleHandler,
         container: &Container,
     ) {
-        if let Some(exec) = &handler.exec {
-            self.exec_command(doc, path, &exec.command);
-        }
-        if let Some(http_get) = &handler.http_get {
-            self.named_port(
-                doc,
-                &format!("{path}.httpGet.port"),
-                &http_get.port,
-                container,
-            );
-        }
-        if let Some(tcp) = &handler.tcp_socket {
-            self.named_port(doc, &format!("{path}.tcpSocket.port"), &tcp.port, container);
-        }
+        self.handler_ports(
+            doc,
+            path,
+            handler.http_get.as_ref(),
+            handler.tcp_socket.as_ref(),
+            container,
+        );
         if let Some(sleep) = &handler.sleep
             && sleep.seconds < 0
         {
@@ -495,9 +488,25 @@ impl Validator<'_, '_> {
         }
     }
 
-    fn exec_command(&mut self, doc: Doc<'_>, path: &str, command: &[String]) {
-        if command.is_empty() {
-            self.error(doc, &format!("{path}.exec.command"), "must not be empty");
+    /// The ports of an httpGet or tcpSocket handler (probe or hook).
+    fn handler_ports(
+        &mut self,
+        doc: Doc<'_>,
+        path: &str,
+        http_get: Option<&HTTPGetAction>,
+        tcp_socket: Option<&TCPSocketAction>,
+        container: &Container,
+    ) {
+        if let Some(http_get) = http_get {
+            self.named_port(
+                doc,
+                &format!("{path}.httpGet.port"),
+                &http_get.port,
+                container,
+            );
+        }
+        if let Some(tcp) = tcp_socket {
+            self.named_port(doc, &format!("{path}.tcpSocket.port"), &tcp.port, container);
         }
     }
 

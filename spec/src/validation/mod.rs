@@ -143,9 +143,6 @@ impl<'r, 'm> Validator<'r, 'm> {
     }
 
     fn pod_spec(&mut self, doc: Doc<'_>, spec: &PodSpec) {
-        if spec.containers.is_empty() {
-            self.error(doc, "spec.containers", "must have at least one container");
-        }
         self.volumes(doc, spec);
         self.containers(doc, spec);
         if let Some(seconds) = spec.termination_grace_period_seconds.filter(|s| *s < 0) {
@@ -196,11 +193,8 @@ impl<'r, 'm> Validator<'r, 'm> {
         let config = spec.dns_config.as_ref();
         let nameservers = config.map_or(0, |c| c.nameservers.len());
         if spec.dns_policy == DNSPolicy::None && nameservers == 0 {
-            self.error(
-                doc,
-                "spec.dnsConfig.nameservers",
-                "dnsPolicy None needs at least one nameserver",
-            );
+            let message = "None needs at least one nameserver in dnsConfig.nameservers";
+            self.error(doc, "spec.dnsPolicy", message);
         }
         let Some(config) = config else { return };
         if nameservers > 3 {

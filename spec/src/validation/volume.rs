@@ -17,6 +17,18 @@ const VOLUME_FIELD_PATHS: &[&str] = &[
     "metadata.annotations",
 ];
 
+/// What a configMap or secret volume (or projection) says.
+#[derive(Clone, Copy)]
+struct ObjectSource<'s> {
+    kind: ObjectKind,
+    /// `name`, or `secretName` in a secret volume.
+    name_field: &'static str,
+    name: &'s str,
+    items: &'s [KeyToPath],
+    default_mode: Option<i32>,
+    optional: Option<bool>,
+}
+
 impl Validator<'_, '_> {
     pub(super) fn volumes(&mut self, doc: Doc<'_>, spec: &PodSpec) {
         let containers: BTreeSet<&str> = spec
@@ -76,26 +88,42 @@ impl Validator<'_, '_> {
                 }
                 VolumeSource::ConfigMap(source) => {
                     let path = format!("{path}.configMap");
-                    self.key_items(doc, &path, &source.items, source.default_mode);
                     self.object_volume(
                         doc,
                         &path,
-                        (ObjectKind::ConfigMap, "name"),
-                        &source.name,
-                        &source.items,
-                        source.optional,
+                        ObjectSource {
+                            kind: ObjectKind::ConfigMap,
+
+                            name_field: "name",
+
+                            name: &source.name,
+
+                            items: &source.items,
+
+                            default_mode: source.default_mode,
+
+                            optional: source.optional,
+                        },
                     );
                 }
                 VolumeSource::Secret(source) => {
                     let path = format!("{path}.secret");
-                    self.key_items(doc, &path, &source.items, source.default_mode);
                     self.object_volume(
                         doc,
                         &path,
-                        (ObjectKind::Secret, "secretName"),
-                        &source.secret_name,
-                        &source.items,
-                        source.optional,
+                        ObjectSource {
+                            kind: ObjectKind::Secret,
+
+                            name_field: "secretName",
+
+                            name: &source.secret_name,
+
+                            items: &source.items,
+
+                            default_mode: source.default_mode,
+
+                            optional: source.optional,
+                        },
                     );
                 }
                 VolumeSource::DownwardAPI(source) => {
@@ -110,26 +138,42 @@ impl Validator<'_, '_> {
                         let path = format!("{path}.sources[{j}]");
                         if let Some(c) = &projection.config_map {
                             let path = format!("{path}.configMap");
-                            self.key_items(doc, &path, &c.items, None);
                             self.object_volume(
                                 doc,
                                 &path,
-                                (ObjectKind::ConfigMap, "name"),
-                                &c.name,
-                                &c.items,
-                                c.optional,
+                                ObjectSource {
+                                    kind: ObjectKind::ConfigMap,
+
+                                    name_field: "name",
+
+                                    name: &c.name,
+
+                                    items: &c.items,
+
+                                    default_mode: None,
+
+                                    optional: c.optional,
+                                },
                             );
                         }
                         if let Some(s) = &projection.secret {
                             let path = format!("{path}.secret");
-                            self.key_items(doc, &path, &s.items, None);
                             self.object_volume(
                                 doc,
                                 &path,
-                                (ObjectKind::Secret, "name"),
-                                &s.name,
-                                &s.items,
-                                s.optional,
+                                ObjectSource {
+                                    kind: ObjectKind::Secret,
+
+                                    name_field: "name",
+
+                                    name: &s.name,
+
+                                    items: &s.items,
+
+                                    default_mode: None,
+
+                                    optional: s.optional,
+                                },
                             );
                         }
                         if let Some(d) = &projection.downward_api {
@@ -146,35 +190,24 @@ impl Validator<'_, '_> {
         }
     }
 
-    /// The object a configMap or secret volume names, and its items' keys.
-    fn object_volume(
-        &mut self,
-        doc: Doc<'_>,
-        path: &str,
-        (kind, name_field): (ObjectKind, &str),
-        name: &str,
-        items: &[KeyToPath],
-        optional: Option<bool>,
-    ) {
-        let objects = match kind {
+    /// A configMap or secret volume or projection: its items, and the
+    /// object (and keys) it names.
+    fn object_volume(&mut self, doc: Doc<'_>, path: &str, source: ObjectSource<'_>) {
+        self.key_items(doc, path, source.items, source.default_mode);
+        let objects = match source.kind {
             ObjectKind::ConfigMap => &self.config_maps,
             ObjectKind::Secret => &self.secrets,
         };
-        if objects.contains_key(name) {
-            let keys = items
+        if objects.contains_key(source.name) {
+            let keys = source
+                .items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| (i, item.key.as_str()));
-            self.projected_keys(doc, path, kind, name, keys, optional);
+            self.projected_keys(doc, path, source.kind, source.name, keys, source.optional);
         } else {
-            self.reference(
-                doc,
-                &format!("{path}.{name_field}"),
-                kind,
-                name,
-                None,
-                optional,
-            );
+            let field = format!("{path}.{}", source.name_field);
+            self.reference(doc, &field, source.kind, source.name, None, source.optional);
         }
     }
 
