@@ -8,6 +8,7 @@ packages=(
   file             # checks that the release binary is static
   iproute2         # tests compare what netlink did with `ip`
   nftables         # masquerade and host ports
+  wrk              # netns: hostPort DNAT vs direct, connections/s and latency
 )
 missing=()
 for p in "${packages[@]}"; do
