@@ -1,13 +1,21 @@
 //! A [`MountPlan`] turned into syscall-ready steps in the parent
-//! ([`MountSetup::compile`]: every path a `CString`, every target joined
-//! below the new root), and applied in the child ([`MountSetup::apply`]:
-//! raw syscalls only, no allocation), ending with `pivot_root`.
+//! ([`MountSetup::compile`]: every path a `CString`), and applied in the
+//! child ([`MountSetup::apply`]: raw syscalls only, no allocation), ending
+//! with `pivot_root`.
+//!
+//! Paths in the container are resolved **inside the new root** at apply
+//! time, with `openat2(root, path, O_PATH, RESOLVE_IN_ROOT)`: a symlink of
+//! the image (`/etc -> /host/etc`, `/dev -> /`) can never send a `mkdir`
+//! or a mount outside the root. Mounts then target the resolved fd through
+//! `/proc/self/fd/N`, as runc does; folders and files are made with
+//! `mkdirat`/`openat` relative to their resolved parent.
 
 use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{CWD, Mode};
+use rustix::fs::{CWD, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 
@@ -15,38 +23,53 @@ use crate::child_error::Step;
 use crate::error::{Error, Result};
 use crate::mount_plan::{MountOptions, MountPlan, MountStep, Propagation, RootFs};
 
-/// One syscall-level operation.
+/// A path in the container, split for `*at` calls under the root.
+#[derive(Debug)]
+struct InRoot {
+    /// The whole path (`/dev/pts`), also what errors show.
+    path: CString,
+    /// Its parent (`/dev`, or `/`).
+    parent: CString,
+    /// Its last component (`pts`).
+    name: CString,
+}
+
+/// One syscall-level operation on paths in the container.
 #[derive(Debug)]
 enum Op {
     /// `mkdir` each path in turn, `EEXIST` ignored (parents first).
-    MakeDirs(Vec<CString>),
+    MakeDirs(Vec<InRoot>),
     /// Parents as `MakeDirs`, then the file with `O_CREAT`.
-    MakeFile {
-        parents: Vec<CString>,
-        path: CString,
-    },
+    MakeFile { parents: Vec<InRoot>, file: InRoot },
     /// `mount(source, target, fstype, flags, data)`.
     Mount {
         source: CString,
-        target: CString,
+        target: InRoot,
         fstype: CString,
         flags: MountFlags,
         data: Option<CString>,
     },
-    /// A bind mount (`recursive`: `MS_REC`).
+    /// A bind mount of a host path (`recursive`: `MS_REC`).
     Bind {
         source: CString,
-        target: CString,
+        target: InRoot,
         recursive: bool,
     },
     /// `MS_REMOUNT | MS_BIND | flags`.
-    Remount { target: CString, flags: MountFlags },
-    /// `symlink(points_to, path)`, `EEXIST` ignored.
-    Symlink { points_to: CString, path: CString },
+    Remount { target: InRoot, flags: MountFlags },
+    /// `symlink(points_to, link)`, `EEXIST` ignored.
+    Symlink { points_to: CString, link: InRoot },
     /// `/dev/null` over a file or a read-only tmpfs over a folder.
-    Mask { path: CString },
+    Mask { path: InRoot },
     /// Bind onto itself, remount read-only; skipped when missing.
-    ReadOnly { path: CString },
+    ReadOnly { path: InRoot },
+}
+
+/// How the root itself is mounted (on a host path the runtime chose).
+#[derive(Debug)]
+enum RootMount {
+    Overlay { data: CString },
+    Bind { source: CString },
 }
 
 /// The compiled mount setup of one container.
@@ -54,38 +77,37 @@ enum Op {
 pub(crate) struct MountSetup {
     propagation: MountPropagationFlags,
     root: CString,
+    root_mount: RootMount,
+    readonly_root: bool,
     ops: Vec<Op>,
 }
+
+type Failure<'a> = (Step, Errno, &'a CStr);
 
 impl MountSetup {
     /// Validates `plan` and prepares every path and option string.
     pub(crate) fn compile(plan: &MountPlan) -> Result<Self> {
         plan.validate()?;
-        let root = &plan.root_mountpoint;
-        let mut ops = Vec::with_capacity(plan.steps.len() + 2);
-        match &plan.root {
-            RootFs::Overlay { lower, upper, work } => ops.push(overlay(lower, upper, work, root)?),
-            RootFs::Bind(source) => ops.push(Op::Bind {
+        let root_mount = match &plan.root {
+            RootFs::Overlay { lower, upper, work } => RootMount::Overlay {
+                data: overlay_data(lower, upper, work)?,
+            },
+            RootFs::Bind(source) => RootMount::Bind {
                 source: cstr(source)?,
-                target: cstr(root)?,
-                recursive: true,
-            }),
-        }
+            },
+        };
+        let mut ops = Vec::with_capacity(plan.steps.len() * 2);
         for step in &plan.steps {
-            compile_step(root, step, &mut ops)?;
-        }
-        if plan.readonly_root {
-            ops.push(Op::Remount {
-                target: cstr(root)?,
-                flags: MountFlags::RDONLY,
-            });
+            compile_step(step, &mut ops)?;
         }
         Ok(Self {
             propagation: match plan.propagation {
                 Propagation::Private => MountPropagationFlags::PRIVATE,
                 Propagation::Slave => MountPropagationFlags::DOWNSTREAM,
             } | MountPropagationFlags::REC,
-            root: cstr(root)?,
+            root: cstr(&plan.root_mountpoint)?,
+            root_mount,
+            readonly_root: plan.readonly_root,
             ops,
         })
     }
@@ -93,13 +115,38 @@ impl MountSetup {
     /// Applies the setup in the child's new mount namespace, then pivots
     /// into the new root and detaches the old one. Allocation-free.
     /// On failure: the step, the errno and the path it worked on.
-    pub(crate) fn apply(&self) -> Result<(), (Step, Errno, &CStr)> {
+    pub(crate) fn apply(&self) -> Result<(), Failure<'_>> {
+        let root = self.root.as_c_str();
         rustix::mount::mount_change(c"/", self.propagation)
             .map_err(|e| (Step::Propagation, e, c"/"))?;
-        for op in &self.ops {
-            apply_op(op)?;
+        match &self.root_mount {
+            RootMount::Overlay { data } => rustix::mount::mount(
+                c"overlay",
+                root,
+                c"overlay",
+                MountFlags::empty(),
+                data.as_c_str(),
+            ),
+            RootMount::Bind { source } => {
+                rustix::mount::mount_bind_recursive(source.as_c_str(), root)
+            }
         }
-        let root = self.root.as_c_str();
+        .map_err(|e| (Step::Mount, e, root))?;
+        let root_fd = rustix::fs::openat(
+            CWD,
+            root,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| (Step::Mount, e, root))?;
+        for op in &self.ops {
+            apply_op(root_fd.as_fd(), op)?;
+        }
+        if self.readonly_root {
+            rustix::mount::mount_remount(root, MountFlags::BIND | MountFlags::RDONLY, c"")
+                .map_err(|e| (Step::Remount, e, c"/"))?;
+        }
+        drop(root_fd);
         rustix::process::chdir(root).map_err(|e| (Step::PivotRoot, e, root))?;
         // pivot_root(".", "."): the old root ends up on top of the new one,
         // then is detached; no put_old folder needed (runc does the same).
@@ -110,12 +157,66 @@ impl MountSetup {
     }
 }
 
-fn apply_op(op: &Op) -> Result<(), (Step, Errno, &CStr)> {
+/// `path` of the container opened as `O_PATH` without ever leaving `root`.
+fn resolve(root: BorrowedFd<'_>, path: &CStr) -> rustix::io::Result<OwnedFd> {
+    rustix::fs::openat2(
+        root,
+        path,
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+    )
+}
+
+/// `/proc/self/fd/N`, formatted on the stack.
+struct FdPath([u8; 32]);
+
+impl FdPath {
+    fn new(fd: BorrowedFd<'_>) -> Self {
+        use std::os::fd::AsRawFd;
+        const PREFIX: &[u8] = b"/proc/self/fd/";
+        let mut buf = [0u8; 32];
+        buf[..PREFIX.len()].copy_from_slice(PREFIX);
+        let mut digits = [0u8; 10];
+        let mut n = fd.as_raw_fd().unsigned_abs();
+        let mut len = 0;
+        loop {
+            // `n % 10` < 10 fits a u8.
+            digits[len] = b'0' + u8::try_from(n % 10).unwrap_or(0);
+            len += 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for (i, d) in digits[..len].iter().rev().enumerate() {
+            buf[PREFIX.len() + i] = *d;
+        }
+        Self(buf)
+    }
+
+    fn as_c_str(&self) -> &CStr {
+        CStr::from_bytes_until_nul(&self.0).unwrap_or(c"/proc/self/fd")
+    }
+}
+
+/// Runs `f` on the `/proc/self/fd/N` path of `target` resolved in root.
+fn on_target<'a>(
+    root: BorrowedFd<'_>,
+    step: Step,
+    target: &'a InRoot,
+    f: impl FnOnce(&CStr) -> rustix::io::Result<()>,
+) -> Result<(), Failure<'a>> {
+    let fd = resolve(root, &target.path).map_err(|e| (step, e, target.path.as_c_str()))?;
+    f(FdPath::new(fd.as_fd()).as_c_str()).map_err(|e| (step, e, target.path.as_c_str()))
+}
+
+fn apply_op<'a>(root: BorrowedFd<'_>, op: &'a Op) -> Result<(), Failure<'a>> {
     match op {
-        Op::MakeDirs(paths) => make_dirs(paths),
-        Op::MakeFile { parents, path } => {
-            make_dirs(parents)?;
-            make_file(path)
+        Op::MakeDirs(paths) => make_dirs(root, paths),
+        Op::MakeFile { parents, file } => {
+            make_dirs(root, parents)?;
+            make_file(root, file)
         }
         Op::Mount {
             source,
@@ -123,91 +224,108 @@ fn apply_op(op: &Op) -> Result<(), (Step, Errno, &CStr)> {
             fstype,
             flags,
             data,
-        } => rustix::mount::mount(
-            source.as_c_str(),
-            target.as_c_str(),
-            fstype.as_c_str(),
-            *flags,
-            data.as_deref(),
-        )
-        .map_err(|e| (Step::Mount, e, target.as_c_str())),
+        } => on_target(root, Step::Mount, target, |t| {
+            rustix::mount::mount(
+                source.as_c_str(),
+                t,
+                fstype.as_c_str(),
+                *flags,
+                data.as_deref(),
+            )
+        }),
         Op::Bind {
             source,
             target,
             recursive,
-        } => if *recursive {
-            rustix::mount::mount_bind_recursive(source.as_c_str(), target.as_c_str())
-        } else {
-            rustix::mount::mount_bind(source.as_c_str(), target.as_c_str())
+        } => on_target(root, Step::Mount, target, |t| {
+            if *recursive {
+                rustix::mount::mount_bind_recursive(source.as_c_str(), t)
+            } else {
+                rustix::mount::mount_bind(source.as_c_str(), t)
+            }
+        }),
+        Op::Remount { target, flags } => {
+            on_target(root, Step::Remount, target, |t| remount(t, *flags))
         }
-        .map_err(|e| (Step::Mount, e, target.as_c_str())),
-        Op::Remount { target, flags } => remount(target, *flags),
-        Op::Symlink { points_to, path } => {
-            match rustix::fs::symlinkat(points_to.as_c_str(), CWD, path.as_c_str()) {
+        Op::Symlink { points_to, link } => {
+            let parent = resolve(root, &link.parent)
+                .map_err(|e| (Step::Symlink, e, link.path.as_c_str()))?;
+            match rustix::fs::symlinkat(points_to.as_c_str(), &parent, link.name.as_c_str()) {
                 Ok(()) | Err(Errno::EXIST) => Ok(()),
-                Err(e) => Err((Step::Symlink, e, path.as_c_str())),
+                Err(e) => Err((Step::Symlink, e, link.path.as_c_str())),
             }
         }
-        Op::Mask { path } => mask(path),
-        Op::ReadOnly { path } => {
-            match rustix::mount::mount_bind_recursive(path.as_c_str(), path.as_c_str()) {
-                Ok(()) => remount(path, MountFlags::RDONLY | secure_flags()),
-                Err(Errno::NOENT) => Ok(()),
-                Err(e) => Err((Step::Mount, e, path.as_c_str())),
+        Op::Mask { path } => mask(root, path),
+        Op::ReadOnly { path } => match resolve(root, &path.path) {
+            Err(Errno::NOENT) => Ok(()),
+            Err(e) => Err((Step::Mount, e, path.path.as_c_str())),
+            Ok(fd) => {
+                let at = FdPath::new(fd.as_fd());
+                rustix::mount::mount_bind_recursive(at.as_c_str(), at.as_c_str())
+                    .map_err(|e| (Step::Mount, e, path.path.as_c_str()))?;
+                drop(fd);
+                // Reopen: the path is now the top of the new bind mount.
+                on_target(root, Step::Remount, path, |t| {
+                    remount(t, MountFlags::RDONLY | secure_flags())
+                })
             }
-        }
+        },
     }
 }
 
-fn make_dirs(paths: &[CString]) -> Result<(), (Step, Errno, &CStr)> {
+fn make_dirs<'a>(root: BorrowedFd<'_>, paths: &'a [InRoot]) -> Result<(), Failure<'a>> {
     for p in paths {
-        match rustix::fs::mkdirat(CWD, p.as_c_str(), Mode::from_raw_mode(0o755)) {
+        let parent = resolve(root, &p.parent).map_err(|e| (Step::Mkdir, e, p.path.as_c_str()))?;
+        match rustix::fs::mkdirat(&parent, p.name.as_c_str(), Mode::from_raw_mode(0o755)) {
             Ok(()) | Err(Errno::EXIST) => {}
-            Err(e) => return Err((Step::Mkdir, e, p.as_c_str())),
+            Err(e) => return Err((Step::Mkdir, e, p.path.as_c_str())),
         }
     }
     Ok(())
 }
 
-fn make_file(path: &CStr) -> Result<(), (Step, Errno, &CStr)> {
-    use rustix::fs::OFlags;
-    rustix::fs::openat(
-        CWD,
-        path,
-        OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+fn make_file<'a>(root: BorrowedFd<'_>, file: &'a InRoot) -> Result<(), Failure<'a>> {
+    let err = |e| (Step::Mkdir, e, file.path.as_c_str());
+    let parent = resolve(root, &file.parent).map_err(err)?;
+    match rustix::fs::openat(
+        &parent,
+        file.name.as_c_str(),
+        OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK,
         Mode::from_raw_mode(0o644),
-    )
-    .map(drop)
-    .or_else(|e| {
-        // An existing directory, socket or device is a fine mount point.
-        if e == Errno::ISDIR || e == Errno::NXIO || e == Errno::ACCESS {
-            Ok(())
-        } else {
-            Err((Step::Mkdir, e, path))
-        }
-    })
+    ) {
+        // An existing folder, socket or device is a fine mount point too,
+        // and so is a symlink (LOOP): it is resolved in root when mounted on.
+        Ok(_) | Err(Errno::ISDIR | Errno::NXIO | Errno::ACCESS | Errno::LOOP) => Ok(()),
+        Err(e) => Err(err(e)),
+    }
 }
 
-fn remount(target: &CStr, flags: MountFlags) -> Result<(), (Step, Errno, &CStr)> {
+fn remount(target: &CStr, flags: MountFlags) -> rustix::io::Result<()> {
     rustix::mount::mount_remount(target, MountFlags::BIND | flags, c"")
-        .map_err(|e| (Step::Remount, e, target))
 }
 
-fn mask(path: &CStr) -> Result<(), (Step, Errno, &CStr)> {
-    let stat = match rustix::fs::statat(CWD, path, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
-        Ok(s) => s,
+fn mask<'a>(root: BorrowedFd<'_>, path: &'a InRoot) -> Result<(), Failure<'a>> {
+    let err = |e| (Step::Mask, e, path.path.as_c_str());
+    let fd = match resolve(root, &path.path) {
+        Ok(fd) => fd,
         Err(Errno::NOENT) => return Ok(()),
-        Err(e) => return Err((Step::Mask, e, path)),
+        Err(e) => return Err(err(e)),
     };
-    let is_dir =
-        rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Directory;
-    if is_dir {
-        rustix::mount::mount(c"tmpfs", path, c"tmpfs", MountFlags::RDONLY, c"size=0")
+    let stat = rustix::fs::fstat(&fd).map_err(err)?;
+    let at = FdPath::new(fd.as_fd());
+    if rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Directory {
+        rustix::mount::mount(
+            c"tmpfs",
+            at.as_c_str(),
+            c"tmpfs",
+            MountFlags::RDONLY,
+            c"size=0",
+        )
     } else {
         // The host's /dev/null: the old root is still reachable here.
-        rustix::mount::mount_bind(c"/dev/null", path)
+        rustix::mount::mount_bind(c"/dev/null", at.as_c_str())
     }
-    .map_err(|e| (Step::Mask, e, path))
+    .map_err(err)
 }
 
 fn secure_flags() -> MountFlags {
@@ -229,8 +347,7 @@ fn flags_of(o: MountOptions) -> MountFlags {
     f
 }
 
-fn compile_step(root: &Path, step: &MountStep, ops: &mut Vec<Op>) -> Result<()> {
-    let at = |p: &Path| -> Result<CString> { cstr(&below(root, p)) };
+fn compile_step(step: &MountStep, ops: &mut Vec<Op>) -> Result<()> {
     match step {
         MountStep::Bind {
             source,
@@ -238,26 +355,25 @@ fn compile_step(root: &Path, step: &MountStep, ops: &mut Vec<Op>) -> Result<()> 
             recursive,
             options,
         } => {
-            let target_c = at(target)?;
-            ops.push(mountpoint_for(root, target, source.is_dir())?);
+            ops.push(mountpoint_for(target, source.is_dir())?);
             ops.push(Op::Bind {
                 source: cstr(source)?,
-                target: target_c.clone(),
+                target: in_root(target)?,
                 recursive: *recursive,
             });
             let flags = flags_of(*options);
             if !flags.is_empty() {
                 ops.push(Op::Remount {
-                    target: target_c,
+                    target: in_root(target)?,
                     flags,
                 });
             }
         }
         MountStep::Device { source, target } => {
-            ops.push(mountpoint_for(root, target, false)?);
+            ops.push(mountpoint_for(target, false)?);
             ops.push(Op::Bind {
                 source: cstr(source)?,
-                target: at(target)?,
+                target: in_root(target)?,
                 recursive: false,
             });
         }
@@ -268,12 +384,14 @@ fn compile_step(root: &Path, step: &MountStep, ops: &mut Vec<Op>) -> Result<()> 
             target,
             options,
         } => {
-            ops.push(mountpoint_for(root, target, true)?);
-            let mut op = overlay(lower, upper, work, &below(root, target))?;
-            if let Op::Mount { flags, .. } = &mut op {
-                *flags = flags_of(*options);
-            }
-            ops.push(op);
+            ops.push(mountpoint_for(target, true)?);
+            ops.push(Op::Mount {
+                source: c"overlay".to_owned(),
+                target: in_root(target)?,
+                fstype: c"overlay".to_owned(),
+                flags: flags_of(*options),
+                data: Some(overlay_data(lower, upper, work)?),
+            });
         }
         MountStep::Tmpfs {
             target,
@@ -285,11 +403,10 @@ fn compile_step(root: &Path, step: &MountStep, ops: &mut Vec<Op>) -> Result<()> 
             if let Some(size) = size_bytes {
                 data = format!("{data},size={size}");
             }
-            special(root, target, "tmpfs", flags_of(*options), Some(&data), ops)?;
+            special(target, "tmpfs", flags_of(*options), Some(&data), ops)?;
         }
-        MountStep::Proc { target } => special(root, target, "proc", secure_flags(), None, ops)?,
+        MountStep::Proc { target } => special(target, "proc", secure_flags(), None, ops)?,
         MountStep::Sysfs { target } => special(
-            root,
             target,
             "sysfs",
             secure_flags() | MountFlags::RDONLY,
@@ -297,27 +414,32 @@ fn compile_step(root: &Path, step: &MountStep, ops: &mut Vec<Op>) -> Result<()> 
             ops,
         )?,
         MountStep::Devpts { target } => special(
-            root,
             target,
             "devpts",
             MountFlags::NOSUID | MountFlags::NOEXEC,
             Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
             ops,
         )?,
-        MountStep::Mqueue { target } => special(root, target, "mqueue", secure_flags(), None, ops)?,
-        MountStep::Mkdir { path, .. } => ops.push(mountpoint_for(root, path, true)?),
-        MountStep::File { path } => ops.push(mountpoint_for(root, path, false)?),
+        MountStep::Mqueue { target } => special(target, "mqueue", secure_flags(), None, ops)?,
+        MountStep::Mkdir { path, .. } => ops.push(mountpoint_for(path, true)?),
+        MountStep::File { path } => ops.push(mountpoint_for(path, false)?),
         MountStep::Symlink { path, points_to } => {
-            if let Op::MakeDirs(parents) = mountpoint_for(root, parent_of(path), true)? {
+            if let Op::MakeFile { parents, .. } = mountpoint_for(path, false)?
+                && !parents.is_empty()
+            {
                 ops.push(Op::MakeDirs(parents));
             }
             ops.push(Op::Symlink {
                 points_to: cstr(points_to)?,
-                path: at(path)?,
+                link: in_root(path)?,
             });
         }
-        MountStep::Mask { path } => ops.push(Op::Mask { path: at(path)? }),
-        MountStep::ReadOnly { path } => ops.push(Op::ReadOnly { path: at(path)? }),
+        MountStep::Mask { path } => ops.push(Op::Mask {
+            path: in_root(path)?,
+        }),
+        MountStep::ReadOnly { path } => ops.push(Op::ReadOnly {
+            path: in_root(path)?,
+        }),
     }
     Ok(())
 }
@@ -325,17 +447,16 @@ fn compile_step(root: &Path, step: &MountStep, ops: &mut Vec<Op>) -> Result<()> 
 /// A filesystem without a source (`proc`, `tmpfs`, ...) on a folder made
 /// when missing.
 fn special(
-    root: &Path,
     target: &Path,
     fstype: &str,
     flags: MountFlags,
     data: Option<&str>,
     ops: &mut Vec<Op>,
 ) -> Result<()> {
-    ops.push(mountpoint_for(root, target, true)?);
+    ops.push(mountpoint_for(target, true)?);
     ops.push(Op::Mount {
         source: cstr(Path::new(fstype))?,
-        target: cstr(&below(root, target))?,
+        target: in_root(target)?,
         fstype: cstr(Path::new(fstype))?,
         flags,
         data: data.map(|d| cstr(Path::new(d))).transpose()?,
@@ -343,36 +464,29 @@ fn special(
     Ok(())
 }
 
-fn overlay(lower: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> Result<Op> {
+fn overlay_data(lower: &[PathBuf], upper: &Path, work: &Path) -> Result<CString> {
     let lowerdir = lower
         .iter()
         .map(|l| l.to_string_lossy())
         .collect::<Vec<_>>()
         .join(":");
-    let data = format!(
+    cstr(Path::new(&format!(
         "lowerdir={lowerdir},upperdir={},workdir={}",
         upper.display(),
         work.display()
-    );
-    Ok(Op::Mount {
-        source: c"overlay".to_owned(),
-        target: cstr(target)?,
-        fstype: c"overlay".to_owned(),
-        flags: MountFlags::empty(),
-        data: Some(cstr(Path::new(&data))?),
-    })
+    )))
 }
 
-/// The ops that make `path` (a folder, or a file in its made parents).
-fn mountpoint_for(root: &Path, path: &Path, dir: bool) -> Result<Op> {
+/// The ops that make `path` (a folder with its parents, or a file in its
+/// made parents).
+fn mountpoint_for(path: &Path, dir: bool) -> Result<Op> {
     let mut chain = Vec::new();
-    let mut cur = root.to_path_buf();
-    let rel = path.strip_prefix("/").unwrap_or(path);
-    let parts: Vec<_> = rel.components().collect();
+    let mut cur = PathBuf::from("/");
+    let parts: Vec<_> = path.components().skip(1).collect();
     for (i, part) in parts.iter().enumerate() {
         cur.push(part);
         if i + 1 < parts.len() || dir {
-            chain.push(cstr(&cur)?);
+            chain.push(in_root(&cur)?);
         }
     }
     Ok(if dir {
@@ -380,18 +494,20 @@ fn mountpoint_for(root: &Path, path: &Path, dir: bool) -> Result<Op> {
     } else {
         Op::MakeFile {
             parents: chain,
-            path: cstr(&below(root, path))?,
+            file: in_root(path)?,
         }
     })
 }
 
-fn parent_of(path: &Path) -> &Path {
-    path.parent().unwrap_or(Path::new("/"))
-}
-
-/// `path` of the container as a host path below `root`.
-fn below(root: &Path, path: &Path) -> PathBuf {
-    root.join(path.strip_prefix("/").unwrap_or(path))
+/// Splits an absolute container path for `*at` calls.
+fn in_root(path: &Path) -> Result<InRoot> {
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    let name = path.file_name().map_or(Path::new("."), Path::new);
+    Ok(InRoot {
+        path: cstr(path)?,
+        parent: cstr(parent)?,
+        name: cstr(name)?,
+    })
 }
 
 fn cstr(p: &Path) -> Result<CString> {
@@ -408,43 +524,44 @@ mod tests {
     }
 
     #[test]
-    fn targets_are_joined_below_the_root() {
+    fn targets_stay_container_paths_resolved_in_root_later() {
         let setup = MountSetup::compile(&plan().step(MountStep::Proc {
             target: "/proc".into(),
         }))
         .expect("compiles");
         assert_eq!(setup.root.as_c_str(), c"/run/c/rootfs");
-        let Op::Mount { target, fstype, .. } = &setup.ops[2] else {
+        let Op::Mount { target, fstype, .. } = &setup.ops[1] else {
             panic!("{:?}", setup.ops)
         };
-        assert_eq!(target.as_c_str(), c"/run/c/rootfs/proc");
+        assert_eq!(target.path.as_c_str(), c"/proc");
+        assert_eq!(target.parent.as_c_str(), c"/");
+        assert_eq!(target.name.as_c_str(), c"proc");
         assert_eq!(fstype.as_c_str(), c"proc");
     }
 
     #[test]
     fn file_bind_makes_parents_then_the_file() {
-        let op = mountpoint_for(Path::new("/r"), Path::new("/etc/ssl/hosts"), false).expect("ok");
-        let Op::MakeFile { parents, path } = op else {
+        let op = mountpoint_for(Path::new("/etc/ssl/hosts"), false).expect("ok");
+        let Op::MakeFile { parents, file } = op else {
             panic!("{op:?}")
         };
-        assert_eq!(parents, [c"/r/etc".to_owned(), c"/r/etc/ssl".to_owned()]);
-        assert_eq!(path.as_c_str(), c"/r/etc/ssl/hosts");
+        let paths: Vec<_> = parents.iter().map(|p| p.path.as_c_str()).collect();
+        assert_eq!(paths, [c"/etc", c"/etc/ssl"]);
+        assert_eq!(parents[1].parent.as_c_str(), c"/etc");
+        assert_eq!(parents[1].name.as_c_str(), c"ssl");
+        assert_eq!(file.path.as_c_str(), c"/etc/ssl/hosts");
     }
 
     #[test]
     fn overlay_options_list_layers_top_first() {
-        let op = overlay(
+        let data = overlay_data(
             &["/l/top".into(), "/l/base".into()],
             Path::new("/c/upper"),
             Path::new("/c/work"),
-            Path::new("/c/rootfs"),
         )
         .expect("ok");
-        let Op::Mount { data, .. } = op else {
-            panic!("{op:?}")
-        };
         assert_eq!(
-            data.expect("data").as_c_str(),
+            data.as_c_str(),
             c"lowerdir=/l/top:/l/base,upperdir=/c/upper,workdir=/c/work"
         );
     }
@@ -458,7 +575,7 @@ mod tests {
             options: MountOptions::SECURE,
         }))
         .expect("compiles");
-        let Op::Mount { data, flags, .. } = &setup.ops[2] else {
+        let Op::Mount { data, flags, .. } = &setup.ops[1] else {
             panic!("{:?}", setup.ops)
         };
         assert_eq!(data.as_deref(), Some(c"mode=1777,size=1024"));
@@ -475,8 +592,16 @@ mod tests {
         }))
         .expect("compiles");
         assert!(
-            matches!(&setup.ops[3], Op::Remount { flags, .. } if flags.contains(MountFlags::RDONLY))
+            matches!(&setup.ops[2], Op::Remount { flags, .. } if flags.contains(MountFlags::RDONLY))
         );
+    }
+
+    #[test]
+    fn fd_path_is_formatted_on_the_stack() {
+        let file = std::fs::File::open("/dev/null").expect("open");
+        let fd = file.as_fd();
+        let want = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+        assert_eq!(FdPath::new(fd).as_c_str().to_str().expect("utf8"), want);
     }
 
     #[test]

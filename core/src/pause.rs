@@ -93,6 +93,8 @@ pub fn pause_main() -> ! {
     // not the base name of argv[0].
     let _ = rustix::thread::set_name(c"pause");
     signal::block_all();
+    // Start-up touched code this loop never runs again: give it back.
+    crate::sys::memory::trim_code_pages(pause_main as fn() -> ! as usize);
     loop {
         match signal::wait_signal() {
             libc::SIGCHLD => while let Ok(Some(_)) = waitpid(None, WaitOptions::NOHANG) {},

@@ -5,4 +5,5 @@
 pub(crate) mod clone3;
 pub(crate) mod exec;
 pub(crate) mod fds;
+pub(crate) mod memory;
 pub(crate) mod signal;
