@@ -45,6 +45,7 @@ mod teardown;
 mod tmpfs;
 
 pub use dirs::VolumeDirs;
+pub use empty_dir::SizeLimitExceeded;
 pub use error::{Error, Result};
 pub use mount_plan::{PodFiles, RootfsLayers};
 pub use payload::{NodeAllocatable, VolumeInputs};

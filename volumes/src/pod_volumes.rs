@@ -8,7 +8,7 @@ use peapod_spec::{EmptyDirVolumeSource, Pod, ResourceKind, StorageMedium, Volume
 
 use crate::atomic_writer;
 use crate::dirs::VolumeDirs;
-use crate::empty_dir::{self, EMPTY_DIR_MODE};
+use crate::empty_dir::{self, EMPTY_DIR_MODE, SizeLimitExceeded};
 use crate::error::{Error, Result};
 use crate::fs_group;
 use crate::host_path;
@@ -39,6 +39,8 @@ pub struct PodVolumes {
     /// Files of secret and projected volumes, written once their tmpfs is
     /// mounted (never to disk).
     pending: Vec<Pending>,
+    /// `sizeLimit`s of disk emptyDirs, for [`PodVolumes::empty_dirs_over_limit`].
+    disk_limits: Vec<DiskLimit>,
     /// `securityContext.fsGroup`: the group given the pod's volumes.
     fs_group: Option<u32>,
     /// Set once [`PodVolumes::mount_tmpfs`] has proved this process's mount
@@ -54,6 +56,14 @@ pub(crate) struct HostVolume {
     /// configMap, secret, downwardAPI and projected volumes are always
     /// mounted read-only, as kubelet does since 1.10.
     pub always_read_only: bool,
+}
+
+/// The `sizeLimit` of a disk emptyDir.
+#[derive(Debug)]
+struct DiskLimit {
+    volume: String,
+    bytes: u64,
+    size_limit: String,
 }
 
 /// Files to write into a volume's tmpfs after it is mounted.
@@ -90,6 +100,7 @@ impl PodVolumes {
         let mut tmpfs = vec![TmpfsMount::shm(shm)];
         let mut sources = BTreeMap::new();
         let mut pending = Vec::new();
+        let mut disk_limits = Vec::new();
         let fs_group = pod
             .spec
             .security_context
@@ -113,6 +124,12 @@ impl PodVolumes {
                             dir.clone(),
                             size,
                         ));
+                    } else if let Some(limit) = &source.size_limit {
+                        disk_limits.push(DiskLimit {
+                            volume: volume.name.clone(),
+                            bytes: u64::try_from(limit.value()).unwrap_or(0),
+                            size_limit: limit.as_str().to_owned(),
+                        });
                     }
                     (dir, false)
                 }
@@ -154,6 +171,7 @@ impl PodVolumes {
             sources,
             tmpfs,
             pending,
+            disk_limits,
             fs_group,
             private_namespace: AtomicBool::new(false),
         })
@@ -203,6 +221,24 @@ impl PodVolumes {
     /// Whether pod-level mounts may be made here (see `mount_tmpfs`).
     pub(crate) fn in_private_namespace(&self) -> bool {
         self.private_namespace.load(Ordering::Relaxed)
+    }
+
+    /// Disk emptyDirs that hold more than their `sizeLimit` now. kubelet
+    /// evicts such a pod (reason `Evicted`, the message of
+    /// [`SizeLimitExceeded`]); the runtime polls this, e.g. with its probes.
+    /// A `medium: Memory` emptyDir needs no poll: its tmpfs is sized.
+    pub fn empty_dirs_over_limit(&self) -> Vec<SizeLimitExceeded> {
+        self.disk_limits
+            .iter()
+            .filter_map(|l| {
+                let used = empty_dir::usage(&self.dirs.empty_dir(&l.volume)).ok()?;
+                (l.bytes > 0 && used > l.bytes).then(|| SizeLimitExceeded {
+                    volume: l.volume.clone(),
+                    used,
+                    size_limit: l.size_limit.clone(),
+                })
+            })
+            .collect()
     }
 
     /// The host path of a volume (the emptyDir folder, the hostPath).
@@ -480,6 +516,29 @@ mod tests {
         let mode = |path: &Path| fs::metadata(path).expect("stat").permissions().mode() & 0o7777;
         assert_eq!(mode(vols.host_path("cache").expect("cache")), 0o2777);
         assert_eq!(mode(&host), 0o755, "hostPath untouched");
+    }
+
+    #[test]
+    fn disk_empty_dir_past_its_size_limit_is_reported_as_kubelet_evicts() {
+        use peapod_spec::Quantity;
+        let t = TempDir::new("pv-disk-limit");
+        let p = pod(vec![(
+            "scratch",
+            VolumeSource::EmptyDir(EmptyDirVolumeSource {
+                medium: None,
+                size_limit: Some(Quantity::parse("64Ki").expect("q")),
+            }),
+        )]);
+        let vols = PodVolumes::prepare(&p, VolumeDirs::new(t.path(), "u")).expect("prepare");
+        assert!(vols.empty_dirs_over_limit().is_empty());
+        let dir = vols.host_path("scratch").expect("dir");
+        fs::write(dir.join("big"), vec![1u8; 128 * 1024]).expect("write");
+        let over = vols.empty_dirs_over_limit();
+        assert_eq!(over.len(), 1);
+        assert_eq!(
+            over[0].to_string(),
+            "Usage of EmptyDir volume \"scratch\" exceeds the limit \"64Ki\"."
+        );
     }
 
     #[test]
