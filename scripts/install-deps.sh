@@ -9,6 +9,9 @@ packages=(
   iproute2         # tests compare what netlink did with `ip`
   nftables         # masquerade and host ports
   wrk              # netns: hostPort DNAT vs direct, connections/s and latency
+  docker-registry  # image pull tests: a real registry on 127.0.0.1
+  skopeo           # pushes the test images into that registry
+  apache2-utils    # htpasswd: the registry's basic-auth test login
 )
 missing=()
 for p in "${packages[@]}"; do

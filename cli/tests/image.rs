@@ -4,6 +4,8 @@
 
 #[path = "../../image/tests/common/layout.rs"]
 mod layout;
+#[path = "../../image/tests/common/registry.rs"]
+mod registry;
 
 use std::fs;
 use std::path::Path;
@@ -118,4 +120,57 @@ fn import_of_a_missing_rootfs_names_it() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent-rootfs"), "{err}");
+}
+
+#[test]
+fn pull_a_three_layer_image_from_the_local_registry() {
+    if !require_root("pull_a_three_layer_image_from_the_local_registry") {
+        return;
+    }
+    let tmp = TempDir::new("cli-image-pull");
+    let dir = tmp.path().join("layout");
+    fs::create_dir_all(&dir).unwrap();
+    layout::add_image(
+        &dir,
+        "three:1",
+        &layout::three_layers(busybox_rootfs()),
+        "/bin/sh",
+    );
+    let reg = registry::Registry::start(None);
+    reg.push(&dir, "three:1", "test/three:1", None);
+    let root = tmp.path().join("root");
+    let name = format!("{}/test/three:1", reg.host());
+    let out = peapod(&root, &["image", "pull", "--insecure", &name]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let progress = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        progress.matches(": done").count(),
+        3,
+        "plain lines when not a tty: {progress}"
+    );
+    let id = String::from_utf8(out.stdout).unwrap();
+    let ls = ok(&root, &["image", "ls", "--no-trunc"]);
+    assert!(
+        ls.contains(id.trim()) && ls.contains(&format!("{}/test/three", reg.host())),
+        "{ls}"
+    );
+    let inspect: serde_json::Value =
+        serde_json::from_str(&ok(&root, &["image", "inspect", &name])).unwrap();
+    assert_eq!(inspect[0]["LayerDirs"].as_array().unwrap().len(), 3);
+
+    let missing = peapod(
+        &root,
+        &[
+            "image",
+            "pull",
+            "--insecure",
+            &format!("{}/test/none:1", reg.host()),
+        ],
+    );
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("MANIFEST_UNKNOWN"));
 }

@@ -64,11 +64,15 @@ impl Store {
             let layers = e.layers;
             let id = self.add_image(
                 &config,
-                &mut |i| {
+                &mut |i, diff_id| {
                     let name = layers.get(i).ok_or_else(|| {
                         Error::archive(src.shown(), "fewer layers than the config's diff_ids")
                     })?;
-                    src.open(name)
+                    self.stage_layer(
+                        src.open(name)?,
+                        Some(diff_id),
+                        &format!("{}:{name}", src.shown()),
+                    )
                 },
                 &refs,
                 &Provenance::default(),
@@ -96,11 +100,16 @@ impl Store {
             let layers = manifest.layers;
             let id = self.add_image(
                 &config,
-                &mut |i| {
+                &mut |i, diff_id| {
                     let d = layers.get(i).ok_or_else(|| {
                         Error::archive(src.shown(), "fewer layers than the config's diff_ids")
                     })?;
-                    src.open(&blob_path(&d.digest))
+                    let name = blob_path(&d.digest);
+                    self.stage_layer(
+                        src.open(&name)?,
+                        Some(diff_id),
+                        &format!("{}:{name}", src.shown()),
+                    )
                 },
                 &refs,
                 &Provenance {

@@ -15,6 +15,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod archive;
+mod auth;
 mod change;
 mod compression;
 mod digest;

@@ -353,13 +353,13 @@ impl Store {
         self.layer_dir(diff_id).is_dir()
     }
 
-    /// Adds an image whose config is `config_bytes`: layers missing from the
-    /// store are read from `fetch(i)` (layer `i` of the config, bottom
-    /// first), and `references` are pointed at it.
-    pub(crate) fn add_image<'a>(
+    /// Adds an image whose config is `config_bytes`: each layer missing
+    /// from the store is staged by `stage(i, diff_id)` (layer `i` of the
+    /// config, bottom first), and `references` are pointed at it.
+    pub(crate) fn add_image(
         &self,
         config_bytes: &[u8],
-        fetch: &mut dyn FnMut(usize) -> Result<Box<dyn Read + 'a>>,
+        stage: &mut dyn FnMut(usize, &Digest) -> Result<StagedLayer>,
         references: &[Reference],
         provenance: &Provenance,
     ) -> Result<Digest> {
@@ -372,12 +372,7 @@ impl Store {
                 if self.has_layer(diff_id) || staged.iter().any(|s| &s.diff_id == diff_id) {
                     continue;
                 }
-                let reader = fetch(i)?;
-                staged.push(self.stage_layer(
-                    reader,
-                    Some(diff_id),
-                    &format!("layer {diff_id}"),
-                )?);
+                staged.push(stage(i, diff_id)?);
             }
             if let Some(id) = self.commit(config_bytes, &config, staged, references, provenance)? {
                 return Ok(id);

@@ -55,10 +55,14 @@ pub fn put_blob(dir: &Path, bytes: &[u8]) -> String {
     d
 }
 
-/// Adds an image of these uncompressed layer tars (gzipped as blobs) to
-/// the OCI layout and the docker `manifest.json` at `dir`, named `name`
-/// (full reference). Returns the manifest digest.
-pub fn add_image(dir: &Path, name: &str, layers: &[Vec<u8>], cmd: &str) -> String {
+/// Writes the config, layer blobs and manifest of an image for `arch`;
+/// returns (manifest digest, manifest size, config digest, layer paths).
+fn image_blobs(
+    dir: &Path,
+    layers: &[Vec<u8>],
+    cmd: &str,
+    arch: &str,
+) -> (String, usize, String, Vec<String>) {
     let mut diff_ids = Vec::new();
     let mut layer_descs = Vec::new();
     let mut layer_paths = Vec::new();
@@ -72,7 +76,7 @@ pub fn add_image(dir: &Path, name: &str, layers: &[Vec<u8>], cmd: &str) -> Strin
             "digest": d, "size": gz.len()}));
     }
     let config = serde_json::to_vec(&serde_json::json!({
-        "architecture": "amd64", "os": "linux",
+        "architecture": arch, "os": "linux",
         "config": {"Cmd": [cmd], "Env": ["PATH=/bin"], "WorkingDir": "/"},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
     }))
@@ -86,19 +90,72 @@ pub fn add_image(dir: &Path, name: &str, layers: &[Vec<u8>], cmd: &str) -> Strin
         "layers": layer_descs,
     }))
     .unwrap();
-    let manifest_digest = put_blob(dir, &manifest);
+    (
+        put_blob(dir, &manifest),
+        manifest.len(),
+        config_digest,
+        layer_paths,
+    )
+}
+
+fn push_index_entry(dir: &Path, entry: serde_json::Value) {
     fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
     let mut index = read_json(&dir.join("index.json"))
         .unwrap_or_else(|| serde_json::json!({"schemaVersion": 2, "manifests": []}));
-    index["manifests"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": manifest_digest, "size": manifest.len(),
-            "annotations": {"org.opencontainers.image.ref.name": name},
-        }));
+    index["manifests"].as_array_mut().unwrap().push(entry);
     fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+}
+
+/// Adds a multi-platform image: an index with an arm64 image (running
+/// `arm_cmd`) and an amd64 image of `layers` (running `cmd`), named `name`.
+/// Returns the index digest.
+pub fn add_multi_platform_image(
+    dir: &Path,
+    name: &str,
+    layers: &[Vec<u8>],
+    cmd: &str,
+    arm_cmd: &str,
+) -> String {
+    let arm_layer = tar_files(&[("arm", b"arm64\n")]);
+    let (arm, arm_size, _, _) = image_blobs(dir, &[arm_layer], arm_cmd, "arm64");
+    let (amd, amd_size, _, _) = image_blobs(dir, layers, cmd, "amd64");
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": arm, "size": arm_size,
+             "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}},
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": amd, "size": amd_size,
+             "platform": {"architecture": "amd64", "os": "linux"}},
+        ],
+    }))
+    .unwrap();
+    let digest = put_blob(dir, &index);
+    push_index_entry(
+        dir,
+        serde_json::json!({
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": digest, "size": index.len(),
+            "annotations": {"org.opencontainers.image.ref.name": name},
+        }),
+    );
+    digest
+}
+
+/// Adds an image of these uncompressed layer tars (gzipped as blobs) to
+/// the OCI layout and the docker `manifest.json` at `dir`, named `name`
+/// (full reference). Returns the manifest digest.
+pub fn add_image(dir: &Path, name: &str, layers: &[Vec<u8>], cmd: &str) -> String {
+    let (manifest_digest, manifest_size, config_digest, layer_paths) =
+        image_blobs(dir, layers, cmd, "amd64");
+    push_index_entry(
+        dir,
+        serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest_digest, "size": manifest_size,
+            "annotations": {"org.opencontainers.image.ref.name": name},
+        }),
+    );
     let mut docker = read_json(&dir.join("manifest.json")).unwrap_or_else(|| serde_json::json!([]));
     docker.as_array_mut().unwrap().push(serde_json::json!({
         "Config": format!("blobs/sha256/{}", &config_digest[7..]),
