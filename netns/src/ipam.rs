@@ -4,13 +4,14 @@
 //! A lease file `<dir>/<ip>` holds the pod, its owner (supervisor pid and
 //! that process's start time, so a reused pid is not mistaken for the
 //! owner) and the pod's host ports. A lease whose owner is gone is
-//! reclaimed by the next allocation, which hands the pod back to the
-//! caller so its links and rules can be cleaned too.
+//! reclaimed when it is in the way (the subnet is full, or it holds a
+//! host port asked for), and handed back to the caller so the pod's
+//! links and rules can be cleaned too.
 
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
-use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{FlockOperation, flock};
@@ -120,8 +121,28 @@ pub(crate) struct Ipam {
 }
 
 /// The exclusive lock on the store, released when dropped (the fd closes).
+/// The lock file also keeps the last address handed out, overwritten in
+/// place (no truncate, no rename: cheap on ext4 under load).
 struct StoreLock {
-    _file: File,
+    file: File,
+}
+
+/// Width of the last-address hint at the start of the lock file.
+const HINT_LEN: usize = 16;
+
+impl StoreLock {
+    fn last(&self) -> Option<Ipv4Addr> {
+        let mut hint = [0; HINT_LEN];
+        let read = self.file.read_at(&mut hint, 0).ok()?;
+        std::str::from_utf8(&hint[..read]).ok()?.trim().parse().ok()
+    }
+
+    fn set_last(&self, ip: Ipv4Addr, path: &Path) -> Result<()> {
+        let hint = format!("{:<width$}", ip.to_string(), width = HINT_LEN);
+        self.file
+            .write_all_at(hint.as_bytes(), 0)
+            .map_err(|e| Error::file(path, e))
+    }
 }
 
 impl Ipam {
@@ -138,11 +159,12 @@ impl Ipam {
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
             .open(&path)
             .map_err(|e| Error::file(&path, e))?;
         flock(&file, FlockOperation::LockExclusive).map_err(|e| Error::file(&path, e.into()))?;
-        Ok(StoreLock { _file: file })
+        Ok(StoreLock { file })
     }
 
     fn leases(&self) -> Result<Vec<Lease>> {
@@ -174,14 +196,11 @@ impl Ipam {
         self.dir.join(ip.to_string())
     }
 
-    /// Writes a lease by rename, so a reader never sees half of it.
+    /// Writes a lease. Readers hold the lock, so nobody sees it half
+    /// written; a file torn by a crash does not parse and is overwritten.
     fn write(&self, lease: &Lease) -> Result<()> {
         let path = self.lease_path(lease.ip);
-        let tmp = self.dir.join(format!(".{}.tmp", lease.ip));
-        let mut file = File::create(&tmp).map_err(|e| Error::file(&tmp, e))?;
-        file.write_all(lease.render().as_bytes())
-            .map_err(|e| Error::file(&tmp, e))?;
-        fs::rename(&tmp, &path).map_err(|e| Error::file(&path, e))
+        fs::write(&path, lease.render()).map_err(|e| Error::file(&path, e))
     }
 
     fn remove(&self, ip: Ipv4Addr) -> Result<()> {
@@ -204,29 +223,34 @@ impl Ipam {
                 ),
             });
         }
-        let _lock = self.lock()?;
+        let lock = self.lock()?;
+        let mut live = self.leases()?;
         let mut reclaimed = Vec::new();
-        let mut live = Vec::new();
-        for lease in self.leases()? {
-            if lease.pod != pod && !lease.owner.is_alive() {
-                self.remove(lease.ip)?;
-                reclaimed.push(lease);
-            } else {
-                live.push(lease);
-            }
-        }
         for port in host_ports {
-            if let Some(holder) = live
-                .iter()
-                .filter(|lease| lease.pod != pod)
-                .find(|lease| lease.host_ports.iter().any(|held| held.clashes_with(port)))
-            {
-                return Err(port.taken(pod, format!("pod {}", holder.pod)));
+            let clash = |lease: &Lease| {
+                lease.pod != pod && lease.host_ports.iter().any(|held| held.clashes_with(port))
+            };
+            if let Some(holder) = live.iter().find(|lease| clash(lease)) {
+                if holder.owner.is_alive() {
+                    return Err(port.taken(pod, format!("pod {}", holder.pod)));
+                }
+                reclaimed.extend(self.reclaim(&mut live, |lease| clash(lease))?);
             }
         }
-        let ip = match live.iter().find(|lease| lease.pod == pod) {
-            Some(existing) => existing.ip,
-            None => self.free_address(&live, pod)?,
+        let existing = live
+            .iter()
+            .find(|lease| lease.pod == pod)
+            .map(|lease| lease.ip);
+        let ip = if let Some(ip) = existing.or_else(|| self.free_address(&lock, &live)) {
+            ip
+        } else {
+            // Full: take back the addresses of dead supervisors.
+            reclaimed.extend(self.reclaim(&mut live, |lease| lease.pod != pod)?);
+            self.free_address(&lock, &live)
+                .ok_or_else(|| Error::AddressesExhausted {
+                    subnet: self.subnet.to_string(),
+                    pod: pod.to_owned(),
+                })?
         };
         let lease = Lease {
             pod: pod.to_owned(),
@@ -235,30 +259,39 @@ impl Ipam {
             host_ports: host_ports.to_vec(),
         };
         self.write(&lease)?;
+        lock.set_last(ip, &self.dir.join("lock"))?;
         Ok(Allocation { lease, reclaimed })
+    }
+
+    /// Removes, from the store and from `live`, the leases picked by
+    /// `candidate` whose owner is gone; returns them.
+    fn reclaim(
+        &self,
+        live: &mut Vec<Lease>,
+        candidate: impl Fn(&Lease) -> bool,
+    ) -> Result<Vec<Lease>> {
+        let (dead, alive): (Vec<Lease>, Vec<Lease>) = live
+            .drain(..)
+            .partition(|lease| candidate(lease) && !lease.owner.is_alive());
+        *live = alive;
+        for lease in &dead {
+            self.remove(lease.ip)?;
+        }
+        Ok(dead)
     }
 
     /// The next free address after the last one handed out (as host-local
     /// IPAM does), so a just-released address is not reused at once.
-    fn free_address(&self, live: &[Lease], pod: &str) -> Result<Ipv4Addr> {
-        let hint_path = self.dir.join("last");
-        let last = fs::read_to_string(&hint_path)
-            .ok()
-            .and_then(|text| text.trim().parse::<Ipv4Addr>().ok());
+    fn free_address(&self, lock: &StoreLock, live: &[Lease]) -> Option<Ipv4Addr> {
+        let last = lock.last();
         let taken = |ip: &Ipv4Addr| live.iter().any(|lease| lease.ip == *ip);
         let after_last = self
             .subnet
             .pod_addresses()
             .skip_while(|ip| last.is_some_and(|last| *ip <= last));
-        let ip = after_last
+        after_last
             .chain(self.subnet.pod_addresses())
             .find(|ip| !taken(ip))
-            .ok_or_else(|| Error::AddressesExhausted {
-                subnet: self.subnet.to_string(),
-                pod: pod.to_owned(),
-            })?;
-        fs::write(&hint_path, ip.to_string()).map_err(|e| Error::file(&hint_path, e))?;
-        Ok(ip)
     }
 
     /// The lease of `pod`, if it has one.
@@ -350,6 +383,38 @@ mod tests {
         assert_eq!(ipam.release("a").unwrap().unwrap().ip, a);
         assert!(ipam.release("a").unwrap().is_none());
         assert!(ipam.all().unwrap().is_empty());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn released_address_is_not_handed_out_again_at_once() {
+        let (ipam, dir) = store("hint", "10.99.0.0/24");
+        let a = ipam.allocate("a", me(), &[]).unwrap().lease.ip;
+        ipam.release("a").unwrap();
+        let b = ipam.allocate("b", me(), &[]).unwrap().lease.ip;
+        assert_ne!(a, b);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn full_subnet_reclaims_only_dead_owners() {
+        let (ipam, dir) = store("full", "10.99.0.0/29");
+        let dead = Owner {
+            pid: std::process::id(),
+            start_time: 1,
+        };
+        for pod in ["a", "b", "c", "d"] {
+            ipam.allocate(pod, me(), &[]).unwrap();
+        }
+        ipam.allocate("ghost", dead, &[]).unwrap();
+        let allocation = ipam.allocate("e", me(), &[]).unwrap();
+        let reclaimed: Vec<_> = allocation
+            .reclaimed
+            .iter()
+            .map(|l| l.pod.as_str())
+            .collect();
+        assert_eq!(reclaimed, ["ghost"]);
+        assert_eq!(ipam.all().unwrap().len(), 5);
         fs::remove_dir_all(dir).unwrap();
     }
 
