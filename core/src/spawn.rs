@@ -228,14 +228,17 @@ impl<'a> Prepared<'a> {
             child_main(&self, &err_write);
         }
         // Parent only from here: the child never returns from child_main.
-        if let Some(guard) = pid_join {
-            guard.leave()?;
-        }
+        let left = pid_join.map_or(Ok(()), PidNamespaceForChildren::leave);
         match forked.map_err(|source| Error::Clone { source })? {
             Forked::Child => unreachable!("the child ends in child_main"),
             Forked::Parent { pid, pidfd } => {
                 drop(err_write);
                 let process = Process::new(pid, pidfd);
+                if let Err(e) = left {
+                    let _ = process.kill();
+                    let _ = process.wait();
+                    return Err(e);
+                }
                 drop(self);
                 if let Err(e) = child_error::collect(&err_read) {
                     let _ = process.wait();

@@ -539,3 +539,56 @@ fn image_symlink_cannot_send_a_mount_outside_the_root() {
     let made: Vec<_> = std::fs::read_dir(&host_dir).expect("read").collect();
     assert!(made.is_empty(), "made on the host: {made:?}");
 }
+
+#[test]
+fn tty_container_gets_the_pty_as_controlling_terminal() {
+    if !require_root("tty_container_gets_the_pty_as_controlling_terminal") {
+        return;
+    }
+    let _serial = serial();
+    let scratch = TempDir::new("core-tty");
+    let mut cleanup = Cleanup::default();
+    cleanup.processes.push(pause_with(PauseSpec::default()));
+    let master =
+        rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY)
+            .expect("openpt");
+    rustix::pty::grantpt(&master).expect("grantpt");
+    rustix::pty::unlockpt(&master).expect("unlockpt");
+    let name = rustix::pty::ptsname(&master, Vec::new()).expect("ptsname");
+    let open_slave = || {
+        rustix::fs::open(
+            name.as_c_str(),
+            rustix::fs::OFlags::RDWR | rustix::fs::OFlags::NOCTTY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .expect("open slave")
+    };
+    let mut spawn = container(
+        &cleanup.processes[0],
+        scratch.path(),
+        "t",
+        false,
+        // `ps -o tty` would need the host's devpts; the session's own
+        // checks are enough: stdin is a tty and /dev/tty opens.
+        &[
+            "sh",
+            "-c",
+            "test -t 0 && echo stdin-is-tty; : < /dev/tty && echo has-ctty",
+        ],
+    );
+    spawn.process.tty = true;
+    spawn.stdio.stdin = Some(open_slave());
+    spawn.stdio.stdout = Some(open_slave());
+    spawn.stdio.stderr = Some(open_slave());
+    let child = spawn.spawn().expect("spawn");
+    assert_eq!(child.wait().expect("wait").exit_code(), 0);
+    // Every slave fd is closed now: the master reads what is buffered,
+    // then EIO.
+    let mut out = String::new();
+    let mut buf = [0u8; 256];
+    while let Ok(n @ 1..) = rustix::io::read(&master, &mut buf) {
+        out.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(out.contains("stdin-is-tty"), "{out}");
+    assert!(out.contains("has-ctty"), "{out}");
+}
