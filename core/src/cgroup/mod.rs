@@ -120,9 +120,24 @@ impl CgroupHierarchy {
 
     /// Makes (or takes, when it exists) the cgroup at `rel` below the root
     /// of every hierarchy, e.g. `peapod-<podid>`.
+    ///
+    /// On v2 the controllers (`cpu`, `memory`, `pids`) are delegated down
+    /// to it and from it to its children, so the cgroup itself must hold no
+    /// process: its children ([`Cgroup::child`]) do.
     pub fn create(&self, rel: impl AsRef<Path>) -> Result<Cgroup> {
-        let cg = self.open(rel);
+        let cg = self.open(&rel);
         cg.make_dirs()?;
+        if self.version == CgroupVersion::V2 {
+            let rel = rel.as_ref();
+            let rel = rel.strip_prefix("/").unwrap_or(rel);
+            // Root first, then each folder down to the new cgroup.
+            let mut dir = self.roots[0].clone();
+            v2::delegate_controllers(&dir)?;
+            for part in rel.components() {
+                dir.push(part);
+                v2::delegate_controllers(&dir)?;
+            }
+        }
         Ok(cg)
     }
 
@@ -149,7 +164,8 @@ impl Cgroup {
         &self.dirs
     }
 
-    /// Makes (or takes) the child cgroup `name` (a container, `pause`).
+    /// Makes (or takes) the child cgroup `name` (a container, `pause`): a
+    /// leaf that holds processes.
     pub fn child(&self, name: &str) -> Result<Cgroup> {
         if name.is_empty() || name.contains('/') || name == "." || name == ".." {
             return Err(Error::invalid(
@@ -171,9 +187,6 @@ impl Cgroup {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(Error::cgroup(dir, e)),
-            }
-            if self.version == CgroupVersion::V2 {
-                v2::enable_controllers(dir)?;
             }
         }
         Ok(())

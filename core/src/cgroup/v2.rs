@@ -9,23 +9,21 @@ use crate::error::{Error, Result};
 /// Controllers delegated to children.
 const CONTROLLERS: [&str; 3] = ["cpu", "memory", "pids"];
 
-/// Enables the controllers of [`CONTROLLERS`] for the children of the
-/// parent of `dir` (so `dir` has their files) and of `dir` itself (so its
-/// containers do). A controller the parent lacks is skipped.
-pub(super) fn enable_controllers(dir: &Path) -> Result<()> {
-    let parent = dir.parent().unwrap_or(dir);
-    for d in [parent, dir] {
-        let available = std::fs::read_to_string(d.join("cgroup.controllers")).unwrap_or_default();
-        let wanted: Vec<String> = CONTROLLERS
-            .iter()
-            .filter(|c| available.split_whitespace().any(|a| a == **c))
-            .map(|c| format!("+{c}"))
-            .collect();
-        if !wanted.is_empty() {
-            write_file(d, "cgroup.subtree_control", &wanted.join(" "))?;
-        }
+/// Enables the controllers of [`CONTROLLERS`] that `dir` has for its
+/// children (`cgroup.subtree_control`). A controller `dir` lacks is
+/// skipped; nothing is written when none is available.
+pub(super) fn delegate_controllers(dir: &Path) -> Result<()> {
+    let available = std::fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+    let wanted: Vec<String> = CONTROLLERS
+        .iter()
+        .filter(|c| available.split_whitespace().any(|a| a == **c))
+        .map(|c| format!("+{c}"))
+        .collect();
+    if wanted.is_empty() {
+        Ok(())
+    } else {
+        write_file(dir, "cgroup.subtree_control", &wanted.join(" "))
     }
-    Ok(())
 }
 
 pub(super) fn set_limits(dir: &Path, l: &CgroupLimits) -> Result<()> {
