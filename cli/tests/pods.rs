@@ -1,0 +1,738 @@
+//! The seeds, observed from inside the pod: `peapod apply` of real pods
+//! from busybox images, then `exec`, `get`, `logs`, `delete` as a user
+//! would run them. Root only (namespaces, cgroups, mounts); each test has
+//! its own `--root` and deletes its pods in a drop guard, even on failure.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use peapod_testkit::{HostSnapshot, TempDir, busybox_rootfs, require_root};
+
+/// Tests that compare host snapshots run alone (write); the others share
+/// (read), so a snapshot never sees another test's pod.
+static HOST: RwLock<()> = RwLock::new(());
+
+fn shared() -> RwLockReadGuard<'static, ()> {
+    HOST.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn exclusive() -> RwLockWriteGuard<'static, ()> {
+    HOST.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A `--root` with `busybox:1.30.1` and `busybox:1.31.1` imported.
+struct Root {
+    tmp: TempDir,
+}
+
+impl Root {
+    fn new(tag: &str) -> Self {
+        let tmp = TempDir::new(tag);
+        let rootfs = busybox_rootfs().to_str().unwrap().to_owned();
+        let root = Self { tmp };
+        for tag in ["busybox:1.30.1", "busybox:1.31.1", "busybox:latest"] {
+            root.ok(&["image", "import", "-c", r#"CMD ["sh"]"#, &rootfs, tag]);
+        }
+        root
+    }
+
+    fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_peapod"));
+        c.arg("--root").arg(self.path()).args(args);
+        c
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "peapod {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Applies `yaml`; the returned guard deletes the pod when dropped.
+    fn apply(&self, name: &str, yaml: &str) -> Pod<'_> {
+        let guard = Pod {
+            root: self,
+            name: name.to_owned(),
+        };
+        let file = self.path().join(format!("{name}.yaml"));
+        std::fs::write(&file, yaml).unwrap();
+        self.ok(&["apply", "-f", file.to_str().unwrap()]);
+        guard
+    }
+
+    /// Applies `yaml` expecting a failure; returns stderr.
+    fn apply_fails(&self, name: &str, yaml: &str) -> String {
+        let file = self.path().join(format!("{name}.yaml"));
+        std::fs::write(&file, yaml).unwrap();
+        let out = self.run(&["apply", "-f", file.to_str().unwrap()]);
+        assert!(!out.status.success(), "apply of {name} should fail");
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    /// Folders of the root that hold pods' things.
+    fn pod_leftovers(&self) -> Vec<PathBuf> {
+        ["run/pods", "lib/pods", "log"]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(self.path().join(d)).into_iter().flatten())
+            .map(|e| e.unwrap().path())
+            .collect()
+    }
+}
+
+/// A pod that is deleted (grace period 0) when the guard goes.
+struct Pod<'a> {
+    root: &'a Root,
+    name: String,
+}
+
+impl Pod<'_> {
+    /// `exec POD -c CONTAINER -- argv`: exit code and stdout.
+    fn exec(&self, container: &str, argv: &[&str]) -> (i32, String) {
+        let mut args = vec!["exec", &self.name, "-c", container, "--"];
+        args.extend(argv);
+        let out = self.root.run(&args);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
+    fn sh(&self, container: &str, script: &str) -> String {
+        let (code, out) = self.exec(container, &["sh", "-c", script]);
+        assert_eq!(code, 0, "{script} in {container}: {out}");
+        out
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let out = self.root.ok(&["get", "pod", &self.name, "-o", "json"]);
+        serde_json::from_str(&out).unwrap()
+    }
+
+    fn supervisor_pid(&self) -> i32 {
+        let rec = std::fs::read_to_string(
+            self.root
+                .path()
+                .join(format!("run/pods/default_{}/supervisor.json", self.name)),
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&rec).unwrap();
+        i32::try_from(v["pid"].as_i64().unwrap()).unwrap()
+    }
+
+    /// Waits until `check` holds on `get -o json`.
+    fn wait_for(
+        &self,
+        what: &str,
+        check: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = self.json();
+            if check(&v) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "{what}: {v:#}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Pod<'_> {
+    fn drop(&mut self) {
+        let _ = self.root.run(&[
+            "delete",
+            "pod",
+            &self.name,
+            "--grace-period",
+            "0",
+            "--ignore-not-found",
+        ]);
+    }
+}
+
+fn seed_000(share: bool) -> String {
+    format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: myapp
+  labels:
+    name: myapp
+spec:
+  shareProcessNamespace: {share}
+  containers:
+    - name: myapp1
+      image: busybox:1.30.1
+      command: ["sleep", "1000"]
+      volumeMounts:
+        - {{ mountPath: /usr/logs, name: logs }}
+      resources:
+        limits: {{ memory: "128Mi", cpu: "500m" }}
+    - name: myapp2
+      image: busybox:1.31.1
+      command: ["sleep", "1000"]
+      volumeMounts:
+        - {{ mountPath: /usr/logs, name: logs }}
+      resources:
+        limits: {{ memory: "128Mi", cpu: "500m" }}
+  volumes:
+    - name: logs
+      emptyDir: {{}}
+"#
+    )
+}
+
+fn namespaces(pod: &Pod<'_>, container: &str) -> Vec<String> {
+    let out = pod.sh(
+        container,
+        "for n in net ipc uts mnt pid; do readlink /proc/self/ns/$n; done",
+    );
+    out.lines().map(str::to_owned).collect()
+}
+
+fn host_namespaces() -> Vec<String> {
+    ["net", "ipc", "uts", "mnt", "pid"]
+        .iter()
+        .map(|n| {
+            std::fs::read_link(format!("/proc/self/ns/{n}"))
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn shared_pid_namespace_shows_pause_and_the_other_containers_sleep() {
+    if !require_root("shared_pid_namespace") {
+        return;
+    }
+    let _host = shared();
+    let root = Root::new("pods-share-pid");
+    let pod = root.apply("myapp", &seed_000(true));
+    let ps = pod.sh("myapp1", "ps");
+    let lines: Vec<&str> = ps.lines().collect();
+    assert!(lines[1].trim_start().starts_with("1 "), "{ps}");
+    assert!(lines[1].ends_with("/pause"), "PID 1 is the pause: {ps}");
+    let sleeps = ps.lines().filter(|l| l.ends_with("sleep 1000")).count();
+    assert_eq!(sleeps, 2, "myapp2's sleep is visible from myapp1: {ps}");
+
+    let a = namespaces(&pod, "myapp1");
+    let b = namespaces(&pod, "myapp2");
+    let host = host_namespaces();
+    for (i, ns) in ["net", "ipc", "uts", "pid"].iter().enumerate() {
+        let i = if *ns == "pid" { 4 } else { i };
+        assert_eq!(a[i], b[i], "{ns} is shared in the pod");
+        assert_ne!(a[i], host[i], "{ns} is not the host's");
+    }
+    assert_ne!(a[3], b[3], "each container has its own mount namespace");
+    assert_ne!(a[3], host[3]);
+}
+
+#[test]
+fn without_shared_pid_namespace_each_container_sees_only_itself() {
+    if !require_root("unshared_pid_namespace") {
+        return;
+    }
+    let _host = shared();
+    let root = Root::new("pods-own-pid");
+    let pod = root.apply("myapp", &seed_000(false));
+    let ps = pod.sh("myapp1", "ps");
+    // Its own sleep as PID 1, and the exec'd `sh -c ps` (which runs ps).
+    assert_eq!(ps.lines().count(), 3, "{ps}");
+    assert!(
+        ps.lines().nth(1).unwrap().trim_start().starts_with("1 "),
+        "{ps}"
+    );
+    assert!(ps.lines().nth(1).unwrap().ends_with("sleep 1000"), "{ps}");
+    assert!(!ps.contains("/pause"), "{ps}");
+    let a = namespaces(&pod, "myapp1");
+    let b = namespaces(&pod, "myapp2");
+    assert_ne!(a[4], b[4], "pid namespaces differ");
+    assert_eq!(a[0], b[0], "net is still shared");
+}
+
+#[test]
+fn hostname_is_the_pod_name_in_every_container_and_empty_dir_is_shared() {
+    if !require_root("hostname_and_empty_dir") {
+        return;
+    }
+    let _host = shared();
+    let root = Root::new("pods-uts");
+    let pod = root.apply("myapp", &seed_000(true));
+    assert_eq!(pod.sh("myapp1", "hostname"), "myapp\n");
+    assert_eq!(pod.sh("myapp2", "hostname"), "myapp\n");
+    pod.sh("myapp1", "echo from-myapp1 > /usr/logs/shared.txt");
+    assert_eq!(
+        pod.sh("myapp2", "cat /usr/logs/shared.txt"),
+        "from-myapp1\n"
+    );
+    let hosts = pod.sh("myapp2", "cat /etc/hosts");
+    assert!(
+        hosts.starts_with("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"),
+        "{hosts}"
+    );
+}
+
+#[test]
+fn containers_reach_each_other_on_localhost() {
+    if !require_root("localhost") {
+        return;
+    }
+    let _host = shared();
+    let root = Root::new("pods-localhost");
+    let pod = root.apply(
+        "web",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: web }
+spec:
+  containers:
+    - name: server
+      image: busybox:1.30.1
+      command: ["sh", "-c", "mkdir -p /www && echo hello-from-server > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    - name: client
+      image: busybox:1.30.1
+      command: ["sleep", "1000"]
+"#,
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (code, out) = pod.exec("client", &["wget", "-qO-", "http://127.0.0.1:8080/"]);
+        if code == 0 {
+            assert_eq!(out, "hello-from-server\n");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no answer on localhost:8080 ({code})"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn posix_message_queues_are_shared_in_the_pod_and_not_across_pods() {
+    if !require_root("mqueue") {
+        return;
+    }
+    let _host = shared();
+    let root = Root::new("pods-mqueue");
+    let pod = root.apply("myapp", &seed_000(true));
+    pod.sh("myapp1", "touch /dev/mqueue/peapod-q");
+    assert!(pod.sh("myapp2", "ls /dev/mqueue").contains("peapod-q"));
+    let other = root.apply(
+        "other",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: other }
+spec:
+  containers:
+    - { name: c, image: busybox:1.30.1, command: ["sleep", "1000"] }
+"#,
+    );
+    assert!(!other.sh("c", "ls /dev/mqueue").contains("peapod-q"));
+}
+
+#[test]
+fn host_path_writes_land_on_the_host() {
+    if !require_root("host_path") {
+        return;
+    }
+    let _host = shared();
+    let root = Root::new("pods-hostpath");
+    let data = root.path().join("data");
+    let pod = root.apply(
+        "writer",
+        &format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{ name: writer }}
+spec:
+  volumes:
+    - name: shared-data
+      hostPath: {{ path: {}, type: DirectoryOrCreate }}
+  containers:
+    - name: c
+      image: busybox:1.30.1
+      command: ["sh", "-c", "echo Hello from the container > /pod-data/index.html; exec sleep 1000"]
+      volumeMounts:
+        - {{ name: shared-data, mountPath: /pod-data }}
+"#,
+            data.display()
+        ),
+    );
+    let file = data.join("index.html");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !file.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "Hello from the container\n"
+    );
+    drop(pod);
+    assert!(file.exists(), "a hostPath's content outlives the pod");
+}
+
+#[test]
+fn init_containers_copy_before_the_main_container_starts() {
+    if !require_root("init_containers") {
+        return;
+    }
+    let _host = shared();
+    let root = Root::new("pods-init");
+    let pod = root.apply(
+        "javaweb",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: javaweb }
+spec:
+  initContainers:
+    - name: war
+      image: busybox:1.30.1
+      command: ["sh", "-c", "sleep 0.2; echo sample-war > /app/sample.war"]
+      volumeMounts: [{ mountPath: /app, name: app-volume }]
+  containers:
+    - name: tomcat
+      image: busybox:1.30.1
+      command: ["sh", "-c", "cat /webapps/sample.war; exec sleep 1000"]
+      volumeMounts: [{ mountPath: /webapps, name: app-volume }]
+  volumes:
+    - { name: app-volume, emptyDir: {} }
+"#,
+    );
+    let v = pod.json();
+    assert_eq!(v["status"]["phase"], "Running");
+    let init = &v["status"]["initContainerStatuses"][0];
+    assert_eq!(init["state"]["terminated"]["exitCode"], 0, "{v:#}");
+    assert_eq!(init["state"]["terminated"]["reason"], "Completed");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let logs = root.ok(&["logs", "javaweb", "-c", "tomcat"]);
+        if logs == "sample-war\n" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "logs: {logs:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn memory_limit_ends_in_oom_killed() {
+    if !require_root("oom_killed") {
+        return;
+    }
+    let _host = shared();
+    let root = Root::new("pods-oom");
+    let pod = root.apply(
+        "oom",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: oom }
+spec:
+  restartPolicy: Never
+  containers:
+    - name: hog
+      image: busybox:1.30.1
+      command: ["dd", "if=/dev/zero", "of=/dev/null", "bs=200M", "count=1"]
+      resources:
+        limits: { memory: "128Mi" }
+"#,
+    );
+    let v = pod.wait_for("the container ends", |v| v["status"]["phase"] == "Failed");
+    let t = &v["status"]["containerStatuses"][0]["state"]["terminated"];
+    assert_eq!(t["reason"], "OOMKilled", "{v:#}");
+    assert_eq!(t["exitCode"], 137);
+    let table = root.ok(&["get", "pods"]);
+    assert!(table.contains("OOMKilled"), "{table}");
+}
+
+#[test]
+fn failed_starts_say_why_and_leave_nothing_behind() {
+    if !require_root("failed_start") {
+        return;
+    }
+    let _host = exclusive();
+    let root = Root::new("pods-fail");
+    let before = HostSnapshot::take();
+    let err = root.apply_fails(
+        "nocmd",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: nocmd }
+spec:
+  containers:
+    - { name: ok, image: busybox:1.30.1, command: ["sleep", "1000"] }
+    - { name: web, image: busybox:1.30.1, command: ["/usr/sbin/nginx"] }
+"#,
+    );
+    assert!(
+        err.contains(r#"container "web": exec "/usr/sbin/nginx": no such file or directory"#),
+        "{err}"
+    );
+    let err = root.apply_fails(
+        "noimage",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: noimage }
+spec:
+  containers:
+    - { name: c, image: "nginx:1.25", imagePullPolicy: Never, command: ["sleep", "1"] }
+"#,
+    );
+    assert!(
+        err.contains(r#"container "c""#) && err.contains("nginx"),
+        "{err}"
+    );
+    assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
+    assert_no_new_pod_traces(&before, root.path());
+}
+
+#[test]
+fn killed_supervisor_reads_unknown_and_delete_still_removes_everything() {
+    if !require_root("killed_supervisor") {
+        return;
+    }
+    let _host = exclusive();
+    let root = Root::new("pods-kill9");
+    let before = HostSnapshot::take();
+    let pod = root.apply("myapp", &seed_000(true));
+    let uid = pod.json()["metadata"]["uid"].as_str().unwrap().to_owned();
+    let sleeps = pids_of_cgroup(&uid);
+    assert!(sleeps.len() >= 3, "pause and two sleeps: {sleeps:?}");
+    let sup = pod.supervisor_pid();
+    Command::new("kill")
+        .args(["-9", &sup.to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let table = root.ok(&["get", "pods"]);
+        if table.contains("Unknown") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{table}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    root.ok(&["delete", "pod", "myapp"]);
+    for pid in sleeps {
+        // SIGKILLed processes leave the cgroup a moment before they are
+        // zombies (or gone).
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            if stat.is_empty() || is_zombie(pid) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "pid {pid} left: {stat}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
+    assert_no_new_pod_traces(&before, root.path());
+    drop(pod);
+}
+
+#[test]
+fn tty_and_stdin_keep_a_shell_up_and_logs_are_cri_files() {
+    if !require_root("tty_stdin") {
+        return;
+    }
+    let _host = shared();
+    let root = Root::new("pods-tty");
+    let pod = root.apply(
+        "my-first-test",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: my-first-test }
+spec:
+  hostAliases:
+    - ip: 10.9.8.7
+      hostnames: ["host.test.site", "host.aliases.test.site"]
+  containers:
+    - { name: my-test-container1, image: busybox, imagePullPolicy: Never, stdin: true, tty: true }
+    - name: talker
+      image: busybox
+      imagePullPolicy: Never
+      command: ["sh", "-c", "echo out; echo err >&2; exec sleep 1000"]
+"#,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let v = pod.json();
+    assert_eq!(v["status"]["phase"], "Running", "{v:#}");
+    assert!(
+        v["status"]["containerStatuses"][0]["state"]["running"].is_object(),
+        "{v:#}"
+    );
+    let hosts = pod.sh("my-test-container1", "cat /etc/hosts");
+    assert!(
+        hosts.ends_with(
+            "\n# Entries added by HostAliases.\n10.9.8.7\thost.test.site\thost.aliases.test.site\n"
+        ),
+        "{hosts}"
+    );
+    let uid = v["metadata"]["uid"].as_str().unwrap();
+    let file = root
+        .path()
+        .join(format!("log/default_my-first-test_{uid}/talker/0.log"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let streams: BTreeSet<&str> = text.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(streams, BTreeSet::from(["stderr", "stdout"]), "{text}");
+    assert!(
+        text.lines().all(|l| l.split(' ').nth(2) == Some("F")),
+        "{text}"
+    );
+    let logs = root.ok(&["logs", "my-first-test", "-c", "talker"]);
+    assert!(logs.contains("out\n") && logs.contains("err\n"), "{logs}");
+}
+
+#[test]
+fn crashing_container_restarts_with_back_off_and_keeps_its_previous_log() {
+    if !require_root("restart_backoff") {
+        return;
+    }
+    let _host = shared();
+    let root = Root::new("pods-restart");
+    let file = root.path().join("crash.yaml");
+    std::fs::write(
+        &file,
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: crash }
+spec:
+  containers:
+    - { name: c, image: busybox:1.30.1, command: ["sh", "-c", "echo run; exit 3"] }
+"#,
+    )
+    .unwrap();
+    let out = root
+        .command(&["apply", "-f", file.to_str().unwrap()])
+        .env("PEAPOD_BACKOFF_BASE_MS", "100")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pod = Pod {
+        root: &root,
+        name: "crash".into(),
+    };
+    let v = pod.wait_for("two restarts", |v| {
+        v["status"]["containerStatuses"][0]["restartCount"].as_i64() >= Some(2)
+    });
+    assert_eq!(v["status"]["phase"], "Running", "{v:#}");
+    let c = &v["status"]["containerStatuses"][0];
+    assert_eq!(c["lastState"]["terminated"]["exitCode"], 3, "{v:#}");
+    assert_eq!(root.ok(&["logs", "crash", "--previous"]), "run\n");
+}
+
+#[test]
+fn exec_propagates_the_exit_code() {
+    if !require_root("exec_exit_code") {
+        return;
+    }
+    let _host = shared();
+    let root = Root::new("pods-exec");
+    let pod = root.apply("myapp", &seed_000(true));
+    assert_eq!(pod.exec("myapp2", &["sh", "-c", "exit 7"]).0, 7);
+    let table = root.ok(&["get", "pods"]);
+    let row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(row[..4], ["myapp", "2/2", "Running", "0"], "{table}");
+}
+
+/// The cgroup processes of pod `uid` (memory hierarchy on v1, the unified
+/// one on v2).
+fn pids_of_cgroup(uid: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    for base in ["/sys/fs/cgroup/memory", "/sys/fs/cgroup"] {
+        let dir = Path::new(base).join(format!("peapod-{uid}"));
+        if dir.is_dir() {
+            collect_procs(&dir, &mut out);
+            break;
+        }
+    }
+    out
+}
+
+fn collect_procs(dir: &Path, out: &mut Vec<i32>) {
+    if let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) {
+        out.extend(procs.lines().filter_map(|l| l.parse::<i32>().ok()));
+    }
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            collect_procs(&e.path(), out);
+        }
+    }
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
+        s.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// Nothing of a pod of ours appeared on the host: no mount under our root,
+/// no `peapod-<uuid>` cgroup (other tests may run beside us, so only new
+/// entries that are ours count).
+fn assert_no_new_pod_traces(before: &HostSnapshot, root: &Path) {
+    let after = HostSnapshot::take();
+    let root = root.display().to_string();
+    let mounts: Vec<_> = after
+        .mounts
+        .difference(&before.mounts)
+        .filter(|m| m.contains(&root))
+        .collect();
+    assert!(mounts.is_empty(), "mounts left: {mounts:?}");
+    let ours = |c: &&String| {
+        c.rsplit('/')
+            .next()
+            .and_then(|n| n.strip_prefix("peapod-"))
+            .is_some_and(|id| id.len() == 36 && id.matches('-').count() == 4)
+    };
+    let cgroups: Vec<_> = after
+        .cgroups
+        .difference(&before.cgroups)
+        .filter(ours)
+        .collect();
+    assert!(cgroups.is_empty(), "cgroups left: {cgroups:?}");
+}
