@@ -330,6 +330,18 @@ mod tests {
     }
 
     #[test]
+    fn missing_nft_degrades_to_a_warning_not_an_error() {
+        let nft = Nft {
+            table: "peapod".into(),
+            available: false,
+        };
+        assert!(
+            nft.apply("host ports of pod web", "this is not nft syntax")
+                .is_ok()
+        );
+    }
+
+    #[test]
     fn ipv6_host_ip_is_refused() {
         let port = HostPort {
             host_ip: "::1".parse().unwrap(),

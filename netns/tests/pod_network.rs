@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
 use std::process::{Child, Command, Stdio};
@@ -362,4 +362,129 @@ fn loopback_up_alone_for_a_pod_without_bridge_networking() {
             .status
             .success()
     );
+}
+
+#[test]
+fn host_ip_limits_the_host_port_to_that_address() {
+    if !require_root("host_ip_limits_the_host_port_to_that_address") {
+        return;
+    }
+    let test = TestNetwork::new(6);
+    if !test.network.nft_available() {
+        return;
+    }
+    let pod = TestPod::new();
+    let host_port = free_port();
+    let port = HostPort {
+        host_ip: Ipv4Addr::LOCALHOST.into(),
+        ..HostPort::tcp(host_port, 8080)
+    };
+    test.network
+        .attach("local-only", pod.netns.as_fd(), &[port])
+        .unwrap();
+    let _server = KillOnDrop(pod.spawn(&["busybox", "nc", "-l", "-p", "8080"]));
+    std::thread::sleep(Duration::from_millis(200));
+    let connect = |host: Ipv4Addr| {
+        TcpStream::connect_timeout(&(host, host_port).into(), Duration::from_secs(2)).is_ok()
+    };
+    // The bridge address is the host's too, but not the hostIP asked for.
+    assert!(!connect(Ipv4Addr::new(10, 213, 6, 1)));
+    assert!(connect(Ipv4Addr::LOCALHOST));
+}
+
+/// The child half of the SIGKILL test: plays a supervisor that attaches a
+/// pod and hangs until killed. Does nothing unless the parent set
+/// `PEAPOD_NETNS_SUPERVISOR`.
+#[test]
+fn supervisor_child_attaches_and_hangs() {
+    let Ok(spec) = std::env::var("PEAPOD_NETNS_SUPERVISOR") else {
+        return;
+    };
+    let [lease_dir, pod, pause, port] = spec.split(',').collect::<Vec<_>>()[..] else {
+        panic!("bad PEAPOD_NETNS_SUPERVISOR {spec}");
+    };
+    let mut config = NetworkConfig::new(lease_dir);
+    config.bridge = "peapodt7".into();
+    config.subnet = "10.213.7.0/29".parse().unwrap();
+    config.nft_table = "peapod_test7".into();
+    let network = Network::open(config).unwrap();
+    let netns = File::open(format!("/proc/{pause}/ns/net")).unwrap();
+    let ports = [HostPort::tcp(port.parse().unwrap(), 80)];
+    network.attach(pod, netns.as_fd(), &ports).unwrap();
+    println!("attached");
+    std::thread::sleep(Duration::from_secs(300));
+}
+
+#[test]
+fn sigkilled_supervisor_is_cleaned_by_detach_or_reclaimed_by_the_next_pod() {
+    if !require_root("sigkilled_supervisor_is_cleaned_by_detach_or_reclaimed_by_the_next_pod") {
+        return;
+    }
+    let leases = TempDir::new("netns-7");
+    let lease_dir = leases.path().join("net");
+    let mut config = NetworkConfig::new(&lease_dir);
+    config.bridge = "peapodt7".into();
+    // 5 pod addresses: the sixth pod must reclaim.
+    config.subnet = "10.213.7.0/29".parse().unwrap();
+    config.nft_table = "peapod_test7".into();
+    let test = TestNetwork {
+        network: Network::open(config).unwrap(),
+        _leases: leases,
+    };
+    let table_lists = |chain: &str| {
+        let out = Command::new("nft")
+            .args(["list", "table", "ip", "peapod_test7"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).contains(chain)
+    };
+    let killed_supervisor = |pod: &str, pause: &TestPod, port: u16| {
+        let spec = format!("{},{pod},{},{port}", lease_dir.display(), pause.child.id());
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "supervisor_child_attaches_and_hangs",
+                "--nocapture",
+            ])
+            .env("PEAPOD_NETNS_SUPERVISOR", spec)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // libtest prints its own lines first; wait for the child's.
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        assert!(stdout.lines().any(|line| line.unwrap() == "attached"));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        assert!(link_exists(&veth_name(pod)));
+    };
+
+    // `peapod delete` after a SIGKILL: detach from another process.
+    let pause = TestPod::new();
+    killed_supervisor("victim", &pause, free_port());
+    test.network.detach("victim").unwrap();
+    assert!(!link_exists(&veth_name("victim")));
+    assert!(test.network.leases().unwrap().is_empty());
+
+    // No delete: the next pod asking for the same host port reclaims it.
+    let pause = TestPod::new();
+    let port = free_port();
+    killed_supervisor("orphan", &pause, port);
+    let orphan_chain = test.network.leases().unwrap();
+    assert_eq!(orphan_chain.len(), 1);
+    let heir = TestPod::new();
+    test.network
+        .attach("heir", heir.netns.as_fd(), &[HostPort::tcp(port, 80)])
+        .unwrap();
+    assert!(!link_exists(&veth_name("orphan")));
+    let pods: Vec<String> = test
+        .network
+        .leases()
+        .unwrap()
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(pods, ["heir"]);
+    assert!(table_lists("_pre"), "heir's chain is there");
+    test.network.detach("heir").unwrap();
+    assert!(!table_lists("_pre"), "no pod chain is left");
 }
