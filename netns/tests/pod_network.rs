@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -22,20 +23,35 @@ struct TestNetwork {
     _leases: TempDir,
 }
 
+/// Test `n`'s network: bridge `peapodt<n>`, subnet `10.213.<n>.0/<prefix>`,
+/// nft table `peapod_test<n>`, leases in `lease_dir`.
+fn test_config(n: u8, prefix: u8, lease_dir: &Path) -> NetworkConfig {
+    let mut config = NetworkConfig::new(lease_dir);
+    config.bridge = format!("peapodt{n}");
+    config.subnet = format!("10.213.{n}.0/{prefix}").parse().unwrap();
+    config.nft_table = format!("peapod_test{n}");
+    config
+}
+
 impl TestNetwork {
     fn new(n: u8) -> Self {
+        Self::with_prefix(n, 24)
+    }
+
+    fn with_prefix(n: u8, prefix: u8) -> Self {
         let leases = TempDir::new(&format!("netns-{n}"));
-        let mut config = NetworkConfig::new(leases.path().join("net"));
-        config.bridge = format!("peapodt{n}");
-        config.subnet = format!("10.213.{n}.0/24").parse().unwrap();
-        config.nft_table = format!("peapod_test{n}");
         // The masquerade chain is written, but no test sends traffic out.
+        let config = test_config(n, prefix, &leases.path().join("net"));
         let test = Self {
             network: Network::open(config).unwrap(),
             _leases: leases,
         };
         assert!(link_exists(&test.network.config().bridge));
         test
+    }
+
+    fn lease_dir(&self) -> &Path {
+        &self.network.config().lease_dir
     }
 }
 
@@ -403,11 +419,7 @@ fn supervisor_child_attaches_and_hangs() {
     let [lease_dir, pod, pause, port] = spec.split(',').collect::<Vec<_>>()[..] else {
         panic!("bad PEAPOD_NETNS_SUPERVISOR {spec}");
     };
-    let mut config = NetworkConfig::new(lease_dir);
-    config.bridge = "peapodt7".into();
-    config.subnet = "10.213.7.0/29".parse().unwrap();
-    config.nft_table = "peapod_test7".into();
-    let network = Network::open(config).unwrap();
+    let network = Network::open(test_config(7, 29, Path::new(lease_dir))).unwrap();
     let netns = File::open(format!("/proc/{pause}/ns/net")).unwrap();
     let ports = [HostPort::tcp(port.parse().unwrap(), 80)];
     network.attach(pod, netns.as_fd(), &ports).unwrap();
@@ -420,17 +432,9 @@ fn sigkilled_supervisor_is_cleaned_by_detach_or_reclaimed_by_the_next_pod() {
     if !require_root("sigkilled_supervisor_is_cleaned_by_detach_or_reclaimed_by_the_next_pod") {
         return;
     }
-    let leases = TempDir::new("netns-7");
-    let lease_dir = leases.path().join("net");
-    let mut config = NetworkConfig::new(&lease_dir);
-    config.bridge = "peapodt7".into();
-    // 5 pod addresses: the sixth pod must reclaim.
-    config.subnet = "10.213.7.0/29".parse().unwrap();
-    config.nft_table = "peapod_test7".into();
-    let test = TestNetwork {
-        network: Network::open(config).unwrap(),
-        _leases: leases,
-    };
+    // A /29 has 5 pod addresses.
+    let test = TestNetwork::with_prefix(7, 29);
+    let lease_dir = test.lease_dir().to_owned();
     let table_lists = |chain: &str| {
         let out = Command::new("nft")
             .args(["list", "table", "ip", "peapod_test7"])
