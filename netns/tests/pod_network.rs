@@ -492,3 +492,56 @@ fn sigkilled_supervisor_is_cleaned_by_detach_or_reclaimed_by_the_next_pod() {
     test.network.detach("heir").unwrap();
     assert!(!table_lists("_pre"), "no pod chain is left");
 }
+
+/// Runs `ip` on the host (test plumbing only; the crate itself never does).
+fn ip(args: &[&str]) {
+    let status = Command::new("ip").args(args).status().unwrap();
+    assert!(status.success(), "ip {args:?}");
+}
+
+#[test]
+fn egress_from_a_pod_is_masqueraded_behind_the_host() {
+    if !require_root("egress_from_a_pod_is_masqueraded_behind_the_host") {
+        return;
+    }
+    let test = TestNetwork::new(8);
+    if !test.network.nft_available() {
+        return;
+    }
+    // "Outside": a namespace of this test behind a veth of its own,
+    // 10.213.108.0/30, with no route back to the pod subnet: only
+    // masqueraded traffic can get an answer.
+    let outside = TestPod::new();
+    let pid = outside.child.id().to_string();
+    ip(&[
+        "link", "add", "pxo8", "type", "veth", "peer", "name", "pxo8o", "netns", &pid,
+    ]);
+    ip(&["addr", "add", "10.213.108.1/30", "dev", "pxo8"]);
+    ip(&["link", "set", "pxo8", "up"]);
+    outside.stdout(&["ip", "addr", "add", "10.213.108.2/30", "dev", "pxo8o"]);
+    outside.stdout(&["ip", "link", "set", "pxo8o", "up"]);
+
+    let pod = TestPod::new();
+    test.network
+        .attach("egress", pod.netns.as_fd(), &[])
+        .unwrap();
+    let _server = KillOnDrop(outside.spawn(&["busybox", "nc", "-l", "-p", "9000"]));
+    std::thread::sleep(Duration::from_millis(200));
+    let client = Command::new("nsenter")
+        .arg(format!("--net=/proc/{}/ns/net", pod.child.id()))
+        .args(["busybox", "nc", "10.213.108.2", "9000"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _client = KillOnDrop(client);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut peers = String::new();
+    while Instant::now() < deadline {
+        peers = outside.stdout(&["ss", "-Htn", "state", "established"]);
+        if peers.contains("10.213.108.1]:") || peers.contains("10.213.108.1:") {
+            return; // the host's address, not the pod's
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("outside never saw the host's address as source: {peers:?}");
+}
