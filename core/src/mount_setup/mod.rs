@@ -10,14 +10,14 @@
 //! `/proc/self/fd/N`, as runc does; folders and files are made with
 //! `mkdirat`/`openat` relative to their resolved parent.
 
+mod apply;
+
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{CWD, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
-use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
+use rustix::mount::{MountFlags, MountPropagationFlags};
 
 use crate::child_error::Step;
 use crate::error::{Error, Result};
@@ -83,7 +83,6 @@ pub(crate) struct MountSetup {
 }
 
 type Failure<'a> = (Step, Errno, &'a CStr);
-
 impl MountSetup {
     /// Validates `plan` and prepares every path and option string.
     pub(crate) fn compile(plan: &MountPlan) -> Result<Self> {
@@ -111,221 +110,6 @@ impl MountSetup {
             ops,
         })
     }
-
-    /// Applies the setup in the child's new mount namespace, then pivots
-    /// into the new root and detaches the old one. Allocation-free.
-    /// On failure: the step, the errno and the path it worked on.
-    pub(crate) fn apply(&self) -> Result<(), Failure<'_>> {
-        let root = self.root.as_c_str();
-        rustix::mount::mount_change(c"/", self.propagation)
-            .map_err(|e| (Step::Propagation, e, c"/"))?;
-        match &self.root_mount {
-            RootMount::Overlay { data } => rustix::mount::mount(
-                c"overlay",
-                root,
-                c"overlay",
-                MountFlags::empty(),
-                data.as_c_str(),
-            ),
-            RootMount::Bind { source } => {
-                rustix::mount::mount_bind_recursive(source.as_c_str(), root)
-            }
-        }
-        .map_err(|e| (Step::Mount, e, root))?;
-        let root_fd = rustix::fs::openat(
-            CWD,
-            root,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| (Step::Mount, e, root))?;
-        for op in &self.ops {
-            apply_op(root_fd.as_fd(), op)?;
-        }
-        if self.readonly_root {
-            rustix::mount::mount_remount(root, MountFlags::BIND | MountFlags::RDONLY, c"")
-                .map_err(|e| (Step::Remount, e, c"/"))?;
-        }
-        drop(root_fd);
-        rustix::process::chdir(root).map_err(|e| (Step::PivotRoot, e, root))?;
-        // pivot_root(".", "."): the old root ends up on top of the new one,
-        // then is detached; no put_old folder needed (runc does the same).
-        rustix::process::pivot_root(c".", c".").map_err(|e| (Step::PivotRoot, e, root))?;
-        rustix::mount::unmount(c".", UnmountFlags::DETACH)
-            .map_err(|e| (Step::PivotRoot, e, root))?;
-        rustix::process::chdir(c"/").map_err(|e| (Step::PivotRoot, e, c"/"))
-    }
-}
-
-/// `path` of the container opened as `O_PATH` without ever leaving `root`.
-fn resolve(root: BorrowedFd<'_>, path: &CStr) -> rustix::io::Result<OwnedFd> {
-    rustix::fs::openat2(
-        root,
-        path,
-        OFlags::PATH | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    )
-}
-
-/// `/proc/self/fd/N`, formatted on the stack.
-struct FdPath([u8; 32]);
-
-impl FdPath {
-    fn new(fd: BorrowedFd<'_>) -> Self {
-        use std::os::fd::AsRawFd;
-        const PREFIX: &[u8] = b"/proc/self/fd/";
-        let mut buf = [0u8; 32];
-        buf[..PREFIX.len()].copy_from_slice(PREFIX);
-        let mut digits = [0u8; 10];
-        let mut n = fd.as_raw_fd().unsigned_abs();
-        let mut len = 0;
-        loop {
-            // `n % 10` < 10 fits a u8.
-            digits[len] = b'0' + u8::try_from(n % 10).unwrap_or(0);
-            len += 1;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        for (i, d) in digits[..len].iter().rev().enumerate() {
-            buf[PREFIX.len() + i] = *d;
-        }
-        Self(buf)
-    }
-
-    fn as_c_str(&self) -> &CStr {
-        CStr::from_bytes_until_nul(&self.0).unwrap_or(c"/proc/self/fd")
-    }
-}
-
-/// Runs `f` on the `/proc/self/fd/N` path of `target` resolved in root.
-fn on_target<'a>(
-    root: BorrowedFd<'_>,
-    step: Step,
-    target: &'a InRoot,
-    f: impl FnOnce(&CStr) -> rustix::io::Result<()>,
-) -> Result<(), Failure<'a>> {
-    let fd = resolve(root, &target.path).map_err(|e| (step, e, target.path.as_c_str()))?;
-    f(FdPath::new(fd.as_fd()).as_c_str()).map_err(|e| (step, e, target.path.as_c_str()))
-}
-
-fn apply_op<'a>(root: BorrowedFd<'_>, op: &'a Op) -> Result<(), Failure<'a>> {
-    match op {
-        Op::MakeDirs(paths) => make_dirs(root, paths),
-        Op::MakeFile { parents, file } => {
-            make_dirs(root, parents)?;
-            make_file(root, file)
-        }
-        Op::Mount {
-            source,
-            target,
-            fstype,
-            flags,
-            data,
-        } => on_target(root, Step::Mount, target, |t| {
-            rustix::mount::mount(
-                source.as_c_str(),
-                t,
-                fstype.as_c_str(),
-                *flags,
-                data.as_deref(),
-            )
-        }),
-        Op::Bind {
-            source,
-            target,
-            recursive,
-        } => on_target(root, Step::Mount, target, |t| {
-            if *recursive {
-                rustix::mount::mount_bind_recursive(source.as_c_str(), t)
-            } else {
-                rustix::mount::mount_bind(source.as_c_str(), t)
-            }
-        }),
-        Op::Remount { target, flags } => {
-            on_target(root, Step::Remount, target, |t| remount(t, *flags))
-        }
-        Op::Symlink { points_to, link } => {
-            let parent = resolve(root, &link.parent)
-                .map_err(|e| (Step::Symlink, e, link.path.as_c_str()))?;
-            match rustix::fs::symlinkat(points_to.as_c_str(), &parent, link.name.as_c_str()) {
-                Ok(()) | Err(Errno::EXIST) => Ok(()),
-                Err(e) => Err((Step::Symlink, e, link.path.as_c_str())),
-            }
-        }
-        Op::Mask { path } => mask(root, path),
-        Op::ReadOnly { path } => match resolve(root, &path.path) {
-            Err(Errno::NOENT) => Ok(()),
-            Err(e) => Err((Step::Mount, e, path.path.as_c_str())),
-            Ok(fd) => {
-                let at = FdPath::new(fd.as_fd());
-                rustix::mount::mount_bind_recursive(at.as_c_str(), at.as_c_str())
-                    .map_err(|e| (Step::Mount, e, path.path.as_c_str()))?;
-                drop(fd);
-                // Reopen: the path is now the top of the new bind mount.
-                on_target(root, Step::Remount, path, |t| {
-                    remount(t, MountFlags::RDONLY | secure_flags())
-                })
-            }
-        },
-    }
-}
-
-fn make_dirs<'a>(root: BorrowedFd<'_>, paths: &'a [InRoot]) -> Result<(), Failure<'a>> {
-    for p in paths {
-        let parent = resolve(root, &p.parent).map_err(|e| (Step::Mkdir, e, p.path.as_c_str()))?;
-        match rustix::fs::mkdirat(&parent, p.name.as_c_str(), Mode::from_raw_mode(0o755)) {
-            Ok(()) | Err(Errno::EXIST) => {}
-            Err(e) => return Err((Step::Mkdir, e, p.path.as_c_str())),
-        }
-    }
-    Ok(())
-}
-
-fn make_file<'a>(root: BorrowedFd<'_>, file: &'a InRoot) -> Result<(), Failure<'a>> {
-    let err = |e| (Step::Mkdir, e, file.path.as_c_str());
-    let parent = resolve(root, &file.parent).map_err(err)?;
-    match rustix::fs::openat(
-        &parent,
-        file.name.as_c_str(),
-        OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK,
-        Mode::from_raw_mode(0o644),
-    ) {
-        // An existing folder, socket or device is a fine mount point too,
-        // and so is a symlink (LOOP): it is resolved in root when mounted on.
-        Ok(_) | Err(Errno::ISDIR | Errno::NXIO | Errno::ACCESS | Errno::LOOP) => Ok(()),
-        Err(e) => Err(err(e)),
-    }
-}
-
-fn remount(target: &CStr, flags: MountFlags) -> rustix::io::Result<()> {
-    rustix::mount::mount_remount(target, MountFlags::BIND | flags, c"")
-}
-
-fn mask<'a>(root: BorrowedFd<'_>, path: &'a InRoot) -> Result<(), Failure<'a>> {
-    let err = |e| (Step::Mask, e, path.path.as_c_str());
-    let fd = match resolve(root, &path.path) {
-        Ok(fd) => fd,
-        Err(Errno::NOENT) => return Ok(()),
-        Err(e) => return Err(err(e)),
-    };
-    let stat = rustix::fs::fstat(&fd).map_err(err)?;
-    let at = FdPath::new(fd.as_fd());
-    if rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Directory {
-        rustix::mount::mount(
-            c"tmpfs",
-            at.as_c_str(),
-            c"tmpfs",
-            MountFlags::RDONLY,
-            c"size=0",
-        )
-    } else {
-        // The host's /dev/null: the old root is still reachable here.
-        rustix::mount::mount_bind(c"/dev/null", at.as_c_str())
-    }
-    .map_err(err)
 }
 
 fn secure_flags() -> MountFlags {
@@ -514,7 +298,6 @@ fn cstr(p: &Path) -> Result<CString> {
     CString::new(p.as_os_str().as_bytes())
         .map_err(|_| Error::invalid(p.display().to_string(), "path holds a NUL byte"))
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,14 +377,6 @@ mod tests {
         assert!(
             matches!(&setup.ops[2], Op::Remount { flags, .. } if flags.contains(MountFlags::RDONLY))
         );
-    }
-
-    #[test]
-    fn fd_path_is_formatted_on_the_stack() {
-        let file = std::fs::File::open("/dev/null").expect("open");
-        let fd = file.as_fd();
-        let want = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
-        assert_eq!(FdPath::new(fd).as_c_str().to_str().expect("utf8"), want);
     }
 
     #[test]

@@ -1,0 +1,224 @@
+//! One container's own setup, as root: the typed error of a missing
+//! executable, credentials, capabilities, no_new_privs and rlimits, a tty,
+//! and mount targets that stay inside the root whatever the image's
+//! symlinks say.
+
+mod common;
+
+use std::io::Read;
+use std::path::Path;
+
+use common::*;
+use peapod_core::{
+    Capabilities, ContainerSpawn, MountPlan, NamespacePlan, PauseSpec, Rlimit, RlimitResource,
+    RootFs,
+};
+use peapod_testkit::{TempDir, busybox_rootfs, require_root};
+
+#[test]
+fn missing_executable_is_a_typed_error() {
+    if !require_root("missing_executable_is_a_typed_error") {
+        return;
+    }
+    let _serial = serial();
+    let scratch = TempDir::new("core-noexec");
+    let mut cleanup = Cleanup::default();
+    cleanup.processes.push(pause_with(PauseSpec::default()));
+    let pause = &cleanup.processes[0];
+    for (argv0, want) in [
+        (
+            "/usr/sbin/nginx",
+            "exec \"/usr/sbin/nginx\": no such file or directory",
+        ),
+        (
+            "nginx",
+            "exec \"nginx\": executable file not found in $PATH",
+        ),
+    ] {
+        let err = container(pause, scratch.path(), "x", false, &[argv0])
+            .spawn()
+            .expect_err("no such program");
+        assert_eq!(err.to_string(), want);
+    }
+}
+
+#[test]
+fn credentials_capabilities_no_new_privs_and_lowered_rlimits_apply() {
+    if !require_root("credentials_capabilities_no_new_privs_and_lowered_rlimits_apply") {
+        return;
+    }
+    let _serial = serial();
+    let scratch = TempDir::new("core-creds");
+    let mut cleanup = Cleanup::default();
+    cleanup.processes.push(pause_with(PauseSpec {
+        host_network: true,
+        ..PauseSpec::default()
+    }));
+    let (r, w) = pipe();
+    let mut spawn = ContainerSpawn {
+        namespaces: NamespacePlan::container(true, false),
+        ..container(
+            &cleanup.processes[0],
+            scratch.path(),
+            "c",
+            false,
+            &[
+                "sh",
+                "-c",
+                "grep -E '^(Uid|Gid|Groups|CapEff|CapBnd|NoNewPrivs):' /proc/self/status; ulimit -n; ulimit -s; readlink /proc/self/ns/net",
+            ],
+        )
+    };
+    spawn.process.user = peapod_core::Credentials {
+        uid: 65534,
+        gid: 65534,
+        groups: vec![10, 20],
+    };
+    spawn.process.capabilities = Capabilities::from_name("NET_BIND_SERVICE");
+    spawn.process.no_new_privs = true;
+    spawn.process.rlimits = vec![
+        Rlimit {
+            resource: RlimitResource::Nofile,
+            soft: Some(64),
+            hard: Some(128),
+        },
+        // Far above what is inherited: clipped, never raised.
+        Rlimit {
+            resource: RlimitResource::Stack,
+            soft: Some(u64::MAX / 2),
+            hard: None,
+        },
+    ];
+    spawn.stdio.stdout = Some(w);
+    let child = spawn.spawn().expect("spawn");
+    let mut out = String::new();
+    std::fs::File::from(r)
+        .read_to_string(&mut out)
+        .expect("read");
+    assert_eq!(child.wait().expect("wait").exit_code(), 0, "{out}");
+    let field = |name: &str| {
+        out.lines().find_map(|l| l.strip_prefix(name)).map_or_else(
+            || panic!("no {name} in\n{out}"),
+            |v| v.split_whitespace().collect::<Vec<_>>().join(" "),
+        )
+    };
+    assert_eq!(field("Uid:"), "65534 65534 65534 65534");
+    assert_eq!(field("Gid:"), "65534 65534 65534 65534");
+    assert_eq!(field("Groups:"), "10 20");
+    // As with containerd and CRI-O, a non-root process gets no ambient
+    // capabilities: exec leaves it none effective; the bound is what stays.
+    assert_eq!(field("CapEff:"), "0000000000000000");
+    assert_eq!(field("CapBnd:"), "0000000000000400");
+    assert_eq!(field("NoNewPrivs:"), "1");
+    let lines: Vec<_> = out.lines().collect();
+    let n = lines.len();
+    assert_eq!(lines[n - 3], "64", "{out}");
+    let inherited_stack = rustix::process::getrlimit(RlimitResource::Stack)
+        .current
+        .map_or("unlimited".to_owned(), |b| (b / 1024).to_string());
+    assert_eq!(lines[n - 2], inherited_stack, "{out}");
+    // hostNetwork: the host's net namespace.
+    assert_eq!(Path::new(lines[n - 1]), host_ns("net"));
+}
+
+#[test]
+fn image_symlink_cannot_send_a_mount_outside_the_root() {
+    if !require_root("image_symlink_cannot_send_a_mount_outside_the_root") {
+        return;
+    }
+    let _serial = serial();
+    let scratch = TempDir::new("core-escape");
+    let host_dir = scratch.path().join("host-side");
+    std::fs::create_dir_all(&host_dir).expect("mkdir");
+    // A layer whose /etc points at a host folder, above busybox.
+    let evil = scratch.path().join("evil-layer");
+    std::fs::create_dir_all(&evil).expect("mkdir");
+    std::os::unix::fs::symlink(&host_dir, evil.join("etc")).expect("symlink");
+    let hosts = scratch.path().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 escape-test\n").expect("hosts");
+
+    let mut cleanup = Cleanup::default();
+    cleanup.processes.push(pause_with(PauseSpec::default()));
+    let mut spawn = container(&cleanup.processes[0], scratch.path(), "c", false, &["true"]);
+    let plan = spawn.mounts.take().expect("plan");
+    let RootFs::Overlay { upper, work, .. } = plan.root.clone() else {
+        panic!("overlay root")
+    };
+    spawn.mounts = Some(
+        MountPlan {
+            root: RootFs::Overlay {
+                lower: vec![evil, busybox_rootfs().to_path_buf()],
+                upper,
+                work,
+            },
+            ..plan
+        }
+        .step(peapod_core::MountStep::Bind {
+            source: hosts,
+            target: "/etc/hosts".into(),
+            recursive: false,
+            options: peapod_core::MountOptions::default().read_only(),
+        }),
+    );
+    // `/etc` resolves inside the root to a folder that does not exist
+    // there: the spawn fails with a typed error rather than follow the link
+    // onto the host.
+    let err = spawn.spawn().expect_err("dangling in root").to_string();
+    assert_eq!(err, "mkdir \"/etc/hosts\": no such file or directory");
+    // Nothing was made on the host side of the link.
+    let made: Vec<_> = std::fs::read_dir(&host_dir).expect("read").collect();
+    assert!(made.is_empty(), "made on the host: {made:?}");
+}
+
+#[test]
+fn tty_container_gets_the_pty_as_controlling_terminal() {
+    if !require_root("tty_container_gets_the_pty_as_controlling_terminal") {
+        return;
+    }
+    let _serial = serial();
+    let scratch = TempDir::new("core-tty");
+    let mut cleanup = Cleanup::default();
+    cleanup.processes.push(pause_with(PauseSpec::default()));
+    let master =
+        rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY)
+            .expect("openpt");
+    rustix::pty::grantpt(&master).expect("grantpt");
+    rustix::pty::unlockpt(&master).expect("unlockpt");
+    let name = rustix::pty::ptsname(&master, Vec::new()).expect("ptsname");
+    let open_slave = || {
+        rustix::fs::open(
+            name.as_c_str(),
+            rustix::fs::OFlags::RDWR | rustix::fs::OFlags::NOCTTY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .expect("open slave")
+    };
+    let mut spawn = container(
+        &cleanup.processes[0],
+        scratch.path(),
+        "t",
+        false,
+        // `ps -o tty` would need the host's devpts; the session's own
+        // checks are enough: stdin is a tty and /dev/tty opens.
+        &[
+            "sh",
+            "-c",
+            "test -t 0 && echo stdin-is-tty; : < /dev/tty && echo has-ctty",
+        ],
+    );
+    spawn.process.tty = true;
+    spawn.stdio.stdin = Some(open_slave());
+    spawn.stdio.stdout = Some(open_slave());
+    spawn.stdio.stderr = Some(open_slave());
+    let child = spawn.spawn().expect("spawn");
+    assert_eq!(child.wait().expect("wait").exit_code(), 0);
+    // Every slave fd is closed now: the master reads what is buffered,
+    // then EIO.
+    let mut out = String::new();
+    let mut buf = [0u8; 256];
+    while let Ok(n @ 1..) = rustix::io::read(&master, &mut buf) {
+        out.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(out.contains("stdin-is-tty"), "{out}");
+    assert!(out.contains("has-ctty"), "{out}");
+}
