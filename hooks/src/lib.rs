@@ -98,20 +98,24 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod container_probes;
 mod error;
 mod exec;
 mod handler;
 mod http_get;
 mod network_check;
 mod outcome;
+mod probe;
 mod run;
 mod sleep;
 mod tcp_socket;
 mod tls;
 
+pub use container_probes::{ContainerProbes, ProbeEvent};
 pub use error::{Error, Result};
 pub use exec::ExecTarget;
 pub use handler::{Exec, Handler, HttpGet, Purpose, Scheme, TcpSocket};
 pub use http_get::KUBE_VERSION;
 pub use outcome::{MAX_OUTPUT, Outcome, Verdict};
+pub use probe::{ProbeKind, ProbeResult, ProbeTiming};
 pub use run::{Progress, Run, RunContext};
