@@ -12,7 +12,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use peapod_netns::{HostPort, Network, NetworkConfig, PodNetwork, loopback_up, veth_name};
+use peapod_netns::{
+    HostPort, Network, NetworkConfig, PodNetwork, Protocol, loopback_up, veth_name,
+};
 use peapod_testkit::{TempDir, require_root};
 
 /// A network of the test's own: bridge `peapodt<n>`, subnet
@@ -544,4 +546,56 @@ fn egress_from_a_pod_is_masqueraded_behind_the_host() {
         std::thread::sleep(Duration::from_millis(20));
     }
     panic!("outside never saw the host's address as source: {peers:?}");
+}
+
+#[test]
+fn udp_host_port_reaches_the_pod() {
+    if !require_root("udp_host_port_reaches_the_pod") {
+        return;
+    }
+    let test = TestNetwork::new(9);
+    if !test.network.nft_available() {
+        return;
+    }
+    let pod = TestPod::new();
+    let host_port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let port = HostPort {
+        protocol: Protocol::Udp,
+        ..HostPort::tcp(host_port, 5353)
+    };
+    test.network
+        .attach("dns", pod.netns.as_fd(), &[port])
+        .unwrap();
+    // A UDP echo inside the pod: a thread of this test enters its netns.
+    let netns = pod.netns.try_clone().unwrap();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let echo = std::thread::spawn(move || {
+        rustix::thread::move_into_link_name_space(
+            netns.as_fd(),
+            Some(rustix::thread::LinkNameSpaceType::Network),
+        )
+        .unwrap();
+        let socket = std::net::UdpSocket::bind("0.0.0.0:5353").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        ready_tx.send(()).unwrap();
+        let mut buffer = [0; 64];
+        let (len, from) = socket.recv_from(&mut buffer).unwrap();
+        socket.send_to(&buffer[..len], from).unwrap();
+    });
+    ready_rx.recv().unwrap();
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    client.send_to(b"ping", ("127.0.0.1", host_port)).unwrap();
+    let mut answer = [0; 64];
+    let (len, _) = client.recv_from(&mut answer).unwrap();
+    assert_eq!(&answer[..len], b"ping");
+    echo.join().unwrap();
 }
