@@ -4,8 +4,11 @@
 //!
 //! Layout, in table `ip <table>` (`peapod` by default):
 //! - chain `postrouting` (nat, srcnat): masquerade of the pod subnet to
-//!   outside addresses, and of host-loopback sources DNATed to a pod
-//!   (127.0.0.1:hostPort), whose replies must come back to the host;
+//!   outside addresses; of a pod reaching another pod through a host
+//!   port (hairpin: without it the answer would go straight back over
+//!   the bridge, bypassing the un-DNAT); and of host-loopback sources
+//!   DNATed to a pod (127.0.0.1:hostPort), whose replies must come back
+//!   to the host. Plain pod-to-pod traffic keeps its pod IP source;
 //! - per pod, chains `pod_<id>_pre` (nat, prerouting) and
 //!   `pod_<id>_out` (nat, output) holding its DNAT rules, so removing a
 //!   pod's rules is deleting its two chains.
@@ -200,6 +203,7 @@ impl Nft {
 add chain ip {t} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}\n\
 flush chain ip {t} postrouting\n\
 add rule ip {t} postrouting ip saddr {subnet} ip daddr != {subnet} masquerade\n\
+add rule ip {t} postrouting ip saddr {subnet} ip daddr {subnet} ct status dnat masquerade\n\
 add rule ip {t} postrouting oifname \"{bridge}\" ip saddr 127.0.0.0/8 masquerade\n"
         )
     }
@@ -310,6 +314,10 @@ mod tests {
         let script = nft().masquerade_script("10.77.0.0/16".parse().unwrap(), "peapod0");
         assert!(script.contains("ip saddr 10.77.0.0/16 ip daddr != 10.77.0.0/16 masquerade"));
         assert!(script.contains("oifname \"peapod0\" ip saddr 127.0.0.0/8 masquerade"));
+        assert!(
+            script
+                .contains("ip saddr 10.77.0.0/16 ip daddr 10.77.0.0/16 ct status dnat masquerade")
+        );
     }
 
     #[test]

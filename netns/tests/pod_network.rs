@@ -301,6 +301,18 @@ fn host_port_reaches_the_container_port_from_host_loopback() {
         "{error}"
     );
 
+    // Another pod reaches it through the host port too (hairpin NAT).
+    let client = TestPod::new();
+    test.network
+        .attach("client", client.netns.as_fd(), &[])
+        .unwrap();
+    // (busybox wget crashes on this Debian build: HTTP by hand over nc.)
+    let request = format!(
+        "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 5 10.213.3.1 {host_port}"
+    );
+    let page = client.stdout(&["busybox", "sh", "-c", &request]);
+    assert!(page.contains("hello from the pod"), "{page}");
+
     test.network.detach("web").unwrap();
     assert!(
         TcpStream::connect_timeout(
