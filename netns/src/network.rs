@@ -132,7 +132,9 @@ impl Network {
     }
 
     /// Wires pod `pod` (a stable id without spaces or slashes) whose
-    /// network namespace is `netns` (e.g. `/proc/<pause>/ns/net` opened):
+    /// network namespace is `netns`: a namespace fd, `/proc/<pause>/ns/net`
+    /// opened (not a pidfd: the kernel takes only namespace fds for the
+    /// veth peer's `IFLA_NET_NS_FD`):
     /// leases an address (recording the calling process as owner), creates
     /// the veth pair with `eth0` inside the pod, sets address, `lo` and the
     /// default route, and forwards `host_ports`. On failure, whatever was
