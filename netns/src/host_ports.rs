@@ -195,17 +195,30 @@ impl Nft {
         }
     }
 
-    /// The table and its masquerade chain, rewritten whole (idempotent).
-    pub(crate) fn masquerade_script(&self, subnet: Ipv4Subnet, bridge: &str) -> String {
+    /// The table and its `postrouting` chain, rewritten whole
+    /// (idempotent): the hairpin and host-loopback rules host ports need,
+    /// and with `egress` the masquerade of the pod subnet to outside.
+    pub(crate) fn postrouting_script(
+        &self,
+        subnet: Ipv4Subnet,
+        bridge: &str,
+        egress: bool,
+    ) -> String {
         let t = &self.table;
-        format!(
+        let mut script = format!(
             "add table ip {t}\n\
 add chain ip {t} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}\n\
 flush chain ip {t} postrouting\n\
-add rule ip {t} postrouting ip saddr {subnet} ip daddr != {subnet} masquerade\n\
 add rule ip {t} postrouting ip saddr {subnet} ip daddr {subnet} ct status dnat masquerade\n\
 add rule ip {t} postrouting oifname \"{bridge}\" ip saddr 127.0.0.0/8 masquerade\n"
-        )
+        );
+        if egress {
+            let _ = writeln!(
+                script,
+                "add rule ip {t} postrouting ip saddr {subnet} ip daddr != {subnet} masquerade"
+            );
+        }
+        script
     }
 
     /// The pod's two DNAT chains with one rule per host port in each.
@@ -310,8 +323,16 @@ mod tests {
     }
 
     #[test]
-    fn masquerade_script_covers_subnet_and_host_loopback() {
-        let script = nft().masquerade_script("10.77.0.0/16".parse().unwrap(), "peapod0");
+    fn postrouting_script_without_egress_keeps_host_port_rules_only() {
+        let script = nft().postrouting_script("10.77.0.0/16".parse().unwrap(), "peapod0", false);
+        assert!(script.contains("ct status dnat masquerade"));
+        assert!(script.contains("ip saddr 127.0.0.0/8 masquerade"));
+        assert!(!script.contains("ip daddr != 10.77.0.0/16"));
+    }
+
+    #[test]
+    fn postrouting_script_covers_subnet_and_host_loopback() {
+        let script = nft().postrouting_script("10.77.0.0/16".parse().unwrap(), "peapod0", true);
         assert!(script.contains("ip saddr 10.77.0.0/16 ip daddr != 10.77.0.0/16 masquerade"));
         assert!(script.contains("oifname \"peapod0\" ip saddr 127.0.0.0/8 masquerade"));
         assert!(

@@ -116,7 +116,7 @@ impl Network {
         enable_sysctl("net/ipv4/ip_forward")?;
         let script = self
             .nft
-            .masquerade_script(self.config.subnet, &self.config.bridge);
+            .postrouting_script(self.config.subnet, &self.config.bridge, true);
         self.nft.apply("masquerade of the pod subnet", &script)
     }
 
@@ -175,7 +175,9 @@ impl Network {
         let subnet = self.config.subnet;
         configure_pod_side(netns, lease.ip, subnet.prefix(), subnet.gateway())?;
         if !lease.host_ports.is_empty() {
-            let mut script = self.nft.masquerade_script(subnet, &self.config.bridge);
+            let mut script =
+                self.nft
+                    .postrouting_script(subnet, &self.config.bridge, self.config.masquerade);
             script.push_str(&self.nft.pod_script(
                 &chain_name(&lease.pod),
                 lease.ip,
