@@ -620,7 +620,7 @@ spec:
 }
 
 #[test]
-fn crashing_container_restarts_with_back_off_and_keeps_its_previous_log() {
+fn crashing_container_restarts_with_back_off_on_the_epoll_loop_and_keeps_its_previous_log() {
     if !require_root("restart_backoff") {
         return;
     }
@@ -642,6 +642,7 @@ spec:
     let out = root
         .command(&["apply", "-f", file.to_str().unwrap()])
         .env("PEAPOD_BACKOFF_BASE_MS", "100")
+        .env("PEAPOD_EVENT_LOOP", "epoll")
         .output()
         .unwrap();
     assert!(
@@ -660,6 +661,9 @@ spec:
     let c = &v["status"]["containerStatuses"][0];
     assert_eq!(c["lastState"]["terminated"]["exitCode"], 3, "{v:#}");
     assert_eq!(root.ok(&["logs", "crash", "--previous"]), "run\n");
+    let log = root.path().join("run/pods/default_crash/supervisor.log");
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains("event loop on Epoll"), "{log}");
 }
 
 #[test]

@@ -41,6 +41,8 @@ pub(crate) struct Started {
 /// One output stream of a container, into its CRI log file.
 #[derive(Debug)]
 pub(crate) struct LogStream {
+    /// The supervisor's name for it in its event loop.
+    pub id: u64,
     pub fd: OwnedFd,
     splitter: LineSplitter,
     file: LogFile,
@@ -110,6 +112,7 @@ pub(crate) fn start(
             stderr: Some(slave),
         };
         let stream = LogStream {
+            id: 0,
             fd: master,
             splitter: LineSplitter::new(Stream::Stdout),
             file: log()?,
@@ -135,11 +138,13 @@ pub(crate) fn start(
         };
         let streams = vec![
             LogStream {
+                id: 0,
                 fd: out_r,
                 splitter: LineSplitter::new(Stream::Stdout),
                 file: log()?,
             },
             LogStream {
+                id: 0,
                 fd: err_r,
                 splitter: LineSplitter::new(Stream::Stderr),
                 file: log()?,

@@ -7,15 +7,15 @@
 //! the waiting `apply`, then runs a single-threaded loop over pidfds, log
 //! pipes, restart timers and the control socket until the pod is stopped.
 
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use peapod_core::EventLoop;
 use peapod_image::Store;
 use peapod_spec::{Pod, PodIP, PodPhase, PodStatus};
-use rustix::event::{PollFd, PollFlags};
 use tracing::{debug_span, warn};
 
 use crate::backoff::BackoffPolicy;
@@ -105,6 +105,9 @@ struct Supervisor {
     /// The start sequence: index of the next slot to start.
     next: usize,
     listener: UnixListener,
+    events: EventLoop,
+    /// The next log stream's id.
+    stream_ids: u64,
     reported: bool,
     termination: Option<Termination>,
     backoff: BackoffPolicy,
@@ -114,11 +117,36 @@ struct Supervisor {
 }
 
 /// What woke the loop.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token {
+    /// A client on the control socket.
     Control,
+    /// The process of slot `i` exited.
     Exit(usize),
-    Output(usize, usize),
+    /// Log stream `id` is readable.
+    Output(u64),
+}
+
+impl Token {
+    const EXIT: u64 = 1 << 40;
+    const OUTPUT: u64 = 2 << 40;
+
+    fn encode(self) -> u64 {
+        match self {
+            Self::Control => 0,
+            Self::Exit(i) => Self::EXIT | i as u64,
+            Self::Output(id) => Self::OUTPUT | id,
+        }
+    }
+
+    fn decode(token: u64) -> Self {
+        let low = token & (Self::EXIT - 1);
+        match token & !(Self::EXIT - 1) {
+            Self::EXIT => Self::Exit(usize::try_from(low).unwrap_or(usize::MAX)),
+            Self::OUTPUT => Self::Output(low),
+            _ => Self::Control,
+        }
+    }
 }
 
 impl Supervisor {
@@ -156,6 +184,14 @@ impl Supervisor {
             uid: uid.clone(),
         };
         let log_dir = cri_log::pod_log_dir(&paths.log, &resources.namespace, &name, &uid);
+        let mut events = EventLoop::new().map_err(|e| Error::pod(&name, e))?;
+        eprintln!(
+            "peapod supervise: pod {name}: event loop on {:?}",
+            events.backend()
+        );
+        events
+            .watch_readable(listener.as_fd(), Token::Control.encode())
+            .map_err(|e| Error::pod(&name, e))?;
         let sandbox = Sandbox::create(&paths, &pod, resources)?;
         let mut sup = Self {
             hostname: pod_files::hostname(&pod),
@@ -168,6 +204,8 @@ impl Supervisor {
             slots,
             next: 0,
             listener,
+            events,
+            stream_ids: 0,
             reported: false,
             termination: None,
             backoff: BackoffPolicy::from_env(),
@@ -227,7 +265,7 @@ impl Supervisor {
         };
         let slot = &self.slots[i];
         let restart_count = slot.status.restart_count;
-        let started = container::start(
+        let mut started = container::start(
             sandbox,
             &slot.spec,
             &slot.image,
@@ -236,6 +274,17 @@ impl Supervisor {
             restart_count,
         )?;
         let pid = started.process.pid();
+        let watch = |e: peapod_core::Error| Error::container(slot.name(), e);
+        self.events
+            .watch_process(started.process.pidfd(), Token::Exit(i).encode())
+            .map_err(watch)?;
+        for stream in &mut started.streams {
+            self.stream_ids += 1;
+            stream.id = self.stream_ids;
+            self.events
+                .watch_readable(stream.fd.as_fd(), Token::Output(stream.id).encode())
+                .map_err(watch)?;
+        }
         let uid = self.pod.metadata.uid.as_deref().unwrap_or_default();
         let id = format!("peapod://{uid}/{}", slot.name());
         let name = slot.name().to_owned();
@@ -257,16 +306,11 @@ impl Supervisor {
                 self.finish();
                 return Ok(());
             }
-            let tokens = self.wait()?;
-            for token in tokens {
+            for token in self.wait()? {
                 match token {
                     Token::Control => self.accept(),
                     Token::Exit(i) => self.reap(i),
-                    Token::Output(i, s) => {
-                        if !self.slots[i].streams[s].pump() {
-                            self.slots[i].streams.remove(s);
-                        }
-                    }
+                    Token::Output(id) => self.pump(id),
                 }
             }
             self.timers();
@@ -275,50 +319,43 @@ impl Supervisor {
         }
     }
 
-    /// Polls everything; returns what is ready (output streams last, in
-    /// descending index order so removing one keeps the others' indices).
-    fn wait(&self) -> Result<Vec<Token>> {
-        let mut tokens = vec![Token::Control];
-        let mut fds: Vec<BorrowedFd<'_>> = vec![self.listener.as_fd()];
-        for (i, slot) in self.slots.iter().enumerate() {
-            if let Some(run) = &slot.run {
-                tokens.push(Token::Exit(i));
-                fds.push(run.process.pidfd());
-            }
-            for (s, stream) in slot.streams.iter().enumerate().rev() {
-                tokens.push(Token::Output(i, s));
-                fds.push(stream.fd.as_fd());
-            }
-        }
-        let mut pollfds: Vec<PollFd<'_>> = fds
-            .iter()
-            .map(|fd| PollFd::new(fd, PollFlags::IN))
-            .collect();
-        let timeout = self.next_deadline().map(|d| {
-            let left = d.saturating_duration_since(Instant::now());
-            rustix::event::Timespec {
-                tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
-                tv_nsec: i64::from(left.subsec_nanos()),
-            }
-        });
-        match rustix::event::poll(&mut pollfds, timeout.as_ref()) {
-            Ok(_) | Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(Error::sys("poll", e)),
-        }
-        let mut ready: Vec<Token> = pollfds
-            .iter()
-            .zip(tokens)
-            .filter(|(p, _)| !p.revents().is_empty())
-            .map(|(_, t)| t)
-            .collect();
-        // Exits after output, so the last lines are read before the exit
-        // is recorded.
+    /// Waits for the next events (or deadline); output before exits, so
+    /// the last lines are read before an exit is recorded.
+    fn wait(&mut self) -> Result<Vec<Token>> {
+        let timeout = self
+            .next_deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        let mut events = Vec::new();
+        self.events
+            .wait(&mut events, timeout)
+            .map_err(|e| Error::pod(&self.dir.key().name, e))?;
+        let mut ready: Vec<Token> = events.iter().map(|e| Token::decode(e.token)).collect();
         ready.sort_by_key(|t| match t {
             Token::Control => 0,
-            Token::Output(..) => 1,
+            Token::Output(_) => 1,
             Token::Exit(_) => 2,
         });
         Ok(ready)
+    }
+
+    /// Copies what log stream `id` has into its file; watches it again
+    /// unless it ended.
+    fn pump(&mut self, id: u64) {
+        for slot in &mut self.slots {
+            let Some(s) = slot.streams.iter().position(|st| st.id == id) else {
+                continue;
+            };
+            if slot.streams[s].pump() {
+                let fd = slot.streams[s].fd.as_fd();
+                if let Err(e) = self.events.watch_readable(fd, Token::Output(id).encode()) {
+                    warn!("log stream of {}: {e}", slot.spec.name);
+                    slot.streams.remove(s);
+                }
+            } else {
+                slot.streams.remove(s);
+            }
+            return;
+        }
     }
 
     fn next_deadline(&self) -> Option<Instant> {
@@ -328,6 +365,12 @@ impl Supervisor {
     }
 
     fn accept(&mut self) {
+        if let Err(e) = self
+            .events
+            .watch_readable(self.listener.as_fd(), Token::Control.encode())
+        {
+            warn!("control socket: {e}");
+        }
         while let Ok((stream, _)) = self.listener.accept() {
             let _ = stream.set_nonblocking(false);
             match control::receive(&stream) {
