@@ -1,10 +1,11 @@
 //! The bridge every pod's veth is attached to: created when absent, with
 //! the gateway address, up. It stays when pods go.
 
+use std::net::IpAddr;
+
 use crate::error::Result;
 use crate::host_ports::enable_sysctl;
 use crate::netlink::{Link, Netlink};
-use crate::subnet::Ipv4Subnet;
 
 /// The bridge, and whether this call created it.
 pub(crate) struct Bridge {
@@ -12,13 +13,13 @@ pub(crate) struct Bridge {
     pub(crate) created: bool,
 }
 
-/// Makes sure bridge `name` exists, holds the subnet's gateway address and
-/// is up. Also lets host-loopback traffic DNATed to a pod (hostPort on
+/// Makes sure bridge `name` exists, holds the gateway addresses
+/// (`(address, prefix)`, IPv4 first) and is up. Also lets host-loopback traffic DNATed to a pod (hostPort on
 /// 127.0.0.1) be routed out of it (`route_localnet`).
 pub(crate) fn ensure_bridge(
     netlink: &mut Netlink,
     name: &str,
-    subnet: Ipv4Subnet,
+    gateways: &[(IpAddr, u8)],
 ) -> Result<Bridge> {
     let created = netlink.link(name)?.is_none();
     if created {
@@ -28,7 +29,9 @@ pub(crate) fn ensure_bridge(
         action: format!("find bridge {name} after creating it"),
         source: std::io::Error::from(std::io::ErrorKind::NotFound),
     })?;
-    netlink.add_address(link.index, name, subnet.gateway(), subnet.prefix())?;
+    for (address, prefix) in gateways {
+        netlink.add_address(link.index, name, *address, *prefix)?;
+    }
     netlink.set_up(link.index, name)?;
     enable_sysctl(&format!("net/ipv4/conf/{name}/route_localnet"))?;
     Ok(Bridge { link, created })

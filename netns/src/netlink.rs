@@ -13,7 +13,7 @@ use netlink_packet_core::{
     NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkHeader,
     NetlinkMessage, NetlinkPayload,
 };
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressMessage};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
@@ -245,25 +245,34 @@ impl Netlink {
     }
 
     /// Gives the link `index` the address `ip/prefix` (replacing the same
-    /// address if present, so calling twice is harmless).
+    /// address if present, so calling twice is harmless). IPv6 addresses
+    /// skip duplicate address detection: IPAM already made them unique,
+    /// and DAD would keep them unusable for a second.
     pub(crate) fn add_address(
         &mut self,
         index: u32,
         name: &str,
-        ip: Ipv4Addr,
+        ip: IpAddr,
         prefix: u8,
     ) -> Result<()> {
         let mut message = AddressMessage::default();
-        message.header.family = AddressFamily::Inet;
         message.header.prefix_len = prefix;
         message.header.index = index;
-        let broadcast =
-            Ipv4Addr::from(u32::from(ip) | (u32::MAX.checked_shr(u32::from(prefix)).unwrap_or(0)));
-        message.attributes = vec![
-            AddressAttribute::Local(IpAddr::V4(ip)),
-            AddressAttribute::Address(IpAddr::V4(ip)),
-            AddressAttribute::Broadcast(broadcast),
-        ];
+        message.attributes = vec![AddressAttribute::Local(ip), AddressAttribute::Address(ip)];
+        match ip {
+            IpAddr::V4(v4) => {
+                message.header.family = AddressFamily::Inet;
+                let host_bits = u32::MAX.checked_shr(u32::from(prefix)).unwrap_or(0);
+                let broadcast = Ipv4Addr::from(u32::from(v4) | host_bits);
+                message
+                    .attributes
+                    .push(AddressAttribute::Broadcast(broadcast));
+            }
+            IpAddr::V6(_) => {
+                message.header.family = AddressFamily::Inet6;
+                message.header.flags = AddressHeaderFlags::Nodad;
+            }
+        }
         self.change(
             RouteNetlinkMessage::NewAddress(message),
             NLM_F_CREATE | NLM_F_REPLACE,
@@ -272,15 +281,18 @@ impl Netlink {
     }
 
     /// Adds the default route via `gateway` out of link `index`.
-    pub(crate) fn add_default_route(&mut self, index: u32, gateway: Ipv4Addr) -> Result<()> {
+    pub(crate) fn add_default_route(&mut self, index: u32, gateway: IpAddr) -> Result<()> {
         let mut message = RouteMessage::default();
-        message.header.address_family = AddressFamily::Inet;
+        message.header.address_family = match gateway {
+            IpAddr::V4(_) => AddressFamily::Inet,
+            IpAddr::V6(_) => AddressFamily::Inet6,
+        };
         message.header.table = RouteHeader::RT_TABLE_MAIN;
         message.header.protocol = RouteProtocol::Boot;
         message.header.scope = RouteScope::Universe;
         message.header.kind = RouteType::Unicast;
         message.attributes = vec![
-            RouteAttribute::Gateway(RouteAddress::Inet(gateway)),
+            RouteAttribute::Gateway(RouteAddress::from(gateway)),
             RouteAttribute::Oif(index),
         ];
         self.change(

@@ -1,7 +1,7 @@
 //! The API the pod supervisor calls: open the network once, attach a pod
 //! (veth, address, routes, host ports), detach it.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::BorrowedFd;
 use std::path::PathBuf;
 
@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::host_ports::{HostPort, Nft, check_host_ports, enable_sysctl};
 use crate::ipam::{Ipam, Lease, Owner};
 use crate::netlink::{Link, Netlink};
-use crate::subnet::Ipv4Subnet;
-use crate::veth::{POD_INTERFACE, configure_pod_side, short_id, veth_name};
+use crate::subnet::{Ipv4Subnet, ipv6_for};
+use crate::veth::{POD_INTERFACE, PodAddress, configure_pod_side, short_id, veth_name};
 
 /// The default bridge name.
 pub const DEFAULT_BRIDGE: &str = "peapod0";
@@ -44,6 +44,12 @@ pub struct NetworkConfig {
     /// Masquerade pod traffic to outside addresses (and turn on
     /// `net.ipv4.ip_forward`).
     pub masquerade: bool,
+    /// Dual stack: a /64 (e.g. `fd77:7070::`) from which each pod also
+    /// gets an IPv6 address, its IPv4 in the low 32 bits; the bridge takes
+    /// the one of the IPv4 gateway. Pod-to-pod and host-to-pod only: no
+    /// IPv6 masquerade or host ports (IPv6 forwarding on the host would
+    /// turn off its router advertisements). `None` by default.
+    pub ipv6_prefix: Option<Ipv6Addr>,
 }
 
 impl NetworkConfig {
@@ -55,6 +61,7 @@ impl NetworkConfig {
             lease_dir: lease_dir.into(),
             nft_table: DEFAULT_NFT_TABLE.to_owned(),
             masquerade: true,
+            ipv6_prefix: None,
         }
     }
 }
@@ -68,6 +75,8 @@ pub struct PodNetwork {
     pub gateway: Ipv4Addr,
     /// The subnet's prefix length.
     pub prefix: u8,
+    /// The pod's IPv6 address (a /64), with [`NetworkConfig::ipv6_prefix`].
+    pub ipv6: Option<Ipv6Addr>,
     /// The host-side veth name (`pp...`).
     pub veth: String,
 }
@@ -93,7 +102,12 @@ impl Network {
         }
         let _span = tracing::debug_span!("network_open", bridge = %config.bridge).entered();
         let mut netlink = Netlink::open()?;
-        let bridge = ensure_bridge(&mut netlink, &config.bridge, config.subnet)?;
+        let gateway = config.subnet.gateway();
+        let gateways: Vec<(IpAddr, u8)> = pod_addresses(&config, gateway)
+            .iter()
+            .map(|address| (address.gateway, address.prefix))
+            .collect();
+        let bridge = ensure_bridge(&mut netlink, &config.bridge, &gateways)?;
         let network = Self {
             ipam: Ipam::new(&config.lease_dir, config.subnet),
             nft: Nft::new(&config.nft_table),
@@ -173,7 +187,8 @@ impl Network {
         netlink.delete_link(&veth)?;
         netlink.create_veth(&veth, POD_INTERFACE, self.bridge, netns)?;
         let subnet = self.config.subnet;
-        configure_pod_side(netns, lease.ip, subnet.prefix(), subnet.gateway())?;
+        let addresses = pod_addresses(&self.config, lease.ip);
+        configure_pod_side(netns, &addresses)?;
         if !lease.host_ports.is_empty() {
             let mut script =
                 self.nft
@@ -190,6 +205,10 @@ impl Network {
             ip: lease.ip,
             gateway: subnet.gateway(),
             prefix: subnet.prefix(),
+            ipv6: self
+                .config
+                .ipv6_prefix
+                .map(|prefix| ipv6_for(prefix, lease.ip)),
             veth,
         })
     }
@@ -234,6 +253,26 @@ impl Network {
             .map(|lease| (lease.pod, lease.ip))
             .collect())
     }
+}
+
+/// The addresses of `ip` (and of its IPv6 twin with dual stack), with
+/// their prefixes and gateways. For the gateway's own IPv4 this gives the
+/// bridge's addresses.
+fn pod_addresses(config: &NetworkConfig, ip: Ipv4Addr) -> Vec<PodAddress> {
+    let gateway = config.subnet.gateway();
+    let mut addresses = vec![PodAddress {
+        ip: ip.into(),
+        prefix: config.subnet.prefix(),
+        gateway: gateway.into(),
+    }];
+    if let Some(prefix) = config.ipv6_prefix {
+        addresses.push(PodAddress {
+            ip: ipv6_for(prefix, ip).into(),
+            prefix: 64,
+            gateway: ipv6_for(prefix, gateway).into(),
+        });
+    }
+    addresses
 }
 
 /// The nftables chain prefix of a pod's host ports.

@@ -1,7 +1,7 @@
 //! An IPv4 subnet in CIDR notation, and the addresses pods get from it.
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use crate::error::Error;
@@ -64,6 +64,15 @@ impl Ipv4Subnet {
     }
 }
 
+/// The IPv6 address that goes with `v4` in the /64 `prefix`: the prefix's
+/// upper 64 bits, then `v4` in the lowest 32. One lease gives both
+/// addresses of a dual-stack pod, and the bridge's IPv4 gateway maps to
+/// the pods' IPv6 gateway the same way.
+pub(crate) fn ipv6_for(prefix: Ipv6Addr, v4: Ipv4Addr) -> Ipv6Addr {
+    let upper = prefix.to_bits() & !u128::from(u64::MAX);
+    Ipv6Addr::from_bits(upper | u128::from(v4.to_bits()))
+}
+
 impl fmt::Display for Ipv4Subnet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.network, self.prefix)
@@ -105,6 +114,15 @@ mod tests {
         assert_eq!(all.first(), Some(&Ipv4Addr::new(192, 0, 2, 2)));
         assert_eq!(all.last(), Some(&Ipv4Addr::new(192, 0, 2, 6)));
         assert_eq!(all.len(), 5);
+    }
+
+    #[test]
+    fn ipv6_address_carries_the_ipv4_in_its_low_bits() {
+        let prefix: Ipv6Addr = "fd77:7070:0:0:dead::".parse().unwrap();
+        assert_eq!(
+            ipv6_for(prefix, Ipv4Addr::new(10, 77, 0, 2)).to_string(),
+            "fd77:7070::a4d:2"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A pod's veth pair: its host-side name, and the configuration of its
 //! pod side from inside the pod's network namespace.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::os::fd::BorrowedFd;
 
 use crate::error::{Error, Result};
@@ -26,23 +26,31 @@ pub(crate) fn short_id(pod: &str) -> String {
     format!("{:013x}", hash >> 12)
 }
 
-/// Inside the pod: `eth0` gets `ip/prefix` and goes up, `lo` goes up, and
-/// the default route points at `gateway`.
-pub(crate) fn configure_pod_side(
-    netns: BorrowedFd<'_>,
-    ip: Ipv4Addr,
-    prefix: u8,
-    gateway: Ipv4Addr,
-) -> Result<()> {
+/// One address of a pod's `eth0`, with its default gateway.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PodAddress {
+    pub(crate) ip: IpAddr,
+    pub(crate) prefix: u8,
+    pub(crate) gateway: IpAddr,
+}
+
+/// Inside the pod: `eth0` gets its addresses and goes up, `lo` goes up,
+/// and a default route per address family points at its gateway.
+pub(crate) fn configure_pod_side(netns: BorrowedFd<'_>, addresses: &[PodAddress]) -> Result<()> {
     let mut netlink = Netlink::open_in(netns)?;
     let eth0 = netlink.link(POD_INTERFACE)?.ok_or_else(|| Error::Netlink {
         action: format!("find {POD_INTERFACE} in the pod's netns"),
         source: std::io::Error::from(std::io::ErrorKind::NotFound),
     })?;
-    netlink.add_address(eth0.index, POD_INTERFACE, ip, prefix)?;
+    for address in addresses {
+        netlink.add_address(eth0.index, POD_INTERFACE, address.ip, address.prefix)?;
+    }
     netlink.set_up(eth0.index, POD_INTERFACE)?;
     set_loopback_up(&mut netlink)?;
-    netlink.add_default_route(eth0.index, gateway)
+    for address in addresses {
+        netlink.add_default_route(eth0.index, address.gateway)?;
+    }
+    Ok(())
 }
 
 /// Sets `lo` up inside the network namespace `netns`: all a pod without

@@ -611,3 +611,44 @@ fn udp_host_port_reaches_the_pod() {
     assert_eq!(&answer[..len], b"ping");
     echo.join().unwrap();
 }
+
+#[test]
+fn dual_stack_pods_reach_each_other_over_ipv6() {
+    if !require_root("dual_stack_pods_reach_each_other_over_ipv6") {
+        return;
+    }
+    let leases = TempDir::new("netns-10");
+    let mut config = test_config(10, 24, &leases.path().join("net"));
+    config.ipv6_prefix = Some("fd77:7070:0:a::".parse().unwrap());
+    let test = TestNetwork {
+        network: Network::open(config).unwrap(),
+        _leases: leases,
+    };
+    let (a, net_a, b, net_b) = test.two_pods();
+    let (a6, b6) = (net_a.ipv6.unwrap(), net_b.ipv6.unwrap());
+    // 10.213.10.x in the low 32 bits: 0ad5:0axx.
+    let low = format!("ad5:a{:02x}", net_a.ip.octets()[3]);
+    assert_eq!(a6.to_string(), format!("fd77:7070:0:a::{low}"));
+    let addr = a.stdout(&[
+        "ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global",
+    ]);
+    assert!(addr.contains(&format!("inet6 {a6}/64")), "{addr}");
+    let route = a.stdout(&["ip", "-6", "route", "show", "default"]);
+    assert!(
+        route.contains("default via fd77:7070:0:a::ad5:a01 dev eth0"),
+        "{route}"
+    );
+    let ping6 = |pod: &TestPod, to: std::net::Ipv6Addr| {
+        pod.run(&["busybox", "ping", "-6", "-c1", "-W2", &to.to_string()])
+            .status
+            .success()
+    };
+    assert!(ping6(&a, b6), "pod A reaches pod B over IPv6");
+    assert!(ping6(&b, a6), "pod B reaches pod A over IPv6");
+    let host = Command::new("busybox")
+        .args(["ping", "-6", "-c1", "-W2", &a6.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(host.success(), "the host reaches pod A over IPv6");
+}
