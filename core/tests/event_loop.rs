@@ -78,6 +78,41 @@ fn exit_pipe_and_timer_are_reported(backend: EventLoopBackend) {
     assert!(after.is_empty(), "{after:?}");
 }
 
+fn unwatched_pipe_and_timer_report_nothing(backend: EventLoopBackend) {
+    let Ok(mut lp) = EventLoop::with_backend(backend) else {
+        return;
+    };
+    let (r, w) = rustix::pipe::pipe().expect("pipe");
+    lp.watch_readable(r.as_fd(), 5).expect("watch");
+    lp.add_timer(Duration::from_millis(1), 5);
+    lp.unwatch(5).expect("unwatch");
+    std::fs::File::from(w).write_all(b"x").expect("write");
+    let mut events = Vec::new();
+    lp.wait(&mut events, Some(Duration::from_millis(20)))
+        .expect("wait");
+    assert!(events.is_empty(), "{events:?}");
+    // The slot is reused by a new watch, which alone reports.
+    lp.watch_readable(r.as_fd(), 6).expect("watch again");
+    let events = wait_for(&mut lp, 1);
+    assert_eq!(
+        events,
+        [Event {
+            token: 6,
+            kind: EventKind::Readable
+        }]
+    );
+}
+
+#[test]
+fn io_uring_unwatch_reports_nothing() {
+    unwatched_pipe_and_timer_report_nothing(EventLoopBackend::IoUring);
+}
+
+#[test]
+fn epoll_unwatch_reports_nothing() {
+    unwatched_pipe_and_timer_report_nothing(EventLoopBackend::Epoll);
+}
+
 #[test]
 fn io_uring_reports_exit_pipe_and_timer() {
     exit_pipe_and_timer_are_reported(EventLoopBackend::IoUring);

@@ -264,3 +264,48 @@ fn v2_clone_into_cgroup_and_cgroup_kill() {
     }
     assert_eq!(ours(), Vec::<String>::new(), "left on the host");
 }
+
+#[test]
+fn kill_all_empties_a_cgroup_of_forking_processes() {
+    if !require_root("kill_all_empties_a_cgroup_of_forking_processes") {
+        return;
+    }
+    let _serial = serial();
+    {
+        let scratch = TempDir::new("core-killall");
+        let mut cleanup = Cleanup::default();
+        let hierarchy = CgroupHierarchy::detect().expect("cgroups");
+        let pod = hierarchy
+            .create(format!("peapod-core-kill-{}", std::process::id()))
+            .expect("pod cgroup");
+        cleanup.cgroups.push(pod.clone());
+        let ctr = pod.child("c").expect("container cgroup");
+        cleanup.processes.push(pause_with(PauseSpec::default()));
+        let mut spawn = container(
+            &cleanup.processes[0],
+            scratch.path(),
+            "c",
+            false,
+            &[
+                "sh",
+                "-c",
+                "sleep 30 & sleep 30 & while :; do sleep 1 & wait; done",
+            ],
+        );
+        spawn.cgroup = Some(&ctr);
+        let app = spawn.spawn().expect("spawn");
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while ctr.pids().expect("pids").len() < 3 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(ctr.pids().expect("pids").len() >= 3);
+        ctr.kill_all(Duration::from_secs(2)).expect("kill_all");
+        assert!(ctr.pids().expect("pids").is_empty());
+        assert_eq!(app.wait().expect("wait").exit_code(), 137);
+        drop(cleanup);
+        for dir in pod.dirs() {
+            assert!(!dir.exists(), "{} left", dir.display());
+        }
+    }
+    assert_eq!(ours(), Vec::<String>::new(), "left on the host");
+}

@@ -49,11 +49,20 @@ pub enum EventLoopBackend {
     Epoll,
 }
 
-/// A watched fd, by slot number (the backend's user data / mio token).
+/// A watched fd. Its key for the backend (io_uring user data, mio token)
+/// is `generation << 32 | slot`, so a late completion of a cancelled
+/// watch never lands on the newer watch that reuses the slot.
 #[derive(Debug, Clone, Copy)]
 struct Watch {
     token: u64,
     kind: EventKind,
+    generation: u32,
+}
+
+impl Watch {
+    fn key(&self, slot: usize) -> u64 {
+        (u64::from(self.generation) << 32) | slot as u64
+    }
 }
 
 enum Backend {
@@ -67,6 +76,7 @@ pub struct EventLoop {
     watches: Vec<Option<Watch>>,
     timers: BinaryHeap<Reverse<(Instant, u64, u64)>>,
     timer_seq: u64,
+    generation: u32,
 }
 
 impl std::fmt::Debug for EventLoop {
@@ -101,6 +111,7 @@ impl EventLoop {
             watches: Vec::new(),
             timers: BinaryHeap::new(),
             timer_seq: 0,
+            generation: 0,
         })
     }
 
@@ -130,6 +141,23 @@ impl EventLoop {
             .push(Reverse((Instant::now() + after, self.timer_seq, token)));
     }
 
+    /// Drops every watch and timer with `token` that has not reported
+    /// yet (a grace-period timer once the container exited, a log pipe of
+    /// a removed container). Nothing is reported for them afterwards.
+    pub fn unwatch(&mut self, token: u64) -> Result<()> {
+        for slot in 0..self.watches.len() {
+            if let Some(w) = self.watches[slot].filter(|w| w.token == token) {
+                match &mut self.backend {
+                    Backend::Uring(u) => u.cancel(w.key(slot))?,
+                    Backend::Epoll(e) => e.cancel(w.key(slot)),
+                }
+                self.watches[slot] = None;
+            }
+        }
+        self.timers.retain(|Reverse((_, _, t))| *t != token);
+        Ok(())
+    }
+
     fn watch(&mut self, fd: RawFd, token: u64, kind: EventKind) -> Result<()> {
         let slot = self
             .watches
@@ -139,11 +167,17 @@ impl EventLoop {
         if slot == self.watches.len() {
             self.watches.push(None);
         }
+        self.generation = self.generation.wrapping_add(1);
+        let w = Watch {
+            token,
+            kind,
+            generation: self.generation,
+        };
         match &mut self.backend {
-            Backend::Uring(u) => u.poll(fd, slot)?,
-            Backend::Epoll(e) => e.poll(fd, slot)?,
+            Backend::Uring(u) => u.poll(fd, w.key(slot))?,
+            Backend::Epoll(e) => e.poll(fd, w.key(slot))?,
         }
-        self.watches[slot] = Some(Watch { token, kind });
+        self.watches[slot] = Some(w);
         Ok(())
     }
 
@@ -165,8 +199,13 @@ impl EventLoop {
             Backend::Uring(u) => u.wait(timeout, &mut ready)?,
             Backend::Epoll(e) => e.wait(timeout, &mut ready)?,
         }
-        for slot in ready {
-            if let Some(w) = self.watches.get_mut(slot).and_then(Option::take) {
+        for key in ready {
+            let slot = usize::try_from(key & 0xffff_ffff).unwrap_or(usize::MAX);
+            let Some(entry) = self.watches.get_mut(slot) else {
+                continue;
+            };
+            if let Some(w) = entry.filter(|w| w.key(slot) == key) {
+                *entry = None;
                 events.push(Event {
                     token: w.token,
                     kind: w.kind,

@@ -10,6 +10,10 @@ use crate::error::{Error, Result};
 
 const BACKEND: &str = "io_uring";
 
+/// User data of `PollRemove` entries (a watch key would need slot and
+/// generation both at `u32::MAX`).
+const CANCEL: u64 = u64::MAX;
+
 pub(super) struct Uring {
     ring: IoUring,
 }
@@ -33,23 +37,37 @@ impl Uring {
         Ok(Self { ring })
     }
 
-    pub(super) fn poll(&mut self, fd: RawFd, slot: usize) -> Result<()> {
+    pub(super) fn poll(&mut self, fd: RawFd, key: u64) -> Result<()> {
         let entry = opcode::PollAdd::new(types::Fd(fd), u32::from(libc::POLLIN.cast_unsigned()))
             .build()
-            .user_data(slot as u64);
-        // SAFETY: a PollAdd holds no buffer; the fd stays open while
-        // watched (the caller's promise), and the kernel takes its own
-        // reference to the file anyway.
-        if unsafe { self.ring.submission().push(&entry) }.is_err() {
+            .user_data(key);
+        self.push(&entry)
+    }
+
+    /// Cancels the pending poll of `key`. Its completion (`ECANCELED`)
+    /// and the cancel's own report nothing; one that raced the cancel
+    /// carries a key no watch has any more.
+    pub(super) fn cancel(&mut self, key: u64) -> Result<()> {
+        let entry = opcode::PollRemove::new(key).build().user_data(CANCEL);
+        self.push(&entry)?;
+        self.ring.submit().map_err(err)?;
+        Ok(())
+    }
+
+    fn push(&mut self, entry: &io_uring::squeue::Entry) -> Result<()> {
+        // SAFETY: PollAdd and PollRemove hold no buffer; a polled fd stays
+        // open while watched (the caller's promise), and the kernel takes
+        // its own reference to the file anyway.
+        if unsafe { self.ring.submission().push(entry) }.is_err() {
             self.ring.submit().map_err(err)?;
             // SAFETY: as above.
-            unsafe { self.ring.submission().push(&entry) }
+            unsafe { self.ring.submission().push(entry) }
                 .map_err(|_| err(std::io::Error::other("submission queue full")))?;
         }
         Ok(())
     }
 
-    pub(super) fn wait(&mut self, timeout: Option<Duration>, ready: &mut Vec<usize>) -> Result<()> {
+    pub(super) fn wait(&mut self, timeout: Option<Duration>, ready: &mut Vec<u64>) -> Result<()> {
         let submitted = match timeout {
             Some(t) => {
                 let ts = types::Timespec::from(t);
@@ -64,7 +82,12 @@ impl Uring {
             Err(e) => return Err(err(e)),
         }
         for cqe in self.ring.completion() {
-            ready.push(usize::try_from(cqe.user_data()).unwrap_or(usize::MAX));
+            // Cancels, and polls that completed only because they were
+            // cancelled, report nothing.
+            if cqe.user_data() == CANCEL || cqe.result() == -libc::ECANCELED {
+                continue;
+            }
+            ready.push(cqe.user_data());
         }
         Ok(())
     }
