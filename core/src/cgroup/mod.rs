@@ -234,11 +234,21 @@ impl Cgroup {
     /// kill each pid of `cgroup.procs`, thaw, until empty.
     pub fn kill_all(&self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        match self.version {
+        // v2 without cgroup.kill (Linux < 5.14) kills pid by pid, as v1.
+        let one_shot = match self.version {
             CgroupVersion::V2 => v2::kill(&self.dirs[0])?,
-            CgroupVersion::V1 => v1::kill(self)?,
-        }
-        while !self.pids()?.is_empty() {
+            CgroupVersion::V1 => false,
+        };
+        loop {
+            if !one_shot {
+                match self.version {
+                    CgroupVersion::V1 => v1::kill(self)?,
+                    CgroupVersion::V2 => self.kill_each()?,
+                }
+            }
+            if self.pids()?.is_empty() {
+                return Ok(());
+            }
             if Instant::now() > deadline {
                 return Err(Error::cgroup(
                     &self.dirs[0],
@@ -248,10 +258,17 @@ impl Cgroup {
                     ),
                 ));
             }
-            if self.version == CgroupVersion::V1 {
-                v1::kill(self)?;
-            }
             std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// SIGKILL to each pid of this cgroup and its children.
+    fn kill_each(&self) -> Result<()> {
+        for pid in self.pids()? {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                // A pid gone meanwhile is what we want anyway.
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
         }
         Ok(())
     }

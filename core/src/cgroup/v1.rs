@@ -74,18 +74,11 @@ pub(super) fn kill(cg: &Cgroup) -> Result<()> {
         write_file(dir, "freezer.state", "FROZEN")?;
         wait_frozen(dir);
     }
-    let pids = cg.pids();
-    if let Ok(pids) = &pids {
-        for pid in pids {
-            if let Some(pid) = rustix::process::Pid::from_raw(*pid) {
-                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
-            }
-        }
-    }
+    let killed = cg.kill_each();
     if let Some(dir) = &freezer {
         write_file(dir, "freezer.state", "THAWED")?;
     }
-    pids.map(drop)
+    killed
 }
 
 fn wait_frozen(dir: &Path) {

@@ -63,12 +63,14 @@ pub(super) fn oom_kills(dir: &Path) -> Result<u64> {
 }
 
 /// `cgroup.kill` (Linux 5.14): SIGKILL to the whole subtree at once.
-pub(super) fn kill(dir: &Path) -> Result<()> {
+/// `Ok(false)` on an older kernel without the file.
+pub(super) fn kill(dir: &Path) -> Result<bool> {
     match write_file(dir, "cgroup.kill", "1") {
+        Ok(()) => Ok(true),
         Err(Error::Cgroup { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            Ok(())
+            Ok(false)
         }
-        other => other,
+        Err(e) => Err(e),
     }
 }
 
