@@ -125,6 +125,7 @@ impl CgroupHierarchy {
     /// to it and from it to its children, so the cgroup itself must hold no
     /// process: its children ([`Cgroup::child`]) do.
     pub fn create(&self, rel: impl AsRef<Path>) -> Result<Cgroup> {
+        let _span = tracing::debug_span!("cgroup_create", rel = %rel.as_ref().display()).entered();
         let cg = self.open(&rel);
         cg.make_dirs()?;
         if self.version == CgroupVersion::V2 {
@@ -194,6 +195,7 @@ impl Cgroup {
 
     /// Writes the limits that are set.
     pub fn set_limits(&self, limits: &CgroupLimits) -> Result<()> {
+        let _span = tracing::debug_span!("cgroup_limits", ?limits).entered();
         match self.version {
             CgroupVersion::V1 => v1::set_limits(&self.dirs, limits),
             CgroupVersion::V2 => v2::set_limits(&self.dirs[0], limits),
