@@ -222,3 +222,51 @@ fn tty_container_gets_the_pty_as_controlling_terminal() {
     assert!(out.contains("stdin-is-tty"), "{out}");
     assert!(out.contains("has-ctty"), "{out}");
 }
+
+#[test]
+fn read_only_root_masked_and_read_only_proc_paths_hold() {
+    if !require_root("read_only_root_masked_and_read_only_proc_paths_hold") {
+        return;
+    }
+    let _serial = serial();
+    let scratch = TempDir::new("core-ro");
+    let mut cleanup = Cleanup::default();
+    cleanup.processes.push(pause_with(PauseSpec::default()));
+    let mut spawn = container(
+        &cleanup.processes[0],
+        scratch.path(),
+        "ro",
+        false,
+        &[
+            "sh",
+            "-c",
+            "touch /newfile 2>/dev/null && echo root-writable; \
+             touch /dev/shm/ok && echo shm-writable; \
+             echo x > /proc/sys/kernel/domainname 2>/dev/null && echo proc-sys-writable; \
+             for p in /proc/kcore /proc/timer_list /proc/keys; do \
+             [ -e $p ] && echo $p $(wc -c < $p); done; \
+             [ -d /sys/firmware ] && echo /sys/firmware $(ls -A /sys/firmware | wc -l)",
+        ],
+    );
+    if let Some(plan) = spawn.mounts.as_mut() {
+        plan.readonly_root = true;
+    }
+    let (r, w) = pipe();
+    spawn.stdio.stdout = Some(w);
+    let child = spawn.spawn().expect("spawn");
+    let mut out = String::new();
+    std::fs::File::from(r)
+        .read_to_string(&mut out)
+        .expect("read");
+    assert_eq!(child.wait().expect("wait").exit_code(), 0, "{out}");
+    let mut lines = out.lines();
+    // Only /dev/shm is writable.
+    assert_eq!(lines.next(), Some("shm-writable"), "{out}");
+    // Masked files read as /dev/null, masked folders are empty (the paths
+    // this kernel has).
+    let masked: Vec<_> = lines.collect();
+    assert!(!masked.is_empty(), "{out}");
+    for l in masked {
+        assert!(l.ends_with(" 0"), "not masked: {l}\n{out}");
+    }
+}
