@@ -107,6 +107,21 @@ impl TestPod {
         Self { child, netns }
     }
 
+    /// Waits (5 s at most) until an established TCP connection of the pod
+    /// has a peer address containing `peer`.
+    fn wait_for_peer(&self, peer: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut peers = String::new();
+        while Instant::now() < deadline {
+            peers = self.stdout(&["ss", "-Htn", "state", "established"]);
+            if peers.contains(peer) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("no connection from {peer} in {peers:?}");
+    }
+
     /// Runs a command inside the pod's network namespace.
     fn run(&self, args: &[&str]) -> std::process::Output {
         Command::new("nsenter")
@@ -174,12 +189,12 @@ fn count_lines(program: &str, args: &[&str]) -> usize {
     String::from_utf8_lossy(&out.stdout).lines().count()
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Host port `i` of test `n`: 20000 + 100 n + i, below the kernel's
+/// ephemeral range (32768+), so no client socket of another test running
+/// beside can hold it by chance. (Asking the kernel for a free port and
+/// releasing it raced with those.)
+fn host_port(n: u16, i: u16) -> u16 {
+    20_000 + 100 * n + i
 }
 
 #[test]
@@ -225,17 +240,8 @@ fn pod_sees_the_callers_pod_ip_as_source() {
         .spawn()
         .unwrap();
     let _client = KillOnDrop(client);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut peers = String::new();
-    while Instant::now() < deadline {
-        peers = a.stdout(&["ss", "-Htn", "state", "established"]);
-        // busybox listens on IPv6: the peer shows as [::ffff:<ip>]:port.
-        if peers.contains(&net_b.ip.to_string()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("A never saw a connection from {}: {peers:?}", net_b.ip);
+    // busybox listens on IPv6: the peer shows as [::ffff:<ip>]:port.
+    a.wait_for_peer(&format!("{}]:", net_b.ip));
 }
 
 #[test]
@@ -249,7 +255,7 @@ fn host_port_reaches_the_container_port_from_host_loopback() {
         return;
     }
     let pod = TestPod::new();
-    let host_port = free_port();
+    let host_port = host_port(3, 0);
     let net = test
         .network
         .attach("web", pod.netns.as_fd(), &[HostPort::tcp(host_port, 8080)])
@@ -343,9 +349,9 @@ fn fifty_attach_detach_cycles_leave_links_addresses_leases_and_rules_unchanged()
         )
     };
     let before = count();
-    for cycle in 0..50 {
+    for cycle in 0..50_u16 {
         let pod = TestPod::new();
-        let ports = [HostPort::tcp(free_port(), 80)];
+        let ports = [HostPort::tcp(host_port(4, cycle), 80)];
         let name = format!("cycle-{cycle}");
         test.network
             .attach(&name, pod.netns.as_fd(), &ports)
@@ -404,7 +410,7 @@ fn host_ip_limits_the_host_port_to_that_address() {
         return;
     }
     let pod = TestPod::new();
-    let host_port = free_port();
+    let host_port = host_port(6, 0);
     let port = HostPort {
         host_ip: Ipv4Addr::LOCALHOST.into(),
         ..HostPort::tcp(host_port, 8080)
@@ -478,14 +484,14 @@ fn sigkilled_supervisor_is_cleaned_by_detach_or_reclaimed_by_the_next_pod() {
 
     // `peapod delete` after a SIGKILL: detach from another process.
     let pause = TestPod::new();
-    killed_supervisor("victim", &pause, free_port());
+    killed_supervisor("victim", &pause, host_port(7, 0));
     test.network.detach("victim").unwrap();
     assert!(!link_exists(&veth_name("victim")));
     assert!(test.network.leases().unwrap().is_empty());
 
     // No delete: the next pod asking for the same host port reclaims it.
     let pause = TestPod::new();
-    let port = free_port();
+    let port = host_port(7, 1);
     killed_supervisor("orphan", &pause, port);
     let orphan_chain = test.network.leases().unwrap();
     assert_eq!(orphan_chain.len(), 1);
@@ -548,16 +554,8 @@ fn egress_from_a_pod_is_masqueraded_behind_the_host() {
         .spawn()
         .unwrap();
     let _client = KillOnDrop(client);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut peers = String::new();
-    while Instant::now() < deadline {
-        peers = outside.stdout(&["ss", "-Htn", "state", "established"]);
-        if peers.contains("10.213.108.1]:") || peers.contains("10.213.108.1:") {
-            return; // the host's address, not the pod's
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("outside never saw the host's address as source: {peers:?}");
+    // The host's address, not the pod's.
+    outside.wait_for_peer("10.213.108.1]:");
 }
 
 #[test]
@@ -570,11 +568,7 @@ fn udp_host_port_reaches_the_pod() {
         return;
     }
     let pod = TestPod::new();
-    let host_port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let host_port = host_port(9, 0);
     let port = HostPort {
         protocol: Protocol::Udp,
         ..HostPort::tcp(host_port, 5353)
