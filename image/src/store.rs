@@ -313,7 +313,7 @@ impl Store {
         let tmp = self.dir.join("tmp");
         for name in dir_names(&tmp)? {
             let pid = name.split('-').next().unwrap_or_default();
-            if !Path::new("/proc").join(pid).exists() || pid == "gc" {
+            if !Path::new("/proc").join(pid).exists() {
                 let p = tmp.join(&name);
                 let _ = fs::remove_dir_all(&p).or_else(|_| fs::remove_file(&p));
             }

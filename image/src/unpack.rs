@@ -23,6 +23,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::rc::Rc;
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags, Timespec, Timestamps, XattrFlags};
 use rustix::io::Errno;
@@ -88,6 +89,7 @@ pub(crate) fn unpack(
         deferred_dirs: Vec::new(),
         buf: vec![0; 256 * 1024],
         openat2: true,
+        parent_cache: None,
     };
     let result = unpacker.entries(&mut stream);
     let io_failure = |e: io::Error, stream: &HashingReader<_>| {
@@ -159,6 +161,10 @@ struct Unpacker {
     deferred_dirs: Vec<(Vec<u8>, Meta)>,
     buf: Vec<u8>,
     openat2: bool,
+    /// The parent directory of the last entry: tars list a directory's
+    /// entries together, so most entries skip the lookup. Cleared whenever
+    /// a directory is removed, so it never points at a replaced one.
+    parent_cache: Option<(Vec<u8>, Rc<OwnedFd>)>,
 }
 
 impl Unpacker {
@@ -196,32 +202,44 @@ impl Unpacker {
             return Ok(());
         }
         if name.starts_with(WHITEOUT_PREFIX) {
-            let dir = self.open_dir(parent, true, &shown)?;
-            return Self::whiteout(&dir, name, &shown).map_err(Failure::from);
+            let dir = self.parent(parent, &shown)?;
+            return self.whiteout(&dir, name, &shown).map_err(Failure::from);
         }
-        let dir = self.open_dir(parent, true, &shown)?;
+        let dir = self.parent(parent, &shown)?;
         let io = |op, e: io::Error| Error::io(op, format!("layer entry {shown}"), e);
         match kind {
             T::Directory => {
-                let is_dir = remove_existing(&dir, name, true).map_err(|e| io("replace", e))?;
-                if !is_dir {
+                let prior = self
+                    .make_room(&dir, name, true)
+                    .map_err(|e| io("replace", e))?;
+                if prior != Prior::KeptDir {
                     rustix::fs::mkdirat(&dir, name_os(name), Mode::from_raw_mode(0o700))
                         .map_err(|e| io("mkdir", e.into()))?;
                 }
                 self.deferred_dirs.push((rel.clone(), meta));
             }
             T::Regular | T::Continuous => {
-                remove_existing(&dir, name, false).map_err(|e| io("replace", e))?;
-                let fd = rustix::fs::openat(
-                    &dir,
-                    name_os(name),
-                    OFlags::WRONLY
-                        | OFlags::CREATE
-                        | OFlags::EXCL
-                        | OFlags::NOFOLLOW
-                        | OFlags::CLOEXEC,
-                    Mode::from_raw_mode(0o600),
-                )
+                let create = || {
+                    rustix::fs::openat(
+                        &*dir,
+                        name_os(name),
+                        OFlags::WRONLY
+                            | OFlags::CREATE
+                            | OFlags::EXCL
+                            | OFlags::NOFOLLOW
+                            | OFlags::CLOEXEC,
+                        Mode::from_raw_mode(0o600),
+                    )
+                };
+                // Most entries are new: try first, make room only if taken.
+                let fd = match create() {
+                    Err(Errno::EXIST) => {
+                        self.make_room(&dir, name, false)
+                            .map_err(|e| io("replace", e))?;
+                        create()
+                    }
+                    other => other,
+                }
                 .map_err(|e| io("create", e.into()))?;
                 let mut file = File::from(fd);
                 let want = entry.size();
@@ -240,7 +258,8 @@ impl Unpacker {
                     .link_name_bytes()
                     .ok_or_else(|| unsafe_entry("symlink without a target"))?
                     .into_owned();
-                remove_existing(&dir, name, false).map_err(|e| io("replace", e))?;
+                self.make_room(&dir, name, false)
+                    .map_err(|e| io("replace", e))?;
                 rustix::fs::symlinkat(name_os(&target), &dir, name_os(name))
                     .map_err(|e| io("symlink", e.into()))?;
                 self.apply_at(&dir, name, &meta, false)
@@ -257,7 +276,8 @@ impl Unpacker {
                     return Err(unsafe_entry("hard link to the layer root").into());
                 }
                 let tdir = self.open_dir(tparent, false, &shown)?;
-                remove_existing(&dir, name, false).map_err(|e| io("replace", e))?;
+                self.make_room(&dir, name, false)
+                    .map_err(|e| io("replace", e))?;
                 rustix::fs::linkat(&tdir, name_os(tname), &dir, name_os(name), AtFlags::empty())
                     .map_err(|e| io("hard link", e.into()))?;
             }
@@ -270,7 +290,8 @@ impl Unpacker {
                 let header = entry.header();
                 let major = header.device_major().ok().flatten().unwrap_or(0);
                 let minor = header.device_minor().ok().flatten().unwrap_or(0);
-                remove_existing(&dir, name, false).map_err(|e| io("replace", e))?;
+                self.make_room(&dir, name, false)
+                    .map_err(|e| io("replace", e))?;
                 rustix::fs::mknodat(
                     &dir,
                     name_os(name),
@@ -316,6 +337,27 @@ impl Unpacker {
             mtime: h.mtime().map_or(0, |v| i64::try_from(v).unwrap_or(0)),
             xattrs,
         })
+    }
+
+    /// The parent directory `rel` of an entry, created if missing, from the
+    /// cache when the previous entry had the same parent.
+    fn parent(&mut self, rel: &[u8], shown: &str) -> Result<Rc<OwnedFd>> {
+        if let Some((_, fd)) = self.parent_cache.as_ref().filter(|(c, _)| c == rel) {
+            return Ok(Rc::clone(fd));
+        }
+        let fd = Rc::new(self.open_dir(rel, true, shown)?);
+        self.parent_cache = Some((rel.to_vec(), Rc::clone(&fd)));
+        Ok(fd)
+    }
+
+    /// [`remove_existing`], forgetting the cached parent when a directory
+    /// goes.
+    fn make_room(&mut self, dir: &OwnedFd, name: &[u8], keep_dir: bool) -> io::Result<Prior> {
+        let prior = remove_existing(dir, name, keep_dir)?;
+        if prior == Prior::RemovedDir {
+            self.parent_cache = None;
+        }
+        Ok(prior)
     }
 
     /// Opens the directory `rel` below the layer root without following any
@@ -391,7 +433,7 @@ impl Unpacker {
         Ok(cur)
     }
 
-    fn whiteout(dir: &OwnedFd, name: &[u8], shown: &str) -> Result<()> {
+    fn whiteout(&mut self, dir: &OwnedFd, name: &[u8], shown: &str) -> Result<()> {
         let io = |op, e: io::Error| Error::io(op, format!("whiteout {shown}"), e);
         if name == OPAQUE_MARKER {
             return rustix::fs::fsetxattr(dir, OPAQUE_XATTR, b"y", XattrFlags::empty())
@@ -404,7 +446,8 @@ impl Unpacker {
                 reason: "whiteout of no valid name",
             });
         }
-        remove_existing(dir, hidden, false).map_err(|e| io("replace", e))?;
+        self.make_room(dir, hidden, false)
+            .map_err(|e| io("replace", e))?;
         rustix::fs::mknodat(
             dir,
             name_os(hidden),
@@ -528,24 +571,34 @@ fn split_last(rel: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
+/// What [`remove_existing`] found in the way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prior {
+    Nothing,
+    KeptDir,
+    RemovedDir,
+    RemovedOther,
+}
+
 /// Makes room for a new entry `name` in `dir`. An existing directory is kept
 /// when `keep_dir` (a directory entry over a directory merges); anything
-/// else is removed. Returns whether a directory was kept.
-fn remove_existing(dir: &OwnedFd, name: &[u8], keep_dir: bool) -> io::Result<bool> {
+/// else is removed.
+fn remove_existing(dir: &OwnedFd, name: &[u8], keep_dir: bool) -> io::Result<Prior> {
     let st = match rustix::fs::statat(dir, name_os(name), AtFlags::SYMLINK_NOFOLLOW) {
         Ok(st) => st,
-        Err(Errno::NOENT) => return Ok(false),
+        Err(Errno::NOENT) => return Ok(Prior::Nothing),
         Err(e) => return Err(e.into()),
     };
     if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
         if keep_dir {
-            return Ok(true);
+            return Ok(Prior::KeptDir);
         }
         remove_tree_at(dir, name)?;
+        Ok(Prior::RemovedDir)
     } else {
         rustix::fs::unlinkat(dir, name_os(name), AtFlags::empty())?;
+        Ok(Prior::RemovedOther)
     }
-    Ok(false)
 }
 
 /// Removes the directory `name` of `dir` and all below it, never following

@@ -293,3 +293,48 @@ fn whiteouts_become_overlay_whiteouts() {
     assert!(layer.join("opaque/kept").exists());
     assert!(!layer.join("opaque/.wh..wh..opq").exists());
 }
+
+/// Unmounts its mount point on drop, even when the test fails.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn disk_full_during_unpack_is_an_error_and_the_store_stays_intact() {
+    if !require_root("disk_full_during_unpack_is_an_error_and_the_store_stays_intact") {
+        return;
+    }
+    let tmp = TempDir::new("disk-full");
+    let dir = tmp.path().join("images");
+    fs::create_dir_all(&dir).unwrap();
+    let status = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "peapod-test-full"])
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _mounted = Mounted(dir.clone());
+    let s = Store::open(&dir).unwrap();
+    let small = tmp.path().join("small");
+    fs::create_dir_all(small.join("etc")).unwrap();
+    fs::write(small.join("etc/hostname"), b"small\n").unwrap();
+    s.import(&small, "small", ImageConfig::default()).unwrap();
+    let index = fs::read(dir.join("index.json")).unwrap();
+
+    let err = s
+        .import(busybox_rootfs(), "busybox", ImageConfig::default())
+        .unwrap_err();
+    assert!(err.to_string().contains("No space left"), "{err}");
+    assert_eq!(
+        fs::read(dir.join("index.json")).unwrap(),
+        index,
+        "index untouched"
+    );
+    assert_eq!(count(&dir.join("tmp")), 0, "no partial layer left");
+    assert_eq!(count(&dir.join("layers")), 1);
+    assert!(s.ensure("small", PullPolicy::Never).is_ok());
+}

@@ -157,6 +157,22 @@ fn directory_replaced_by_symlink_then_written_through_is_refused() {
 }
 
 #[test]
+fn parent_swapped_for_a_symlink_after_use_is_refused() {
+    // `d` is the parent of the entry before the swap (the unpacker caches
+    // it): the swap must not let `d/b` land in the old or the new target.
+    let c = Case::new("cached-parent-swap");
+    let outside = c.outside.display().to_string();
+    let tar = tar_of(|b| {
+        raw(b, "d/", tar::EntryType::Directory, "", b"");
+        raw(b, "d/a", tar::EntryType::Regular, "", b"1");
+        raw(b, "d", tar::EntryType::Symlink, &outside, b"");
+        raw(b, "d/b", tar::EntryType::Regular, "", b"2");
+    });
+    unsafe_entry(c.import(&tar));
+    c.assert_nothing_left();
+}
+
+#[test]
 fn hard_link_to_outside_is_refused() {
     let c = Case::new("hardlink-out");
     fs::write(c.outside.join("secret"), b"s").unwrap();
