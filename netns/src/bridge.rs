@@ -4,8 +4,8 @@
 use std::net::IpAddr;
 
 use crate::error::Result;
-use crate::host_ports::enable_sysctl;
 use crate::netlink::{Link, Netlink};
+use crate::sysctl::enable_sysctl;
 
 /// The bridge, and whether this call created it.
 pub(crate) struct Bridge {

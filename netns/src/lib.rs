@@ -29,8 +29,10 @@ mod hosts_file;
 mod ipam;
 mod netlink;
 mod network;
+mod nftables;
 mod resolv_conf;
 mod subnet;
+mod sysctl;
 mod veth;
 
 pub use error::{Error, Result};

@@ -7,10 +7,12 @@ use std::path::PathBuf;
 
 use crate::bridge::ensure_bridge;
 use crate::error::{Error, Result};
-use crate::host_ports::{HostPort, Nft, check_host_ports, enable_sysctl};
+use crate::host_ports::{HostPort, check_host_ports};
 use crate::ipam::{Ipam, Lease, Owner};
 use crate::netlink::{Link, Netlink};
+use crate::nftables::Nft;
 use crate::subnet::{Ipv4Subnet, ipv6_for};
+use crate::sysctl::enable_sysctl;
 use crate::veth::{POD_INTERFACE, PodAddress, configure_pod_side, short_id, veth_name};
 
 /// The default bridge name.
