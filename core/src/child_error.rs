@@ -62,7 +62,7 @@ impl Step {
     fn name(self) -> &'static str {
         match self {
             Step::CgroupJoin => "join cgroup",
-            Step::Setns => "setns",
+            Step::Setns => "join namespaces",
             Step::Setsid => "setsid",
             Step::Stdio => "stdio",
             Step::Propagation => "make mounts private",

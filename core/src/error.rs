@@ -25,7 +25,7 @@ pub enum Error {
     /// A step of the child path between `clone3` and `execve` failed; the
     /// child reported it over the error pipe and is gone. Reads like runc:
     /// `exec "/usr/sbin/nginx": no such file or directory`.
-    #[error("{step} \"{path}\": {cause}")]
+    #[error("{}", child_message(step, path, cause))]
     Child {
         /// The step that failed (`exec`, `mount`, `pivot_root`, ...).
         step: &'static str,
@@ -88,5 +88,30 @@ impl Error {
     }
 }
 
+/// `step "path": cause`, or `step: cause` when the step had no path.
+fn child_message(step: &str, path: &str, cause: &str) -> String {
+    if path.is_empty() {
+        format!("{step}: {cause}")
+    } else {
+        format!("{step} \"{path}\": {cause}")
+    }
+}
+
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn child_error_without_path_has_no_empty_quotes() {
+        let e = Error::Child {
+            step: "setns",
+            path: String::new(),
+            cause: "invalid argument".into(),
+            errno: libc::EINVAL,
+        };
+        assert_eq!(e.to_string(), "setns: invalid argument");
+    }
+}
