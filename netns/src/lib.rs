@@ -11,7 +11,9 @@
 //!
 //! The runtime's calls, in a pod's life:
 //! - [`Network::open`] once per supervisor ([`NetworkConfig::new`] with
-//!   the lease folder `<lib>/net/`);
+//!   the lease folder, best on tmpfs such as `/run/peapod/net/`: leases
+//!   describe kernel state a reboot clears too; `ipv6_prefix` for dual
+//!   stack);
 //! - [`Network::attach`] with the pause process's netns fd, giving a
 //!   [`PodNetwork`]; or [`loopback_up`] alone for a pod without bridge
 //!   networking; nothing for `hostNetwork: true`;
