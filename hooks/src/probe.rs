@@ -182,6 +182,13 @@ mod tests {
         }
     }
 
+    /// Runs the worker at its due time with `result`.
+    fn step(w: &mut Worker, result: ProbeResult) -> Option<ProbeResult> {
+        let t = w.next_due().unwrap();
+        assert!(w.start_if_due(t));
+        w.record(result, t)
+    }
+
     #[test]
     fn first_run_waits_for_the_initial_delay_then_every_period() {
         let t0 = Instant::now();
@@ -210,8 +217,7 @@ mod tests {
         let mut published = Vec::new();
         for _ in 0..3 {
             t = w.next_due().unwrap();
-            assert!(w.start_if_due(t));
-            published.push(w.record(ProbeResult::Failure, t));
+            published.push(step(&mut w, ProbeResult::Failure));
         }
         assert_eq!(published, vec![None, None, Some(ProbeResult::Failure)]);
         assert!(w.on_hold);
@@ -222,32 +228,37 @@ mod tests {
     fn a_success_between_failures_resets_the_count() {
         let t0 = Instant::now();
         let mut w = Worker::new(ProbeKind::Readiness, timing(1, 2), t0);
-        let mut step = |r| {
-            let t = w.next_due().unwrap();
-            assert!(w.start_if_due(t));
-            w.record(r, t)
-        };
-        assert_eq!(step(ProbeResult::Failure), None);
-        assert_eq!(step(ProbeResult::Success), Some(ProbeResult::Success));
-        assert_eq!(step(ProbeResult::Failure), None);
-        assert_eq!(step(ProbeResult::Failure), Some(ProbeResult::Failure));
+        assert_eq!(step(&mut w, ProbeResult::Failure), None);
+        assert_eq!(
+            step(&mut w, ProbeResult::Success),
+            Some(ProbeResult::Success)
+        );
+        assert_eq!(step(&mut w, ProbeResult::Failure), None);
+        assert_eq!(
+            step(&mut w, ProbeResult::Failure),
+            Some(ProbeResult::Failure)
+        );
         // Readiness keeps probing after failing.
-        assert_eq!(step(ProbeResult::Failure), Some(ProbeResult::Failure));
-        assert_eq!(step(ProbeResult::Success), Some(ProbeResult::Success));
+        assert_eq!(
+            step(&mut w, ProbeResult::Failure),
+            Some(ProbeResult::Failure)
+        );
+        assert_eq!(
+            step(&mut w, ProbeResult::Success),
+            Some(ProbeResult::Success)
+        );
     }
 
     #[test]
     fn success_threshold_needs_that_many_passes_in_a_row() {
         let t0 = Instant::now();
         let mut w = Worker::new(ProbeKind::Readiness, timing(3, 1), t0);
-        let mut step = |r| {
-            let t = w.next_due().unwrap();
-            assert!(w.start_if_due(t));
-            w.record(r, t)
-        };
-        assert_eq!(step(ProbeResult::Success), None);
-        assert_eq!(step(ProbeResult::Success), None);
-        assert_eq!(step(ProbeResult::Success), Some(ProbeResult::Success));
+        assert_eq!(step(&mut w, ProbeResult::Success), None);
+        assert_eq!(step(&mut w, ProbeResult::Success), None);
+        assert_eq!(
+            step(&mut w, ProbeResult::Success),
+            Some(ProbeResult::Success)
+        );
     }
 
     #[test]
