@@ -71,6 +71,18 @@ pub(crate) fn check(host: &str, port: u16, deadline: Instant) -> Outcome {
     }
 }
 
+/// Calls `op` again when a signal interrupted it (a socket call with a
+/// timeout returns `EINTR` even for signals with `SA_RESTART`, e.g. after
+/// a SIGSTOP/SIGCONT, and any thread of the supervisor may take one).
+fn retry_interrupted(mut op: impl FnMut() -> io::Result<usize>) -> io::Result<usize> {
+    loop {
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            r => return r,
+        }
+    }
+}
+
 /// A `TcpStream` whose every read and write ends by the run's deadline.
 pub(crate) struct DeadlineStream {
     stream: TcpStream,
@@ -85,17 +97,21 @@ impl DeadlineStream {
 
 impl Read for DeadlineStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.stream
-            .set_read_timeout(Some(remaining(self.deadline)?))?;
-        self.stream.read(buf)
+        retry_interrupted(|| {
+            self.stream
+                .set_read_timeout(Some(remaining(self.deadline)?))?;
+            self.stream.read(buf)
+        })
     }
 }
 
 impl Write for DeadlineStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.stream
-            .set_write_timeout(Some(remaining(self.deadline)?))?;
-        self.stream.write(buf)
+        retry_interrupted(|| {
+            self.stream
+                .set_write_timeout(Some(remaining(self.deadline)?))?;
+            self.stream.write(buf)
+        })
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -132,6 +148,21 @@ mod tests {
             o.message
         );
         assert!(o.message.contains("refused"), "{}", o.message);
+    }
+
+    #[test]
+    fn http_read_interrupted_by_a_signal_is_retried() {
+        let mut calls = 0;
+        let r = retry_interrupted(|| {
+            calls += 1;
+            if calls == 1 {
+                Err(io::Error::from(io::ErrorKind::Interrupted))
+            } else {
+                Ok(7)
+            }
+        });
+        assert_eq!(r.unwrap(), 7);
+        assert_eq!(calls, 2);
     }
 
     #[test]
