@@ -89,7 +89,9 @@ pub struct TcpSocket {
 }
 
 impl Handler {
-    /// The handler of a `postStart` or `preStop` hook of `container`.
+    /// The handler of a `postStart` or `preStop` hook of `container`. A
+    /// `tcpSocket` hook is refused, as kubelet fails it: record the error
+    /// as the hook's failure (`FailedPostStartHook`).
     pub fn from_spec(handler: &LifecycleHandler, container: &Container) -> Result<Self> {
         let set = [
             handler.exec.is_some(),
@@ -98,6 +100,14 @@ impl Handler {
             handler.sleep.is_some(),
         ];
         exactly_one(&set)?;
+        if handler.tcp_socket.is_some() {
+            // Accepted by the API for backward compatibility, but kubelet's
+            // handler runner refuses it: the hook fails at run time.
+            return Err(Error::invalid(
+                "tcpSocket",
+                "not supported as a lifecycle handler",
+            ));
+        }
         if let Some(sleep) = &handler.sleep {
             let seconds = u64::try_from(sleep.seconds)
                 .map_err(|_| Error::invalid("sleep.seconds", "must not be negative"))?;
@@ -106,7 +116,7 @@ impl Handler {
         Self::from_action(
             handler.exec.as_ref(),
             handler.http_get.as_ref(),
-            handler.tcp_socket.as_ref(),
+            None,
             container,
             Purpose::Hook,
         )
@@ -362,6 +372,19 @@ mod tests {
             panic!("not httpGet");
         };
         assert_eq!(get.purpose, Purpose::Hook);
+    }
+
+    #[test]
+    fn tcp_socket_hook_is_refused_as_kubelet_does() {
+        let hook = LifecycleHandler {
+            tcp_socket: Some(peapod_spec::TCPSocketAction {
+                port: IntOrString::Int(80),
+                host: None,
+            }),
+            ..LifecycleHandler::default()
+        };
+        let err = Handler::from_spec(&hook, &Container::default()).unwrap_err();
+        assert!(err.to_string().contains("tcpSocket"), "{err}");
     }
 
     #[test]
