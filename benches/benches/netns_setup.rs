@@ -65,7 +65,9 @@ fn netns_setup(c: &mut Criterion) {
             let mut timed = Duration::ZERO;
             for (i, (_, netns)) in pods.iter().enumerate() {
                 let start = Instant::now();
-                network.attach(&format!("bench{i}"), netns.as_fd(), &[]).unwrap();
+                network
+                    .attach(&format!("bench{i}"), netns.as_fd(), &[])
+                    .unwrap();
                 timed += start.elapsed();
             }
             for (i, (mut child, _)) in pods.into_iter().enumerate() {
@@ -80,7 +82,9 @@ fn netns_setup(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let pods: Vec<_> = (0..iters).map(|_| fresh_netns()).collect();
             for (i, (_, netns)) in pods.iter().enumerate() {
-                network.attach(&format!("bench{i}"), netns.as_fd(), &[]).unwrap();
+                network
+                    .attach(&format!("bench{i}"), netns.as_fd(), &[])
+                    .unwrap();
             }
             std::thread::sleep(Duration::from_millis(50));
             let mut timed = Duration::ZERO;
