@@ -79,9 +79,16 @@ fn netns_fd_makes_localhost_the_pod_s_loopback() {
         .spawn()
         .unwrap();
     let listener = NetnsListener(child);
-    let netns = std::fs::File::open(format!("/proc/{}/ns/net", listener.0.id())).unwrap();
-    // Wait for the listener inside the namespace.
+    // `unshare` may not have made its namespace yet: wait until it has.
     let deadline = Instant::now() + Duration::from_secs(5);
+    let link = format!("/proc/{}/ns/net", listener.0.id());
+    let own = std::fs::read_link("/proc/self/ns/net").unwrap();
+    while std::fs::read_link(&link).unwrap() == own {
+        assert!(Instant::now() < deadline, "unshare made no netns");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let netns = std::fs::File::open(&link).unwrap();
+    // Then wait for the listener inside the namespace.
     let mut ctx = ctx(None);
     ctx.netns = Some(netns.as_fd());
     let mut o = Run::start(&tcp(port), &ctx).wait().unwrap();
