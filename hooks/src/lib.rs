@@ -48,10 +48,10 @@
 //!
 //! # postStart
 //!
-//! Right after the container's process starts, run its postStart with
-//! timeout = what is left of the pod's grace period (kubelet gives hooks no
-//! timeout of their own; peapod bounds it by
-//! `terminationGracePeriodSeconds`). Until it is [`Progress::Done`]:
+//! Right after the container's process starts, run its postStart. kubelet
+//! gives it no timeout: pass `Duration::MAX` (a year, in effect); a delete
+//! meanwhile drops the run (an `exec` in flight is killed) and stops the
+//! container as usual. Until it is [`Progress::Done`]:
 //! the container is `Waiting`/not started, its probes do not run, and the
 //! **next container does not start** (keep the start sequence parked in
 //! the loop; other events go on). When done:

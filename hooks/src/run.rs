@@ -69,7 +69,11 @@ impl Run {
     /// failure, as kubelet reports it.
     pub fn start(handler: &Handler, ctx: &RunContext<'_>) -> Self {
         let now = Instant::now();
-        let deadline = now + ctx.timeout;
+        // A timeout too large for the clock (a postStart given "none") is
+        // a year.
+        let deadline = now
+            .checked_add(ctx.timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(365 * 86_400));
         let state = match Self::begin(handler, ctx, now, deadline) {
             Ok(s) => s,
             Err(e) => State::Done(Some(Outcome::failure(e.to_string()))),

@@ -40,3 +40,10 @@ fn sleep_longer_than_its_timeout_is_cut_short() {
     assert_eq!(o.verdict, Verdict::TimedOut);
     assert!(took < Duration::from_millis(300), "{took:?}");
 }
+
+#[test]
+fn unbounded_timeout_does_not_overflow_the_clock() {
+    let sleep = Handler::Sleep(Duration::from_millis(50));
+    let o = Run::start(&sleep, &ctx(Duration::MAX)).wait().unwrap();
+    assert_eq!(o.verdict, Verdict::Success);
+}
