@@ -62,6 +62,21 @@ fn exec(container: &Container, spec: &ProcessSpec, argv: &[&str], timeout: Durat
     Run::start(&handler, &ctx).wait().unwrap()
 }
 
+/// The pids of this process's children, from every thread's list.
+fn children() -> Vec<i32> {
+    let mut pids: Vec<i32> = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("children")).ok())
+        .flat_map(|c| {
+            c.split_whitespace()
+                .map(|p| p.parse().unwrap())
+                .collect::<Vec<i32>>()
+        })
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
 #[test]
 fn exec_handler_runs_in_the_container_as_its_user() {
     if !require_root("exec_handler_runs_in_the_container_as_its_user") {
@@ -110,6 +125,10 @@ fn exec_handler_runs_in_the_container_as_its_user() {
         took >= timeout && took < timeout + Duration::from_millis(150),
         "{took:?}"
     );
+
+    // The killed command is reaped: no zombie, only the container is left.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(children(), vec![container.0.pid()]);
 
     let o = exec(&container, &spec, &["no-such-command"], second);
     assert_eq!(o.verdict, Verdict::Failure, "{o:?}");
