@@ -44,7 +44,12 @@
 //! - `sleep` is the deadline timer alone.
 //!
 //! [`Run::wait`] runs a handler to the end on a private loop, for callers
-//! without one (CLI, tests).
+//! without one (CLI, tests). Two complete loops to copy from:
+//! `hooks/examples/idle_probes.rs` (exec, httpGet and tcpSocket probes on
+//! a busybox container) and `hooks/tests/probe_loop.rs`.
+//!
+//! `ExecTarget::process` is the container's own `ProcessSpec` as it was
+//! spawned (keep it with the container): the hook runs with its identity.
 //!
 //! # postStart
 //!
