@@ -3,6 +3,8 @@
 //! and timeouts honoured.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
 use std::sync::mpsc;
@@ -175,11 +177,7 @@ fn server_that_never_answers_times_out_on_time() {
 
 #[test]
 fn refused_connection_fails_with_the_url() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let o = run(probe(port, "/x"), Duration::from_secs(1));
     assert_eq!(o.verdict, Verdict::Failure, "{o:?}");
     assert!(

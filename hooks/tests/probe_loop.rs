@@ -3,6 +3,8 @@
 //! servers on 127.0.0.1 that come and go, with 100 ms periods.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::time::{Duration, Instant};
@@ -91,14 +93,6 @@ fn drive(
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Listens on `port` from `from` to `to` after now, on a thread.
 fn listen_between(port: u16, from: Duration, to: Duration) {
     std::thread::spawn(move || {
@@ -115,7 +109,7 @@ fn is_unhealthy(e: &ProbeEvent, kind: ProbeKind) -> bool {
 
 #[test]
 fn readiness_goes_true_then_false_after_failure_threshold() {
-    let port = free_port();
+    let port = common::free_port();
     listen_between(port, Duration::ZERO, Duration::from_millis(350));
     std::thread::sleep(Duration::from_millis(20));
     let mut probes = ContainerProbes::new(None, None, Some(timing(2)), Instant::now());
@@ -196,7 +190,7 @@ fn liveness_failing_threshold_asks_one_restart_then_stops() {
 
 #[test]
 fn startup_holds_liveness_until_it_passes() {
-    let port = free_port();
+    let port = common::free_port();
     listen_between(port, Duration::from_millis(250), Duration::from_secs(2));
     let tcp = Handler::TcpSocket(TcpSocket { host: None, port });
     let mut probes = ContainerProbes::new(Some(timing(30)), Some(timing(1)), None, Instant::now());

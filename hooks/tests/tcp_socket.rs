@@ -2,6 +2,8 @@
 //! connecting from inside another network namespace (root).
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::os::fd::AsFd;
 use std::process::{Child, Command, Stdio};
@@ -23,14 +25,6 @@ fn ctx<'a>(pod_ip: Option<IpAddr>) -> RunContext<'a> {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn open_port_passes_and_closed_port_fails() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -38,7 +32,7 @@ fn open_port_passes_and_closed_port_fails() {
     let local = Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
     let o = Run::start(&tcp(open), &ctx(local)).wait().unwrap();
     assert_eq!(o.verdict, Verdict::Success, "{o:?}");
-    let closed = free_port();
+    let closed = common::free_port();
     let o = Run::start(&tcp(closed), &ctx(local)).wait().unwrap();
     assert_eq!(o.verdict, Verdict::Failure, "{o:?}");
     assert!(o.message.contains("refused"), "{}", o.message);
@@ -71,7 +65,7 @@ fn netns_fd_makes_localhost_the_pod_s_loopback() {
     if !require_root("netns_fd_makes_localhost_the_pod_s_loopback") {
         return;
     }
-    let port = free_port();
+    let port = common::free_port();
     let script = format!("ip link set lo up && exec busybox nc -l -p {port}");
     let child = Command::new("unshare")
         .args(["--net", "sh", "-c", &script])
