@@ -109,10 +109,11 @@ impl Sandbox {
     /// Stops the pause and removes everything of the pod (processes left
     /// in its cgroup are killed).
     pub fn destroy(self, paths: &Paths) -> Result<()> {
-        let _ = self.pause.kill();
-        let result = teardown::remove_pod_resources(paths, &self.resources, Some(&self.cgroup));
-        let _ = self.pause.try_wait();
-        result
+        // Reaped here, so no zombie pause outlives the supervisor.
+        if self.pause.kill().is_ok() {
+            let _ = self.pause.wait();
+        }
+        teardown::remove_pod_resources(paths, &self.resources, Some(&self.cgroup))
     }
 
     /// The pause's cgroup child for a container, made with its limits.
