@@ -447,6 +447,36 @@ spec:
 }
 
 #[test]
+fn sidecar_init_container_runs_beside_the_app_containers() {
+    if !require_root("sidecar") {
+        return;
+    }
+    let _host = shared();
+    let root = Root::new("pods-sidecar");
+    let pod = root.apply(
+        "side",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: side }
+spec:
+  initContainers:
+    - { name: proxy, image: busybox:1.30.1, restartPolicy: Always, command: ["sleep", "1000"] }
+    - { name: setup, image: busybox:1.30.1, command: ["true"] }
+  containers:
+    - { name: app, image: busybox:1.30.1, command: ["sleep", "1000"] }
+"#,
+    );
+    let v = pod.json();
+    assert_eq!(v["status"]["phase"], "Running", "{v:#}");
+    let inits = &v["status"]["initContainerStatuses"];
+    assert!(inits[0]["state"]["running"].is_object(), "{v:#}");
+    assert_eq!(inits[1]["state"]["terminated"]["exitCode"], 0, "{v:#}");
+    let table = root.ok(&["get", "pods"]);
+    assert!(table.contains(" Running "), "{table}");
+}
+
+#[test]
 fn memory_limit_ends_in_oom_killed() {
     if !require_root("oom_killed") {
         return;

@@ -11,11 +11,15 @@ use crate::container::{LogStream, Started};
 use crate::images::ResolvedImage;
 use crate::status::{self, ExitKind};
 
-/// Init container or app container.
+/// Init container, sidecar or app container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    /// Runs to completion before the app containers.
+    /// Runs to completion before the next one starts.
     Init,
+    /// An init container with `restartPolicy: Always`: the next one starts
+    /// once it runs; it restarts whatever the pod's policy and does not
+    /// keep the pod from `Succeeded`.
+    Sidecar,
     /// Runs for the life of the pod.
     App,
 }
@@ -89,7 +93,7 @@ impl Slot {
     pub fn started(&mut self, mut started: Started, container_id: &str) {
         self.streams.append(&mut started.streams);
         self.status.state = status::running(started.wall_start.rfc3339());
-        self.status.ready = self.kind == Kind::App;
+        self.status.ready = self.kind != Kind::Init;
         self.status.started = Some(true);
         self.status.container_id = Some(container_id.to_owned());
         self.restart_at = None;
@@ -124,6 +128,7 @@ impl Slot {
                 // An init container is retried on failure unless the pod
                 // never restarts; it is done after its first success.
                 Kind::Init => code != 0 && pod_policy != RestartPolicy::Never,
+                Kind::Sidecar => true,
                 Kind::App => status::restarts(pod_policy, code),
             };
         if !restart {

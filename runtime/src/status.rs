@@ -195,7 +195,12 @@ pub fn display_status(status: &PodStatus) -> String {
         return reason.clone();
     }
     let inits = &status.init_container_statuses;
-    for c in inits {
+    // A running sidecar (a restartable init container, ready once it
+    // runs) does not hold the pod in `Init:`.
+    for c in inits
+        .iter()
+        .filter(|c| !(c.ready && c.state.running.is_some()))
+    {
         if let Some(t) = &c.state.terminated
             && t.exit_code != 0
         {
@@ -237,6 +242,13 @@ mod tests {
 
     fn up(name: &str) -> ContainerStatus {
         with_state(name, running("t".into()))
+    }
+
+    fn running_init(name: &str) -> ContainerStatus {
+        ContainerStatus {
+            ready: false,
+            ..up(name)
+        }
     }
 
     fn exited(name: &str, code: i32) -> ContainerStatus {
@@ -330,9 +342,17 @@ mod tests {
         assert_eq!(display_status(&s), "OOMKilled");
         let s = PodStatus {
             phase: Some(PodPhase::Pending),
-            init_container_statuses: vec![exited("i1", 0), up("i2")],
+            init_container_statuses: vec![exited("i1", 0), running_init("i2")],
             ..PodStatus::default()
         };
         assert_eq!(display_status(&s), "Init:1/2");
+        // A running sidecar (ready) does not hold the pod in Init.
+        let s = PodStatus {
+            phase: Some(PodPhase::Running),
+            init_container_statuses: vec![up("proxy")],
+            container_statuses: vec![up("app")],
+            ..PodStatus::default()
+        };
+        assert_eq!(display_status(&s), "Running");
     }
 }

@@ -164,7 +164,12 @@ impl Supervisor {
         };
         for c in &pod.spec.init_containers {
             let image = images::resolve(&store, c)?;
-            slots.push(Slot::new(c.clone(), Kind::Init, image, "PodInitializing"));
+            let kind = if c.is_sidecar() {
+                Kind::Sidecar
+            } else {
+                Kind::Init
+            };
+            slots.push(Slot::new(c.clone(), kind, image, "PodInitializing"));
         }
         for c in &pod.spec.containers {
             let image = images::resolve(&store, c)?;
@@ -221,7 +226,8 @@ impl Supervisor {
     }
 
     /// Moves the start sequence on: init containers one at a time, each
-    /// after the previous succeeded, then every app container in order.
+    /// after the previous succeeded (a sidecar once it runs), then every
+    /// app container in order.
     fn advance(&mut self) -> Result<()> {
         while self.next < self.slots.len() {
             let i = self.next;
@@ -506,12 +512,19 @@ impl Supervisor {
     /// Writes `pod.json` with the status as it is now.
     fn publish(&mut self) {
         let (init, app): (Vec<&Slot>, Vec<&Slot>) =
-            self.slots.iter().partition(|s| s.kind == Kind::Init);
+            self.slots.iter().partition(|s| s.kind != Kind::App);
+        // Sidecars are listed with the init containers but, running for
+        // the pod's life, count neither for `Initialized` nor the phase.
+        let plain_init: Vec<_> = init
+            .iter()
+            .filter(|s| s.kind == Kind::Init)
+            .map(|s| s.status.clone())
+            .collect();
         let init: Vec<_> = init.iter().map(|s| s.status.clone()).collect();
         let restarting: Vec<bool> = app.iter().map(|s| s.restart_at.is_some()).collect();
         let app: Vec<_> = app.iter().map(|s| s.status.clone()).collect();
         let policy = self.pod.spec.restart_policy;
-        let phase = status::compute_phase(policy, &init, &app, &restarting);
+        let phase = status::compute_phase(policy, &plain_init, &app, &restarting);
         let ips = self
             .sandbox
             .as_ref()
@@ -520,7 +533,7 @@ impl Supervisor {
         let old = self.pod.status.take().unwrap_or_default();
         self.pod.status = Some(PodStatus {
             phase: Some(phase),
-            conditions: status::conditions(&init, &app, &self.start_time),
+            conditions: status::conditions(&plain_init, &app, &self.start_time),
             pod_ip: ips.first().map(ToString::to_string),
             pod_ips: ips.iter().map(|ip| PodIP { ip: ip.to_string() }).collect(),
             start_time: Some(self.start_time.clone()),
