@@ -86,11 +86,23 @@ pub fn parse_manifest_with(
     context: Context<'_>,
 ) -> Result<Manifest, Diagnostics> {
     let mut report = Report::new(file);
-    let options = serde_saphyr::options! {
-        with_snippet: false,
-        // Kubernetes reads YAML 1.1: `defaultMode: 0644` is octal.
-        legacy_octal_numbers: true,
-    };
+    if source.len() > MAX_MANIFEST_BYTES {
+        report.error(
+            FILE_START,
+            "",
+            format!("the file is larger than {MAX_MANIFEST_BYTES} bytes; split it"),
+        );
+        return Err(report.finish());
+    }
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    // Kubernetes reads YAML 1.1: `defaultMode: 0644` is octal.
+    options.legacy_octal_numbers = true;
+    // The budget's pre-pass parses the text twice; the size cap above, the
+    // nesting cap of the tree and these alias limits guard instead.
+    options.budget = None;
+    options.alias_limits.max_total_replayed_events = MAX_ALIAS_EVENTS;
+    options.alias_limits.max_replay_stack_depth = 16;
     let mut documents: Vec<Node> = match serde_saphyr::from_multiple_with_options(source, options) {
         Ok(documents) => documents,
         Err(err) => {
@@ -215,6 +227,12 @@ fn document_type(node: &Node, report: &mut Report) -> Option<&'static TypeDef> {
     }
     Some(def)
 }
+
+/// The largest manifest read: far above any pod, far below trouble.
+pub const MAX_MANIFEST_BYTES: usize = 8 << 20;
+
+/// The most YAML events aliases may replay (against alias bombs).
+const MAX_ALIAS_EVENTS: usize = 100_000;
 
 /// The position of the start of a file, for findings about the whole file.
 pub(crate) const FILE_START: Position = Position { line: 1, column: 1 };

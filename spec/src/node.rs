@@ -157,6 +157,40 @@ impl<'de> Deserialize<'de> for Node {
     }
 }
 
+/// The deepest nesting of lists and mappings read. A pod is about ten
+/// deep; the cap keeps hostile input from exhausting the stack.
+pub(crate) const MAX_DEPTH: usize = 64;
+
+thread_local! {
+    /// How deep the tree being read is, on this thread.
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts one level of nesting while alive.
+struct DepthGuard;
+
+impl DepthGuard {
+    fn enter<E: de::Error>() -> Result<Self, E> {
+        let depth = DEPTH.with(|d| {
+            d.set(d.get() + 1);
+            d.get()
+        });
+        let guard = DepthGuard;
+        if depth > MAX_DEPTH {
+            return Err(E::custom(format_args!(
+                "nested more than {MAX_DEPTH} levels deep"
+            )));
+        }
+        Ok(guard)
+    }
+}
+
+impl Drop for DepthGuard {
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(ValueVisitor)
@@ -225,6 +259,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let _depth = DepthGuard::enter()?;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         while let Some(item) = seq.next_element::<Node>()? {
             items.push(item);
@@ -233,6 +268,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let _depth = DepthGuard::enter()?;
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
         while let Some(key) = map.next_key::<Spanned<Key>>()? {
             let value = map.next_value::<Node>()?;

@@ -396,3 +396,37 @@ fn cluster_only_fields_are_warnings_in_every_mode() {
         ]
     );
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let source = format!("{}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let found = errors(&source);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("pod.yaml:1:"), "{found:?}");
+}
+
+#[test]
+fn alias_bomb_is_an_error() {
+    let mut source = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..10 {
+        let prev = level - 1;
+        let name = format!("l{level}");
+        let refs = vec![
+            if prev == 0 {
+                "*a".to_owned()
+            } else {
+                format!("*l{prev}")
+            };
+            10
+        ]
+        .join(", ");
+        source.push_str(&format!("{name}: &{name} [{refs}]\n"));
+    }
+    let found = errors(&source);
+    assert!(
+        found
+            .iter()
+            .any(|e| e.contains("alias replay limit exceeded")),
+        "{found:?}"
+    );
+}
