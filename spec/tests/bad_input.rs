@@ -2,6 +2,8 @@
 //! `file:line:column: field.path: message`.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+use std::fmt::Write as _;
+
 use peapod_spec::{ValidationMode, parse_manifest};
 
 /// Lines 1-8 of most cases: a valid pod whose first container is `app`.
@@ -420,7 +422,7 @@ fn alias_bomb_is_an_error() {
             10
         ]
         .join(", ");
-        source.push_str(&format!("{name}: &{name} [{refs}]\n"));
+        writeln!(source, "{name}: &{name} [{refs}]").unwrap();
     }
     let found = errors(&source);
     assert!(
