@@ -255,6 +255,16 @@ mod tests {
         assert_eq!(Quantity::parse("500m").unwrap().value(), 1);
     }
 
+    /// Found by the `quantity` fuzz target (its own property was wrong,
+    /// the parser right): rounding below a milli-unit is away from zero,
+    /// as Kubernetes' RoundUp, for negative quantities too.
+    #[test]
+    fn quantity_negative_fraction_rounds_away_from_zero() {
+        assert_eq!(milli("-.9999992205Mi"), -1_048_575_183);
+        assert_eq!(milli("-.9999992205Ki"), -1_024_000);
+        assert_eq!(milli("-1n"), -1);
+    }
+
     #[test]
     fn quantity_rejects_bad_syntax() {
         for bad in [

@@ -1,0 +1,28 @@
+//! Any text given to the manifest parser gives pods or diagnostics, never
+//! a panic; whatever parses must round-trip through YAML unchanged.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use peapod_spec::{ValidationMode, parse_manifest};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(source) = std::str::from_utf8(data) else { return };
+    for mode in [ValidationMode::Strict, ValidationMode::Ignore] {
+        match parse_manifest(source, "fuzz.yaml", mode) {
+            Ok(manifest) => {
+                for pod in &manifest.pods {
+                    let yaml = peapod_spec::to_yaml(pod).expect("a parsed pod serializes");
+                    let again = parse_manifest(&yaml, "again.yaml", ValidationMode::Strict)
+                        .expect("a serialized pod parses");
+                    assert_eq!(&again.pods[0], pod, "round trip changed the pod:\n{yaml}");
+                }
+            }
+            Err(diagnostics) => {
+                assert!(!diagnostics.errors.is_empty());
+                for error in &diagnostics.errors {
+                    assert!(error.position.line >= 1, "{error}");
+                }
+            }
+        }
+    }
+});
