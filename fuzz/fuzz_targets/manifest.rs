@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use peapod_spec::{ValidationMode, parse_manifest};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(source) = std::str::from_utf8(data) else { return };
+    let Ok(source) = std::str::from_utf8(data) else {
+        return;
+    };
     for mode in [ValidationMode::Strict, ValidationMode::Ignore] {
         match parse_manifest(source, "fuzz.yaml", mode) {
             Ok(manifest) => {
