@@ -227,7 +227,7 @@ impl Source {
         let missing = || Error::archive(self.shown(), format!("no member {name:?}"));
         match self {
             Self::Dir(p) => {
-                let clean = crate::unpack::clean_path(name.as_bytes()).ok_or_else(missing)?;
+                let clean = crate::beneath::clean_path(name.as_bytes()).ok_or_else(missing)?;
                 let path = p.join(String::from_utf8_lossy(&clean).as_ref());
                 let f = File::open(&path).ctx("open", &path)?;
                 Ok(Box::new(BufReader::with_capacity(256 * 1024, f)))

@@ -16,11 +16,13 @@
 
 mod archive;
 mod auth;
+mod beneath;
 mod change;
 mod compression;
 mod digest;
 mod error;
 mod import;
+mod index;
 pub mod oci;
 mod reference;
 mod registry;

@@ -13,16 +13,16 @@
 //! write-then-rename): a crash leaves at worst an unreferenced complete
 //! layer or a stale temporary directory, never a reference to half a layer.
 
-use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::digest::Digest;
 use crate::error::{Error, IoContext, Result};
+use crate::index::{ImageRecord, Index, LayerRecord};
 use crate::oci::{ConfigFile, ImageConfig};
 use crate::reference::Reference;
 use crate::unpack::{self, Limits};
@@ -93,31 +93,6 @@ pub struct ImageDetails {
     pub layer_dirs: Vec<PathBuf>,
     /// The config document.
     pub config: ConfigFile,
-}
-
-/// The on-disk index.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub(crate) struct Index {
-    #[serde(default)]
-    references: BTreeMap<String, Digest>,
-    #[serde(default)]
-    images: BTreeMap<Digest, ImageRecord>,
-    #[serde(default)]
-    layers: BTreeMap<Digest, LayerRecord>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct ImageRecord {
-    layers: Vec<Digest>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    created: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    manifest: Option<Digest>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct LayerRecord {
-    size: u64,
 }
 
 /// A layer unpacked into a temporary directory, waiting for its image to be
@@ -203,7 +178,7 @@ impl Store {
     /// image ID or a unique ID prefix of at least 4 hex digits.
     pub fn image(&self, name_or_id: &str) -> Result<Image> {
         let index = self.read_index()?;
-        let (id, reference) = resolve(&index, name_or_id)?;
+        let (id, reference) = index.resolve(name_or_id)?;
         let record = &index.images[&id];
         let config = self.config_of(&id)?;
         Ok(Image {
@@ -227,9 +202,9 @@ impl Store {
             .iter()
             .map(|(id, rec)| ImageSummary {
                 id: id.clone(),
-                references: refs_of(&index, id),
+                references: index.refs_of(id),
                 created: rec.created.clone(),
-                size: size_of(&index, rec),
+                size: index.size_of(rec),
             })
             .collect())
     }
@@ -237,12 +212,12 @@ impl Store {
     /// Everything about one image.
     pub fn inspect(&self, name_or_id: &str) -> Result<ImageDetails> {
         let index = self.read_index()?;
-        let (id, _) = resolve(&index, name_or_id)?;
+        let (id, _) = index.resolve(name_or_id)?;
         let rec = &index.images[&id];
         Ok(ImageDetails {
-            repo_tags: refs_of(&index, &id),
+            repo_tags: index.refs_of(&id),
             manifest_digest: rec.manifest.clone(),
-            size: size_of(&index, rec),
+            size: index.size_of(rec),
             layer_dirs: rec.layers.iter().map(|d| self.layer_dir(d)).collect(),
             config: self.config_of(&id)?,
             id,
@@ -255,18 +230,18 @@ impl Store {
     pub fn remove(&self, name_or_id: &str) -> Result<Vec<String>> {
         let mut out = Vec::new();
         self.update(|index| {
-            let (id, reference) = resolve(index, name_or_id)?;
+            let (id, reference) = index.resolve(name_or_id)?;
             let by_name = index.references.contains_key(&reference);
             let names: Vec<String> = if by_name {
                 vec![reference]
             } else {
-                refs_of(index, &id)
+                index.refs_of(&id)
             };
             for n in names {
                 index.references.remove(&n);
                 out.push(format!("Untagged: {n}"));
             }
-            if refs_of(index, &id).is_empty() {
+            if index.refs_of(&id).is_empty() {
                 index.images.remove(&id);
                 out.push(format!("Deleted: {id}"));
             }
@@ -562,47 +537,4 @@ fn dir_names(dir: &Path) -> Result<Vec<String>> {
         out.push(e.file_name().to_string_lossy().into_owned());
     }
     Ok(out)
-}
-
-fn refs_of(index: &Index, id: &Digest) -> Vec<String> {
-    index
-        .references
-        .iter()
-        .filter(|(_, v)| *v == id)
-        .map(|(k, _)| k.clone())
-        .collect()
-}
-
-fn size_of(index: &Index, rec: &ImageRecord) -> u64 {
-    rec.layers
-        .iter()
-        .filter_map(|d| index.layers.get(d))
-        .map(|l| l.size)
-        .sum()
-}
-
-/// Finds the image `name_or_id` names: a reference first (as docker does),
-/// then a full ID or a unique prefix of one.
-fn resolve(index: &Index, name_or_id: &str) -> Result<(Digest, String)> {
-    let unknown = || Error::UnknownImage {
-        reference: name_or_id.to_string(),
-    };
-    if let Ok(r) = Reference::parse(name_or_id) {
-        let key = r.to_string();
-        if let Some(id) = index
-            .references
-            .get(&key)
-            .filter(|id| index.images.contains_key(id))
-        {
-            return Ok((id.clone(), key));
-        }
-    }
-    let hex = name_or_id.strip_prefix("sha256:").unwrap_or(name_or_id);
-    if hex.len() >= 4 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let mut hits = index.images.keys().filter(|id| id.hex().starts_with(hex));
-        if let (Some(id), None) = (hits.next(), hits.next()) {
-            return Ok((id.clone(), id.to_string()));
-        }
-    }
-    Err(unknown())
 }
