@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use peapod_core::{Cgroup, ContainerSpawn, NamespacePlan, Process, Stdio};
+use peapod_core::{Cgroup, ContainerSpawn, NamespacePlan, Process, ProcessSpec, Stdio};
 use peapod_spec::Container;
 use peapod_volumes::RootfsLayers;
 use rustix::fs::{Mode, OFlags};
@@ -33,6 +33,8 @@ pub(crate) struct Started {
     pub wall_start: Timestamp,
     /// Its output, read by the supervisor into the log file.
     pub streams: Vec<LogStream>,
+    /// The process as spawned: hooks run with its identity and env.
+    pub spec: ProcessSpec,
     /// The write end of its stdin (`stdin: true`), held open so the
     /// process never reads EOF.
     pub _stdin: Option<OwnedFd>,
@@ -95,7 +97,7 @@ pub(crate) fn start(
         .volumes
         .mount_plan(container, &layers, &sandbox.files)
         .map_err(|e| fail(&e))?;
-    let process = container_process::process_spec(container, &image.defaults, hostname);
+    let spec = container_process::process_spec(container, &image.defaults, hostname);
     let cgroup = sandbox.container_cgroup(name).map_err(|e| fail(&e))?;
     cgroup
         .set_limits(&container_process::cgroup_limits(container))
@@ -153,7 +155,7 @@ pub(crate) fn start(
         (stdio, streams, keep)
     };
     let spawn = ContainerSpawn {
-        process,
+        process: spec.clone(),
         namespaces: NamespacePlan::container(sandbox.host_network, sandbox.share_pid),
         join_from: Some(sandbox.pause.pidfd()),
         mounts: Some(plan),
@@ -167,6 +169,7 @@ pub(crate) fn start(
         cgroup,
         oom_before,
         since: Instant::now(),
+        spec,
         wall_start,
         streams,
         _stdin: stdin,

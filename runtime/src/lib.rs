@@ -24,6 +24,7 @@ pub mod exec;
 mod images;
 pub mod inspect;
 pub mod launch;
+mod lifecycle;
 pub mod logs;
 mod paths;
 mod pod_files;

@@ -26,6 +26,7 @@ use crate::cri_log;
 use crate::error::{Error, Result};
 use crate::images;
 use crate::launch::{StartReport, report_start};
+use crate::lifecycle::{self, Hook};
 use crate::paths::Paths;
 use crate::pod_files;
 use crate::sandbox::Sandbox;
@@ -279,6 +280,19 @@ impl Supervisor {
             &self.log_dir,
             restart_count,
         )?;
+        if let Err(message) = lifecycle::run(
+            Hook::PostStart,
+            &slot.spec,
+            &started,
+            &started.spec,
+            Duration::MAX,
+        ) {
+            // A failed postStart kills the container (kubelet's
+            // FailedPostStartHook); it counts as a failed start.
+            let _ = started.process.kill();
+            let _ = started.process.wait();
+            return Err(Error::container(slot.name(), message));
+        }
         let pid = started.process.pid();
         let watch = |e: peapod_core::Error| Error::container(slot.name(), e);
         self.events
@@ -414,6 +428,12 @@ impl Supervisor {
         let t = Termination::new(Duration::from_secs(grace), client);
         for slot in self.slots.iter().rev() {
             if let Some(run) = &slot.run {
+                let left = t.deadline().saturating_duration_since(Instant::now());
+                if let Err(message) =
+                    lifecycle::run(Hook::PreStop, &slot.spec, run, &run.spec, left)
+                {
+                    warn!("container {}: {message}", slot.spec.name);
+                }
                 t.terminate(&run.process);
             }
         }
