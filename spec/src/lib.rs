@@ -17,6 +17,7 @@ mod config_data;
 mod container;
 pub mod defaults;
 mod diagnostics;
+mod duration;
 mod error;
 mod explain;
 mod handler;
@@ -42,6 +43,7 @@ pub use container::{
     VolumeMount, default_pull_policy,
 };
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use duration::parse_duration;
 pub use error::Error;
 pub use explain::explain;
 pub use handler::{
