@@ -7,11 +7,13 @@
 mod apply;
 mod delete;
 mod exec;
+mod explain;
 mod get;
 mod image;
 mod logs;
 mod manifest;
 mod supervise;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +37,10 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     // peapod:commands (each verb's variant goes here, one line each)
+    /// Check manifests: every error with file:line:column and field path.
+    Validate(validate::Args),
+    /// Document a resource or field: `explain pod.spec.containers`.
+    Explain(explain::Args),
     /// Run the pods of a manifest (returns once every container runs).
     Apply(apply::ApplyArgs),
     /// Same as apply.
@@ -65,6 +71,8 @@ fn main() -> ExitCode {
     let root = cli.root;
     let result: anyhow::Result<ExitCode> = match cli.command {
         // peapod:dispatch (each verb's arm goes here)
+        Command::Validate(a) => validate::run(&a),
+        Command::Explain(a) => explain::run(&a),
         Command::Apply(a) | Command::Create(a) => apply::run(&a, &paths(root.as_deref())),
         Command::Get(a) => get::run(&a, &paths(root.as_deref())),
         Command::Delete(a) => delete::run(&a, &paths(root.as_deref())),

@@ -1,0 +1,133 @@
+//! `peapod validate` and `peapod explain` end to end, on the seed
+//! manifests of `spec/tests/fixtures/seeds`.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn peapod(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_peapod"))
+        .args(args)
+        .current_dir(seeds_dir())
+        .output()
+        .unwrap()
+}
+
+fn seeds_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/tests/fixtures/seeds")
+}
+
+fn seed_files(broken: bool) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(seeds_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".broken.yaml") == broken)
+        .collect();
+    files.sort();
+    files
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn validate_prints_ok_for_every_good_seed_pod() {
+    let files = seed_files(false);
+    let mut args = vec!["validate"];
+    for file in &files {
+        args.extend(["-f", file]);
+    }
+    let out = peapod(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), files.len(), "{stdout}");
+    assert!(
+        stdout.contains("002-2-javaweb-2.yaml: pod \"javaweb-2\": OK\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("003-1-kubia-zxzij.yaml: pod \"kubia-zxzij\": OK\n"),
+        "{stdout}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "warning: 003-1-kubia-zxzij.yaml:28:3: spec.nodeName: ignored on a single host"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn validate_reports_the_broken_seed_and_fails() {
+    let out = peapod(&["validate", "-f", "002-2-javaweb-2.broken.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        "002-2-javaweb-2.broken.yaml:9:6: bad indentation: \"name\" is indented more than \"image\" above it (column 6 against 5); keys of one mapping start in the same column\n\
+         002-2-javaweb-2.broken.yaml:14:3: spec.contaners: unknown field; did you mean \"containers\"?\n"
+    );
+}
+
+#[test]
+fn validate_checks_every_file_even_after_a_failure() {
+    let out = peapod(&[
+        "validate",
+        "-f",
+        "002-1-two-containers.broken.yaml",
+        "-f",
+        "000-1-myapp.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "000-1-myapp.yaml: pod \"myapp\": OK\n");
+}
+
+#[test]
+fn validate_warn_mode_accepts_unknown_fields() {
+    let dir = std::env::temp_dir().join(format!("peapod-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("pod.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: nginx\n    comand: [sleep]\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let strict = peapod(&["validate", "-f", file]);
+    assert_eq!(strict.status.code(), Some(1));
+    let warn = peapod(&["validate", "--validate=warn", "-f", file]);
+    assert!(warn.status.success());
+    assert!(
+        text(&warn.stderr).contains("warning: "),
+        "{}",
+        text(&warn.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn explain_prints_container_fields() {
+    let out = peapod(&["explain", "pod.spec.containers"]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("KIND:       Pod\n"), "{stdout}");
+    assert!(
+        stdout.contains("FIELD: containers <[]Container> -required-"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  imagePullPolicy\t<string>\n"), "{stdout}");
+}
+
+#[test]
+fn explain_unknown_field_fails_with_a_suggestion() {
+    let out = peapod(&["explain", "pod.spec.contaners"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("did you mean \"containers\"?"),
+        "{}",
+        text(&out.stderr)
+    );
+}
