@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use peapod_spec::{ValidationMode, parse_manifest};
+use peapod_spec::{Context, ValidationMode, parse_manifest, parse_manifest_with};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(source) = std::str::from_utf8(data) else {
@@ -14,8 +14,13 @@ fuzz_target!(|data: &[u8]| {
             Ok(manifest) => {
                 for pod in &manifest.pods {
                     let yaml = peapod_spec::to_yaml(pod).expect("a parsed pod serializes");
-                    let again = parse_manifest(&yaml, "again.yaml", ValidationMode::Strict)
-                        .expect("a serialized pod parses");
+                    let context = Context {
+                        config_maps: &manifest.config_maps,
+                        secrets: &manifest.secrets,
+                    };
+                    let again =
+                        parse_manifest_with(&yaml, "again.yaml", ValidationMode::Strict, context)
+                            .expect("a serialized pod parses");
                     assert_eq!(&again.pods[0], pod, "round trip changed the pod:\n{yaml}");
                 }
             }
