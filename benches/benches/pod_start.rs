@@ -73,20 +73,27 @@ fn pod_start(c: &mut Criterion) {
         return;
     }
     let Some(exe) = peapod_exe() else {
-        eprintln!("pod_start: skipped, build the peapod binary first (cargo build --release -p peapod) or set PEAPOD_BIN");
+        eprintln!(
+            "pod_start: skipped, build the peapod binary first (cargo build --release -p peapod) or set PEAPOD_BIN"
+        );
         return;
     };
     let tmp = TempDir::new("bench-pod-start");
     let paths = Paths::under(tmp.path());
     import_busybox(&exe, tmp.path());
-    let manifest =
-        peapod_spec::parse_manifest(SEED_000, "seed-000.yaml", peapod_spec::ValidationMode::Strict)
-            .unwrap();
+    let manifest = peapod_spec::parse_manifest(
+        SEED_000,
+        "seed-000.yaml",
+        peapod_spec::ValidationMode::Strict,
+    )
+    .unwrap();
     let pod = manifest.pods.into_iter().next().unwrap();
     let launcher = Launcher { exe, wait: true };
 
     let mut group = c.benchmark_group("pod");
-    group.sample_size(30).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(10));
     group.bench_function("pod_start", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
