@@ -51,15 +51,16 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
             ));
         }
     };
-    let restart_of = |pod: &peapod_spec::Pod| {
+    let status_of = |pod: &peapod_spec::Pod| {
         pod.status.as_ref().and_then(|s| {
             s.container_statuses
                 .iter()
                 .chain(&s.init_container_statuses)
                 .find(|c| c.name == container)
-                .map(|c| c.restart_count)
+                .cloned()
         })
     };
+    let restart_of = |pod: &peapod_spec::Pod| status_of(pod).map(|c| c.restart_count);
     let Some(mut restart) = restart_of(&pod) else {
         return Err(Error::NoSuchContainer {
             pod: key.name.clone(),
@@ -88,13 +89,17 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
             return Ok(());
         };
         offset = copy_records(&path_of(restart), offset, out)?;
-        match restart_of(&pod) {
-            Some(now) if now != restart => {
-                restart = now;
-                offset = 0;
-            }
-            None => return Ok(()),
-            Some(_) => {}
+        let Some(now) = status_of(&pod) else {
+            return Ok(());
+        };
+        if now.restart_count != restart {
+            restart = now.restart_count;
+            offset = 0;
+        } else if now.state.terminated.is_some() {
+            // Exited for good (a restart would show `waiting` first): what
+            // it wrote last is in the file now.
+            copy_records(&path_of(restart), offset, out)?;
+            return Ok(());
         }
     }
 }
