@@ -137,7 +137,7 @@ mod tests {
     fn explain_pod_lists_its_fields() {
         let text = explain("pod").unwrap();
         assert!(text.starts_with("KIND:       Pod\nVERSION:    v1\n"));
-        assert!(text.contains("  spec\t<PodSpec>\n"));
+        assert!(text.contains("  spec\t<PodSpec> -required-\n"));
     }
 
     #[test]

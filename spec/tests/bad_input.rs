@@ -432,3 +432,17 @@ fn alias_bomb_is_an_error() {
         "{found:?}"
     );
 }
+
+/// Found by the `manifest` fuzz target: with `spec` misspelled and
+/// unknown fields ignored, a pod without containers was accepted.
+#[test]
+fn pod_without_spec_is_an_error_even_when_unknown_fields_are_ignored() {
+    let source = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\ns`ec:\n  containers:\n  - name: app\n    image: nginx\n";
+    let found: Vec<String> = parse_manifest(source, "pod.yaml", ValidationMode::Ignore)
+        .unwrap_err()
+        .errors
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(found, ["pod.yaml:1:1: spec: required value"]);
+}

@@ -20,7 +20,7 @@ pub(crate) static POD: TypeDef = TypeDef {
             Object(&OBJECT_META),
             "Standard object's metadata: name, namespace, labels, annotations.",
         ),
-        opt(
+        req(
             "spec",
             Object(&POD_SPEC),
             "Specification of the desired behavior of the pod.",
