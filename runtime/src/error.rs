@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A pod of that name already exists in that namespace.
-    #[error("pod {namespace}/{name} already exists")]
+    #[error("pods \"{name}\" already exists")]
     AlreadyExists {
         /// Namespace.
         namespace: String,
