@@ -26,6 +26,7 @@ pub mod inspect;
 pub mod launch;
 mod lifecycle;
 pub mod logs;
+mod loop_token;
 mod paths;
 mod pod_files;
 mod sandbox;

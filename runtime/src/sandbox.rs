@@ -122,6 +122,22 @@ impl Sandbox {
     }
 }
 
+/// Makes the supervisor's mount namespace its own, with private
+/// propagation: pod-level mounts never reach the host and vanish with it.
+pub(crate) fn enter_private_mount_namespace() -> Result<()> {
+    // `unshare(CLONE_NEWNS)` alone is sound: rustix deprecated the safe
+    // wrapper because of `CLONE_FILES`, which is not used here. The
+    // supervisor is single-threaded at this point.
+    #[allow(deprecated)]
+    rustix::thread::unshare(rustix::thread::UnshareFlags::NEWNS)
+        .map_err(|e| Error::sys("unshare mount namespace", e))?;
+    rustix::mount::mount_change(
+        "/",
+        rustix::mount::MountPropagationFlags::PRIVATE | rustix::mount::MountPropagationFlags::REC,
+    )
+    .map_err(|e| Error::sys("make / private", e))
+}
+
 fn open_netns(pid: i32) -> std::io::Result<OwnedFd> {
     let f = std::fs::File::open(format!("/proc/{pid}/ns/net"))?;
     Ok(OwnedFd::from(f))

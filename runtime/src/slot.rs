@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use peapod_spec::{Container, ContainerStatus, RestartPolicy};
+use peapod_spec::{Container, ContainerStatus, PodIP, PodStatus, QOSClass, RestartPolicy};
 
 use crate::backoff::{Backoff, BackoffPolicy};
 use crate::clock::Timestamp;
@@ -153,6 +153,43 @@ impl Slot {
                 self.spec.name
             )),
         );
+    }
+}
+
+/// The pod's status from its slots: init containers (sidecars listed with
+/// them but, running for the pod's life, counted neither for `Initialized`
+/// nor the phase), app containers, phase, conditions, addresses.
+pub(crate) fn pod_status(
+    slots: &[Slot],
+    policy: RestartPolicy,
+    ips: &[std::net::IpAddr],
+    start_time: &str,
+    qos_class: Option<QOSClass>,
+) -> PodStatus {
+    let (init, app): (Vec<&Slot>, Vec<&Slot>) = slots.iter().partition(|s| s.kind != Kind::App);
+    let plain_init: Vec<_> = init
+        .iter()
+        .filter(|s| s.kind == Kind::Init)
+        .map(|s| s.status.clone())
+        .collect();
+    let init: Vec<_> = init.iter().map(|s| s.status.clone()).collect();
+    let restarting: Vec<bool> = app.iter().map(|s| s.restart_at.is_some()).collect();
+    let app: Vec<_> = app.iter().map(|s| s.status.clone()).collect();
+    PodStatus {
+        phase: Some(status::compute_phase(
+            policy,
+            &plain_init,
+            &app,
+            &restarting,
+        )),
+        conditions: status::conditions(&plain_init, &app, start_time),
+        pod_ip: ips.first().map(ToString::to_string),
+        pod_ips: ips.iter().map(|ip| PodIP { ip: ip.to_string() }).collect(),
+        start_time: Some(start_time.to_owned()),
+        init_container_statuses: init,
+        container_statuses: app,
+        qos_class,
+        ..PodStatus::default()
     }
 }
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use peapod_core::EventLoop;
 use peapod_image::Store;
-use peapod_spec::{Pod, PodIP, PodPhase, PodStatus};
+use peapod_spec::{Pod, PodPhase};
 use tracing::{debug_span, warn};
 
 use crate::backoff::BackoffPolicy;
@@ -27,10 +27,11 @@ use crate::error::{Error, Result};
 use crate::images;
 use crate::launch::{StartReport, report_start};
 use crate::lifecycle::{self, Hook};
+use crate::loop_token::Token;
 use crate::paths::Paths;
 use crate::pod_files;
 use crate::sandbox::Sandbox;
-use crate::slot::{AfterExit, Kind, Slot};
+use crate::slot::{self, AfterExit, Kind, Slot};
 use crate::state::{PodDir, ProcessRecord, SupervisorRecord};
 use crate::status::{self, ExitKind};
 use crate::teardown::PodResources;
@@ -79,22 +80,6 @@ fn run(paths: &Paths, pod_dir: &Path) -> Result<()> {
     }
 }
 
-/// Makes the supervisor's mount namespace its own, with private
-/// propagation: pod-level mounts never reach the host and vanish with it.
-fn enter_private_mount_namespace() -> Result<()> {
-    // `unshare(CLONE_NEWNS)` alone is sound: rustix deprecated the safe
-    // wrapper because of `CLONE_FILES`, which is not used here. The
-    // supervisor is single-threaded at this point.
-    #[allow(deprecated)]
-    rustix::thread::unshare(rustix::thread::UnshareFlags::NEWNS)
-        .map_err(|e| Error::sys("unshare mount namespace", e))?;
-    rustix::mount::mount_change(
-        "/",
-        rustix::mount::MountPropagationFlags::PRIVATE | rustix::mount::MountPropagationFlags::REC,
-    )
-    .map_err(|e| Error::sys("make / private", e))
-}
-
 /// The running supervisor.
 struct Supervisor {
     paths: Paths,
@@ -115,39 +100,6 @@ struct Supervisor {
     log_dir: PathBuf,
     hostname: String,
     start_time: String,
-}
-
-/// What woke the loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Token {
-    /// A client on the control socket.
-    Control,
-    /// The process of slot `i` exited.
-    Exit(usize),
-    /// Log stream `id` is readable.
-    Output(u64),
-}
-
-impl Token {
-    const EXIT: u64 = 1 << 40;
-    const OUTPUT: u64 = 2 << 40;
-
-    fn encode(self) -> u64 {
-        match self {
-            Self::Control => 0,
-            Self::Exit(i) => Self::EXIT | i as u64,
-            Self::Output(id) => Self::OUTPUT | id,
-        }
-    }
-
-    fn decode(token: u64) -> Self {
-        let low = token & (Self::EXIT - 1);
-        match token & !(Self::EXIT - 1) {
-            Self::EXIT => Self::Exit(usize::try_from(low).unwrap_or(usize::MAX)),
-            Self::OUTPUT => Self::Output(low),
-            _ => Self::Control,
-        }
-    }
 }
 
 impl Supervisor {
@@ -176,7 +128,7 @@ impl Supervisor {
             let image = images::resolve(&store, c)?;
             slots.push(Slot::new(c.clone(), Kind::App, image, init_reason));
         }
-        enter_private_mount_namespace()?;
+        crate::sandbox::enter_private_mount_namespace()?;
         let socket = dir.control_socket();
         let listener = UnixListener::bind(&socket).map_err(|e| Error::io(&socket, e))?;
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
@@ -531,37 +483,19 @@ impl Supervisor {
 
     /// Writes `pod.json` with the status as it is now.
     fn publish(&mut self) {
-        let (init, app): (Vec<&Slot>, Vec<&Slot>) =
-            self.slots.iter().partition(|s| s.kind != Kind::App);
-        // Sidecars are listed with the init containers but, running for
-        // the pod's life, count neither for `Initialized` nor the phase.
-        let plain_init: Vec<_> = init
-            .iter()
-            .filter(|s| s.kind == Kind::Init)
-            .map(|s| s.status.clone())
-            .collect();
-        let init: Vec<_> = init.iter().map(|s| s.status.clone()).collect();
-        let restarting: Vec<bool> = app.iter().map(|s| s.restart_at.is_some()).collect();
-        let app: Vec<_> = app.iter().map(|s| s.status.clone()).collect();
-        let policy = self.pod.spec.restart_policy;
-        let phase = status::compute_phase(policy, &plain_init, &app, &restarting);
         let ips = self
             .sandbox
             .as_ref()
             .map(|s| s.pod_ips.clone())
             .unwrap_or_default();
-        let old = self.pod.status.take().unwrap_or_default();
-        self.pod.status = Some(PodStatus {
-            phase: Some(phase),
-            conditions: status::conditions(&plain_init, &app, &self.start_time),
-            pod_ip: ips.first().map(ToString::to_string),
-            pod_ips: ips.iter().map(|ip| PodIP { ip: ip.to_string() }).collect(),
-            start_time: Some(self.start_time.clone()),
-            init_container_statuses: init,
-            container_statuses: app,
-            qos_class: old.qos_class,
-            ..PodStatus::default()
-        });
+        let qos_class = self.pod.status.take().and_then(|s| s.qos_class);
+        self.pod.status = Some(slot::pod_status(
+            &self.slots,
+            self.pod.spec.restart_policy,
+            &ips,
+            &self.start_time,
+            qos_class,
+        ));
         if let Err(e) = self.dir.write_pod(&self.pod) {
             warn!("{e}");
         }
