@@ -25,6 +25,16 @@ fn exclusive() -> RwLockWriteGuard<'static, ()> {
     HOST.write().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The start of every test: the root gate (`None`: skip), the host lock
+/// (`shared` or `exclusive`), and a fresh `--root` with the images.
+fn start<G>(test: &str, tag: &str, lock: fn() -> G) -> Option<(G, Root)> {
+    if !require_root(test) {
+        return None;
+    }
+    let guard = lock();
+    Some((guard, Root::new(tag)))
+}
+
 /// A `--root` with `busybox:1.30.1` and `busybox:1.31.1` imported.
 struct Root {
     tmp: TempDir,
@@ -223,11 +233,9 @@ fn host_namespaces() -> Vec<String> {
 
 #[test]
 fn shared_pid_namespace_shows_pause_and_the_other_containers_sleep() {
-    if !require_root("shared_pid_namespace") {
+    let Some((_host, root)) = start("shared_pid_namespace", "pods-share-pid", shared) else {
         return;
-    }
-    let _host = shared();
-    let root = Root::new("pods-share-pid");
+    };
     let pod = root.apply("myapp", &seed_000(true));
     let ps = pod.sh("myapp1", "ps");
     let lines: Vec<&str> = ps.lines().collect();
@@ -250,11 +258,9 @@ fn shared_pid_namespace_shows_pause_and_the_other_containers_sleep() {
 
 #[test]
 fn without_shared_pid_namespace_each_container_sees_only_itself() {
-    if !require_root("unshared_pid_namespace") {
+    let Some((_host, root)) = start("unshared_pid_namespace", "pods-own-pid", shared) else {
         return;
-    }
-    let _host = shared();
-    let root = Root::new("pods-own-pid");
+    };
     let pod = root.apply("myapp", &seed_000(false));
     let ps = pod.sh("myapp1", "ps");
     // Its own sleep as PID 1, and the exec'd `sh -c ps` (which runs ps).
@@ -273,11 +279,9 @@ fn without_shared_pid_namespace_each_container_sees_only_itself() {
 
 #[test]
 fn hostname_is_the_pod_name_in_every_container_and_empty_dir_is_shared() {
-    if !require_root("hostname_and_empty_dir") {
+    let Some((_host, root)) = start("hostname_and_empty_dir", "pods-uts", shared) else {
         return;
-    }
-    let _host = shared();
-    let root = Root::new("pods-uts");
+    };
     let pod = root.apply("myapp", &seed_000(true));
     assert_eq!(pod.sh("myapp1", "hostname"), "myapp\n");
     assert_eq!(pod.sh("myapp2", "hostname"), "myapp\n");
@@ -295,11 +299,9 @@ fn hostname_is_the_pod_name_in_every_container_and_empty_dir_is_shared() {
 
 #[test]
 fn containers_reach_each_other_on_localhost() {
-    if !require_root("localhost") {
+    let Some((_host, root)) = start("localhost", "pods-localhost", shared) else {
         return;
-    }
-    let _host = shared();
-    let root = Root::new("pods-localhost");
+    };
     let pod = root.apply(
         "web",
         r#"
@@ -333,11 +335,9 @@ spec:
 
 #[test]
 fn posix_message_queues_are_shared_in_the_pod_and_not_across_pods() {
-    if !require_root("mqueue") {
+    let Some((_host, root)) = start("mqueue", "pods-mqueue", shared) else {
         return;
-    }
-    let _host = shared();
-    let root = Root::new("pods-mqueue");
+    };
     let pod = root.apply("myapp", &seed_000(true));
     pod.sh("myapp1", "touch /dev/mqueue/peapod-q");
     assert!(pod.sh("myapp2", "ls /dev/mqueue").contains("peapod-q"));
@@ -357,11 +357,9 @@ spec:
 
 #[test]
 fn host_path_writes_land_on_the_host() {
-    if !require_root("host_path") {
+    let Some((_host, root)) = start("host_path", "pods-hostpath", shared) else {
         return;
-    }
-    let _host = shared();
-    let root = Root::new("pods-hostpath");
+    };
     let data = root.path().join("data");
     let pod = root.apply(
         "writer",
@@ -404,11 +402,9 @@ spec:
 
 #[test]
 fn init_containers_copy_before_the_main_container_starts() {
-    if !require_root("init_containers") {
+    let Some((_host, root)) = start("init_containers", "pods-init", shared) else {
         return;
-    }
-    let _host = shared();
-    let root = Root::new("pods-init");
+    };
     let pod = root.apply(
         "javaweb",
         r#"
@@ -448,11 +444,9 @@ spec:
 
 #[test]
 fn sidecar_init_container_runs_beside_the_app_containers() {
-    if !require_root("sidecar") {
+    let Some((_host, root)) = start("sidecar", "pods-sidecar", shared) else {
         return;
-    }
-    let _host = shared();
-    let root = Root::new("pods-sidecar");
+    };
     let pod = root.apply(
         "side",
         r#"
@@ -478,11 +472,9 @@ spec:
 
 #[test]
 fn post_start_runs_before_the_container_counts_as_running() {
-    if !require_root("post_start") {
+    let Some((_host, root)) = start("post_start", "pods-lifecycle", shared) else {
         return;
-    }
-    let _host = shared();
-    let root = Root::new("pods-lifecycle");
+    };
     let data = root.path().join("data");
     let pod = root.apply(
         "lifecycle-demo",
@@ -541,11 +533,9 @@ spec:
 
 #[test]
 fn memory_limit_ends_in_oom_killed() {
-    if !require_root("oom_killed") {
+    let Some((_host, root)) = start("oom_killed", "pods-oom", shared) else {
         return;
-    }
-    let _host = shared();
-    let root = Root::new("pods-oom");
+    };
     let pod = root.apply(
         "oom",
         r#"
@@ -572,11 +562,9 @@ spec:
 
 #[test]
 fn failed_starts_say_why_and_leave_nothing_behind() {
-    if !require_root("failed_start") {
+    let Some((_host, root)) = start("failed_start", "pods-fail", exclusive) else {
         return;
-    }
-    let _host = exclusive();
-    let root = Root::new("pods-fail");
+    };
     let before = HostSnapshot::take();
     let err = root.apply_fails(
         "nocmd",
@@ -615,11 +603,9 @@ spec:
 
 #[test]
 fn killed_supervisor_reads_unknown_and_delete_still_removes_everything() {
-    if !require_root("killed_supervisor") {
+    let Some((_host, root)) = start("killed_supervisor", "pods-kill9", exclusive) else {
         return;
-    }
-    let _host = exclusive();
-    let root = Root::new("pods-kill9");
+    };
     let before = HostSnapshot::take();
     let pod = root.apply("myapp", &seed_000(true));
     let uid = pod.json()["metadata"]["uid"].as_str().unwrap().to_owned();
@@ -660,11 +646,9 @@ fn killed_supervisor_reads_unknown_and_delete_still_removes_everything() {
 
 #[test]
 fn tty_and_stdin_keep_a_shell_up_and_logs_are_cri_files() {
-    if !require_root("tty_stdin") {
+    let Some((_host, root)) = start("tty_stdin", "pods-tty", shared) else {
         return;
-    }
-    let _host = shared();
-    let root = Root::new("pods-tty");
+    };
     let pod = root.apply(
         "my-first-test",
         r#"
@@ -714,11 +698,9 @@ spec:
 
 #[test]
 fn crashing_container_restarts_with_back_off_on_the_epoll_loop_and_keeps_its_previous_log() {
-    if !require_root("restart_backoff") {
+    let Some((_host, root)) = start("restart_backoff", "pods-restart", shared) else {
         return;
-    }
-    let _host = shared();
-    let root = Root::new("pods-restart");
+    };
     let file = root.path().join("crash.yaml");
     std::fs::write(
         &file,
@@ -761,11 +743,9 @@ spec:
 
 #[test]
 fn exec_propagates_the_exit_code() {
-    if !require_root("exec_exit_code") {
+    let Some((_host, root)) = start("exec_exit_code", "pods-exec", shared) else {
         return;
-    }
-    let _host = shared();
-    let root = Root::new("pods-exec");
+    };
     let pod = root.apply("myapp", &seed_000(true));
     assert_eq!(pod.exec("myapp2", &["sh", "-c", "exit 7"]).0, 7);
     let table = root.ok(&["get", "pods"]);
