@@ -373,7 +373,7 @@ row() {
 
 cat <<EOF
 Measured $started on $(nproc) cores, kernel $(uname -r), load average $load_start at the start and $load_end at the end; $ROUNDS rounds of case 1 and $POD_ROUNDS of case 2 after one warm-up round each, contenders alternating; $((SECONDS - t_start)) s in all.
-peapod $("$PEAPOD" --version | cut -d' ' -f2) ($(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')), $(runc --version | head -1), $(crun --version | head -1), $(podman --version).
+peapod $("$PEAPOD" --version | cut -d' ' -f2) (\`$PEAPOD\`, built $(date -u -r "$PEAPOD" '+%H:%M UTC'); tree at $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')), $(runc --version | head -1), $(crun --version | head -1), $(podman --version).
 
 | runtime | what is timed | median ms | min–max ms | peapod/this |
 |---|---|---:|---:|---|
