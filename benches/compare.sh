@@ -44,6 +44,7 @@ need=()
 for tool in runc crun podman jq; do
   command -v "$tool" >/dev/null || need+=("$tool")
 done
+command -v file >/dev/null || need+=(file) # busybox-rootfs.sh uses it
 file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || need+=(busybox-static)
 command -v nsenter >/dev/null || need+=(util-linux)
 if ((${#need[@]})); then
