@@ -70,6 +70,9 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A setting of the environment is not understood (e.g. `PEAPOD_NETWORK`).
+    #[error("{0}")]
+    Config(String),
     /// The pod did not start; the supervisor's message, which names the
     /// container and the cause. Nothing of the pod is left.
     #[error("{0}")]

@@ -27,6 +27,7 @@ pub mod launch;
 mod lifecycle;
 pub mod logs;
 mod loop_token;
+pub mod network;
 mod paths;
 mod pod_files;
 mod sandbox;

@@ -1,12 +1,12 @@
 //! The pod sandbox: everything a pod has before its containers: the pod
-//! cgroup, the pause process holding the shared namespaces, loopback up,
+//! cgroup, the pause process holding the shared namespaces, its network
+//! (bridge veth and address, or loopback only: [`crate::network`]),
 //! the pod files, and the volumes with their pod-level tmpfs.
 //!
 //! Built step by step; when a step fails, what the earlier ones made is
 //! removed before the error is returned, so a failed start leaves nothing.
 
 use std::net::IpAddr;
-use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
 use peapod_core::{Cgroup, CgroupHierarchy, PauseSpec, Process};
@@ -15,6 +15,7 @@ use peapod_volumes::{PodFiles, PodVolumes, VolumeDirs};
 use tracing::debug_span;
 
 use crate::error::{Error, Result};
+use crate::network;
 use crate::paths::Paths;
 use crate::pod_files;
 use crate::teardown::{self, PodResources};
@@ -28,6 +29,8 @@ pub(crate) struct Sandbox {
     pub volumes: PodVolumes,
     pub files: PodFiles,
     pub pod_ips: Vec<IpAddr>,
+    /// `status.hostIP`: the host's address.
+    pub host_ip: Option<IpAddr>,
     pub host_network: bool,
     pub share_pid: bool,
     /// `<lib>/pods/<uid>`.
@@ -55,6 +58,7 @@ impl Sandbox {
                 volumes,
                 files,
                 pod_ips,
+                host_ip: host_ips().first().copied(),
                 host_network: pod.spec.host_network.unwrap_or(false),
                 share_pid: pod.spec.share_process_namespace.unwrap_or(false),
             }),
@@ -95,11 +99,8 @@ impl Sandbox {
         let pod_ips = if host_network {
             host_ips()
         } else {
-            let _s = debug_span!("loopback").entered();
-            let netns = open_netns(pause.pid()).map_err(|e| Error::pod(name, e))?;
-            peapod_netns::loopback_up(std::os::fd::AsFd::as_fd(&netns))
-                .map_err(|e| Error::pod(name, e))?;
-            Vec::new()
+            let _s = debug_span!("network").entered();
+            network::attach(paths, pod, &resources.uid, pause.pid())?
         };
         let etc = teardown::lib_dir(paths, &resources.uid).join("etc");
         let files = pod_files::write(pod, &pod_ips, &etc)?;
@@ -138,24 +139,21 @@ pub(crate) fn enter_private_mount_namespace() -> Result<()> {
     .map_err(|e| Error::sys("make / private", e))
 }
 
-fn open_netns(pid: i32) -> std::io::Result<OwnedFd> {
-    let f = std::fs::File::open(format!("/proc/{pid}/ns/net"))?;
-    Ok(OwnedFd::from(f))
-}
-
-/// The host's address, for a `hostNetwork` pod's `podIP`: the first
-/// non-loopback address the host's name resolves to (`hostname -i`).
+/// The host's address, for `status.hostIP` and a `hostNetwork` pod's
+/// `podIP`: the first non-loopback address the host's name resolves to
+/// (`hostname -i`), else the source address of the host's default route
+/// (a UDP socket connected to TEST-NET-1 sends nothing).
 fn host_ips() -> Vec<IpAddr> {
-    use std::net::ToSocketAddrs;
+    use std::net::{ToSocketAddrs, UdpSocket};
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    (host.trim(), 0)
+    let named = (host.trim(), 0)
         .to_socket_addrs()
-        .map(|addrs| {
-            addrs
-                .map(|a| a.ip())
-                .filter(|ip| !ip.is_loopback())
-                .take(1)
-                .collect()
-        })
-        .unwrap_or_default()
+        .ok()
+        .and_then(|addrs| addrs.map(|a| a.ip()).find(|ip| !ip.is_loopback()));
+    let routed = || {
+        let socket = UdpSocket::bind(("0.0.0.0", 0)).ok()?;
+        socket.connect(("192.0.2.1", 9)).ok()?;
+        Some(socket.local_addr().ok()?.ip())
+    };
+    named.or_else(routed).into_iter().collect()
 }

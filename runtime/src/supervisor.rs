@@ -483,19 +483,21 @@ impl Supervisor {
 
     /// Writes `pod.json` with the status as it is now.
     fn publish(&mut self) {
-        let ips = self
+        let (ips, host_ip) = self
             .sandbox
             .as_ref()
-            .map(|s| s.pod_ips.clone())
+            .map(|s| (s.pod_ips.clone(), s.host_ip))
             .unwrap_or_default();
         let qos_class = self.pod.status.take().and_then(|s| s.qos_class);
-        self.pod.status = Some(slot::pod_status(
+        let mut status = slot::pod_status(
             &self.slots,
             self.pod.spec.restart_policy,
             &ips,
             &self.start_time,
             qos_class,
-        ));
+        );
+        status.host_ip = host_ip.map(|ip| ip.to_string());
+        self.pod.status = Some(status);
         if let Err(e) = self.dir.write_pod(&self.pod) {
             warn!("{e}");
         }

@@ -1,5 +1,6 @@
 //! Removing what a pod made on the host, with or without its supervisor:
-//! its processes (through its cgroup), cgroups, volume folders, container
+//! its processes (through its cgroup), its network (veth, lease, host-port
+//! rules; the bridge stays), cgroups, volume folders, container
 //! layers, pod files and logs (removed with the pod, as kubelet does when
 //! a pod object is deleted), then its state folder.
 //!
@@ -16,6 +17,7 @@ use peapod_volumes::VolumeDirs;
 use crate::control::{self, Request, Response};
 use crate::cri_log;
 use crate::error::{Error, Result};
+use crate::network;
 use crate::paths::Paths;
 use crate::state::{Liveness, PodDir, PodKey, ProcessRecord, StateStore};
 
@@ -43,7 +45,8 @@ pub struct PodResources {
     pub uid: String,
 }
 
-/// Kills every process of the pod's cgroup, removes the cgroup, volumes,
+/// Kills every process of the pod's cgroup, detaches its network, removes
+/// the cgroup, volumes,
 /// layers, pod files and logs. Each step runs even when an earlier one
 /// failed; the first error is returned.
 pub fn remove_pod_resources(
@@ -79,6 +82,7 @@ pub fn remove_pod_resources(
                 .map_err(|e| Error::pod(&pod.name, e)),
         );
     }
+    keep(network::detach(paths, &pod.name, &pod.uid));
     let dirs = VolumeDirs::new(&paths.lib, &pod.uid);
     keep(peapod_volumes::teardown(&dirs).map_err(|e| Error::pod(&pod.name, e)));
     keep(remove_tree(dirs.pod_dir().to_path_buf()));

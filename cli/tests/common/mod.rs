@@ -1,0 +1,177 @@
+//! What the root acceptance tests share: the host lock, a `--root` with
+//! the busybox images, and pods deleted by a drop guard even when a test
+//! fails.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use peapod_testkit::{TempDir, busybox_rootfs, require_root};
+
+/// Tests that compare host snapshots run alone (write); the others share
+/// (read), so a snapshot never sees another test's pod.
+pub static HOST: RwLock<()> = RwLock::new(());
+
+pub fn shared() -> RwLockReadGuard<'static, ()> {
+    HOST.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub fn exclusive() -> RwLockWriteGuard<'static, ()> {
+    HOST.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The start of every test: the root gate (`None`: skip), the host lock
+/// (`shared` or `exclusive`), and a fresh `--root` with the images.
+pub fn start<G>(test: &str, tag: &str, lock: fn() -> G) -> Option<(G, Root)> {
+    if !require_root(test) {
+        return None;
+    }
+    let guard = lock();
+    Some((guard, Root::new(tag)))
+}
+
+/// A `--root` with `busybox:1.30.1` and `busybox:1.31.1` imported.
+pub struct Root {
+    tmp: TempDir,
+}
+
+impl Root {
+    pub fn new(tag: &str) -> Self {
+        let tmp = TempDir::new(tag);
+        let rootfs = busybox_rootfs().to_str().unwrap().to_owned();
+        let root = Self { tmp };
+        for tag in ["busybox:1.30.1", "busybox:1.31.1", "busybox:latest"] {
+            root.ok(&["image", "import", "-c", r#"CMD ["sh"]"#, &rootfs, tag]);
+        }
+        root
+    }
+
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_peapod"));
+        c.arg("--root").arg(self.path()).args(args);
+        c
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "peapod {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Applies `yaml`; the returned guard deletes the pod when dropped.
+    pub fn apply(&self, name: &str, yaml: &str) -> Pod<'_> {
+        let guard = Pod {
+            root: self,
+            name: name.to_owned(),
+        };
+        let file = self.path().join(format!("{name}.yaml"));
+        std::fs::write(&file, yaml).unwrap();
+        self.ok(&["apply", "-f", file.to_str().unwrap()]);
+        guard
+    }
+
+    /// Applies `yaml` expecting a failure; returns stderr.
+    pub fn apply_fails(&self, name: &str, yaml: &str) -> String {
+        let file = self.path().join(format!("{name}.yaml"));
+        std::fs::write(&file, yaml).unwrap();
+        let out = self.run(&["apply", "-f", file.to_str().unwrap()]);
+        assert!(!out.status.success(), "apply of {name} should fail");
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    /// Folders of the root that hold pods' things.
+    pub fn pod_leftovers(&self) -> Vec<PathBuf> {
+        ["run/pods", "lib/pods", "log"]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(self.path().join(d)).into_iter().flatten())
+            .map(|e| e.unwrap().path())
+            .collect()
+    }
+}
+
+/// A pod that is deleted (grace period 0) when the guard goes.
+pub struct Pod<'a> {
+    pub root: &'a Root,
+    pub name: String,
+}
+
+impl Pod<'_> {
+    /// `exec POD -c CONTAINER -- argv`: exit code and stdout.
+    pub fn exec(&self, container: &str, argv: &[&str]) -> (i32, String) {
+        let mut args = vec!["exec", &self.name, "-c", container, "--"];
+        args.extend(argv);
+        let out = self.root.run(&args);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
+    pub fn sh(&self, container: &str, script: &str) -> String {
+        let (code, out) = self.exec(container, &["sh", "-c", script]);
+        assert_eq!(code, 0, "{script} in {container}: {out}");
+        out
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        let out = self.root.ok(&["get", "pod", &self.name, "-o", "json"]);
+        serde_json::from_str(&out).unwrap()
+    }
+
+    pub fn supervisor_pid(&self) -> i32 {
+        let rec = std::fs::read_to_string(
+            self.root
+                .path()
+                .join(format!("run/pods/default_{}/supervisor.json", self.name)),
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&rec).unwrap();
+        i32::try_from(v["pid"].as_i64().unwrap()).unwrap()
+    }
+
+    /// Waits until `check` holds on `get -o json`.
+    pub fn wait_for(
+        &self,
+        what: &str,
+        check: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = self.json();
+            if check(&v) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "{what}: {v:#}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Pod<'_> {
+    fn drop(&mut self) {
+        let _ = self.root.run(&[
+            "delete",
+            "pod",
+            &self.name,
+            "--grace-period",
+            "0",
+            "--ignore-not-found",
+        ]);
+    }
+}

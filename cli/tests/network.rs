@@ -1,0 +1,251 @@
+//! Issue 5's acceptance: pods on the `peapod0` bridge. Pod to pod by IP
+//! with the caller's pod IP as the source, a host port from the host's
+//! loopback, the kubelet `/etc/hosts` with the pod IP and hostAliases, and
+//! nothing of a pod's network left after `delete` (also after a `kill -9`
+//! of its supervisor, and after a failed `apply`). Root only; the tests
+//! run one at a time (each `--root` has its own leases on the one bridge).
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Pod, Root, exclusive, start};
+use peapod_runtime::{Paths, network};
+
+/// A pod serving `hi` with busybox httpd on `port`, logging requests
+/// (`-vv`) to the container log; `hostPort` forwards to it when given.
+fn httpd_pod(name: &str, port: u16, host_port: Option<u16>) -> String {
+    let ports = host_port.map_or_else(String::new, |h| {
+        format!("      ports:\n        - {{ containerPort: {port}, hostPort: {h} }}\n")
+    });
+    format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {{ name: {name} }}
+spec:
+  containers:
+    - name: web
+      image: busybox:1.30.1
+      command: ["sh", "-c", "mkdir -p /www && echo hi > /www/index.html && exec httpd -f -vv -p {port} -h /www"]
+{ports}"#
+    )
+}
+
+const CLIENT: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: client }
+spec:
+  containers:
+    - { name: c, image: busybox:1.30.1, command: ["sleep", "1000"] }
+"#;
+
+fn pod_ip(pod: &Pod<'_>) -> String {
+    let v = pod.json();
+    let ip = v["status"]["podIP"].as_str().unwrap_or_default().to_owned();
+    assert!(ip.starts_with("10.77."), "podIP: {v:#}");
+    assert_eq!(v["status"]["podIPs"][0]["ip"].as_str(), Some(ip.as_str()));
+    ip
+}
+
+fn uid(pod: &Pod<'_>) -> String {
+    pod.json()["metadata"]["uid"].as_str().unwrap().to_owned()
+}
+
+/// Retries `attempt` for a few seconds (a server may not listen yet when
+/// `apply` returns).
+fn eventually(what: &str, attempt: impl Fn() -> Option<String>) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(out) = attempt() {
+            return out;
+        }
+        assert!(Instant::now() < deadline, "{what}: never happened");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The nftables ruleset of peapod's table (empty without `nft`).
+fn nft_table() -> String {
+    Command::new("nft")
+        .args(["list", "table", "ip", "peapod"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// The leases of `root` (files of the lease folder but its lock).
+fn leases(root: &Root) -> Vec<String> {
+    let dir = network::lease_dir(&Paths::under(root.path()));
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "lock")
+        .collect()
+}
+
+/// What of pod `uid`'s network is on the host: its veth, its nft chains,
+/// and any lease of `root`.
+fn network_of(root: &Root, uid: &str) -> Vec<String> {
+    let link = network::host_link(uid);
+    let chain = format!("pod_{}", &link[2..]);
+    let mut found = leases(root);
+    if Path::new("/sys/class/net").join(&link).exists() {
+        found.push(format!("link {link}"));
+    }
+    if nft_table().contains(&chain) {
+        found.push(format!("nft chain {chain}"));
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http_get(address: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(address).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    answer.ends_with("hi\n").then_some(answer)
+}
+
+#[test]
+fn pod_reaches_another_pods_ip_which_sees_the_callers_pod_ip() {
+    let Some((_host, root)) = start("pod_to_pod", "net-p2p", exclusive) else {
+        return;
+    };
+    let server = root.apply("server", &httpd_pod("server", 80, None));
+    let client = root.apply("client", CLIENT);
+    let (server_ip, client_ip) = (pod_ip(&server), pod_ip(&client));
+    assert_ne!(server_ip, client_ip);
+    let wide = root.ok(&["get", "pod", "server", "-o", "wide"]);
+    let header = wide.lines().next().unwrap_or_default();
+    assert!(header.contains(" IP "), "{wide}");
+    assert!(wide.contains(&server_ip), "{wide}");
+    let request = format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc {server_ip} 80");
+    eventually("client gets the page", || {
+        let (code, out) = client.exec("c", &["sh", "-c", &request]);
+        (code == 0 && out.ends_with("hi\n")).then_some(out)
+    });
+    let source = format!("[::ffff:{client_ip}]:");
+    eventually("the server logs the client's pod IP", || {
+        let log = root.ok(&["logs", "server"]);
+        log.contains(&source).then_some(log)
+    });
+}
+
+#[test]
+fn host_port_answers_on_the_hosts_loopback() {
+    let Some((_host, root)) = start("host_port", "net-hostport", exclusive) else {
+        return;
+    };
+    let port = free_port();
+    let _web = root.apply("web", &httpd_pod("web", 8080, Some(port)));
+    eventually("127.0.0.1:hostPort answers", || {
+        http_get(&format!("127.0.0.1:{port}"))
+    });
+}
+
+#[test]
+fn hosts_file_has_the_pod_ip_and_the_host_aliases_in_every_container() {
+    let Some((_host, root)) = start("hosts_file", "net-hosts", exclusive) else {
+        return;
+    };
+    let pod = root.apply(
+        "my-first-test",
+        include_str!("../../spec/tests/fixtures/seeds/001-1-my-first-test.yaml"),
+    );
+    let ip = pod_ip(&pod);
+    let expected = format!(
+        "# Kubernetes-managed hosts file.\n\
+         127.0.0.1\tlocalhost\n\
+         ::1\tlocalhost ip6-localhost ip6-loopback\n\
+         fe00::0\tip6-localnet\n\
+         fe00::0\tip6-mcastprefix\n\
+         fe00::1\tip6-allnodes\n\
+         fe00::2\tip6-allrouters\n\
+         {ip}\tmy-first-test\n\
+         \n\
+         # Entries added by HostAliases.\n\
+         10.9.8.7\thost.test.site\thost.aliases.test.site\n"
+    );
+    for container in ["my-test-container1", "my-test-container2"] {
+        assert_eq!(pod.sh(container, "cat /etc/hosts"), expected);
+    }
+}
+
+#[test]
+fn delete_kill_9_and_failed_apply_leave_no_veth_lease_or_rule() {
+    let Some((_host, root)) = start("network_teardown", "net-teardown", exclusive) else {
+        return;
+    };
+    let port = free_port();
+    let yaml = httpd_pod("web", 8080, Some(port));
+
+    let pod = root.apply("web", &yaml);
+    let id = uid(&pod);
+    assert_eq!(network_of(&root, &id).len(), 3, "lease, veth, nft chain");
+    root.ok(&["delete", "pod", "web", "--grace-period", "0"]);
+    assert_eq!(network_of(&root, &id), Vec::<String>::new());
+    drop(pod);
+
+    let pod = root.apply("web", &yaml);
+    let id = uid(&pod);
+    Command::new("kill")
+        .args(["-9", &pod.supervisor_pid().to_string()])
+        .status()
+        .unwrap();
+    root.ok(&["delete", "pod", "web", "--grace-period", "0"]);
+    assert_eq!(network_of(&root, &id), Vec::<String>::new());
+    drop(pod);
+
+    let broken = format!(
+        "{yaml}    - {{ name: bad, image: busybox:1.30.1, command: [\"/usr/sbin/nginx\"] }}\n"
+    );
+    let (err, id) = apply_fails_with_uid(&root, &broken);
+    assert!(err.contains("/usr/sbin/nginx"), "{err}");
+    assert_eq!(network_of(&root, &id), Vec::<String>::new());
+}
+
+/// Applies pod `web` from `yaml` expecting a failure; returns stderr and
+/// the uid the pod had while it was starting (read from its `pod.json`
+/// meanwhile: other pods of the host may come and go, so only the uid
+/// tells what was ours).
+fn apply_fails_with_uid(root: &Root, yaml: &str) -> (String, String) {
+    let pod_json = root.path().join("run/pods/default_web/pod.json");
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                let text = std::fs::read_to_string(&pod_json).unwrap_or_default();
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+                    && let Some(uid) = v["metadata"]["uid"].as_str()
+                {
+                    return Some(uid.to_owned());
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            None
+        });
+        let err = root.apply_fails("web", yaml);
+        done.store(true, Ordering::Relaxed);
+        let uid = watcher.join().unwrap();
+        (err, uid.expect("pod.json seen while the pod was starting"))
+    })
+}

@@ -1,0 +1,169 @@
+//! The pod's network, wired from the supervisor: a veth on the bridge of
+//! `peapod-netns` with a leased address and the pod's host ports
+//! (`bridge`, the default), or `lo` alone (`PEAPOD_NETWORK=none`, for
+//! benches). `hostNetwork: true` pods get neither.
+//!
+//! Leases live in `<run>/net/`: they describe kernel state (veths, nft
+//! rules) that a reboot clears too. The pod id given to `peapod-netns` is
+//! the pod's uid, so `delete` after a `kill -9` of the supervisor finds the
+//! veth, lease and rules from `pod.json` alone.
+
+use std::net::IpAddr;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+
+use peapod_netns::{HostPort, Network, NetworkConfig, Protocol};
+use peapod_spec::Pod;
+
+use crate::error::{Error, Result};
+use crate::paths::Paths;
+
+/// The environment variable choosing the pod network: `bridge` (default)
+/// or `none` (`lo` only, no `podIP`).
+pub const NETWORK_ENV: &str = "PEAPOD_NETWORK";
+
+/// How pods without `hostNetwork` are networked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A veth on the `peapod0` bridge, an address, host ports.
+    Bridge,
+    /// Loopback only.
+    None,
+}
+
+impl Mode {
+    /// The mode `PEAPOD_NETWORK` asks for; `bridge` when unset.
+    pub fn from_env() -> Result<Self> {
+        match std::env::var(NETWORK_ENV).as_deref() {
+            Err(_) | Ok("" | "bridge") => Ok(Self::Bridge),
+            Ok("none") => Ok(Self::None),
+            Ok(other) => Err(Error::Config(format!(
+                "{NETWORK_ENV}={other:?}: expected \"bridge\" or \"none\""
+            ))),
+        }
+    }
+}
+
+/// The lease folder: `<run>/net`.
+pub fn lease_dir(paths: &Paths) -> PathBuf {
+    paths.run.join("net")
+}
+
+/// The host-side veth of pod `uid` (`pp` and 13 hex digits); its
+/// host-port chains are `pod_<the same digits>_pre`/`_out`.
+pub fn host_link(uid: &str) -> String {
+    peapod_netns::veth_name(uid)
+}
+
+/// Sets up the network namespace of the pause `pause_pid` for pod `uid`
+/// and returns the pod's addresses (empty with [`Mode::None`]).
+pub(crate) fn attach(paths: &Paths, pod: &Pod, uid: &str, pause_pid: i32) -> Result<Vec<IpAddr>> {
+    let name = pod.metadata.name.as_deref().unwrap_or_default();
+    let fail = |e: &dyn std::fmt::Display| Error::pod(name, e);
+    let netns = open_netns(pause_pid).map_err(|e| fail(&e))?;
+    if Mode::from_env()? == Mode::None {
+        peapod_netns::loopback_up(netns.as_fd()).map_err(|e| fail(&e))?;
+        return Ok(Vec::new());
+    }
+    let ports = host_ports(pod)?;
+    let network = Network::open(NetworkConfig::new(lease_dir(paths))).map_err(|e| fail(&e))?;
+    let wired = network
+        .attach(uid, netns.as_fd(), &ports)
+        .map_err(|e| fail(&e))?;
+    let mut ips = vec![IpAddr::V4(wired.ip)];
+    ips.extend(wired.ipv6.map(IpAddr::V6));
+    Ok(ips)
+}
+
+/// Removes the veth, lease and host-port rules of pod `uid`; the bridge
+/// stays. Idempotent; nothing to do when no pod of this root was ever on
+/// the bridge (no lease folder), so a `none` host never gets a bridge.
+pub(crate) fn detach(paths: &Paths, name: &str, uid: &str) -> Result<()> {
+    let dir = lease_dir(paths);
+    if !dir.exists() {
+        return Ok(());
+    }
+    Network::open(NetworkConfig::new(dir))
+        .and_then(|network| network.detach(uid))
+        .map_err(|e| Error::pod(name, e))
+}
+
+/// Every `ports[]` entry with a `hostPort`, of init and app containers.
+fn host_ports(pod: &Pod) -> Result<Vec<HostPort>> {
+    let name = pod.metadata.name.as_deref().unwrap_or_default();
+    let invalid = |what: String| Error::pod(name, what);
+    let containers = pod.spec.init_containers.iter().chain(&pod.spec.containers);
+    let mut ports = Vec::new();
+    for port in containers.flat_map(|c| &c.ports) {
+        let Some(host_port) = port.host_port else {
+            continue;
+        };
+        let protocol = match port.protocol {
+            peapod_spec::Protocol::Tcp => Protocol::Tcp,
+            peapod_spec::Protocol::Udp => Protocol::Udp,
+            peapod_spec::Protocol::Sctp => {
+                return Err(invalid(format!(
+                    "hostPort {host_port}/SCTP: host ports support TCP and UDP"
+                )));
+            }
+        };
+        let host_ip = match port.host_ip.as_deref() {
+            None | Some("") => IpAddr::from([0, 0, 0, 0]),
+            Some(ip) => ip
+                .parse()
+                .map_err(|_| invalid(format!("hostPort {host_port}: hostIP {ip:?}")))?,
+        };
+        let number = |n: i32, what: &str| {
+            u16::try_from(n).map_err(|_| invalid(format!("{what} {n} is out of range")))
+        };
+        ports.push(HostPort {
+            protocol,
+            host_ip,
+            host_port: number(host_port, "hostPort")?,
+            container_port: number(port.container_port, "containerPort")?,
+        });
+    }
+    Ok(ports)
+}
+
+fn open_netns(pid: i32) -> std::io::Result<OwnedFd> {
+    let f = std::fs::File::open(format!("/proc/{pid}/ns/net"))?;
+    Ok(OwnedFd::from(f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_ports_come_from_every_container_with_protocol_and_host_ip() {
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": { "name": "web" },
+            "spec": { "containers": [{ "name": "a", "image": "busybox", "ports": [
+                { "containerPort": 8080, "hostPort": 8001 },
+                { "containerPort": 53, "hostPort": 5353, "protocol": "UDP", "hostIP": "127.0.0.1" },
+                { "containerPort": 9000 },
+            ]}]},
+        }))
+        .expect("pod");
+        let ports = host_ports(&pod).expect("ports");
+        assert_eq!(
+            ports,
+            vec![
+                HostPort::tcp(8001, 8080),
+                HostPort {
+                    protocol: Protocol::Udp,
+                    host_ip: IpAddr::from([127, 0, 0, 1]),
+                    host_port: 5353,
+                    container_port: 53,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn lease_dir_is_under_run() {
+        let paths = Paths::under(std::path::Path::new("/r"));
+        assert_eq!(lease_dir(&paths), std::path::Path::new("/r/run/net"));
+    }
+}
