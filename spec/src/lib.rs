@@ -19,6 +19,7 @@ pub mod defaults;
 mod diagnostics;
 mod duration;
 mod error;
+mod events;
 mod explain;
 mod handler;
 mod manifest;

@@ -94,21 +94,22 @@ pub fn parse_manifest_with(
         );
         return Err(report.finish());
     }
-    let mut options = serde_saphyr::Options::default();
-    options.with_snippet = false;
-    // Kubernetes reads YAML 1.1: `defaultMode: 0644` is octal.
-    options.legacy_octal_numbers = true;
-    // The budget's pre-pass parses the text twice; the size cap above, the
-    // nesting cap of the tree and these alias limits guard instead.
-    options.budget = None;
-    options.alias_limits.max_total_replayed_events = MAX_ALIAS_EVENTS;
-    options.alias_limits.max_replay_stack_depth = 16;
-    let mut documents: Vec<Node> = match serde_saphyr::from_multiple_with_options(source, options) {
-        Ok(documents) => documents,
-        Err(err) => {
-            syntax_error(source, &err, mode, &mut report);
-            return Err(report.finish());
+    let mut documents = match crate::events::parse_documents(source) {
+        Some(documents) => {
+            debug_assert_eq!(
+                Some(&documents),
+                parse_with_serde(source).ok().as_ref(),
+                "the event path and the serde path read the text differently"
+            );
+            documents
         }
+        None => match parse_with_serde(source) {
+            Ok(documents) => documents,
+            Err(err) => {
+                syntax_error(source, &err, mode, &mut report);
+                return Err(report.finish());
+            }
+        },
     };
     let mut manifest = Manifest::default();
     let (mut pod_nodes, mut config_map_nodes, mut secret_nodes) =
@@ -149,6 +150,26 @@ pub fn parse_manifest_with(
     }
     manifest.warnings = report.finish().warnings;
     Ok(manifest)
+}
+
+/// Reads the documents through serde-saphyr: what the event path leaves
+/// to it (tags, anchors, floats, errors...).
+pub(crate) fn parse_with_serde(source: &str) -> Result<Vec<Node>, serde_saphyr::Error> {
+    serde_saphyr::from_multiple_with_options(source, serde_options())
+}
+
+/// How peapod reads YAML with serde-saphyr.
+pub(crate) fn serde_options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    // Kubernetes reads YAML 1.1: `defaultMode: 0644` is octal.
+    options.legacy_octal_numbers = true;
+    // The budget's pre-pass parses the text twice; the size cap above, the
+    // nesting cap of the tree and these alias limits guard instead.
+    options.budget = None;
+    options.alias_limits.max_total_replayed_events = MAX_ALIAS_EVENTS;
+    options.alias_limits.max_replay_stack_depth = 16;
+    options
 }
 
 enum Document {
