@@ -296,9 +296,11 @@ type ChildResult<'p, T = ()> = std::result::Result<T, (Step, Errno, &'p CStr)>;
 fn child_setup<'p>(p: &'p Prepared<'_>) -> ChildResult<'p, Infallible> {
     let at = |step: Step, path: &'p CStr| move |e: Errno| (step, e, path);
     signal::reset_for_exec();
-    if let Some(Placement::WriteProcs(files)) = &p.placement {
+    // First, so the limits apply to everything the child does. `tasks`
+    // and a single thread: no global cgroup lock (see `Placement`).
+    if let Some(Placement::WriteTasks(files)) = &p.placement {
         for f in files {
-            rustix::io::write(f, b"0").map_err(at(Step::CgroupJoin, c"cgroup.procs"))?;
+            rustix::io::write(f, b"0").map_err(at(Step::CgroupJoin, c"tasks"))?;
         }
     }
     if let Some(from) = p.join_from {

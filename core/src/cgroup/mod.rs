@@ -76,9 +76,19 @@ pub struct Cgroup {
 pub(crate) enum Placement {
     /// v2: `CLONE_INTO_CGROUP` with this directory fd.
     IntoCgroup(OwnedFd),
-    /// v1: the child writes `0` (itself) to each `cgroup.procs` before
-    /// anything else.
-    WriteProcs(Vec<OwnedFd>),
+    /// v1: the child writes `0` (itself) to each hierarchy's `tasks`
+    /// before anything else.
+    ///
+    /// `tasks`, not `cgroup.procs`: a write of `0` to `tasks` moves only
+    /// the calling thread, and for a thread moving itself the kernel
+    /// (`cgroup_procs_write_start`, since the 5.x single-thread migration
+    /// change) skips the global `cgroup_threadgroup_rwsem`, whose write
+    /// side waits for an RCU grace period (1–25 ms per hierarchy
+    /// measured). The child is single-threaded right after `clone3`, so
+    /// moving its one thread moves the whole process. Older kernels take
+    /// the lock for this write too: same result, only slower, so no
+    /// fallback is needed.
+    WriteTasks(Vec<OwnedFd>),
 }
 
 impl CgroupHierarchy {
@@ -305,12 +315,12 @@ impl Cgroup {
                 .dirs
                 .iter()
                 .map(|d| {
-                    let file = d.join("cgroup.procs");
+                    let file = d.join("tasks");
                     rustix::fs::openat(CWD, &file, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
                         .map_err(|e| Error::cgroup(&file, e.into()))
                 })
                 .collect::<Result<Vec<_>>>()
-                .map(Placement::WriteProcs),
+                .map(Placement::WriteTasks),
         }
     }
 }
