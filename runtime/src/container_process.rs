@@ -112,45 +112,28 @@ pub fn cgroup_limits(container: &Container) -> CgroupLimits {
     limits
 }
 
+/// `$(VAR)` expansion against `NAME=value` entries, the last one winning;
+/// an undefined reference stays as written.
 fn expand(s: &str, env: &[String]) -> String {
-    let pairs: Vec<(String, String)> = env
-        .iter()
-        .filter_map(|e| e.split_once('='))
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect();
-    expand_pairs(s, &pairs)
+    peapod_spec::expand_references(s, |name| {
+        env.iter()
+            .rev()
+            .filter_map(|e| e.split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    })
+    .text
 }
 
-/// Kubernetes' `$(VAR)` expansion: a defined variable is replaced, an
-/// undefined reference stays as written, `$$` gives `$`.
+/// The same against `(name, value)` pairs.
 fn expand_pairs(s: &str, env: &[(String, String)]) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-        } else if let Some(body) = after.strip_prefix('(')
-            && let Some(close) = body.find(')')
-        {
-            let name = &body[..close];
-            if let Some((_, v)) = env.iter().rev().find(|(n, _)| n == name) {
-                out.push_str(v);
-            } else {
-                out.push_str("$(");
-                out.push_str(name);
-                out.push(')');
-            }
-            rest = &body[close + 1..];
-        } else {
-            out.push('$');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
+    peapod_spec::expand_references(s, |name| {
+        env.iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    })
+    .text
 }
 
 #[cfg(test)]

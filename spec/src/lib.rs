@@ -20,6 +20,7 @@ mod diagnostics;
 mod duration;
 mod error;
 mod events;
+mod expansion;
 mod explain;
 mod handler;
 mod manifest;
@@ -46,6 +47,7 @@ pub use container::{
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use duration::parse_duration;
 pub use error::Error;
+pub use expansion::{Expansion, expand_references};
 pub use explain::explain;
 pub use handler::{
     ExecAction, GRPCAction, HTTPGetAction, HTTPHeader, IntOrString, Lifecycle, LifecycleHandler,

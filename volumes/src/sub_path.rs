@@ -73,31 +73,14 @@ pub(crate) fn expand(expr: &str, env: &[String]) -> Result<String, Refused> {
             .map(|(_, v)| v)
             .filter(|v| !v.is_empty())
     };
-    let mut out = String::with_capacity(expr.len());
-    let mut missing = Vec::new();
-    let mut rest = expr;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-        } else if let Some((name, tail)) = after.strip_prefix('(').and_then(|b| b.split_once(')')) {
-            match lookup(name) {
-                Some(value) => out.push_str(value),
-                None => missing.push(name),
-            }
-            rest = tail;
-        } else {
-            out.push('$');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    if missing.is_empty() {
-        Ok(out)
+    let expansion = peapod_spec::expand_references(expr, lookup);
+    if expansion.missing.is_empty() {
+        Ok(expansion.text)
     } else {
-        Err(Refused(format!("has no value for {}", missing.join(", "))))
+        Err(Refused(format!(
+            "has no value for {}",
+            expansion.missing.join(", ")
+        )))
     }
 }
 
