@@ -20,6 +20,7 @@ pub mod container_process;
 pub mod control;
 pub mod cri_log;
 mod error;
+pub mod events;
 pub mod exec;
 mod images;
 pub mod inspect;

@@ -77,6 +77,11 @@ impl Slot {
         &self.spec.name
     }
 
+    /// `involvedObject.fieldPath` of its events.
+    pub fn field_path(&self) -> String {
+        crate::events::container_field_path(self.kind != Kind::App, self.name())
+    }
+
     /// Whether its process runs.
     pub fn is_running(&self) -> bool {
         self.run.is_some()

@@ -24,6 +24,7 @@ use crate::container;
 use crate::control::{self, Request, Response};
 use crate::cri_log;
 use crate::error::{Error, Result};
+use crate::events::{EventLog, EventType, reason};
 use crate::images;
 use crate::launch::{StartReport, report_start};
 use crate::lifecycle::{self, Hook};
@@ -92,6 +93,8 @@ struct Supervisor {
     next: usize,
     listener: UnixListener,
     events: EventLoop,
+    /// The pod's events, for `describe`.
+    event_log: EventLog,
     /// The next log stream's id.
     stream_ids: u64,
     reported: bool,
@@ -152,6 +155,7 @@ impl Supervisor {
             .map_err(|e| Error::pod(&name, e))?;
         let sandbox = Sandbox::create(&paths, &pod, resources)?;
         let mut sup = Self {
+            event_log: EventLog::open(&dir),
             hostname: pod_files::hostname(&pod),
             start_time: Timestamp::now().rfc3339(),
             paths,
@@ -224,14 +228,60 @@ impl Supervisor {
         };
         let slot = &self.slots[i];
         let restart_count = slot.status.restart_count;
-        let mut started = container::start(
+        let path = slot.field_path();
+        let name = slot.name().to_owned();
+        let pulled = format!(
+            "Container image \"{}\" already present on machine",
+            slot.spec.image
+        );
+        record(
+            &mut self.event_log,
+            EventType::Normal,
+            reason::PULLED,
+            &path,
+            pulled,
+        );
+        let started = container::start(
             sandbox,
             &slot.spec,
             &slot.image,
             &self.hostname,
             &self.log_dir,
             restart_count,
-        )?;
+        );
+        let mut started = match started {
+            Ok(s) => s,
+            Err(e) => {
+                let message = match &e {
+                    Error::Container { message, .. } => format!("Error: {message}"),
+                    other => format!("Error: {other}"),
+                };
+                record(
+                    &mut self.event_log,
+                    EventType::Warning,
+                    reason::FAILED,
+                    &path,
+                    message,
+                );
+                return Err(e);
+            }
+        };
+        let log = &mut self.event_log;
+        record(
+            log,
+            EventType::Normal,
+            reason::CREATED,
+            &path,
+            format!("Created container: {name}"),
+        );
+        record(
+            log,
+            EventType::Normal,
+            reason::STARTED,
+            &path,
+            format!("Started container {name}"),
+        );
+        let slot = &self.slots[i];
         if let Err(message) = lifecycle::run(
             Hook::PostStart,
             &slot.spec,
@@ -240,7 +290,16 @@ impl Supervisor {
             Duration::MAX,
         ) {
             // A failed postStart kills the container (kubelet's
-            // FailedPostStartHook); it counts as a failed start.
+            // FailedPostStartHook); it counts as a failed start. The
+            // message stays out of the event (it may hold secrets).
+            let hook_failed = "PostStartHook failed";
+            record(
+                &mut self.event_log,
+                EventType::Warning,
+                reason::FAILED_POST_START_HOOK,
+                &path,
+                hook_failed,
+            );
             let _ = started.process.kill();
             let _ = started.process.wait();
             return Err(Error::container(slot.name(), message));
@@ -380,6 +439,14 @@ impl Supervisor {
         let t = Termination::new(Duration::from_secs(grace), client);
         for slot in self.slots.iter().rev() {
             if let Some(run) = &slot.run {
+                let message = format!("Stopping container {}", slot.name());
+                record(
+                    &mut self.event_log,
+                    EventType::Normal,
+                    reason::KILLING,
+                    &slot.field_path(),
+                    message,
+                );
                 let left = t.deadline().saturating_duration_since(Instant::now());
                 if let Err(message) =
                     lifecycle::run(Hook::PreStop, &slot.spec, run, &run.spec, left)
@@ -424,6 +491,20 @@ impl Supervisor {
                 if delay > Duration::from_millis(1) {
                     slot.waiting_to_restart(delay);
                 }
+                let message = format!(
+                    "Back-off restarting failed container {name} in pod {}_{}({})",
+                    self.dir.key().name,
+                    self.dir.key().namespace,
+                    self.pod.metadata.uid.as_deref().unwrap_or_default()
+                );
+                let path = slot.field_path();
+                record(
+                    &mut self.event_log,
+                    EventType::Warning,
+                    reason::BACK_OFF,
+                    &path,
+                    message,
+                );
             }
             AfterExit::Stay => {
                 if slot.kind == Kind::Init && !stopping {
@@ -526,5 +607,19 @@ impl Supervisor {
         if let Some(t) = self.termination.take() {
             t.reply(&Response::Ok);
         }
+    }
+}
+
+/// Records an event about the container at `field_path`; a failure to
+/// write it is logged, never fatal to the pod.
+fn record(
+    log: &mut EventLog,
+    type_: EventType,
+    reason: &str,
+    field_path: &str,
+    message: impl Into<String>,
+) {
+    if let Err(e) = log.record(type_, reason, Some(field_path), message) {
+        warn!("event {reason}: {e}");
     }
 }
