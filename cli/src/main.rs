@@ -12,6 +12,7 @@ mod get;
 mod image;
 mod logs;
 mod manifest;
+mod run;
 mod supervise;
 mod validate;
 
@@ -51,6 +52,8 @@ enum Command {
     Delete(delete::DeleteArgs),
     /// Run a command in a running container.
     Exec(exec::ExecArgs),
+    /// Run one container in the foreground (`--rm`: remove it at exit).
+    Run(run::RunArgs),
     /// Print a container's logs.
     Logs(logs::LogsArgs),
     /// The per-pod supervisor (started by `apply`).
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Get(a) => get::run(&a, &paths(root.as_deref())),
         Command::Delete(a) => delete::run(&a, &paths(root.as_deref())),
         Command::Exec(a) => exec::run(&a, &paths(root.as_deref())),
+        Command::Run(a) => run::run(&a, &paths(root.as_deref())),
         Command::Logs(a) => logs::run(&a, &paths(root.as_deref())),
         Command::Supervise(a) => Ok(supervise::run(a)),
         Command::Image(cmd) => image::run(cmd, &peapod_runtime::Paths::from_root(root.as_deref())),

@@ -178,7 +178,7 @@ pub(crate) fn start(
 
 /// A new writable layer (upper, work) and the mount point, emptied of any
 /// previous run: a restarted container starts from its image again.
-fn fresh_layers(dir: &Path, lower: &[PathBuf]) -> std::io::Result<RootfsLayers> {
+pub(crate) fn fresh_layers(dir: &Path, lower: &[PathBuf]) -> std::io::Result<RootfsLayers> {
     let layers = RootfsLayers {
         lower: lower.to_vec(),
         upper: dir.join("upper"),

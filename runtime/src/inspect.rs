@@ -36,7 +36,13 @@ pub fn list(paths: &Paths, namespace: Option<&str>) -> Result<Vec<Pod>> {
 
 fn read(dir: &PodDir) -> Result<Pod> {
     let mut pod = dir.read_pod()?;
-    if dir.liveness()? == Liveness::Dead {
+    // A pod that completed (`peapod run` without `--rm`) needs no one
+    // watching it any more: it stays `Succeeded` or `Failed`.
+    let completed = matches!(
+        pod.status.as_ref().and_then(|s| s.phase),
+        Some(PodPhase::Succeeded | PodPhase::Failed)
+    );
+    if !completed && dir.liveness()? == Liveness::Dead {
         mark_unknown(&mut pod);
     }
     Ok(pod)

@@ -9,7 +9,7 @@
 //! mounts plans (`peapod-volumes`), images (`peapod-image`).
 //!
 //! The CLI's calls: [`launch::Launcher::create`] (`apply`), [`inspect`]
-//! (`get`), [`exec::exec`], [`logs::logs`], [`teardown::delete`], and
+//! (`get`), [`exec::exec`], [`logs::logs`], [`teardown::delete`], [`run_once::run`] (`run`), and
 //! [`supervisor::supervise`] behind the hidden `supervise` verb.
 #![forbid(unsafe_code)]
 
@@ -31,6 +31,7 @@ mod loop_token;
 pub mod network;
 mod paths;
 mod pod_files;
+pub mod run_once;
 mod sandbox;
 mod slot;
 pub mod state;

@@ -9,7 +9,7 @@
 //! veth, lease and rules from `pod.json` alone.
 
 use std::net::IpAddr;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
 use peapod_netns::{HostPort, Network, NetworkConfig, Protocol};
@@ -59,17 +59,28 @@ pub fn host_link(uid: &str) -> String {
 /// and returns the pod's addresses (empty with [`Mode::None`]).
 pub(crate) fn attach(paths: &Paths, pod: &Pod, uid: &str, pause_pid: i32) -> Result<Vec<IpAddr>> {
     let name = pod.metadata.name.as_deref().unwrap_or_default();
+    let netns = open_netns(pause_pid).map_err(|e| Error::pod(name, e))?;
+    attach_netns(paths, pod, uid, netns.as_fd(), Mode::from_env()?)
+}
+
+/// [`attach`] with the network namespace given as an fd and the mode
+/// given (`peapod run`, which has no pause and takes `--network`).
+pub(crate) fn attach_netns(
+    paths: &Paths,
+    pod: &Pod,
+    uid: &str,
+    netns: BorrowedFd<'_>,
+    mode: Mode,
+) -> Result<Vec<IpAddr>> {
+    let name = pod.metadata.name.as_deref().unwrap_or_default();
     let fail = |e: &dyn std::fmt::Display| Error::pod(name, e);
-    let netns = open_netns(pause_pid).map_err(|e| fail(&e))?;
-    if Mode::from_env()? == Mode::None {
-        peapod_netns::loopback_up(netns.as_fd()).map_err(|e| fail(&e))?;
+    if mode == Mode::None {
+        peapod_netns::loopback_up(netns).map_err(|e| fail(&e))?;
         return Ok(Vec::new());
     }
     let ports = host_ports(pod)?;
     let network = Network::open(NetworkConfig::new(lease_dir(paths))).map_err(|e| fail(&e))?;
-    let wired = network
-        .attach(uid, netns.as_fd(), &ports)
-        .map_err(|e| fail(&e))?;
+    let wired = network.attach(uid, netns, &ports).map_err(|e| fail(&e))?;
     let mut ips = vec![IpAddr::V4(wired.ip)];
     ips.extend(wired.ipv6.map(IpAddr::V6));
     Ok(ips)

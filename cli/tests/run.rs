@@ -1,0 +1,268 @@
+//! `peapod run`: one container in the foreground. Exit codes (0, 3, a
+//! signal), stdout on the caller's, new namespaces with the command as
+//! PID 1, nothing left after `--rm` (cgroup, veth, mounts, state), the
+//! pod kept as Succeeded/Failed without `--rm`, and clear errors that
+//! leave nothing for a missing image or command. Root only.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Root, shared, start};
+use peapod_runtime::network;
+use peapod_testkit::HostSnapshot;
+
+fn run(root: &Root, args: &[&str]) -> Output {
+    let mut all = vec!["run"];
+    all.extend(args);
+    root.run(&all)
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The pod uid a container reads from its own cgroup path
+/// (`/peapod-<uid>`).
+fn uid_from_cgroup(text: &str) -> String {
+    let at = text.find("peapod-").expect("a peapod cgroup") + "peapod-".len();
+    text[at..at + 36].to_owned()
+}
+
+/// Nothing of pod `uid` on the host, nothing in `root`'s state.
+fn assert_nothing_left(root: &Root, uid: &str) {
+    for h in std::fs::read_dir("/sys/fs/cgroup").unwrap() {
+        let cg = h.unwrap().path().join(format!("peapod-{uid}"));
+        assert!(!cg.exists(), "{} left", cg.display());
+    }
+    assert!(
+        !Path::new("/sys/fs/cgroup")
+            .join(format!("peapod-{uid}"))
+            .exists()
+    );
+    let veth = Path::new("/sys/class/net").join(network::host_link(uid));
+    assert!(!veth.exists(), "{} left", veth.display());
+    assert_no_state(root);
+}
+
+/// No pod folder, layer or mount of `root` left.
+fn assert_no_state(root: &Root) {
+    assert_eq!(root.pod_leftovers(), Vec::<std::path::PathBuf>::new());
+    let here = root.path().display().to_string();
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mounts.contains(&here),
+        "mounts below {here} left: {mounts}"
+    );
+}
+
+#[test]
+fn exit_codes_and_stdout_reach_the_caller() {
+    let Some((_g, root)) = start("run exit codes", "run-codes", shared) else {
+        return;
+    };
+    let out = run(&root, &["--rm", "--network", "none", "busybox", "true"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(
+        &root,
+        &[
+            "--rm",
+            "--network",
+            "none",
+            "-e",
+            "GREETING=hello $USER",
+            "busybox",
+            "sh",
+            "-c",
+            "echo \"$GREETING from $$\"; echo oops >&2; exit 3",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "hello $USER from 1\n");
+    assert_eq!(stderr(&out), "oops\n");
+    assert_no_state(&root);
+}
+
+#[test]
+fn a_killed_command_exits_128_plus_the_signal() {
+    let Some((_g, root)) = start("run signal", "run-signal", shared) else {
+        return;
+    };
+    // A number no other test's sleep uses, to find ours in /proc.
+    let mark = format!("{}", 100_000 + std::process::id());
+    let mut child = root
+        .command(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "busybox",
+            "sleep",
+            &mark,
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let pid = loop {
+        let found = std::fs::read_dir("/proc").unwrap().find_map(|e| {
+            let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            (cmd == format!("sleep\0{mark}\0").as_bytes()).then_some(pid)
+        });
+        if let Some(pid) = found {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "sleep {mark} never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // PID 1 of its namespace: only SIGKILL from outside reaches it.
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(137));
+    assert_no_state(&root);
+}
+
+#[test]
+fn namespaces_are_new_and_the_command_is_pid_1() {
+    let Some((_g, root)) = start("run namespaces", "run-ns", shared) else {
+        return;
+    };
+    let script = "hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo; \
+                  for n in pid mnt uts ipc net; do readlink /proc/self/ns/$n; done; \
+                  grep -m1 peapod- /proc/self/cgroup; ip -4 -o addr show eth0";
+    let out = run(
+        &root,
+        &["--rm", "--name", "nsprobe", "busybox", "sh", "-c", script],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("nsprobe"));
+    assert_eq!(
+        lines.next().map(str::trim_end),
+        Some(format!("sh -c {script}").as_str())
+    );
+    for n in ["pid", "mnt", "uts", "ipc", "net"] {
+        let host = std::fs::read_link(format!("/proc/self/ns/{n}")).unwrap();
+        let inside = lines.next().unwrap();
+        assert_ne!(
+            inside,
+            host.to_str().unwrap(),
+            "{n} namespace is the host's"
+        );
+    }
+    let uid = uid_from_cgroup(lines.next().unwrap());
+    assert!(lines.next().unwrap().contains("inet 10.77."), "{text}");
+    assert_nothing_left(&root, &uid);
+}
+
+#[test]
+fn without_rm_the_pod_stays_completed_until_deleted() {
+    let Some((_g, root)) = start("run keep", "run-keep", shared) else {
+        return;
+    };
+    let out = run(
+        &root,
+        &[
+            "--name",
+            "kept",
+            "--network",
+            "none",
+            "busybox",
+            "sh",
+            "-c",
+            "grep -m1 peapod- /proc/self/cgroup; exit 4",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let uid = uid_from_cgroup(&stdout(&out));
+    let pod: serde_json::Value =
+        serde_json::from_str(&root.ok(&["get", "pod", "kept", "-o", "json"])).unwrap();
+    assert_eq!(pod["status"]["phase"], "Failed", "{pod:#}");
+    let terminated = &pod["status"]["containerStatuses"][0]["state"]["terminated"];
+    assert_eq!(terminated["exitCode"], 4, "{pod:#}");
+    assert_eq!(terminated["reason"], "Error");
+    // Only the record is left: no cgroup, no layer.
+    for h in std::fs::read_dir("/sys/fs/cgroup").unwrap() {
+        assert!(!h.unwrap().path().join(format!("peapod-{uid}")).exists());
+    }
+    assert!(root.ok(&["get", "pods"]).contains("kept"));
+    // The name is taken until then.
+    let again = run(
+        &root,
+        &["--name", "kept", "--network", "none", "busybox", "true"],
+    );
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+    root.ok(&["delete", "pod", "kept"]);
+    assert_nothing_left(&root, &uid);
+}
+
+#[test]
+fn a_missing_image_or_command_is_a_clear_error_and_leaves_nothing() {
+    let Some((_g, root)) = start("run errors", "run-errors", shared) else {
+        return;
+    };
+    let before = HostSnapshot::take();
+    let out = run(&root, &["--rm", "--network", "none", "nosuch:1", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("image \"nosuch:1\" not found"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&root, &["--network", "none", "busybox", "nosuchcmd"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("exec \"nosuchcmd\": executable file not found in $PATH"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_state(&root);
+    assert_no_new_cgroups(&before);
+}
+
+/// No cgroup made since `before` that stays there without processes or
+/// children: other pods of the host (other tests, other helpers) come and
+/// go, with a pause and containers in child cgroups.
+fn assert_no_new_cgroups(before: &HostSnapshot) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let after = HostSnapshot::take();
+        let leaked: Vec<_> = after
+            .cgroups
+            .difference(&before.cgroups)
+            .filter(|cg| {
+                let dir = Path::new(cg);
+                let no_child = std::fs::read_dir(dir)
+                    .is_ok_and(|mut d| !d.any(|e| e.is_ok_and(|e| e.path().is_dir())));
+                no_child
+                    && std::fs::read_to_string(dir.join("cgroup.procs"))
+                        .is_ok_and(|p| p.trim().is_empty())
+            })
+            .collect();
+        if leaked.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "cgroups left: {leaked:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

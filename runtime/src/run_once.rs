@@ -1,0 +1,314 @@
+//! `peapod run`: one container in the foreground, as `crun run` or
+//! `podman run` do, without a supervisor and without a pause.
+//!
+//! The calling process is the supervisor: it makes the container's cgroup,
+//! a network namespace (wired as [`crate::network`] wires a pod's: `lo`
+//! only, or a veth on the bridge), a fresh overlay layer, then spawns the
+//! container creating its own mount, PID, IPC and UTS namespaces and
+//! joining that network namespace, waits for it, and removes everything.
+//! The command is PID 1 of its PID namespace; stdout and stderr are the
+//! caller's, stdin is `/dev/null`.
+//!
+//! State: the pod has a folder in the state store like any pod (so `get`
+//! lists it and `delete` removes it, and the name is taken while it runs),
+//! holding `pod.json`, `supervisor.json` (the caller's pid) and the
+//! container's writable layer (`container/{upper,work,rootfs}`: on the run
+//! root, a tmpfs on a real host, so removing it costs no disk I/O; the
+//! pod files `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf` are
+//! written into its upper layer rather than bind-mounted). With
+//! [`RunOptions::remove`] the folder goes at exit; without, only
+//! `pod.json` stays, with the pod `Succeeded` or `Failed` and the
+//! container's `terminated` state, until `peapod delete`.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use peapod_core::{
+    Cgroup, CgroupHierarchy, ContainerSpawn, ExitStatus, MountPlan, NamespacePlan, Namespaces,
+    Process, RootFs, Stdio,
+};
+use peapod_image::Store;
+use peapod_spec::{Container, EnvVar, Pod, PodPhase, RestartPolicy};
+use rustix::fs::{Mode, OFlags};
+use tracing::debug_span;
+
+use crate::clock::Timestamp;
+use crate::container_process;
+use crate::error::{Error, Result};
+use crate::images::{self, ResolvedImage};
+use crate::launch;
+use crate::network::{self, Mode as NetworkMode};
+use crate::paths::Paths;
+use crate::pod_files;
+use crate::state::{PodDir, ProcessRecord, StateStore, SupervisorRecord};
+use crate::status::{self, ExitKind};
+use crate::teardown;
+
+/// How long killing what is left in the cgroup and removing it may take.
+const CGROUP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The image reference, as imported or pulled.
+    pub image: String,
+    /// Arguments replacing the image's CMD (its ENTRYPOINT stays), as
+    /// `docker run IMAGE ARGS...`; empty: the image's CMD.
+    pub args: Vec<String>,
+    /// `NAME=value` pairs added to the image's environment.
+    pub env: Vec<(String, String)>,
+    /// Pod (and container) name; `run-` and 8 hex digits of the uid when
+    /// `None`.
+    pub name: Option<String>,
+    /// `lo` only, or the bridge.
+    pub network: NetworkMode,
+    /// Remove the pod when the container exits (`--rm`).
+    pub remove: bool,
+}
+
+/// Runs one container to its end; returns its exit code (128 + signal
+/// when killed). Nothing of it is left on the host on error, nor at exit
+/// with [`RunOptions::remove`].
+pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
+    let pod = launch::admit(pod_of(options))?;
+    let key = launch::key_of(&pod)?;
+    let container = pod.spec.containers.first().cloned().unwrap_or_default();
+    let image = {
+        let _s = debug_span!("image").entered();
+        let store = Store::open(paths.images()).map_err(|e| Error::container(&key.name, e))?;
+        images::resolve(&store, &container)?
+    };
+    let dir = StateStore::new(paths).create(&key)?;
+    let mut once = Once {
+        paths,
+        dir,
+        uid: pod.metadata.uid.clone().unwrap_or_default(),
+        cgroup: None,
+        network: options.network,
+    };
+    let started = once.start(&pod, &container, &image);
+    let (process, mut pod) = match started {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = once.teardown();
+            let _ = once.dir.remove();
+            return Err(e);
+        }
+    };
+    let waited = process
+        .wait()
+        .map_err(|e| Error::container(&container.name, e));
+    let cleaned = once.teardown();
+    let status = waited?;
+    if options.remove {
+        cleaned.and_then(|()| once.dir.remove())?;
+    } else {
+        cleaned?;
+        record_end(&mut pod, &status);
+        once.dir.write_pod(&pod)?;
+    }
+    Ok(status.exit_code())
+}
+
+/// The pod a `run` stands for: one container named as the pod,
+/// `restartPolicy: Never`, the image never pulled (run imports first).
+fn pod_of(options: &RunOptions) -> Pod {
+    let mut pod = Pod::default();
+    let name = options.name.clone().unwrap_or_else(|| {
+        let uid = std::fs::read_to_string("/proc/sys/kernel/random/uuid").unwrap_or_default();
+        format!("run-{}", uid.get(..8).unwrap_or("0"))
+    });
+    pod.metadata.name = Some(name.clone());
+    pod.spec.restart_policy = RestartPolicy::Never;
+    pod.spec.containers.push(Container {
+        name,
+        image: options.image.clone(),
+        args: options.args.iter().map(|a| escape(a)).collect(),
+        env: options
+            .env
+            .iter()
+            .map(|(name, value)| EnvVar {
+                name: name.clone(),
+                value: Some(escape(value)),
+                ..EnvVar::default()
+            })
+            .collect(),
+        image_pull_policy: Some(peapod_spec::PullPolicy::Never),
+        ..Container::default()
+    });
+    pod
+}
+
+/// `s` with every `$` doubled, so Kubernetes' `$(VAR)` expansion gives
+/// it back as written: `run` takes its arguments as a shell gave them.
+fn escape(s: &str) -> String {
+    s.replace('$', "$$")
+}
+
+/// What a run made, for its teardown.
+struct Once<'a> {
+    paths: &'a Paths,
+    dir: PodDir,
+    uid: String,
+    cgroup: Option<Cgroup>,
+    network: NetworkMode,
+}
+
+impl Once<'_> {
+    /// Everything up to the running container; `pod.json` then says
+    /// `Running`.
+    fn start(
+        &mut self,
+        pod: &Pod,
+        container: &Container,
+        image: &ResolvedImage,
+    ) -> Result<(Process, Pod)> {
+        let name = &container.name;
+        let fail = |e: &dyn std::fmt::Display| Error::container(name, e);
+        let record = ProcessRecord::of(std::process::id().cast_signed());
+        self.dir.write_supervisor(&SupervisorRecord {
+            pid: record.map_or(0, |r| r.pid),
+            start_time: record.map_or(0, |r| r.start_time),
+            containers: std::collections::BTreeMap::new(),
+        })?;
+        let cgroup = CgroupHierarchy::detect()
+            .and_then(|h| h.create(teardown::cgroup_name(&self.uid)))
+            .map_err(|e| fail(&e))?;
+        let cgroup = &*self.cgroup.insert(cgroup);
+        cgroup
+            .set_limits(&container_process::cgroup_limits(container))
+            .map_err(|e| fail(&e))?;
+        let netns = new_netns().map_err(|e| fail(&e))?;
+        let pod_ips = {
+            let _s = debug_span!("network").entered();
+            network::attach_netns(self.paths, pod, &self.uid, netns.as_fd(), self.network)?
+        };
+        let layers =
+            crate::container::fresh_layers(&self.dir.path().join("container"), &image.lower)
+                .map_err(|e| fail(&e))?;
+        pod_files::write(pod, &pod_ips, &layers.upper.join("etc"))?;
+        let hostname = pod_files::hostname(pod);
+        let mut process = container_process::process_spec(container, &image.defaults, &hostname);
+        process.hostname = Some(hostname);
+        let root = RootFs::Overlay {
+            lower: layers.lower,
+            upper: layers.upper,
+            work: layers.work,
+        };
+        let null = rustix::fs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| Error::sys("open /dev/null", e))?;
+        let spawn = ContainerSpawn {
+            process,
+            namespaces: NamespacePlan {
+                create: Namespaces::MNT | Namespaces::PID | Namespaces::IPC | Namespaces::UTS,
+                join: Namespaces::NET,
+            },
+            join_from: Some(netns.as_fd()),
+            mounts: Some(
+                MountPlan::new(root, &layers.mountpoint)
+                    .with_standard_mounts(None, peapod_volumes::SHM_SIZE),
+            ),
+            cgroup: Some(cgroup),
+            stdio: Stdio {
+                stdin: Some(null),
+                stdout: None,
+                stderr: None,
+            },
+        };
+        let started_at = Timestamp::now().rfc3339();
+        let process = spawn.spawn().map_err(|e| fail(&e))?;
+        let mut pod = pod.clone();
+        if let Some(st) = pod.status.as_mut() {
+            st.phase = Some(PodPhase::Running);
+            st.pod_ips = pod_ips
+                .iter()
+                .map(|ip| peapod_spec::PodIP { ip: ip.to_string() })
+                .collect();
+            st.pod_ip = st.pod_ips.first().map(|ip| ip.ip.clone());
+            st.start_time = Some(started_at.clone());
+            for c in &mut st.container_statuses {
+                c.state = status::running(started_at.clone());
+                c.started = Some(true);
+            }
+        }
+        self.dir.write_pod(&pod)?;
+        Ok((process, pod))
+    }
+
+    /// Kills what is left in the cgroup, removes it, the network and the
+    /// container's layer. Every step runs; the first error is returned.
+    fn teardown(&mut self) -> Result<()> {
+        let mut first = Ok(());
+        let mut keep = |r: Result<()>| {
+            if first.is_ok() {
+                first = r;
+            }
+        };
+        let name = self.dir.key().name.clone();
+        if let Some(cg) = &self.cgroup {
+            keep(
+                cg.kill_all(CGROUP_TIMEOUT)
+                    .map_err(|e| Error::pod(&name, e)),
+            );
+        }
+        if self.network == NetworkMode::Bridge {
+            keep(network::detach(self.paths, &name, &self.uid));
+        }
+        if let Some(cg) = self.cgroup.take() {
+            keep(cg.remove(CGROUP_TIMEOUT).map_err(|e| Error::pod(&name, e)));
+        }
+        let layers: PathBuf = self.dir.path().join("container");
+        match std::fs::remove_dir_all(&layers) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => keep(Err(Error::io(layers, e))),
+            _ => {}
+        }
+        first
+    }
+}
+
+/// The pod's final status: its container `terminated`, the pod
+/// `Succeeded` or `Failed`.
+fn record_end(pod: &mut Pod, exit: &ExitStatus) {
+    let kind = match (exit.code, exit.signal) {
+        (Some(code), _) => ExitKind::Code(code),
+        (None, signal) => ExitKind::Signal(signal.unwrap_or(0)),
+    };
+    let finished = Timestamp::now().rfc3339();
+    let Some(st) = pod.status.as_mut() else {
+        return;
+    };
+    st.phase = Some(if kind.exit_code() == 0 {
+        PodPhase::Succeeded
+    } else {
+        PodPhase::Failed
+    });
+    for c in &mut st.container_statuses {
+        let started = c.state.running.as_ref().and_then(|r| r.started_at.clone());
+        c.state = status::terminated(kind.terminated(false, started, finished.clone(), None));
+        c.started = Some(false);
+        c.ready = false;
+    }
+}
+
+/// A new network namespace, held by the returned fd only: the calling
+/// thread unshares one and goes back to its own.
+fn new_netns() -> std::io::Result<OwnedFd> {
+    use rustix::thread::{LinkNameSpaceType, UnshareFlags};
+    let open = || {
+        rustix::fs::open(
+            "/proc/thread-self/ns/net",
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+    };
+    let own = open()?;
+    // `unshare(CLONE_NEWNET)` alone is sound: rustix deprecated the safe
+    // wrapper because of `CLONE_FILES`, which is not used here. Only the
+    // calling thread moves, and it moves back below.
+    #[allow(deprecated)]
+    rustix::thread::unshare(UnshareFlags::NEWNET)?;
+    let new = open();
+    rustix::thread::move_into_link_name_space(own.as_fd(), Some(LinkNameSpaceType::Network))?;
+    Ok(new?)
+}
