@@ -2,14 +2,20 @@
 //! namespaces (and its PID namespace with `shareProcessNamespace`, as its
 //! PID 1, reaping orphans), and does nothing else.
 //!
-//! It is the peapod binary itself, exec'd from `/proc/self/exe` with
-//! `argv = ["/pause"]`, so `ps` in the pod shows `/pause` (it reads
-//! `/proc/PID/cmdline`) and the process maps no more than a static binary
-//! that blocks in `sigwaitinfo`. The binary's `main` must call
-//! [`pause_main`] first thing when [`is_pause_invocation`] is true.
+//! It is a program of its own, `pause/pause.rs` (no std, no libc, ~1.5 KB
+//! static ELF built by `core`'s build script and embedded here), exec'd
+//! from a sealed memfd with `argv = ["/pause"]`: `ps` in the pod shows
+//! `/pause` (it reads `/proc/PID/cmdline`), and the process is a dozen KiB
+//! of RSS that starts without loading the multi-megabyte peapod binary.
+//!
+//! The fallback, where memfds may not be exec'd (`vm.memfd_noexec = 2`), is
+//! the peapod binary itself, re-exec'd from `/proc/self/exe` as `/pause`:
+//! its `main` must call [`pause_main`] first thing when
+//! [`is_pause_invocation`] is true.
 
 use std::ffi::OsStr;
-use std::path::PathBuf;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
 
 use rustix::process::{WaitOptions, waitpid};
 
@@ -35,25 +41,50 @@ pub struct PauseSpec<'a> {
     pub hostname: Option<String>,
     /// The cgroup it is born in (the pod's `pause` child cgroup).
     pub cgroup: Option<&'a Cgroup>,
-    /// The binary to exec, whose `main` calls [`pause_main`]; `None` is
-    /// `/proc/self/exe` (the peapod binary).
+    /// A binary to exec instead of the embedded pause program, whose
+    /// `main` calls [`pause_main`]; `None` is the embedded program (and
+    /// `/proc/self/exe`, the peapod binary, where it cannot be exec'd).
     pub exe: Option<PathBuf>,
+}
+
+/// The pause program, built from `pause/pause.rs` by the build script.
+const PAUSE_PROGRAM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pause"));
+
+/// The binary a pause is exec'd from.
+enum PauseExe<'a> {
+    /// The embedded program, in a sealed memfd.
+    Embedded,
+    /// A file: the peapod binary, or a test's.
+    File(&'a Path),
 }
 
 /// Starts the pause process of a pod; its pidfd is the `join_from` of the
 /// pod's containers.
 pub fn spawn_pause(spec: &PauseSpec<'_>) -> Result<Process> {
     let _span = tracing::debug_span!("spawn_pause").entered();
-    let exe = spec
-        .exe
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("/proc/self/exe"));
-    let exe_fd = rustix::fs::open(
-        &exe,
-        rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
-        rustix::fs::Mode::empty(),
-    )
-    .map_err(|e| Error::sys("open the pause executable", e))?;
+    if let Some(exe) = &spec.exe {
+        return spawn_from(spec, &PauseExe::File(exe));
+    }
+    match spawn_from(spec, &PauseExe::Embedded) {
+        Err(e @ (Error::Sys { .. } | Error::Child { step: "exec", .. })) => {
+            tracing::debug!("embedded pause: {e}; falling back to /proc/self/exe");
+            spawn_from(spec, &PauseExe::File(Path::new("/proc/self/exe")))
+        }
+        other => other,
+    }
+}
+
+fn spawn_from(spec: &PauseSpec<'_>, exe: &PauseExe<'_>) -> Result<Process> {
+    let exe_fd: OwnedFd = match exe {
+        PauseExe::Embedded => crate::sys::memfd::sealed(c"pause", PAUSE_PROGRAM)
+            .map_err(|e| Error::sys("memfd of the pause program", e))?,
+        PauseExe::File(path) => rustix::fs::open(
+            *path,
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| Error::sys("open the pause executable", e))?,
+    };
     let mut process = ProcessSpec::new([PAUSE_ARGV0]);
     process.env.clear();
     process.hostname.clone_from(&spec.hostname);

@@ -23,7 +23,7 @@ fn missing_executable_is_a_typed_error() {
     let _serial = serial();
     let scratch = TempDir::new("core-noexec");
     let mut cleanup = Cleanup::default();
-    cleanup.processes.push(pause_with(PauseSpec::default()));
+    cleanup.processes.push(pause_with(&PauseSpec::default()));
     let pause = &cleanup.processes[0];
     for (argv0, want) in [
         (
@@ -50,7 +50,7 @@ fn credentials_capabilities_no_new_privs_and_lowered_rlimits_apply() {
     let _serial = serial();
     let scratch = TempDir::new("core-creds");
     let mut cleanup = Cleanup::default();
-    cleanup.processes.push(pause_with(PauseSpec {
+    cleanup.processes.push(pause_with(&PauseSpec {
         host_network: true,
         ..PauseSpec::default()
     }));
@@ -138,7 +138,7 @@ fn image_symlink_cannot_send_a_mount_outside_the_root() {
     std::fs::write(&hosts, "127.0.0.1 escape-test\n").expect("hosts");
 
     let mut cleanup = Cleanup::default();
-    cleanup.processes.push(pause_with(PauseSpec::default()));
+    cleanup.processes.push(pause_with(&PauseSpec::default()));
     let mut spawn = container(&cleanup.processes[0], scratch.path(), "c", false, &["true"]);
     let plan = spawn.mounts.take().expect("plan");
     let RootFs::Overlay { upper, work, .. } = plan.root.clone() else {
@@ -178,7 +178,7 @@ fn tty_container_gets_the_pty_as_controlling_terminal() {
     let _serial = serial();
     let scratch = TempDir::new("core-tty");
     let mut cleanup = Cleanup::default();
-    cleanup.processes.push(pause_with(PauseSpec::default()));
+    cleanup.processes.push(pause_with(&PauseSpec::default()));
     let master =
         rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY)
             .expect("openpt");
@@ -231,7 +231,7 @@ fn read_only_root_masked_and_read_only_proc_paths_hold() {
     let _serial = serial();
     let scratch = TempDir::new("core-ro");
     let mut cleanup = Cleanup::default();
-    cleanup.processes.push(pause_with(PauseSpec::default()));
+    cleanup.processes.push(pause_with(&PauseSpec::default()));
     let mut spawn = container(
         &cleanup.processes[0],
         scratch.path(),

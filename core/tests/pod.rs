@@ -25,7 +25,7 @@ fn containers_share_the_pause_namespaces_and_see_it_as_pid_1() {
     {
         let scratch = TempDir::new("core-pod");
         let mut cleanup = Cleanup::default();
-        let pause = pause_with(PauseSpec {
+        let pause = pause_with(&PauseSpec {
             share_process_namespace: true,
             hostname: Some("mypod".into()),
             ..PauseSpec::default()
@@ -84,7 +84,7 @@ fn without_shared_pid_namespace_each_container_is_pid_1() {
     let _serial = serial();
     let scratch = TempDir::new("core-nopid");
     let mut cleanup = Cleanup::default();
-    cleanup.processes.push(pause_with(PauseSpec::default()));
+    cleanup.processes.push(pause_with(&PauseSpec::default()));
     let (code, out) = run_in_pod(
         &cleanup.processes[0],
         scratch.path(),
@@ -123,7 +123,7 @@ fn memory_limit_gets_dd_oom_killed_and_detected() {
             ..CgroupLimits::default()
         })
         .expect("limits");
-        cleanup.processes.push(pause_with(PauseSpec {
+        cleanup.processes.push(pause_with(&PauseSpec {
             cgroup: Some(&pause_cg),
             ..PauseSpec::default()
         }));
@@ -159,7 +159,7 @@ fn exec_joins_every_namespace_and_the_cgroup_of_a_container() {
         .expect("pod cgroup");
     cleanup.cgroups.push(pod.clone());
     let ctr_cg = pod.child("app").expect("container cgroup");
-    cleanup.processes.push(pause_with(PauseSpec::default()));
+    cleanup.processes.push(pause_with(&PauseSpec::default()));
     let mut spawn = container(
         &cleanup.processes[0],
         scratch.path(),
@@ -237,7 +237,7 @@ fn v2_clone_into_cgroup_and_cgroup_kill() {
         let pod = hierarchy.create(&name).expect("pod cgroup");
         cleanup.cgroups.push(pod.clone());
         let ctr = pod.child("c").expect("container cgroup");
-        cleanup.processes.push(pause_with(PauseSpec::default()));
+        cleanup.processes.push(pause_with(&PauseSpec::default()));
         let mut spawn = container(
             &cleanup.processes[0],
             scratch.path(),
@@ -280,7 +280,7 @@ fn kill_all_empties_a_cgroup_of_forking_processes() {
             .expect("pod cgroup");
         cleanup.cgroups.push(pod.clone());
         let ctr = pod.child("c").expect("container cgroup");
-        cleanup.processes.push(pause_with(PauseSpec::default()));
+        cleanup.processes.push(pause_with(&PauseSpec::default()));
         let mut spawn = container(
             &cleanup.processes[0],
             scratch.path(),

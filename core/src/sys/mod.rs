@@ -5,5 +5,6 @@
 pub(crate) mod clone3;
 pub(crate) mod exec;
 pub(crate) mod fds;
+pub(crate) mod memfd;
 pub(crate) mod memory;
 pub(crate) mod signal;

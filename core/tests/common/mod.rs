@@ -1,5 +1,5 @@
-//! Helpers of the root tests: the pause of the `peapod-pause` test binary,
-//! busybox containers on an overlay of the fixture, cleanup guards, and the
+//! Helpers of the root tests: the pause (the embedded pause program, as
+//! peapod runs it), busybox containers on an overlay of the fixture, cleanup guards, and the
 //! host leak check.
 #![allow(dead_code, reason = "each test binary uses a part")]
 
@@ -107,10 +107,9 @@ pub fn run_in_pod(
     (status.exit_code(), out)
 }
 
-/// A pause from the `peapod-pause` test binary.
-pub fn pause_with(mut spec: PauseSpec<'_>) -> Process {
-    spec.exe = Some(env!("CARGO_BIN_EXE_peapod-pause").into());
-    spawn_pause(&spec).expect("spawn pause")
+/// A pause: the embedded pause program, as peapod runs it.
+pub fn pause_with(spec: &PauseSpec<'_>) -> Process {
+    spawn_pause(spec).expect("spawn pause")
 }
 
 /// A busybox container of the pod whose pause is `pause`.
