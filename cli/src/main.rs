@@ -6,6 +6,7 @@
 
 mod apply;
 mod delete;
+mod describe;
 mod exec;
 mod explain;
 mod get;
@@ -14,6 +15,7 @@ mod logs;
 mod manifest;
 mod run;
 mod supervise;
+mod tabwriter;
 mod validate;
 
 use std::path::PathBuf;
@@ -48,6 +50,8 @@ enum Command {
     Create(apply::ApplyArgs),
     /// Show pods: a table, or `-o json|yaml|wide|name`.
     Get(get::GetArgs),
+    /// Show a pod in detail: containers, states, conditions, volumes, events.
+    Describe(describe::DescribeArgs),
     /// Stop pods (grace period, then SIGKILL) and remove all of them.
     Delete(delete::DeleteArgs),
     /// Run a command in a running container.
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => explain::run(&a),
         Command::Apply(a) | Command::Create(a) => apply::run(&a, &paths(root.as_deref())),
         Command::Get(a) => get::run(&a, &paths(root.as_deref())),
+        Command::Describe(a) => describe::run(&a, &paths(root.as_deref())),
         Command::Delete(a) => delete::run(&a, &paths(root.as_deref())),
         Command::Exec(a) => exec::run(&a, &paths(root.as_deref())),
         Command::Run(a) => run::run(&a, &paths(root.as_deref())),

@@ -1,4 +1,4 @@
-//! Reading pods back for `get`: `pod.json` as the supervisor last wrote
+//! Reading pods back for `get` and `describe`: `pod.json` as the supervisor last wrote
 //! it, corrected when the supervisor is gone (the pod is then `Unknown`:
 //! nothing watches its containers any more).
 
@@ -17,6 +17,12 @@ pub fn get(paths: &Paths, key: &PodKey) -> Result<Pod> {
         });
     }
     read(&dir)
+}
+
+/// The events of the pod `key` (kept in its state folder, so they outlive
+/// a killed supervisor), coalesced, oldest first.
+pub fn events(paths: &Paths, key: &PodKey) -> Result<Vec<crate::events::Event>> {
+    crate::events::read(&StateStore::new(paths).pod(key))
 }
 
 /// Every pod (of `namespace`, or of all with `None`), sorted by name.

@@ -125,9 +125,10 @@ impl Slot {
             self.status.container_id.clone(),
         );
         self.status.state = status::terminated(t);
-        self.status.ready = false;
-        self.status.started = Some(false);
         let code = exit.exit_code();
+        // A completed init container reads `ready: true`, as kubelet sets it.
+        self.status.ready = self.kind == Kind::Init && code == 0;
+        self.status.started = Some(false);
         let restart = !stopping
             && match self.kind {
                 // An init container is retried on failure unless the pod
