@@ -308,67 +308,6 @@ spec:
 }
 
 #[test]
-fn post_start_runs_before_the_container_counts_as_running() {
-    let Some((_host, root)) = start("post_start", "pods-lifecycle", shared) else {
-        return;
-    };
-    let data = root.path().join("data");
-    let pod = root.apply(
-        "lifecycle-demo",
-        &format!(
-            r#"
-apiVersion: v1
-kind: Pod
-metadata: {{ name: lifecycle-demo }}
-spec:
-  volumes:
-    - {{ name: data, hostPath: {{ path: {}, type: DirectoryOrCreate }} }}
-  containers:
-    - name: lifecycle-demo-container
-      image: busybox:1.30.1
-      command: ["sleep", "1000"]
-      volumeMounts: [{{ name: data, mountPath: /data }}]
-      lifecycle:
-        postStart:
-          exec:
-            command: ["/bin/sh", "-c", "echo Hello from the postStart handler > /usr/share/message"]
-        preStop:
-          exec:
-            command: ["/bin/sh", "-c", "echo bye > /data/pre-stop"]
-"#,
-            data.display()
-        ),
-    );
-    assert_eq!(
-        pod.sh("lifecycle-demo-container", "cat /usr/share/message"),
-        "Hello from the postStart handler\n"
-    );
-    root.ok(&["delete", "pod", "lifecycle-demo", "--grace-period", "1"]);
-    assert_eq!(
-        std::fs::read_to_string(data.join("pre-stop")).unwrap(),
-        "bye\n",
-        "preStop ran before the container was stopped"
-    );
-    let err = root.apply_fails(
-        "bad-hook",
-        r#"
-apiVersion: v1
-kind: Pod
-metadata: { name: bad-hook }
-spec:
-  containers:
-    - name: c
-      image: busybox:1.30.1
-      command: ["sleep", "1000"]
-      lifecycle:
-        postStart:
-          exec: { command: ["sh", "-c", "exit 4"] }
-"#,
-    );
-    assert!(err.contains("PostStartHookError"), "{err}");
-}
-
-#[test]
 fn memory_limit_ends_in_oom_killed() {
     let Some((_host, root)) = start("oom_killed", "pods-oom", shared) else {
         return;

@@ -36,12 +36,12 @@ pub struct Outcome {
 
 impl Outcome {
     /// A run that passed with `message`.
-    pub(crate) fn success(message: impl Into<String>) -> Self {
+    pub fn success(message: impl Into<String>) -> Self {
         Self::with(Verdict::Success, message)
     }
 
     /// A run that failed with `message`.
-    pub(crate) fn failure(message: impl Into<String>) -> Self {
+    pub fn failure(message: impl Into<String>) -> Self {
         Self::with(Verdict::Failure, message)
     }
 

@@ -48,6 +48,10 @@ pub mod reason {
     pub const FAILED_POST_START_HOOK: &str = "FailedPostStartHook";
     /// A preStop hook failed.
     pub const FAILED_PRE_STOP_HOOK: &str = "FailedPreStopHook";
+    /// A probe passed with a warning (an httpGet redirect to another host).
+    pub const PROBE_WARNING: &str = "ProbeWarning";
+    /// The pod outlived its `activeDeadlineSeconds`.
+    pub const DEADLINE_EXCEEDED: &str = "DeadlineExceeded";
 }
 
 /// `Normal` or `Warning`, as `v1.Event.type`.

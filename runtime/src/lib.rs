@@ -32,6 +32,7 @@ pub mod network;
 mod paths;
 mod pod_files;
 pub mod run_once;
+mod runs;
 mod sandbox;
 mod slot;
 pub mod state;

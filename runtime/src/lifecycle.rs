@@ -1,12 +1,16 @@
-//! postStart and preStop hooks of a container, run through `peapod-hooks`
-//! to their end (the supervisor waits: kubelet starts the next container
-//! only after a postStart returned, and sends SIGTERM only after preStop).
+//! postStart and preStop hooks and probes of a container: their handlers,
+//! built once from the spec, and the context a run of one needs. The runs
+//! themselves go on the supervisor's loop (`runs.rs`): kubelet starts the
+//! next container only after a postStart returned, and sends SIGTERM only
+//! after preStop, but neither blocks the other containers' events.
 
+use std::fs::File;
+use std::net::IpAddr;
+use std::os::fd::AsFd;
 use std::time::Duration;
 
-use peapod_core::ProcessSpec;
-use peapod_hooks::{ExecTarget, Handler, Run, RunContext};
-use peapod_spec::{Container, LifecycleHandler};
+use peapod_hooks::{ExecTarget, Handler, Outcome, ProbeKind, RunContext};
+use peapod_spec::{Container, LifecycleHandler, Probe};
 
 use crate::container::Started;
 
@@ -20,49 +24,65 @@ pub(crate) enum Hook {
 }
 
 impl Hook {
-    fn handler(self, container: &Container) -> Option<&LifecycleHandler> {
+    fn spec(self, container: &Container) -> Option<&LifecycleHandler> {
         let lifecycle = container.lifecycle.as_ref()?;
         match self {
             Self::PostStart => lifecycle.post_start.as_ref(),
             Self::PreStop => lifecycle.pre_stop.as_ref(),
         }
     }
+
+    /// The prefix of kubelet's messages (`PostStartHookError: ...`).
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::PostStart => "PostStartHookError",
+            Self::PreStop => "PreStopHookError",
+        }
+    }
+
+    /// The handler of this hook of `container`: `None` without one, `Err`
+    /// with kubelet's message when the spec cannot run.
+    pub fn handler(self, container: &Container) -> Option<Result<Handler, String>> {
+        let spec = self.spec(container)?;
+        Some(Handler::from_spec(spec, container).map_err(|e| format!("{}: {e}", self.prefix())))
+    }
+
+    /// Kubelet's message for a run that did not pass; `None` when it did.
+    pub fn failure(self, outcome: &Outcome) -> Option<String> {
+        (!outcome.passed()).then(|| format!("{}: {}", self.prefix(), outcome.message))
+    }
 }
 
-/// Runs `hook` of `container` (if it has one) in the running `started`;
-/// `Err` carries kubelet's message (`PostStartHookError: ...`).
-pub(crate) fn run(
-    hook: Hook,
-    container: &Container,
-    started: &Started,
-    process: &ProcessSpec,
+/// The probe of `kind` of `container`.
+pub(crate) fn probe(container: &Container, kind: ProbeKind) -> Option<&Probe> {
+    match kind {
+        ProbeKind::Startup => container.startup_probe.as_ref(),
+        ProbeKind::Liveness => container.liveness_probe.as_ref(),
+        ProbeKind::Readiness => container.readiness_probe.as_ref(),
+    }
+}
+
+/// The pod's network namespace as the container `started` sees it (network
+/// handlers connect from inside it).
+pub(crate) fn netns_of(started: &Started) -> Option<File> {
+    File::open(format!("/proc/{}/ns/net", started.process.pid())).ok()
+}
+
+/// Where a handler of the container `started` runs, for `timeout`.
+pub(crate) fn context<'a>(
+    started: &'a Started,
+    pod_ip: Option<IpAddr>,
+    netns: Option<&'a File>,
     timeout: Duration,
-) -> Result<(), String> {
-    let Some(spec) = hook.handler(container) else {
-        return Ok(());
-    };
-    let prefix = match hook {
-        Hook::PostStart => "PostStartHookError",
-        Hook::PreStop => "PreStopHookError",
-    };
-    let handler = Handler::from_spec(spec, container).map_err(|e| format!("{prefix}: {e}"))?;
-    let netns = std::fs::File::open(format!("/proc/{}/ns/net", started.process.pid())).ok();
-    let ctx = RunContext {
+) -> RunContext<'a> {
+    RunContext {
         exec: Some(ExecTarget {
             pidfd: started.process.pidfd(),
             cgroup: Some(&started.cgroup),
-            process,
+            process: &started.spec,
         }),
-        pod_ip: None,
-        netns: netns.as_ref().map(std::os::fd::AsFd::as_fd),
+        pod_ip,
+        netns: netns.map(AsFd::as_fd),
         timeout,
-    };
-    let outcome = Run::start(&handler, &ctx)
-        .wait()
-        .map_err(|e| format!("{prefix}: {e}"))?;
-    if outcome.passed() {
-        Ok(())
-    } else {
-        Err(format!("{prefix}: {}", outcome.message))
     }
 }

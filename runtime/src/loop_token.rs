@@ -9,17 +9,21 @@ pub(crate) enum Token {
     Exit(usize),
     /// Log stream `id` is readable.
     Output(u64),
+    /// An event of hook or probe run `id`.
+    Run(u64),
 }
 
 impl Token {
     const EXIT: u64 = 1 << 40;
     const OUTPUT: u64 = 2 << 40;
+    const RUN: u64 = 3 << 40;
 
     pub(crate) fn encode(self) -> u64 {
         match self {
             Self::Control => 0,
             Self::Exit(i) => Self::EXIT | i as u64,
             Self::Output(id) => Self::OUTPUT | id,
+            Self::Run(id) => Self::RUN | id,
         }
     }
 
@@ -28,6 +32,7 @@ impl Token {
         match token & !(Self::EXIT - 1) {
             Self::EXIT => Self::Exit(usize::try_from(low).unwrap_or(usize::MAX)),
             Self::OUTPUT => Self::Output(low),
+            Self::RUN => Self::Run(low),
             _ => Self::Control,
         }
     }
@@ -39,7 +44,12 @@ mod tests {
 
     #[test]
     fn tokens_round_trip() {
-        for t in [Token::Control, Token::Exit(3), Token::Output(41)] {
+        for t in [
+            Token::Control,
+            Token::Exit(3),
+            Token::Output(41),
+            Token::Run(7),
+        ] {
             assert_eq!(Token::decode(t.encode()), t);
         }
     }

@@ -3,13 +3,16 @@
 
 use std::time::{Duration, Instant};
 
+use peapod_hooks::{ContainerProbes, Handler, ProbeKind, ProbeTiming};
 use peapod_spec::{Container, ContainerStatus, PodIP, PodStatus, QOSClass, RestartPolicy};
 
 use crate::backoff::{Backoff, BackoffPolicy};
 use crate::clock::Timestamp;
 use crate::container::{LogStream, Started};
 use crate::images::ResolvedImage;
+use crate::lifecycle;
 use crate::status::{self, ExitKind};
+use crate::termination::ContainerStop;
 
 /// Init container, sidecar or app container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +41,16 @@ pub(crate) struct Slot {
     pub backoff: Backoff,
     /// When a restart is due.
     pub restart_at: Option<Instant>,
+    /// Its start was tried (the start sequence goes on past it).
+    pub launched: bool,
+    /// Its postStart runs: not `Running`, not started, probes not armed.
+    pub post_start: bool,
+    /// The probes of the running instance (after postStart).
+    pub probes: Option<ContainerProbes>,
+    /// The handlers of its probes that can run (built once).
+    pub probe_handlers: Vec<(ProbeKind, Handler)>,
+    /// Its stop in progress (delete, failed liveness, deadline).
+    pub stop: Option<ContainerStop>,
 }
 
 /// What to do after an exit.
@@ -60,6 +73,23 @@ impl Slot {
             started: Some(false),
             ..ContainerStatus::default()
         };
+        let probe_handlers = [
+            ProbeKind::Startup,
+            ProbeKind::Liveness,
+            ProbeKind::Readiness,
+        ]
+        .into_iter()
+        .filter_map(|kind| {
+            let probe = lifecycle::probe(&spec, kind)?;
+            match Handler::from_probe(probe, &spec) {
+                Ok(h) => Some((kind, h)),
+                Err(e) => {
+                    tracing::warn!("{} probe of {}: {e}", kind.name(), spec.name);
+                    None
+                }
+            }
+        })
+        .collect();
         Self {
             spec,
             kind,
@@ -69,7 +99,20 @@ impl Slot {
             streams: Vec::new(),
             backoff: Backoff::default(),
             restart_at: None,
+            launched: false,
+            post_start: false,
+            probes: None,
+            probe_handlers,
+            stop: None,
         }
+    }
+
+    /// The handler of its probe `kind`.
+    pub fn probe_handler(&self, kind: ProbeKind) -> Option<&Handler> {
+        self.probe_handlers
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, h)| h)
     }
 
     /// The container's name.
@@ -94,15 +137,52 @@ impl Slot {
             && self.status.state.terminated.as_ref().map(|t| t.exit_code) == Some(0)
     }
 
-    /// Records a started process.
-    pub fn started(&mut self, mut started: Started, container_id: &str) {
+    /// Records a started process; with `post_start`, it waits for its
+    /// postStart before it counts as running ([`Slot::now_running`]).
+    pub fn started(&mut self, mut started: Started, container_id: &str, post_start: bool) {
         self.streams.append(&mut started.streams);
-        self.status.state = status::running(started.wall_start.rfc3339());
-        self.status.ready = self.kind != Kind::Init;
-        self.status.started = Some(true);
         self.status.container_id = Some(container_id.to_owned());
         self.restart_at = None;
+        self.stop = None;
         self.run = Some(started);
+        self.post_start = post_start;
+        if post_start {
+            self.status.state = status::waiting("ContainerCreating", None);
+            self.status.ready = false;
+            self.status.started = Some(false);
+        } else {
+            self.now_running();
+        }
+    }
+
+    /// postStart returned (or there was none): the container is `Running`
+    /// and its probes are armed.
+    pub fn now_running(&mut self) {
+        self.post_start = false;
+        let Some(run) = &self.run else {
+            return;
+        };
+        let timing = |kind| {
+            self.probe_handler(kind)
+                .and(lifecycle::probe(&self.spec, kind))
+                .map(ProbeTiming::from_spec)
+        };
+        let probes = ContainerProbes::new(
+            timing(ProbeKind::Startup),
+            timing(ProbeKind::Liveness),
+            timing(ProbeKind::Readiness),
+            run.since,
+        );
+        self.status.state = status::running(run.wall_start.rfc3339());
+        self.status.ready = self.kind != Kind::Init && probes.ready();
+        self.status.started = Some(probes.started());
+        self.probes = Some(probes);
+    }
+
+    /// Whether its probes consider it started (a sidecar releases the
+    /// next init container then).
+    pub fn probes_started(&self) -> bool {
+        self.probes.as_ref().is_some_and(ContainerProbes::started)
     }
 
     /// Records an exit and decides on a restart.
@@ -125,6 +205,9 @@ impl Slot {
             self.status.container_id.clone(),
         );
         self.status.state = status::terminated(t);
+        self.post_start = false;
+        self.probes = None;
+        self.stop = None;
         let code = exit.exit_code();
         // A completed init container reads `ready: true`, as kubelet sets it.
         self.status.ready = self.kind == Kind::Init && code == 0;

@@ -7,13 +7,15 @@
 //! the waiting `apply`, then runs a single-threaded loop over pidfds, log
 //! pipes, restart timers and the control socket until the pod is stopped.
 
+use std::net::IpAddr;
 use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use peapod_core::EventLoop;
+use peapod_core::{EventKind, EventLoop};
+use peapod_hooks::{Outcome, ProbeEvent, ProbeKind};
 use peapod_image::Store;
 use peapod_spec::{Pod, PodPhase};
 use tracing::{debug_span, warn};
@@ -31,12 +33,13 @@ use crate::lifecycle::{self, Hook};
 use crate::loop_token::Token;
 use crate::paths::Paths;
 use crate::pod_files;
+use crate::runs::{Purpose, Runs};
 use crate::sandbox::Sandbox;
 use crate::slot::{self, AfterExit, Kind, Slot};
 use crate::state::{PodDir, ProcessRecord, SupervisorRecord};
 use crate::status::{self, ExitKind};
 use crate::teardown::PodResources;
-use crate::termination::Termination;
+use crate::termination::{self, ContainerStop, Termination};
 
 /// When this process was started as a pod's pause (`argv[0] ==
 /// "/pause"`), becomes it and never returns. The binary's `main` calls
@@ -99,6 +102,8 @@ struct Supervisor {
     stream_ids: u64,
     reported: bool,
     termination: Option<Termination>,
+    /// Hook and probe runs in flight.
+    runs: Runs,
     backoff: BackoffPolicy,
     log_dir: PathBuf,
     hostname: String,
@@ -170,6 +175,7 @@ impl Supervisor {
             stream_ids: 0,
             reported: false,
             termination: None,
+            runs: Runs::default(),
             backoff: BackoffPolicy::from_env(),
             log_dir,
         };
@@ -202,7 +208,17 @@ impl Supervisor {
                 }
                 return Ok(());
             }
-            self.start_slot(i)?;
+            if !slot.launched {
+                self.start_slot(i)?;
+            }
+            // The next container waits for this one's postStart, and for a
+            // sidecar's startup probe.
+            let slot = &self.slots[i];
+            if slot.post_start
+                || (slot.kind == Kind::Sidecar && slot.is_running() && !slot.probes_started())
+            {
+                return Ok(());
+            }
             self.next += 1;
         }
         Ok(())
@@ -223,24 +239,22 @@ impl Supervisor {
     }
 
     fn start_slot(&mut self, i: usize) -> Result<()> {
-        let Some(sandbox) = &self.sandbox else {
+        if self.sandbox.is_none() {
             return Ok(());
-        };
+        }
+        self.slots[i].launched = true;
         let slot = &self.slots[i];
         let restart_count = slot.status.restart_count;
-        let path = slot.field_path();
         let name = slot.name().to_owned();
         let pulled = format!(
             "Container image \"{}\" already present on machine",
             slot.spec.image
         );
-        record(
-            &mut self.event_log,
-            EventType::Normal,
-            reason::PULLED,
-            &path,
-            pulled,
-        );
+        self.event(EventType::Normal, reason::PULLED, Some(i), pulled);
+        let Some(sandbox) = &self.sandbox else {
+            return Ok(());
+        };
+        let slot = &self.slots[i];
         let started = container::start(
             sandbox,
             &slot.spec,
@@ -256,54 +270,15 @@ impl Supervisor {
                     Error::Container { message, .. } => format!("Error: {message}"),
                     other => format!("Error: {other}"),
                 };
-                record(
-                    &mut self.event_log,
-                    EventType::Warning,
-                    reason::FAILED,
-                    &path,
-                    message,
-                );
+                self.event(EventType::Warning, reason::FAILED, Some(i), message);
                 return Err(e);
             }
         };
-        let log = &mut self.event_log;
-        record(
-            log,
-            EventType::Normal,
-            reason::CREATED,
-            &path,
-            format!("Created container: {name}"),
-        );
-        record(
-            log,
-            EventType::Normal,
-            reason::STARTED,
-            &path,
-            format!("Started container {name}"),
-        );
+        let created = format!("Created container: {name}");
+        self.event(EventType::Normal, reason::CREATED, Some(i), created);
+        let started_msg = format!("Started container {name}");
+        self.event(EventType::Normal, reason::STARTED, Some(i), started_msg);
         let slot = &self.slots[i];
-        if let Err(message) = lifecycle::run(
-            Hook::PostStart,
-            &slot.spec,
-            &started,
-            &started.spec,
-            Duration::MAX,
-        ) {
-            // A failed postStart kills the container (kubelet's
-            // FailedPostStartHook); it counts as a failed start. The
-            // message stays out of the event (it may hold secrets).
-            let hook_failed = "PostStartHook failed";
-            record(
-                &mut self.event_log,
-                EventType::Warning,
-                reason::FAILED_POST_START_HOOK,
-                &path,
-                hook_failed,
-            );
-            let _ = started.process.kill();
-            let _ = started.process.wait();
-            return Err(Error::container(slot.name(), message));
-        }
         let pid = started.process.pid();
         let watch = |e: peapod_core::Error| Error::container(slot.name(), e);
         self.events
@@ -318,18 +293,219 @@ impl Supervisor {
         }
         let uid = self.pod.metadata.uid.as_deref().unwrap_or_default();
         let id = format!("peapod://{uid}/{}", slot.name());
-        let name = slot.name().to_owned();
-        self.slots[i].started(started, &id);
+        let post_start = Hook::PostStart.handler(&slot.spec);
+        self.slots[i].started(started, &id, post_start.is_some());
         if let Some(rec) = ProcessRecord::of(pid) {
             self.record.containers.insert(name, rec);
         }
         let _ = self.dir.write_supervisor(&self.record);
+        match post_start {
+            None => {}
+            Some(Err(message)) => self.post_start_failed(i, &message),
+            // kubelet gives postStart no timeout.
+            Some(Ok(handler)) => {
+                if let Some(outcome) =
+                    self.start_run(Purpose::PostStart(i), &handler, Duration::MAX)
+                {
+                    self.post_start_done(i, &outcome);
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The pod's first IP: the default host of network handlers.
+    fn pod_ip(&self) -> Option<IpAddr> {
+        self.sandbox
+            .as_ref()
+            .and_then(|s| s.pod_ips.first().copied())
+    }
+
+    /// Starts a hook or probe run in the running container of its slot;
+    /// `Some` when it is over at once (or there is no container).
+    fn start_run(
+        &mut self,
+        purpose: Purpose,
+        handler: &peapod_hooks::Handler,
+        timeout: Duration,
+    ) -> Option<Outcome> {
+        let pod_ip = self.pod_ip();
+        let Some(run) = &self.slots[purpose.slot()].run else {
+            return Some(Outcome::failure("container not running"));
+        };
+        let netns = lifecycle::netns_of(run);
+        let ctx = lifecycle::context(run, pod_ip, netns.as_ref(), timeout);
+        self.runs.start(purpose, handler, &ctx, &mut self.events)
+    }
+
+    /// An event of run `id`: on with it, and act on its outcome once over.
+    fn run_event(&mut self, id: u64, kind: EventKind) {
+        let Some((purpose, outcome)) = self.runs.poll(id, kind, &mut self.events) else {
+            return;
+        };
+        match purpose {
+            Purpose::PostStart(i) => self.post_start_done(i, &outcome),
+            Purpose::PreStop(i) => self.pre_stop_done(i, &outcome),
+            Purpose::Probe(i, kind) => self.probe_done(i, kind, &outcome),
+        }
+    }
+
+    /// postStart returned: the container runs, or it is killed (kubelet's
+    /// `FailedPostStartHook`; the restart policy applies to its exit).
+    fn post_start_done(&mut self, i: usize, outcome: &Outcome) {
+        match Hook::PostStart.failure(outcome) {
+            None => self.slots[i].now_running(),
+            Some(message) => self.post_start_failed(i, &message),
+        }
+    }
+
+    fn post_start_failed(&mut self, i: usize, message: &str) {
+        // As kubelet, the message stays out of the event (it may hold
+        // secrets); the container's state has it.
+        let summary = "PostStartHook failed";
+        self.event(EventType::Warning, reason::FAILED_POST_START_HOOK, Some(i), summary);
+        let slot = &mut self.slots[i];
+        slot.post_start = false;
+        slot.status.state = status::waiting("PostStartHookError", Some(message.to_owned()));
+        if let Some(run) = &slot.run {
+            // preStop is not run after a failed postStart.
+            let mut stop = ContainerStop::new(Duration::ZERO, Instant::now());
+            stop.kill(&run.process);
+            slot.stop = Some(stop);
+        }
+    }
+
+    /// Records an event about the pod (or its container in slot `i`); a
+    /// failure to write it is logged, never fatal to the pod.
+    fn event(
+        &mut self,
+        type_: EventType,
+        reason: &str,
+        slot: Option<usize>,
+        message: impl Into<String>,
+    ) {
+        let path = slot.map(|i| self.slots[i].field_path());
+        if let Err(e) = self
+            .event_log
+            .record(type_, reason, path.as_deref(), message)
+        {
+            warn!("event {reason}: {e}");
+        }
+    }
+
+    /// Starts stopping the container of slot `i`: grace clock, preStop,
+    /// then SIGTERM and SIGKILL ([`ContainerStop`]). Nothing if it is
+    /// already stopping or not running.
+    fn begin_stop(&mut self, i: usize, grace: Duration) {
+        let slot = &mut self.slots[i];
+        if slot.stop.is_some() || slot.run.is_none() {
+            return;
+        }
+        slot.restart_at = None;
+        slot.post_start = false;
+        if let Some(p) = &mut slot.probes {
+            p.terminating();
+        }
+        let stop = ContainerStop::new(grace, Instant::now() + grace);
+        slot.stop = Some(stop);
+        self.runs
+            .cancel(&mut self.events, |p| p == Purpose::PostStart(i));
+        let pre_stop = if grace.is_zero() {
+            None
+        } else {
+            Hook::PreStop.handler(&self.slots[i].spec)
+        };
+        let outcome = match pre_stop {
+            None => Outcome::success(""),
+            Some(Err(message)) => Outcome::failure(message),
+            Some(Ok(handler)) => match self.start_run(Purpose::PreStop(i), &handler, stop.left()) {
+                Some(outcome) => outcome,
+                None => return,
+            },
+        };
+        self.pre_stop_done(i, &outcome);
+    }
+
+    /// preStop is over (or there was none): SIGTERM now, SIGKILL later.
+    fn pre_stop_done(&mut self, i: usize, outcome: &Outcome) {
+        if let Some(message) = Hook::PreStop.failure(outcome) {
+            warn!("container {}: {message}", self.slots[i].name());
+            // As kubelet: the message stays out of the event.
+            let summary = "PreStopHook failed";
+            self.event(EventType::Warning, reason::FAILED_PRE_STOP_HOOK, Some(i), summary);
+        }
+        let slot = &mut self.slots[i];
+        if let (Some(stop), Some(run)) = (&mut slot.stop, &slot.run) {
+            stop.terminate(&run.process);
+        }
+    }
+
+    /// Probe run over: record it and act on what the probes say.
+    fn probe_done(&mut self, i: usize, kind: ProbeKind, outcome: &Outcome) {
+        let Some(probes) = &mut self.slots[i].probes else {
+            return;
+        };
+        for event in probes.record(kind, outcome, Instant::now()) {
+            match event {
+                ProbeEvent::Unhealthy { message, .. } => {
+                    self.event(EventType::Warning, reason::UNHEALTHY, Some(i), message);
+                }
+                ProbeEvent::Warning { message, .. } => {
+                    self.event(EventType::Warning, reason::PROBE_WARNING, Some(i), message);
+                }
+                ProbeEvent::Started => self.slots[i].status.started = Some(true),
+                ProbeEvent::Ready(ready) => {
+                    self.slots[i].status.ready = ready && self.slots[i].kind != Kind::Init;
+                }
+                ProbeEvent::Restart { kind } => {
+                    let slot = &self.slots[i];
+                    let message = format!(
+                        "Container {} failed {} probe, will be restarted",
+                        slot.name(),
+                        kind.name().to_lowercase()
+                    );
+                    let grace = lifecycle::probe(&slot.spec, kind)
+                        .and_then(|p| p.termination_grace_period_seconds)
+                        .or(self.pod.spec.termination_grace_period_seconds);
+                    self.event(EventType::Normal, reason::KILLING, Some(i), message);
+                    self.begin_stop(i, termination::grace(grace));
+                }
+            }
+        }
+    }
+
+    /// Starts the probe runs that are due.
+    fn run_probes(&mut self, now: Instant) {
+        for i in 0..self.slots.len() {
+            let Some(probes) = &mut self.slots[i].probes else {
+                continue;
+            };
+            if probes.next_due().is_none_or(|at| at > now) {
+                continue;
+            }
+            let due: Vec<(ProbeKind, Duration)> = probes
+                .due(now)
+                .into_iter()
+                .map(|kind| {
+                    let timing = probes.timing(kind);
+                    (kind, timing.map_or(Duration::from_secs(1), |t| t.timeout))
+                })
+                .collect();
+            for (kind, timeout) in due {
+                let Some(handler) = self.slots[i].probe_handler(kind).cloned() else {
+                    continue;
+                };
+                if let Some(outcome) = self.start_run(Purpose::Probe(i, kind), &handler, timeout) {
+                    self.probe_done(i, kind, &outcome);
+                }
+            }
+        }
     }
 
     fn run(&mut self) -> Result<()> {
         loop {
             if let Some(t) = &self.termination
+                && !t.keep
                 && self.slots.iter().all(|s| !s.is_running())
             {
                 let clients = t.clients_len();
@@ -337,14 +513,20 @@ impl Supervisor {
                 self.finish();
                 return Ok(());
             }
-            for token in self.wait()? {
+            for (token, kind) in self.wait()? {
                 match token {
                     Token::Control => self.accept(),
                     Token::Exit(i) => self.reap(i),
                     Token::Output(id) => self.pump(id),
+                    Token::Run(id) => self.run_event(id, kind),
                 }
             }
             self.timers();
+            if self.termination.is_some() {
+                self.stop_next_group();
+            } else {
+                self.continue_start();
+            }
             self.publish();
             self.report_when_started();
         }
@@ -352,7 +534,7 @@ impl Supervisor {
 
     /// Waits for the next events (or deadline); output before exits, so
     /// the last lines are read before an exit is recorded.
-    fn wait(&mut self) -> Result<Vec<Token>> {
+    fn wait(&mut self) -> Result<Vec<(Token, EventKind)>> {
         let timeout = self
             .next_deadline()
             .map(|d| d.saturating_duration_since(Instant::now()));
@@ -360,11 +542,15 @@ impl Supervisor {
         self.events
             .wait(&mut events, timeout)
             .map_err(|e| Error::pod(&self.dir.key().name, e))?;
-        let mut ready: Vec<Token> = events.iter().map(|e| Token::decode(e.token)).collect();
-        ready.sort_by_key(|t| match t {
+        let mut ready: Vec<(Token, EventKind)> = events
+            .iter()
+            .map(|e| (Token::decode(e.token), e.kind))
+            .collect();
+        ready.sort_by_key(|(t, _)| match t {
             Token::Control => 0,
             Token::Output(_) => 1,
-            Token::Exit(_) => 2,
+            Token::Run(_) => 2,
+            Token::Exit(_) => 3,
         });
         Ok(ready)
     }
@@ -391,8 +577,16 @@ impl Supervisor {
 
     fn next_deadline(&self) -> Option<Instant> {
         let restarts = self.slots.iter().filter_map(|s| s.restart_at);
-        let stop = self.termination.as_ref().map(Termination::deadline);
-        restarts.chain(stop).min()
+        let kills = self
+            .slots
+            .iter()
+            .filter_map(|s| s.stop.as_ref().and_then(ContainerStop::kill_at));
+        let probes = self.slots.iter().filter_map(|s| {
+            s.probes
+                .as_ref()
+                .and_then(peapod_hooks::ContainerProbes::next_due)
+        });
+        restarts.chain(kills).chain(probes).min()
     }
 
     fn accept(&mut self) {
@@ -423,40 +617,59 @@ impl Supervisor {
     fn stop(&mut self, grace_seconds: Option<u64>, client: Option<UnixStream>) {
         if let Some(t) = &mut self.termination {
             t.add_client(client);
+            // A delete of a pod stopped for its deadline removes it.
+            t.keep = false;
             return;
         }
-        let grace = grace_seconds
-            .or_else(|| {
-                self.pod
-                    .spec
-                    .termination_grace_period_seconds
-                    .and_then(|g| u64::try_from(g).ok())
-            })
-            .unwrap_or(30);
+        let grace = grace_seconds.map_or_else(
+            || termination::grace(self.pod.spec.termination_grace_period_seconds),
+            Duration::from_secs,
+        );
         for slot in &mut self.slots {
             slot.restart_at = None;
         }
-        let t = Termination::new(Duration::from_secs(grace), client);
-        for slot in self.slots.iter().rev() {
-            if let Some(run) = &slot.run {
-                let message = format!("Stopping container {}", slot.name());
-                record(
-                    &mut self.event_log,
-                    EventType::Normal,
-                    reason::KILLING,
-                    &slot.field_path(),
-                    message,
-                );
-                let left = t.deadline().saturating_duration_since(Instant::now());
-                if let Err(message) =
-                    lifecycle::run(Hook::PreStop, &slot.spec, run, &run.spec, left)
-                {
-                    warn!("container {}: {message}", slot.spec.name);
-                }
-                t.terminate(&run.process);
+        self.termination = Some(Termination::new(grace, client));
+        self.stop_next_group();
+    }
+
+    /// Stops the pod group by group (kubelet 1.29+): app (and plain init)
+    /// containers first, all at once; once they exited, the sidecars one
+    /// at a time, last first.
+    fn stop_next_group(&mut self) {
+        let Some(t) = &self.termination else {
+            return;
+        };
+        // What is left of the pod's grace period, counted from the stop.
+        let left = if t.grace().is_zero() {
+            Duration::ZERO
+        } else {
+            t.deadline().saturating_duration_since(Instant::now())
+        };
+        let first: Vec<usize> = (0..self.slots.len())
+            .rev()
+            .filter(|&i| self.slots[i].kind != Kind::Sidecar && self.slots[i].is_running())
+            .collect();
+        if !first.is_empty() {
+            for i in first {
+                self.stop_container(i, left);
             }
+            return;
         }
-        self.termination = Some(t);
+        if let Some(i) = (0..self.slots.len())
+            .rev()
+            .find(|&i| self.slots[i].kind == Kind::Sidecar && self.slots[i].is_running())
+        {
+            self.stop_container(i, left);
+        }
+    }
+
+    /// A pod stop reaches the container of slot `i` (event `Killing`).
+    fn stop_container(&mut self, i: usize, grace: Duration) {
+        if self.slots[i].stop.is_none() {
+            let message = format!("Stopping container {}", self.slots[i].name());
+            self.event(EventType::Normal, reason::KILLING, Some(i), message);
+        }
+        self.begin_stop(i, grace);
     }
 
     fn reap(&mut self, i: usize) {
@@ -475,6 +688,8 @@ impl Supervisor {
             }
         };
         let oom = run.cgroup.oom_kills().unwrap_or(0) > run.oom_before;
+        // Its hooks and probes in flight go with it.
+        self.runs.cancel(&mut self.events, |p| p.slot() == i);
         // What the container left behind (orphans in a shared PID
         // namespace) goes with it.
         let _ = run.cgroup.kill_all(Duration::from_secs(2));
@@ -497,14 +712,7 @@ impl Supervisor {
                     self.dir.key().namespace,
                     self.pod.metadata.uid.as_deref().unwrap_or_default()
                 );
-                let path = slot.field_path();
-                record(
-                    &mut self.event_log,
-                    EventType::Warning,
-                    reason::BACK_OFF,
-                    &path,
-                    message,
-                );
+                self.event(EventType::Warning, reason::BACK_OFF, Some(i), message);
             }
             AfterExit::Stay => {
                 if slot.kind == Kind::Init && !stopping {
@@ -541,12 +749,15 @@ impl Supervisor {
 
     fn timers(&mut self) {
         let now = Instant::now();
-        if let Some(t) = &mut self.termination {
-            if t.deadline() <= now
-                && let Some(sb) = &self.sandbox
+        for slot in &mut self.slots {
+            if let (Some(stop), Some(run)) = (&mut slot.stop, &slot.run)
+                && stop.kill_at().is_some_and(|at| at <= now)
             {
-                t.kill_all(&sb.cgroup);
+                stop.kill(&run.process);
             }
+        }
+        self.run_probes(now);
+        if self.termination.is_some() {
             return;
         }
         let due: Vec<usize> = (0..self.slots.len())
@@ -607,19 +818,5 @@ impl Supervisor {
         if let Some(t) = self.termination.take() {
             t.reply(&Response::Ok);
         }
-    }
-}
-
-/// Records an event about the container at `field_path`; a failure to
-/// write it is logged, never fatal to the pod.
-fn record(
-    log: &mut EventLog,
-    type_: EventType,
-    reason: &str,
-    field_path: &str,
-    message: impl Into<String>,
-) {
-    if let Err(e) = log.record(type_, reason, Some(field_path), message) {
-        warn!("event {reason}: {e}");
     }
 }

@@ -1,38 +1,55 @@
-//! Stopping a pod: SIGTERM to its containers (in reverse order), the grace
-//! period, then SIGKILL of everything left in the pod's cgroup.
+//! Stopping containers as kubelet does: the grace clock starts, preStop
+//! runs, then SIGTERM, then SIGKILL when the grace period is over (never
+//! less than 2 s after SIGTERM unless the grace period is 0). A pod stop
+//! (delete, a signal, `activeDeadlineSeconds`) stops the app containers
+//! first, then the sidecars one at a time in reverse order.
 
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use peapod_core::{Cgroup, Process};
+use peapod_core::Process;
+use rustix::process::Signal;
 
 use crate::control::{self, Response};
 
-/// A stop in progress.
+/// What is left after SIGTERM, at least, when the grace period is not 0.
+const MIN_AFTER_SIGTERM: Duration = Duration::from_secs(2);
+
+/// The grace period in seconds as a duration (negative: 0).
+pub(crate) fn grace(seconds: Option<i64>) -> Duration {
+    Duration::from_secs(seconds.and_then(|s| u64::try_from(s).ok()).unwrap_or(30))
+}
+
+/// A pod stop in progress.
 #[derive(Debug)]
 pub(crate) struct Termination {
+    grace: Duration,
     deadline: Instant,
-    killed: bool,
     clients: Vec<UnixStream>,
+    /// The pod stays (stopped) once its containers exited: the
+    /// `activeDeadlineSeconds` stop, until a delete.
+    pub keep: bool,
 }
 
 impl Termination {
     /// A stop with `grace` to go; `client` waits for the answer.
     pub fn new(grace: Duration, client: Option<UnixStream>) -> Self {
         Self {
+            grace,
             deadline: Instant::now() + grace,
-            killed: false,
             clients: client.into_iter().collect(),
+            keep: false,
         }
     }
 
-    /// When SIGKILL is due (never again once sent).
+    /// The pod's grace period.
+    pub fn grace(&self) -> Duration {
+        self.grace
+    }
+
+    /// When the pod's grace period ends.
     pub fn deadline(&self) -> Instant {
-        if self.killed {
-            Instant::now() + Duration::from_secs(3600)
-        } else {
-            self.deadline
-        }
+        self.deadline
     }
 
     /// Another client waits for the same stop.
@@ -45,28 +62,81 @@ impl Termination {
         self.clients.len()
     }
 
-    /// SIGTERM, or SIGKILL at once with a zero grace period.
-    pub fn terminate(&self, process: &Process) {
-        let signal = if self.deadline <= Instant::now() {
-            rustix::process::Signal::KILL
-        } else {
-            rustix::process::Signal::TERM
-        };
-        let _ = process.signal(signal.as_raw());
-    }
-
-    /// The grace period is over: SIGKILL to everything in the pod.
-    pub fn kill_all(&mut self, cgroup: &Cgroup) {
-        if !self.killed {
-            self.killed = true;
-            let _ = cgroup.kill_all(Duration::from_secs(5));
-        }
-    }
-
     /// Answers every waiting client.
     pub fn reply(self, response: &Response) {
         for c in &self.clients {
             let _ = control::send(c, response);
         }
+    }
+}
+
+/// The stop of one container.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ContainerStop {
+    grace: Duration,
+    deadline: Instant,
+    /// When SIGKILL is due, once SIGTERM went.
+    kill_at: Option<Instant>,
+    killed: bool,
+}
+
+impl ContainerStop {
+    /// A stop whose grace period ends at `deadline` (`grace` long).
+    pub fn new(grace: Duration, deadline: Instant) -> Self {
+        Self {
+            grace,
+            deadline,
+            kill_at: None,
+            killed: false,
+        }
+    }
+
+    /// What is left of the grace period: preStop's timeout.
+    pub fn left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// preStop is over (or there was none): SIGTERM, or SIGKILL at once
+    /// with a zero grace period.
+    pub fn terminate(&mut self, process: &Process) {
+        let now = Instant::now();
+        if self.grace.is_zero() {
+            self.kill(process);
+            return;
+        }
+        let _ = process.signal(Signal::TERM.as_raw());
+        self.kill_at = Some(self.deadline.max(now + MIN_AFTER_SIGTERM));
+    }
+
+    /// When SIGKILL is due; `None` before SIGTERM and after SIGKILL.
+    pub fn kill_at(&self) -> Option<Instant> {
+        self.kill_at.filter(|_| !self.killed)
+    }
+
+    /// SIGKILL (once); what is left in its cgroup goes when it is reaped.
+    pub fn kill(&mut self, process: &Process) {
+        if !self.killed {
+            self.killed = true;
+            let _ = process.kill();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grace_defaults_to_thirty_seconds() {
+        assert_eq!(grace(None), Duration::from_secs(30));
+        assert_eq!(grace(Some(2)), Duration::from_secs(2));
+        assert_eq!(grace(Some(-1)), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn container_stop_has_no_kill_time_before_sigterm() {
+        let s = ContainerStop::new(Duration::from_secs(1), Instant::now());
+        assert_eq!(s.kill_at(), None);
+        assert!(s.left() <= Duration::from_secs(1));
     }
 }

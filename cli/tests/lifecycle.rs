@@ -1,0 +1,355 @@
+//! Hooks, probes, termination and deadlines as a user sees them: what the
+//! containers write into a shared host folder, the pod's status, and how
+//! long a stop takes. Root only; small clocks (grace periods of 1–2 s,
+//! `PEAPOD_BACKOFF_BASE_MS`) keep each test a few seconds long.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::{Pod, Root, shared, start};
+
+/// Applies `yaml` with a 100 ms back-off base; the guard deletes the pod.
+fn apply<'a>(root: &'a Root, name: &str, yaml: &str) -> Pod<'a> {
+    let file = root.path().join(format!("{name}.yaml"));
+    std::fs::write(&file, yaml).unwrap();
+    let guard = Pod {
+        root,
+        name: name.to_owned(),
+    };
+    let out = root
+        .command(&["apply", "-f", file.to_str().unwrap()])
+        .env("PEAPOD_BACKOFF_BASE_MS", "100")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "apply {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    guard
+}
+
+/// A host folder the pod mounts at `/log`.
+fn log_dir(root: &Root) -> PathBuf {
+    let dir = root.path().join("shared-log");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn volume(dir: &Path) -> String {
+    format!(
+        "volumes: [{{ name: log, hostPath: {{ path: {}, type: Directory }} }}]",
+        dir.display()
+    )
+}
+
+fn lines(file: &Path) -> Vec<String> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A shell loop that appends `$1` to /log/stop on SIGTERM and exits.
+const TRAPS_TERM: &str = r#"["sh", "-c", "trap 'echo $0 >> /log/stop; exit 0' TERM; while true; do sleep 0.1 & wait; done""#;
+
+/// The pod's events file (one JSON object per line).
+fn events(root: &Root, pod: &str) -> String {
+    let file = root.path().join(format!("run/pods/default_{pod}/events.jsonl"));
+    std::fs::read_to_string(file).unwrap_or_default()
+}
+
+fn status_of<'v>(v: &'v serde_json::Value, list: &str, i: usize) -> &'v serde_json::Value {
+    &v["status"][list][i]
+}
+
+#[test]
+fn seed_001_post_start_writes_the_message_before_apply_returns_and_pre_stop_runs_on_delete() {
+    let Some((_host, root)) = start("seed_001", "life-seed001", shared) else {
+        return;
+    };
+    let data = log_dir(&root);
+    let pod = root.apply(
+        "lifecycle-demo",
+        &format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{ name: lifecycle-demo }}
+spec:
+  {}
+  containers:
+    - name: lifecycle-demo-container
+      image: busybox:1.30.1
+      command: ["sleep", "1000"]
+      volumeMounts: [{{ name: log, mountPath: /log }}]
+      lifecycle:
+        postStart:
+          exec:
+            command: ["/bin/sh", "-c", "echo Hello from the postStart handler > /usr/share/message"]
+        preStop:
+          exec:
+            command: ["/bin/sh", "-c", "echo bye > /log/pre-stop"]
+"#,
+            volume(&data)
+        ),
+    );
+    assert_eq!(
+        pod.sh("lifecycle-demo-container", "cat /usr/share/message"),
+        "Hello from the postStart handler\n"
+    );
+    let v = pod.json();
+    let c = status_of(&v, "containerStatuses", 0);
+    assert!(c["state"]["running"].is_object(), "{v:#}");
+    assert_eq!(c["started"], true, "{v:#}");
+    root.ok(&["delete", "pod", "lifecycle-demo", "--grace-period", "1"]);
+    assert_eq!(
+        std::fs::read_to_string(data.join("pre-stop")).unwrap(),
+        "bye\n",
+        "preStop ran before the container was stopped"
+    );
+}
+
+#[test]
+fn the_next_container_starts_after_the_post_start_of_the_previous_returned() {
+    let Some((_host, root)) = start("post_start_order", "life-order", shared) else {
+        return;
+    };
+    let dir = log_dir(&root);
+    let _pod = apply(
+        &root,
+        "order",
+        &format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{ name: order }}
+spec:
+  {}
+  containers:
+    - name: c1
+      image: busybox:1.30.1
+      command: ["sh", "-c", "echo c1 start >> /log/order; exec sleep 1000"]
+      volumeMounts: [{{ name: log, mountPath: /log }}]
+      lifecycle:
+        postStart:
+          exec: {{ command: ["sh", "-c", "sleep 0.5; echo c1 postStart done >> /log/order"] }}
+    - name: c2
+      image: busybox:1.30.1
+      command: ["sh", "-c", "echo c2 start >> /log/order; exec sleep 1000"]
+      volumeMounts: [{{ name: log, mountPath: /log }}]
+"#,
+            volume(&dir)
+        ),
+    );
+    // apply returns once c2 started; its first line may still be on its way.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while lines(&dir.join("order")).len() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        lines(&dir.join("order")),
+        ["c1 start", "c1 postStart done", "c2 start"]
+    );
+}
+
+#[test]
+fn a_failing_post_start_kills_the_container_and_the_restart_policy_restarts_it() {
+    let Some((_host, root)) = start("post_start_fails", "life-psfail", shared) else {
+        return;
+    };
+    let pod = apply(
+        &root,
+        "bad-hook",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: bad-hook }
+spec:
+  containers:
+    - name: c
+      image: busybox:1.30.1
+      command: ["sleep", "1000"]
+      lifecycle:
+        postStart:
+          exec: { command: ["sh", "-c", "exit 4"] }
+"#,
+    );
+    let v = pod.wait_for("two restarts", |v| {
+        status_of(v, "containerStatuses", 0)["restartCount"].as_i64() >= Some(2)
+    });
+    let c = status_of(&v, "containerStatuses", 0);
+    // Killed by the supervisor: 128 + SIGKILL.
+    assert_eq!(c["lastState"]["terminated"]["exitCode"], 137, "{v:#}");
+    let events = events(&root, "bad-hook");
+    assert!(events.contains(r#""reason":"FailedPostStartHook""#), "{events}");
+}
+
+#[test]
+fn a_container_ignoring_sigterm_is_killed_when_its_grace_period_ends() {
+    let Some((_host, root)) = start("grace_kill", "life-grace", shared) else {
+        return;
+    };
+    let _pod = apply(
+        &root,
+        "stubborn",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: stubborn }
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+    - name: c
+      image: busybox:1.30.1
+      command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
+"#,
+    );
+    let t0 = Instant::now();
+    root.ok(&["delete", "pod", "stubborn"]);
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_secs(2) && took <= Duration::from_millis(3500),
+        "killed after {took:?}, grace 2 s"
+    );
+    assert!(
+        root.pod_leftovers().is_empty(),
+        "{:?}",
+        root.pod_leftovers()
+    );
+}
+
+#[test]
+fn stop_runs_pre_stop_before_sigterm_and_stops_apps_then_sidecars_last_first() {
+    let Some((_host, root)) = start("stop_order", "life-stoporder", shared) else {
+        return;
+    };
+    let dir = log_dir(&root);
+    let mount = "volumeMounts: [{ name: log, mountPath: /log }]";
+    let container = |name: &str, extra: &str| {
+        format!(
+            "    - {{ name: {name}, image: busybox:1.30.1, command: {TRAPS_TERM}, \"{name}\"], {mount}{extra} }}\n"
+        )
+    };
+    let sidecar = |name: &str| container(name, ", restartPolicy: Always");
+    let pre_stop = r#", lifecycle: { preStop: { exec: { command: ["sh", "-c", "echo pre-stop-app1 >> /log/stop"] } } }"#;
+    let yaml = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{ name: stops }}\nspec:\n  terminationGracePeriodSeconds: 5\n  {}\n  initContainers:\n{}{}  containers:\n{}{}",
+        volume(&dir),
+        sidecar("side1"),
+        sidecar("side2"),
+        container("app1", pre_stop),
+        container("app2", ""),
+    );
+    let _pod = apply(&root, "stops", &yaml);
+    let t0 = Instant::now();
+    root.ok(&["delete", "pod", "stops"]);
+    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
+    let got = lines(&dir.join("stop"));
+    assert_eq!(got.len(), 5, "{got:?}");
+    let at = |s: &str| got.iter().position(|l| l == s).unwrap();
+    assert!(at("pre-stop-app1") < at("app1"), "{got:?}");
+    assert!(at("app1").max(at("app2")) < at("side2"), "{got:?}");
+    assert_eq!(&got[3..], ["side2", "side1"], "{got:?}");
+}
+
+#[test]
+fn a_failing_liveness_probe_restarts_the_container() {
+    let Some((_host, root)) = start("liveness", "life-liveness", shared) else {
+        return;
+    };
+    let pod = apply(
+        &root,
+        "live",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: live }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: busybox:1.30.1
+      command: ["sleep", "1000"]
+      livenessProbe:
+        exec: { command: ["test", "-e", "/tmp/healthy"] }
+        periodSeconds: 1
+        failureThreshold: 1
+"#,
+    );
+    let v = pod.wait_for("a restart for liveness", |v| {
+        status_of(v, "containerStatuses", 0)["restartCount"].as_i64() >= Some(1)
+    });
+    let c = status_of(&v, "containerStatuses", 0);
+    // `sleep` is its PID namespace's init and ignores SIGTERM: SIGKILL
+    // after the grace period (at least 2 s after SIGTERM).
+    assert_eq!(c["lastState"]["terminated"]["exitCode"], 137, "{v:#}");
+    let events = events(&root, "live");
+    assert!(events.contains("Liveness probe failed: "), "{events}");
+    assert!(
+        events.contains("Container c failed liveness probe, will be restarted"),
+        "{events}"
+    );
+}
+
+#[test]
+fn a_readiness_probe_flips_ready_and_the_pod_conditions() {
+    let Some((_host, root)) = start("readiness", "life-readiness", shared) else {
+        return;
+    };
+    let pod = apply(
+        &root,
+        "ready",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: ready }
+spec:
+  containers:
+    - name: c
+      image: busybox:1.30.1
+      command: ["sleep", "1000"]
+      readinessProbe:
+        exec: { command: ["test", "-e", "/tmp/ready"] }
+        periodSeconds: 1
+        failureThreshold: 1
+"#,
+    );
+    let condition = |v: &serde_json::Value, t: &str| {
+        v["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == t)
+            .map(|c| c["status"].clone())
+    };
+    let v = pod.json();
+    assert_eq!(
+        status_of(&v, "containerStatuses", 0)["ready"],
+        false,
+        "{v:#}"
+    );
+    assert!(root.ok(&["get", "pods"]).contains(" 0/1 "));
+    pod.sh("c", "touch /tmp/ready");
+    let v = pod.wait_for("ready", |v| {
+        status_of(v, "containerStatuses", 0)["ready"] == true
+    });
+    assert_eq!(condition(&v, "Ready"), Some("True".into()), "{v:#}");
+    assert_eq!(
+        condition(&v, "ContainersReady"),
+        Some("True".into()),
+        "{v:#}"
+    );
+    assert!(root.ok(&["get", "pods"]).contains(" 1/1 "));
+    pod.sh("c", "rm /tmp/ready");
+    let v = pod.wait_for("not ready", |v| {
+        status_of(v, "containerStatuses", 0)["ready"] == false
+    });
+    assert_eq!(condition(&v, "Ready"), Some("False".into()), "{v:#}");
+    assert_eq!(status_of(&v, "containerStatuses", 0)["restartCount"], 0);
+}
