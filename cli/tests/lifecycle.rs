@@ -60,7 +60,9 @@ const TRAPS_TERM: &str = r#"["sh", "-c", "trap 'echo $0 >> /log/stop; exit 0' TE
 
 /// The pod's events file (one JSON object per line).
 fn events(root: &Root, pod: &str) -> String {
-    let file = root.path().join(format!("run/pods/default_{pod}/events.jsonl"));
+    let file = root
+        .path()
+        .join(format!("run/pods/default_{pod}/events.jsonl"));
     std::fs::read_to_string(file).unwrap_or_default()
 }
 
@@ -187,7 +189,10 @@ spec:
     // Killed by the supervisor: 128 + SIGKILL.
     assert_eq!(c["lastState"]["terminated"]["exitCode"], 137, "{v:#}");
     let events = events(&root, "bad-hook");
-    assert!(events.contains(r#""reason":"FailedPostStartHook""#), "{events}");
+    assert!(
+        events.contains(r#""reason":"FailedPostStartHook""#),
+        "{events}"
+    );
 }
 
 #[test]

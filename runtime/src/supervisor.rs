@@ -363,7 +363,12 @@ impl Supervisor {
         // As kubelet, the message stays out of the event (it may hold
         // secrets); the container's state has it.
         let summary = "PostStartHook failed";
-        self.event(EventType::Warning, reason::FAILED_POST_START_HOOK, Some(i), summary);
+        self.event(
+            EventType::Warning,
+            reason::FAILED_POST_START_HOOK,
+            Some(i),
+            summary,
+        );
         let slot = &mut self.slots[i];
         slot.post_start = false;
         slot.status.state = status::waiting("PostStartHookError", Some(message.to_owned()));
@@ -432,7 +437,12 @@ impl Supervisor {
             warn!("container {}: {message}", self.slots[i].name());
             // As kubelet: the message stays out of the event.
             let summary = "PreStopHook failed";
-            self.event(EventType::Warning, reason::FAILED_PRE_STOP_HOOK, Some(i), summary);
+            self.event(
+                EventType::Warning,
+                reason::FAILED_PRE_STOP_HOOK,
+                Some(i),
+                summary,
+            );
         }
         let slot = &mut self.slots[i];
         if let (Some(stop), Some(run)) = (&mut slot.stop, &slot.run) {
