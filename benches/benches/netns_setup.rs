@@ -6,9 +6,11 @@
 //! removed at the end; no traffic is sent.
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod common;
+
 use std::fs::File;
 use std::os::fd::AsFd;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -30,15 +32,6 @@ fn fresh_netns() -> (Child, File) {
     }
     let netns = File::open(&path).unwrap();
     (child, netns)
-}
-
-fn cleanup(lease_dir: &std::path::Path) {
-    let _ = Command::new("ip").args(["link", "del", BRIDGE]).status();
-    let _ = Command::new("nft")
-        .args(["delete", "table", "ip", TABLE])
-        .stderr(Stdio::null())
-        .status();
-    let _ = std::fs::remove_dir_all(lease_dir);
 }
 
 fn netns_setup(c: &mut Criterion) {
@@ -101,7 +94,7 @@ fn netns_setup(c: &mut Criterion) {
         });
     });
     group.finish();
-    cleanup(&lease_dir);
+    common::remove_bench_network(BRIDGE, TABLE, &lease_dir);
 }
 
 criterion_group!(benches, netns_setup);

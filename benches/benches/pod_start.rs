@@ -1,24 +1,35 @@
 //! A whole pod start as `apply` does it: from a parsed manifest (seed 000:
 //! two busybox containers running `sleep`, a shared PID namespace, an
 //! emptyDir) to every container running — state folder, supervisor
-//! process, images, sandbox (cgroup, pause, lo, pod files, volumes),
-//! containers, start report — and `pod_start_stop`, the same plus `delete`
-//! (SIGKILL with grace 0, cgroups, folders, logs removed).
+//! process, images, sandbox (cgroup, pause, network, pod files, volumes),
+//! containers, start report. `pod_start_stop` is the same plus `delete`
+//! (SIGKILL with grace 0, cgroups, folders, logs removed);
+//! `pod_start_parallel` applies 20 such pods at once (one thread each) and
+//! times until the last is running.
+//!
+//! Each runs twice, with `PEAPOD_NETWORK=none` (loopback only) and
+//! `bridge` (a veth on `peapod0`): the bench re-runs itself once per mode
+//! unless `PEAPOD_NETWORK` is already set, and names its benches after it.
 //!
 //! Needs root and the `peapod` binary, built beside this bench
 //! (`cargo build --release -p peapod`) or named by `PEAPOD_BIN`; prints a
 //! skip otherwise.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use peapod_runtime::Paths;
 use peapod_runtime::launch::Launcher;
+use peapod_runtime::network::NETWORK_ENV;
 use peapod_runtime::teardown;
-use peapod_testkit::{TempDir, busybox_rootfs, require_root};
+use peapod_spec::Pod;
+use peapod_testkit::{TempDir, require_root};
+
+use common::{bench_median, import_busybox, peapod_exe};
 
 const SEED_000: &str = r#"
 apiVersion: v1
@@ -42,78 +53,121 @@ spec:
     - { name: logs, emptyDir: {} }
 "#;
 
-/// The `peapod` binary: `PEAPOD_BIN`, or `target/<profile>/peapod`.
-fn peapod_exe() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("PEAPOD_BIN") {
-        return Some(p.into());
-    }
-    let exe = std::env::current_exe().ok()?;
-    let candidate = exe.parent()?.parent()?.join("peapod");
-    candidate.exists().then_some(candidate)
-}
+/// Pods applied at once by `pod_start_parallel`.
+const PARALLEL: usize = 20;
 
-fn import_busybox(exe: &Path, root: &Path) {
-    for tag in ["busybox:1.30.1", "busybox:1.31.1"] {
-        let ok = Command::new(exe)
-            .arg("--root")
-            .arg(root)
-            .args(["image", "import", "-c", r#"CMD ["sh"]"#])
-            .arg(busybox_rootfs())
-            .arg(tag)
-            .output()
-            .unwrap()
-            .status
-            .success();
-        assert!(ok, "image import {tag}");
-    }
-}
-
-fn pod_start(c: &mut Criterion) {
-    if !require_root("pod_start bench") {
-        return;
-    }
-    let Some(exe) = peapod_exe() else {
-        eprintln!(
-            "pod_start: skipped, build the peapod binary first (cargo build --release -p peapod) or set PEAPOD_BIN"
-        );
-        return;
-    };
-    let tmp = TempDir::new("bench-pod-start");
-    let paths = Paths::under(tmp.path());
-    import_busybox(&exe, tmp.path());
+fn seed_pod() -> Pod {
     let manifest = peapod_spec::parse_manifest(
         SEED_000,
         "seed-000.yaml",
         peapod_spec::ValidationMode::Strict,
     )
     .unwrap();
-    let pod = manifest.pods.into_iter().next().unwrap();
+    manifest.pods.into_iter().next().unwrap()
+}
+
+fn pod_start(c: &mut Criterion) {
+    if !require_root("pod_start bench") {
+        return;
+    }
+    let Some(exe) = peapod_exe("pod_start") else {
+        return;
+    };
+    let mode = std::env::var(NETWORK_ENV).unwrap_or_else(|_| "bridge".into());
+    let tmp = TempDir::new("bench-pod-start");
+    let paths = Paths::under(tmp.path());
+    import_busybox(&exe, tmp.path(), &["busybox:1.30.1", "busybox:1.31.1"]);
+    let pod = seed_pod();
     let launcher = Launcher { exe, wait: true };
 
     let mut group = c.benchmark_group("pod");
     group
         .sample_size(30)
         .measurement_time(Duration::from_secs(10));
-    group.bench_function("pod_start", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let t = Instant::now();
-                let key = launcher.create(&paths, pod.clone()).unwrap();
-                total += t.elapsed();
-                teardown::delete(&paths, &key, Some(0)).unwrap();
-            }
-            total
-        });
-    });
-    group.bench_function("pod_start_stop", |b| {
-        b.iter(|| {
+    bench_median(
+        &mut group,
+        &format!("pod_start ({NETWORK_ENV}={mode})"),
+        &format!("pod_start/{mode}"),
+        || {
+            let t = Instant::now();
+            let key = launcher.create(&paths, pod.clone()).unwrap();
+            let took = t.elapsed();
+            teardown::delete(&paths, &key, Some(0)).unwrap();
+            took
+        },
+    );
+    bench_median(
+        &mut group,
+        &format!("pod_start_stop ({NETWORK_ENV}={mode})"),
+        &format!("pod_start_stop/{mode}"),
+        || {
+            let t = Instant::now();
             let key = launcher.create(&paths, pod.clone()).unwrap();
             teardown::delete(&paths, &key, Some(0)).unwrap();
-        });
-    });
+            t.elapsed()
+        },
+    );
+    group.finish();
+
+    let pods: Vec<Pod> = (0..PARALLEL)
+        .map(|i| {
+            let mut p = pod.clone();
+            p.metadata.name = Some(format!("myapp-{i}"));
+            p
+        })
+        .collect();
+    let mut group = c.benchmark_group("pod_parallel");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(100))
+        .measurement_time(Duration::from_secs(5));
+    bench_median(
+        &mut group,
+        &format!("pod_start_parallel, {PARALLEL} pods at once, total ({NETWORK_ENV}={mode})"),
+        &format!("pod_start_parallel_{PARALLEL}/{mode}"),
+        || {
+            let t = Instant::now();
+            let keys: Vec<_> = std::thread::scope(|s| {
+                let started: Vec<_> = pods
+                    .iter()
+                    .map(|p| s.spawn(|| launcher.create(&paths, p.clone()).unwrap()))
+                    .collect();
+                started.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let took = t.elapsed();
+            std::thread::scope(|s| {
+                for key in &keys {
+                    s.spawn(|| teardown::delete(&paths, key, Some(0)).unwrap());
+                }
+            });
+            took
+        },
+    );
     group.finish();
 }
 
 criterion_group!(benches, pod_start);
-criterion_main!(benches);
+
+/// Runs the benches once per network mode (this binary again, with
+/// `PEAPOD_NETWORK` set), or once in the mode already set.
+fn main() {
+    if std::env::var_os(NETWORK_ENV).is_some() {
+        benches();
+        criterion::Criterion::default()
+            .configure_from_args()
+            .final_summary();
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    for mode in ["none", "bridge"] {
+        let status = Command::new(&exe)
+            .args(std::env::args_os().skip(1))
+            .env(NETWORK_ENV, mode)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "pod_start with {NETWORK_ENV}={mode}: {status}"
+        );
+    }
+}
