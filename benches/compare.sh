@@ -223,8 +223,19 @@ crun_true_up() { n=$((n + 1)); crun_cmd --root "$tmp/run/crun" run --bundle "$tm
 crun_true_down() { :; }
 crun_true_clean() { crun_cmd --root "$tmp/run/crun" delete -f "cmp-crun-$n"; }
 
-# peapod has no run-once verb: apply (returns once the container has
-# started), poll `get` until the pod has completed, delete.
+# peapod run --rm: one container in the foreground, no supervisor, no
+# pause. --network none makes a netns with lo up, as runc's and crun's
+# default spec makes a netns (theirs without lo up); the bridge variant
+# adds a veth and an address on peapod0.
+peapod_run_up() { pp run --rm --network none busybox:1.30.1 true; }
+peapod_run_down() { :; }
+peapod_run_clean() { :; }
+peapod_runbr_up() { pp run --rm busybox:1.30.1 true; }
+peapod_runbr_down() { :; }
+peapod_runbr_clean() { :; }
+
+# The same as a pod: apply (returns once the container has started), poll
+# `get` until the pod has completed, delete.
 peapod_completed() {
   local doc i
   for ((i = 0; i < 5000; i++)); do
@@ -345,7 +356,7 @@ if [ -n "$holder" ]; then
 fi
 
 say "case 1: one container running \`true\` ($ROUNDS rounds)"
-run_case "$ROUNDS" peapod_true runc_true crun_true
+run_case "$ROUNDS" peapod_run peapod_runbr peapod_true runc_true crun_true
 say "case 2: the seed 000 pod up and down ($POD_ROUNDS rounds)"
 run_case "$POD_ROUNDS" peapod_pod kube_pod podcli_pod
 
@@ -380,9 +391,11 @@ peapod $("$PEAPOD" --version | cut -d' ' -f2) (\`$PEAPOD\`, built $(date -u -r "
 |---|---|---:|---:|---|
 | **1. one container running \`true\`** | | | | |
 EOF
-row peapod_true total peapod_true "peapod" "\`apply -f true.yaml\` + \`get -o json\` until Succeeded + \`delete -f\`"
-row runc_true total peapod_true "runc" "\`runc run\` of the bundle (create, start, wait, delete)"
-row crun_true total peapod_true "crun" "\`crun run\` of the bundle${crun_note}"
+row peapod_run total peapod_run "peapod run" "\`run --rm --network none busybox true\` (a netns with lo up, no veth)"
+row peapod_runbr total peapod_run "peapod run, bridge" "\`run --rm busybox true\` (plus a veth and an address on peapod0)"
+row peapod_true total peapod_run "peapod pod" "\`apply -f true.yaml\` + \`get -o json\` until Succeeded + \`delete -f\`"
+row runc_true total peapod_run "runc" "\`runc run\` of the bundle (create, start, wait, delete)"
+row crun_true total peapod_run "crun" "\`crun run\` of the bundle${crun_note}"
 cat <<EOF
 | **2. seed 000 pod: start** | | | | |
 EOF
@@ -406,5 +419,7 @@ if [ -s "$tmp/s/peapod_true.apply" ]; then
   read -r w _ <<<"$(stats "$tmp/s/peapod_true.wait")"
   read -r d _ <<<"$(stats "$tmp/s/peapod_true.delete")"
   echo
-  echo "peapod's case 1 in parts (medians): \`apply\` $a ms, polling \`get\` until Succeeded $w ms, \`delete\` $d ms."
+  echo "peapod's case 1 as a pod, in parts (medians): \`apply\` $a ms, polling \`get\` until Succeeded $w ms, \`delete\` $d ms."
 fi
+echo
+echo "In case 1, \`peapod/this\` compares \`peapod run --rm --network none\` with each row."
