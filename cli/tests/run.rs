@@ -138,6 +138,55 @@ fn a_killed_command_exits_128_plus_the_signal() {
 }
 
 #[test]
+fn a_signal_to_run_reaches_the_container_and_a_second_one_kills_it() {
+    let Some((_g, root)) = start("run signal passing", "run-sigpass", shared) else {
+        return;
+    };
+    let term = |child: &std::process::Child| {
+        let pid = child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    // `sh -c script` under `run`, once it printed `ready`.
+    let started = |script: &str| {
+        let mut child = root
+            .command(&["run", "--rm", "--network", "none", "busybox", "sh", "-c"])
+            .arg(script)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert_eq!(line, "ready\n");
+        child
+    };
+    // A command with a handler: SIGTERM ends it with its own code.
+    let mut child = started("trap 'exit 7' TERM; echo ready; while :; do sleep 0.1; done");
+    term(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(7));
+    // Without one, PID 1 ignores it; the second signal kills it.
+    let mut child = started("echo ready; exec sleep 1000");
+    term(&child);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "PID 1 died of an unhandled SIGTERM"
+    );
+    term(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(137));
+    assert_no_state(&root);
+}
+
+#[test]
 fn namespaces_are_new_and_the_command_is_pid_1() {
     let Some((_g, root)) = start("run namespaces", "run-ns", shared) else {
         return;

@@ -89,6 +89,7 @@ mod process;
 mod process_spec;
 mod spawn;
 mod sys;
+mod termination_signals;
 
 pub use cgroup::{Cgroup, CgroupHierarchy, CgroupLimits, CgroupVersion};
 pub use error::{Error, Result};
@@ -103,3 +104,4 @@ pub use process_spec::{
     Capabilities, Credentials, DEFAULT_PATH, ProcessSpec, Rlimit, RlimitResource, Stdio,
 };
 pub use spawn::ContainerSpawn;
+pub use termination_signals::TerminationSignals;

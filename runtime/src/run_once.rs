@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use peapod_core::{
     Cgroup, CgroupHierarchy, ContainerSpawn, ExitStatus, MountPlan, NamespacePlan, Namespaces,
-    Process, RootFs, Stdio,
+    Process, RootFs, Stdio, TerminationSignals,
 };
 use peapod_image::Store;
 use peapod_spec::{Container, EnvVar, Pod, PodPhase, RestartPolicy};
@@ -71,6 +71,7 @@ pub struct RunOptions {
 /// when killed). Nothing of it is left on the host on error, nor at exit
 /// with [`RunOptions::remove`].
 pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
+    let signals = TerminationSignals::block().map_err(|e| Error::pod("run", e))?;
     let pod = launch::admit(pod_of(options))?;
     let key = launch::key_of(&pod)?;
     let container = pod.spec.containers.first().cloned().unwrap_or_default();
@@ -96,9 +97,7 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
             return Err(e);
         }
     };
-    let waited = process
-        .wait()
-        .map_err(|e| Error::container(&container.name, e));
+    let waited = wait_passing_signals(&process, &signals);
     let cleaned = once.teardown();
     let status = waited?;
     if options.remove {
@@ -264,6 +263,38 @@ impl Once<'_> {
             _ => {}
         }
         first
+    }
+}
+
+/// Waits for the container; the first `SIGINT`, `SIGTERM`, `SIGHUP` or
+/// `SIGQUIT` the caller gets is passed on to it (a PID 1 without a handler
+/// ignores it, as under `docker run`), the next one SIGKILLs it.
+fn wait_passing_signals(process: &Process, signals: &TerminationSignals) -> Result<ExitStatus> {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let fail = |e: peapod_core::Error| Error::pod("run", e);
+    let mut passed = false;
+    loop {
+        if let Some(status) = process.try_wait().map_err(fail)? {
+            return Ok(status);
+        }
+        let pidfd = process.pidfd();
+        let sigfd = signals.fd();
+        let mut fds = [
+            PollFd::new(&pidfd, PollFlags::IN),
+            PollFd::new(&sigfd, PollFlags::IN),
+        ];
+        match poll(&mut fds, None) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        while let Some(signal) = signals.read() {
+            if passed {
+                process.kill().map_err(fail)?;
+            } else {
+                let _ = process.signal(signal);
+                passed = true;
+            }
+        }
     }
 }
 

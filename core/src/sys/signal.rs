@@ -70,3 +70,28 @@ pub(crate) fn wait_signal() -> i32 {
         libc::sigwaitinfo(&raw const set, std::ptr::null_mut())
     }
 }
+
+/// Blocks `signals` for the calling thread and returns a non-blocking
+/// signalfd that reads them.
+pub(crate) fn block_into_signalfd(signals: &[i32]) -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: `set` is initialised by sigemptyset before sigaddset,
+    // pthread_sigmask and signalfd read it; no old mask is requested; the
+    // fd signalfd returns is new and owned by nothing else.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&raw mut set);
+        for &s in signals {
+            libc::sigaddset(&raw mut set, s);
+        }
+        let rc = libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut());
+        if rc != 0 {
+            return Err(std::io::Error::from_raw_os_error(rc));
+        }
+        let fd = libc::signalfd(-1, &raw const set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(std::os::fd::OwnedFd::from_raw_fd(fd))
+    }
+}
