@@ -10,13 +10,16 @@ use std::process::ExitCode;
 use anyhow::bail;
 use peapod_runtime::clock::Timestamp;
 use peapod_runtime::events::Event;
+use peapod_runtime::inspect::Deletion;
 use peapod_runtime::state::PodKey;
+use peapod_runtime::status::phase_name;
 use peapod_runtime::{Paths, inspect};
 use peapod_spec::{
-    Container, ContainerState, ContainerStatus, EnvVar, Pod, ResourceRequirements, Volume,
-    VolumeSource,
+    Container, ContainerState, ContainerStatus, EnvVar, Pod, PodPhase, ResourceRequirements,
+    Volume, VolumeSource,
 };
 
+use crate::duration::since;
 use crate::tabwriter;
 
 /// Show a pod in detail: its containers' states and its events.
@@ -73,18 +76,19 @@ pub fn run(args: &DescribeArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     for (i, key) in keys.iter().enumerate() {
         let pod = inspect::get(paths, key)?;
         let events = inspect::events(paths, key)?;
+        let deletion = inspect::deletion(paths, key);
         if i > 0 {
             write!(out, "\n\n")?;
         }
-        write!(out, "{}", describe(&pod, &events))?;
+        write!(out, "{}", describe(&pod, deletion.as_ref(), &events))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The text of `kubectl describe pod`.
-pub fn describe(pod: &Pod, events: &[Event]) -> String {
+/// The text of `kubectl describe pod`; `deletion`: a stop in progress.
+pub fn describe(pod: &Pod, deletion: Option<&Deletion>, events: &[Event]) -> String {
     let mut w = String::new();
-    pod_header(&mut w, pod);
+    pod_header(&mut w, pod, deletion);
     let status = pod.status.clone().unwrap_or_default();
     if !pod.spec.init_containers.is_empty() {
         containers(
@@ -128,7 +132,7 @@ fn line(w: &mut String, level: usize, text: &str) {
     w.push('\n');
 }
 
-fn pod_header(w: &mut String, pod: &Pod) {
+fn pod_header(w: &mut String, pod: &Pod, deletion: Option<&Deletion>) {
     let meta = &pod.metadata;
     let status = pod.status.clone().unwrap_or_default();
     line(
@@ -168,8 +172,19 @@ fn pod_header(w: &mut String, pod: &Pod) {
             }
         }),
     );
-    let phase = peapod_runtime::status::phase_name(status.phase);
-    line(w, 0, &format!("Status:\t{phase}"));
+    let phase = status.phase;
+    match deletion {
+        Some(d) if !matches!(phase, Some(PodPhase::Succeeded | PodPhase::Failed)) => {
+            line(
+                w,
+                0,
+                &format!("Status:\tTerminating (lasts {})", since(&d.timestamp)),
+            );
+            let grace = d.grace_period_seconds;
+            line(w, 0, &format!("Termination Grace Period:\t{grace}s"));
+        }
+        _ => line(w, 0, &format!("Status:\t{}", phase_name(phase))),
+    }
     if let Some(r) = &status.reason {
         line(w, 0, &format!("Reason:\t{r}"));
     }
@@ -518,37 +533,6 @@ fn events_table(events: &[Event]) -> String {
     w
 }
 
-/// kubectl's `translateTimestampSince`: `HumanDuration` since `t`.
-fn since(t: &str) -> String {
-    Timestamp::parse_rfc3339(t).map_or_else(
-        || "<unknown>".to_owned(),
-        |t| human_duration(t.elapsed().as_secs()),
-    )
-}
-
-/// `k8s.io/apimachinery/pkg/util/duration.HumanDuration`.
-fn human_duration(seconds: u64) -> String {
-    let both = |a: u64, unit_a: &str, b: u64, unit_b: &str| {
-        if b == 0 {
-            format!("{a}{unit_a}")
-        } else {
-            format!("{a}{unit_a}{b}{unit_b}")
-        }
-    };
-    let (minutes, hours, days) = (seconds / 60, seconds / 3600, seconds / 86_400);
-    match seconds {
-        0..120 => format!("{seconds}s"),
-        120..600 => both(minutes, "m", seconds % 60, "s"),
-        600..10_800 => format!("{minutes}m"),
-        10_800..28_800 => both(hours, "h", minutes % 60, "m"),
-        28_800..172_800 => format!("{hours}h"),
-        172_800..691_200 => both(days, "d", hours % 24, "h"),
-        691_200..63_072_000 => format!("{days}d"),
-        63_072_000..252_288_000 => both(days / 365, "y", days % 365, "d"),
-        _ => format!("{}y", days / 365),
-    }
-}
-
 /// Go's `time.RFC1123Z` of an RFC 3339 UTC time: `Tue, 24 Nov 2026
 /// 18:54:45 +0000`.
 fn rfc1123z(t: &str) -> String {
@@ -605,11 +589,6 @@ mod tests {
             rfc1123z("2026-11-24T18:54:45Z"),
             "Tue, 24 Nov 2026 18:54:45 +0000"
         );
-        assert_eq!(human_duration(45), "45s");
-        assert_eq!(human_duration(150), "2m30s");
-        assert_eq!(human_duration(180), "3m");
-        assert_eq!(human_duration(3 * 3600 + 60), "3h1m");
-        assert_eq!(human_duration(3 * 86_400), "3d");
     }
 
     #[test]
@@ -641,7 +620,7 @@ mod tests {
         let mut pod = Pod::default();
         pod.metadata.name = Some("web".into());
         pod.metadata.labels = BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())]);
-        let text = describe(&pod, &[]);
+        let text = describe(&pod, None, &[]);
         assert!(
             text.contains("Labels:           a=1\n                  b=2\n"),
             "{text}"

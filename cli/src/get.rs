@@ -5,10 +5,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use peapod_runtime::clock::{Timestamp, human_age};
 use peapod_runtime::state::PodKey;
 use peapod_runtime::{Paths, inspect, status};
 use peapod_spec::Pod;
+
+use crate::duration::since;
 
 /// Show pods.
 #[derive(Debug, clap::Args)]
@@ -65,8 +66,8 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
                 )?;
             }
         }
-        Some("wide") => table(&mut out, &pods, true, args.all_namespaces)?,
-        None => table(&mut out, &pods, false, args.all_namespaces)?,
+        Some("wide") => table(&mut out, paths, &pods, true, args.all_namespaces)?,
+        None => table(&mut out, paths, &pods, false, args.all_namespaces)?,
         Some(other) => bail!(
             "unable to match a printer suitable for the output format {other:?}, allowed formats are: json,name,wide,yaml"
         ),
@@ -91,7 +92,13 @@ fn document(pods: &[Pod], single: bool) -> anyhow::Result<serde_json::Value> {
 }
 
 /// The kubectl table: NAME READY STATUS RESTARTS AGE (+ IP NODE with wide).
-fn table(out: &mut dyn Write, pods: &[Pod], wide: bool, namespaces: bool) -> anyhow::Result<()> {
+fn table(
+    out: &mut dyn Write,
+    paths: &Paths,
+    pods: &[Pod],
+    wide: bool,
+    namespaces: bool,
+) -> anyhow::Result<()> {
     let mut rows = vec![];
     let mut header = vec![];
     if namespaces {
@@ -104,24 +111,31 @@ fn table(out: &mut dyn Write, pods: &[Pod], wide: bool, namespaces: bool) -> any
     rows.push(header.iter().map(ToString::to_string).collect::<Vec<_>>());
     for p in pods {
         let st = p.status.clone().unwrap_or_default();
-        let total = p.spec.containers.len();
-        let ready = st.container_statuses.iter().filter(|c| c.ready).count();
-        let restarts: i32 = st.container_statuses.iter().map(|c| c.restart_count).sum();
+        let key = PodKey::new(
+            p.metadata.namespace.as_deref().unwrap_or("default"),
+            p.metadata.name.as_deref().unwrap_or_default(),
+        );
+        let summary = status::pod_row(p, inspect::deletion(paths, &key).is_some());
+        let restarts = match &summary.last_restart {
+            Some(t) if summary.restarts != 0 => {
+                format!("{} ({} ago)", summary.restarts, since(t))
+            }
+            _ => summary.restarts.to_string(),
+        };
         let age = p
             .metadata
             .creation_timestamp
             .as_deref()
-            .and_then(Timestamp::parse_rfc3339)
-            .map_or_else(|| "<unknown>".to_owned(), |t| human_age(t.elapsed()));
+            .map_or_else(|| "<unknown>".to_owned(), since);
         let mut row = vec![];
         if namespaces {
             row.push(p.metadata.namespace.clone().unwrap_or_default());
         }
         row.extend([
             p.metadata.name.clone().unwrap_or_default(),
-            format!("{ready}/{total}"),
-            status::display_status(&st),
-            restarts.to_string(),
+            format!("{}/{}", summary.ready, summary.total),
+            summary.status,
+            restarts,
             age,
         ]);
         if wide {

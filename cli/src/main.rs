@@ -7,6 +7,7 @@
 mod apply;
 mod delete;
 mod describe;
+mod duration;
 mod exec;
 mod explain;
 mod get;

@@ -14,14 +14,21 @@ use common::{Pod, Root, shared, start};
 
 /// Applies `yaml` with a 100 ms crash-loop back-off base.
 fn apply_fast<'a>(root: &'a Root, name: &str, yaml: &str) -> Pod<'a> {
+    apply_with(root, name, yaml, &[])
+}
+
+/// Applies `yaml` with a 100 ms crash-loop back-off base and `flags`.
+fn apply_with<'a>(root: &'a Root, name: &str, yaml: &str, flags: &[&str]) -> Pod<'a> {
     let file = root.path().join(format!("{name}.yaml"));
     std::fs::write(&file, yaml).unwrap();
     let pod = Pod {
         root,
         name: name.to_owned(),
     };
+    let mut args = vec!["apply", "-f", file.to_str().unwrap()];
+    args.extend(flags);
     let out = root
-        .command(&["apply", "-f", file.to_str().unwrap()])
+        .command(&args)
         .env("PEAPOD_BACKOFF_BASE_MS", "100")
         .output()
         .unwrap();
@@ -190,6 +197,13 @@ spec:
     let text = wait_output(&root, &["describe", "pod", "stubborn"], "Killing", |t| {
         t.contains("Killing")
     });
+    assert!(
+        text.contains("Status:                    Terminating (lasts ")
+            && text.contains("Termination Grace Period:  2s\n"),
+        "{text}"
+    );
+    let table = root.ok(&["get", "pods"]);
+    assert!(table.contains(" Terminating "), "{table}");
     let rows = event_rows(&text);
     let started = position(&rows, "Started", "Started container web");
     let killing = position(&rows, "Killing", "Stopping container web");
@@ -201,5 +215,108 @@ spec:
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("pods \"stubborn\" not found"),
         "{out:?}"
+    );
+}
+
+/// The STATUS column of `get pods` for the only pod.
+fn status_column(root: &Root) -> String {
+    let table = root.ok(&["get", "pods"]);
+    let row = table.lines().nth(1).unwrap_or_default().to_owned();
+    row.split_whitespace().nth(2).unwrap_or_default().to_owned()
+}
+
+/// Polls the STATUS column until `last` shows; every distinct value seen,
+/// in order.
+fn statuses_until(root: &Root, last: &str) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut seen: Vec<String> = Vec::new();
+    loop {
+        let s = status_column(root);
+        if seen.last() != Some(&s) {
+            seen.push(s.clone());
+        }
+        if s == last {
+            return seen;
+        }
+        assert!(Instant::now() < deadline, "no {last}: {seen:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn get_pods_shows_init_progress_then_running() {
+    let Some((_host, root)) = start("init_progress", "status-init", shared) else {
+        return;
+    };
+    let _pod = apply_with(
+        &root,
+        "staged",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: staged }
+spec:
+  initContainers:
+    - { name: one, image: busybox:1.30.1, command: ["sleep", "1"] }
+    - { name: two, image: busybox:1.30.1, command: ["sleep", "1"] }
+  containers:
+    - { name: web, image: busybox:1.30.1, command: ["sleep", "1000"] }
+"#,
+        &["--wait=false"],
+    );
+    let seen = statuses_until(&root, "Running");
+    let progress: Vec<&str> = seen
+        .iter()
+        .map(String::as_str)
+        .filter(|s| s.starts_with("Init:"))
+        .collect();
+    assert_eq!(progress, ["Init:0/2", "Init:1/2"], "{seen:?}");
+    let table = root.ok(&["get", "pods"]);
+    assert!(table.contains(" 1/1 "), "{table}");
+}
+
+#[test]
+fn failing_init_container_reads_init_error_or_crash_loop_by_restart_policy() {
+    let Some((_host, root)) = start("init_error", "status-init-error", shared) else {
+        return;
+    };
+    let yaml = |policy: &str| {
+        format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{ name: broken }}
+spec:
+  restartPolicy: {policy}
+  initContainers:
+    - {{ name: setup, image: busybox:1.30.1, command: ["sh", "-c", "exit 2"] }}
+  containers:
+    - {{ name: web, image: busybox:1.30.1, command: ["sleep", "1000"] }}
+"#
+        )
+    };
+    let pod = apply_with(&root, "broken", &yaml("Never"), &["--wait=false"]);
+    statuses_until(&root, "Init:Error");
+    let v = pod.wait_for("Failed", |v| v["status"]["phase"] == "Failed");
+    assert_eq!(
+        v["status"]["initContainerStatuses"][0]["state"]["terminated"]["exitCode"],
+        2
+    );
+    drop(pod);
+    let pod = apply_with(&root, "broken", &yaml("Always"), &["--wait=false"]);
+    statuses_until(&root, "Init:CrashLoopBackOff");
+    let v = pod.wait_for("init restarts", |v| {
+        v["status"]["initContainerStatuses"][0]["restartCount"].as_i64() >= Some(2)
+    });
+    assert_eq!(v["status"]["phase"], "Pending", "{v:#}");
+    let table = root.ok(&["get", "pods"]);
+    assert!(
+        table.contains(" ago)"),
+        "RESTARTS shows the last one: {table}"
+    );
+    let text = root.ok(&["describe", "pod", "broken"]);
+    assert!(
+        text.contains("Back-off restarting failed container setup in pod broken_default("),
+        "{text}"
     );
 }

@@ -3,6 +3,7 @@
 //! nothing watches its containers any more).
 
 use peapod_spec::{Pod, PodPhase};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::paths::Paths;
@@ -52,6 +53,37 @@ fn read(dir: &PodDir) -> Result<Pod> {
         mark_unknown(&mut pod);
     }
     Ok(pod)
+}
+
+/// The file that says a stop is in progress, in the pod's state folder.
+const DELETION_FILE: &str = "deletion.json";
+
+/// A stop in progress (the pod's `deletionTimestamp` and
+/// `deletionGracePeriodSeconds`): `get` shows `Terminating`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deletion {
+    /// When the stop was asked (RFC 3339).
+    pub timestamp: String,
+    /// Its grace period.
+    pub grace_period_seconds: u64,
+}
+
+/// Records that the pod in `dir` is being stopped (the supervisor's stop).
+pub fn mark_deletion(dir: &PodDir, grace_period_seconds: u64) -> Result<()> {
+    let deletion = Deletion {
+        timestamp: crate::clock::Timestamp::now().rfc3339(),
+        grace_period_seconds,
+    };
+    let path = dir.path().join(DELETION_FILE);
+    let bytes = serde_json::to_vec(&deletion).map_err(|e| Error::json(DELETION_FILE, e))?;
+    std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))
+}
+
+/// The stop in progress of the pod `key`, if any.
+pub fn deletion(paths: &Paths, key: &PodKey) -> Option<Deletion> {
+    let path = StateStore::new(paths).pod(key).path().join(DELETION_FILE);
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
 /// The status of a pod whose supervisor died: phase `Unknown`, nothing

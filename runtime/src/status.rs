@@ -5,7 +5,7 @@
 
 use peapod_spec::{
     ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
-    ContainerStatus, PodCondition, PodPhase, PodStatus, RestartPolicy,
+    ContainerStatus, Pod, PodCondition, PodPhase, RestartPolicy,
 };
 
 /// Whether a container that exited with `exit_code` starts again.
@@ -187,49 +187,150 @@ pub fn phase_name(phase: Option<PodPhase>) -> &'static str {
     }
 }
 
-/// The STATUS column of `kubectl get pods`: the pod's reason, else
-/// `Init:N/M` while init containers run, else the reason of the last
-/// waiting or terminated app container, else the phase.
-pub fn display_status(status: &PodStatus) -> String {
-    if let Some(reason) = &status.reason {
-        return reason.clone();
-    }
+/// One row of `kubectl get pods`: READY, STATUS and RESTARTS as kubectl's
+/// `printPod` (`pkg/printers/internalversion/printers.go`) computes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodRow {
+    /// Ready app containers and started sidecars.
+    pub ready: usize,
+    /// App containers and sidecars.
+    pub total: usize,
+    /// The STATUS column.
+    pub status: String,
+    /// Restarts counted in RESTARTS.
+    pub restarts: i32,
+    /// The latest `lastState.terminated.finishedAt` of those containers
+    /// (RESTARTS shows `2 (5s ago)`).
+    pub last_restart: Option<String>,
+}
+
+/// The row of `pod`; `terminating`: a stop is in progress.
+pub fn pod_row(pod: &Pod, terminating: bool) -> PodRow {
+    let status = pod.status.clone().unwrap_or_default();
+    let is_sidecar = |name: &str| {
+        pod.spec
+            .init_containers
+            .iter()
+            .any(|c| c.name == name && c.is_sidecar())
+    };
+    let mut row = PodRow {
+        ready: 0,
+        total: pod.spec.containers.len()
+            + pod
+                .spec
+                .init_containers
+                .iter()
+                .filter(|c| c.is_sidecar())
+                .count(),
+        status: status
+            .reason
+            .clone()
+            .unwrap_or_else(|| phase_name(status.phase).to_owned()),
+        restarts: 0,
+        last_restart: None,
+    };
+    let (mut sidecar_restarts, mut sidecar_last) = (0, None);
+    let mut initializing = false;
     let inits = &status.init_container_statuses;
-    // A running sidecar (a restartable init container, ready once it
-    // runs) does not hold the pod in `Init:`.
-    for c in inits
-        .iter()
-        .filter(|c| !(c.ready && c.state.running.is_some()))
-    {
-        if let Some(t) = &c.state.terminated
-            && t.exit_code != 0
+    for (i, c) in inits.iter().enumerate() {
+        row.restarts += c.restart_count;
+        later(&mut row.last_restart, c);
+        let sidecar = is_sidecar(&c.name);
+        if sidecar {
+            sidecar_restarts += c.restart_count;
+            later(&mut sidecar_last, c);
+        }
+        let waiting = c
+            .state
+            .waiting
+            .as_ref()
+            .and_then(|w| w.reason.as_deref())
+            .filter(|r| !r.is_empty() && *r != "PodInitializing");
+        if c.state
+            .terminated
+            .as_ref()
+            .is_some_and(|t| t.exit_code == 0)
         {
-            return format!("Init:{}", t.reason.as_deref().unwrap_or("Error"));
+            continue;
         }
-        if c.state.terminated.is_none() {
-            let done = inits.iter().filter(|c| exit_code(c) == Some(0)).count();
-            return format!("Init:{done}/{}", inits.len());
+        if sidecar && c.started == Some(true) {
+            row.ready += usize::from(c.ready);
+            continue;
         }
-    }
-    let mut shown = phase_name(status.phase).to_owned();
-    for c in status.container_statuses.iter().rev() {
-        let reason = if let Some(w) = &c.state.waiting {
-            w.reason.as_deref().filter(|r| *r != "ContainerCreating")
-        } else if let Some(t) = &c.state.terminated {
-            t.reason.as_deref()
+        row.status = if let Some(t) = &c.state.terminated {
+            match t.reason.as_deref().filter(|r| !r.is_empty()) {
+                Some(r) => format!("Init:{r}"),
+                None => match t.signal.filter(|s| *s != 0) {
+                    Some(sig) => format!("Init:Signal:{sig}"),
+                    None => format!("Init:ExitCode:{}", t.exit_code),
+                },
+            }
+        } else if let Some(r) = waiting {
+            format!("Init:{r}")
         } else {
-            None
+            format!("Init:{i}/{}", pod.spec.init_containers.len())
         };
-        if let Some(r) = reason {
-            r.clone_into(&mut shown);
+        initializing = true;
+        break;
+    }
+    let initialized = status
+        .conditions
+        .iter()
+        .any(|c| c.type_ == "Initialized" && c.status == "True");
+    if !initializing || initialized {
+        row.restarts = sidecar_restarts;
+        row.last_restart = sidecar_last;
+        let mut has_running = false;
+        for c in status.container_statuses.iter().rev() {
+            row.restarts += c.restart_count;
+            later(&mut row.last_restart, c);
+            let waiting = c.state.waiting.as_ref().and_then(|w| w.reason.as_deref());
+            if let Some(r) = waiting.filter(|r| !r.is_empty()) {
+                r.clone_into(&mut row.status);
+            } else if let Some(t) = &c.state.terminated {
+                row.status = match (t.reason.as_deref().filter(|r| !r.is_empty()), t.signal) {
+                    (Some(r), _) => r.to_owned(),
+                    (None, Some(sig)) if sig != 0 => format!("Signal:{sig}"),
+                    (None, _) => format!("ExitCode:{}", t.exit_code),
+                };
+            } else if c.ready && c.state.running.is_some() {
+                has_running = true;
+                row.ready += 1;
+            }
+        }
+        if row.status == "Completed" && has_running {
+            let ready = status
+                .conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True");
+            if ready { "Running" } else { "NotReady" }.clone_into(&mut row.status);
         }
     }
-    shown
+    let terminal = matches!(status.phase, Some(PodPhase::Succeeded | PodPhase::Failed));
+    if terminating && !terminal {
+        "Terminating".clone_into(&mut row.status);
+    }
+    row
+}
+
+/// Keeps in `latest` the later of it and `c`'s last exit.
+fn later(latest: &mut Option<String>, c: &ContainerStatus) {
+    let finished = c
+        .last_state
+        .as_ref()
+        .and_then(|s| s.terminated.as_ref())
+        .and_then(|t| t.finished_at.clone());
+    if let Some(f) = finished
+        && latest.as_ref().is_none_or(|l| *l < f)
+    {
+        *latest = Some(f);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use peapod_spec::PodStatus;
 
     fn with_state(name: &str, state: ContainerState) -> ContainerStatus {
         ContainerStatus {
@@ -254,6 +355,10 @@ mod tests {
     fn exited(name: &str, code: i32) -> ContainerStatus {
         let t = ExitKind::Code(code).terminated(false, None, "t".into(), None);
         with_state(name, terminated(t))
+    }
+
+    fn waiting_init(name: &str) -> ContainerStatus {
+        with_state(name, waiting("PodInitializing", None))
     }
 
     fn creating(name: &str) -> ContainerStatus {
@@ -328,31 +433,87 @@ mod tests {
         assert!(conds.iter().all(|c| c.status == "True"), "{conds:?}");
     }
 
+    fn pod_with(init: Vec<ContainerStatus>, app: Vec<ContainerStatus>) -> Pod {
+        let mut pod = Pod::default();
+        let spec = |s: &ContainerStatus| peapod_spec::Container {
+            name: s.name.clone(),
+            ..peapod_spec::Container::default()
+        };
+        pod.spec.init_containers = init.iter().map(spec).collect();
+        pod.spec.containers = app.iter().map(spec).collect();
+        pod.status = Some(PodStatus {
+            phase: Some(compute_phase(
+                RestartPolicy::Always,
+                &init,
+                &app,
+                &vec![false; app.len()],
+            )),
+            conditions: conditions(&init, &app, "t"),
+            init_container_statuses: init,
+            container_statuses: app,
+            ..PodStatus::default()
+        });
+        pod
+    }
+
+    fn status_of(pod: &Pod) -> String {
+        pod_row(pod, false).status
+    }
+
     #[test]
-    fn display_status_shows_oom_reason_and_init_progress() {
-        let mut c = exited("a", 137);
-        if let Some(t) = c.state.terminated.as_mut() {
+    fn status_column_follows_kubectl_print_pod() {
+        let mut oom = exited("a", 137);
+        if let Some(t) = oom.state.terminated.as_mut() {
             t.reason = Some("OOMKilled".into());
         }
-        let s = PodStatus {
-            phase: Some(PodPhase::Failed),
-            container_statuses: vec![c],
-            ..PodStatus::default()
-        };
-        assert_eq!(display_status(&s), "OOMKilled");
-        let s = PodStatus {
-            phase: Some(PodPhase::Pending),
-            init_container_statuses: vec![exited("i1", 0), running_init("i2")],
-            ..PodStatus::default()
-        };
-        assert_eq!(display_status(&s), "Init:1/2");
-        // A running sidecar (ready) does not hold the pod in Init.
-        let s = PodStatus {
-            phase: Some(PodPhase::Running),
-            init_container_statuses: vec![up("proxy")],
-            container_statuses: vec![up("app")],
-            ..PodStatus::default()
-        };
-        assert_eq!(display_status(&s), "Running");
+        assert_eq!(status_of(&pod_with(vec![], vec![oom])), "OOMKilled");
+        let pending = pod_with(
+            vec![waiting_init("i1"), waiting_init("i2")],
+            vec![creating("a")],
+        );
+        assert_eq!(status_of(&pending), "Init:0/2");
+        let second = pod_with(
+            vec![exited("i1", 0), running_init("i2")],
+            vec![creating("a")],
+        );
+        assert_eq!(status_of(&second), "Init:1/2");
+        let failed = pod_with(vec![exited("i1", 1)], vec![creating("a")]);
+        assert_eq!(status_of(&failed), "Init:Error");
+        let mut looping = exited("i1", 1);
+        looping.last_state = Some(looping.state.clone());
+        looping.state = waiting("CrashLoopBackOff", None);
+        let looping = pod_with(vec![looping], vec![creating("a")]);
+        assert_eq!(status_of(&looping), "Init:CrashLoopBackOff");
+        let done = pod_with(
+            vec![exited("i1", 0)],
+            vec![with_state("a", waiting("PodInitializing", None))],
+        );
+        assert_eq!(status_of(&done), "PodInitializing");
+        let completed = pod_with(vec![], vec![up("a"), exited("b", 0)]);
+        assert_eq!(status_of(&completed), "NotReady");
+        let running = pod_with(vec![], vec![up("a")]);
+        let row = pod_row(&running, false);
+        assert_eq!(
+            (row.ready, row.total, row.status.as_str()),
+            (1, 1, "Running")
+        );
+        assert_eq!(pod_row(&running, true).status, "Terminating");
+    }
+
+    #[test]
+    fn running_sidecar_counts_as_ready_and_does_not_hold_init() {
+        let mut pod = pod_with(vec![up("proxy")], vec![up("app")]);
+        pod.spec.init_containers[0].restart_policy =
+            Some(peapod_spec::ContainerRestartPolicy::Always);
+        if let Some(s) = pod.status.as_mut() {
+            s.init_container_statuses[0].started = Some(true);
+            s.init_container_statuses[0].restart_count = 2;
+            s.container_statuses[0].restart_count = 1;
+            // The supervisor leaves sidecars out of the phase.
+            s.phase = Some(PodPhase::Running);
+        }
+        let row = pod_row(&pod, false);
+        assert_eq!((row.ready, row.total, row.restarts), (2, 2, 3));
+        assert_eq!(row.status, "Running");
     }
 }

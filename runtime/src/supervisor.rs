@@ -625,16 +625,22 @@ impl Supervisor {
     /// Starts stopping the pod: no more restarts, SIGTERM in reverse order,
     /// SIGKILL when the grace period is over.
     fn stop(&mut self, grace_seconds: Option<u64>, client: Option<UnixStream>) {
+        let grace = grace_seconds.map_or_else(
+            || termination::grace(self.pod.spec.termination_grace_period_seconds),
+            Duration::from_secs,
+        );
+        // A delete (a client waits) shows the pod `Terminating`.
+        if client.is_some()
+            && let Err(e) = crate::inspect::mark_deletion(&self.dir, grace.as_secs())
+        {
+            warn!("{e}");
+        }
         if let Some(t) = &mut self.termination {
             t.add_client(client);
             // A delete of a pod stopped for its deadline removes it.
             t.keep = false;
             return;
         }
-        let grace = grace_seconds.map_or_else(
-            || termination::grace(self.pod.spec.termination_grace_period_seconds),
-            Duration::from_secs,
-        );
         for slot in &mut self.slots {
             slot.restart_at = None;
         }
