@@ -320,3 +320,56 @@ spec:
         "{text}"
     );
 }
+
+#[test]
+fn termination_message_comes_from_the_file_or_the_log_on_error() {
+    let Some((_host, root)) = start("termination_message", "status-tmsg", shared) else {
+        return;
+    };
+    let pod = root.apply(
+        "farewell",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: farewell }
+spec:
+  restartPolicy: Never
+  containers:
+    - name: default-path
+      image: busybox:1.30.1
+      command: ["sh", "-c", "sleep 0.3; printf 'bye from the file' > /dev/termination-log; exit 1"]
+    - name: custom-path
+      image: busybox:1.30.1
+      terminationMessagePath: /tmp/my-message
+      command: ["sh", "-c", "sleep 0.3; echo custom > /tmp/my-message"]
+    - name: from-logs
+      image: busybox:1.30.1
+      terminationMessagePolicy: FallbackToLogsOnError
+      command: ["sh", "-c", "sleep 0.3; for i in $(seq 1 100); do echo line $i; done; exit 3"]
+    - name: no-fallback-on-success
+      image: busybox:1.30.1
+      terminationMessagePolicy: FallbackToLogsOnError
+      command: ["sh", "-c", "sleep 0.3; echo fine"]
+"#,
+    );
+    let v = pod.wait_for("all exited", |v| {
+        let s = &v["status"]["containerStatuses"];
+        (0..4).all(|i| !s[i]["state"]["terminated"].is_null())
+    });
+    let message =
+        |i: usize| v["status"]["containerStatuses"][i]["state"]["terminated"]["message"].clone();
+    assert_eq!(message(0), "bye from the file", "{v:#}");
+    assert_eq!(message(1), "custom\n", "{v:#}");
+    let logs = message(2);
+    let logs = logs.as_str().unwrap();
+    assert!(
+        logs.starts_with("line 21\n") && logs.ends_with("line 100\n"),
+        "the last 80 lines: {logs:?}"
+    );
+    assert!(message(3).is_null(), "{v:#}");
+    let text = root.ok(&["describe", "pod", "farewell"]);
+    assert!(
+        text.contains("      Reason:       Error\n      Message:      bye from the file\n"),
+        "{text}"
+    );
+}

@@ -7,7 +7,9 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use peapod_core::{Cgroup, ContainerSpawn, NamespacePlan, Process, ProcessSpec, Stdio};
+use peapod_core::{
+    Cgroup, ContainerSpawn, MountOptions, MountStep, NamespacePlan, Process, ProcessSpec, Stdio,
+};
 use peapod_spec::Container;
 use peapod_volumes::RootfsLayers;
 use rustix::fs::{Mode, OFlags};
@@ -19,6 +21,7 @@ use crate::cri_log::{self, LineSplitter, LogFile, Stream};
 use crate::error::{Error, Result};
 use crate::images::ResolvedImage;
 use crate::sandbox::Sandbox;
+use crate::termination_message;
 
 /// A container process the supervisor watches.
 #[derive(Debug)]
@@ -91,12 +94,21 @@ pub(crate) fn start(
     let name = &container.name;
     let _span = debug_span!("container", name = %name).entered();
     let fail = |e: &dyn std::fmt::Display| Error::container(name, e);
-    let layers =
-        fresh_layers(&layers_dir(&sandbox.lib_dir, name), &image.lower).map_err(|e| fail(&e))?;
-    let plan = sandbox
+    let dir = layers_dir(&sandbox.lib_dir, name);
+    let layers = fresh_layers(&dir, &image.lower).map_err(|e| fail(&e))?;
+    let mut plan = sandbox
         .volumes
         .mount_plan(container, &layers, &sandbox.files)
         .map_err(|e| fail(&e))?;
+    // Last, so it lands on the container's own /dev (or a volume).
+    if let Some(file) = termination_message::prepare(container, &dir).map_err(|e| fail(&e))? {
+        plan.steps.push(MountStep::Bind {
+            source: file,
+            target: container.termination_message_path.clone().into(),
+            recursive: false,
+            options: MountOptions::default(),
+        });
+    }
     let spec = container_process::process_spec(container, &image.defaults, hostname);
     let cgroup = sandbox.container_cgroup(name).map_err(|e| fail(&e))?;
     cgroup

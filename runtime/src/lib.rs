@@ -40,6 +40,7 @@ pub mod status;
 pub mod supervisor;
 pub mod teardown;
 mod termination;
+mod termination_message;
 
 pub use error::{Error, Result};
 pub use paths::Paths;

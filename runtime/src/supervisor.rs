@@ -40,6 +40,7 @@ use crate::state::{PodDir, ProcessRecord, SupervisorRecord};
 use crate::status::{self, ExitKind};
 use crate::teardown::PodResources;
 use crate::termination::{self, ContainerStop, Termination};
+use crate::termination_message;
 
 /// When this process was started as a pod's pause (`argv[0] ==
 /// "/pause"`), becomes it and never returns. The binary's `main` calls
@@ -714,6 +715,15 @@ impl Supervisor {
         let slot = &mut self.slots[i];
         let name = slot.name().to_owned();
         let after = slot.exited(exit, oom, policy, &self.backoff, stopping);
+        if let Some(sandbox) = &self.sandbox {
+            let dir = container::layers_dir(&sandbox.lib_dir, &name);
+            let restarts = u32::try_from(slot.status.restart_count).unwrap_or(0);
+            let log = cri_log::log_path(&self.log_dir, &name, restarts);
+            let message = termination_message::read(&slot.spec, &dir, &log, exit.exit_code());
+            if let Some(t) = slot.status.state.terminated.as_mut() {
+                t.message = message;
+            }
+        }
         self.record.containers.remove(&name);
         let _ = self.dir.write_supervisor(&self.record);
         match after {
