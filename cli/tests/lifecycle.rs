@@ -358,3 +358,91 @@ spec:
     assert_eq!(condition(&v, "Ready"), Some("False".into()), "{v:#}");
     assert_eq!(status_of(&v, "containerStatuses", 0)["restartCount"], 0);
 }
+
+#[test]
+fn active_deadline_stops_every_container_and_fails_the_pod() {
+    let Some((_host, root)) = start("active_deadline", "life-deadline", shared) else {
+        return;
+    };
+    let pod = apply(
+        &root,
+        "deadline",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: deadline }
+spec:
+  activeDeadlineSeconds: 2
+  terminationGracePeriodSeconds: 5
+  containers:
+    - name: c
+      image: busybox:1.30.1
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1 & wait; done"]
+"#,
+    );
+    assert_eq!(pod.json()["status"]["phase"], "Running");
+    let v = pod.wait_for("deadline exceeded", |v| {
+        v["status"]["reason"] == "DeadlineExceeded"
+            && status_of(v, "containerStatuses", 0)["state"]["terminated"].is_object()
+    });
+    assert_eq!(v["status"]["phase"], "Failed", "{v:#}");
+    assert_eq!(
+        v["status"]["message"],
+        "Pod was active on the node longer than the specified deadline"
+    );
+    let c = status_of(&v, "containerStatuses", 0);
+    // The trap ran: SIGTERM first, no SIGKILL, and no restart.
+    assert_eq!(c["state"]["terminated"]["exitCode"], 0, "{v:#}");
+    assert_eq!(c["restartCount"], 0, "{v:#}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(pod.json()["status"]["phase"], "Failed");
+    let events = events(&root, "deadline");
+    assert!(
+        events.contains(r#""reason":"DeadlineExceeded""#),
+        "{events}"
+    );
+    root.ok(&["delete", "pod", "deadline"]);
+    assert!(
+        root.pod_leftovers().is_empty(),
+        "{:?}",
+        root.pod_leftovers()
+    );
+}
+
+#[test]
+fn sigterm_to_the_supervisor_stops_the_pod_as_a_delete_would() {
+    let Some((_host, root)) = start("supervisor_sigterm", "life-sigterm", shared) else {
+        return;
+    };
+    let dir = log_dir(&root);
+    let pod = apply(
+        &root,
+        "signalled",
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: signalled }}\nspec:\n  terminationGracePeriodSeconds: 5\n  {}\n  containers:\n    - {{ name: c, image: busybox:1.30.1, command: {TRAPS_TERM}, \"c\"], volumeMounts: [{{ name: log, mountPath: /log }}] }}\n",
+            volume(&dir)
+        ),
+    );
+    let pid = pod.supervisor_pid();
+    let t0 = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    while Path::new(&format!("/proc/{pid}")).exists() && t0.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "supervisor still up"
+    );
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    assert_eq!(lines(&dir.join("stop")), ["c"], "the container got SIGTERM");
+    assert!(
+        root.pod_leftovers().is_empty(),
+        "{:?}",
+        root.pod_leftovers()
+    );
+    assert!(!root.ok(&["get", "pods"]).contains("signalled"));
+}

@@ -11,12 +11,15 @@ pub(crate) enum Token {
     Output(u64),
     /// An event of hook or probe run `id`.
     Run(u64),
+    /// A termination signal (SIGTERM, SIGINT, ...) to the supervisor.
+    Signal,
 }
 
 impl Token {
     const EXIT: u64 = 1 << 40;
     const OUTPUT: u64 = 2 << 40;
     const RUN: u64 = 3 << 40;
+    const SIGNAL: u64 = 4 << 40;
 
     pub(crate) fn encode(self) -> u64 {
         match self {
@@ -24,6 +27,7 @@ impl Token {
             Self::Exit(i) => Self::EXIT | i as u64,
             Self::Output(id) => Self::OUTPUT | id,
             Self::Run(id) => Self::RUN | id,
+            Self::Signal => Self::SIGNAL,
         }
     }
 
@@ -33,6 +37,7 @@ impl Token {
             Self::EXIT => Self::Exit(usize::try_from(low).unwrap_or(usize::MAX)),
             Self::OUTPUT => Self::Output(low),
             Self::RUN => Self::Run(low),
+            Self::SIGNAL => Self::Signal,
             _ => Self::Control,
         }
     }
@@ -49,6 +54,7 @@ mod tests {
             Token::Exit(3),
             Token::Output(41),
             Token::Run(7),
+            Token::Signal,
         ] {
             assert_eq!(Token::decode(t.encode()), t);
         }

@@ -14,7 +14,7 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use peapod_core::{EventKind, EventLoop};
+use peapod_core::{EventKind, EventLoop, TerminationSignals};
 use peapod_hooks::{Outcome, ProbeEvent, ProbeKind};
 use peapod_image::Store;
 use peapod_spec::{Pod, PodPhase};
@@ -41,6 +41,9 @@ use crate::status::{self, ExitKind};
 use crate::teardown::PodResources;
 use crate::termination::{self, ContainerStop, Termination};
 use crate::termination_message;
+
+/// The pod's status message once `activeDeadlineSeconds` ran out (kubelet's).
+const DEADLINE_MESSAGE: &str = "Pod was active on the node longer than the specified deadline";
 
 /// When this process was started as a pod's pause (`argv[0] ==
 /// "/pause"`), becomes it and never returns. The binary's `main` calls
@@ -96,6 +99,8 @@ struct Supervisor {
     /// The start sequence: index of the next slot to start.
     next: usize,
     listener: UnixListener,
+    /// SIGTERM, SIGINT, SIGHUP, SIGQUIT: stop the pod as a delete would.
+    signals: Option<TerminationSignals>,
     events: EventLoop,
     /// The pod's events, for `describe`.
     event_log: EventLog,
@@ -103,6 +108,10 @@ struct Supervisor {
     stream_ids: u64,
     reported: bool,
     termination: Option<Termination>,
+    /// When `activeDeadlineSeconds` runs out.
+    active_deadline: Option<Instant>,
+    /// It ran out: the pod is `Failed`, `DeadlineExceeded`.
+    deadline_exceeded: bool,
     /// Hook and probe runs in flight.
     runs: Runs,
     backoff: BackoffPolicy,
@@ -151,7 +160,16 @@ impl Supervisor {
             uid: uid.clone(),
         };
         let log_dir = cri_log::pod_log_dir(&paths.log, &resources.namespace, &name, &uid);
+        // Before any thread starts, so they all keep the signals blocked.
+        let signals = TerminationSignals::block()
+            .map_err(|e| warn!("no signalfd, SIGTERM ends the supervisor at once: {e}"))
+            .ok();
         let mut events = EventLoop::new().map_err(|e| Error::pod(&name, e))?;
+        if let Some(sfd) = &signals {
+            events
+                .watch_readable(sfd.fd(), Token::Signal.encode())
+                .map_err(|e| Error::pod(&name, e))?;
+        }
         eprintln!(
             "peapod supervise: pod {name}: event loop on {:?}",
             events.backend()
@@ -160,6 +178,11 @@ impl Supervisor {
             .watch_readable(listener.as_fd(), Token::Control.encode())
             .map_err(|e| Error::pod(&name, e))?;
         let sandbox = Sandbox::create(&paths, &pod, resources)?;
+        let active_deadline = pod
+            .spec
+            .active_deadline_seconds
+            .and_then(|s| u64::try_from(s).ok())
+            .map(|s| Instant::now() + Duration::from_secs(s));
         let mut sup = Self {
             event_log: EventLog::open(&dir),
             hostname: pod_files::hostname(&pod),
@@ -172,10 +195,13 @@ impl Supervisor {
             slots,
             next: 0,
             listener,
+            signals,
             events,
             stream_ids: 0,
             reported: false,
             termination: None,
+            active_deadline,
+            deadline_exceeded: false,
             runs: Runs::default(),
             backoff: BackoffPolicy::from_env(),
             log_dir,
@@ -530,6 +556,7 @@ impl Supervisor {
                     Token::Exit(i) => self.reap(i),
                     Token::Output(id) => self.pump(id),
                     Token::Run(id) => self.run_event(id, kind),
+                    Token::Signal => self.signalled(),
                 }
             }
             self.timers();
@@ -558,7 +585,7 @@ impl Supervisor {
             .map(|e| (Token::decode(e.token), e.kind))
             .collect();
         ready.sort_by_key(|(t, _)| match t {
-            Token::Control => 0,
+            Token::Control | Token::Signal => 0,
             Token::Output(_) => 1,
             Token::Run(_) => 2,
             Token::Exit(_) => 3,
@@ -597,7 +624,8 @@ impl Supervisor {
                 .as_ref()
                 .and_then(peapod_hooks::ContainerProbes::next_due)
         });
-        restarts.chain(kills).chain(probes).min()
+        let active = self.active_deadline.filter(|_| self.termination.is_none());
+        restarts.chain(kills).chain(probes).chain(active).min()
     }
 
     fn accept(&mut self) {
@@ -619,6 +647,28 @@ impl Supervisor {
                 Err(e) => {
                     let _ = control::send(&stream, &Response::Error(e.to_string()));
                 }
+            }
+        }
+    }
+
+    /// SIGTERM, SIGINT, SIGHUP or SIGQUIT: the pod stops as a delete with its own grace
+    /// period would, then the supervisor exits.
+    fn signalled(&mut self) {
+        let Some(sfd) = &self.signals else {
+            return;
+        };
+        let mut got = false;
+        while let Some(sig) = sfd.read() {
+            tracing::debug!(sig, "signal");
+            got = true;
+        }
+        if let Err(e) = self.events.watch_readable(sfd.fd(), Token::Signal.encode()) {
+            warn!("signalfd: {e}");
+        }
+        if got {
+            self.stop(None, None);
+            if let Some(t) = &mut self.termination {
+                t.keep = false;
             }
         }
     }
@@ -783,6 +833,9 @@ impl Supervisor {
             }
         }
         self.run_probes(now);
+        if self.termination.is_none() && self.active_deadline.is_some_and(|at| at <= now) {
+            self.deadline_passed();
+        }
         if self.termination.is_some() {
             return;
         }
@@ -796,6 +849,23 @@ impl Supervisor {
                 warn!("{e}");
                 self.container_error(&e);
             }
+        }
+    }
+
+    /// `activeDeadlineSeconds` ran out: every container is stopped (grace
+    /// as for a delete), no restart, and the pod stays `Failed` with reason
+    /// `DeadlineExceeded` until it is deleted.
+    fn deadline_passed(&mut self) {
+        self.deadline_exceeded = true;
+        self.event(
+            EventType::Normal,
+            reason::DEADLINE_EXCEEDED,
+            None,
+            DEADLINE_MESSAGE,
+        );
+        self.stop(None, None);
+        if let Some(t) = &mut self.termination {
+            t.keep = true;
         }
     }
 
@@ -815,6 +885,11 @@ impl Supervisor {
             qos_class,
         );
         status.host_ip = host_ip.map(|ip| ip.to_string());
+        if self.deadline_exceeded {
+            status.phase = Some(PodPhase::Failed);
+            status.reason = Some(reason::DEADLINE_EXCEEDED.to_owned());
+            status.message = Some(DEADLINE_MESSAGE.to_owned());
+        }
         self.pod.status = Some(status);
         if let Err(e) = self.dir.write_pod(&self.pod) {
             warn!("{e}");
