@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use peapod_runtime::Paths;
 use peapod_runtime::launch::Launcher;
+use peapod_runtime::pod_config::PodConfig;
 
-use crate::manifest::read_pods;
+use crate::manifest::read_manifest;
 
 /// Run the pods of a manifest: returns once every container runs.
 #[derive(Debug, clap::Args)]
@@ -19,17 +20,22 @@ pub struct ApplyArgs {
     /// returns as soon as the pod's supervisor is started.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     wait: bool,
+    /// ConfigMaps and Secrets for the pods: those of every `*.yaml`,
+    /// `*.yml` and `*.json` file of DIR, as if written in the manifest.
+    #[arg(long, value_name = "DIR")]
+    config_dir: Option<PathBuf>,
 }
 
 /// Runs `apply`.
 pub fn run(args: &ApplyArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
-    let pods = read_pods(&args.file)?;
+    let loaded = read_manifest(&args.file, args.config_dir.as_deref())?;
     let launcher = Launcher {
         exe: std::env::current_exe().context("finding the peapod binary")?,
         wait: args.wait,
     };
-    for pod in pods {
-        let key = launcher.create(paths, pod)?;
+    for pod in loaded.pods {
+        let config = PodConfig::for_pod(&pod, &loaded.config_maps, &loaded.secrets);
+        let key = launcher.create_with(paths, pod, &config)?;
         println!("pod/{} created", key.name);
     }
     Ok(ExitCode::SUCCESS)

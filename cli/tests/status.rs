@@ -373,3 +373,114 @@ spec:
         "{text}"
     );
 }
+
+const CONFIGURED: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: configured }
+spec:
+  containers:
+    - name: app
+      image: busybox:1.30.1
+      command: ["sleep", "1000"]
+      env:
+        - name: COLOR
+          valueFrom: { configMapKeyRef: { name: app-config, key: color } }
+        - name: PASSWORD
+          valueFrom: { secretKeyRef: { name: app-secret, key: password } }
+      envFrom:
+        - { prefix: CFG_, configMapRef: { name: app-config } }
+      volumeMounts:
+        - { name: config, mountPath: /etc/app }
+        - { name: secret, mountPath: /etc/secret }
+  volumes:
+    - { name: config, configMap: { name: app-config } }
+    - { name: secret, secret: { secretName: app-secret } }
+"#;
+
+#[test]
+fn config_dir_feeds_volumes_and_env_as_if_in_the_same_file() {
+    let Some((_host, root)) = start("config_dir", "status-config-dir", shared) else {
+        return;
+    };
+    let dir = root.path().join("config");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("app.yaml"),
+        r#"
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: app-config }
+data:
+  color: blue
+  settings.ini: "mode=fast\n"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("secret.json"),
+        r#"{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "app-secret"},
+            "stringData": {"password": "hunter2"}}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("README.txt"), "not a manifest").unwrap();
+    let file = root.path().join("configured.yaml");
+    std::fs::write(&file, CONFIGURED).unwrap();
+    let pod = Pod {
+        root: &root,
+        name: "configured".into(),
+    };
+    root.ok(&[
+        "apply",
+        "-f",
+        file.to_str().unwrap(),
+        "--config-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(pod.sh("app", "cat /etc/app/settings.ini"), "mode=fast\n");
+    assert_eq!(pod.sh("app", "cat /etc/app/color"), "blue");
+    assert_eq!(pod.sh("app", "cat /etc/secret/password"), "hunter2");
+    assert_eq!(
+        pod.sh("app", "echo $COLOR $PASSWORD $CFG_color"),
+        "blue hunter2 blue\n"
+    );
+}
+
+#[test]
+fn bad_config_dir_content_is_named_and_leaves_nothing_behind() {
+    let Some((_host, root)) = start("config_dir_bad", "status-config-bad", shared) else {
+        return;
+    };
+    let dir = root.path().join("config");
+    std::fs::create_dir(&dir).unwrap();
+    let broken = dir.join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: app-config }\ndata:\n  color: [blue\n",
+    )
+    .unwrap();
+    let file = root.path().join("configured.yaml");
+    std::fs::write(&file, CONFIGURED).unwrap();
+    let args = [
+        "apply",
+        "-f",
+        file.to_str().unwrap(),
+        "--config-dir",
+        dir.to_str().unwrap(),
+    ];
+    let out = root.run(&args);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:5:", broken.display())),
+        "file and line: {err}"
+    );
+    assert_eq!(root.pod_leftovers(), Vec::<std::path::PathBuf>::new());
+    // Without the directory, the pod's references are unresolved.
+    std::fs::remove_file(&broken).unwrap();
+    let out = root.run(&args);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("app-config"), "{err}");
+    assert_eq!(root.pod_leftovers(), Vec::<std::path::PathBuf>::new());
+}

@@ -109,7 +109,11 @@ pub(crate) fn start(
             options: MountOptions::default(),
         });
     }
-    let spec = container_process::process_spec(container, &image.defaults, hostname);
+    let resolved = sandbox
+        .config
+        .resolve_env(container)
+        .map_err(|m| fail(&format!("CreateContainerConfigError: {m}")))?;
+    let spec = container_process::process_spec(&resolved, &image.defaults, hostname);
     let cgroup = sandbox.container_cgroup(name).map_err(|e| fail(&e))?;
     cgroup
         .set_limits(&container_process::cgroup_limits(container))

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::paths::Paths;
+use crate::pod_config::PodConfig;
 use crate::state::{PodDir, PodKey, StateStore};
 use crate::status;
 
@@ -114,11 +115,18 @@ impl Launcher {
     /// Creates the pod: state folder, supervisor, and (with `wait`) its
     /// start report. On failure nothing of the pod is left.
     pub fn create(&self, paths: &Paths, pod: Pod) -> Result<PodKey> {
+        self.create_with(paths, pod, &PodConfig::default())
+    }
+
+    /// [`Launcher::create`], the pod reading the ConfigMaps and Secrets
+    /// of `config`.
+    pub fn create_with(&self, paths: &Paths, pod: Pod, config: &PodConfig) -> Result<PodKey> {
         let pod = admit(pod)?;
         let key = key_of(&pod)?;
         let dir = StateStore::new(paths).create(&key)?;
         let started = dir
             .write_pod(&pod)
+            .and_then(|()| config.write(&dir))
             .and_then(|()| self.spawn_supervisor(paths, &dir));
         let report = match started {
             Ok(report) => report,

@@ -30,6 +30,7 @@ pub mod logs;
 mod loop_token;
 pub mod network;
 mod paths;
+pub mod pod_config;
 mod pod_files;
 pub mod run_once;
 mod runs;

@@ -11,12 +11,13 @@ use std::path::PathBuf;
 
 use peapod_core::{Cgroup, CgroupHierarchy, PauseSpec, Process};
 use peapod_spec::Pod;
-use peapod_volumes::{PodFiles, PodVolumes, VolumeDirs};
+use peapod_volumes::{PodFiles, PodVolumes, VolumeDirs, VolumeInputs};
 use tracing::debug_span;
 
 use crate::error::{Error, Result};
 use crate::network;
 use crate::paths::Paths;
+use crate::pod_config::PodConfig;
 use crate::pod_files;
 use crate::teardown::{self, PodResources};
 
@@ -35,12 +36,19 @@ pub(crate) struct Sandbox {
     pub share_pid: bool,
     /// `<lib>/pods/<uid>`.
     pub lib_dir: PathBuf,
+    /// The ConfigMaps and Secrets the pod reads.
+    pub config: PodConfig,
 }
 
 impl Sandbox {
     /// Builds the sandbox of `pod`, in the supervisor's own mount
     /// namespace (the pod tmpfs are mounted there).
-    pub fn create(paths: &Paths, pod: &Pod, resources: PodResources) -> Result<Self> {
+    pub fn create(
+        paths: &Paths,
+        pod: &Pod,
+        resources: PodResources,
+        config: PodConfig,
+    ) -> Result<Self> {
         let _span = debug_span!("sandbox", pod = %resources.name).entered();
         let name = resources.name.clone();
         let fail = |e: &dyn std::fmt::Display| Error::pod(&name, e);
@@ -48,10 +56,11 @@ impl Sandbox {
         let cgroup = hierarchy
             .create(teardown::cgroup_name(&resources.uid))
             .map_err(|e| fail(&e))?;
-        let built = Self::build(paths, pod, &resources, &cgroup);
+        let built = Self::build(paths, pod, &resources, &cgroup, &config);
         match built {
             Ok((pause, volumes, files, pod_ips)) => Ok(Self {
                 lib_dir: teardown::lib_dir(paths, &resources.uid),
+                config,
                 resources,
                 cgroup,
                 pause,
@@ -74,13 +83,20 @@ impl Sandbox {
         pod: &Pod,
         resources: &PodResources,
         cgroup: &Cgroup,
+        config: &PodConfig,
     ) -> Result<(Process, PodVolumes, PodFiles, Vec<IpAddr>)> {
         let name = &resources.name;
         let host_network = pod.spec.host_network.unwrap_or(false);
         let volumes = {
             let _s = debug_span!("volumes").entered();
-            let v = PodVolumes::prepare(pod, VolumeDirs::new(&paths.lib, &resources.uid))
-                .map_err(|e| Error::pod(name, e))?;
+            let inputs = VolumeInputs {
+                config_maps: &config.config_maps,
+                secrets: &config.secrets,
+                node: None,
+            };
+            let dirs = VolumeDirs::new(&paths.lib, &resources.uid);
+            let v =
+                PodVolumes::prepare_with(pod, dirs, &inputs).map_err(|e| Error::pod(name, e))?;
             v.mount_tmpfs().map_err(|e| Error::pod(name, e))?;
             v
         };

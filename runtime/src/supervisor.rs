@@ -177,7 +177,8 @@ impl Supervisor {
         events
             .watch_readable(listener.as_fd(), Token::Control.encode())
             .map_err(|e| Error::pod(&name, e))?;
-        let sandbox = Sandbox::create(&paths, &pod, resources)?;
+        let config = crate::pod_config::PodConfig::read(&dir)?;
+        let sandbox = Sandbox::create(&paths, &pod, resources, config)?;
         let active_deadline = pod
             .spec
             .active_deadline_seconds

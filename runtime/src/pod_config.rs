@@ -1,0 +1,262 @@
+//! The ConfigMaps and Secrets a pod reads (documents of its manifest and of
+//! `apply --config-dir`): handed from `apply` to the supervisor in
+//! `config.json` (mode 0600) in the pod's state folder, which lives under
+//! `/run` (tmpfs on a real host), then fed to the volumes and to the
+//! containers' `env` (`configMapKeyRef`, `secretKeyRef`) and `envFrom`.
+
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+
+use peapod_spec::{ConfigMap, Container, EnvVar, Pod, Secret};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::state::PodDir;
+
+/// The file, in the pod's state folder.
+const FILE: &str = "config.json";
+
+/// The ConfigMaps and Secrets of a pod's namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodConfig {
+    /// ConfigMaps.
+    #[serde(default)]
+    pub config_maps: Vec<ConfigMap>,
+    /// Secrets.
+    #[serde(default)]
+    pub secrets: Vec<Secret>,
+}
+
+fn namespace_of(meta: &peapod_spec::ObjectMeta) -> &str {
+    meta.namespace.as_deref().unwrap_or("default")
+}
+
+impl PodConfig {
+    /// Those of `config_maps` and `secrets` in `pod`'s namespace.
+    pub fn for_pod(pod: &Pod, config_maps: &[ConfigMap], secrets: &[Secret]) -> Self {
+        let ns = namespace_of(&pod.metadata);
+        Self {
+            config_maps: config_maps
+                .iter()
+                .filter(|c| namespace_of(&c.metadata) == ns)
+                .cloned()
+                .collect(),
+            secrets: secrets
+                .iter()
+                .filter(|s| namespace_of(&s.metadata) == ns)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// Writes `config.json` (0600) into `dir`; nothing when empty.
+    pub(crate) fn write(&self, dir: &PodDir) -> Result<()> {
+        if self.config_maps.is_empty() && self.secrets.is_empty() {
+            return Ok(());
+        }
+        let path = dir.path().join(FILE);
+        let bytes = serde_json::to_vec(self).map_err(|e| Error::json(FILE, e))?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .and_then(|mut f| f.write_all(&bytes))
+            .map_err(|e| Error::io(&path, e))
+    }
+
+    /// Reads `config.json` of `dir`; empty when there is none.
+    pub(crate) fn read(dir: &PodDir) -> Result<Self> {
+        let path = dir.path().join(FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::json(FILE, e)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
+    fn config_map(&self, name: &str) -> Option<&ConfigMap> {
+        self.config_maps
+            .iter()
+            .find(|c| c.metadata.name.as_deref() == Some(name))
+    }
+
+    fn secret(&self, name: &str) -> Option<&Secret> {
+        self.secrets
+            .iter()
+            .find(|s| s.metadata.name.as_deref() == Some(name))
+    }
+
+    /// The keys of ConfigMap or Secret `name`, `None` when it is missing
+    /// (or its data does not decode).
+    fn entries(&self, secret: bool, name: &str) -> Option<Vec<(String, Vec<u8>)>> {
+        let map = if secret {
+            self.secret(name)?.entries()?
+        } else {
+            self.config_map(name)?.entries()?
+        };
+        Some(map.into_iter().collect())
+    }
+
+    /// `container` with its `envFrom` turned into plain `env` entries
+    /// (before its own, as kubelet orders them) and its `configMapKeyRef`
+    /// / `secretKeyRef` values filled in, so the environment is built as
+    /// for literal values. A resolved value's `$` is escaped as `$$`: the
+    /// kubelet expands `$(VAR)` in literal values only. `Err` carries
+    /// kubelet's `CreateContainerConfigError` message.
+    pub fn resolve_env(&self, container: &Container) -> std::result::Result<Container, String> {
+        let literal = |name: &str, bytes: &[u8]| EnvVar {
+            name: name.to_owned(),
+            value: Some(String::from_utf8_lossy(bytes).replace('$', "$$")),
+            value_from: None,
+        };
+        let mut env = Vec::new();
+        for from in &container.env_from {
+            let (secret, r) = match (&from.config_map_ref, &from.secret_ref) {
+                (Some(r), _) => (false, r),
+                (None, Some(r)) => (true, r),
+                (None, None) => continue,
+            };
+            match self.entries(secret, &r.name) {
+                Some(entries) => {
+                    let prefix = from.prefix.as_deref().unwrap_or_default();
+                    for (key, value) in entries {
+                        env.push(literal(&format!("{prefix}{key}"), &value));
+                    }
+                }
+                None if r.optional == Some(true) => {}
+                None => return Err(missing(secret, &r.name)),
+            }
+        }
+        for var in &container.env {
+            let from = var.value_from.as_ref();
+            let selector = from.and_then(|f| {
+                f.config_map_key_ref
+                    .as_ref()
+                    .map(|k| (false, k))
+                    .or_else(|| f.secret_key_ref.as_ref().map(|k| (true, k)))
+            });
+            let Some((secret, k)) = selector else {
+                env.push(var.clone());
+                continue;
+            };
+            let value = self
+                .entries(secret, &k.name)
+                .ok_or_else(|| missing(secret, &k.name))
+                .and_then(|entries| {
+                    entries
+                        .into_iter()
+                        .find(|(key, _)| *key == k.key)
+                        .map(|(_, v)| v)
+                        .ok_or_else(|| {
+                            let kind = if secret { "secret" } else { "configmap" };
+                            format!("couldn't find key {} in {kind} {}", k.key, k.name)
+                        })
+                });
+            match value {
+                Ok(v) => env.push(literal(&var.name, &v)),
+                Err(_) if k.optional == Some(true) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Container {
+            env,
+            env_from: Vec::new(),
+            ..container.clone()
+        })
+    }
+}
+
+fn missing(secret: bool, name: &str) -> String {
+    let kind = if secret { "secret" } else { "configmap" };
+    format!("{kind} \"{name}\" not found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use peapod_spec::{EnvFromSource, EnvVarSource, KeySelector, ObjectRef};
+    use std::collections::BTreeMap;
+
+    fn config() -> PodConfig {
+        let mut cm = ConfigMap::default();
+        cm.metadata.name = Some("app".into());
+        cm.data = BTreeMap::from([
+            ("color".into(), "blue".into()),
+            ("price".into(), "$(NOT)".into()),
+        ]);
+        let mut s = Secret::default();
+        s.metadata.name = Some("creds".into());
+        s.string_data = BTreeMap::from([("password".into(), "hunter2".into())]);
+        PodConfig {
+            config_maps: vec![cm],
+            secrets: vec![s],
+        }
+    }
+
+    fn key_ref(name: &str, key: &str, optional: Option<bool>) -> KeySelector {
+        KeySelector {
+            name: name.into(),
+            key: key.into(),
+            optional,
+        }
+    }
+
+    #[test]
+    fn env_from_comes_first_and_key_refs_are_filled_in() {
+        let c = Container {
+            name: "c".into(),
+            env_from: vec![EnvFromSource {
+                prefix: Some("CFG_".into()),
+                config_map_ref: Some(ObjectRef {
+                    name: "app".into(),
+                    optional: None,
+                }),
+                secret_ref: None,
+            }],
+            env: vec![
+                EnvVar {
+                    name: "PASSWORD".into(),
+                    value: None,
+                    value_from: Some(EnvVarSource {
+                        secret_key_ref: Some(key_ref("creds", "password", None)),
+                        ..EnvVarSource::default()
+                    }),
+                },
+                EnvVar {
+                    name: "GONE".into(),
+                    value: None,
+                    value_from: Some(EnvVarSource {
+                        config_map_key_ref: Some(key_ref("nope", "k", Some(true))),
+                        ..EnvVarSource::default()
+                    }),
+                },
+            ],
+            ..Container::default()
+        };
+        let resolved = config().resolve_env(&c).expect("resolved");
+        let pairs: Vec<_> = resolved
+            .env
+            .iter()
+            .map(|e| (e.name.as_str(), e.value.as_deref().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("CFG_color", "blue"),
+                ("CFG_price", "$$(NOT)"),
+                ("PASSWORD", "hunter2")
+            ]
+        );
+        let mut c = c;
+        c.env[1].value_from = Some(EnvVarSource {
+            config_map_key_ref: Some(key_ref("nope", "k", None)),
+            ..EnvVarSource::default()
+        });
+        assert_eq!(
+            config().resolve_env(&c).expect_err("missing"),
+            "configmap \"nope\" not found"
+        );
+    }
+}
