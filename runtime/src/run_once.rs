@@ -245,7 +245,11 @@ impl Once<'_> {
             }
         };
         let name = self.dir.key().name.clone();
-        if let Some(cg) = &self.cgroup {
+        // Usually empty: a PID 1 that exits takes its namespace's other
+        // processes with it (and the v1 kill freezes and thaws).
+        if let Some(cg) = &self.cgroup
+            && !cg.pids().is_ok_and(|p| p.is_empty())
+        {
             keep(
                 cg.kill_all(CGROUP_TIMEOUT)
                     .map_err(|e| Error::pod(&name, e)),
