@@ -484,3 +484,36 @@ fn bad_config_dir_content_is_named_and_leaves_nothing_behind() {
     assert!(err.contains("app-config"), "{err}");
     assert_eq!(root.pod_leftovers(), Vec::<std::path::PathBuf>::new());
 }
+
+#[test]
+fn downward_api_env_gives_the_pod_its_name_address_and_limits() {
+    let Some((_host, root)) = start("downward_env", "status-downward", shared) else {
+        return;
+    };
+    let pod = root.apply(
+        "downward",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: downward, labels: { app: shop } }
+spec:
+  containers:
+    - name: app
+      image: busybox:1.30.1
+      command: ["sleep", "1000"]
+      resources: { limits: { memory: 64Mi } }
+      env:
+        - { name: POD_NAME, valueFrom: { fieldRef: { fieldPath: metadata.name } } }
+        - { name: APP, valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } }
+        - { name: POD_IP, valueFrom: { fieldRef: { fieldPath: status.podIP } } }
+        - name: MEM_MI
+          valueFrom: { resourceFieldRef: { resource: limits.memory, divisor: 1Mi } }
+        - { name: GREETING, value: "$(POD_NAME) says hi" }
+"#,
+    );
+    let ip = pod.json()["status"]["podIP"].as_str().unwrap().to_owned();
+    assert_eq!(
+        pod.sh("app", "echo $POD_NAME $APP $POD_IP $MEM_MI; echo $GREETING"),
+        format!("downward shop {ip} 64\ndownward says hi\n")
+    );
+}

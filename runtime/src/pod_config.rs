@@ -3,8 +3,11 @@
 //! `config.json` (mode 0600) in the pod's state folder, which lives under
 //! `/run` (tmpfs on a real host), then fed to the volumes and to the
 //! containers' `env` (`configMapKeyRef`, `secretKeyRef`) and `envFrom`.
+//! The downward API's env (`fieldRef`, `resourceFieldRef`) is resolved
+//! here too, from the pod and its addresses.
 
 use std::io::{self, Write};
+use std::net::IpAddr;
 use std::os::unix::fs::OpenOptionsExt;
 
 use peapod_spec::{ConfigMap, Container, EnvVar, Pod, Secret};
@@ -26,6 +29,46 @@ pub struct PodConfig {
     /// Secrets.
     #[serde(default)]
     pub secrets: Vec<Secret>,
+    /// What `fieldRef` and `resourceFieldRef` env values read, once the
+    /// sandbox has its addresses.
+    #[serde(skip)]
+    pub fields: Option<PodFields>,
+}
+
+/// The pod and its addresses, for the downward API's env.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodFields {
+    /// The pod (metadata, spec).
+    pub pod: Pod,
+    /// `status.podIPs`.
+    pub pod_ips: Vec<IpAddr>,
+    /// `status.hostIP`.
+    pub host_ip: Option<IpAddr>,
+}
+
+impl PodFields {
+    /// A `fieldRef` as kubelet's `podFieldSelectorRuntimeValue` gives it.
+    fn value(&self, path: &str) -> std::result::Result<String, String> {
+        let ips = |ips: &[IpAddr]| ips.iter().map(ToString::to_string).collect::<Vec<_>>();
+        Ok(match path {
+            "spec.nodeName" => self.pod.spec.node_name.clone().unwrap_or_else(|| {
+                std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .map(|h| h.trim().to_owned())
+                    .unwrap_or_default()
+            }),
+            "spec.serviceAccountName" => self
+                .pod
+                .spec
+                .service_account_name
+                .clone()
+                .unwrap_or_default(),
+            "status.hostIP" => self.host_ip.map(|ip| ip.to_string()).unwrap_or_default(),
+            "status.hostIPs" => ips(self.host_ip.as_slice()).join(","),
+            "status.podIP" => ips(&self.pod_ips).into_iter().next().unwrap_or_default(),
+            "status.podIPs" => ips(&self.pod_ips).join(","),
+            _ => return peapod_volumes::metadata_field_value(&self.pod, path),
+        })
+    }
 }
 
 fn namespace_of(meta: &peapod_spec::ObjectMeta) -> &str {
@@ -47,6 +90,24 @@ impl PodConfig {
                 .filter(|s| namespace_of(&s.metadata) == ns)
                 .cloned()
                 .collect(),
+            fields: None,
+        }
+    }
+
+    /// This config, `fieldRef` env values reading `pod` and its addresses.
+    pub(crate) fn with_fields(
+        self,
+        pod: &Pod,
+        pod_ips: &[IpAddr],
+        host_ip: Option<IpAddr>,
+    ) -> Self {
+        Self {
+            fields: Some(PodFields {
+                pod: pod.clone(),
+                pod_ips: pod_ips.to_vec(),
+                host_ip,
+            }),
+            ..self
         }
     }
 
@@ -101,7 +162,7 @@ impl PodConfig {
 
     /// `container` with its `envFrom` turned into plain `env` entries
     /// (before its own, as kubelet orders them) and its `configMapKeyRef`
-    /// / `secretKeyRef` values filled in, so the environment is built as
+    /// / `secretKeyRef` (and downward API) values filled in, so the environment is built as
     /// for literal values. A resolved value's `$` is escaped as `$$`: the
     /// kubelet expands `$(VAR)` in literal values only. `Err` carries
     /// kubelet's `CreateContainerConfigError` message.
@@ -130,6 +191,10 @@ impl PodConfig {
             }
         }
         for var in &container.env {
+            if let Some(value) = self.downward(container, var)? {
+                env.push(literal(&var.name, value.as_bytes()));
+                continue;
+            }
             let from = var.value_from.as_ref();
             let selector = from.and_then(|f| {
                 f.config_map_key_ref
@@ -168,6 +233,35 @@ impl PodConfig {
     }
 }
 
+impl PodConfig {
+    /// The value of a `fieldRef` or `resourceFieldRef` env entry (its
+    /// `containerName` defaults to `container`), `None` for other entries.
+    fn downward(
+        &self,
+        container: &Container,
+        var: &EnvVar,
+    ) -> std::result::Result<Option<String>, String> {
+        let Some(from) = &var.value_from else {
+            return Ok(None);
+        };
+        let fields = || {
+            self.fields
+                .as_ref()
+                .ok_or_else(|| format!("{}: the pod's fields are not known yet", var.name))
+        };
+        if let Some(f) = &from.field_ref {
+            return fields()?.value(&f.field_path).map(Some);
+        }
+        if let Some(r) = &from.resource_field_ref {
+            let mut r = r.clone();
+            r.container_name
+                .get_or_insert_with(|| container.name.clone());
+            return peapod_volumes::resource_field_value(&fields()?.pod, &r, None).map(Some);
+        }
+        Ok(None)
+    }
+}
+
 fn missing(secret: bool, name: &str) -> String {
     let kind = if secret { "secret" } else { "configmap" };
     format!("{kind} \"{name}\" not found")
@@ -192,6 +286,7 @@ mod tests {
         PodConfig {
             config_maps: vec![cm],
             secrets: vec![s],
+            fields: None,
         }
     }
 
@@ -258,5 +353,61 @@ mod tests {
             config().resolve_env(&c).expect_err("missing"),
             "configmap \"nope\" not found"
         );
+    }
+
+    #[test]
+    fn downward_env_reads_the_pod_its_addresses_and_its_limits() {
+        let mut pod = Pod::default();
+        pod.metadata.name = Some("web".into());
+        pod.metadata.labels = BTreeMap::from([("app".into(), "shop".into())]);
+        let mut c = Container {
+            name: "c".into(),
+            resources: Some(peapod_spec::ResourceRequirements {
+                limits: BTreeMap::from([(
+                    "memory".into(),
+                    peapod_spec::Quantity::parse("64Mi").expect("quantity"),
+                )]),
+                ..Default::default()
+            }),
+            ..Container::default()
+        };
+        pod.spec.containers.push(c.clone());
+        let field = |name: &str, path: &str| EnvVar {
+            name: name.into(),
+            value: None,
+            value_from: Some(EnvVarSource {
+                field_ref: Some(peapod_spec::ObjectFieldSelector {
+                    api_version: None,
+                    field_path: path.into(),
+                }),
+                ..EnvVarSource::default()
+            }),
+        };
+        c.env = vec![
+            field("NAME", "metadata.name"),
+            field("APP", "metadata.labels['app']"),
+            field("IP", "status.podIP"),
+            EnvVar {
+                name: "MEM".into(),
+                value: None,
+                value_from: Some(EnvVarSource {
+                    resource_field_ref: Some(peapod_spec::ResourceFieldSelector {
+                        container_name: None,
+                        resource: "limits.memory".into(),
+                        divisor: Some(peapod_spec::Quantity::parse("1Mi").expect("quantity")),
+                    }),
+                    ..EnvVarSource::default()
+                }),
+            },
+        ];
+        let ip: IpAddr = "10.77.0.9".parse().expect("ip");
+        let config = PodConfig::default().with_fields(&pod, &[ip], None);
+        let resolved = config.resolve_env(&c).expect("resolved");
+        let values: Vec<_> = resolved
+            .env
+            .iter()
+            .map(|e| e.value.as_deref().unwrap_or_default())
+            .collect();
+        assert_eq!(values, ["web", "shop", "10.77.0.9", "64"]);
     }
 }

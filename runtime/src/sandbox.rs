@@ -60,7 +60,7 @@ impl Sandbox {
         match built {
             Ok((pause, volumes, files, pod_ips)) => Ok(Self {
                 lib_dir: teardown::lib_dir(paths, &resources.uid),
-                config,
+                config: config.with_fields(pod, &pod_ips, host_ips().first().copied()),
                 resources,
                 cgroup,
                 pause,

@@ -103,6 +103,22 @@ fn go_quote(s: &str) -> String {
     out
 }
 
+/// A pod `fieldRef` of `metadata` as text, for env as for volumes: see
+/// [`field_value`]. `Err` says why.
+pub fn metadata_field_value(pod: &Pod, path: &str) -> Result<String, String> {
+    field_value(pod, path).map_err(|e| e.0)
+}
+
+/// A `resourceFieldRef` as text, for env (`valueFrom.resourceFieldRef`)
+/// as for volumes: see [`resource_value`]. `Err` says why.
+pub fn resource_field_value(
+    pod: &Pod,
+    field: &ResourceFieldSelector,
+    node: Option<NodeAllocatable>,
+) -> Result<String, String> {
+    resource_value(pod, field, node).map_err(|e| e.0)
+}
+
 /// A `resourceFieldRef`: the named container's limit or request divided
 /// by `divisor` (default 1), rounded up. Unset limits resolve to the
 /// node's allocatable; unset requests to the limit when one is set, else 0

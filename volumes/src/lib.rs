@@ -45,6 +45,7 @@ mod teardown;
 mod tmpfs;
 
 pub use dirs::VolumeDirs;
+pub use downward_api::{metadata_field_value, resource_field_value};
 pub use empty_dir::SizeLimitExceeded;
 pub use error::{Error, Result};
 pub use mount_plan::{PodFiles, RootfsLayers};
