@@ -15,8 +15,8 @@ use peapod_runtime::state::PodKey;
 use peapod_runtime::status::phase_name;
 use peapod_runtime::{Paths, inspect};
 use peapod_spec::{
-    Container, ContainerState, ContainerStatus, EnvVar, Pod, PodPhase, ResourceRequirements,
-    Volume, VolumeSource,
+    Container, ContainerState, ContainerStatus, EnvVar, IntOrString, Pod, PodPhase, Probe,
+    ResourceRequirements, URIScheme, Volume, VolumeSource,
 };
 
 use crate::duration::since;
@@ -260,6 +260,15 @@ fn containers(w: &mut String, title: &str, specs: &[Container], statuses: &[Cont
         if let Some(r) = &c.resources {
             resources(w, r);
         }
+        for (title, probe) in [
+            ("Liveness", &c.liveness_probe),
+            ("Readiness", &c.readiness_probe),
+            ("Startup", &c.startup_probe),
+        ] {
+            if let Some(p) = probe {
+                line(w, 2, &format!("{title}:\t{}", describe_probe(p)));
+            }
+        }
         if !c.env_from.is_empty() {
             env_from(w, c);
         }
@@ -335,6 +344,55 @@ fn resources(w: &mut String, r: &ResourceRequirements) {
         for (name, q) in list {
             line(w, 3, &format!("{name}:\t{}", q.as_str()));
         }
+    }
+}
+
+/// kubectl's `DescribeProbe`: `http-get http://:8080/healthz delay=0s
+/// timeout=1s period=10s #success=1 #failure=3`.
+fn describe_probe(p: &Probe) -> String {
+    let attrs = format!(
+        "delay={}s timeout={}s period={}s #success={} #failure={}",
+        p.initial_delay_seconds.unwrap_or(0),
+        p.timeout_seconds,
+        p.period_seconds,
+        p.success_threshold,
+        p.failure_threshold
+    );
+    let port = |p: &IntOrString| match p {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => s.clone(),
+    };
+    if let Some(e) = &p.exec {
+        format!("exec [{}] {attrs}", e.command.join(" "))
+    } else if let Some(h) = &p.http_get {
+        let scheme = match h.scheme {
+            URIScheme::Http => "http",
+            URIScheme::Https => "https",
+        };
+        let host = h.host.as_deref().unwrap_or_default();
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        let path = h.path.as_deref().unwrap_or_default();
+        let slash = if path.is_empty() || path.starts_with('/') {
+            ""
+        } else {
+            "/"
+        };
+        format!(
+            "http-get {scheme}://{host}:{}{slash}{path} {attrs}",
+            port(&h.port)
+        )
+    } else if let Some(t) = &p.tcp_socket {
+        let host = t.host.as_deref().unwrap_or_default();
+        format!("tcp-socket {host}:{} {attrs}", port(&t.port))
+    } else if let Some(g) = &p.grpc {
+        let service = g.service.as_deref().unwrap_or_default();
+        format!("grpc <pod>:{} {service} {attrs}", g.port)
+    } else {
+        format!("unknown {attrs}")
     }
 }
 
@@ -612,6 +670,39 @@ mod tests {
         assert!(
             rows[3].starts_with("  Warning  BackOff  0s (x3 over 0s)  kubelet  Back-off"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn probes_read_as_kubectl_describes_them() {
+        let probe = Probe {
+            http_get: Some(peapod_spec::HTTPGetAction {
+                path: Some("/healthz".into()),
+                port: IntOrString::Int(8080),
+                ..Default::default()
+            }),
+            timeout_seconds: 1,
+            period_seconds: 10,
+            success_threshold: 1,
+            failure_threshold: 3,
+            ..Probe::default()
+        };
+        assert_eq!(
+            describe_probe(&probe),
+            "http-get http://:8080/healthz delay=0s timeout=1s period=10s #success=1 #failure=3"
+        );
+        let exec = Probe {
+            http_get: None,
+            exec: Some(peapod_spec::ExecAction {
+                command: vec!["cat".into(), "/tmp/ready".into()],
+            }),
+            initial_delay_seconds: Some(5),
+            ..probe
+        };
+        assert!(
+            describe_probe(&exec).starts_with("exec [cat /tmp/ready] delay=5s "),
+            "{}",
+            describe_probe(&exec)
         );
     }
 
