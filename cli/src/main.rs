@@ -17,6 +17,7 @@ mod manifest;
 mod run;
 mod supervise;
 mod tabwriter;
+mod trace_log;
 mod validate;
 
 use std::path::PathBuf;
@@ -75,6 +76,7 @@ fn paths(root: Option<&std::path::Path>) -> peapod_runtime::Paths {
 
 fn main() -> ExitCode {
     peapod_runtime::supervisor::pause_if_invoked();
+    trace_log::install_from_env();
     let cli = Cli::parse();
     let root = cli.root;
     let result: anyhow::Result<ExitCode> = match cli.command {

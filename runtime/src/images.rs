@@ -22,6 +22,7 @@ pub(crate) struct ResolvedImage {
 
 /// Finds (or pulls, as `imagePullPolicy` says) the image of `container`.
 pub(crate) fn resolve(store: &Store, container: &Container) -> Result<ResolvedImage> {
+    let _span = tracing::debug_span!("image", image = %container.image).entered();
     let policy = match container.pull_policy() {
         peapod_spec::PullPolicy::Always => PullPolicy::Always,
         peapod_spec::PullPolicy::IfNotPresent => PullPolicy::IfNotPresent,

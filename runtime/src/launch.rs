@@ -121,6 +121,7 @@ impl Launcher {
     /// [`Launcher::create`], the pod reading the ConfigMaps and Secrets
     /// of `config`.
     pub fn create_with(&self, paths: &Paths, pod: Pod, config: &PodConfig) -> Result<PodKey> {
+        let _span = tracing::debug_span!("apply", pod = pod.metadata.name.as_deref()).entered();
         let pod = admit(pod)?;
         let key = key_of(&pod)?;
         let dir = StateStore::new(paths).create(&key)?;
@@ -158,6 +159,7 @@ impl Launcher {
             .map_err(|e| Error::sys("pipe", e))?;
         let log =
             File::create(dir.supervisor_log()).map_err(|e| Error::io(dir.supervisor_log(), e))?;
+        let spawned = tracing::debug_span!("spawn_supervisor").entered();
         let mut child = Command::new(&self.exe)
             .arg(SUPERVISE_VERB)
             .args(supervise_args(paths, dir.path()))
@@ -166,10 +168,14 @@ impl Launcher {
             .stderr(Stdio::from(log))
             .spawn()
             .map_err(|e| Error::io(&self.exe, e))?;
+        drop(spawned);
         if !self.wait {
             return Ok(None);
         }
-        let report = read_report(read_end, &dir.key().name);
+        let report = {
+            let _span = tracing::debug_span!("wait_start_report").entered();
+            read_report(read_end, &dir.key().name)
+        };
         // The supervisor runs on; only reap it when it already ended.
         let _ = child.try_wait();
         if report.is_err() {
