@@ -104,4 +104,5 @@ pub use process_spec::{
     Capabilities, Credentials, DEFAULT_PATH, ProcessSpec, Rlimit, RlimitResource, Stdio,
 };
 pub use spawn::ContainerSpawn;
+pub use sys::memory::trim_executable_pages;
 pub use termination_signals::TerminationSignals;

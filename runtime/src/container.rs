@@ -5,6 +5,7 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use peapod_core::{
@@ -76,6 +77,21 @@ impl LogStream {
     }
 }
 
+/// Set when a container was started, until the supervisor gave back the
+/// memory that start touched.
+static STARTED_SINCE_TRIM: AtomicBool = AtomicBool::new(false);
+
+/// When containers were started since the last call (the pod's start, a
+/// restart), gives back the clean pages of the peapod binary that starting
+/// them touched ([`peapod_core::trim_executable_pages`]): the supervisor
+/// calls it before it waits for events. A flag test when nothing started.
+pub(crate) fn give_back_start_up_memory() {
+    if STARTED_SINCE_TRIM.swap(false, Ordering::Relaxed) {
+        let bytes = peapod_core::trim_executable_pages();
+        tracing::debug!(bytes, "gave back clean pages of the executable");
+    }
+}
+
 /// Where a container's layers live: `<lib>/pods/<uid>/containers/<name>/`.
 pub(crate) fn layers_dir(lib_dir: &Path, container: &str) -> PathBuf {
     lib_dir.join("containers").join(container)
@@ -94,6 +110,7 @@ pub(crate) fn start(
     let name = &container.name;
     let _span = debug_span!("container", name = %name).entered();
     let fail = |e: &dyn std::fmt::Display| Error::container(name, e);
+    let plan_span = debug_span!("layers_and_mount_plan").entered();
     let dir = layers_dir(&sandbox.lib_dir, name);
     let layers = fresh_layers(&dir, &image.lower).map_err(|e| fail(&e))?;
     let mut plan = sandbox
@@ -109,16 +126,20 @@ pub(crate) fn start(
             options: MountOptions::default(),
         });
     }
+    drop(plan_span);
     let resolved = sandbox
         .config
         .resolve_env(container)
         .map_err(|m| fail(&format!("CreateContainerConfigError: {m}")))?;
     let spec = container_process::process_spec(&resolved, &image.defaults, hostname);
+    let cgroup_span = debug_span!("container_cgroup").entered();
     let cgroup = sandbox.container_cgroup(name).map_err(|e| fail(&e))?;
     cgroup
         .set_limits(&container_process::cgroup_limits(container))
         .map_err(|e| fail(&e))?;
     let oom_before = cgroup.oom_kills().unwrap_or(0);
+    drop(cgroup_span);
+    let stdio_span = debug_span!("stdio_and_logs").entered();
     let log_path = cri_log::log_path(log_dir, name, u32::try_from(restart_count).unwrap_or(0));
     let log = || LogFile::open(&log_path).map_err(|e| Error::io(&log_path, e));
     let (stdio, streams, stdin) = if container.tty.unwrap_or(false) {
@@ -170,6 +191,7 @@ pub(crate) fn start(
         ];
         (stdio, streams, keep)
     };
+    drop(stdio_span);
     let spawn = ContainerSpawn {
         process: spec.clone(),
         namespaces: NamespacePlan::container(sandbox.host_network, sandbox.share_pid),
@@ -180,6 +202,7 @@ pub(crate) fn start(
     };
     let wall_start = Timestamp::now();
     let process = spawn.spawn().map_err(|e| fail(&e))?;
+    STARTED_SINCE_TRIM.store(true, Ordering::Relaxed);
     Ok(Started {
         process,
         cgroup,

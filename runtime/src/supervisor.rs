@@ -551,6 +551,7 @@ impl Supervisor {
                 self.finish();
                 return Ok(());
             }
+            container::give_back_start_up_memory();
             for (token, kind) in self.wait()? {
                 match token {
                     Token::Control => self.accept(),
