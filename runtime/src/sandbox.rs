@@ -52,13 +52,19 @@ impl Sandbox {
         let _span = debug_span!("sandbox", pod = %resources.name).entered();
         let name = resources.name.clone();
         let fail = |e: &dyn std::fmt::Display| Error::pod(&name, e);
-        let hierarchy = CgroupHierarchy::detect().map_err(|e| fail(&e))?;
-        let cgroup = hierarchy
-            .create(teardown::cgroup_name(&resources.uid))
-            .map_err(|e| fail(&e))?;
+        let cgroup = {
+            let _s = debug_span!("pod_cgroup").entered();
+            CgroupHierarchy::detect()
+                .and_then(|h| h.create(teardown::cgroup_name(&resources.uid)))
+                .map_err(|e| fail(&e))?
+        };
         let built = Self::build(paths, pod, &resources, &cgroup, &config);
         match built {
             Ok((pause, volumes, files, pod_ips)) => Ok(Self {
+                host_ip: {
+                    let _s = debug_span!("host_ip").entered();
+                    host_ips().first().copied()
+                },
                 lib_dir: teardown::lib_dir(paths, &resources.uid),
                 config: config.with_fields(pod, &pod_ips, host_ips().first().copied()),
                 resources,
@@ -67,7 +73,6 @@ impl Sandbox {
                 volumes,
                 files,
                 pod_ips,
-                host_ip: host_ips().first().copied(),
                 host_network: pod.spec.host_network.unwrap_or(false),
                 share_pid: pod.spec.share_process_namespace.unwrap_or(false),
             }),
@@ -100,9 +105,9 @@ impl Sandbox {
             v.mount_tmpfs().map_err(|e| Error::pod(name, e))?;
             v
         };
-        let pause_cgroup = cgroup.child("pause").map_err(|e| Error::pod(name, e))?;
         let pause = {
             let _s = debug_span!("pause").entered();
+            let pause_cgroup = cgroup.child("pause").map_err(|e| Error::pod(name, e))?;
             peapod_core::spawn_pause(&PauseSpec {
                 host_network,
                 share_process_namespace: pod.spec.share_process_namespace.unwrap_or(false),
@@ -119,7 +124,10 @@ impl Sandbox {
             network::attach(paths, pod, &resources.uid, pause.pid())?
         };
         let etc = teardown::lib_dir(paths, &resources.uid).join("etc");
-        let files = pod_files::write(pod, &pod_ips, &etc)?;
+        let files = {
+            let _s = debug_span!("pod_files").entered();
+            pod_files::write(pod, &pod_ips, &etc)?
+        };
         Ok((pause, volumes, files, pod_ips))
     }
 
@@ -156,20 +164,24 @@ pub(crate) fn enter_private_mount_namespace() -> Result<()> {
 }
 
 /// The host's address, for `status.hostIP` and a `hostNetwork` pod's
-/// `podIP`: the first non-loopback address the host's name resolves to
-/// (`hostname -i`), else the source address of the host's default route
-/// (a UDP socket connected to TEST-NET-1 sends nothing).
+/// `podIP`: the source address of the host's default route (a UDP socket
+/// connected to TEST-NET-1 sends nothing: a route lookup, no DNS, no
+/// file), else the first non-loopback address the host's name resolves to
+/// (`hostname -i`; a lookup in `/etc/hosts`, maybe DNS) on a host without
+/// a default route.
 fn host_ips() -> Vec<IpAddr> {
     use std::net::{ToSocketAddrs, UdpSocket};
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    let named = (host.trim(), 0)
-        .to_socket_addrs()
-        .ok()
-        .and_then(|addrs| addrs.map(|a| a.ip()).find(|ip| !ip.is_loopback()));
     let routed = || {
         let socket = UdpSocket::bind(("0.0.0.0", 0)).ok()?;
         socket.connect(("192.0.2.1", 9)).ok()?;
         Some(socket.local_addr().ok()?.ip())
     };
-    named.or_else(routed).into_iter().collect()
+    let named = || {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        (host.trim(), 0)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|addrs| addrs.map(|a| a.ip()).find(|ip| !ip.is_loopback()))
+    };
+    routed().or_else(named).into_iter().collect()
 }

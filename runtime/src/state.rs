@@ -1,6 +1,8 @@
 //! The state store: one folder per pod under `<run>/pods/<ns>_<name>/`.
 //!
-//! - `pod.json`: the v1 Pod with its status, replaced by rename (never torn);
+//! - `pod.json`: the v1 Pod with its status, replaced by rename (never torn;
+//!   no fsync: the state describes running processes, which a crash ends
+//!   too); a write of the bytes this `PodDir` last wrote is skipped;
 //! - `lock`: `flock`ed by whoever changes the pod (supervisor at start and
 //!   stop, `delete` of a pod whose supervisor died);
 //! - `supervisor.json`: the supervisor's pid and start time (to tell it
@@ -12,10 +14,11 @@
 //! A DNS-1123 name holds no `_`, so `<ns>_<name>` is unambiguous and keeps
 //! names unique per namespace.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use peapod_spec::Pod;
 use rustix::fs::FlockOperation;
@@ -69,10 +72,7 @@ impl StateStore {
 
     /// The folder of a pod (which may not exist).
     pub fn pod(&self, key: &PodKey) -> PodDir {
-        PodDir {
-            key: key.clone(),
-            path: self.pods.join(key.dir_name()),
-        }
+        PodDir::new(key.clone(), self.pods.join(key.dir_name()))
     }
 
     /// Creates the folder of a new pod; [`Error::AlreadyExists`] when one
@@ -101,10 +101,7 @@ impl StateStore {
             .filter_map(std::result::Result::ok)
             .filter_map(|e| {
                 let key = PodKey::from_dir_name(&e.file_name().to_string_lossy())?;
-                Some(PodDir {
-                    key,
-                    path: e.path(),
-                })
+                Some(PodDir::new(key, e.path()))
             })
             .collect();
         pods.sort_by(|a, b| a.key.cmp(&b.key));
@@ -166,9 +163,21 @@ pub enum Liveness {
 pub struct PodDir {
     key: PodKey,
     path: PathBuf,
+    /// What this handle (and its clones) last wrote to each state file:
+    /// the supervisor publishes `pod.json` after every event, mostly
+    /// unchanged, and an unchanged file is not written again.
+    written: Arc<Mutex<HashMap<&'static str, Vec<u8>>>>,
 }
 
 impl PodDir {
+    fn new(key: PodKey, path: PathBuf) -> Self {
+        Self {
+            key,
+            path,
+            written: Arc::default(),
+        }
+    }
+
     /// Namespace and name.
     pub fn key(&self) -> &PodKey {
         &self.key
@@ -192,10 +201,7 @@ impl PodDir {
                 io::Error::new(io::ErrorKind::InvalidInput, "not a pod folder"),
             )
         })?;
-        Ok(Self {
-            key,
-            path: path.to_path_buf(),
-        })
+        Ok(Self::new(key, path.to_path_buf()))
     }
 
     /// Whether the folder exists.
@@ -227,9 +233,10 @@ impl PodDir {
         read_json(&self.pod_file())
     }
 
-    /// Replaces `pod.json` (write to a temporary file, then rename).
+    /// Replaces `pod.json` (write to a temporary file, then rename),
+    /// unless it holds what this handle wrote last.
     pub fn write_pod(&self, pod: &Pod) -> Result<()> {
-        write_json_atomic(&self.pod_file(), pod)
+        self.write_state("pod.json", pod)
     }
 
     /// Reads `supervisor.json`, `None` before the supervisor wrote it.
@@ -241,9 +248,24 @@ impl PodDir {
         }
     }
 
-    /// Replaces `supervisor.json`.
+    /// Replaces `supervisor.json`, unless it holds what this handle wrote
+    /// last.
     pub fn write_supervisor(&self, record: &SupervisorRecord) -> Result<()> {
-        write_json_atomic(&self.supervisor_file(), record)
+        self.write_state("supervisor.json", record)
+    }
+
+    fn write_state<T: Serialize>(&self, file: &'static str, value: &T) -> Result<()> {
+        let path = self.path.join(file);
+        let mut bytes = serde_json::to_vec_pretty(value)
+            .map_err(|e| Error::json(path.display().to_string(), e))?;
+        bytes.push(b'\n');
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        if written.get(file) == Some(&bytes) {
+            return Ok(());
+        }
+        write_atomic(&path, &bytes)?;
+        written.insert(file, bytes);
+        Ok(())
     }
 
     /// Whether the recorded supervisor still runs (same pid, same start
@@ -316,14 +338,14 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     serde_json::from_slice(&bytes).map_err(|e| Error::json(path.display().to_string(), e))
 }
 
-fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let mut bytes =
-        serde_json::to_vec_pretty(value).map_err(|e| Error::json(path.display().to_string(), e))?;
-    bytes.push(b'\n');
+/// Writes `bytes` to a temporary file beside `path`, then renames it over
+/// `path`: readers see the old or the new file, never a torn one.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let _span = tracing::debug_span!("write_state", file = ?path.file_name()).entered();
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     let write = || -> io::Result<()> {
         let mut f = File::create(&tmp)?;
-        f.write_all(&bytes)?;
+        f.write_all(bytes)?;
         std::fs::rename(&tmp, path)
     };
     write().map_err(|e| {
@@ -361,6 +383,28 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, ["pod.json"]);
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn an_unchanged_pod_file_is_not_written_again() {
+        let (root, store) = store("unchanged");
+        let dir = store.create(&PodKey::new("default", "p")).expect("created");
+        let mut pod = Pod::default();
+        pod.metadata.name = Some("p".into());
+        dir.write_pod(&pod).expect("written");
+        // Someone else's file in its place stays: the same pod is not
+        // written again by this handle or its clones.
+        std::fs::write(dir.pod_file(), "other").expect("replaced");
+        dir.clone().write_pod(&pod).expect("skipped");
+        assert_eq!(
+            std::fs::read_to_string(dir.pod_file()).expect("read"),
+            "other"
+        );
+        // A changed pod is.
+        pod.metadata.namespace = Some("default".into());
+        dir.write_pod(&pod).expect("written");
+        assert_eq!(dir.read_pod().expect("read"), pod);
         let _ = std::fs::remove_dir_all(root);
     }
 
