@@ -72,6 +72,9 @@ pub fn run(args: &DescribeArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
                 .collect()
         }
     };
+    if keys.is_empty() {
+        eprintln!("No resources found in {} namespace.", args.namespace);
+    }
     let mut out = std::io::stdout().lock();
     for (i, key) in keys.iter().enumerate() {
         let pod = inspect::get(paths, key)?;

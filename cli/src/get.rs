@@ -91,7 +91,8 @@ fn document(pods: &[Pod], single: bool) -> anyhow::Result<serde_json::Value> {
     }))
 }
 
-/// The kubectl table: NAME READY STATUS RESTARTS AGE (+ IP NODE with wide).
+/// The kubectl table: NAME READY STATUS RESTARTS AGE (+ IP NODE NOMINATED
+/// NODE READINESS GATES with wide).
 fn table(
     out: &mut dyn Write,
     paths: &Paths,
@@ -106,7 +107,7 @@ fn table(
     }
     header.extend(["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
     if wide {
-        header.extend(["IP", "NODE"]);
+        header.extend(["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]);
     }
     rows.push(header.iter().map(ToString::to_string).collect::<Vec<_>>());
     for p in pods {
@@ -141,6 +142,7 @@ fn table(
         if wide {
             row.push(st.pod_ip.clone().unwrap_or_else(|| "<none>".to_owned()));
             row.push(node_name());
+            row.extend(["<none>".to_owned(), "<none>".to_owned()]);
         }
         rows.push(row);
     }

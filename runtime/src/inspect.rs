@@ -69,7 +69,8 @@ pub struct Deletion {
     pub grace_period_seconds: u64,
 }
 
-/// Records that the pod in `dir` is being stopped (the supervisor's stop).
+/// Records that the pod in `dir` is being stopped (the supervisor's stop);
+/// a second delete keeps the first one's time, as the API server does.
 pub fn mark_deletion(dir: &PodDir, grace_period_seconds: u64) -> Result<()> {
     let deletion = Deletion {
         timestamp: crate::clock::Timestamp::now().rfc3339(),
@@ -77,7 +78,15 @@ pub fn mark_deletion(dir: &PodDir, grace_period_seconds: u64) -> Result<()> {
     };
     let path = dir.path().join(DELETION_FILE);
     let bytes = serde_json::to_vec(&deletion).map_err(|e| Error::json(DELETION_FILE, e))?;
-    std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
+        Ok(mut f) => std::io::Write::write_all(&mut f, &bytes).map_err(|e| Error::io(&path, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::io(&path, e)),
+    }
 }
 
 /// The stop in progress of the pod `key`, if any.
