@@ -516,4 +516,12 @@ spec:
         pod.sh("app", "echo $POD_NAME $APP $POD_IP $MEM_MI; echo $GREETING"),
         format!("downward shop {ip} 64\ndownward says hi\n")
     );
+    // describe -f FILE describes the file's pods.
+    let file = root.path().join("downward.yaml");
+    let text = root.ok(&["describe", "-f", file.to_str().unwrap()]);
+    assert!(text.starts_with("Name:             downward\n"), "{text}");
+    assert!(
+        text.contains("      POD_NAME:   (v1:metadata.name)\n"),
+        "{text}"
+    );
 }
