@@ -7,6 +7,7 @@
 //! `pod_start_parallel` applies 20 such pods at once (one thread each) and
 //! times until the last is running.
 //!
+//! The bench's `--root` has a tmpfs on `run/`, as `/run` is on a real host.
 //! Each runs twice, with `PEAPOD_NETWORK=none` (loopback only) and
 //! `bridge` (a veth on `peapod0`): the bench re-runs itself once per mode
 //! unless `PEAPOD_NETWORK` is already set, and names its benches after it.
@@ -29,7 +30,7 @@ use peapod_runtime::teardown;
 use peapod_spec::Pod;
 use peapod_testkit::{TempDir, require_root};
 
-use common::{bench_median, import_busybox, peapod_exe};
+use common::{RunTmpfs, bench_median, import_busybox, peapod_exe};
 
 const SEED_000: &str = r#"
 apiVersion: v1
@@ -75,6 +76,7 @@ fn pod_start(c: &mut Criterion) {
     };
     let mode = std::env::var(NETWORK_ENV).unwrap_or_else(|_| "bridge".into());
     let tmp = TempDir::new("bench-pod-start");
+    let _run = RunTmpfs::mount(tmp.path());
     let paths = Paths::under(tmp.path());
     import_busybox(&exe, tmp.path(), &["busybox:1.30.1", "busybox:1.31.1"]);
     let pod = seed_pod();

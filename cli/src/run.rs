@@ -19,8 +19,14 @@ pub struct RunArgs {
     /// when not given.
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
-    /// `bridge` (a veth on peapod0, the default) or `none` (loopback only).
-    #[arg(long, value_name = "MODE", default_value = "bridge")]
+    /// `bridge` (a veth on peapod0, the default) or `none` (loopback only);
+    /// `PEAPOD_NETWORK` when not given, as for `apply`.
+    #[arg(
+        long,
+        value_name = "MODE",
+        default_value = "bridge",
+        env = "PEAPOD_NETWORK"
+    )]
     network: String,
     /// An environment variable, `NAME=value` (repeatable).
     #[arg(short = 'e', long = "env", value_name = "NAME=VALUE")]

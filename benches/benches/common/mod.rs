@@ -102,3 +102,32 @@ pub fn remove_bench_network(bridge: &str, table: &str, lease_dir: &Path) {
         .status();
     let _ = std::fs::remove_dir_all(lease_dir);
 }
+
+/// A tmpfs on `<root>/run`, as `/run` is on a real host (state files and
+/// `peapod run`'s layers live there); unmounted when dropped (declare it
+/// after the root's `TempDir`, so it goes first).
+pub struct RunTmpfs(PathBuf);
+
+impl RunTmpfs {
+    /// Mounts it (root only).
+    pub fn mount(root: &Path) -> Self {
+        let dir = root.join("run");
+        std::fs::create_dir_all(&dir).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "mode=0700", "peapod-bench"])
+            .arg(&dir)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "mount a tmpfs on {}", dir.display());
+        Self(dir)
+    }
+}
+
+impl Drop for RunTmpfs {
+    fn drop(&mut self) {
+        // Lazily: a supervisor that answered `delete` may still be exiting
+        // with a file of the root open.
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
