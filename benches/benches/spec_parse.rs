@@ -1,5 +1,6 @@
-//! Manifest parsing: each seed pod, and a generated pod of 50 containers
-//! (each with env, ports, resources, mounts and a probe), through the
+//! Manifest parsing: each seed pod, a generated pod of 50 containers
+//! (each with env, ports, resources, mounts and a probe) and one of 50
+//! plain containers (a name and an image each), through the
 //! whole of `parse_manifest`: YAML, schema check, typed model, defaults,
 //! validation. The target is well under a millisecond for the 50.
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -60,6 +61,20 @@ fn generated_pod(count: usize) -> String {
     yaml
 }
 
+/// A pod of `count` containers with a name and an image each.
+fn plain_pod(count: usize) -> String {
+    let mut yaml =
+        String::from("apiVersion: v1\nkind: Pod\nmetadata:\n  name: plain\nspec:\n  containers:\n");
+    for i in 0..count {
+        write!(
+            yaml,
+            "  - name: c{i}\n    image: registry.example.com/team/app-{i}:1.{i}\n"
+        )
+        .unwrap();
+    }
+    yaml
+}
+
 fn seeds() -> Vec<(String, String)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/tests/fixtures/seeds");
     let mut seeds: Vec<(String, String)> = std::fs::read_dir(dir)
@@ -76,19 +91,23 @@ fn seeds() -> Vec<(String, String)> {
 }
 
 fn parse(c: &mut Criterion) {
-    let big = generated_pod(50);
-    let manifest = parse_manifest(&big, "big.yaml", ValidationMode::Strict).unwrap();
-    assert_eq!(manifest.pods[0].spec.containers.len(), 50);
-    c.bench_function("spec_parse/pod_50_containers", |b| {
-        b.iter(|| {
-            parse_manifest(
-                std::hint::black_box(&big),
-                "big.yaml",
-                ValidationMode::Strict,
-            )
-            .unwrap()
+    for (name, pod) in [
+        ("spec_parse/pod_50_containers", generated_pod(50)),
+        ("spec_parse/pod_50_plain_containers", plain_pod(50)),
+    ] {
+        let manifest = parse_manifest(&pod, "big.yaml", ValidationMode::Strict).unwrap();
+        assert_eq!(manifest.pods[0].spec.containers.len(), 50);
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                parse_manifest(
+                    std::hint::black_box(&pod),
+                    "big.yaml",
+                    ValidationMode::Strict,
+                )
+                .unwrap()
+            });
         });
-    });
+    }
     let mut group = c.benchmark_group("spec_parse/seed");
     for (name, source) in seeds() {
         parse_manifest(&source, &name, ValidationMode::Strict).unwrap();

@@ -1,5 +1,7 @@
-//! The fast way to the tree: straight from the YAML parser's events
-//! (granit-parser, the parser under serde-saphyr), without the serde layer.
+//! The second way to the tree, for what [`crate::block_yaml`] leaves:
+//! straight from the YAML parser's events (granit-parser, the parser under
+//! serde-saphyr), without the serde layer. Its scalar typing is the one
+//! both fast paths share.
 //!
 //! It reads the plain documents pods are written as: mappings, lists and
 //! scalars, no tags, anchors, aliases or merge keys. Anything else (and
@@ -118,7 +120,7 @@ fn read_node<'a>(
     })
 }
 
-fn has_duplicate_key(entries: &[Entry]) -> bool {
+pub(crate) fn has_duplicate_key(entries: &[Entry]) -> bool {
     if entries.len() <= 16 {
         return entries
             .iter()
@@ -132,7 +134,7 @@ fn has_duplicate_key(entries: &[Entry]) -> bool {
 
 /// A mapping key: text only; a plain key that would resolve to anything
 /// else (or a merge key) is left to the serde path.
-fn key(text: Cow<'_, str>, style: ScalarStyle) -> Option<String> {
+pub(crate) fn key(text: Cow<'_, str>, style: ScalarStyle) -> Option<String> {
     if style == ScalarStyle::Plain && text == "<<" {
         return None;
     }
@@ -145,7 +147,7 @@ fn key(text: Cow<'_, str>, style: ScalarStyle) -> Option<String> {
 /// A scalar, resolved as serde-saphyr resolves an untagged one with
 /// YAML 1.1 booleans and legacy octal; `None` for what it resolves in
 /// ways this does not repeat (floats, octal, hex, signs, underscores).
-fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
+pub(crate) fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
     if style != ScalarStyle::Plain {
         return Some(Value::Str(text.into_owned()));
     }

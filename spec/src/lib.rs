@@ -12,6 +12,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod base64;
+mod block_yaml;
 mod check;
 mod config_data;
 mod container;
@@ -76,3 +77,13 @@ pub use volume::{
     ProjectedVolumeSource, SecretProjection, SecretVolumeSource, StorageMedium, Volume,
     VolumeProjection, VolumeSource,
 };
+
+/// For the `manifest_fast_path` fuzz target, not an API: whether the fast
+/// block-style YAML reader, when it reads `source`, reads the very tree
+/// (values and positions) the full parser reads; `None` when it leaves
+/// `source` to the full parser.
+#[doc(hidden)]
+#[must_use]
+pub fn fast_path_agrees(source: &str) -> Option<bool> {
+    block_yaml::agrees_with_full_parser(source)
+}

@@ -94,12 +94,15 @@ pub fn parse_manifest_with(
         );
         return Err(report.finish());
     }
-    let mut documents = match crate::events::parse_documents(source) {
+    // The block-style reader first, then granit-parser's events, then
+    // serde-saphyr: each later one reads more and more slowly.
+    let fast = crate::block_yaml::parse_documents(source);
+    let mut documents = match fast.or_else(|| crate::events::parse_documents(source)) {
         Some(documents) => {
             debug_assert_eq!(
                 Some(&documents),
                 parse_with_serde(source).ok().as_ref(),
-                "the event path and the serde path read the text differently"
+                "the fast paths and the serde path read the text differently"
             );
             documents
         }

@@ -1,7 +1,8 @@
 //! The YAML (or JSON) of one document as a tree whose every node and key
 //! knows its line and column: what validation points at.
 //!
-//! serde-saphyr builds it (`Spanned` gives each node's position); the
+//! [`crate::block_yaml`], [`crate::events`] or serde-saphyr builds it
+//! (with `Spanned` giving each node its position); the
 //! typed model is then read from the tree by [`crate::node_de`], so the
 //! text is parsed once.
 
