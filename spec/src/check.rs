@@ -7,6 +7,8 @@
 //! "not set"), so that the typed model can still be read and validated:
 //! one wrong value does not hide the other errors of the file.
 
+use std::fmt;
+
 use crate::diagnostics::{Report, did_you_mean};
 use crate::manifest::ValidationMode;
 use crate::node::{Entry, Node, Position, Value};
@@ -22,12 +24,18 @@ pub(crate) struct Checker<'r> {
 impl Checker<'_> {
     /// Checks `node`, found at `path`, against the type `def`; `false` when
     /// the node cannot be read as one and must be dropped.
-    pub fn check_object(&mut self, node: &mut Node, def: &'static TypeDef, path: &str) -> bool {
+    pub fn check_object(
+        &mut self,
+        node: &mut Node,
+        def: &'static TypeDef,
+        path: &FieldPath<'_>,
+    ) -> bool {
         let position = node.position;
         let entries = match &mut node.value {
             Value::Map(entries) => entries,
             other => {
-                self.mismatch(position, path, "a mapping", other);
+                let message = mismatch("a mapping", other);
+                self.report.error(position, &path.to_string(), message);
                 return false;
             }
         };
@@ -53,36 +61,49 @@ impl Checker<'_> {
         let explained = self.report.findings.errors.len() > errors_before;
         let complete = self.check_one_of(position, entries, def, path, explained);
         for (name, at) in missing {
-            self.report.error(at, &join(path, name), "required value");
+            let field_path = FieldPath::Field(path, name).to_string();
+            self.report.error(at, &field_path, "required value");
         }
         complete
     }
 
     /// Checks one field; `false` drops it from the tree.
-    fn check_entry(&mut self, entry: &mut Entry, def: &'static TypeDef, path: &str) -> bool {
+    fn check_entry(
+        &mut self,
+        entry: &mut Entry,
+        def: &'static TypeDef,
+        path: &FieldPath<'_>,
+    ) -> bool {
         if entry.value.value == Value::Null {
             return false;
         }
-        let field_path = join(path, &entry.key);
+        let field_path = FieldPath::Field(path, &entry.key);
         let Some(field) = def.field(&entry.key) else {
-            self.unknown(entry, def, &field_path);
+            self.unknown(entry, def, &field_path.to_string());
             return false;
         };
         match field.support {
             Support::Supported => self.check_value(&mut entry.value, field.kind, &field_path),
             Support::ClusterOnly => {
-                self.report
-                    .warn(entry.key_position, &field_path, "ignored on a single host");
+                self.report.warn(
+                    entry.key_position,
+                    &field_path.to_string(),
+                    "ignored on a single host",
+                );
                 self.check_value(&mut entry.value, field.kind, &field_path)
             }
             Support::OutputOnly => {
-                self.report
-                    .warn(entry.key_position, &field_path, "output only; ignored");
+                self.report.warn(
+                    entry.key_position,
+                    &field_path.to_string(),
+                    "output only; ignored",
+                );
                 !matches!(field.kind, Kind::Any)
             }
             Support::Unsupported => {
                 let message = format!("not supported by peapod: {}", field.doc);
-                self.report.error(entry.key_position, &field_path, message);
+                self.report
+                    .error(entry.key_position, &field_path.to_string(), message);
                 false
             }
         }
@@ -97,19 +118,22 @@ impl Checker<'_> {
         position: Position,
         entries: &[Entry],
         def: &'static TypeDef,
-        path: &str,
+        path: &FieldPath<'_>,
         explained: bool,
     ) -> bool {
         let Some((group, what)) = def.one_of() else {
             return true;
         };
         let mut given = entries.iter().filter(|e| group.contains(&e.key.as_str()));
-        let list = group.join(", ");
         match (given.next(), given.next()) {
             (None, _) => {
                 if !explained {
-                    self.report
-                        .error(position, path, format!("must specify one {what}: {list}"));
+                    let list = group.join(", ");
+                    self.report.error(
+                        position,
+                        &path.to_string(),
+                        format!("must specify one {what}: {list}"),
+                    );
                 }
                 def.name != "Volume"
             }
@@ -118,8 +142,9 @@ impl Checker<'_> {
                     "may not specify more than one {what}: {:?} is already given",
                     first.key
                 );
+                let second_path = FieldPath::Field(path, &second.key).to_string();
                 self.report
-                    .error(second.key_position, &join(path, &second.key), message);
+                    .error(second.key_position, &second_path, message);
                 true
             }
             (Some(_), None) => true,
@@ -137,7 +162,7 @@ impl Checker<'_> {
     }
 
     /// Checks a value of `kind`; `false` when it must be dropped.
-    fn check_value(&mut self, node: &mut Node, kind: Kind, path: &str) -> bool {
+    fn check_value(&mut self, node: &mut Node, kind: Kind, path: &FieldPath<'_>) -> bool {
         let at = node.position;
         match (kind, &mut node.value) {
             (_, Value::Null) => false,
@@ -146,7 +171,7 @@ impl Checker<'_> {
             (Kind::List(item), Value::Seq(items)) => {
                 let mut index = 0;
                 items.retain_mut(|child| {
-                    let keep = self.check_value(child, *item, &format!("{path}[{index}]"));
+                    let keep = self.check_value(child, *item, &FieldPath::Item(path, index));
                     index += 1;
                     keep
                 });
@@ -159,105 +184,129 @@ impl Checker<'_> {
                     Kind::Quantity
                 };
                 entries.retain_mut(|entry| {
-                    let entry_path = map_key_path(path, &entry.key);
+                    let entry_path = FieldPath::MapKey(path, &entry.key);
                     self.check_value(&mut entry.value, value_kind, &entry_path)
                 });
                 true
             }
-            (Kind::List(_), other) => self.mismatch(at, path, "a list", other),
-            (Kind::StringMap | Kind::QuantityMap, other) => {
-                self.mismatch(at, path, "a mapping", other)
-            }
-            (Kind::Bool, other) => self.mismatch(at, path, "true or false", other),
-            (Kind::String, value) => self.string(at, path, value),
-            (Kind::Int32 | Kind::Int64 | Kind::IntOrString, value) => {
-                self.integer(at, path, kind, value)
-            }
-            (Kind::Quantity, value) => self.quantity(at, path, value),
-            (Kind::Enum(allowed), value) => self.enumeration(at, path, allowed, value),
-        }
-    }
-
-    fn string(&mut self, at: Position, path: &str, value: &Value) -> bool {
-        match value {
-            Value::Str(_) => true,
-            Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Bool(_) => {
-                let message = format!("expected a string, found {}; quote it", value.describe());
-                self.report.error(at, path, message);
-                false
-            }
-            other => self.mismatch(at, path, "a string", other),
-        }
-    }
-
-    fn integer(&mut self, at: Position, path: &str, kind: Kind, value: &Value) -> bool {
-        let int32 = matches!(kind, Kind::Int32 | Kind::IntOrString);
-        match value {
-            Value::Int(i) if int32 && i32::try_from(*i).is_err() => {
-                self.report.error(
-                    at,
-                    path,
-                    format!("{i} is out of range for a 32-bit integer"),
-                );
-                false
-            }
-            Value::Int(_) => true,
-            Value::UInt(u) => {
-                self.report
-                    .error(at, path, format!("{u} is out of range for an integer"));
-                false
-            }
-            Value::Str(_) if matches!(kind, Kind::IntOrString) => true,
-            other if matches!(kind, Kind::IntOrString) => {
-                self.mismatch(at, path, "an integer or a string", other)
-            }
-            other => self.mismatch(at, path, "an integer", other),
-        }
-    }
-
-    fn enumeration(&mut self, at: Position, path: &str, allowed: &[&str], value: &Value) -> bool {
-        let Value::Str(s) = value else {
-            return self.mismatch(at, path, "a string", value);
-        };
-        if allowed.contains(&s.as_str()) {
-            return true;
-        }
-        let hint = did_you_mean(s, allowed.iter().copied());
-        let list = allowed
-            .iter()
-            .map(|a| format!("{a:?}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let message = format!("unsupported value {s:?}: expected one of {list}{hint}");
-        self.report.error(at, path, message);
-        false
-    }
-
-    fn quantity(&mut self, at: Position, path: &str, value: &Value) -> bool {
-        let text = match value {
-            Value::Str(text) => text.clone(),
-            Value::Int(i) => i.to_string(),
-            Value::UInt(u) => u.to_string(),
-            Value::Float(f) => f.to_string(),
-            other => return self.mismatch(at, path, "a quantity (500m, 128Mi)", other),
-        };
-        match Quantity::parse(&text) {
-            Ok(_) => true,
-            Err(err) => {
-                self.report.error(at, path, err.to_string());
+            (_, value) => {
+                let Some(problem) = leaf_problem(kind, value) else {
+                    return true;
+                };
+                self.report.error(at, &path.to_string(), problem);
                 false
             }
         }
     }
+}
 
-    /// Reports a value of the wrong kind; always `false` (drop it).
-    fn mismatch(&mut self, at: Position, path: &str, expected: &str, found: &Value) -> bool {
-        self.report.error(
-            at,
-            path,
-            format!("expected {expected}, found {}", found.describe()),
-        );
-        false
+/// What is wrong with a scalar (or a value where a scalar or a collection
+/// of `kind` was due), `None` when it is right.
+fn leaf_problem(kind: Kind, value: &Value) -> Option<String> {
+    let expected = match (kind, value) {
+        (Kind::List(_), _) => "a list",
+        (Kind::StringMap | Kind::QuantityMap, _) => "a mapping",
+        (Kind::Bool, _) => "true or false",
+        (Kind::String, Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Bool(_)) => {
+            return Some(format!(
+                "expected a string, found {}; quote it",
+                value.describe()
+            ));
+        }
+        (Kind::Int32 | Kind::Int64 | Kind::IntOrString, _) => return integer_problem(kind, value),
+        (Kind::Quantity, _) => return quantity_problem(value),
+        (Kind::Enum(allowed), Value::Str(s)) => return enum_problem(allowed, s),
+        (Kind::String, Value::Str(_)) | (Kind::Any | Kind::Object(_), _) => {
+            return None;
+        }
+        (Kind::String | Kind::Enum(_), _) => "a string",
+    };
+    Some(mismatch(expected, value))
+}
+
+fn integer_problem(kind: Kind, value: &Value) -> Option<String> {
+    let int32 = matches!(kind, Kind::Int32 | Kind::IntOrString);
+    match value {
+        Value::Int(i) if int32 && i32::try_from(*i).is_err() => {
+            Some(format!("{i} is out of range for a 32-bit integer"))
+        }
+        Value::Int(_) => None,
+        Value::UInt(u) => Some(format!("{u} is out of range for an integer")),
+        Value::Str(_) if matches!(kind, Kind::IntOrString) => None,
+        other if matches!(kind, Kind::IntOrString) => {
+            Some(mismatch("an integer or a string", other))
+        }
+        other => Some(mismatch("an integer", other)),
+    }
+}
+
+fn enum_problem(allowed: &[&str], s: &str) -> Option<String> {
+    if allowed.contains(&s) {
+        return None;
+    }
+    let hint = did_you_mean(s, allowed.iter().copied());
+    let list = allowed
+        .iter()
+        .map(|a| format!("{a:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(format!(
+        "unsupported value {s:?}: expected one of {list}{hint}"
+    ))
+}
+
+fn quantity_problem(value: &Value) -> Option<String> {
+    let owned;
+    let text = match value {
+        Value::Str(text) => text.as_str(),
+        Value::Int(i) => {
+            owned = i.to_string();
+            &owned
+        }
+        Value::UInt(u) => {
+            owned = u.to_string();
+            &owned
+        }
+        Value::Float(f) => {
+            owned = f.to_string();
+            &owned
+        }
+        other => return Some(mismatch("a quantity (500m, 128Mi)", other)),
+    };
+    Quantity::parse(text).err().map(|err| err.to_string())
+}
+
+/// The message for a value of the wrong kind.
+fn mismatch(expected: &str, found: &Value) -> String {
+    format!("expected {expected}, found {}", found.describe())
+}
+
+/// Where a value is in the document: `spec.containers[0].name`, built as
+/// text only when a finding names it.
+#[derive(Clone, Copy)]
+pub(crate) enum FieldPath<'a> {
+    /// The document itself.
+    Root,
+    /// A field of an object.
+    Field(&'a FieldPath<'a>, &'a str),
+    /// An item of a list.
+    Item(&'a FieldPath<'a>, usize),
+    /// A key of a string or quantity map (labels, limits).
+    MapKey(&'a FieldPath<'a>, &'a str),
+}
+
+impl fmt::Display for FieldPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            FieldPath::Root => Ok(()),
+            FieldPath::Field(FieldPath::Root, key) => f.write_str(key),
+            FieldPath::Field(parent, key) => write!(f, "{parent}.{key}"),
+            FieldPath::Item(parent, index) => write!(f, "{parent}[{index}]"),
+            FieldPath::MapKey(parent, key) if key.contains(['.', '/', '[', ']']) => {
+                write!(f, "{parent}['{key}']")
+            }
+            FieldPath::MapKey(parent, key) => FieldPath::Field(parent, key).fmt(f),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::check::Checker;
+use crate::check::{Checker, FieldPath};
 use crate::config_data::{ConfigMap, Secret};
 use crate::defaults::apply_defaults;
 use crate::diagnostics::{Diagnostic, Diagnostics, Report};
@@ -196,7 +196,7 @@ fn read_document(node: &mut Node, mode: ValidationMode, report: &mut Report) -> 
     }
     let def = document_type(node, report)?;
     let errors_before = report.findings.errors.len();
-    Checker { report, mode }.check_object(node, def, "");
+    Checker { report, mode }.check_object(node, def, &FieldPath::Root);
     let node = &*node;
     let clean = report.findings.errors.len() == errors_before;
     let document = match def.name {
