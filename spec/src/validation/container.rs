@@ -1,6 +1,7 @@
 //! Containers: names, ports, env, resources, mounts, probes and hooks.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
 use super::references::ObjectKind;
 use super::{Doc, Validator, names};
@@ -64,19 +65,19 @@ impl Validator<'_, '_> {
             if !container.name.is_empty() {
                 self.syntax(
                     doc,
-                    &format!("{path}.name"),
+                    format_args!("{path}.name"),
                     &container.name,
                     names::dns1123_label,
                 );
                 if !names_seen.insert(container.name.as_str()) {
                     let message = format!("duplicate container name {:?}", container.name);
-                    self.error(doc, &format!("{path}.name"), message);
+                    self.error(doc, format_args!("{path}.name"), message);
                 }
             }
             if container.image.trim() != container.image {
                 self.error(
                     doc,
-                    &format!("{path}.image"),
+                    format_args!("{path}.image"),
                     "must not have leading or trailing whitespace",
                 );
             }
@@ -100,7 +101,7 @@ impl Validator<'_, '_> {
     fn container_kind(&mut self, doc: Doc<'_>, path: &str, container: &Container, init: bool) {
         if !init && container.restart_policy.is_some() {
             let message = "only init containers may set restartPolicy (Always makes a sidecar)";
-            self.error(doc, &format!("{path}.restartPolicy"), message);
+            self.error(doc, format_args!("{path}.restartPolicy"), message);
         }
         if init && !container.is_sidecar() {
             let fields = [
@@ -111,7 +112,7 @@ impl Validator<'_, '_> {
             ];
             for (field, _) in fields.iter().filter(|(_, set)| *set) {
                 let message = "may not be set on an init container unless it is a sidecar (restartPolicy: Always)";
-                self.error(doc, &format!("{path}.{field}"), message);
+                self.error(doc, format_args!("{path}.{field}"), message);
             }
         }
     }
@@ -128,16 +129,20 @@ impl Validator<'_, '_> {
         for (i, port) in container.ports.iter().enumerate() {
             let path = format!("{path}.ports[{i}]");
             if port.container_port != 0 {
-                self.port_range(doc, &format!("{path}.containerPort"), port.container_port);
+                self.port_range(
+                    doc,
+                    format_args!("{path}.containerPort"),
+                    port.container_port,
+                );
             }
             if let Some(host_port) = port.host_port.filter(|p| *p != 0) {
-                self.port_range(doc, &format!("{path}.hostPort"), host_port);
+                self.port_range(doc, format_args!("{path}.hostPort"), host_port);
                 if host_network && host_port != port.container_port {
                     let message = format!(
                         "{host_port}: must equal containerPort ({}) when hostNetwork is true",
                         port.container_port
                     );
-                    self.error(doc, &format!("{path}.hostPort"), message);
+                    self.error(doc, format_args!("{path}.hostPort"), message);
                 }
                 let host_ip = port.host_ip.clone().unwrap_or_default();
                 if !host_ports.insert((host_port, port.protocol, host_ip)) {
@@ -145,26 +150,26 @@ impl Validator<'_, '_> {
                         "duplicate hostPort {host_port}/{:?} in the pod",
                         port.protocol
                     );
-                    self.error(doc, &format!("{path}.hostPort"), message);
+                    self.error(doc, format_args!("{path}.hostPort"), message);
                 }
             }
             if let Some(host_ip) = &port.host_ip
                 && host_ip.parse::<std::net::IpAddr>().is_err()
             {
                 let message = format!("invalid value {host_ip:?}: expected an IP address");
-                self.error(doc, &format!("{path}.hostIP"), message);
+                self.error(doc, format_args!("{path}.hostIP"), message);
             }
             if let Some(name) = &port.name {
-                self.syntax(doc, &format!("{path}.name"), name, names::port_name);
+                self.syntax(doc, format_args!("{path}.name"), name, names::port_name);
                 if !port_names.insert(name.as_str()) {
                     let message = format!("duplicate port name {name:?}");
-                    self.error(doc, &format!("{path}.name"), message);
+                    self.error(doc, format_args!("{path}.name"), message);
                 }
             }
         }
     }
 
-    fn port_range(&mut self, doc: Doc<'_>, path: &str, port: i32) {
+    fn port_range(&mut self, doc: Doc<'_>, path: impl fmt::Display, port: i32) {
         if !(1..=65535).contains(&port) {
             self.error(
                 doc,
@@ -178,7 +183,12 @@ impl Validator<'_, '_> {
         for (i, env) in container.env.iter().enumerate() {
             let path = format!("{path}.env[{i}]");
             if !env.name.is_empty() {
-                self.syntax(doc, &format!("{path}.name"), &env.name, names::env_var_name);
+                self.syntax(
+                    doc,
+                    format_args!("{path}.name"),
+                    &env.name,
+                    names::env_var_name,
+                );
             }
             self.env_source(doc, &path, env);
         }
@@ -214,7 +224,7 @@ impl Validator<'_, '_> {
         if env.value.as_deref().is_some_and(|v| !v.is_empty()) {
             self.error(
                 doc,
-                &format!("{path}.valueFrom"),
+                format_args!("{path}.valueFrom"),
                 "may not be given when value is not empty",
             );
         }
@@ -228,7 +238,7 @@ impl Validator<'_, '_> {
             );
             self.error(
                 doc,
-                &format!("{path}.valueFrom.fieldRef.fieldPath"),
+                format_args!("{path}.valueFrom.fieldRef.fieldPath"),
                 message,
             );
         }
@@ -241,7 +251,7 @@ impl Validator<'_, '_> {
             );
             self.error(
                 doc,
-                &format!("{path}.valueFrom.resourceFieldRef.resource"),
+                format_args!("{path}.valueFrom.resourceFieldRef.resource"),
                 message,
             );
         }
@@ -326,7 +336,7 @@ impl Validator<'_, '_> {
             if !mount.name.is_empty() && !volumes.contains(mount.name.as_str()) {
                 self.error(
                     doc,
-                    &format!("{path}.name"),
+                    format_args!("{path}.name"),
                     format!("no volume named {:?}", mount.name),
                 );
             }
@@ -334,7 +344,7 @@ impl Validator<'_, '_> {
                 if !mount.mount_path.starts_with('/') {
                     self.error(
                         doc,
-                        &format!("{path}.mountPath"),
+                        format_args!("{path}.mountPath"),
                         format!(
                             "invalid value {:?}: expected an absolute path",
                             mount.mount_path
@@ -344,7 +354,7 @@ impl Validator<'_, '_> {
                 if !mount_paths.insert(mount.mount_path.trim_end_matches('/')) {
                     self.error(
                         doc,
-                        &format!("{path}.mountPath"),
+                        format_args!("{path}.mountPath"),
                         format!("duplicate mountPath {:?}", mount.mount_path),
                     );
                 }
@@ -352,14 +362,14 @@ impl Validator<'_, '_> {
             if let Some(sub_path) = &mount.sub_path {
                 self.syntax(
                     doc,
-                    &format!("{path}.subPath"),
+                    format_args!("{path}.subPath"),
                     sub_path,
                     names::relative_path,
                 );
                 if mount.sub_path_expr.is_some() {
                     self.error(
                         doc,
-                        &format!("{path}.subPathExpr"),
+                        format_args!("{path}.subPathExpr"),
                         "may not be given together with subPath",
                     );
                 }
@@ -367,7 +377,7 @@ impl Validator<'_, '_> {
             if let Some(expr) = &mount.sub_path_expr {
                 self.syntax(
                     doc,
-                    &format!("{path}.subPathExpr"),
+                    format_args!("{path}.subPathExpr"),
                     expr,
                     names::relative_path,
                 );
@@ -375,7 +385,7 @@ impl Validator<'_, '_> {
             if mount.mount_propagation == Some(MountPropagation::Bidirectional) && !privileged {
                 self.error(
                     doc,
-                    &format!("{path}.mountPropagation"),
+                    format_args!("{path}.mountPropagation"),
                     "Bidirectional needs a privileged container",
                 );
             }
@@ -439,7 +449,7 @@ impl Validator<'_, '_> {
             if value < minimum {
                 self.error(
                     doc,
-                    &format!("{path}.{field}"),
+                    format_args!("{path}.{field}"),
                     format!("{value}: must be {minimum} or more"),
                 );
             }
@@ -449,7 +459,7 @@ impl Validator<'_, '_> {
                 "{}: must be 1 for liveness and startup probes",
                 probe.success_threshold
             );
-            self.error(doc, &format!("{path}.successThreshold"), message);
+            self.error(doc, format_args!("{path}.successThreshold"), message);
         }
         self.handler_ports(
             doc,
@@ -459,7 +469,7 @@ impl Validator<'_, '_> {
             container,
         );
         if let Some(grpc) = &probe.grpc {
-            self.port_range(doc, &format!("{path}.grpc.port"), grpc.port);
+            self.port_range(doc, format_args!("{path}.grpc.port"), grpc.port);
         }
     }
 
@@ -482,7 +492,7 @@ impl Validator<'_, '_> {
         {
             self.error(
                 doc,
-                &format!("{path}.sleep.seconds"),
+                format_args!("{path}.sleep.seconds"),
                 format!("{}: must be 0 or more", sleep.seconds),
             );
         }
@@ -500,18 +510,29 @@ impl Validator<'_, '_> {
         if let Some(http_get) = http_get {
             self.named_port(
                 doc,
-                &format!("{path}.httpGet.port"),
+                format_args!("{path}.httpGet.port"),
                 &http_get.port,
                 container,
             );
         }
         if let Some(tcp) = tcp_socket {
-            self.named_port(doc, &format!("{path}.tcpSocket.port"), &tcp.port, container);
+            self.named_port(
+                doc,
+                format_args!("{path}.tcpSocket.port"),
+                &tcp.port,
+                container,
+            );
         }
     }
 
     /// A port by number (1-65535) or by the name of one of the container's ports.
-    fn named_port(&mut self, doc: Doc<'_>, path: &str, port: &IntOrString, container: &Container) {
+    fn named_port(
+        &mut self,
+        doc: Doc<'_>,
+        path: impl fmt::Display,
+        port: &IntOrString,
+        container: &Container,
+    ) {
         match port {
             IntOrString::Int(number) => self.port_range(doc, path, *number),
             IntOrString::String(name) => {

@@ -10,6 +10,7 @@ mod references;
 mod volume;
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt;
 use std::net::IpAddr;
 
 use crate::diagnostics::Report;
@@ -65,15 +66,18 @@ impl<'r, 'm> Validator<'r, 'm> {
     }
 
     /// Reports an error at the field `path` of the document.
-    fn error(&mut self, doc: Doc<'_>, path: &str, message: impl Into<String>) {
-        self.report.error(doc.node.locate(path), path, message);
+    /// `path` is any text (often `format_args!`): it is only written out
+    /// when there is an error.
+    fn error(&mut self, doc: Doc<'_>, path: impl fmt::Display, message: impl Into<String>) {
+        let path = path.to_string();
+        self.report.error(doc.node.locate(&path), &path, message);
     }
 
     /// Reports an error when `check` finds `value` does not fit its syntax.
     fn syntax(
         &mut self,
         doc: Doc<'_>,
-        path: &str,
+        path: impl fmt::Display,
         value: &str,
         check: fn(&str) -> Result<(), &'static str>,
     ) {
@@ -180,7 +184,7 @@ impl<'r, 'm> Validator<'r, 'm> {
         for (i, alias) in spec.host_aliases.iter().enumerate() {
             if alias.ip.parse::<IpAddr>().is_err() {
                 let message = format!("invalid value {:?}: expected an IP address", alias.ip);
-                self.error(doc, &format!("spec.hostAliases[{i}].ip"), message);
+                self.error(doc, format_args!("spec.hostAliases[{i}].ip"), message);
             }
             for (j, hostname) in alias.hostnames.iter().enumerate() {
                 let path = format!("spec.hostAliases[{i}].hostnames[{j}]");
@@ -207,7 +211,11 @@ impl<'r, 'm> Validator<'r, 'm> {
         for (i, server) in config.nameservers.iter().enumerate() {
             if server.parse::<IpAddr>().is_err() {
                 let message = format!("invalid value {server:?}: expected an IP address");
-                self.error(doc, &format!("spec.dnsConfig.nameservers[{i}]"), message);
+                self.error(
+                    doc,
+                    format_args!("spec.dnsConfig.nameservers[{i}]"),
+                    message,
+                );
             }
         }
         if config.searches.len() > 32 {

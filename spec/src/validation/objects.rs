@@ -28,7 +28,7 @@ impl<'m> Validator<'_, 'm> {
             .filter(|k| config_map.data.contains_key(*k))
         {
             let message = format!("key {key:?} is also in data");
-            self.error(doc, &map_key_path("binaryData", key), message);
+            self.error(doc, map_key_path("binaryData", key), message);
         }
     }
 
@@ -63,7 +63,7 @@ impl<'m> Validator<'_, 'm> {
 
     fn data_keys<'k>(&mut self, doc: Doc<'_>, field: &str, keys: impl Iterator<Item = &'k String>) {
         for key in keys {
-            self.syntax(doc, &map_key_path(field, key), key, names::config_key);
+            self.syntax(doc, map_key_path(field, key), key, names::config_key);
         }
     }
 
@@ -77,7 +77,7 @@ impl<'m> Validator<'_, 'm> {
             if base64::decode(value).is_none() {
                 self.error(
                     doc,
-                    &map_key_path(field, key),
+                    map_key_path(field, key),
                     "expected base64 (padded, standard alphabet); use stringData for text",
                 );
             }

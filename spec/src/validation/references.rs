@@ -51,7 +51,7 @@ impl Validator<'_, '_> {
             (Some(keys), Some(key)) if !keys.contains(key) => {
                 let hint = crate::diagnostics::did_you_mean(key, keys.iter().copied());
                 let message = format!("{} {name:?} has no key {key:?}{hint}", kind.name());
-                self.error(doc, &format!("{path}.key"), message);
+                self.error(doc, format_args!("{path}.key"), message);
                 return;
             }
             _ => return,

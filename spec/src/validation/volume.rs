@@ -1,6 +1,7 @@
 //! Volumes: names, sources, paths and modes, references.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
 use super::container::{field_path_ok, resource_field_ok};
 use super::references::ObjectKind;
@@ -42,14 +43,14 @@ impl Validator<'_, '_> {
             let path = format!("spec.volumes[{i}]");
             self.syntax(
                 doc,
-                &format!("{path}.name"),
+                format_args!("{path}.name"),
                 &volume.name,
                 names::dns1123_label,
             );
             if !seen.insert(volume.name.as_str()) {
                 self.error(
                     doc,
-                    &format!("{path}.name"),
+                    format_args!("{path}.name"),
                     format!("duplicate volume name {:?}", volume.name),
                 );
             }
@@ -62,7 +63,7 @@ impl Validator<'_, '_> {
                     {
                         self.error(
                             doc,
-                            &format!("{path}.emptyDir.sizeLimit"),
+                            format_args!("{path}.emptyDir.sizeLimit"),
                             "must be 0 or more",
                         );
                     }
@@ -128,12 +129,12 @@ impl Validator<'_, '_> {
                 }
                 VolumeSource::DownwardAPI(source) => {
                     let path = format!("{path}.downwardAPI");
-                    self.mode(doc, &format!("{path}.defaultMode"), source.default_mode);
+                    self.mode(doc, format_args!("{path}.defaultMode"), source.default_mode);
                     self.downward_files(doc, &path, &source.items, &containers);
                 }
                 VolumeSource::Projected(source) => {
                     let path = format!("{path}.projected");
-                    self.mode(doc, &format!("{path}.defaultMode"), source.default_mode);
+                    self.mode(doc, format_args!("{path}.defaultMode"), source.default_mode);
                     for (j, projection) in source.sources.iter().enumerate() {
                         let path = format!("{path}.sources[{j}]");
                         if let Some(c) = &projection.config_map {
@@ -218,19 +219,24 @@ impl Validator<'_, '_> {
         items: &[KeyToPath],
         default_mode: Option<i32>,
     ) {
-        self.mode(doc, &format!("{path}.defaultMode"), default_mode);
+        self.mode(doc, format_args!("{path}.defaultMode"), default_mode);
         for (i, item) in items.iter().enumerate() {
             let path = format!("{path}.items[{i}]");
             if !item.key.is_empty() {
-                self.syntax(doc, &format!("{path}.key"), &item.key, names::config_key);
+                self.syntax(
+                    doc,
+                    format_args!("{path}.key"),
+                    &item.key,
+                    names::config_key,
+                );
             }
             self.syntax(
                 doc,
-                &format!("{path}.path"),
+                format_args!("{path}.path"),
                 &item.path,
                 names::relative_path,
             );
-            self.mode(doc, &format!("{path}.mode"), item.mode);
+            self.mode(doc, format_args!("{path}.mode"), item.mode);
         }
     }
 
@@ -245,11 +251,11 @@ impl Validator<'_, '_> {
             let path = format!("{path}.items[{i}]");
             self.syntax(
                 doc,
-                &format!("{path}.path"),
+                format_args!("{path}.path"),
                 &item.path,
                 names::relative_path,
             );
-            self.mode(doc, &format!("{path}.mode"), item.mode);
+            self.mode(doc, format_args!("{path}.mode"), item.mode);
             match (&item.field_ref, &item.resource_field_ref) {
                 (Some(field_ref), None) => {
                     if !field_path_ok(&field_ref.field_path, VOLUME_FIELD_PATHS) {
@@ -258,7 +264,7 @@ impl Validator<'_, '_> {
                             field_ref.field_path,
                             VOLUME_FIELD_PATHS.join(", ")
                         );
-                        self.error(doc, &format!("{path}.fieldRef.fieldPath"), message);
+                        self.error(doc, format_args!("{path}.fieldRef.fieldPath"), message);
                     }
                 }
                 (None, Some(resource_ref)) => {
@@ -267,18 +273,22 @@ impl Validator<'_, '_> {
                             "unsupported value {:?}: expected limits.cpu, requests.memory, ...",
                             resource_ref.resource
                         );
-                        self.error(doc, &format!("{path}.resourceFieldRef.resource"), message);
+                        self.error(
+                            doc,
+                            format_args!("{path}.resourceFieldRef.resource"),
+                            message,
+                        );
                     }
                     match resource_ref.container_name.as_deref() {
                         None | Some("") => self.error(
                             doc,
-                            &format!("{path}.resourceFieldRef.containerName"),
+                            format_args!("{path}.resourceFieldRef.containerName"),
                             "required value in a volume",
                         ),
                         Some(name) if !containers.contains(name) => {
                             self.error(
                                 doc,
-                                &format!("{path}.resourceFieldRef.containerName"),
+                                format_args!("{path}.resourceFieldRef.containerName"),
                                 format!("no container named {name:?}"),
                             );
                         }
@@ -294,7 +304,7 @@ impl Validator<'_, '_> {
         }
     }
 
-    fn mode(&mut self, doc: Doc<'_>, path: &str, mode: Option<i32>) {
+    fn mode(&mut self, doc: Doc<'_>, path: impl fmt::Display, mode: Option<i32>) {
         if let Some(mode) = mode
             && !(0..=0o777).contains(&mode)
         {
