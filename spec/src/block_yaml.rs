@@ -27,6 +27,7 @@ pub(crate) fn parse_documents(source: &str) -> Option<Vec<Node>> {
     }
     let mut reader = Reader {
         src,
+        text: source,
         pos: 0,
         line: 1,
         line_start: 0,
@@ -72,6 +73,8 @@ pub(crate) fn agrees_with_full_parser(source: &str) -> Option<bool> {
 /// The text and where the reader is in it.
 struct Reader<'a> {
     src: &'a [u8],
+    /// The same text as `src`.
+    text: &'a str,
     /// Byte offset of the next character.
     pos: usize,
     /// Line of `pos`, from 1.
@@ -365,7 +368,7 @@ impl<'a> Reader<'a> {
                 while !(self.peek() == Some(b':') && self.blank_at(1)) {
                     self.pos += 1;
                 }
-                let text = plain_text(&self.src[start..self.pos], false)?;
+                let text = plain_text(self.text.get(start..self.pos)?, false)?;
                 (text, ScalarStyle::Plain)
             }
         };
@@ -401,7 +404,7 @@ impl<'a> Reader<'a> {
                         Some(_) => self.pos += 1,
                     }
                 }
-                let text = plain_text(&self.src[start..self.pos], false)?;
+                let text = plain_text(self.text.get(start..self.pos)?, false)?;
                 Some(Node {
                     value: scalar(text, ScalarStyle::Plain)?,
                     position,
@@ -502,30 +505,28 @@ impl<'a> Reader<'a> {
                 _ => self.pos += 1,
             }
         }
-        let text = plain_text(&self.src[start..self.pos], true)?;
+        let text = plain_text(self.text.get(start..self.pos)?, true)?;
         Some((text, ScalarStyle::Plain))
     }
 
     /// A one-line quoted scalar starting at `pos`, with its escapes.
     fn quoted(&mut self) -> Option<(Cow<'a, str>, ScalarStyle)> {
         let quote = self.peek()?;
-        let rest = &self.src[self.pos..];
-        let end = closing_quote(rest, quote)?;
-        let body = &rest[1..end];
+        let end = closing_quote(&self.src[self.pos..], quote)?;
+        let body = self.text.get(self.pos + 1..self.pos + end)?;
         self.pos += end + 1;
         if quote == b'\'' {
-            let text = std::str::from_utf8(body).ok()?;
-            let text = if text.contains('\'') {
-                Cow::Owned(text.replace("''", "'"))
+            let text = if body.contains('\'') {
+                Cow::Owned(body.replace("''", "'"))
             } else {
-                Cow::Borrowed(text)
+                Cow::Borrowed(body)
             };
             Some((text, ScalarStyle::SingleQuoted))
         } else {
-            let text = if body.contains(&b'\\') {
+            let text = if body.contains('\\') {
                 Cow::Owned(unescape(body)?)
             } else {
-                Cow::Borrowed(std::str::from_utf8(body).ok()?)
+                Cow::Borrowed(body)
             };
             Some((text, ScalarStyle::DoubleQuoted))
         }
@@ -536,8 +537,12 @@ impl<'a> Reader<'a> {
 /// carriage returns, other control characters, byte order marks or the
 /// Unicode line and paragraph separators.
 fn plain_characters(src: &[u8]) -> bool {
-    let printable = |b: &u8| matches!(b, b'\n' | b' '..=b'~');
-    if src.iter().all(printable) {
+    // Printable ASCII, checked 64 bytes at a time without branches.
+    let printable = |ok: u8, b: &u8| ok & u8::from(matches!(b, b' '..=b'~') || *b == b'\n');
+    if src
+        .chunks(64)
+        .all(|chunk| chunk.iter().fold(1, printable) == 1)
+    {
         return true;
     }
     src.iter().enumerate().all(|(i, &b)| match b {
@@ -567,39 +572,34 @@ fn closing_quote(rest: &[u8], quote: u8) -> Option<usize> {
     }
 }
 
-/// The text of a plain scalar spanning `bytes`, trailing spaces dropped;
-/// `None` when it cannot be a plain scalar (it starts with an indicator).
-fn plain_text(bytes: &[u8], in_flow: bool) -> Option<Cow<'_, str>> {
-    let end = bytes.iter().rposition(|&b| b != b' ')? + 1;
-    let bytes = &bytes[..end];
-    let first = bytes[0];
+/// The text of a plain scalar, trailing spaces dropped; `None` when it
+/// cannot be a plain scalar (it starts with an indicator).
+fn plain_text(text: &str, in_flow: bool) -> Option<Cow<'_, str>> {
+    let text = text.trim_end_matches(' ');
+    let bytes = text.as_bytes();
+    let first = *bytes.first()?;
     let safe_next = match bytes.get(1) {
         None | Some(b' ') => false,
         Some(b',' | b'[' | b']' | b'{' | b'}') => !in_flow,
         Some(_) => true,
     };
     match first {
-        b'-' | b'?' | b':' if !safe_next => return None,
+        b'-' | b'?' | b':' if !safe_next => None,
         b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
-        | b'"' | b'%' | b'@' | b'`' => return None,
-        _ => {}
+        | b'"' | b'%' | b'@' | b'`' => None,
+        _ => Some(Cow::Borrowed(text)),
     }
-    std::str::from_utf8(bytes).ok().map(Cow::Borrowed)
 }
 
 /// The text of a one-line double-quoted scalar's body.
-fn unescape(body: &[u8]) -> Option<String> {
+fn unescape(body: &str) -> Option<String> {
     let mut out = String::with_capacity(body.len());
-    let mut i = 0;
-    while i < body.len() {
-        let b = body[i];
-        i += 1;
-        if b != b'\\' {
-            out.push(char::from(b));
-            continue;
-        }
-        let escape = *body.get(i)?;
-        i += 1;
+    let mut rest = body;
+    while let Some(backslash) = rest.find('\\') {
+        out.push_str(&rest[..backslash]);
+        let after = &rest[backslash + 1..];
+        let escape = *after.as_bytes().first()?;
+        let mut used = 1;
         let c = match escape {
             b'0' => '\0',
             b'a' => '\x07',
@@ -624,8 +624,8 @@ fn unescape(body: &[u8]) -> Option<String> {
                     b'u' => 4,
                     _ => 8,
                 };
-                let hex = std::str::from_utf8(body.get(i..i + len)?).ok()?;
-                i += len;
+                let hex = after.get(1..=len)?;
+                used += len;
                 if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return None;
                 }
@@ -634,7 +634,9 @@ fn unescape(body: &[u8]) -> Option<String> {
             _ => return None,
         };
         out.push(c);
+        rest = &after[used..];
     }
+    out.push_str(rest);
     Some(out)
 }
 
@@ -719,7 +721,7 @@ mod tests {
             "l:\n- a\n- b: c\n  d: e\n-   f: [ ]\n    g: {}\nm:\n  - {a: 1, \"b\": [x, y]}\n  -\n    nn: o\n",
             "'q k': v\n\"r\": 'w'\nimage: nginx:1.2\nurl: http://x/y#z\ns: a,b\nt: -x\n",
             "a:\n  b:\n    c: d\n  e: f\ng: h\n",
-            "# ünïcode\na: é # ß\nb: [ü, 'ö', x]\n",
+            "# ünïcode\na: é # ß\nb: [ü, 'ö', x]\nc: \"ä\\tö\\u00e9\"\n",
         ] {
             assert!(agrees(source), "{source}");
         }
