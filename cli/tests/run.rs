@@ -30,6 +30,17 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The first line `child` printed on its (piped) stdout.
+fn first_line(child: &mut std::process::Child) -> String {
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    line
+}
+
 /// The pod uid a container reads from its own cgroup path
 /// (`/peapod-<uid>`).
 fn uid_from_cgroup(text: &str) -> String {
@@ -160,13 +171,7 @@ fn a_signal_to_run_reaches_the_container_and_a_second_one_kills_it() {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        assert_eq!(line, "ready\n");
+        assert_eq!(first_line(&mut child), "ready\n");
         child
     };
     // A command with a handler: SIGTERM ends it with its own code.
@@ -262,6 +267,30 @@ fn without_rm_the_pod_stays_completed_until_deleted() {
         stderr(&again)
     );
     root.ok(&["delete", "pod", "kept"]);
+    assert_nothing_left(&root, &uid);
+}
+
+#[test]
+fn a_running_run_is_listed_and_delete_ends_it_and_removes_everything() {
+    let Some((_g, root)) = start("run delete", "run-delete", shared) else {
+        return;
+    };
+    let mut child = root
+        .command(&["run", "--name", "live", "--network", "none", "busybox"])
+        .args([
+            "sh",
+            "-c",
+            "grep -m1 peapod- /proc/self/cgroup; exec sleep 1000",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let uid = uid_from_cgroup(&first_line(&mut child));
+    let table = root.ok(&["get", "pods"]);
+    assert!(table.contains("live   1/1     Running"), "{table}");
+    root.ok(&["delete", "pod", "live"]);
+    // The waiting CLI is ended with its container.
+    assert_eq!(child.wait().unwrap().code(), None);
     assert_nothing_left(&root, &uid);
 }
 

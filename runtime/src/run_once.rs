@@ -229,6 +229,8 @@ impl Once<'_> {
             for c in &mut st.container_statuses {
                 c.state = status::running(started_at.clone());
                 c.started = Some(true);
+                // No readiness probe: ready once running, as kubelet says.
+                c.ready = true;
             }
         }
         self.dir.write_pod(&pod)?;
