@@ -55,6 +55,15 @@ fn lines(file: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The lines of `file` once it has `n` of them (or after 5 s).
+fn lines_when(file: &Path, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while lines(file).len() < n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    lines(file)
+}
+
 /// A shell loop that appends `$1` to /log/stop on SIGTERM and exits.
 const TRAPS_TERM: &str = r#"["sh", "-c", "trap 'echo $0 >> /log/stop; exit 0' TERM; while true; do sleep 0.1 & wait; done""#;
 
@@ -150,12 +159,8 @@ spec:
         ),
     );
     // apply returns once c2 started; its first line may still be on its way.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while lines(&dir.join("order")).len() < 3 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
     assert_eq!(
-        lines(&dir.join("order")),
+        lines_when(&dir.join("order"), 3),
         ["c1 start", "c1 postStart done", "c2 start"]
     );
 }
@@ -445,4 +450,50 @@ fn sigterm_to_the_supervisor_stops_the_pod_as_a_delete_would() {
         root.pod_leftovers()
     );
     assert!(!root.ok(&["get", "pods"]).contains("signalled"));
+}
+
+#[test]
+fn a_sidecar_with_a_startup_probe_holds_the_next_container_until_it_passes() {
+    let Some((_host, root)) = start("sidecar_startup", "life-sidecar", shared) else {
+        return;
+    };
+    let dir = log_dir(&root);
+    let pod = apply(
+        &root,
+        "gated",
+        &format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{ name: gated }}
+spec:
+  {}
+  initContainers:
+    - name: side
+      image: busybox:1.30.1
+      restartPolicy: Always
+      command: ["sh", "-c", "sleep 1; echo side up >> /log/order; touch /tmp/up; exec sleep 1000"]
+      volumeMounts: [{{ name: log, mountPath: /log }}]
+      startupProbe:
+        exec: {{ command: ["test", "-e", "/tmp/up"] }}
+        periodSeconds: 1
+        failureThreshold: 10
+  containers:
+    - name: app
+      image: busybox:1.30.1
+      command: ["sh", "-c", "echo app start >> /log/order; exec sleep 1000"]
+      volumeMounts: [{{ name: log, mountPath: /log }}]
+"#,
+            volume(&dir)
+        ),
+    );
+    let v = pod.wait_for("app running", |v| {
+        status_of(v, "containerStatuses", 0)["state"]["running"].is_object()
+    });
+    assert_eq!(
+        status_of(&v, "initContainerStatuses", 0)["started"],
+        true,
+        "{v:#}"
+    );
+    assert_eq!(lines_when(&dir.join("order"), 2), ["side up", "app start"]);
 }

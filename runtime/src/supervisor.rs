@@ -431,7 +431,15 @@ impl Supervisor {
     /// already stopping or not running.
     fn begin_stop(&mut self, i: usize, grace: Duration) {
         let slot = &mut self.slots[i];
-        if slot.stop.is_some() || slot.run.is_none() {
+        let Some(run) = &slot.run else {
+            return;
+        };
+        if let Some(stop) = &mut slot.stop {
+            // Already stopping (a liveness kill): a delete with grace 0
+            // still ends it now.
+            if grace.is_zero() {
+                stop.kill(&run.process);
+            }
             return;
         }
         slot.restart_at = None;
@@ -709,10 +717,13 @@ impl Supervisor {
             return;
         };
         // What is left of the pod's grace period, counted from the stop.
+        // Sidecars, stopped last, get what is left of it, but as kubelet
+        // never less than its minimum.
         let left = if t.grace().is_zero() {
             Duration::ZERO
         } else {
-            t.deadline().saturating_duration_since(Instant::now())
+            let left = t.deadline().saturating_duration_since(Instant::now());
+            left.max(termination::MIN_AFTER_SIGTERM)
         };
         let first: Vec<usize> = (0..self.slots.len())
             .rev()

@@ -13,7 +13,7 @@ use rustix::process::Signal;
 use crate::control::{self, Response};
 
 /// What is left after SIGTERM, at least, when the grace period is not 0.
-const MIN_AFTER_SIGTERM: Duration = Duration::from_secs(2);
+pub(crate) const MIN_AFTER_SIGTERM: Duration = Duration::from_secs(2);
 
 /// The grace period in seconds as a duration (negative: 0).
 pub(crate) fn grace(seconds: Option<i64>) -> Duration {
