@@ -497,3 +497,26 @@ spec:
     );
     assert_eq!(lines_when(&dir.join("order"), 2), ["side up", "app start"]);
 }
+
+#[test]
+fn a_liveness_restart_runs_pre_stop_then_sigterm() {
+    let Some((_host, root)) = start("liveness_pre_stop", "life-livestop", shared) else {
+        return;
+    };
+    let dir = log_dir(&root);
+    let pod = apply(
+        &root,
+        "livestop",
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: livestop }}\nspec:\n  terminationGracePeriodSeconds: 5\n  {}\n  containers:\n    - {{ name: c, image: busybox:1.30.1, command: {TRAPS_TERM}, \"c\"], volumeMounts: [{{ name: log, mountPath: /log }}], livenessProbe: {{ exec: {{ command: [\"test\", \"-e\", \"/tmp/healthy\"] }}, periodSeconds: 1, failureThreshold: 1 }}, lifecycle: {{ preStop: {{ exec: {{ command: [\"sh\", \"-c\", \"echo pre-stop >> /log/stop\"] }} }} }} }}\n",
+            volume(&dir)
+        ),
+    );
+    let v = pod.wait_for("a restart for liveness", |v| {
+        status_of(v, "containerStatuses", 0)["restartCount"].as_i64() >= Some(1)
+    });
+    // The trap ran (exit 0), well before the 5 s grace period.
+    let c = status_of(&v, "containerStatuses", 0);
+    assert_eq!(c["lastState"]["terminated"]["exitCode"], 0, "{v:#}");
+    assert_eq!(&lines(&dir.join("stop"))[..2], ["pre-stop", "c"]);
+}
