@@ -6,7 +6,7 @@
 mod common;
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
 use peapod_core::{
@@ -121,6 +121,32 @@ fn credentials_capabilities_no_new_privs_and_lowered_rlimits_apply() {
     assert_eq!(Path::new(lines[n - 1]), host_ns("net"));
 }
 
+/// Puts `layer` above busybox in the container's overlay and binds `hosts`
+/// read-only onto its `/etc/hosts`; returns the upper layer.
+fn layer_and_hosts_bind(spawn: &mut ContainerSpawn<'_>, layer: PathBuf, hosts: PathBuf) -> PathBuf {
+    let plan = spawn.mounts.take().expect("plan");
+    let RootFs::Overlay { upper, work, .. } = plan.root.clone() else {
+        panic!("overlay root")
+    };
+    spawn.mounts = Some(
+        MountPlan {
+            root: RootFs::Overlay {
+                lower: vec![layer, busybox_rootfs().to_path_buf()],
+                upper: upper.clone(),
+                work,
+            },
+            ..plan
+        }
+        .step(peapod_core::MountStep::Bind {
+            source: hosts,
+            target: "/etc/hosts".into(),
+            recursive: false,
+            options: peapod_core::MountOptions::default().read_only(),
+        }),
+    );
+    upper
+}
+
 #[test]
 fn image_symlink_cannot_send_a_mount_outside_the_root() {
     if !require_root("image_symlink_cannot_send_a_mount_outside_the_root") {
@@ -140,26 +166,7 @@ fn image_symlink_cannot_send_a_mount_outside_the_root() {
     let mut cleanup = Cleanup::default();
     cleanup.processes.push(pause_with(&PauseSpec::default()));
     let mut spawn = container(&cleanup.processes[0], scratch.path(), "c", false, &["true"]);
-    let plan = spawn.mounts.take().expect("plan");
-    let RootFs::Overlay { upper, work, .. } = plan.root.clone() else {
-        panic!("overlay root")
-    };
-    spawn.mounts = Some(
-        MountPlan {
-            root: RootFs::Overlay {
-                lower: vec![evil, busybox_rootfs().to_path_buf()],
-                upper,
-                work,
-            },
-            ..plan
-        }
-        .step(peapod_core::MountStep::Bind {
-            source: hosts,
-            target: "/etc/hosts".into(),
-            recursive: false,
-            options: peapod_core::MountOptions::default().read_only(),
-        }),
-    );
+    layer_and_hosts_bind(&mut spawn, evil, hosts);
     // `/etc` resolves inside the root to a folder that does not exist
     // there: the spawn fails with a typed error rather than follow the link
     // onto the host.
@@ -168,6 +175,48 @@ fn image_symlink_cannot_send_a_mount_outside_the_root() {
     // Nothing was made on the host side of the link.
     let made: Vec<_> = std::fs::read_dir(&host_dir).expect("read").collect();
     assert!(made.is_empty(), "made on the host: {made:?}");
+}
+
+#[test]
+fn bind_onto_an_image_file_copies_nothing_up_into_the_upper_layer() {
+    if !require_root("bind_onto_an_image_file_copies_nothing_up_into_the_upper_layer") {
+        return;
+    }
+    let _serial = serial();
+    let scratch = TempDir::new("core-nocopyup");
+    // An image layer that has its own /etc/hosts, above busybox.
+    let layer = scratch.path().join("image-layer");
+    std::fs::create_dir_all(layer.join("etc")).expect("mkdir");
+    std::fs::write(layer.join("etc/hosts"), "127.0.0.1 from-image\n").expect("image hosts");
+    let hosts = scratch.path().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 from-pod\n").expect("pod hosts");
+
+    let mut cleanup = Cleanup::default();
+    cleanup.processes.push(pause_with(&PauseSpec::default()));
+    let (r, w) = pipe();
+    let mut spawn = container(
+        &cleanup.processes[0],
+        scratch.path(),
+        "c",
+        false,
+        &["cat", "/etc/hosts"],
+    );
+    spawn.stdio.stdout = Some(w);
+    let upper = layer_and_hosts_bind(&mut spawn, layer, hosts);
+    let child = spawn.spawn().expect("spawn");
+    let mut out = String::new();
+    std::fs::File::from(r)
+        .read_to_string(&mut out)
+        .expect("read");
+    assert!(child.wait().expect("wait").success());
+    assert_eq!(out, "127.0.0.1 from-pod\n");
+    // The mount point was the image's file, used as it is: no copy of it
+    // (nor of /etc) in the container's writable layer.
+    assert!(
+        !upper.join("etc").exists(),
+        "copied up: {}",
+        upper.display()
+    );
 }
 
 #[test]

@@ -184,9 +184,22 @@ fn make_dirs<'a>(root: BorrowedFd<'_>, paths: &'a [InRoot]) -> Result<(), Failur
     Ok(())
 }
 
+/// Makes sure a file mount point exists. An existing one (of any type) is
+/// only looked at (`O_PATH`): opening it for writing would copy it up into
+/// the container's overlay upper layer (its folder too), several inode
+/// creations on the host's disk for a file the mount hides anyway.
 fn make_file<'a>(root: BorrowedFd<'_>, file: &'a InRoot) -> Result<(), Failure<'a>> {
     let err = |e| (Step::Mkdir, e, file.path.as_c_str());
     let parent = resolve(root, &file.parent).map_err(err)?;
+    let exists = rustix::fs::openat(
+        &parent,
+        file.name.as_c_str(),
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    );
+    if exists.is_ok() {
+        return Ok(());
+    }
     match rustix::fs::openat(
         &parent,
         file.name.as_c_str(),
