@@ -520,3 +520,29 @@ fn a_liveness_restart_runs_pre_stop_then_sigterm() {
     assert_eq!(c["lastState"]["terminated"]["exitCode"], 0, "{v:#}");
     assert_eq!(&lines(&dir.join("stop"))[..2], ["pre-stop", "c"]);
 }
+
+#[test]
+fn the_image_stop_signal_replaces_sigterm() {
+    let Some((_host, root)) = start("stop_signal", "life-stopsignal", shared) else {
+        return;
+    };
+    let rootfs = peapod_testkit::busybox_rootfs()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let tag = "busybox:stopsignal";
+    root.ok(&["image", "import", "-c", "STOPSIGNAL SIGUSR1", &rootfs, tag]);
+    let dir = log_dir(&root);
+    let _pod = apply(
+        &root,
+        "usr1",
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: usr1 }}\nspec:\n  terminationGracePeriodSeconds: 5\n  {}\n  containers:\n    - {{ name: c, image: \"{tag}\", imagePullPolicy: Never, command: [\"sh\", \"-c\", \"trap 'echo usr1 >> /log/stop; exit 0' USR1; trap 'echo term >> /log/stop; exit 0' TERM; while true; do sleep 0.1 & wait; done\"], volumeMounts: [{{ name: log, mountPath: /log }}] }}\n",
+            volume(&dir)
+        ),
+    );
+    let t0 = Instant::now();
+    root.ok(&["delete", "pod", "usr1"]);
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    assert_eq!(lines(&dir.join("stop")), ["usr1"]);
+}

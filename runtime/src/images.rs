@@ -18,6 +18,8 @@ pub(crate) struct ResolvedImage {
     pub lower: Vec<PathBuf>,
     /// ENTRYPOINT, CMD, ENV, WORKDIR.
     pub defaults: ImageDefaults,
+    /// STOPSIGNAL as a number (`None`: SIGTERM).
+    pub stop_signal: Option<i32>,
 }
 
 /// Finds (or pulls, as `imagePullPolicy` says) the image of `container`.
@@ -32,7 +34,18 @@ pub(crate) fn resolve(store: &Store, container: &Container) -> Result<ResolvedIm
         .ensure(&container.image, policy)
         .map_err(|e| Error::container(&container.name, e))?;
     let c = image.config;
+    let stop_signal = c.stop_signal.as_deref().and_then(|s| {
+        let sig = crate::termination::parse_signal(s);
+        if sig.is_none() {
+            tracing::warn!(
+                "image {}: unknown STOPSIGNAL {s}, using SIGTERM",
+                container.image
+            );
+        }
+        sig
+    });
     Ok(ResolvedImage {
+        stop_signal,
         id: image.id.to_string(),
         lower: image.lower_dirs,
         defaults: ImageDefaults {

@@ -295,6 +295,7 @@ mod tests {
             id: "sha256:x".into(),
             lower: Vec::new(),
             defaults: crate::container_process::ImageDefaults::default(),
+            stop_signal: None,
         };
         Slot::new(spec, kind, image, "ContainerCreating")
     }

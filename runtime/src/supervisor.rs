@@ -482,7 +482,7 @@ impl Supervisor {
         }
         let slot = &mut self.slots[i];
         if let (Some(stop), Some(run)) = (&mut slot.stop, &slot.run) {
-            stop.terminate(&run.process);
+            stop.terminate(&run.process, slot.image.stop_signal);
         }
     }
 

@@ -20,6 +20,29 @@ pub(crate) fn grace(seconds: Option<i64>) -> Duration {
     Duration::from_secs(seconds.and_then(|s| u64::try_from(s).ok()).unwrap_or(30))
 }
 
+/// An image's STOPSIGNAL (`SIGQUIT`, `QUIT` or `3`) as a number.
+pub(crate) fn parse_signal(text: &str) -> Option<i32> {
+    let text = text.trim();
+    if let Ok(n) = text.parse::<i32>() {
+        return (1..=64).contains(&n).then_some(n);
+    }
+    let upper = text.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    let signal = match name {
+        "HUP" => Signal::HUP,
+        "INT" => Signal::INT,
+        "QUIT" => Signal::QUIT,
+        "KILL" => Signal::KILL,
+        "USR1" => Signal::USR1,
+        "USR2" => Signal::USR2,
+        "TERM" => Signal::TERM,
+        "WINCH" => Signal::WINCH,
+        "PWR" => Signal::POWER,
+        _ => return None,
+    };
+    Some(signal.as_raw())
+}
+
 /// A pod stop in progress.
 #[derive(Debug)]
 pub(crate) struct Termination {
@@ -96,15 +119,16 @@ impl ContainerStop {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
-    /// preStop is over (or there was none): SIGTERM, or SIGKILL at once
-    /// with a zero grace period.
-    pub fn terminate(&mut self, process: &Process) {
+    /// preStop is over (or there was none): `stop_signal` (the image's
+    /// STOPSIGNAL, else SIGTERM), or SIGKILL at once with a zero grace
+    /// period.
+    pub fn terminate(&mut self, process: &Process, stop_signal: Option<i32>) {
         let now = Instant::now();
         if self.grace.is_zero() {
             self.kill(process);
             return;
         }
-        let _ = process.signal(Signal::TERM.as_raw());
+        let _ = process.signal(stop_signal.unwrap_or(Signal::TERM.as_raw()));
         self.kill_at = Some(self.deadline.max(now + MIN_AFTER_SIGTERM));
     }
 
@@ -131,6 +155,15 @@ mod tests {
         assert_eq!(grace(None), Duration::from_secs(30));
         assert_eq!(grace(Some(2)), Duration::from_secs(2));
         assert_eq!(grace(Some(-1)), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn stop_signals_parse_as_docker_writes_them() {
+        assert_eq!(parse_signal("SIGQUIT"), Some(3));
+        assert_eq!(parse_signal("quit"), Some(3));
+        assert_eq!(parse_signal("9"), Some(9));
+        assert_eq!(parse_signal("SIGRTMAX+1"), None);
+        assert_eq!(parse_signal("0"), None);
     }
 
     #[test]
