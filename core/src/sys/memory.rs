@@ -77,7 +77,9 @@ fn parse_smaps(text: &str) -> Vec<Mapping> {
 }
 
 /// Drops `[start, end)` and marks it random-access, so that later faults
-/// map single pages instead of the kernel's 64 KiB "fault-around".
+/// read no more ahead from the file. (The kernel still maps the pages
+/// already in the page cache up to 64 KiB around a fault, "fault-around":
+/// a supervisor's idle loop gets ~300 KiB of code back that way.)
 ///
 /// # Safety
 /// The range must be a private file mapping of this process holding no
