@@ -32,6 +32,8 @@ pub(crate) fn parse_documents(source: &str) -> Option<Vec<Node>> {
         line: 1,
         line_start: 0,
         ascii: source.is_ascii(),
+        entries: Vec::new(),
+        items: Vec::new(),
     };
     reader.skip_blank_lines();
     if reader.document_marker() {
@@ -83,6 +85,11 @@ struct Reader<'a> {
     line_start: usize,
     /// Whether the whole text is ASCII (a column is then a byte offset).
     ascii: bool,
+    /// The entries of the block mappings being read, innermost last: each
+    /// mapping takes its own off the end, in a vector of the right size.
+    entries: Vec<Entry>,
+    /// The same for the items of block lists.
+    items: Vec<Node>,
 }
 
 impl<'a> Reader<'a> {
@@ -201,28 +208,30 @@ impl<'a> Reader<'a> {
     /// Whether a mapping key (a one-line scalar, then `:` and a blank)
     /// starts at `pos`.
     fn starts_key(&self) -> bool {
+        self.key_length().is_some()
+    }
+
+    /// The length of the mapping key starting at `pos`, up to its `:`.
+    fn key_length(&self) -> Option<usize> {
         let rest = &self.src[self.pos..];
-        let end = match rest.first() {
-            None | Some(b'[' | b'{') => return false,
-            Some(&quote @ (b'\'' | b'"')) => match closing_quote(rest, quote) {
-                Some(end) => end + 1,
-                None => return false,
-            },
+        let end = match *rest.first()? {
+            b'[' | b'{' => return None,
+            quote @ (b'\'' | b'"') => closing_quote(rest, quote)? + 1,
             _ => {
                 let mut i = 0;
                 loop {
-                    match rest.get(i) {
-                        None | Some(b'\n') => return false,
-                        Some(b':') if matches!(rest.get(i + 1), None | Some(b' ' | b'\n')) => {
-                            break i;
-                        }
-                        Some(b' ') if rest.get(i + 1) == Some(&b'#') => return false,
-                        Some(_) => i += 1,
+                    match *rest.get(i)? {
+                        b'\n' => return None,
+                        b':' if matches!(rest.get(i + 1), None | Some(b' ' | b'\n')) => break i,
+                        b' ' if rest.get(i + 1) == Some(&b'#') => return None,
+                        _ => i += 1,
                     }
                 }
             }
         };
-        rest.get(end) == Some(&b':') && matches!(rest.get(end + 1), None | Some(b' ' | b'\n'))
+        let colon_then_blank =
+            rest.get(end) == Some(&b':') && matches!(rest.get(end + 1), None | Some(b' ' | b'\n'));
+        colon_then_blank.then_some(end)
     }
 
     /// A block node starting at `pos` (column `indent`) on its own line or
@@ -246,28 +255,25 @@ impl<'a> Reader<'a> {
             return None;
         }
         let position = self.position();
-        let mut entries = Vec::new();
+        let first = self.entries.len();
         loop {
             let key_position = self.position();
             let (text, style) = self.key_scalar()?;
             let key = key(text, style)?;
             let value = self.mapping_value(indent, depth + 1)?;
-            entries.push(Entry {
+            self.entries.push(Entry {
                 key,
                 key_position,
                 value,
             });
             match self.line_indent() {
-                Some(i) if i == indent => {
-                    self.pos += i;
-                    if !self.starts_key() {
-                        return None;
-                    }
-                }
+                // The next key (`key_scalar` checks that it is one).
+                Some(i) if i == indent => self.pos += i,
                 Some(i) if i > indent => return None,
                 _ => break,
             }
         }
+        let entries: Vec<Entry> = self.entries.drain(first..).collect();
         if has_duplicate_key(&entries) {
             return None;
         }
@@ -314,7 +320,7 @@ impl<'a> Reader<'a> {
             return None;
         }
         let position = self.position();
-        let mut items = Vec::new();
+        let first = self.items.len();
         loop {
             self.pos += 1;
             let spaces = self.skip_spaces();
@@ -338,7 +344,7 @@ impl<'a> Reader<'a> {
                     self.block_node(column, depth + 1)?
                 }
             };
-            items.push(item);
+            self.items.push(item);
             match self.line_indent() {
                 Some(i) if i == indent => {
                     self.pos += i;
@@ -354,27 +360,23 @@ impl<'a> Reader<'a> {
             }
         }
         Some(Node {
-            value: Value::Seq(items),
+            value: Value::Seq(self.items.drain(first..).collect()),
             position,
         })
     }
 
-    /// A mapping key and the `:` after it (`starts_key` said it is one).
+    /// A mapping key and the `:` after it; `None` when no key starts at
+    /// `pos`.
     fn key_scalar(&mut self) -> Option<(Cow<'a, str>, ScalarStyle)> {
-        let scalar = match self.peek()? {
-            b'\'' | b'"' => self.quoted()?,
-            _ => {
-                let start = self.pos;
-                while !(self.peek() == Some(b':') && self.blank_at(1)) {
-                    self.pos += 1;
-                }
-                let text = plain_text(self.text.get(start..self.pos)?, false)?;
-                (text, ScalarStyle::Plain)
-            }
+        let length = self.key_length()?;
+        let scalar = if matches!(self.peek()?, b'\'' | b'"') {
+            self.quoted()?
+        } else {
+            let text = plain_text(self.text.get(self.pos..self.pos + length)?, false)?;
+            self.pos += length;
+            (text, ScalarStyle::Plain)
         };
-        if self.peek() != Some(b':') {
-            return None;
-        }
+        // The `:` (`key_length` saw it).
         self.pos += 1;
         Some(scalar)
     }
