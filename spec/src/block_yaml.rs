@@ -165,10 +165,10 @@ impl<'a> Reader<'a> {
     /// (after at least one space), then the line break; then the blank
     /// lines after it. `None` when anything else is there.
     fn end_line(&mut self) -> Option<()> {
-        let spaces = self.skip_spaces();
+        self.skip_spaces();
         match self.peek() {
             None | Some(b'\n') => {}
-            Some(b'#') if spaces > 0 => {}
+            Some(b'#') if self.src.get(self.pos.wrapping_sub(1)) == Some(&b' ') => {}
             Some(_) => return None,
         }
         self.next_line();
@@ -302,11 +302,21 @@ impl<'a> Reader<'a> {
         if child > indent {
             self.block_node(child, depth)
         } else if child == indent && self.starts_item() {
-            // A list at its key's indentation is where its first item is.
-            let mut list = self.block_sequence(indent, depth)?;
-            if let Value::Seq(items) = &list.value {
-                list.position = items.first()?.position;
+            // A list at its key's indentation is where granit-parser ends
+            // its first `-`: after the spaces (and comment) that follow it.
+            let dash = self.pos;
+            self.pos += 1;
+            self.skip_spaces();
+            if self.peek() == Some(b'#') {
+                self.pos += self.src[self.pos..]
+                    .iter()
+                    .take_while(|&&b| b != b'\n')
+                    .count();
             }
+            let position = self.position();
+            self.pos = dash;
+            let mut list = self.block_sequence(indent, depth)?;
+            list.position = position;
             Some(list)
         } else {
             // An empty value: its position is not repeated here.
@@ -723,6 +733,12 @@ mod tests {
             "l:\n- a\n- b: c\n  d: e\n-   f: [ ]\n    g: {}\nm:\n  - {a: 1, \"b\": [x, y]}\n  -\n    nn: o\n",
             "'q k': v\n\"r\": 'w'\nimage: nginx:1.2\nurl: http://x/y#z\ns: a,b\nt: -x\n",
             "a:\n  b:\n    c: d\n  e: f\ng: h\n",
+            // Found by the manifest_fast_path fuzz target.
+            " c: \n -\n  pit\"",
+            "a:\n-   \n  b\n",
+            "a:\n-   # c\n  b\n",
+            "a:\n-  # c\n  b: c\n",
+            "a:\n- # ü\n  b: c\n",
             "# ünïcode\na: é # ß\nb: [ü, 'ö', x]\nc: \"ä\\tö\\u00e9\"\n",
         ] {
             assert!(agrees(source), "{source}");
