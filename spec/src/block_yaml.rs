@@ -58,6 +58,11 @@ pub(crate) fn parse_documents(source: &str) -> Option<Vec<Node>> {
     }
 }
 
+/// The longest key read here. YAML caps an implicit key at 1024
+/// characters (granit-parser then reports an error); longer ones are left
+/// to the full parser, with some margin.
+const MAX_KEY_BYTES: usize = 1000;
+
 /// What the full parser reads: granit-parser's events, or serde-saphyr
 /// where they give up.
 pub(crate) fn full_parse(source: &str) -> Option<Vec<Node>> {
@@ -231,7 +236,7 @@ impl<'a> Reader<'a> {
         };
         let colon_then_blank =
             rest.get(end) == Some(&b':') && matches!(rest.get(end + 1), None | Some(b' ' | b'\n'));
-        colon_then_blank.then_some(end)
+        (colon_then_blank && end <= MAX_KEY_BYTES).then_some(end)
     }
 
     /// A block node starting at `pos` (column `indent`) on its own line or
@@ -445,7 +450,11 @@ impl<'a> Reader<'a> {
                     items.push(self.flow_item(depth + 1)?);
                 } else {
                     let key_position = self.position();
+                    let key_start = self.pos;
                     let (text, style) = self.flow_scalar(true)?;
+                    if self.pos - key_start > MAX_KEY_BYTES {
+                        return None;
+                    }
                     let key = key(text, style)?;
                     if !(self.peek() == Some(b':') && self.peek_at(1) == Some(b' ')) {
                         return None;
@@ -767,6 +776,10 @@ mod tests {
             "a: b\u{2028}c\n",
             "\u{feff}a: b\n",
             "a: b\r\n",
+            // Keys over 1024 characters (one found by the fuzz target).
+            &format!("'{}': x\n", "k".repeat(1100)),
+            &format!("{}: x\n", "k".repeat(1100)),
+            &format!("a: {{{}: x}}\n", "k".repeat(1100)),
         ] {
             assert!(parse_documents(source).is_none(), "{source:?}");
         }
