@@ -2,8 +2,8 @@
 //! with the caller's pod IP as the source, a host port from the host's
 //! loopback, the kubelet `/etc/hosts` with the pod IP and hostAliases, and
 //! nothing of a pod's network left after `delete` (also after a `kill -9`
-//! of its supervisor, and after a failed `apply`). Root only; the tests
-//! run one at a time (each `--root` has its own leases on the one bridge).
+//! of its supervisor, and after a failed `apply`); pods of two `--root`s
+//! share the bridge's leases. Root only.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Pod, Root, exclusive, start};
-use peapod_runtime::{Paths, network};
+use peapod_runtime::network;
 
 /// A pod serving `hi` with busybox httpd on `port`, logging requests
 /// (`-vv`) to the container log; `hostPort` forwards to it when given.
@@ -82,23 +82,25 @@ fn nft_table() -> String {
         .unwrap_or_default()
 }
 
-/// The leases of `root` (files of the lease folder but its lock).
-fn leases(root: &Root) -> Vec<String> {
-    let dir = network::lease_dir(&Paths::under(root.path()));
-    std::fs::read_dir(dir)
+/// The leases of pod `uid` in the host's lease folder (a lease file
+/// holds a `pod <uid>` line; pods of other roots have leases there too).
+fn leases_of(uid: &str) -> Vec<String> {
+    let line = format!("pod {uid}\n");
+    std::fs::read_dir(network::lease_dir())
         .into_iter()
         .flatten()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "lock")
+        .map(|e| e.unwrap().path())
+        .filter(|p| std::fs::read_to_string(p).is_ok_and(|text| text.contains(&line)))
+        .map(|p| format!("lease {}", p.display()))
         .collect()
 }
 
 /// What of pod `uid`'s network is on the host: its veth, its nft chains,
-/// and any lease of `root`.
-fn network_of(root: &Root, uid: &str) -> Vec<String> {
+/// and its lease.
+fn network_of(uid: &str) -> Vec<String> {
     let link = network::host_link(uid);
     let chain = format!("pod_{}", &link[2..]);
-    let mut found = leases(root);
+    let mut found = leases_of(uid);
     if Path::new("/sys/class/net").join(&link).exists() {
         found.push(format!("link {link}"));
     }
@@ -151,6 +153,26 @@ fn pod_reaches_another_pods_ip_which_sees_the_callers_pod_ip() {
 }
 
 #[test]
+fn pods_of_two_roots_get_two_addresses_of_the_one_bridge() {
+    let Some((_host, root)) = start("two_roots", "net-root-a", exclusive) else {
+        return;
+    };
+    let other = Root::new("net-root-b");
+    let a = root.apply("client", CLIENT);
+    let b = other.apply("client", CLIENT);
+    let (ip_a, ip_b) = (pod_ip(&a), pod_ip(&b));
+    assert_ne!(ip_a, ip_b, "one bridge, one lease per address");
+    assert_eq!(leases_of(&uid(&a)).len(), 1);
+    assert_eq!(leases_of(&uid(&b)).len(), 1);
+    let ping = format!("ping -c 1 -W 2 {ip_b}");
+    let (code, out) = a.exec("c", &["sh", "-c", &ping]);
+    assert_eq!(
+        code, 0,
+        "a pod of one root reaches a pod of the other: {out}"
+    );
+}
+
+#[test]
 fn host_port_answers_on_the_hosts_loopback() {
     let Some((_host, root)) = start("host_port", "net-hostport", exclusive) else {
         return;
@@ -200,9 +222,9 @@ fn delete_kill_9_and_failed_apply_leave_no_veth_lease_or_rule() {
 
     let pod = root.apply("web", &yaml);
     let id = uid(&pod);
-    assert_eq!(network_of(&root, &id).len(), 3, "lease, veth, nft chain");
+    assert_eq!(network_of(&id).len(), 3, "lease, veth, nft chain");
     root.ok(&["delete", "pod", "web", "--grace-period", "0"]);
-    assert_eq!(network_of(&root, &id), Vec::<String>::new());
+    assert_eq!(network_of(&id), Vec::<String>::new());
     drop(pod);
 
     let pod = root.apply("web", &yaml);
@@ -212,7 +234,7 @@ fn delete_kill_9_and_failed_apply_leave_no_veth_lease_or_rule() {
         .status()
         .unwrap();
     root.ok(&["delete", "pod", "web", "--grace-period", "0"]);
-    assert_eq!(network_of(&root, &id), Vec::<String>::new());
+    assert_eq!(network_of(&id), Vec::<String>::new());
     drop(pod);
 
     let broken = format!(
@@ -220,7 +242,7 @@ fn delete_kill_9_and_failed_apply_leave_no_veth_lease_or_rule() {
     );
     let (err, id) = apply_fails_with_uid(&root, &broken);
     assert!(err.contains("/usr/sbin/nginx"), "{err}");
-    assert_eq!(network_of(&root, &id), Vec::<String>::new());
+    assert_eq!(network_of(&id), Vec::<String>::new());
 }
 
 /// Applies pod `web` from `yaml` expecting a failure; returns stderr and

@@ -16,7 +16,6 @@ use peapod_netns::{HostPort, Network, NetworkConfig, Protocol};
 use peapod_spec::Pod;
 
 use crate::error::{Error, Result};
-use crate::paths::Paths;
 
 /// The environment variable choosing the pod network: `bridge` (default)
 /// or `none` (`lo` only, no `podIP`).
@@ -44,9 +43,14 @@ impl Mode {
     }
 }
 
-/// The lease folder: `<run>/net`.
-pub fn lease_dir(paths: &Paths) -> PathBuf {
-    paths.run.join("net")
+/// The lease folder, one for the whole host like the bridge it serves:
+/// pods of every `--root` share `peapod0`, so they must share its leases
+/// too, or two roots would hand out the same address.
+pub const LEASE_DIR: &str = "/run/peapod/net";
+
+/// The lease folder ([`LEASE_DIR`]).
+pub fn lease_dir() -> PathBuf {
+    PathBuf::from(LEASE_DIR)
 }
 
 /// The host-side veth of pod `uid` (`pp` and 13 hex digits); its
@@ -57,16 +61,15 @@ pub fn host_link(uid: &str) -> String {
 
 /// Sets up the network namespace of the pause `pause_pid` for pod `uid`
 /// and returns the pod's addresses (empty with [`Mode::None`]).
-pub(crate) fn attach(paths: &Paths, pod: &Pod, uid: &str, pause_pid: i32) -> Result<Vec<IpAddr>> {
+pub(crate) fn attach(pod: &Pod, uid: &str, pause_pid: i32) -> Result<Vec<IpAddr>> {
     let name = pod.metadata.name.as_deref().unwrap_or_default();
     let netns = open_netns(pause_pid).map_err(|e| Error::pod(name, e))?;
-    attach_netns(paths, pod, uid, netns.as_fd(), Mode::from_env()?)
+    attach_netns(pod, uid, netns.as_fd(), Mode::from_env()?)
 }
 
 /// [`attach`] with the network namespace given as an fd and the mode
 /// given (`peapod run`, which has no pause and takes `--network`).
 pub(crate) fn attach_netns(
-    paths: &Paths,
     pod: &Pod,
     uid: &str,
     netns: BorrowedFd<'_>,
@@ -79,7 +82,7 @@ pub(crate) fn attach_netns(
         return Ok(Vec::new());
     }
     let ports = host_ports(pod)?;
-    let network = Network::open(NetworkConfig::new(lease_dir(paths))).map_err(|e| fail(&e))?;
+    let network = Network::open(NetworkConfig::new(lease_dir())).map_err(|e| fail(&e))?;
     let wired = network.attach(uid, netns, &ports).map_err(|e| fail(&e))?;
     let mut ips = vec![IpAddr::V4(wired.ip)];
     ips.extend(wired.ipv6.map(IpAddr::V6));
@@ -87,10 +90,10 @@ pub(crate) fn attach_netns(
 }
 
 /// Removes the veth, lease and host-port rules of pod `uid`; the bridge
-/// stays. Idempotent; nothing to do when no pod of this root was ever on
+/// stays. Idempotent; nothing to do when no pod of this host was ever on
 /// the bridge (no lease folder), so a `none` host never gets a bridge.
-pub(crate) fn detach(paths: &Paths, name: &str, uid: &str) -> Result<()> {
-    let dir = lease_dir(paths);
+pub(crate) fn detach(name: &str, uid: &str) -> Result<()> {
+    let dir = lease_dir();
     if !dir.exists() {
         return Ok(());
     }
@@ -170,11 +173,5 @@ mod tests {
                 },
             ]
         );
-    }
-
-    #[test]
-    fn lease_dir_is_under_run() {
-        let paths = Paths::under(std::path::Path::new("/r"));
-        assert_eq!(lease_dir(&paths), std::path::Path::new("/r/run/net"));
     }
 }

@@ -82,7 +82,6 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
     };
     let dir = StateStore::new(paths).create(&key)?;
     let mut once = Once {
-        paths,
         dir,
         uid: pod.metadata.uid.clone().unwrap_or_default(),
         cgroup: None,
@@ -146,15 +145,14 @@ fn escape(s: &str) -> String {
 }
 
 /// What a run made, for its teardown.
-struct Once<'a> {
-    paths: &'a Paths,
+struct Once {
     dir: PodDir,
     uid: String,
     cgroup: Option<Cgroup>,
     network: NetworkMode,
 }
 
-impl Once<'_> {
+impl Once {
     /// Everything up to the running container; `pod.json` then says
     /// `Running`.
     fn start(
@@ -181,7 +179,7 @@ impl Once<'_> {
         let netns = new_netns().map_err(|e| fail(&e))?;
         let pod_ips = {
             let _s = debug_span!("network").entered();
-            network::attach_netns(self.paths, pod, &self.uid, netns.as_fd(), self.network)?
+            network::attach_netns(pod, &self.uid, netns.as_fd(), self.network)?
         };
         let layers =
             crate::container::fresh_layers(&self.dir.path().join("container"), &image.lower)
@@ -258,7 +256,7 @@ impl Once<'_> {
             );
         }
         if self.network == NetworkMode::Bridge {
-            keep(network::detach(self.paths, &name, &self.uid));
+            keep(network::detach(&name, &self.uid));
         }
         if let Some(cg) = self.cgroup.take() {
             keep(cg.remove(CGROUP_TIMEOUT).map_err(|e| Error::pod(&name, e)));

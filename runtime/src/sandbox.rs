@@ -121,7 +121,7 @@ impl Sandbox {
             host_ips()
         } else {
             let _s = debug_span!("network").entered();
-            network::attach(paths, pod, &resources.uid, pause.pid())?
+            network::attach(pod, &resources.uid, pause.pid())?
         };
         let etc = teardown::lib_dir(paths, &resources.uid).join("etc");
         let files = {

@@ -82,7 +82,7 @@ pub fn remove_pod_resources(
                 .map_err(|e| Error::pod(&pod.name, e)),
         );
     }
-    keep(network::detach(paths, &pod.name, &pod.uid));
+    keep(network::detach(&pod.name, &pod.uid));
     let dirs = VolumeDirs::new(&paths.lib, &pod.uid);
     keep(peapod_volumes::teardown(&dirs).map_err(|e| Error::pod(&pod.name, e)));
     keep(remove_tree(dirs.pod_dir().to_path_buf()));
