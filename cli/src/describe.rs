@@ -722,4 +722,78 @@ mod tests {
         assert!(text.contains("Annotations:      <none>\n"), "{text}");
         assert!(text.ends_with("Events:  <none>\n"), "{text}");
     }
+
+    #[test]
+    fn a_whole_description_aligns_as_kubectl_does() {
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {
+                "name": "a-pod-name-that-is-much-longer-than-the-labels-column",
+                "namespace": "default",
+                "labels": {"app": "web", "tier": "front"},
+                "annotations": {"note": "déjà vu – ünïcode"},
+            },
+            "spec": {"nodeName": "node-1", "containers": [{
+                "name": "web", "image": "busybox", "command": ["sleep", "3600"],
+                "env": [
+                    {"name": "GREETING", "value": "héllo"},
+                    {"name": "GRÜSSE_AUS_KÖLN", "value": "ja"},
+                ],
+                "ports": [{"containerPort": 80}],
+            }]},
+            "status": {
+                "phase": "Running", "podIP": "10.88.0.7", "qosClass": "BestEffort",
+                "conditions": [
+                    {"type": "Initialized", "status": "True"},
+                    {"type": "ContainersReady", "status": "True"},
+                ],
+                "containerStatuses": [{
+                    "name": "web", "image": "busybox", "imageID": "", "ready": true,
+                    "restartCount": 0, "started": true, "state": {"running": {}},
+                }],
+            },
+        }))
+        .unwrap();
+        let expected: String = [
+            "Name:             a-pod-name-that-is-much-longer-than-the-labels-column",
+            "Namespace:        default",
+            "Service Account:  default",
+            "Node:             node-1",
+            "Labels:           app=web",
+            "                  tier=front",
+            "Annotations:      note: déjà vu – ünïcode",
+            "Status:           Running",
+            "IP:               10.88.0.7",
+            "IPs:              <none>",
+            "Containers:",
+            "  web:",
+            "    Container ID:  ",
+            "    Image:         busybox",
+            "    Image ID:      ",
+            "    Port:          80/TCP",
+            "    Host Port:     0/TCP",
+            "    Command:",
+            "      sleep",
+            "      3600",
+            "    State:          Running",
+            "      Started:      ",
+            "    Ready:          True",
+            "    Restart Count:  0",
+            "    Environment:",
+            "      GREETING:         héllo",
+            "      GRÜSSE_AUS_KÖLN:  ja",
+            "    Mounts:             <none>",
+            "Conditions:",
+            "  Type              Status",
+            "  Initialized       True ",
+            "  ContainersReady   True ",
+            "Volumes:            <none>",
+            "QoS Class:          BestEffort",
+            "Node-Selectors:     <none>",
+            "Tolerations:        <none>",
+            "Events:  <none>",
+        ]
+        .map(|l| format!("{l}\n"))
+        .concat();
+        assert_eq!(describe(&pod, None, &[]), expected);
+    }
 }

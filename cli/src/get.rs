@@ -169,3 +169,77 @@ fn node_name() -> String {
         .map(|s| s.trim().to_owned())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pod with `n` containers of which `ready` are ready, `restarts` in
+    /// all, no creation time (AGE `<unknown>`, stable in a test).
+    fn pod(ns: &str, name: &str, ip: Option<&str>, ready: usize, restarts: u32) -> Pod {
+        let statuses: Vec<_> = (0..2)
+            .map(|i| {
+                serde_json::json!({
+                    "name": format!("c{i}"), "image": "busybox", "imageID": "",
+                    "ready": i < ready, "restartCount": if i == 0 { restarts } else { 0 },
+                    "started": true, "state": {"running": {}},
+                })
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"containers": [
+                {"name": "c0", "image": "busybox"}, {"name": "c1", "image": "busybox"},
+            ]},
+            "status": {"phase": "Running", "podIP": ip, "containerStatuses": statuses},
+        }))
+        .unwrap()
+    }
+
+    fn render(pods: &[Pod], wide: bool, namespaces: bool) -> String {
+        let mut out = vec![];
+        let paths = Paths::under(std::path::Path::new("/nonexistent/peapod-get-test"));
+        table(&mut out, &paths, pods, wide, namespaces).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn pods() -> Vec<Pod> {
+        vec![
+            pod("default", "web", Some("10.88.0.7"), 2, 0),
+            pod(
+                "a-rather-long-namespace",
+                "a-pod-name-that-is-much-longer-than-its-header-x",
+                None,
+                1,
+                12,
+            ),
+        ]
+    }
+
+    #[test]
+    fn the_table_pads_columns_to_their_widest_cell_plus_three() {
+        assert_eq!(render(&[], false, false), "", "no header without pods");
+        assert_eq!(
+            render(&pods(), false, false),
+            "NAME                                               READY   STATUS    RESTARTS   AGE\n\
+             web                                                2/2     Running   0          <unknown>\n\
+             a-pod-name-that-is-much-longer-than-its-header-x   1/2     Running   12         <unknown>\n"
+        );
+    }
+
+    #[test]
+    fn the_wide_table_with_namespaces() {
+        // NODE is this host's name: as wide as the widest of it and the header.
+        let node = node_name();
+        let w = node.len().max("NODE".len());
+        assert_eq!(
+            render(&pods(), true, true),
+            format!(
+                "NAMESPACE                 NAME                                               READY   STATUS    RESTARTS   AGE         IP          {:<w$}   NOMINATED NODE   READINESS GATES\n\
+                 default                   web                                                2/2     Running   0          <unknown>   10.88.0.7   {node:<w$}   <none>           <none>\n\
+                 a-rather-long-namespace   a-pod-name-that-is-much-longer-than-its-header-x   1/2     Running   12         <unknown>   <none>      {node:<w$}   <none>           <none>\n",
+                "NODE"
+            )
+        );
+    }
+}

@@ -333,4 +333,60 @@ mod tests {
         );
         assert_eq!(split_reference("x/y@sha256:ab").1, "<none>");
     }
+
+    fn table(rows: &[[&str; 5]]) -> String {
+        let mut rows: Vec<[String; 5]> = rows.iter().map(|r| r.map(String::from)).collect();
+        rows.insert(
+            0,
+            ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"].map(String::from),
+        );
+        let mut out = vec![];
+        write_table(&mut out, &rows).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn image_ls_pads_columns_to_their_widest_cell_plus_three() {
+        let got = table(&[
+            [
+                "docker.io/library/busybox",
+                "1.36",
+                "0123456789ab",
+                "2026-11-24 18:54",
+                "4.27MB",
+            ],
+            [
+                "localhost:5000/a/much/longer/repository/name",
+                "latest",
+                "ba9876543210",
+                "",
+                "999B",
+            ],
+            [
+                "<none>",
+                "<none>",
+                "ffffffffffff",
+                "2020-01-01 00:00",
+                "12.3kB",
+            ],
+        ]);
+        assert_eq!(
+            got,
+            "REPOSITORY                                     TAG      IMAGE ID       CREATED            SIZE\n\
+             docker.io/library/busybox                      1.36     0123456789ab   2026-11-24 18:54   4.27MB\n\
+             localhost:5000/a/much/longer/repository/name   latest   ba9876543210                      999B\n\
+             <none>                                         <none>   ffffffffffff   2020-01-01 00:00   12.3kB\n"
+        );
+    }
+
+    #[test]
+    fn image_ls_counts_characters_not_bytes() {
+        // References are ASCII (the parser refuses others); the table
+        // still pads by characters, as docker's tabwriter does.
+        assert_eq!(
+            table(&[["dépôt", "été", "0123456789ab", "", "1B"]]),
+            "REPOSITORY   TAG   IMAGE ID       CREATED   SIZE\n\
+             dépôt        été   0123456789ab             1B\n"
+        );
+    }
 }
