@@ -20,7 +20,7 @@ use peapod_spec::{
 };
 
 use crate::duration::since;
-use crate::tabwriter;
+use crate::{node, tabwriter};
 
 /// Show a pod in detail: its containers' states and its events.
 #[derive(Debug, clap::Args)]
@@ -151,7 +151,7 @@ fn pod_header(w: &mut String, pod: &Pod, deletion: Option<&Deletion>) {
         .as_deref()
         .unwrap_or("default");
     line(w, 0, &format!("Service Account:\t{account}"));
-    let node = pod.spec.node_name.clone().unwrap_or_else(node_name);
+    let node = pod.spec.node_name.clone().unwrap_or_else(node::name);
     match &status.host_ip {
         Some(ip) => line(w, 0, &format!("Node:\t{node}/{ip}")),
         None => line(w, 0, &format!("Node:\t{node}")),
@@ -632,13 +632,6 @@ fn enum_name(v: serde_json::Result<serde_json::Value>) -> String {
     }
 }
 
-/// This host's name, the node of every pod.
-fn node_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -752,7 +745,7 @@ mod tests {
                 }],
             },
         }))
-        .unwrap();
+        .expect("a pod");
         let expected: String = [
             "Name:             a-pod-name-that-is-much-longer-than-the-labels-column",
             "Namespace:        default",

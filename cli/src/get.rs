@@ -10,6 +10,7 @@ use peapod_runtime::{Paths, inspect, status};
 use peapod_spec::Pod;
 
 use crate::duration::since;
+use crate::{node, tabwriter};
 
 /// Show pods.
 #[derive(Debug, clap::Args)]
@@ -141,7 +142,7 @@ fn table(
         ]);
         if wide {
             row.push(st.pod_ip.clone().unwrap_or_else(|| "<none>".to_owned()));
-            row.push(node_name());
+            row.push(node::name());
             row.extend(["<none>".to_owned(), "<none>".to_owned()]);
         }
         rows.push(row);
@@ -149,25 +150,10 @@ fn table(
     if pods.is_empty() {
         return Ok(());
     }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
-        .collect();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        writeln!(out, "{}", line.join("   ").trim_end())?;
+    for line in tabwriter::table(&rows).lines() {
+        writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
-}
-
-/// This host's name, the NODE of every pod.
-fn node_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -193,14 +179,14 @@ mod tests {
             ]},
             "status": {"phase": "Running", "podIP": ip, "containerStatuses": statuses},
         }))
-        .unwrap()
+        .expect("a pod")
     }
 
     fn render(pods: &[Pod], wide: bool, namespaces: bool) -> String {
         let mut out = vec![];
         let paths = Paths::under(std::path::Path::new("/nonexistent/peapod-get-test"));
-        table(&mut out, &paths, pods, wide, namespaces).unwrap();
-        String::from_utf8(out).unwrap()
+        table(&mut out, &paths, pods, wide, namespaces).expect("written");
+        String::from_utf8(out).expect("UTF-8")
     }
 
     fn pods() -> Vec<Pod> {
@@ -230,8 +216,8 @@ mod tests {
     #[test]
     fn the_wide_table_with_namespaces() {
         // NODE is this host's name: as wide as the widest of it and the header.
-        let node = node_name();
-        let w = node.len().max("NODE".len());
+        let node = node::name();
+        let w = node.chars().count().max("NODE".len());
         assert_eq!(
             render(&pods(), true, true),
             format!(

@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use peapod_image::{Digest, ImageConfig, Progress, PullOptions, Reference, Store};
 
+use crate::tabwriter;
+
 /// Manage images: import, load, pull, ls, rm, inspect.
 #[derive(Debug, clap::Subcommand)]
 pub enum ImageCommand {
@@ -140,7 +142,7 @@ pub fn run(cmd: ImageCommand, paths: &peapod_runtime::Paths) -> anyhow::Result<E
                     rows.push([repo, tag, id(&i.id), created.clone(), human_size(i.size)]);
                 }
             }
-            write_table(&mut out, &rows)?;
+            write!(out, "{}", tabwriter::table(&rows))?;
         }
         ImageCommand::Rm { images } => {
             let mut failed = false;
@@ -204,25 +206,6 @@ fn human_size(bytes: u64) -> String {
             .to_string()
             + UNITS[unit]
     }
-}
-
-fn write_table(out: &mut impl Write, rows: &[[String; 5]]) -> std::io::Result<()> {
-    let mut widths = [0usize; 5];
-    for r in rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    for r in rows {
-        for (i, (c, w)) in r.iter().zip(widths).enumerate() {
-            if i + 1 == r.len() {
-                writeln!(out, "{c}")?;
-            } else {
-                write!(out, "{c:<w$}   ")?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Pull progress: one line per layer redrawn in place on a terminal, plain
@@ -340,9 +323,7 @@ mod tests {
             0,
             ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"].map(String::from),
         );
-        let mut out = vec![];
-        write_table(&mut out, &rows).unwrap();
-        String::from_utf8(out).unwrap()
+        tabwriter::table(&rows)
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod get;
 mod image;
 mod logs;
 mod manifest;
+mod node;
 mod run;
 mod supervise;
 mod tabwriter;
