@@ -103,6 +103,6 @@ pub use process::{ExitStatus, Process};
 pub use process_spec::{
     Capabilities, Credentials, DEFAULT_PATH, ProcessSpec, Rlimit, RlimitResource, Stdio,
 };
-pub use spawn::ContainerSpawn;
+pub use spawn::{ContainerSpawn, Held};
 pub use sys::memory::trim_executable_pages;
 pub use termination_signals::TerminationSignals;

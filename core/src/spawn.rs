@@ -13,10 +13,19 @@
 //! duration of the spawn. The other namespaces (net, IPC, UTS, and mnt and
 //! cgroup for `exec`) are joined by the child in one
 //! `setns(pidfd, flags)` call.
+//!
+//! ## Held children
+//! [`ContainerSpawn::spawn_held`] lets the child do everything up to
+//! `execve` and wait there for [`Held::release`]: the supervisor sets up the
+//! next container (on the other core) while this one finishes its mounts,
+//! yet every `execve` still happens in the pod's order. Each child first
+//! closes every fd it does not need (its parent's files, the pipes of a
+//! spawn another thread is making), so for as long as it is held it keeps
+//! nothing of anyone else's open.
 
 use std::convert::Infallible;
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 
 use rustix::io::Errno;
@@ -80,8 +89,68 @@ impl ContainerSpawn<'_> {
         )
         .entered();
         let exec = ExecTarget::search(&self.process)?;
-        let prepared = Prepared::new(self, exec)?;
-        prepared.run()
+        Prepared::new(self, exec)?.run()
+    }
+
+    /// Starts the process and lets it set up everything (namespaces,
+    /// mounts, `pivot_root`, credentials) up to `execve`, where it waits
+    /// for [`Held::release`]. A setup failure is reported by `release`.
+    pub fn spawn_held(self) -> Result<Held> {
+        let _span = debug_span!(
+            "spawn_held",
+            argv0 = self.process.argv.first().map(String::as_str)
+        )
+        .entered();
+        let exec = ExecTarget::search(&self.process)?;
+        Prepared::new(self, exec)?.start(true)
+    }
+}
+
+/// A child stopped just before `execve` ([`ContainerSpawn::spawn_held`]).
+/// Dropping it without [`Held::release`] kills and reaps the child.
+#[derive(Debug)]
+pub struct Held {
+    /// `None` once released.
+    process: Option<Process>,
+    /// The read end of the error pipe.
+    errors: OwnedFd,
+    /// The write end of the go pipe; `None` for a child that is not held.
+    go: Option<OwnedFd>,
+}
+
+impl Held {
+    /// The child's pid in the caller's PID namespace.
+    pub fn pid(&self) -> Option<i32> {
+        self.process.as_ref().map(Process::pid)
+    }
+
+    /// Lets the child `execve` and returns once it did — or with the step
+    /// that failed before it (the child is reaped then).
+    pub fn release(mut self) -> Result<Process> {
+        let _span = debug_span!("release").entered();
+        if let Some(go) = self.go.take() {
+            // A child that already failed is gone: the write may fail
+            // (EPIPE), and the error pipe tells why.
+            let _ = rustix::io::write(&go, b"g");
+        }
+        let process = self
+            .process
+            .take()
+            .ok_or_else(|| Error::invalid("held process", "released twice"))?;
+        if let Err(e) = child_error::collect(&self.errors) {
+            let _ = process.wait();
+            return Err(e);
+        }
+        Ok(process)
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(process) = self.process.take() {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
     }
 }
 
@@ -206,8 +275,44 @@ impl<'a> Prepared<'a> {
     /// clone3, then wait for `execve` (the error pipe closing) or the
     /// child's error record.
     pub(crate) fn run(self) -> Result<Process> {
+        self.start(false)?.release()
+    }
+
+    /// The fds the child keeps open until `execve`: its error pipe, its go
+    /// pipe, its stdio, the pidfd it joins, its cgroup files, the file it
+    /// executes. Sorted, no duplicates.
+    fn fds_to_keep(&self, err: &OwnedFd, go: Option<&OwnedFd>) -> Vec<RawFd> {
+        let mut keep: Vec<RawFd> = [Some(err), go]
+            .into_iter()
+            .flatten()
+            .chain(self.stdio.iter().flatten())
+            .map(AsRawFd::as_raw_fd)
+            .collect();
+        keep.extend(self.join_from.map(|fd| fd.as_raw_fd()));
+        if let Some(Placement::WriteTasks(files)) = &self.placement {
+            keep.extend(files.iter().map(AsRawFd::as_raw_fd));
+        }
+        if let ExecTarget::Fd(fd) = &self.exec {
+            keep.push(fd.as_raw_fd());
+        }
+        keep.sort_unstable();
+        keep.dedup();
+        keep
+    }
+
+    /// clone3; with `hold`, the child waits before `execve` until
+    /// [`Held::release`] writes to its go pipe.
+    pub(crate) fn start(self, hold: bool) -> Result<Held> {
         let (err_read, err_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| Error::sys("pipe for the child's errors", e))?;
+        let (go_read, go_write) = if hold {
+            let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+                .map_err(|e| Error::sys("pipe to release the child", e))?;
+            (Some(r), Some(w))
+        } else {
+            (None, None)
+        };
+        let keep = self.fds_to_keep(&err_write, go_read.as_ref());
         let cgroup_fd = match &self.placement {
             Some(Placement::IntoCgroup(fd)) => Some(fd.as_fd()),
             _ => None,
@@ -221,30 +326,36 @@ impl<'a> Prepared<'a> {
         } else {
             None
         };
+        let clone_span = debug_span!("clone3").entered();
         // SAFETY: the child branch runs only `child_main`, which makes raw
         // syscalls on data prepared above and ends in execve or _exit.
         let forked = unsafe { clone3(self.create.clone_flags(), cgroup_fd) };
         if let Ok(Forked::Child) = forked {
-            child_main(&self, &err_write);
+            child_main(
+                &self,
+                &Channels {
+                    errors: &err_write,
+                    go: go_read.as_ref(),
+                    keep: &keep,
+                },
+            );
         }
         // Parent only from here: the child never returns from child_main.
+        drop(clone_span);
         let left = pid_join.map_or(Ok(()), PidNamespaceForChildren::leave);
         match forked.map_err(|source| Error::Clone { source })? {
             Forked::Child => unreachable!("the child ends in child_main"),
             Forked::Parent { pid, pidfd } => {
                 drop(err_write);
-                let process = Process::new(pid, pidfd);
-                if let Err(e) = left {
-                    let _ = process.kill();
-                    let _ = process.wait();
-                    return Err(e);
-                }
-                drop(self);
-                if let Err(e) = child_error::collect(&err_read) {
-                    let _ = process.wait();
-                    return Err(e);
-                }
-                Ok(process)
+                drop(go_read);
+                let held = Held {
+                    process: Some(Process::new(pid, pidfd)),
+                    errors: err_read,
+                    go: go_write,
+                };
+                // Dropping `held` on an error kills and reaps the child.
+                left?;
+                Ok(held)
             }
         }
     }
@@ -278,13 +389,23 @@ impl PidNamespaceForChildren {
     }
 }
 
+/// The child's pipes to its parent, and the fds it keeps.
+struct Channels<'a> {
+    /// The error pipe's write end.
+    errors: &'a OwnedFd,
+    /// The go pipe's read end, for a held child.
+    go: Option<&'a OwnedFd>,
+    /// Every fd the child needs, sorted ([`Prepared::fds_to_keep`]).
+    keep: &'a [RawFd],
+}
+
 /// The child, from `clone3` to `execve`. Single-threaded in a copy of a
 /// possibly multi-threaded parent: **no allocation, no locks, no panics**
 /// — raw syscalls on the prepared data only. Any failure is written to the
 /// error pipe as (step, errno, path) and the child exits 127.
-fn child_main(p: &Prepared<'_>, err: &OwnedFd) -> ! {
-    let Err((step, errno, path)) = child_setup(p);
-    child_error::report(err, step, errno, path);
+fn child_main(p: &Prepared<'_>, ch: &Channels<'_>) -> ! {
+    let Err((step, errno, path)) = child_setup(p, ch);
+    child_error::report(ch.errors, step, errno, path);
     // SAFETY: _exit ends the process without running any user-space code
     // (no atexit handlers, no flushing), as the child must.
     unsafe { libc::_exit(127) }
@@ -293,8 +414,9 @@ fn child_main(p: &Prepared<'_>, err: &OwnedFd) -> ! {
 type ChildResult<'p, T = ()> = std::result::Result<T, (Step, Errno, &'p CStr)>;
 
 /// The steps of the child in order; returns only on failure.
-fn child_setup<'p>(p: &'p Prepared<'_>) -> ChildResult<'p, Infallible> {
+fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, Infallible> {
     let at = |step: Step, path: &'p CStr| move |e: Errno| (step, e, path);
+    crate::sys::fds::close_all_except(ch.keep).map_err(at(Step::Stdio, c"close_range"))?;
     signal::reset_for_exec();
     // First, so the limits apply to everything the child does. `tasks`
     // and a single thread: no global cgroup lock (see `Placement`).
@@ -326,7 +448,25 @@ fn child_setup<'p>(p: &'p Prepared<'_>) -> ChildResult<'p, Infallible> {
     if p.no_new_privs {
         rustix::thread::set_no_new_privs(true).map_err(at(Step::NoNewPrivs, c""))?;
     }
+    if let Some(go) = ch.go {
+        wait_for_release(go);
+    }
     child_exec(p)
+}
+
+/// Blocks until the parent writes to the go pipe; exits quietly when the
+/// parent dropped it instead (EOF): nobody waits for this child any more.
+fn wait_for_release(go: &OwnedFd) {
+    let mut byte = [0u8; 1];
+    loop {
+        match rustix::io::read(go, &mut byte) {
+            Ok(1) => return,
+            Err(Errno::INTR) => {}
+            // SAFETY: _exit ends the process without running any
+            // user-space code, as the child must.
+            _ => unsafe { libc::_exit(127) },
+        }
+    }
 }
 
 fn thread_namespaces(ns: Namespaces) -> ThreadNameSpaceType {

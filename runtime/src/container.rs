@@ -2,6 +2,12 @@
 //! its mount plan (peapod-volumes), its process (image defaults + spec),
 //! its cgroup with limits, its stdio (pipes, or a pty with `tty: true`),
 //! then core's `clone3` spawn joining the pause's namespaces.
+//!
+//! Two steps: [`create`] sets everything up and leaves the child waiting
+//! just before `execve` ([`Created`]), [`Created::start`] lets it exec. The
+//! supervisor creates the containers that start back to back (no
+//! postStart between them) before starting the first, so their mounts are
+//! made on both cores while the pod's start order stays the same.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -9,7 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use peapod_core::{
-    Cgroup, ContainerSpawn, MountOptions, MountStep, NamespacePlan, Process, ProcessSpec, Stdio,
+    Cgroup, ContainerSpawn, Held, MountOptions, MountStep, NamespacePlan, Process, ProcessSpec,
+    Stdio,
 };
 use peapod_spec::Container;
 use peapod_volumes::RootfsLayers;
@@ -97,16 +104,52 @@ pub(crate) fn layers_dir(lib_dir: &Path, container: &str) -> PathBuf {
     lib_dir.join("containers").join(container)
 }
 
-/// Starts `container` in `sandbox`; its log goes to `<restart_count>.log`
-/// in `log_dir`.
-pub(crate) fn start(
+/// A container whose process is set up and waits before `execve`:
+/// [`Created::start`] lets it run, dropping it kills it.
+#[derive(Debug)]
+pub(crate) struct Created {
+    name: String,
+    held: Held,
+    cgroup: Cgroup,
+    oom_before: u64,
+    streams: Vec<LogStream>,
+    spec: ProcessSpec,
+    stdin: Option<OwnedFd>,
+}
+
+impl Created {
+    /// Lets the process `execve`; the error is the step that failed
+    /// before it (a missing executable, a mount).
+    pub(crate) fn start(self) -> Result<Started> {
+        let wall_start = Timestamp::now();
+        let process = self
+            .held
+            .release()
+            .map_err(|e| Error::container(&self.name, e))?;
+        STARTED_SINCE_TRIM.store(true, Ordering::Relaxed);
+        Ok(Started {
+            process,
+            cgroup: self.cgroup,
+            oom_before: self.oom_before,
+            since: Instant::now(),
+            spec: self.spec,
+            wall_start,
+            streams: self.streams,
+            _stdin: self.stdin,
+        })
+    }
+}
+
+/// Sets up `container` in `sandbox` up to its `execve`; its log goes to
+/// `<restart_count>.log` in `log_dir`.
+pub(crate) fn create(
     sandbox: &Sandbox,
     container: &Container,
     image: &ResolvedImage,
     hostname: &str,
     log_dir: &Path,
     restart_count: i32,
-) -> Result<Started> {
+) -> Result<Created> {
     let name = &container.name;
     let _span = debug_span!("container", name = %name).entered();
     let fail = |e: &dyn std::fmt::Display| Error::container(name, e);
@@ -200,18 +243,15 @@ pub(crate) fn start(
         cgroup: Some(&cgroup),
         stdio,
     };
-    let wall_start = Timestamp::now();
-    let process = spawn.spawn().map_err(|e| fail(&e))?;
-    STARTED_SINCE_TRIM.store(true, Ordering::Relaxed);
-    Ok(Started {
-        process,
+    let held = spawn.spawn_held().map_err(|e| fail(&e))?;
+    Ok(Created {
+        name: name.clone(),
+        held,
         cgroup,
         oom_before,
-        since: Instant::now(),
-        spec,
-        wall_start,
         streams,
-        _stdin: stdin,
+        spec,
+        stdin,
     })
 }
 

@@ -237,7 +237,8 @@ impl Supervisor {
                 return Ok(());
             }
             if !slot.launched {
-                self.start_slot(i)?;
+                let end = self.back_to_back(i);
+                self.start_slots(i..end)?;
             }
             // The next container waits for this one's postStart, and for a
             // sidecar's startup probe.
@@ -266,32 +267,94 @@ impl Supervisor {
         }
     }
 
-    fn start_slot(&mut self, i: usize) -> Result<()> {
-        if self.sandbox.is_none() {
-            return Ok(());
+    /// The end of the run of app containers from `i` that start back to
+    /// back: each but the last without a postStart hook, which the next
+    /// one would wait for.
+    fn back_to_back(&self, i: usize) -> usize {
+        let mut end = i + 1;
+        while let (Some(prev), Some(next)) = (self.slots.get(end - 1), self.slots.get(end)) {
+            if prev.kind != Kind::App
+                || next.kind != Kind::App
+                || next.launched
+                || Hook::PostStart.handler(&prev.spec).is_some()
+            {
+                break;
+            }
+            end += 1;
         }
+        end
+    }
+
+    /// Starts the slots of `range` in order. Each is created first (set
+    /// up to its `execve`, on the other core while the supervisor goes
+    /// on), then they are started one by one. A creation error comes after
+    /// the slots before it started, as if they had been started alone.
+    fn start_slots(&mut self, range: std::ops::Range<usize>) -> Result<()> {
+        let mut created = Vec::with_capacity(range.len());
+        let mut failed = None;
+        for i in range {
+            match self.create_slot(i) {
+                Ok(c) => created.push((i, c)),
+                Err(e) => {
+                    failed = Some((i, e));
+                    break;
+                }
+            }
+        }
+        // Dropping what is left of `created` on an error kills those.
+        for (i, c) in created {
+            self.finish_start(i, Ok(c))?;
+        }
+        match failed {
+            Some((i, e)) => self.finish_start(i, Err(e)),
+            None => Ok(()),
+        }
+    }
+
+    fn start_slot(&mut self, i: usize) -> Result<()> {
+        let created = self.create_slot(i);
+        self.finish_start(i, created)
+    }
+
+    /// Sets slot `i`'s container up to its `execve`; `None` without a
+    /// sandbox (the pod is being torn down).
+    fn create_slot(&self, i: usize) -> Result<Option<container::Created>> {
+        let Some(sandbox) = &self.sandbox else {
+            return Ok(None);
+        };
+        let slot = &self.slots[i];
+        container::create(
+            sandbox,
+            &slot.spec,
+            &slot.image,
+            &self.hostname,
+            &self.log_dir,
+            slot.status.restart_count,
+        )
+        .map(Some)
+    }
+
+    /// Starts what [`Supervisor::create_slot`] made, with kubelet's
+    /// events, then watches it and runs its postStart.
+    fn finish_start(
+        &mut self,
+        i: usize,
+        created: Result<Option<container::Created>>,
+    ) -> Result<()> {
+        let created = match created {
+            Ok(None) => return Ok(()),
+            Ok(Some(c)) => Ok(c),
+            Err(e) => Err(e),
+        };
         self.slots[i].launched = true;
         let slot = &self.slots[i];
-        let restart_count = slot.status.restart_count;
         let name = slot.name().to_owned();
         let pulled = format!(
             "Container image \"{}\" already present on machine",
             slot.spec.image
         );
         self.event(EventType::Normal, reason::PULLED, Some(i), pulled);
-        let Some(sandbox) = &self.sandbox else {
-            return Ok(());
-        };
-        let slot = &self.slots[i];
-        let started = container::start(
-            sandbox,
-            &slot.spec,
-            &slot.image,
-            &self.hostname,
-            &self.log_dir,
-            restart_count,
-        );
-        let mut started = match started {
+        let mut started = match created.and_then(container::Created::start) {
             Ok(s) => s,
             Err(e) => {
                 let message = match &e {

@@ -49,12 +49,20 @@ pub fn require_root(test: &str) -> bool {
     false
 }
 
-/// The workspace root (the folder holding the top `Cargo.toml`).
+/// The workspace root (the folder holding the top `Cargo.toml`): the
+/// parent of the crate `cargo test` or `cargo bench` runs (its
+/// `CARGO_MANIFEST_DIR` at run time), else of testkit where it was built.
+/// The run-time value comes first because a target folder shared by two
+/// clones can hold a testkit built in the other one.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("testkit lives one level below the workspace root")
-        .to_path_buf()
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([built_in.to_path_buf()])
+        .filter_map(|dir| dir.parent().map(Path::to_path_buf))
+        .find(|root| root.join("tests/fixtures/busybox-rootfs.sh").exists())
+        .unwrap_or_else(|| built_in.parent().unwrap_or(built_in).to_path_buf())
 }
 
 /// The busybox root filesystem, built on first use by the fixture script
