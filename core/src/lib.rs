@@ -85,6 +85,7 @@ mod mount_plan;
 mod mount_setup;
 mod namespaces;
 mod pause;
+mod proc_stat;
 mod process;
 mod process_spec;
 mod spawn;
@@ -99,6 +100,7 @@ pub use mount_plan::{
 };
 pub use namespaces::{NamespacePlan, Namespaces};
 pub use pause::{PAUSE_ARGV0, PauseSpec, is_pause_invocation, pause_main, spawn_pause};
+pub use proc_stat::process_start_time;
 pub use process::{ExitStatus, Process};
 pub use process_spec::{
     Capabilities, Credentials, DEFAULT_PATH, ProcessSpec, Rlimit, RlimitResource, Stdio,

@@ -29,13 +29,10 @@ pub(crate) struct Owner {
 }
 
 impl Owner {
-    /// The process `pid`, or `None` when it does not exist.
+    /// The process `pid`, or `None` when it does not exist or is a zombie
+    /// (dead: its lease can be taken back).
     pub(crate) fn of(pid: u32) -> Option<Self> {
-        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // The command name may hold spaces and parentheses: fields count
-        // from after its last ')'; that remainder starts at field 3.
-        let after_comm = &stat[stat.rfind(')')? + 1..];
-        let start_time = after_comm.split_whitespace().nth(19)?.parse().ok()?;
+        let start_time = peapod_core::process_start_time(i32::try_from(pid).ok()?)?;
         Some(Self { pid, start_time })
     }
 

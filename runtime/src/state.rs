@@ -28,6 +28,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::paths::Paths;
 
+/// Start time of a process in clock ticks since boot, `None` when it is
+/// gone or a zombie (the supervisor records its own with it).
+pub use peapod_core::process_start_time;
+
 /// Namespace and name of a pod.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PodKey {
@@ -314,23 +318,6 @@ impl PodDir {
 #[derive(Debug)]
 pub struct PodLock {
     _file: File,
-}
-
-/// Start time of a process in clock ticks since boot (`/proc/<pid>/stat`
-/// field 22), `None` when it doesn't exist or is a zombie (dead, not yet
-/// reaped by whoever inherited it).
-pub fn process_start_time(pid: i32) -> Option<u64> {
-    if pid <= 0 {
-        return None;
-    }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command (field 2) may hold spaces and parentheses: fields are
-    // counted after the last ')'; field 3 (the state) is the first there.
-    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
-    if matches!(fields.next()?, "Z" | "X") {
-        return None;
-    }
-    fields.nth(18)?.parse().ok()
 }
 
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
