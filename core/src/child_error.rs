@@ -16,6 +16,7 @@ use crate::error::Error;
 pub(crate) enum Step {
     CgroupJoin = 1,
     Setns,
+    Unshare,
     Setsid,
     Stdio,
     Propagation,
@@ -37,9 +38,10 @@ pub(crate) enum Step {
 }
 
 impl Step {
-    const ALL: [Step; 19] = [
+    const ALL: [Step; 20] = [
         Step::CgroupJoin,
         Step::Setns,
+        Step::Unshare,
         Step::Setsid,
         Step::Stdio,
         Step::Propagation,
@@ -63,6 +65,7 @@ impl Step {
         match self {
             Step::CgroupJoin => "join cgroup",
             Step::Setns => "join namespaces",
+            Step::Unshare => "create namespaces",
             Step::Setsid => "setsid",
             Step::Stdio => "stdio",
             Step::Propagation => "make mounts private",

@@ -99,7 +99,10 @@ pub use mount_plan::{
     MASKED_PATHS, MountOptions, MountPlan, MountStep, Propagation, READONLY_PATHS, RootFs,
 };
 pub use namespaces::{NamespacePlan, Namespaces};
-pub use pause::{PAUSE_ARGV0, PauseSpec, is_pause_invocation, pause_main, spawn_pause};
+pub use pause::{
+    PAUSE_ARGV0, PauseSpec, StartingPause, is_pause_invocation, pause_main, spawn_pause,
+    start_pause,
+};
 pub use proc_stat::process_start_time;
 pub use process::{ExitStatus, Process};
 pub use process_spec::{

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::namespaces::NamespacePlan;
 use crate::process::Process;
 use crate::process_spec::{ProcessSpec, Stdio};
-use crate::spawn::{ContainerSpawn, ExecTarget, Prepared};
+use crate::spawn::{ContainerSpawn, ExecTarget, Held, Prepared};
 use crate::sys::signal;
 
 /// `argv[0]` of the pause process, and what `ps` shows for it.
@@ -61,20 +61,67 @@ enum PauseExe<'a> {
 /// Starts the pause process of a pod; its pidfd is the `join_from` of the
 /// pod's containers.
 pub fn spawn_pause(spec: &PauseSpec<'_>) -> Result<Process> {
-    let _span = tracing::debug_span!("spawn_pause").entered();
+    start_pause(spec)?.wait()
+}
+
+/// Clones the pause of a pod and returns at once: the child makes the
+/// pod's namespaces and execs on the other core while the caller goes on;
+/// [`StartingPause::wait`] returns the running pause. Nothing may join its
+/// namespaces before that.
+pub fn start_pause<'a>(spec: &'a PauseSpec<'a>) -> Result<StartingPause<'a>> {
+    let _span = tracing::debug_span!("start_pause").entered();
     if let Some(exe) = &spec.exe {
-        return spawn_from(spec, &PauseExe::File(exe));
+        return Ok(StartingPause {
+            held: spawn_from(spec, &PauseExe::File(exe))?,
+            spec,
+            embedded: false,
+        });
     }
     match spawn_from(spec, &PauseExe::Embedded) {
-        Err(e @ (Error::Sys { .. } | Error::Child { step: "exec", .. })) => {
+        Ok(held) => Ok(StartingPause {
+            held,
+            spec,
+            embedded: true,
+        }),
+        Err(e @ Error::Sys { .. }) => {
             tracing::debug!("embedded pause: {e}; falling back to /proc/self/exe");
-            spawn_from(spec, &PauseExe::File(Path::new("/proc/self/exe")))
+            Ok(StartingPause {
+                held: spawn_from(spec, &PauseExe::File(Path::new("/proc/self/exe")))?,
+                spec,
+                embedded: false,
+            })
         }
-        other => other,
+        Err(e) => Err(e),
     }
 }
 
-fn spawn_from(spec: &PauseSpec<'_>, exe: &PauseExe<'_>) -> Result<Process> {
+/// A pause on its way to `execve` ([`start_pause`]); dropped, it is
+/// killed.
+#[derive(Debug)]
+pub struct StartingPause<'a> {
+    held: Held,
+    spec: &'a PauseSpec<'a>,
+    /// Exec'd from the embedded program: a failed exec falls back to
+    /// `/proc/self/exe`.
+    embedded: bool,
+}
+
+impl StartingPause<'_> {
+    /// Waits until the pause runs (its namespaces are made) and returns
+    /// it, or the step that failed.
+    pub fn wait(self) -> Result<Process> {
+        let _span = tracing::debug_span!("wait_pause").entered();
+        match self.held.release() {
+            Err(e @ (Error::Sys { .. } | Error::Child { step: "exec", .. })) if self.embedded => {
+                tracing::debug!("embedded pause: {e}; falling back to /proc/self/exe");
+                spawn_from(self.spec, &PauseExe::File(Path::new("/proc/self/exe")))?.release()
+            }
+            other => other,
+        }
+    }
+}
+
+fn spawn_from(spec: &PauseSpec<'_>, exe: &PauseExe<'_>) -> Result<Held> {
     let exe_fd: OwnedFd = match exe {
         PauseExe::Embedded => crate::sys::memfd::sealed(c"pause", PAUSE_PROGRAM)
             .map_err(|e| Error::sys("memfd of the pause program", e))?,
@@ -108,7 +155,7 @@ fn spawn_from(spec: &PauseSpec<'_>, exe: &PauseExe<'_>) -> Result<Process> {
             stderr: Some(null("open /dev/null")?),
         },
     };
-    Prepared::new(spawn, ExecTarget::Fd(exe_fd))?.run()
+    Prepared::new(spawn, ExecTarget::Fd(exe_fd))?.start(false)
 }
 
 /// Whether this process was started as the pause (`argv[0] == "/pause"`).

@@ -329,7 +329,7 @@ impl<'a> Prepared<'a> {
         let clone_span = debug_span!("clone3").entered();
         // SAFETY: the child branch runs only `child_main`, which makes raw
         // syscalls on data prepared above and ends in execve or _exit.
-        let forked = unsafe { clone3(self.create.clone_flags(), cgroup_fd) };
+        let forked = unsafe { clone3(self.create.at_clone().clone_flags(), cgroup_fd) };
         if let Ok(Forked::Child) = forked {
             child_main(
                 &self,
@@ -432,6 +432,13 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
                 .map_err(at(Step::Setns, c""))?;
         }
     }
+    let later = p.create - p.create.at_clone();
+    if !later.is_empty() {
+        // SAFETY: no CLONE_FILES or CLONE_FS among the CLONE_NEW* bits, so
+        // no fd or cwd this process relies on is unshared.
+        unsafe { rustix::thread::unshare_unsafe(unshare_flags(later)) }
+            .map_err(at(Step::Unshare, c""))?;
+    }
     rustix::process::setsid().map_err(at(Step::Setsid, c""))?;
     child_stdio(p)?;
     if let Some(m) = &p.mounts {
@@ -467,6 +474,11 @@ fn wait_for_release(go: &OwnedFd) {
             _ => unsafe { libc::_exit(127) },
         }
     }
+}
+
+fn unshare_flags(ns: Namespaces) -> rustix::thread::UnshareFlags {
+    // The CLONE_NEW* bits are the unshare bits.
+    rustix::thread::UnshareFlags::from_bits_retain(u32::try_from(ns.clone_flags()).unwrap_or(0))
 }
 
 fn thread_namespaces(ns: Namespaces) -> ThreadNameSpaceType {

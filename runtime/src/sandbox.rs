@@ -92,6 +92,18 @@ impl Sandbox {
     ) -> Result<(Process, PodVolumes, PodFiles, Vec<IpAddr>)> {
         let name = &resources.name;
         let host_network = pod.spec.host_network.unwrap_or(false);
+        // The pause makes the pod's namespaces on the other core while the
+        // volumes are prepared here.
+        let pause_cgroup = cgroup.child("pause").map_err(|e| Error::pod(name, e))?;
+        let pause_spec = PauseSpec {
+            host_network,
+            share_process_namespace: pod.spec.share_process_namespace.unwrap_or(false),
+            hostname: Some(pod_files::hostname(pod)),
+            cgroup: Some(&pause_cgroup),
+            exe: None,
+        };
+        let pause_error = |e| Error::pod(name, format!("pause: {e}"));
+        let starting = peapod_core::start_pause(&pause_spec).map_err(pause_error)?;
         let volumes = {
             let _s = debug_span!("volumes").entered();
             let inputs = VolumeInputs {
@@ -105,18 +117,7 @@ impl Sandbox {
             v.mount_tmpfs().map_err(|e| Error::pod(name, e))?;
             v
         };
-        let pause = {
-            let _s = debug_span!("pause").entered();
-            let pause_cgroup = cgroup.child("pause").map_err(|e| Error::pod(name, e))?;
-            peapod_core::spawn_pause(&PauseSpec {
-                host_network,
-                share_process_namespace: pod.spec.share_process_namespace.unwrap_or(false),
-                hostname: Some(pod_files::hostname(pod)),
-                cgroup: Some(&pause_cgroup),
-                exe: None,
-            })
-            .map_err(|e| Error::pod(name, format!("pause: {e}")))?
-        };
+        let pause = starting.wait().map_err(pause_error)?;
         let pod_ips = if host_network {
             host_ips()
         } else {
