@@ -8,6 +8,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -527,6 +528,91 @@ fn exec_propagates_the_exit_code() {
     let table = root.ok(&["get", "pods"]);
     let row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
     assert_eq!(row[..4], ["myapp", "2/2", "Running", "0"], "{table}");
+}
+
+/// Deletes a pod of namespace `.1` named `.2` (grace period 0) when dropped.
+struct DeleteOnDrop<'a>(&'a common::Root, &'a str, &'a str);
+
+impl Drop for DeleteOnDrop<'_> {
+    fn drop(&mut self) {
+        let (ns, name) = (self.1, self.2);
+        let _ = self
+            .0
+            .run(&["delete", "pod", name, "-n", ns, "--grace-period", "0"]);
+    }
+}
+
+#[test]
+fn a_pod_with_a_long_namespace_and_name_under_a_long_root_runs_and_goes_cleanly() {
+    // A long `--root`: `/tmp/peapod-test-<this>-<pid>-<n>`.
+    let tag = "pods-long-names-under-a-root-folder-whose-own-name-is-long-too";
+    let Some((_host, root)) = start("long_names", tag, exclusive) else {
+        return;
+    };
+    let before = HostSnapshot::take();
+    // The longest the kubelet takes: its log folder
+    // `<ns>_<name>_<uid>` must fit in 255 bytes, so ns + name <= 217.
+    let ns = format!("long-namespace-{}", "n".repeat(48));
+    let name = ["a".repeat(63), "b".repeat(63), "c".repeat(26)].join(".");
+    assert_eq!((ns.len(), name.len()), (63, 154));
+    let folder = root.path().join(format!("run/pods/{ns}_{name}"));
+    let socket = folder.join("control.sock");
+    assert!(socket.as_os_str().len() > 300, "{}", socket.display());
+    // SIGTERM reaches the shell only when `delete` goes through the
+    // supervisor's control socket (without it, `delete` SIGKILLs).
+    let shared = root.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    let file = root.path().join("long.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{ name: {name}, namespace: {ns} }}
+spec:
+  containers:
+    - name: c
+      image: busybox:1.30.1
+      command: ["sh", "-c", "trap 'echo stopped > /log/stop; exit 0' TERM; echo hello from $HOSTNAME; while true; do sleep 0.1 & wait; done"]
+      volumeMounts: [{{ name: log, mountPath: /log }}]
+  volumes: [{{ name: log, hostPath: {{ path: {}, type: Directory }} }}]
+"#,
+            shared.display()
+        ),
+    )
+    .unwrap();
+    let guard = DeleteOnDrop(&root, &ns, &name);
+    root.ok(&["apply", "-f", file.to_str().unwrap()]);
+
+    let json = root.ok(&["get", "pod", &name, "-n", &ns, "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["status"]["phase"], "Running", "{v:#}");
+    assert_eq!(v["metadata"]["namespace"], ns.as_str(), "{v:#}");
+    let kind = std::fs::symlink_metadata(&socket).unwrap().file_type();
+    assert!(kind.is_socket(), "{}: {kind:?}", socket.display());
+
+    let out = root.ok(&["exec", &name, "-n", &ns, "--", "hostname"]);
+    // The hostname is the name cut to 63 bytes.
+    assert_eq!(out, format!("{}\n", "a".repeat(63)));
+    let hello = format!("hello from {}\n", "a".repeat(63));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let logs = root.ok(&["logs", &name, "-n", &ns]);
+        if logs == hello {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{logs:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    root.ok(&["delete", "pod", &name, "-n", &ns]);
+    let stop = std::fs::read_to_string(shared.join("stop")).unwrap_or_default();
+    assert_eq!(stop, "stopped\n", "the supervisor did not get the stop");
+    assert!(!folder.exists(), "{} left", folder.display());
+    assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
+    assert_no_new_pod_traces(&before, root.path());
+    drop(guard);
 }
 
 /// The cgroup processes of pod `uid` (memory hierarchy on v1, the unified

@@ -1,9 +1,16 @@
 //! The control socket of a pod's supervisor: one JSON request line, one
 //! JSON response line, over `control.sock` (mode 0600, root only).
+//!
+//! A `sockaddr_un` holds at most 107 bytes of path, less than the path of
+//! `control.sock` for a pod with a long namespace and name (or under a
+//! long `--root`). Both ends therefore `bind` and `connect` through
+//! [`via_short_path`]: the same file, reached through the pod folder's
+//! `/proc/self/fd/<N>` link when the real path does not fit.
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -34,10 +41,48 @@ pub enum Response {
     Error(String),
 }
 
+/// The longest path a `sockaddr_un` takes: `sun_path` is 108 bytes on
+/// Linux, the last one for the terminating NUL.
+const SUN_PATH_MAX: usize = 107;
+
+/// Runs `socket_call` (`UnixListener::bind` or `UnixStream::connect`) on
+/// `path`, or, when `path` is too long for a `sockaddr_un`, on
+/// `/proc/self/fd/<N>/<file name>`, where `N` is the parent folder opened
+/// `O_PATH`: the kernel resolves that link for both calls, so the socket
+/// is created (or found) in the real folder while `sun_path` only holds
+/// the short string (which is also what `getsockname` and
+/// `/proc/net/unix` then show). The folder stays open for the call only.
+///
+/// # Errors
+/// Opening the folder, or what `socket_call` returns.
+pub fn via_short_path<T>(
+    path: &Path,
+    socket_call: impl FnOnce(PathBuf) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    if path.as_os_str().len() <= SUN_PATH_MAX {
+        return socket_call(path.to_path_buf());
+    }
+    let (Some(folder), Some(file)) = (path.parent(), path.file_name()) else {
+        return socket_call(path.to_path_buf());
+    };
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    let fd = rustix::fs::open(
+        folder,
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )?;
+    let short = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd())).join(file);
+    socket_call(short)
+}
+
 /// Sends `request` to the socket at `path` and waits up to `timeout` for
 /// the answer.
 pub fn call(path: &Path, request: &Request, timeout: Duration) -> Result<Response> {
-    let stream = UnixStream::connect(path).map_err(|e| Error::io(path, e))?;
+    let stream = via_short_path(path, UnixStream::connect).map_err(|e| Error::io(path, e))?;
     stream
         .set_read_timeout(Some(timeout))
         .map_err(|e| Error::io(path, e))?;
@@ -73,7 +118,59 @@ pub fn receive(stream: &UnixStream) -> std::io::Result<Request> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::FileTypeExt;
+    use std::os::unix::net::UnixListener;
+
     use super::*;
+
+    /// Removes the folder even when the test fails.
+    struct Scratch(PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn a_socket_path_longer_than_sun_path_binds_and_answers_in_its_real_folder() {
+        let scratch =
+            Scratch(std::env::temp_dir().join(format!("peapod-control-{}", std::process::id())));
+        let folder = scratch.0.join("n".repeat(63)).join("p".repeat(200));
+        std::fs::create_dir_all(&folder).expect("folder");
+        let socket = folder.join("control.sock");
+        assert!(socket.as_os_str().len() > 250);
+        assert!(
+            UnixListener::bind(&socket).is_err(),
+            "too long to bind as is"
+        );
+
+        let listener = via_short_path(&socket, UnixListener::bind).expect("bind");
+        let kind = std::fs::symlink_metadata(&socket)
+            .expect("socket file")
+            .file_type();
+        assert!(kind.is_socket(), "{kind:?}");
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("accept");
+            assert_eq!(receive(&stream).expect("request"), Request::Ping);
+            send(&stream, &Response::Ok).expect("answer");
+        });
+        let answer = call(&socket, &Request::Ping, Duration::from_secs(5)).expect("call");
+        assert_eq!(answer, Response::Ok);
+        server.join().expect("server");
+    }
+
+    #[test]
+    fn a_short_socket_path_is_used_as_is() {
+        let scratch = Scratch(
+            std::env::temp_dir().join(format!("peapod-control-short-{}", std::process::id())),
+        );
+        std::fs::create_dir_all(&scratch.0).expect("folder");
+        let socket = scratch.0.join("c.sock");
+        let listener = via_short_path(&socket, UnixListener::bind).expect("bind");
+        let bound = listener.local_addr().expect("address");
+        assert_eq!(bound.as_pathname(), Some(socket.as_path()));
+    }
 
     #[test]
     fn request_and_response_round_trip_over_a_socket() {

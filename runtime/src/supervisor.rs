@@ -148,7 +148,8 @@ impl Supervisor {
         }
         crate::sandbox::enter_private_mount_namespace()?;
         let socket = dir.control_socket();
-        let listener = UnixListener::bind(&socket).map_err(|e| Error::io(&socket, e))?;
+        let listener = control::via_short_path(&socket, UnixListener::bind)
+            .map_err(|e| Error::io(&socket, e))?;
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| Error::io(&socket, e))?;
         listener
