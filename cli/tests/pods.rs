@@ -610,6 +610,13 @@ spec:
     let stop = std::fs::read_to_string(shared.join("stop")).unwrap_or_default();
     assert_eq!(stop, "stopped\n", "the supervisor did not get the stop");
     assert!(!folder.exists(), "{} left", folder.display());
+    // One more character and the log folder's name is over 255 bytes.
+    let manifest = std::fs::read_to_string(&file).unwrap();
+    let err = root.apply_fails("long", &manifest.replace(&name, &format!("{name}c")));
+    assert!(
+        err.contains("namespace and name take 218 characters together; at most 217 fit"),
+        "{err}"
+    );
     assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
     assert_no_new_pod_traces(&before, root.path());
     drop(guard);

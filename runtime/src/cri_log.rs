@@ -49,8 +49,19 @@ pub fn log_path(pod_log_dir: &Path, container: &str, restart_count: u32) -> Path
 }
 
 /// The pod's log folder below the log root: `<ns>_<pod>_<uid>`.
+///
+/// Being one file name, it takes at most 255 bytes (`NAME_MAX`): see
+/// [`room_for_namespace_and_name`].
 pub fn pod_log_dir(log_root: &Path, namespace: &str, pod: &str, uid: &str) -> PathBuf {
     log_root.join(format!("{namespace}_{pod}_{uid}"))
+}
+
+/// How many bytes a pod's namespace and name may take together for its
+/// log folder `<ns>_<pod>_<uid>` to fit in one file name (255 bytes): 217
+/// with a UUID, the same limit as a kubelet's `/var/log/pods`.
+pub fn room_for_namespace_and_name(uid: &str) -> usize {
+    const NAME_MAX: usize = 255;
+    NAME_MAX.saturating_sub(uid.len() + 2)
 }
 
 /// Turns the bytes of one stream into CRI records.

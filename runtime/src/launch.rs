@@ -16,6 +16,7 @@ use peapod_spec::{ContainerStatus, Pod, PodPhase, PodStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
+use crate::cri_log;
 use crate::error::{Error, Result};
 use crate::paths::Paths;
 use crate::pod_config::PodConfig;
@@ -63,10 +64,26 @@ pub fn key_of(pod: &Pod) -> Result<PodKey> {
 
 /// Fills what the API server would: namespace, uid, creation time, and a
 /// `Pending` status with every container `ContainerCreating`.
+///
+/// # Errors
+/// No name, or a namespace and name too long together for the pod's log
+/// folder (see [`cri_log::room_for_namespace_and_name`]).
 pub fn admit(mut pod: Pod) -> Result<Pod> {
     let key = key_of(&pod)?;
+    let uid = new_uid();
+    let room = cri_log::room_for_namespace_and_name(&uid);
+    let length = key.namespace.len() + key.name.len();
+    if length > room {
+        return Err(Error::Pod {
+            pod: key.name,
+            message: format!(
+                "namespace and name take {length} characters together; at most {room} fit \
+                 in the log folder <namespace>_<name>_<uid> (a file name: 255 bytes, as on a kubelet)"
+            ),
+        });
+    }
     pod.metadata.namespace = Some(key.namespace);
-    pod.metadata.uid = Some(new_uid());
+    pod.metadata.uid = Some(uid);
     pod.metadata.creation_timestamp = Some(Timestamp::now().rfc3339());
     let creating = |c: &peapod_spec::Container, reason: &str| ContainerStatus {
         name: c.name.clone(),
@@ -250,6 +267,26 @@ mod tests {
             .as_ref()
             .expect("waiting");
         assert_eq!(waiting.reason.as_deref(), Some("ContainerCreating"));
+    }
+
+    #[test]
+    fn admit_takes_namespace_and_name_up_to_217_characters_together() {
+        let pod = |namespace: &str, name: String| {
+            let mut pod = Pod::default();
+            pod.metadata.namespace = Some(namespace.into());
+            pod.metadata.name = Some(name);
+            pod
+        };
+        let ns = "n".repeat(63);
+        let longest = ["a".repeat(63), "b".repeat(63), "c".repeat(26)].join(".");
+        assert!(admit(pod(&ns, longest.clone())).is_ok());
+        let err = admit(pod(&ns, format!("{longest}c")))
+            .expect_err("218 characters")
+            .to_string();
+        assert!(
+            err.contains("namespace and name take 218 characters together; at most 217 fit"),
+            "{err}"
+        );
     }
 
     #[test]
