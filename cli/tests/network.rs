@@ -213,6 +213,42 @@ fn hosts_file_has_the_pod_ip_and_the_host_aliases_in_every_container() {
 }
 
 #[test]
+fn every_container_sees_its_address_and_route_from_its_first_instruction() {
+    let Some((_host, root)) = start("network_first", "net-first", exclusive) else {
+        return;
+    };
+    // The containers are set up while the pod's veth is made, but none
+    // runs before it is there: what each prints first is the pod's.
+    let script = "ip -4 -o addr show dev eth0; ip route show default; exec sleep 1000";
+    let pod = root.apply(
+        "first",
+        &format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{ name: first }}
+spec:
+  containers:
+    - {{ name: a, image: busybox:1.30.1, command: ["sh", "-c", "{script}"] }}
+    - {{ name: b, image: busybox:1.31.1, command: ["sh", "-c", "{script}"] }}
+"#
+        ),
+    );
+    let ip = pod_ip(&pod);
+    for container in ["a", "b"] {
+        let log = eventually(&format!("{container}'s first lines"), || {
+            let out = root.ok(&["logs", "first", "-c", container]);
+            out.contains("default via").then_some(out)
+        });
+        assert!(log.contains(&format!("inet {ip}/")), "{container}: {log}");
+        assert!(
+            log.contains("default via 10.77.0.1 dev eth0"),
+            "{container}: {log}"
+        );
+    }
+}
+
+#[test]
 fn delete_kill_9_and_failed_apply_leave_no_veth_lease_or_rule() {
     let Some((_host, root)) = start("network_teardown", "net-teardown", exclusive) else {
         return;

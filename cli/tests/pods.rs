@@ -221,19 +221,16 @@ spec:
         ),
     );
     let file = data.join("index.html");
+    let want = "Hello from the container\n";
+    // The shell creates the file before it writes the line: wait for the
+    // line, not for the file.
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !file.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "{} never appeared",
-            file.display()
-        );
+    let mut got = String::new();
+    while got != want && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
+        got = std::fs::read_to_string(&file).unwrap_or_default();
     }
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        "Hello from the container\n"
-    );
+    assert_eq!(got, want, "{}", file.display());
     drop(pod);
     assert!(file.exists(), "a hostPath's content outlives the pod");
 }

@@ -42,6 +42,7 @@ pub use host_ports::{HostPort, Protocol};
 pub use hosts_file::{HostAlias, HostNetworkHostsFile, HostsFile, hostname_file};
 pub use network::{
     DEFAULT_BRIDGE, DEFAULT_NFT_TABLE, DEFAULT_SUBNET, Network, NetworkConfig, PodNetwork,
+    Reservation,
 };
 pub use resolv_conf::{
     DnsConfig, DnsPolicy, HOST_RESOLV_CONF, ResolvConf, SYSTEMD_RESOLVED_UPSTREAM,

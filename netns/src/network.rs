@@ -83,6 +83,16 @@ pub struct PodNetwork {
     pub veth: String,
 }
 
+/// A pod's leased addresses before its links exist ([`Network::reserve`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    /// The pod's address (`status.podIP`).
+    pub ip: Ipv4Addr,
+    /// The pod's IPv6 address, with [`NetworkConfig::ipv6_prefix`].
+    pub ipv6: Option<Ipv6Addr>,
+    lease: Lease,
+}
+
 /// The bridge network of this host, opened once per process.
 #[derive(Debug)]
 pub struct Network {
@@ -154,14 +164,23 @@ impl Network {
     /// leases an address (recording the calling process as owner), creates
     /// the veth pair with `eth0` inside the pod, sets address, `lo` and the
     /// default route, and forwards `host_ports`. On failure, whatever was
-    /// done is undone.
+    /// done is undone. [`Network::reserve`] then [`Network::wire`].
     pub fn attach(
         &self,
         pod: &str,
         netns: BorrowedFd<'_>,
         host_ports: &[HostPort],
     ) -> Result<PodNetwork> {
-        let _span = tracing::debug_span!("network_attach", pod).entered();
+        let reservation = self.reserve(pod, host_ports)?;
+        self.wire(&reservation, netns)
+    }
+
+    /// The first half of [`Network::attach`]: leases pod `pod` its
+    /// address and host ports (recording the calling process as owner),
+    /// so its hosts file can be written and its containers set up before
+    /// its links exist. [`Network::detach`] gives the lease back.
+    pub fn reserve(&self, pod: &str, host_ports: &[HostPort]) -> Result<Reservation> {
+        let _span = tracing::debug_span!("network_reserve", pod).entered();
         check_host_ports(pod, host_ports)?;
         let owner = Owner::of(std::process::id()).ok_or_else(|| Error::Config {
             reason: "cannot read this process's /proc/self/stat".into(),
@@ -171,8 +190,21 @@ impl Network {
             tracing::info!(pod = %stale.pod, ip = %stale.ip, "reclaiming the lease of a dead supervisor");
             self.remove_links_and_rules(stale)?;
         }
-        let lease = allocation.lease;
-        match self.wire(&lease, netns) {
+        let ip = allocation.lease.ip;
+        Ok(Reservation {
+            ip,
+            ipv6: self.config.ipv6_prefix.map(|prefix| ipv6_for(prefix, ip)),
+            lease: allocation.lease,
+        })
+    }
+
+    /// The second half of [`Network::attach`]: the veth pair, the
+    /// addresses, `lo`, the default route and the host ports of a
+    /// reserved pod. On failure the links and the lease are removed.
+    pub fn wire(&self, reservation: &Reservation, netns: BorrowedFd<'_>) -> Result<PodNetwork> {
+        let pod = reservation.lease.pod.as_str();
+        let _span = tracing::debug_span!("network_wire", pod).entered();
+        match self.wire_lease(&reservation.lease, netns) {
             Ok(network) => Ok(network),
             Err(error) => {
                 if let Err(undo) = self.detach(pod) {
@@ -183,7 +215,7 @@ impl Network {
         }
     }
 
-    fn wire(&self, lease: &Lease, netns: BorrowedFd<'_>) -> Result<PodNetwork> {
+    fn wire_lease(&self, lease: &Lease, netns: BorrowedFd<'_>) -> Result<PodNetwork> {
         let veth = veth_name(&lease.pod);
         let mut netlink = Netlink::open()?;
         netlink.delete_link(&veth)?;

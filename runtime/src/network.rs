@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
-use peapod_netns::{HostPort, Network, NetworkConfig, Protocol};
+use peapod_netns::{HostPort, Network, NetworkConfig, Protocol, Reservation};
 use peapod_spec::Pod;
 
 use crate::error::{Error, Result};
@@ -59,16 +59,63 @@ pub fn host_link(uid: &str) -> String {
     peapod_netns::veth_name(uid)
 }
 
-/// Sets up the network namespace of the pause `pause_pid` for pod `uid`
-/// and returns the pod's addresses (empty with [`Mode::None`]).
-pub(crate) fn attach(pod: &Pod, uid: &str, pause_pid: i32) -> Result<Vec<IpAddr>> {
-    let name = pod.metadata.name.as_deref().unwrap_or_default();
-    let netns = open_netns(pause_pid).map_err(|e| Error::pod(name, e))?;
-    attach_netns(pod, uid, netns.as_fd(), Mode::from_env()?)
+/// A pod's network between its lease and its links ([`prepare`]): the
+/// addresses are known (for the hosts file and the status), and
+/// [`Pending::connect`] makes the links (or brings `lo` up) after the
+/// containers were set up, before they run — on the supervisor's core
+/// while the containers' children make their mounts on the other.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    pod: String,
+    netns: OwnedFd,
+    bridge: Option<(Network, Reservation)>,
 }
 
-/// [`attach`] with the network namespace given as an fd and the mode
-/// given (`peapod run`, which has no pause and takes `--network`).
+impl Pending {
+    /// Wires the pod's veth, addresses and host ports (bridge), or brings
+    /// `lo` up (none). A failed wiring gives the lease back.
+    pub(crate) fn connect(self) -> Result<()> {
+        let _span = tracing::debug_span!("network_connect").entered();
+        let fail = |e: &dyn std::fmt::Display| Error::pod(&self.pod, e);
+        match &self.bridge {
+            None => peapod_netns::loopback_up(self.netns.as_fd()).map_err(|e| fail(&e)),
+            Some((network, reservation)) => network
+                .wire(reservation, self.netns.as_fd())
+                .map(drop)
+                .map_err(|e| fail(&e)),
+        }
+    }
+}
+
+/// Leases the network of the pod `uid` whose pause is `pause_pid` (an
+/// address and host ports on the bridge; nothing with [`Mode::None`]) and
+/// returns the pod's addresses (empty with [`Mode::None`]) and what
+/// [`Pending::connect`] finishes.
+pub(crate) fn prepare(pod: &Pod, uid: &str, pause_pid: i32) -> Result<(Vec<IpAddr>, Pending)> {
+    let name = pod.metadata.name.as_deref().unwrap_or_default();
+    let fail = |e: &dyn std::fmt::Display| Error::pod(name, e);
+    let netns = open_netns(pause_pid).map_err(|e| fail(&e))?;
+    let (ips, bridge) = match Mode::from_env()? {
+        Mode::None => (Vec::new(), None),
+        Mode::Bridge => {
+            let ports = host_ports(pod)?;
+            let network = Network::open(NetworkConfig::new(lease_dir())).map_err(|e| fail(&e))?;
+            let reservation = network.reserve(uid, &ports).map_err(|e| fail(&e))?;
+            let mut ips = vec![IpAddr::V4(reservation.ip)];
+            ips.extend(reservation.ipv6.map(IpAddr::V6));
+            (ips, Some((network, reservation)))
+        }
+    };
+    let pending = Pending {
+        pod: name.to_owned(),
+        netns,
+        bridge,
+    };
+    Ok((ips, pending))
+}
+
+/// Leases and wires at once the network namespace given as an fd, in the
+/// mode given (`peapod run`, which has no pause and takes `--network`).
 pub(crate) fn attach_netns(
     pod: &Pod,
     uid: &str,

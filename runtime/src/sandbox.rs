@@ -5,6 +5,9 @@
 //!
 //! Built step by step; when a step fails, what the earlier ones made is
 //! removed before the error is returned, so a failed start leaves nothing.
+//! The network is leased here (the hosts file needs the address) but
+//! wired by [`Sandbox::connect_network`] once the first containers are set
+//! up, before they run.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -30,6 +33,9 @@ pub(crate) struct Sandbox {
     pub volumes: PodVolumes,
     pub files: PodFiles,
     pub pod_ips: Vec<IpAddr>,
+    /// The links still to make ([`Sandbox::connect_network`]); `None`
+    /// once made, and with `hostNetwork`.
+    network: Option<network::Pending>,
     /// `status.hostIP`: the host's address.
     pub host_ip: Option<IpAddr>,
     pub host_network: bool,
@@ -38,6 +44,15 @@ pub(crate) struct Sandbox {
     pub lib_dir: PathBuf,
     /// The ConfigMaps and Secrets the pod reads.
     pub config: PodConfig,
+}
+
+/// What [`Sandbox::build`] made after the pod cgroup.
+struct Built {
+    pause: Process,
+    volumes: PodVolumes,
+    files: PodFiles,
+    pod_ips: Vec<IpAddr>,
+    network: Option<network::Pending>,
 }
 
 impl Sandbox {
@@ -60,7 +75,13 @@ impl Sandbox {
         };
         let built = Self::build(paths, pod, &resources, &cgroup, &config);
         match built {
-            Ok((pause, volumes, files, pod_ips)) => Ok(Self {
+            Ok(Built {
+                pause,
+                volumes,
+                files,
+                pod_ips,
+                network,
+            }) => Ok(Self {
                 host_ip: {
                     let _s = debug_span!("host_ip").entered();
                     host_ips().first().copied()
@@ -73,6 +94,7 @@ impl Sandbox {
                 volumes,
                 files,
                 pod_ips,
+                network,
                 host_network: pod.spec.host_network.unwrap_or(false),
                 share_pid: pod.spec.share_process_namespace.unwrap_or(false),
             }),
@@ -89,7 +111,7 @@ impl Sandbox {
         resources: &PodResources,
         cgroup: &Cgroup,
         config: &PodConfig,
-    ) -> Result<(Process, PodVolumes, PodFiles, Vec<IpAddr>)> {
+    ) -> Result<Built> {
         let name = &resources.name;
         let host_network = pod.spec.host_network.unwrap_or(false);
         // The pause makes the pod's namespaces on the other core while the
@@ -118,18 +140,25 @@ impl Sandbox {
             v
         };
         let pause = starting.wait().map_err(pause_error)?;
-        let pod_ips = if host_network {
-            host_ips()
+        let (pod_ips, network) = if host_network {
+            (host_ips(), None)
         } else {
             let _s = debug_span!("network").entered();
-            network::attach(pod, &resources.uid, pause.pid())?
+            let (ips, pending) = network::prepare(pod, &resources.uid, pause.pid())?;
+            (ips, Some(pending))
         };
         let etc = teardown::lib_dir(paths, &resources.uid).join("etc");
         let files = {
             let _s = debug_span!("pod_files").entered();
             pod_files::write(pod, &pod_ips, &etc)?
         };
-        Ok((pause, volumes, files, pod_ips))
+        Ok(Built {
+            pause,
+            volumes,
+            files,
+            pod_ips,
+            network,
+        })
     }
 
     /// Stops the pause and removes everything of the pod (processes left
@@ -140,6 +169,15 @@ impl Sandbox {
             let _ = self.pause.wait();
         }
         teardown::remove_pod_resources(paths, &self.resources, Some(&self.cgroup))
+    }
+
+    /// Makes the pod's links (bridge veth, addresses, host ports; or `lo`
+    /// up): called once its first containers are set up, before any of
+    /// them runs. Nothing to do the second time.
+    pub fn connect_network(&mut self) -> Result<()> {
+        self.network
+            .take()
+            .map_or(Ok(()), network::Pending::connect)
     }
 
     /// The pause's cgroup child for a container, made with its limits.

@@ -347,6 +347,13 @@ impl Supervisor {
             Ok(Some(c)) => Ok(c),
             Err(e) => Err(e),
         };
+        // The pod's links are made while the first containers' children
+        // make their mounts, and before any of them runs.
+        if created.is_ok()
+            && let Some(sandbox) = &mut self.sandbox
+        {
+            sandbox.connect_network()?;
+        }
         self.slots[i].launched = true;
         let slot = &self.slots[i];
         let name = slot.name().to_owned();
