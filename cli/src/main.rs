@@ -89,7 +89,7 @@ fn main() -> ExitCode {
         Command::Describe(a) => describe::run(&a, &paths(root.as_deref())),
         Command::Delete(a) => delete::run(&a, &paths(root.as_deref())),
         Command::Exec(a) => exec::run(&a, &paths(root.as_deref())),
-        Command::Run(a) => run::run(&a, &paths(root.as_deref())),
+        Command::Run(a) => Ok(run::run(&a, &paths(root.as_deref()))),
         Command::Logs(a) => logs::run(&a, &paths(root.as_deref())),
         Command::Supervise(a) => Ok(supervise::run(a)),
         Command::Image(cmd) => image::run(cmd, &peapod_runtime::Paths::from_root(root.as_deref())),

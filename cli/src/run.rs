@@ -8,7 +8,9 @@ use peapod_runtime::Paths;
 use peapod_runtime::network::Mode;
 use peapod_runtime::run_once::{self, RunOptions};
 
-/// Run one container in the foreground; exit with its exit code.
+/// Run one container in the foreground; exit with its exit code (125 when
+/// peapod fails, 126 when the command cannot be executed, 127 when it does
+/// not exist).
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Remove the pod when the container exits (else it stays, Succeeded
@@ -43,7 +45,25 @@ pub struct RunArgs {
 }
 
 /// Runs `run`.
-pub fn run(args: &RunArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
+pub fn run(args: &RunArgs, paths: &Paths) -> ExitCode {
+    let options = match options(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(125);
+        }
+    };
+    match run_once::run(paths, &options) {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(255)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(own_error_code(&e))
+        }
+    }
+}
+
+/// The run's options from the command line.
+fn options(args: &RunArgs) -> anyhow::Result<RunOptions> {
     let network = match args.network.as_str() {
         "bridge" => Mode::Bridge,
         "none" => Mode::None,
@@ -57,14 +77,26 @@ pub fn run(args: &RunArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
             None => bail!("-e {e:?}: expected NAME=VALUE"),
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let options = RunOptions {
+    Ok(RunOptions {
         image: args.image.clone(),
         args: args.args.clone(),
         env,
         name: args.name.clone(),
         network,
         remove: args.rm,
-    };
-    let code = run_once::run(paths, &options)?;
-    Ok(ExitCode::from(u8::try_from(code).unwrap_or(255)))
+    })
+}
+
+/// podman's and docker's codes for `run`'s own failures: 127 when the
+/// command does not exist, 126 when it cannot be executed, 125 for
+/// anything else (image, cgroup, network, ...). A command that ran exits
+/// with its own code (128 + signal when killed) instead.
+fn own_error_code(e: &peapod_runtime::Error) -> u8 {
+    match e {
+        peapod_runtime::Error::Exec {
+            not_found: true, ..
+        } => 127,
+        peapod_runtime::Error::Exec { .. } => 126,
+        _ => 125,
+    }
 }

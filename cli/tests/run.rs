@@ -2,7 +2,8 @@
 //! signal), stdout on the caller's, new namespaces with the command as
 //! PID 1, nothing left after `--rm` (cgroup, veth, mounts, state), the
 //! pod kept as Succeeded/Failed without `--rm`, and clear errors that
-//! leave nothing for a missing image or command. Root only.
+//! leave nothing for a missing image or command, with podman's exit codes
+//! (125, 127, 126). Root only.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -300,20 +301,34 @@ fn a_missing_image_or_command_is_a_clear_error_and_leaves_nothing() {
         return;
     };
     let before = HostSnapshot::take();
+    // podman's and docker's codes: 125 peapod's own failure, 127 a command
+    // that does not exist, 126 one that cannot be executed.
     let out = run(&root, &["--rm", "--network", "none", "nosuch:1", "true"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(125));
     assert!(
         stderr(&out).contains("image \"nosuch:1\" not found"),
         "{}",
         stderr(&out)
     );
     let out = run(&root, &["--network", "none", "busybox", "nosuchcmd"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(127));
     assert!(
         stderr(&out).contains("exec \"nosuchcmd\": executable file not found in $PATH"),
         "{}",
         stderr(&out)
     );
+    let out = run(
+        &root,
+        &["--rm", "--network", "none", "busybox", "/etc/passwd"],
+    );
+    assert_eq!(out.status.code(), Some(126), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("exec \"/etc/passwd\": permission denied"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&root, &["--rm", "--network", "nosuch", "busybox", "true"]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
     assert_no_state(&root);
     assert_no_new_cgroups(&before);
 }

@@ -62,6 +62,19 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A container's command could not be executed: `execve` failed, with
+    /// `not_found` for a missing file (else not executable, or refused).
+    /// Reads as [`Error::Container`]; `peapod run` exits 127 or 126 on it,
+    /// as podman and docker do.
+    #[error("container \"{container}\": {message}")]
+    Exec {
+        /// Container name.
+        container: String,
+        /// What went wrong (`exec "nosuch": executable file not found in $PATH`).
+        message: String,
+        /// The command was not found (ENOENT, ENOTDIR).
+        not_found: bool,
+    },
     /// The pod as a whole could not start (pause, cgroup, network...).
     #[error("pod {pod}: {message}")]
     Pod {
@@ -120,6 +133,24 @@ impl Error {
         Self::Container {
             container: container.into(),
             message: message.to_string(),
+        }
+    }
+
+    /// A failed spawn of `container`: [`Error::Exec`] when `execve` failed,
+    /// else [`Error::Container`].
+    pub fn spawn(container: impl Into<String>, error: &peapod_core::Error) -> Self {
+        match error {
+            peapod_core::Error::Child {
+                step: "exec",
+                errno,
+                ..
+            } => Self::Exec {
+                container: container.into(),
+                message: error.to_string(),
+                not_found: [rustix::io::Errno::NOENT, rustix::io::Errno::NOTDIR]
+                    .contains(&rustix::io::Errno::from_raw_os_error(*errno)),
+            },
+            other => Self::container(container, other),
         }
     }
 

@@ -214,7 +214,7 @@ impl Once {
             },
         };
         let started_at = Timestamp::now().rfc3339();
-        let process = spawn.spawn().map_err(|e| fail(&e))?;
+        let process = spawn.spawn().map_err(|e| Error::spawn(name, &e))?;
         let mut pod = pod.clone();
         if let Some(st) = pod.status.as_mut() {
             st.phase = Some(PodPhase::Running);
