@@ -211,10 +211,10 @@ bad!(sub_path_may_not_climb_out, tail "    volumeMounts:\n    - name: data\n    
     ["pod.yaml:12:7: spec.containers[0].volumeMounts[0].subPath: invalid value \"../etc\": expected a path without '..'"]);
 
 bad!(config_map_volume_names_a_missing_config_map, tail "  volumes:\n  - name: config\n    configMap:\n      name: settings\n",
-    ["pod.yaml:12:7: spec.volumes[0].configMap.name: no ConfigMap named \"settings\" in this file; add it, or set optional: true"]);
+    ["pod.yaml:12:7: spec.volumes[0].configMap.name: no ConfigMap named \"settings\" in this file or --config-dir; add it, or set optional: true"]);
 
 bad!(secret_volume_names_a_missing_secret, tail "  volumes:\n  - name: tls\n    secret:\n      secretName: certs\n",
-    ["pod.yaml:12:7: spec.volumes[0].secret.secretName: no Secret named \"certs\" in this file; add it, or set optional: true"]);
+    ["pod.yaml:12:7: spec.volumes[0].secret.secretName: no Secret named \"certs\" in this file or --config-dir; add it, or set optional: true"]);
 
 bad!(file_mode_out_of_range, tail "  volumes:\n  - name: tls\n    secret:\n      secretName: certs\n      optional: true\n      defaultMode: 1000\n",
     ["pod.yaml:14:7: spec.volumes[0].secret.defaultMode: 1000: must be a file mode from 0000 to 0777 (0 to 511)"]);
@@ -222,7 +222,7 @@ bad!(file_mode_out_of_range, tail "  volumes:\n  - name: tls\n    secret:\n     
 // Environment and references.
 
 bad!(config_map_key_ref_names_a_missing_config_map, tail "    env:\n    - name: MODE\n      valueFrom:\n        configMapKeyRef:\n          name: settings\n          key: mode\n",
-    ["pod.yaml:13:11: spec.containers[0].env[0].valueFrom.configMapKeyRef.name: no ConfigMap named \"settings\" in this file; add it, or set optional: true"]);
+    ["pod.yaml:13:11: spec.containers[0].env[0].valueFrom.configMapKeyRef.name: no ConfigMap named \"settings\" in this file or --config-dir; add it, or set optional: true"]);
 
 bad!(
     config_map_key_ref_names_a_missing_key,

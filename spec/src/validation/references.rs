@@ -45,7 +45,7 @@ impl Validator<'_, '_> {
         };
         let message = match (objects.get(name), key) {
             (None, _) => format!(
-                "no {} named {name:?} in this file; add it, or set optional: true",
+                "no {} named {name:?} in this file or --config-dir; add it, or set optional: true",
                 kind.name()
             ),
             (Some(keys), Some(key)) if !keys.contains(key) => {
