@@ -83,14 +83,11 @@ pub fn start_pause<'a>(spec: &'a PauseSpec<'a>) -> Result<StartingPause<'a>> {
             spec,
             embedded: true,
         }),
-        Err(e @ Error::Sys { .. }) => {
-            tracing::debug!("embedded pause: {e}; falling back to /proc/self/exe");
-            Ok(StartingPause {
-                held: spawn_from(spec, &PauseExe::File(Path::new("/proc/self/exe")))?,
-                spec,
-                embedded: false,
-            })
-        }
+        Err(e @ Error::Sys { .. }) => Ok(StartingPause {
+            held: spawn_fallback(spec, &e)?,
+            spec,
+            embedded: false,
+        }),
         Err(e) => Err(e),
     }
 }
@@ -113,12 +110,18 @@ impl StartingPause<'_> {
         let _span = tracing::debug_span!("wait_pause").entered();
         match self.held.release() {
             Err(e @ (Error::Sys { .. } | Error::Child { step: "exec", .. })) if self.embedded => {
-                tracing::debug!("embedded pause: {e}; falling back to /proc/self/exe");
-                spawn_from(self.spec, &PauseExe::File(Path::new("/proc/self/exe")))?.release()
+                spawn_fallback(self.spec, &e)?.release()
             }
             other => other,
         }
     }
+}
+
+/// The pause from the peapod binary, where the embedded program failed
+/// with `why` (a memfd that may not be made or exec'd).
+fn spawn_fallback(spec: &PauseSpec<'_>, why: &Error) -> Result<Held> {
+    tracing::debug!("embedded pause: {why}; falling back to /proc/self/exe");
+    spawn_from(spec, &PauseExe::File(Path::new("/proc/self/exe")))
 }
 
 fn spawn_from(spec: &PauseSpec<'_>, exe: &PauseExe<'_>) -> Result<Held> {

@@ -92,10 +92,31 @@ impl Pending {
 /// returns the pod's addresses (empty with [`Mode::None`]) and what
 /// [`Pending::connect`] finishes.
 pub(crate) fn prepare(pod: &Pod, uid: &str, pause_pid: i32) -> Result<(Vec<IpAddr>, Pending)> {
-    let name = pod.metadata.name.as_deref().unwrap_or_default();
+    let netns = open_netns(pause_pid).map_err(|e| Error::pod(pod_name(pod), e))?;
+    lease(pod, uid, netns, Mode::from_env()?)
+}
+
+/// Leases and wires at once the network namespace given as an fd, in the
+/// mode given (`peapod run`, which has no pause and takes `--network`).
+pub(crate) fn attach_netns(
+    pod: &Pod,
+    uid: &str,
+    netns: BorrowedFd<'_>,
+    mode: Mode,
+) -> Result<Vec<IpAddr>> {
+    let netns = netns
+        .try_clone_to_owned()
+        .map_err(|e| Error::pod(pod_name(pod), e))?;
+    let (ips, pending) = lease(pod, uid, netns, mode)?;
+    pending.connect()?;
+    Ok(ips)
+}
+
+/// [`prepare`] for the network namespace `netns`, in `mode`.
+fn lease(pod: &Pod, uid: &str, netns: OwnedFd, mode: Mode) -> Result<(Vec<IpAddr>, Pending)> {
+    let name = pod_name(pod);
     let fail = |e: &dyn std::fmt::Display| Error::pod(name, e);
-    let netns = open_netns(pause_pid).map_err(|e| fail(&e))?;
-    let (ips, bridge) = match Mode::from_env()? {
+    let (ips, bridge) = match mode {
         Mode::None => (Vec::new(), None),
         Mode::Bridge => {
             let ports = host_ports(pod)?;
@@ -114,26 +135,8 @@ pub(crate) fn prepare(pod: &Pod, uid: &str, pause_pid: i32) -> Result<(Vec<IpAdd
     Ok((ips, pending))
 }
 
-/// Leases and wires at once the network namespace given as an fd, in the
-/// mode given (`peapod run`, which has no pause and takes `--network`).
-pub(crate) fn attach_netns(
-    pod: &Pod,
-    uid: &str,
-    netns: BorrowedFd<'_>,
-    mode: Mode,
-) -> Result<Vec<IpAddr>> {
-    let name = pod.metadata.name.as_deref().unwrap_or_default();
-    let fail = |e: &dyn std::fmt::Display| Error::pod(name, e);
-    if mode == Mode::None {
-        peapod_netns::loopback_up(netns).map_err(|e| fail(&e))?;
-        return Ok(Vec::new());
-    }
-    let ports = host_ports(pod)?;
-    let network = Network::open(NetworkConfig::new(lease_dir())).map_err(|e| fail(&e))?;
-    let wired = network.attach(uid, netns, &ports).map_err(|e| fail(&e))?;
-    let mut ips = vec![IpAddr::V4(wired.ip)];
-    ips.extend(wired.ipv6.map(IpAddr::V6));
-    Ok(ips)
+fn pod_name(pod: &Pod) -> &str {
+    pod.metadata.name.as_deref().unwrap_or_default()
 }
 
 /// Removes the veth, lease and host-port rules of pod `uid`; the bridge
@@ -151,7 +154,7 @@ pub(crate) fn detach(name: &str, uid: &str) -> Result<()> {
 
 /// Every `ports[]` entry with a `hostPort`, of init and app containers.
 fn host_ports(pod: &Pod) -> Result<Vec<HostPort>> {
-    let name = pod.metadata.name.as_deref().unwrap_or_default();
+    let name = pod_name(pod);
     let invalid = |what: String| Error::pod(name, what);
     let containers = pod.spec.init_containers.iter().chain(&pod.spec.containers);
     let mut ports = Vec::new();

@@ -81,23 +81,26 @@ impl Sandbox {
                 files,
                 pod_ips,
                 network,
-            }) => Ok(Self {
-                host_ip: {
+            }) => {
+                let host_ip = {
                     let _s = debug_span!("host_ip").entered();
                     host_ips().first().copied()
-                },
-                lib_dir: teardown::lib_dir(paths, &resources.uid),
-                config: config.with_fields(pod, &pod_ips, host_ips().first().copied()),
-                resources,
-                cgroup,
-                pause,
-                volumes,
-                files,
-                pod_ips,
-                network,
-                host_network: pod.spec.host_network.unwrap_or(false),
-                share_pid: pod.spec.share_process_namespace.unwrap_or(false),
-            }),
+                };
+                Ok(Self {
+                    host_ip,
+                    lib_dir: teardown::lib_dir(paths, &resources.uid),
+                    config: config.with_fields(pod, &pod_ips, host_ip),
+                    resources,
+                    cgroup,
+                    pause,
+                    volumes,
+                    files,
+                    pod_ips,
+                    network,
+                    host_network: pod.spec.host_network.unwrap_or(false),
+                    share_pid: pod.spec.share_process_namespace.unwrap_or(false),
+                })
+            }
             Err(e) => {
                 let _ = teardown::remove_pod_resources(paths, &resources, Some(&cgroup));
                 Err(e)

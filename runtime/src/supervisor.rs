@@ -342,10 +342,8 @@ impl Supervisor {
         i: usize,
         created: Result<Option<container::Created>>,
     ) -> Result<()> {
-        let created = match created {
-            Ok(None) => return Ok(()),
-            Ok(Some(c)) => Ok(c),
-            Err(e) => Err(e),
+        let Some(created) = created.transpose() else {
+            return Ok(());
         };
         // The pod's links are made while the first containers' children
         // make their mounts, and before any of them runs.
