@@ -6,7 +6,15 @@
 //!   skipping.
 //! - [`busybox_rootfs`]: the busybox root filesystem built once per test
 //!   run by `tests/fixtures/busybox-rootfs.sh` from Debian's
-//!   `busybox-static`.
+//!   `busybox-static`, with the attack probe as `/bin/probe`.
+//! - [`probe_path`]: the probe (`testkit/probe/probe.rs`, a static
+//!   executable built by testkit's build script): `probe <call> [args]`
+//!   makes one raw syscall (`keyctl`, `bpf`, `perf_event_open`,
+//!   `io_uring_setup`, `socket vsock`, `init_module`, `ptrace <pid>`,
+//!   `clone [ns...]`, `clone3`, `unshare <ns...>`, `mount`, `personality`,
+//!   `raw <nr> [args]`, ...) and prints one line, `<call>: ok` (exit 0) or
+//!   `<call>: EPERM` (the errno's name; exit 1). `probe` alone lists the
+//!   calls; the command line is stable.
 //! - [`TempDir`]: a scratch folder removed on drop, even when a test fails.
 //! - [`HostSnapshot`]: what peapod may leave on the host (mounts, links,
 //!   cgroups), to compare before and after.
@@ -66,7 +74,8 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// The busybox root filesystem, built on first use by the fixture script
-/// into `target/fixtures/busybox` and shared by every test of the run.
+/// into `target/fixtures/busybox` and shared by every test of the run,
+/// with the probe ([`probe_path`]) as `/bin/probe`.
 pub fn busybox_rootfs() -> &'static Path {
     static ROOTFS: OnceLock<PathBuf> = OnceLock::new();
     ROOTFS.get_or_init(|| {
@@ -80,8 +89,33 @@ pub fn busybox_rootfs() -> &'static Path {
                 .expect("run tests/fixtures/busybox-rootfs.sh");
             assert!(status.success(), "{} failed: {status}", script.display());
         }
+        install_probe(&out.join("bin/probe"));
         out
     })
+}
+
+/// The attack probe: a static executable (`testkit/probe/probe.rs`) that
+/// makes one raw syscall named on its command line and prints
+/// `<call>: ok` or `<call>: E<NAME>`; exit 0 on success, 1 on failure, 2
+/// on a usage error. Run it without arguments for the list of calls.
+/// [`busybox_rootfs`] holds a copy as `/bin/probe`.
+pub fn probe_path() -> &'static Path {
+    Path::new(env!("PEAPOD_PROBE"))
+}
+
+/// Copies the probe to `target` unless it is there already, through a
+/// temporary file and a rename, so a test running at the same time never
+/// sees half a file.
+fn install_probe(target: &Path) {
+    let probe = std::fs::read(probe_path()).expect("read the probe built by testkit");
+    if std::fs::read(target).is_ok_and(|have| have == probe) {
+        return;
+    }
+    let tmp = target.with_extension(format!("tmp.{}", std::process::id()));
+    std::fs::write(&tmp, &probe).expect("write the probe into the fixture");
+    std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("make the probe executable");
+    std::fs::rename(&tmp, target).expect("install the probe in the fixture");
 }
 
 /// A scratch folder under the system temp dir, removed (recursively) on
