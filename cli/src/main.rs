@@ -82,7 +82,7 @@ fn main() -> ExitCode {
     let root = cli.root;
     let result: anyhow::Result<ExitCode> = match cli.command {
         // peapod:dispatch (each verb's arm goes here)
-        Command::Validate(a) => validate::run(&a),
+        Command::Validate(a) => Ok(validate::run(&a)),
         Command::Explain(a) => explain::run(&a),
         Command::Apply(a) | Command::Create(a) => apply::run(&a, &paths(root.as_deref())),
         Command::Get(a) => get::run(&a, &paths(root.as_deref())),

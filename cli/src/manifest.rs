@@ -3,11 +3,12 @@
 //! the ConfigMaps and Secrets of a directory's files join the file's, as
 //! if they were written in it.
 
+use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use peapod_spec::{ConfigMap, Context, Pod, Secret, ValidationMode};
+use peapod_spec::{ConfigMap, Context, MAX_MANIFEST_BYTES, Pod, Secret, ValidationMode};
 
 /// The pods of a manifest with the ConfigMaps and Secrets they may read.
 #[derive(Debug, Default)]
@@ -32,9 +33,8 @@ pub fn read_manifest(file: &Path, config_dir: Option<&Path>) -> anyhow::Result<L
     let mut extra = Loaded::default();
     if let Some(dir) = config_dir {
         for path in config_files(dir)? {
-            let source = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let manifest = parse(&source, &path.display().to_string(), Context::default())?;
+            let (source, name) = read_source(&path)?;
+            let manifest = parse(&source, &name, Context::default())?;
             for pod in &manifest.pods {
                 eprintln!(
                     "warning: {}: Pod {:?} ignored: --config-dir files give ConfigMaps and Secrets",
@@ -46,17 +46,7 @@ pub fn read_manifest(file: &Path, config_dir: Option<&Path>) -> anyhow::Result<L
             extra.secrets.extend(manifest.secrets);
         }
     }
-    let (source, name) = if file == Path::new("-") {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading the manifest from stdin")?;
-        (s, "<stdin>".to_owned())
-    } else {
-        let s =
-            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        (s, file.display().to_string())
-    };
+    let (source, name) = read_source(file)?;
     let context = Context {
         config_maps: &extra.config_maps,
         secrets: &extra.secrets,
@@ -74,6 +64,39 @@ pub fn read_manifest(file: &Path, config_dir: Option<&Path>) -> anyhow::Result<L
         config_maps,
         secrets,
     })
+}
+
+/// The text of a manifest (`-` is stdin) and the name messages give it.
+/// At most [`MAX_MANIFEST_BYTES`] + 1 bytes are read, whatever the source
+/// (`/dev/zero`, an endless pipe): a larger one fails naming the file and
+/// the limit, having held no more than that in memory.
+pub fn read_source(file: &Path) -> anyhow::Result<(String, String)> {
+    let (name, reader): (String, Box<dyn Read>) = if file == Path::new("-") {
+        ("<stdin>".to_owned(), Box::new(std::io::stdin().lock()))
+    } else {
+        let opened = File::open(file).with_context(|| format!("reading {}", file.display()))?;
+        (file.display().to_string(), Box::new(opened))
+    };
+    // Reserved, not touched: only the pages read become resident, and the
+    // buffer never doubles past the bound.
+    let mut bytes = Vec::with_capacity(MAX_MANIFEST_BYTES + 1);
+    reader
+        .take(MAX_MANIFEST_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {name}"))?;
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        bail!(
+            "{name}: larger than {MAX_MANIFEST_BYTES} bytes ({} MiB), the most peapod reads of a manifest; split it",
+            MAX_MANIFEST_BYTES >> 20
+        );
+    }
+    let text = String::from_utf8(bytes).map_err(|err| {
+        anyhow::anyhow!(
+            "{name}: not UTF-8 text (invalid byte at offset {})",
+            err.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok((text, name))
 }
 
 fn parse(source: &str, name: &str, context: Context<'_>) -> anyhow::Result<peapod_spec::Manifest> {

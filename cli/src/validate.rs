@@ -1,11 +1,9 @@
 //! `peapod validate -f FILE...`: read manifests as `apply` would, report
 //! every error with its file, line, column and field path, run nothing.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use peapod_spec::{Pod, ValidationMode};
 
 /// Check manifests without running them.
@@ -22,10 +20,17 @@ pub struct Args {
 
 /// Validates each file: `FILE: pod "NAME": OK` per pod on stdout, every
 /// error (and warning) on stderr, a failing exit status on any error.
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args) -> ExitCode {
     let mut failed = false;
     for file in &args.files {
-        let (source, name) = read(file)?;
+        let (source, name) = match crate::manifest::read_source(file) {
+            Ok(read) => read,
+            Err(err) => {
+                failed = true;
+                eprintln!("{err:#}");
+                continue;
+            }
+        };
         match peapod_spec::parse_manifest(&source, &name, args.mode) {
             Ok(manifest) => {
                 for warning in &manifest.warnings {
@@ -53,11 +58,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if failed {
+    if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 fn pod_name(pod: &Pod) -> String {
@@ -66,17 +71,4 @@ fn pod_name(pod: &Pod) -> String {
         (None, Some(prefix)) => format!("{prefix}*"),
         (None, None) => String::new(),
     }
-}
-
-fn read(file: &Path) -> anyhow::Result<(String, String)> {
-    if file == Path::new("-") {
-        let mut source = String::new();
-        std::io::stdin()
-            .read_to_string(&mut source)
-            .context("reading the manifest from stdin")?;
-        return Ok((source, "<stdin>".to_owned()));
-    }
-    let source =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    Ok((source, file.display().to_string()))
 }

@@ -54,7 +54,9 @@ pub use handler::{
     ExecAction, GRPCAction, HTTPGetAction, HTTPHeader, IntOrString, Lifecycle, LifecycleHandler,
     Probe, SleepAction, TCPSocketAction, URIScheme,
 };
-pub use manifest::{Context, Manifest, ValidationMode, parse_manifest, parse_manifest_with};
+pub use manifest::{
+    Context, MAX_MANIFEST_BYTES, Manifest, ValidationMode, parse_manifest, parse_manifest_with,
+};
 pub use node::Position;
 pub use output::to_yaml;
 pub use pod::{
