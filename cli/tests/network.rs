@@ -11,12 +11,12 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Pod, Root, exclusive, start};
+use common::{Pod, Root, cgroups_of, exclusive, shared, start};
 use peapod_runtime::network;
 
 /// A pod serving `hi` with busybox httpd on `port`, logging requests
@@ -276,16 +276,40 @@ fn delete_kill_9_and_failed_apply_leave_no_veth_lease_or_rule() {
     let broken = format!(
         "{yaml}    - {{ name: bad, image: busybox:1.30.1, command: [\"/usr/sbin/nginx\"] }}\n"
     );
-    let (err, id) = apply_fails_with_uid(&root, &broken);
+    let (err, id) = apply_fails_with_uid(&root, &broken, &[]);
     assert!(err.contains("/usr/sbin/nginx"), "{err}");
     assert_eq!(network_of(&id), Vec::<String>::new());
 }
 
+#[test]
+fn host_port_without_nft_fails_apply_and_leaves_nothing() {
+    let Some((_host, root)) = start("host_port_without_nft", "net-no-nft", shared) else {
+        return;
+    };
+    let port = free_port();
+    let yaml = httpd_pod("web", 8080, Some(port));
+    let no_nft = [(network::NFT_ENV, "/nonexistent/nft")];
+    let (err, id) = apply_fails_with_uid(&root, &yaml, &no_nft);
+    assert!(
+        err.contains(&format!(
+            "pod web: hostPort {port}/TCP cannot be forwarded: no nft binary (/nonexistent/nft is not a file)"
+        )),
+        "{err}"
+    );
+    assert_eq!(network_of(&id), Vec::<String>::new());
+    assert_eq!(cgroups_of(&id), Vec::<PathBuf>::new());
+    assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
+    // The same pod with nft starts, so the failure was the missing nft.
+    let pod = root.apply("web", &yaml);
+    assert_eq!(network_of(&uid(&pod)).len(), 3, "lease, veth, nft chain");
+}
+
 /// Applies pod `web` from `yaml` expecting a failure; returns stderr and
-/// the uid the pod had while it was starting (read from its `pod.json`
+/// the uid the pod had while it was starting; `env` is set for the
+/// apply (and so its supervisor) (read from its `pod.json`
 /// meanwhile: other pods of the host may come and go, so only the uid
 /// tells what was ours).
-fn apply_fails_with_uid(root: &Root, yaml: &str) -> (String, String) {
+fn apply_fails_with_uid(root: &Root, yaml: &str, env: &[(&str, &str)]) -> (String, String) {
     let pod_json = root.path().join("run/pods/default_web/pod.json");
     let done = AtomicBool::new(false);
     std::thread::scope(|scope| {
@@ -301,7 +325,7 @@ fn apply_fails_with_uid(root: &Root, yaml: &str) -> (String, String) {
             }
             None
         });
-        let err = root.apply_fails("web", yaml);
+        let err = root.apply_fails_with_env("web", yaml, env);
         done.store(true, Ordering::Relaxed);
         let uid = watcher.join().unwrap();
         (err, uid.expect("pod.json seen while the pod was starting"))

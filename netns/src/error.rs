@@ -66,6 +66,17 @@ pub enum Error {
         /// What nft printed on stderr.
         stderr: String,
     },
+    /// A pod asks for host ports but there is no `nft` binary to install
+    /// their rules: the pod is refused rather than run unreachable.
+    #[error(
+        "hostPort {ports} cannot be forwarded: no nft binary ({looked}); install nftables, or remove the hostPort"
+    )]
+    HostPortsWithoutNft {
+        /// The ports asked for, as `8080/TCP, 5353/UDP`.
+        ports: String,
+        /// Where `nft` was looked for.
+        looked: String,
+    },
     /// The network configuration given by the caller does not hold.
     #[error("network configuration: {reason}")]
     Config {

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::host_ports::{HostPort, check_host_ports};
 use crate::ipam::{Ipam, Lease, Owner};
 use crate::netlink::{Link, Netlink};
-use crate::nftables::Nft;
+use crate::nftables::{NFT_SEARCHED, Nft};
 use crate::subnet::{Ipv4Subnet, ipv6_for};
 use crate::sysctl::enable_sysctl;
 use crate::veth::{POD_INTERFACE, PodAddress, configure_pod_side, short_id, veth_name};
@@ -52,6 +52,9 @@ pub struct NetworkConfig {
     /// IPv6 masquerade or host ports (IPv6 forwarding on the host would
     /// turn off its router advertisements). `None` by default.
     pub ipv6_prefix: Option<Ipv6Addr>,
+    /// The `nft` binary to run; `None` (the default): `nft` on `PATH`,
+    /// else in `/usr/sbin` or `/sbin`.
+    pub nft: Option<PathBuf>,
 }
 
 impl NetworkConfig {
@@ -64,6 +67,7 @@ impl NetworkConfig {
             nft_table: DEFAULT_NFT_TABLE.to_owned(),
             masquerade: true,
             ipv6_prefix: None,
+            nft: None,
         }
     }
 }
@@ -122,7 +126,7 @@ impl Network {
         let bridge = ensure_bridge(&mut netlink, &config.bridge, &gateways)?;
         let network = Self {
             ipam: Ipam::new(&config.lease_dir, config.subnet),
-            nft: Nft::new(&config.nft_table),
+            nft: Nft::new(&config.nft_table, config.nft.as_deref()),
             bridge: bridge.link,
             config,
         };
@@ -146,8 +150,8 @@ impl Network {
         self.nft.apply("masquerade of the pod subnet", &script)
     }
 
-    /// Whether the `nft` binary was found (without it host ports and
-    /// masquerade are skipped with a warning).
+    /// Whether the `nft` binary was found (without it the masquerade is
+    /// skipped with a warning and pods with host ports are refused).
     pub fn nft_available(&self) -> bool {
         self.nft.available()
     }
@@ -179,9 +183,24 @@ impl Network {
     /// address and host ports (recording the calling process as owner),
     /// so its hosts file can be written and its containers set up before
     /// its links exist. [`Network::detach`] gives the lease back.
+    /// Host ports without an `nft` binary to forward them are refused
+    /// here, before anything is leased.
     pub fn reserve(&self, pod: &str, host_ports: &[HostPort]) -> Result<Reservation> {
         let _span = tracing::debug_span!("network_reserve", pod).entered();
         check_host_ports(pod, host_ports)?;
+        if !host_ports.is_empty() && !self.nft.available() {
+            return Err(Error::HostPortsWithoutNft {
+                ports: host_ports
+                    .iter()
+                    .map(|p| format!("{}/{}", p.host_port, p.protocol))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                looked: self.config.nft.as_ref().map_or_else(
+                    || format!("looked on {NFT_SEARCHED}"),
+                    |given| format!("{} is not a file", given.display()),
+                ),
+            });
+        }
         let owner = Owner::of(std::process::id()).ok_or_else(|| Error::Config {
             reason: "cannot read this process's /proc/self/stat".into(),
         })?;

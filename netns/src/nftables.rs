@@ -13,59 +13,73 @@
 //!   `pod_<id>_out` (nat, output) holding its DNAT rules, so removing a
 //!   pod's rules is deleting its two chains.
 //!
-//! Where `nft` is missing, nothing is applied and a warning says so.
+//! Where `nft` is missing, the masquerade is skipped with a warning, and
+//! a pod asking for a host port is refused ([`crate::Network::reserve`]):
+//! a pod must never run believing its port is forwarded when it is not.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::error::{Error, Result};
 use crate::host_ports::HostPort;
 use crate::subnet::Ipv4Subnet;
 
-/// The nftables side: the table name and whether `nft` exists.
+/// Where `nft` is looked for when the configuration names no binary:
+/// `PATH`, then these.
+pub(crate) const NFT_SEARCHED: &str = "PATH, /usr/sbin, /sbin";
+
+/// The nftables side: the table name and the `nft` binary, if found.
 #[derive(Debug, Clone)]
 pub(crate) struct Nft {
     table: String,
-    available: bool,
+    program: Option<PathBuf>,
 }
 
 impl Nft {
-    /// Looks for `nft` on `PATH` (and in `/usr/sbin`, `/sbin`) without
+    /// Uses the binary `program` when given (it must be a file), else
+    /// looks for `nft` on `PATH` (and in `/usr/sbin`, `/sbin`); without
     /// running it.
-    pub(crate) fn new(table: &str) -> Self {
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        let available = std::env::split_paths(&path)
-            .chain(["/usr/sbin".into(), "/sbin".into()])
-            .any(|dir| dir.join("nft").is_file());
-        if !available {
+    pub(crate) fn new(table: &str, program: Option<&Path>) -> Self {
+        let program = if let Some(given) = program {
+            given.is_file().then(|| given.to_owned())
+        } else {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            std::env::split_paths(&path)
+                .chain(["/usr/sbin".into(), "/sbin".into()])
+                .map(|dir| dir.join("nft"))
+                .find(|candidate| candidate.is_file())
+        };
+        if program.is_none() {
             tracing::warn!(
-                "nft not found: pods get no egress masquerade and hostPort is not forwarded"
+                "nft not found: pods get no egress masquerade and pods with a hostPort are refused"
             );
         }
         Self {
             table: table.to_owned(),
-            available,
+            program,
         }
     }
 
     pub(crate) fn available(&self) -> bool {
-        self.available
+        self.program.is_some()
     }
 
-    /// Runs a script through `nft -f -`; a warning and no error without nft.
+    /// Runs a script through `nft -f -`; a warning and no error without
+    /// nft (callers that need the rules check [`Nft::available`] first).
     pub(crate) fn apply(&self, what: &str, script: &str) -> Result<()> {
-        if !self.available {
+        let Some(program) = &self.program else {
             tracing::warn!("nft not found: skipping {what}");
             return Ok(());
-        }
+        };
         tracing::debug!(what, script, "nft");
         let spawn_error = |e: std::io::Error| Error::Nft {
             what: what.to_owned(),
             stderr: e.to_string(),
         };
-        let mut child = Command::new("nft")
+        let mut child = Command::new(program)
             .args(["-f", "-"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -165,7 +179,7 @@ mod tests {
     fn nft() -> Nft {
         Nft {
             table: "peapod".into(),
-            available: true,
+            program: Some("nft".into()),
         }
     }
 
@@ -227,10 +241,8 @@ mod tests {
 
     #[test]
     fn missing_nft_degrades_to_a_warning_not_an_error() {
-        let nft = Nft {
-            table: "peapod".into(),
-            available: false,
-        };
+        let nft = Nft::new("peapod", Some(Path::new("/nonexistent/nft")));
+        assert!(!nft.available());
         assert!(
             nft.apply("host ports of pod web", "this is not nft syntax")
                 .is_ok()

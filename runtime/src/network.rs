@@ -43,6 +43,11 @@ impl Mode {
     }
 }
 
+/// The environment variable naming the `nft` binary host ports and the
+/// masquerade are installed with; unset: `nft` on `PATH`, `/usr/sbin`,
+/// `/sbin`. A pod with a `hostPort` fails to start when it names no file.
+pub const NFT_ENV: &str = "PEAPOD_NFT";
+
 /// The lease folder, one for the whole host like the bridge it serves:
 /// pods of every `--root` share `peapod0`, so they must share its leases
 /// too, or two roots would hand out the same address.
@@ -57,6 +62,16 @@ pub fn lease_dir() -> PathBuf {
 /// host-port chains are `pod_<the same digits>_pre`/`_out`.
 pub fn host_link(uid: &str) -> String {
     peapod_netns::veth_name(uid)
+}
+
+/// The bridge network's configuration: leases in [`LEASE_DIR`], the
+/// `nft` binary of [`NFT_ENV`].
+fn network_config() -> NetworkConfig {
+    let mut config = NetworkConfig::new(lease_dir());
+    config.nft = std::env::var_os(NFT_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    config
 }
 
 /// A pod's network between its lease and its links ([`prepare`]): the
@@ -117,10 +132,18 @@ fn lease(pod: &Pod, uid: &str, netns: OwnedFd, mode: Mode) -> Result<(Vec<IpAddr
     let name = pod_name(pod);
     let fail = |e: &dyn std::fmt::Display| Error::pod(name, e);
     let (ips, bridge) = match mode {
-        Mode::None => (Vec::new(), None),
+        Mode::None => {
+            if let Some(port) = host_ports(pod)?.first() {
+                return Err(fail(&format_args!(
+                    "hostPort {}/{} cannot be forwarded: {NETWORK_ENV}=none gives the pod loopback only",
+                    port.host_port, port.protocol
+                )));
+            }
+            (Vec::new(), None)
+        }
         Mode::Bridge => {
             let ports = host_ports(pod)?;
-            let network = Network::open(NetworkConfig::new(lease_dir())).map_err(|e| fail(&e))?;
+            let network = Network::open(network_config()).map_err(|e| fail(&e))?;
             let reservation = network.reserve(uid, &ports).map_err(|e| fail(&e))?;
             let mut ips = vec![IpAddr::V4(reservation.ip)];
             ips.extend(reservation.ipv6.map(IpAddr::V6));
@@ -147,7 +170,7 @@ pub(crate) fn detach(name: &str, uid: &str) -> Result<()> {
     if !dir.exists() {
         return Ok(());
     }
-    Network::open(NetworkConfig::new(dir))
+    Network::open(network_config())
         .and_then(|network| network.detach(uid))
         .map_err(|e| Error::pod(name, e))
 }

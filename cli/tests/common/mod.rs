@@ -88,9 +88,19 @@ impl Root {
 
     /// Applies `yaml` expecting a failure; returns stderr.
     pub fn apply_fails(&self, name: &str, yaml: &str) -> String {
+        self.apply_fails_with_env(name, yaml, &[])
+    }
+
+    /// [`Root::apply_fails`] with `env` set for `apply` (and so for the
+    /// pod's supervisor).
+    pub fn apply_fails_with_env(&self, name: &str, yaml: &str, env: &[(&str, &str)]) -> String {
         let file = self.path().join(format!("{name}.yaml"));
         std::fs::write(&file, yaml).unwrap();
-        let out = self.run(&["apply", "-f", file.to_str().unwrap()]);
+        let out = self
+            .command(&["apply", "-f", file.to_str().unwrap()])
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
         assert!(!out.status.success(), "apply of {name} should fail");
         String::from_utf8(out.stderr).unwrap()
     }
@@ -103,6 +113,19 @@ impl Root {
             .map(|e| e.unwrap().path())
             .collect()
     }
+}
+
+/// The cgroups of pod `uid` on the host (`peapod-<uid>` in any v1
+/// hierarchy or in the unified one).
+pub fn cgroups_of(uid: &str) -> Vec<PathBuf> {
+    let name = format!("peapod-{uid}");
+    std::fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .map(|h| h.unwrap().path().join(&name))
+        .chain([Path::new("/sys/fs/cgroup").join(&name)])
+        .filter(|cg| cg.exists())
+        .collect()
 }
 
 /// A pod that is deleted (grace period 0) when the guard goes.
