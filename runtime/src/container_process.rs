@@ -106,8 +106,9 @@ pub fn cgroup_limits(container: &Container) -> CgroupLimits {
     if let Some(r) = container.resource_list(ResourceKind::Requests)
         && let Some(cpu) = r.get("cpu")
     {
-        let milli = u64::try_from(cpu.milli_value()).unwrap_or(0);
-        limits.cpu_shares = Some((milli * 1024 / 1000).clamp(2, 262_144));
+        // Saturating: a request beyond u64 is the most shares, never the least.
+        let milli = u64::try_from(cpu.milli_value()).unwrap_or(u64::MAX);
+        limits.cpu_shares = Some((milli.saturating_mul(1024) / 1000).clamp(2, 262_144));
     }
     limits
 }
@@ -223,5 +224,16 @@ mod tests {
         assert_eq!(l.cpu_quota_us, Some(50_000));
         assert_eq!(l.cpu_period_us, Some(100_000));
         assert_eq!(l.cpu_shares, Some(256));
+    }
+
+    #[test]
+    fn a_cpu_request_beyond_u64_gets_the_most_shares_not_the_least() {
+        let mut c = container(&["sh"], &[]);
+        let q = |s: &str| peapod_spec::Quantity::parse(s).expect("quantity");
+        c.resources = Some(peapod_spec::ResourceRequirements {
+            limits: std::collections::BTreeMap::new(),
+            requests: [("cpu".into(), q("1e20"))].into(),
+        });
+        assert_eq!(cgroup_limits(&c).cpu_shares, Some(262_144));
     }
 }

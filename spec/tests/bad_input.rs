@@ -272,6 +272,46 @@ bad!(request_above_limit, tail "    resources:\n      requests:\n        cpu: \"
 bad!(unknown_resource_name, tail "    resources:\n      limits:\n        gpu: 1\n",
     ["pod.yaml:11:9: spec.containers[0].resources.limits.gpu: unsupported resource \"gpu\": expected cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed extended resource"]);
 
+bad!(cpu_limit_above_the_kernels_cfs_quota, tail "    resources:\n      limits:\n        cpu: \"1e9\"\n",
+    ["pod.yaml:11:9: spec.containers[0].resources.limits.cpu: 1e9: must be at most 175921860444m (the kernel refuses a CFS quota above 17592186044415 µs per 100 ms period)"]);
+
+bad!(memory_limit_below_6mi_cannot_start, tail "    resources:\n      limits:\n        memory: \"1\"\n",
+    ["pod.yaml:11:9: spec.containers[0].resources.limits.memory: 1: must be at least 6Mi (6291456 bytes): a smaller limit kills the container as it starts"]);
+
+bad!(memory_limit_above_int64, tail "    resources:\n      limits:\n        memory: 9Ei\n",
+    ["pod.yaml:11:9: spec.containers[0].resources.limits.memory: 9Ei: must be at most 9223372036854775807 bytes (an int64, as Kubernetes counts bytes)"]);
+
+#[test]
+fn limits_at_the_bounds_are_valid() {
+    let tail = "    resources:\n      limits:\n        cpu: 175921860444m\n        memory: 6Mi\n";
+    assert_eq!(errors_after_head(tail), Vec::<String>::new());
+    let init = "  initContainers:\n  - name: i\n    image: busybox\n    resources:\n      limits:\n        memory: 5Mi\n";
+    assert_eq!(
+        errors_after_head(init),
+        vec!["pod.yaml:14:9: spec.initContainers[0].resources.limits.memory: 5Mi: must be at least 6Mi (6291456 bytes): a smaller limit kills the container as it starts".to_owned()]
+    );
+}
+
+#[test]
+fn annotations_over_256_kib_in_total_are_too_long() {
+    let value = "x".repeat(200 << 10);
+    let source = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n    a: {value}\n    b: {value}\nspec:\n  containers:\n  - name: app\n    image: nginx\n"
+    );
+    assert_eq!(
+        errors(&source),
+        vec![format!(
+            "pod.yaml:5:3: metadata.annotations: Too long: must have at most 262144 bytes (keys and values add up to {})",
+            2 * (1 + (200 << 10))
+        )]
+    );
+    let fits = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n    a: {}\nspec:\n  containers:\n  - name: app\n    image: nginx\n",
+        "x".repeat((256 << 10) - 1)
+    );
+    assert_eq!(errors(&fits), Vec::<String>::new());
+}
+
 bad!(negative_quantity, tail "    resources:\n      limits:\n        memory: -1Gi\n",
     ["pod.yaml:11:9: spec.containers[0].resources.limits.memory: -1Gi: must be 0 or more"]);
 

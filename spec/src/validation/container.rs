@@ -45,6 +45,37 @@ pub(super) fn resource_field_ok(resource: &str) -> bool {
             || name.starts_with("hugepages-"))
 }
 
+/// The largest CFS quota the kernel takes, in µs per period: `MAX_BW` of
+/// `kernel/sched/core.c`, 2^44 - 1 (`cpu.cfs_quota_us` and `cpu.max`
+/// refuse more with EINVAL).
+const MAX_CFS_QUOTA_US: i128 = (1 << 44) - 1;
+
+/// The largest `limits.cpu` in millicores: the kubelet's quota is
+/// `milliCPU × period / 1000` with its 100 ms period.
+pub(super) const MAX_CPU_LIMIT_MILLI: i128 = MAX_CFS_QUOTA_US / 100;
+
+/// The smallest `limits.memory`: docker's minimum (6 MiB, moby's
+/// `linuxMinMemory`); below it a container is OOM-killed while it starts
+/// and crash-loops.
+pub(super) const MIN_MEMORY_LIMIT_BYTES: i128 = 6 << 20;
+
+/// Why a (non-negative) limit cannot be enforced, if it cannot.
+fn limit_out_of_range(name: &str, quantity: &crate::Quantity) -> Option<String> {
+    match name {
+        "cpu" if quantity.milli_value() > MAX_CPU_LIMIT_MILLI => Some(format!(
+            "{quantity}: must be at most {MAX_CPU_LIMIT_MILLI}m (the kernel refuses a CFS quota above {MAX_CFS_QUOTA_US} µs per 100 ms period)"
+        )),
+        "memory" if quantity.value() < MIN_MEMORY_LIMIT_BYTES => Some(format!(
+            "{quantity}: must be at least 6Mi ({MIN_MEMORY_LIMIT_BYTES} bytes): a smaller limit kills the container as it starts"
+        )),
+        "memory" if quantity.value() > i128::from(i64::MAX) => Some(format!(
+            "{quantity}: must be at most {} bytes (an int64, as Kubernetes counts bytes)",
+            i64::MAX
+        )),
+        _ => None,
+    }
+}
+
 impl Validator<'_, '_> {
     pub(super) fn containers(&mut self, doc: Doc<'_>, spec: &PodSpec) {
         let volumes: BTreeSet<&str> = spec.volumes.iter().map(|v| v.name.as_str()).collect();
@@ -303,6 +334,10 @@ impl Validator<'_, '_> {
                 }
                 if quantity.is_negative() {
                     self.error(doc, &field, format!("{quantity}: must be 0 or more"));
+                } else if kind == "limits"
+                    && let Some(message) = limit_out_of_range(name, quantity)
+                {
+                    self.error(doc, &field, message);
                 }
             }
         }

@@ -18,6 +18,10 @@ use crate::manifest::{Context, Manifest};
 use crate::node::Node;
 use crate::pod::{DNSPolicy, ObjectMeta, Pod, PodSpec};
 
+/// The most bytes an object's annotations may hold, keys and values
+/// together: the API server's `TotalAnnotationSizeLimitB` (256 KiB).
+const MAX_ANNOTATION_BYTES: usize = 256 << 10;
+
 /// Validates the documents of one file.
 pub(crate) struct Validator<'r, 'm> {
     report: &'r mut Report,
@@ -143,6 +147,18 @@ impl<'r, 'm> Validator<'r, 'm> {
         for key in meta.annotations.keys() {
             let path = crate::check::map_key_path("metadata.annotations", key);
             self.syntax(doc, &path, key, names::qualified_name);
+        }
+        let annotation_bytes: usize = meta
+            .annotations
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
+        if annotation_bytes > MAX_ANNOTATION_BYTES {
+            // The API server's wording, with the size found.
+            let message = format!(
+                "Too long: must have at most {MAX_ANNOTATION_BYTES} bytes (keys and values add up to {annotation_bytes})"
+            );
+            self.error(doc, "metadata.annotations", message);
         }
     }
 
