@@ -32,13 +32,15 @@ pub(crate) enum Step {
     Capabilities,
     Credentials,
     NoNewPrivs,
+    /// Installing the seccomp filter.
+    Seccomp,
     Exec,
     /// `argv[0]` searched in `PATH` and found nowhere.
     ExecNotFound,
 }
 
 impl Step {
-    const ALL: [Step; 20] = [
+    const ALL: [Step; 21] = [
         Step::CgroupJoin,
         Step::Setns,
         Step::Unshare,
@@ -57,6 +59,7 @@ impl Step {
         Step::Capabilities,
         Step::Credentials,
         Step::NoNewPrivs,
+        Step::Seccomp,
         Step::Exec,
         Step::ExecNotFound,
     ];
@@ -81,6 +84,7 @@ impl Step {
             Step::Capabilities => "capabilities",
             Step::Credentials => "set credentials",
             Step::NoNewPrivs => "no_new_privs",
+            Step::Seccomp => "install seccomp filter",
             Step::Exec | Step::ExecNotFound => "exec",
         }
     }

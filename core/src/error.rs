@@ -54,6 +54,15 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A seccomp profile could not be read, parsed, resolved or compiled;
+    /// nothing ran with it.
+    #[error("seccomp profile {profile}: {reason}")]
+    Seccomp {
+        /// `RuntimeDefault`, or the profile file's path.
+        profile: String,
+        /// Why, with the JSON field path where there is one.
+        reason: String,
+    },
     /// The event loop's backend failed.
     #[error("event loop ({backend}): {source}")]
     EventLoop {

@@ -3,7 +3,7 @@
 //! Owns: process creation with `clone3` (pidfds, namespaces, cgroup
 //! placement), joining namespaces with `setns`, the pause process, the path
 //! a child takes between clone and `execve` (mounts, pivot, credentials,
-//! error pipe), cgroups v1 and v2, and the event loop that supervises
+//! error pipe, seccomp), cgroups v1 and v2, and the event loop that supervises
 //! processes (io_uring, with an epoll fallback).
 //!
 //! Does not own: what a pod is. Callers hand in plain plans (namespaces,
@@ -88,6 +88,7 @@ mod pause;
 mod proc_stat;
 mod process;
 mod process_spec;
+mod seccomp;
 mod spawn;
 mod sys;
 mod termination_signals;
@@ -107,6 +108,10 @@ pub use proc_stat::process_start_time;
 pub use process::{ExitStatus, Process};
 pub use process_spec::{
     Capabilities, Credentials, DEFAULT_PATH, ProcessSpec, Rlimit, RlimitResource, Stdio,
+};
+pub use seccomp::{
+    ArgCondition, ArgOp, NumberedRule, ResolvedProfile, RuleFilter, SeccompAction, SeccompFilter,
+    SeccompProfile, SyscallRule,
 };
 pub use spawn::{ContainerSpawn, Held};
 pub use sys::memory::trim_executable_pages;

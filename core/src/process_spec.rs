@@ -3,8 +3,10 @@
 
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::seccomp::SeccompFilter;
 
 pub use rustix::process::Resource as RlimitResource;
 
@@ -32,6 +34,9 @@ pub struct ProcessSpec {
     /// Capabilities kept (bounding, permitted, effective, inheritable);
     /// every other is dropped. `None` keeps what the caller has.
     pub capabilities: Option<Capabilities>,
+    /// The seccomp filter, compiled once and shared by every process of
+    /// the same profile; `None` is unconfined.
+    pub seccomp: Option<Arc<SeccompFilter>>,
     /// Limits applied only where they **lower** the inherited ones; a limit
     /// above what is inherited is clipped, never raised (raising needs
     /// `CAP_SYS_RESOURCE`, which hosts like this one do not grant).
@@ -51,6 +56,7 @@ impl ProcessSpec {
             hostname: None,
             no_new_privs: false,
             capabilities: None,
+            seccomp: None,
             rlimits: Vec::new(),
             tty: false,
         }

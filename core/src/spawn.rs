@@ -27,6 +27,7 @@ use std::convert::Infallible;
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::Arc;
 
 use rustix::io::Errno;
 use rustix::process::{Gid, Uid};
@@ -41,6 +42,7 @@ use crate::mount_setup::MountSetup;
 use crate::namespaces::{NamespacePlan, Namespaces};
 use crate::process::Process;
 use crate::process_spec::{Capabilities, ProcessSpec, Stdio};
+use crate::seccomp::SeccompFilter;
 use crate::sys::clone3::{Forked, clone3};
 use crate::sys::exec::{CStrVec, execve, execveat_fd};
 use crate::sys::signal;
@@ -198,6 +200,7 @@ pub(crate) struct Prepared<'a> {
     groups: Vec<Gid>,
     capabilities: Option<Capabilities>,
     no_new_privs: bool,
+    seccomp: Option<Arc<SeccompFilter>>,
     rlimits: Vec<(rustix::process::Resource, rustix::process::Rlimit)>,
 }
 
@@ -268,6 +271,7 @@ impl<'a> Prepared<'a> {
             groups: p.user.groups.iter().map(|g| Gid::from_raw(*g)).collect(),
             capabilities: p.capabilities,
             no_new_privs: p.no_new_privs,
+            seccomp: p.seccomp,
             rlimits,
         })
     }
@@ -451,6 +455,14 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
     for (resource, limit) in &p.rlimits {
         rustix::process::setrlimit(*resource, *limit).map_err(at(Step::Rlimit, c""))?;
     }
+    if !p.no_new_privs {
+        // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN:
+        // now, before credentials and capabilities are dropped. What the
+        // child does after (setgroups, setres*id, prctl, capset, read of
+        // the go pipe, close_range, execve) the profile must allow, as
+        // with runc.
+        child_seccomp(p)?;
+    }
     child_credentials(p)?;
     if p.no_new_privs {
         rustix::thread::set_no_new_privs(true).map_err(at(Step::NoNewPrivs, c""))?;
@@ -550,8 +562,20 @@ fn child_credentials<'p>(p: &'p Prepared<'_>) -> ChildResult<'p> {
     Ok(())
 }
 
+/// Installs the seccomp programs, if any, in order.
+fn child_seccomp<'p>(p: &'p Prepared<'_>) -> ChildResult<'p> {
+    for program in p.seccomp.iter().flat_map(|f| f.programs()) {
+        crate::sys::seccomp::install(program).map_err(|e| (Step::Seccomp, e, c""))?;
+    }
+    Ok(())
+}
+
 fn child_exec<'p>(p: &'p Prepared<'_>) -> ChildResult<'p, Infallible> {
     crate::sys::fds::cloexec_from(3).map_err(|e| (Step::Exec, e, c"close_range"))?;
+    if p.no_new_privs {
+        // With no_new_privs, as late as runc does it: only execve is left.
+        child_seccomp(p)?;
+    }
     match &p.exec {
         ExecTarget::Fd(fd) => {
             let errno = execveat_fd(fd.as_fd(), &p.argv, &p.envp);

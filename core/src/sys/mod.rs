@@ -7,4 +7,5 @@ pub(crate) mod exec;
 pub(crate) mod fds;
 pub(crate) mod memfd;
 pub(crate) mod memory;
+pub(crate) mod seccomp;
 pub(crate) mod signal;

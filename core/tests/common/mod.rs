@@ -94,9 +94,14 @@ pub fn run_in_pod(
     cgroup: Option<&Cgroup>,
     script: &str,
 ) -> (i32, String) {
-    let (r, w) = pipe();
     let mut spawn = container(pause, scratch, name, share_pid, &["sh", "-c", script]);
     spawn.cgroup = cgroup;
+    output(spawn)
+}
+
+/// Runs `spawn` with its stdout on a pipe: (exit code, stdout).
+pub fn output(mut spawn: ContainerSpawn<'_>) -> (i32, String) {
+    let (r, w) = pipe();
     spawn.stdio.stdout = Some(w);
     let child = spawn.spawn().expect("spawn container");
     let mut out = String::new();

@@ -1,0 +1,469 @@
+//! A resolved profile to BPF programs, with `seccompiler`.
+//!
+//! A seccompiler filter has one action for a match and one for no match,
+//! so a profile with several actions becomes a stack of filters; the
+//! kernel runs every filter of a process and keeps the most restrictive
+//! result (kill > trap > errno > trace > log > allow):
+//! - one filter per action other than allow: its rules give that action,
+//!   anything else is allowed;
+//! - one filter for the default action: any rule of the profile allows,
+//!   anything else gets the default (left out when the default is allow).
+//!
+//! A syscall that matches a rule of action A gets A from A's filter and
+//! allow from every other; one that matches no rule gets the default.
+//!
+//! ## Other ABIs
+//! Only the native ABI passes. seccompiler's filters kill the process on
+//! any other audit architecture (i386 `int 0x80` or a 32-bit binary), as
+//! libseccomp does for an architecture a profile does not list; and on
+//! x86_64 the first filter also kills on x32 syscall numbers (bit 30 set),
+//! which share x86_64's audit architecture: without that, an x32 call
+//! would slip past a profile that allows by default. Docker and
+//! containerd allow i386 and x32 through their own tables; peapod does
+//! not (a smaller kernel surface, and 32-bit containers are rare).
+
+use std::collections::BTreeMap;
+
+use seccompiler::{
+    BpfProgram, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter as Filter,
+    SeccompRule, TargetArch, sock_filter,
+};
+
+use crate::error::Result;
+use crate::seccomp::profile::{ArgCondition, ArgOp, ResolvedProfile, SeccompAction, profile_error};
+
+/// A profile compiled to the BPF programs to install, in order. Share it
+/// (`Arc`) between every process that uses the same profile.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SeccompFilter {
+    /// Where the profile came from (`RuntimeDefault`, a file's path).
+    origin: String,
+    programs: Vec<BpfProgram>,
+}
+
+impl std::fmt::Debug for SeccompFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeccompFilter")
+            .field("origin", &self.origin)
+            .field(
+                "instructions",
+                &self.programs.iter().map(Vec::len).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl SeccompFilter {
+    /// Compiles `profile` for this machine's architecture. `origin` names
+    /// the profile in errors and in `Debug`.
+    pub fn compile(origin: &str, profile: &ResolvedProfile) -> Result<Self> {
+        let arch = TargetArch::try_from(std::env::consts::ARCH)
+            .map_err(|e| profile_error(origin, e.to_string()))?;
+        let mut by_action: BTreeMap<SeccompAction, Chains> = BTreeMap::new();
+        let mut any_rule = Chains::new();
+        for rule in &profile.rules {
+            let conditions = rule
+                .args
+                .iter()
+                .map(condition)
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| profile_error(origin, e.to_string()))?;
+            let seccomp_rule = if conditions.is_empty() {
+                None
+            } else {
+                Some(
+                    SeccompRule::new(conditions)
+                        .map_err(|e| profile_error(origin, e.to_string()))?,
+                )
+            };
+            if rule.action != SeccompAction::Allow {
+                add(
+                    by_action.entry(rule.action).or_default(),
+                    rule.number,
+                    seccomp_rule.clone(),
+                );
+            }
+            add(&mut any_rule, rule.number, seccomp_rule);
+        }
+        let mut filters = Vec::new();
+        if profile.default_action != SeccompAction::Allow {
+            filters.push((any_rule, SeccompAction::Allow, profile.default_action));
+        }
+        for (action, rules) in by_action {
+            filters.push((rules, action, SeccompAction::Allow));
+        }
+        let mut programs = filters
+            .into_iter()
+            .map(|(rules, on_match, otherwise)| {
+                let filter = Filter::new(
+                    for_backend(rules),
+                    backend(otherwise),
+                    backend(on_match),
+                    arch,
+                )
+                .and_then(BpfProgram::try_from)
+                .map_err(|e| profile_error(origin, e.to_string()))?;
+                Ok(filter)
+            })
+            .collect::<Result<Vec<BpfProgram>>>()?;
+        if let Some(first) = programs.first_mut() {
+            refuse_x32(first);
+        }
+        Ok(Self {
+            origin: origin.to_owned(),
+            programs,
+        })
+    }
+
+    /// Where the profile came from.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The programs, in the order they are installed.
+    pub(crate) fn programs(&self) -> &[BpfProgram] {
+        &self.programs
+    }
+
+    /// How many BPF instructions each program has.
+    pub fn instruction_counts(&self) -> Vec<usize> {
+        self.programs.iter().map(Vec::len).collect()
+    }
+}
+
+/// Rules by syscall number; `None`: every call matches (no condition).
+type Chains = BTreeMap<i64, Option<Vec<SeccompRule>>>;
+
+/// Adds a rule for `number` (`None`: unconditional, which wins over any
+/// conditional rule of the same number).
+fn add(chains: &mut Chains, number: i64, rule: Option<SeccompRule>) {
+    let chain = chains.entry(number).or_insert_with(|| Some(Vec::new()));
+    match (chain, rule) {
+        (chain @ Some(_), None) => *chain = None,
+        (Some(rules), Some(rule)) => rules.push(rule),
+        (None, _) => {}
+    }
+}
+
+/// seccompiler's form: an empty chain matches every call.
+fn for_backend(chains: Chains) -> BTreeMap<i64, Vec<SeccompRule>> {
+    chains
+        .into_iter()
+        .map(|(number, chain)| (number, chain.unwrap_or_default()))
+        .collect()
+}
+
+fn condition(c: &ArgCondition) -> std::result::Result<SeccompCondition, seccompiler::BackendError> {
+    let (op, value) = match c.op {
+        ArgOp::NotEqual => (SeccompCmpOp::Ne, c.value),
+        ArgOp::LessThan => (SeccompCmpOp::Lt, c.value),
+        ArgOp::LessOrEqual => (SeccompCmpOp::Le, c.value),
+        ArgOp::Equal => (SeccompCmpOp::Eq, c.value),
+        ArgOp::GreaterOrEqual => (SeccompCmpOp::Ge, c.value),
+        ArgOp::GreaterThan => (SeccompCmpOp::Gt, c.value),
+        ArgOp::MaskedEqual => (SeccompCmpOp::MaskedEq(c.value), c.value_two),
+    };
+    SeccompCondition::new(c.index, SeccompCmpArgLen::Qword, op, value)
+}
+
+fn backend(action: SeccompAction) -> seccompiler::SeccompAction {
+    use seccompiler::SeccompAction as B;
+    match action {
+        SeccompAction::Allow => B::Allow,
+        SeccompAction::Log => B::Log,
+        SeccompAction::Trace(v) => B::Trace(v),
+        SeccompAction::Errno(e) => B::Errno(e),
+        SeccompAction::Trap => B::Trap,
+        SeccompAction::KillThread => B::KillThread,
+        SeccompAction::KillProcess => B::KillProcess,
+    }
+}
+
+/// Inserts, right after seccompiler's architecture check (3
+/// instructions: load arch, compare, kill), a kill for x32 syscall
+/// numbers. Every jump of seccompiler's program is relative and none
+/// crosses this point, so the rest is unchanged.
+fn refuse_x32(program: &mut BpfProgram) {
+    const BPF_LD_W_ABS: u16 = 0x20;
+    const BPF_JGE_K: u16 = 0x05 | 0x30;
+    const BPF_RET_K: u16 = 0x06;
+    const SECCOMP_DATA_NR: u32 = 0;
+    const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+    const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
+    if !cfg!(target_arch = "x86_64") || program.len() < 3 {
+        return;
+    }
+    let insn = |code, jt, jf, k| sock_filter { code, jt, jf, k };
+    program.splice(
+        3..3,
+        [
+            insn(BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_NR),
+            insn(BPF_JGE_K, 0, 1, X32_SYSCALL_BIT),
+            insn(BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS),
+        ],
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process_spec::Capabilities;
+    use crate::seccomp::profile::SeccompProfile;
+
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+    const ALLOW: u32 = 0x7fff_0000;
+    const KILL_PROCESS: u32 = 0x8000_0000;
+    const fn errno(e: u32) -> u32 {
+        0x0005_0000 | e
+    }
+
+    /// A classic-BPF interpreter for the instructions seccompiler emits,
+    /// over `struct seccomp_data` (nr, arch, ip, args).
+    fn run(program: &[sock_filter], nr: u32, arch: u32, args: [u64; 6]) -> u32 {
+        let mut data = vec![nr, arch, 0, 0];
+        for a in args {
+            #[allow(clippy::cast_possible_truncation)]
+            data.extend([a as u32, (a >> 32) as u32]);
+        }
+        let (mut acc, mut pc) = (0u32, 0usize);
+        loop {
+            let i = &program[pc];
+            pc += 1;
+            let jump = |taken: bool| usize::from(if taken { i.jt } else { i.jf });
+            match i.code {
+                0x20 => acc = data[i.k as usize / 4],
+                0x54 => acc &= i.k,
+                0x05 => pc += i.k as usize,
+                0x15 => pc += jump(acc == i.k),
+                0x25 => pc += jump(acc > i.k),
+                0x35 => pc += jump(acc >= i.k),
+                0x45 => pc += jump(acc & i.k != 0),
+                0x06 => return i.k,
+                other => panic!("instruction {other:#x} not interpreted"),
+            }
+        }
+    }
+
+    /// What the kernel returns for a stack: the most restrictive action
+    /// (lowest as a signed number), the newest filter winning ties.
+    #[allow(clippy::cast_possible_wrap)]
+    fn verdict(filter: &SeccompFilter, nr: i64, arch: u32, args: [u64; 6]) -> u32 {
+        let nr = u32::try_from(nr).expect("syscall number");
+        filter
+            .programs()
+            .iter()
+            .rev()
+            .map(|p| run(p, nr, arch, args))
+            .fold(ALLOW, |best, r| {
+                if ((r & 0xffff_0000) as i32) < ((best & 0xffff_0000) as i32) {
+                    r
+                } else {
+                    best
+                }
+            })
+    }
+
+    fn nr(name: &str) -> i64 {
+        crate::seccomp::syscall_names::native_number(name).expect("native syscall")
+    }
+
+    fn default_for(caps: Capabilities) -> SeccompFilter {
+        let profile = SeccompProfile::runtime_default()
+            .resolve_for("RuntimeDefault", caps, (6, 18))
+            .expect("resolve");
+        SeccompFilter::compile("RuntimeDefault", &profile).expect("compile")
+    }
+
+    fn call(filter: &SeccompFilter, name: &str, args: [u64; 6]) -> u32 {
+        verdict(filter, nr(name), AUDIT_ARCH_X86_64, args)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn runtime_default_refuses_what_moby_refuses_to_an_ordinary_container() {
+        let f = default_for(Capabilities::container_default());
+        let none = [0; 6];
+        for allowed in [
+            "read",
+            "write",
+            "execve",
+            "close_range",
+            "setresuid",
+            "capset",
+            "prctl",
+        ] {
+            assert_eq!(call(&f, allowed, none), ALLOW, "{allowed}");
+        }
+        for refused in [
+            "mount",
+            "umount2",
+            "unshare",
+            "setns",
+            "keyctl",
+            "add_key",
+            "bpf",
+            "perf_event_open",
+            "io_uring_setup",
+            "io_uring_enter",
+            "io_uring_register",
+            "init_module",
+            "finit_module",
+            "kexec_load",
+            "reboot",
+            "open_by_handle_at",
+            "sethostname",
+        ] {
+            assert_eq!(call(&f, refused, none), errno(1), "{refused}");
+        }
+        // CAP_SYS_CHROOT is in the default set.
+        assert_eq!(call(&f, "chroot", none), ALLOW);
+        assert_eq!(call(&f, "clone3", none), errno(38));
+        let clone_newns = [0x0002_0011, 0, 0, 0, 0, 0];
+        assert_eq!(call(&f, "clone", clone_newns), errno(1));
+        assert_eq!(call(&f, "clone", [0x0120_0011, 0, 0, 0, 0, 0]), ALLOW);
+        for (family, want) in [
+            (1, ALLOW),
+            (2, ALLOW),
+            (10, ALLOW),
+            (16, ALLOW),
+            (38, errno(1)),
+            (40, errno(1)),
+            (12, errno(1)),
+        ] {
+            assert_eq!(
+                call(&f, "socket", [family, 1, 0, 0, 0, 0]),
+                want,
+                "AF {family}"
+            );
+        }
+        for (persona, want) in [
+            (0, ALLOW),
+            (8, ALLOW),
+            (0xffff_ffff, ALLOW),
+            (0x0040_0000, errno(1)),
+        ] {
+            assert_eq!(
+                call(&f, "personality", [persona, 0, 0, 0, 0, 0]),
+                want,
+                "{persona:#x}"
+            );
+        }
+        // ptrace: allowed on kernels from 4.8 (the syscall; the kernel's
+        // own checks still apply).
+        assert_eq!(call(&f, "ptrace", none), ALLOW);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn runtime_default_opens_the_groups_of_the_capabilities_a_container_has() {
+        let caps = |names: &[&str]| {
+            names
+                .iter()
+                .filter_map(|n| Capabilities::from_name(n))
+                .fold(Capabilities::container_default(), Capabilities::union)
+        };
+        let none = [0; 6];
+        let admin = default_for(caps(&["SYS_ADMIN"]));
+        for name in [
+            "mount",
+            "umount2",
+            "unshare",
+            "setns",
+            "sethostname",
+            "bpf",
+            "perf_event_open",
+            "clone3",
+        ] {
+            assert_eq!(call(&admin, name, none), ALLOW, "{name} with SYS_ADMIN");
+        }
+        assert_eq!(call(&admin, "clone", [0x0002_0011, 0, 0, 0, 0, 0]), ALLOW);
+        let module = default_for(caps(&["SYS_MODULE"]));
+        assert_eq!(call(&module, "finit_module", none), ALLOW);
+        assert_eq!(call(&module, "mount", none), errno(1));
+        let bpf = default_for(caps(&["BPF", "PERFMON"]));
+        assert_eq!(call(&bpf, "bpf", none), ALLOW);
+        assert_eq!(call(&bpf, "perf_event_open", none), ALLOW);
+        let no_chroot = default_for(
+            Capabilities::container_default()
+                .without(Capabilities::from_name("SYS_CHROOT").expect("cap")),
+        );
+        assert_eq!(call(&no_chroot, "chroot", none), errno(1));
+        // Even CAP_SYS_ADMIN does not open io_uring or keyctl.
+        assert_eq!(call(&admin, "io_uring_setup", none), errno(1));
+        assert_eq!(call(&admin, "keyctl", none), errno(1));
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn other_abis_are_killed() {
+        let f = default_for(Capabilities::container_default());
+        // i386 (`int 0x80`, 32-bit binaries): seccompiler's arch check.
+        assert_eq!(verdict(&f, 3, AUDIT_ARCH_I386, [0; 6]), KILL_PROCESS);
+        // x32: x86_64's audit arch with bit 30 in the number.
+        assert_eq!(
+            verdict(&f, 0x4000_0000, AUDIT_ARCH_X86_64, [0; 6]),
+            KILL_PROCESS
+        );
+        // Even under a profile that allows by default.
+        let allow_all = SeccompProfile::from_json(
+            "p.json",
+            br#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}"#,
+        )
+        .expect("parse")
+        .resolve_for("p.json", Capabilities::empty(), (6, 18))
+        .expect("resolve");
+        let f = SeccompFilter::compile("p.json", &allow_all).expect("compile");
+        assert_eq!(
+            verdict(&f, 0x4000_0053, AUDIT_ARCH_X86_64, [0; 6]),
+            KILL_PROCESS
+        );
+        assert_eq!(call(&f, "mkdir", [0; 6]), errno(1));
+        assert_eq!(call(&f, "mkdirat", [0; 6]), ALLOW);
+    }
+
+    #[test]
+    fn runtime_default_is_two_filters_without_sys_admin_and_one_with_it() {
+        let f = default_for(Capabilities::container_default());
+        assert_eq!(f.instruction_counts().len(), 2, "{f:?}");
+        assert!(f.instruction_counts().iter().all(|n| *n < 4096));
+        let f = default_for(Capabilities::all());
+        assert_eq!(f.instruction_counts().len(), 1, "{f:?}");
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn localhost_actions_args_and_masked_eq_compile_as_written() {
+        let json = br#"{
+            "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+            "syscalls": [
+              {"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"},
+              {"names": ["kill"], "action": "SCMP_ACT_KILL_PROCESS"},
+              {"names": ["getpid"], "action": "SCMP_ACT_TRAP"},
+              {"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+               "args": [{"index": 2, "value": 3, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"}]},
+              {"names": ["openat"], "action": "SCMP_ACT_ALLOW"},
+              {"names": ["lseek"], "action": "SCMP_ACT_ALLOW",
+               "args": [{"index": 2, "value": 2, "op": "SCMP_CMP_LE"}]},
+              {"names": ["mount"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
+              {"names": ["chown32"], "action": "SCMP_ACT_ALLOW"}
+            ]}"#;
+        let profile = SeccompProfile::from_json("p.json", json)
+            .expect("parse")
+            .resolve_for("p.json", Capabilities::container_default(), (6, 18))
+            .expect("resolve");
+        let f = SeccompFilter::compile("p.json", &profile).expect("compile");
+        assert_eq!(call(&f, "read", [0; 6]), ALLOW);
+        assert_eq!(call(&f, "getppid", [0; 6]), errno(38));
+        assert_eq!(call(&f, "kill", [0; 6]), KILL_PROCESS);
+        assert_eq!(call(&f, "getpid", [0; 6]), 0x0003_0000);
+        // O_WRONLY (1) and O_RDWR (2) masked by 3: write access refused.
+        assert_eq!(call(&f, "openat", [0, 0, 1, 0, 0, 0]), errno(13));
+        assert_eq!(call(&f, "openat", [0, 0, 0, 0, 0, 0]), ALLOW);
+        assert_eq!(call(&f, "openat", [0, 0, 2, 0, 0, 0]), ALLOW);
+        assert_eq!(call(&f, "lseek", [0, 0, 2, 0, 0, 0]), ALLOW);
+        assert_eq!(call(&f, "lseek", [0, 0, 3, 0, 0, 0]), errno(38));
+        assert_eq!(call(&f, "mount", [0; 6]), errno(38));
+    }
+}
