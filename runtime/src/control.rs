@@ -1,5 +1,6 @@
 //! The control socket of a pod's supervisor: one JSON request line, one
-//! JSON response line, over `control.sock` (mode 0600, root only).
+//! JSON response line, over `control.sock` (mode 0600 in a 0700 folder;
+//! the supervisor lets in only root and its own user, by `SO_PEERCRED`).
 //!
 //! A `sockaddr_un` holds at most 107 bytes of path, less than the path of
 //! `control.sock` for a pod with a long namespace and name (or under a
@@ -108,17 +109,43 @@ pub fn send<T: Serialize>(mut stream: &UnixStream, message: &T) -> std::io::Resu
 }
 
 /// Reads one request line from an accepted connection (the client writes
-/// it at once; a slow or silent client is cut off after a second).
+/// it at once; a slow or silent client is cut off after a second), once
+/// [`check_peer`] let the client in.
 pub fn receive(stream: &UnixStream) -> std::io::Result<Request> {
+    check_peer(stream)?;
     stream.set_read_timeout(Some(Duration::from_secs(1)))?;
     let mut line = String::new();
     BufReader::new(stream).read_line(&mut line)?;
     serde_json::from_str(&line).map_err(std::io::Error::other)
 }
 
+/// Lets in a client whose process (as the kernel saw it at `connect`,
+/// `SO_PEERCRED`) runs as root or as this process's own user; refuses any
+/// other, whatever the socket file's mode says (a socket passed on, or a
+/// folder whose mode was loosened, must not open the pod to every user).
+///
+/// # Errors
+/// `PermissionDenied` naming the peer, or what `getsockopt` returns.
+pub fn check_peer(stream: &UnixStream) -> std::io::Result<()> {
+    let peer = rustix::net::sockopt::socket_peercred(stream)?;
+    let own = rustix::process::geteuid();
+    if peer.uid.is_root() || peer.uid == own {
+        return Ok(());
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::PermissionDenied,
+        format!(
+            "control socket: refused uid {} (pid {}): only root and uid {} may control this pod",
+            peer.uid.as_raw(),
+            peer.pid.as_raw_nonzero(),
+            own.as_raw()
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
-    use std::os::unix::fs::FileTypeExt;
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
     use std::os::unix::net::UnixListener;
 
     use super::*;
@@ -189,5 +216,58 @@ mod tests {
                 grace_period_seconds: Some(3)
             }
         );
+    }
+
+    /// Connects to `socket` from a thread whose credentials (Linux keeps
+    /// them per thread; `set_thread_res_uid` is the raw `setresuid`) are
+    /// `uid`, and returns the supervisor's answer to a ping.
+    fn ping_as(socket: &Path, uid: u32) -> Response {
+        let socket = socket.to_path_buf();
+        std::thread::spawn(move || {
+            // This thread alone changes its uid, and ends right after.
+            let id = rustix::process::Uid::from_raw(uid);
+            rustix::thread::set_thread_res_uid(id, id, id).expect("setresuid");
+            call(&socket, &Request::Ping, Duration::from_secs(5)).expect("call")
+        })
+        .join()
+        .expect("client thread")
+    }
+
+    #[test]
+    fn the_control_socket_refuses_a_peer_that_is_neither_root_nor_its_user() {
+        if !peapod_testkit::require_root("control_socket_peer_check") {
+            return;
+        }
+        let scratch = Scratch(
+            std::env::temp_dir().join(format!("peapod-control-peer-{}", std::process::id())),
+        );
+        std::fs::create_dir_all(&scratch.0).expect("folder");
+        std::fs::set_permissions(&scratch.0, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod folder");
+        let socket = scratch.0.join("control.sock");
+        let listener = UnixListener::bind(&socket).expect("bind");
+        // Open to all on purpose: only the peer check stands in the way.
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666))
+            .expect("chmod socket");
+        let server = std::thread::spawn(move || {
+            for _ in 0..2 {
+                let (stream, _) = listener.accept().expect("accept");
+                let answer = match receive(&stream) {
+                    Ok(Request::Ping) => Response::Ok,
+                    Ok(other) => Response::Error(format!("unexpected {other:?}")),
+                    Err(e) => Response::Error(e.to_string()),
+                };
+                send(&stream, &answer).expect("answer");
+            }
+        });
+        assert_eq!(
+            ping_as(&socket, 65534),
+            Response::Error(format!(
+                "control socket: refused uid 65534 (pid {}): only root and uid 0 may control this pod",
+                std::process::id()
+            ))
+        );
+        assert_eq!(ping_as(&socket, 0), Response::Ok);
+        server.join().expect("server");
     }
 }

@@ -5,6 +5,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::clock::Timestamp;
@@ -119,6 +120,11 @@ fn pieces(line: &[u8]) -> impl Iterator<Item = &[u8]> {
     first.into_iter().chain(line.chunks(MAX_LINE))
 }
 
+/// The mode of a container's log file: containerd's (0640, what a kubelet
+/// node shows), read by root and the `adm`-style group of log shippers;
+/// the folders above it stay 0755 as kubelet makes them.
+const LOG_FILE_MODE: u32 = 0o640;
+
 /// An open log file of one container run.
 #[derive(Debug)]
 pub struct LogFile {
@@ -131,7 +137,11 @@ impl LogFile {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(LOG_FILE_MODE)
+            .open(path)?;
         Ok(Self { file })
     }
 

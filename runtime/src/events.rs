@@ -15,6 +15,7 @@
 
 use std::fs::OpenOptions;
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -158,6 +159,7 @@ impl EventLog {
         OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(crate::state::STATE_FILE_MODE)
             .open(&self.path)
             .and_then(|mut f| f.write_all(&line))
             .map_err(|e| Error::io(&self.path, e))?;

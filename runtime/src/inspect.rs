@@ -2,6 +2,8 @@
 //! it, corrected when the supervisor is gone (the pod is then `Unknown`:
 //! nothing watches its containers any more).
 
+use std::os::unix::fs::OpenOptionsExt;
+
 use peapod_spec::{Pod, PodPhase};
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +83,7 @@ pub fn mark_deletion(dir: &PodDir, grace_period_seconds: u64) -> Result<()> {
     match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(crate::state::STATE_FILE_MODE)
         .open(&path)
     {
         Ok(mut f) => std::io::Write::write_all(&mut f, &bytes).map_err(|e| Error::io(&path, e)),

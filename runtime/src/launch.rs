@@ -6,9 +6,10 @@
 //! it removed everything it made). Its stderr goes to `supervisor.log` in
 //! the pod's folder; nothing of it stays on the caller's terminal.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -174,8 +175,13 @@ impl Launcher {
     fn spawn_supervisor(&self, paths: &Paths, dir: &PodDir) -> Result<Option<Result<StartReport>>> {
         let (read_end, write_end) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| Error::sys("pipe", e))?;
-        let log =
-            File::create(dir.supervisor_log()).map_err(|e| Error::io(dir.supervisor_log(), e))?;
+        let log = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(crate::state::STATE_FILE_MODE)
+            .open(dir.supervisor_log())
+            .map_err(|e| Error::io(dir.supervisor_log(), e))?;
         let spawned = tracing::debug_span!("spawn_supervisor").entered();
         let mut child = Command::new(&self.exe)
             .arg(SUPERVISE_VERB)

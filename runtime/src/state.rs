@@ -15,8 +15,9 @@
 //! names unique per namespace.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{File, OpenOptions};
+use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -82,9 +83,15 @@ impl StateStore {
     /// Creates the folder of a new pod; [`Error::AlreadyExists`] when one
     /// of that name is there (the `mkdir` is the atomic claim on the name).
     pub fn create(&self, key: &PodKey) -> Result<PodDir> {
-        std::fs::create_dir_all(&self.pods).map_err(|e| Error::io(&self.pods, e))?;
+        // Root's alone: 0700 folders, 0600 files (the state names pods,
+        // their IPs and their config; `config.json` may hold Secrets).
+        DirBuilder::new()
+            .recursive(true)
+            .mode(STATE_DIR_MODE)
+            .create(&self.pods)
+            .map_err(|e| Error::io(&self.pods, e))?;
         let dir = self.pod(key);
-        match std::fs::create_dir(&dir.path) {
+        match DirBuilder::new().mode(STATE_DIR_MODE).create(&dir.path) {
             Ok(()) => Ok(dir),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Error::AlreadyExists {
                 namespace: key.namespace.clone(),
@@ -297,6 +304,7 @@ impl PodDir {
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(STATE_FILE_MODE)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
         rustix::fs::flock(&file, FlockOperation::LockExclusive)
@@ -320,6 +328,12 @@ pub struct PodLock {
     _file: File,
 }
 
+/// The mode of a pod's state folder (and of `<run>/pods` when peapod makes it).
+pub(crate) const STATE_DIR_MODE: u32 = 0o700;
+
+/// The mode of every file of a pod's state folder.
+pub(crate) const STATE_FILE_MODE: u32 = 0o600;
+
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     serde_json::from_slice(&bytes).map_err(|e| Error::json(path.display().to_string(), e))
@@ -331,7 +345,12 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let _span = tracing::debug_span!("write_state", file = ?path.file_name()).entered();
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     let write = || -> io::Result<()> {
-        let mut f = File::create(&tmp)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(STATE_FILE_MODE)
+            .open(&tmp)?;
         f.write_all(bytes)?;
         std::fs::rename(&tmp, path)
     };

@@ -21,6 +21,10 @@ pub(crate) fn make_dir(volume: &str, dir: &Path, mode: u32) -> Result<()> {
     fs::set_permissions(dir, Permissions::from_mode(mode)).map_err(err)
 }
 
+/// Mode of the pod's folder `<lib>/pods/<uid>`: root's alone (kubelet's
+/// is 0750). What containers use below it keeps its own mode.
+pub(crate) const POD_DIR_MODE: u32 = 0o700;
+
 /// Mode of an emptyDir's folder (and of its tmpfs root).
 pub(crate) const EMPTY_DIR_MODE: u32 = 0o777;
 

@@ -8,7 +8,7 @@ use peapod_spec::{EmptyDirVolumeSource, Pod, ResourceKind, StorageMedium, Volume
 
 use crate::atomic_writer;
 use crate::dirs::VolumeDirs;
-use crate::empty_dir::{self, EMPTY_DIR_MODE, SizeLimitExceeded};
+use crate::empty_dir::{self, EMPTY_DIR_MODE, POD_DIR_MODE, SizeLimitExceeded};
 use crate::error::{Error, Result};
 use crate::fs_group;
 use crate::host_path;
@@ -95,6 +95,9 @@ impl PodVolumes {
     pub fn prepare_with(pod: &Pod, dirs: VolumeDirs, inputs: &VolumeInputs) -> Result<Self> {
         let _span =
             tracing::debug_span!("volumes.prepare", pod = %dirs.pod_dir().display()).entered();
+        // Root's alone: containers reach their volumes and layers through
+        // mounts, which never walk the host folders above them.
+        empty_dir::make_dir("(pod folder)", dirs.pod_dir(), POD_DIR_MODE)?;
         let shm = dirs.shm_dir();
         empty_dir::make_dir("shm", &shm, 0o1777)?;
         let mut tmpfs = vec![TmpfsMount::shm(shm)];
