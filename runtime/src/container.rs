@@ -12,7 +12,6 @@
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 use peapod_core::{
     Cgroup, ContainerSpawn, Held, MountOptions, MountStep, NamespacePlan, Process, ProcessSpec,
@@ -38,10 +37,6 @@ pub(crate) struct Started {
     pub cgroup: Cgroup,
     /// OOM kills of its cgroup before it started.
     pub oom_before: u64,
-    /// When it started, for the back-off's 10-minute reset.
-    pub since: Instant,
-    /// When it started, for `startedAt`.
-    pub wall_start: Timestamp,
     /// Its output, read by the supervisor into the log file.
     pub streams: Vec<LogStream>,
     /// The process as spawned: hooks run with its identity and env.
@@ -121,7 +116,6 @@ impl Created {
     /// Lets the process `execve`; the error is the step that failed
     /// before it (a missing executable, a mount).
     pub(crate) fn start(self) -> Result<Started> {
-        let wall_start = Timestamp::now();
         let process = self
             .held
             .release()
@@ -131,9 +125,7 @@ impl Created {
             process,
             cgroup: self.cgroup,
             oom_before: self.oom_before,
-            since: Instant::now(),
             spec: self.spec,
-            wall_start,
             streams: self.streams,
             _stdin: self.stdin,
         })

@@ -18,6 +18,7 @@ pub mod clock;
 mod container;
 pub mod container_process;
 pub mod control;
+pub(crate) mod controller;
 pub mod cri_log;
 mod error;
 pub mod events;

@@ -4,13 +4,9 @@
 //! (delete, a signal, `activeDeadlineSeconds`) stops the app containers
 //! first, then the sidecars one at a time in reverse order.
 
-use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use peapod_core::Process;
 use rustix::process::Signal;
-
-use crate::control::{self, Response};
 
 /// What is left after SIGTERM, at least, when the grace period is not 0.
 pub(crate) const MIN_AFTER_SIGTERM: Duration = Duration::from_secs(2);
@@ -44,53 +40,45 @@ pub(crate) fn parse_signal(text: &str) -> Option<i32> {
 }
 
 /// A pod stop in progress.
-#[derive(Debug)]
-pub(crate) struct Termination {
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PodStop {
     grace: Duration,
     deadline: Instant,
-    clients: Vec<UnixStream>,
     /// The pod stays (stopped) once its containers exited: the
     /// `activeDeadlineSeconds` stop, until a delete.
     pub keep: bool,
 }
 
-impl Termination {
-    /// A stop with `grace` to go; `client` waits for the answer.
-    pub fn new(grace: Duration, client: Option<UnixStream>) -> Self {
+impl PodStop {
+    /// A stop at `now` with `grace` to go.
+    pub fn new(grace: Duration, now: Instant, keep: bool) -> Self {
         Self {
             grace,
-            deadline: Instant::now() + grace,
-            clients: client.into_iter().collect(),
-            keep: false,
+            deadline: now + grace,
+            keep,
         }
     }
 
-    /// The pod's grace period.
-    pub fn grace(&self) -> Duration {
-        self.grace
-    }
-
-    /// When the pod's grace period ends.
-    pub fn deadline(&self) -> Instant {
-        self.deadline
-    }
-
-    /// Another client waits for the same stop.
-    pub fn add_client(&mut self, client: Option<UnixStream>) {
-        self.clients.extend(client);
-    }
-
-    /// How many clients wait.
-    pub fn clients_len(&self) -> usize {
-        self.clients.len()
-    }
-
-    /// Answers every waiting client.
-    pub fn reply(self, response: &Response) {
-        for c in &self.clients {
-            let _ = control::send(c, response);
+    /// What a container stopped at `now` gets: what is left of the pod's
+    /// grace period but, as kubelet, never less than the minimum after
+    /// SIGTERM (unless the grace period is 0).
+    pub fn left(&self, now: Instant) -> Duration {
+        if self.grace.is_zero() {
+            Duration::ZERO
+        } else {
+            let left = self.deadline.saturating_duration_since(now);
+            left.max(MIN_AFTER_SIGTERM)
         }
     }
+}
+
+/// What ends a container once its preStop is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Terminate {
+    /// Its stop signal (the image's STOPSIGNAL, else SIGTERM).
+    Signal(i32),
+    /// SIGKILL at once (a zero grace period).
+    Kill,
 }
 
 /// The stop of one container.
@@ -104,32 +92,35 @@ pub(crate) struct ContainerStop {
 }
 
 impl ContainerStop {
-    /// A stop whose grace period ends at `deadline` (`grace` long).
-    pub fn new(grace: Duration, deadline: Instant) -> Self {
+    /// A stop at `now` with `grace` to go.
+    pub fn new(grace: Duration, now: Instant) -> Self {
         Self {
             grace,
-            deadline,
+            deadline: now + grace,
             kill_at: None,
             killed: false,
         }
     }
 
-    /// What is left of the grace period: preStop's timeout.
-    pub fn left(&self) -> Duration {
-        self.deadline.saturating_duration_since(Instant::now())
+    /// What is left of the grace period at `now`: preStop's timeout.
+    pub fn left(&self, now: Instant) -> Duration {
+        self.deadline.saturating_duration_since(now)
     }
 
-    /// preStop is over (or there was none): `stop_signal` (the image's
-    /// STOPSIGNAL, else SIGTERM), or SIGKILL at once with a zero grace
-    /// period.
-    pub fn terminate(&mut self, process: &Process, stop_signal: Option<i32>) {
-        let now = Instant::now();
+    /// preStop is over at `now` (or there was none): `stop_signal` (else
+    /// SIGTERM), SIGKILL at the end of the grace period but never less
+    /// than 2 s after it; or SIGKILL at once with a zero grace period.
+    pub fn terminate(&mut self, now: Instant, stop_signal: Option<i32>) -> Option<Terminate> {
         if self.grace.is_zero() {
-            self.kill(process);
-            return;
+            return self.kill().then_some(Terminate::Kill);
         }
-        let _ = process.signal(stop_signal.unwrap_or(Signal::TERM.as_raw()));
+        if self.killed || self.kill_at.is_some() {
+            return None;
+        }
         self.kill_at = Some(self.deadline.max(now + MIN_AFTER_SIGTERM));
+        Some(Terminate::Signal(
+            stop_signal.unwrap_or(Signal::TERM.as_raw()),
+        ))
     }
 
     /// When SIGKILL is due; `None` before SIGTERM and after SIGKILL.
@@ -137,12 +128,9 @@ impl ContainerStop {
         self.kill_at.filter(|_| !self.killed)
     }
 
-    /// SIGKILL (once); what is left in its cgroup goes when it is reaped.
-    pub fn kill(&mut self, process: &Process) {
-        if !self.killed {
-            self.killed = true;
-            let _ = process.kill();
-        }
+    /// SIGKILL is due now (once): `true` the first time.
+    pub fn kill(&mut self) -> bool {
+        !std::mem::replace(&mut self.killed, true)
     }
 }
 
@@ -168,8 +156,41 @@ mod tests {
 
     #[test]
     fn container_stop_has_no_kill_time_before_sigterm() {
-        let s = ContainerStop::new(Duration::from_secs(1), Instant::now());
+        let now = Instant::now();
+        let s = ContainerStop::new(Duration::from_secs(1), now);
         assert_eq!(s.kill_at(), None);
-        assert!(s.left() <= Duration::from_secs(1));
+        assert_eq!(s.left(now), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn sigkill_comes_at_least_two_seconds_after_sigterm() {
+        let now = Instant::now();
+        let mut s = ContainerStop::new(Duration::from_secs(1), now);
+        assert_eq!(s.terminate(now, None), Some(Terminate::Signal(15)));
+        assert_eq!(s.kill_at(), Some(now + MIN_AFTER_SIGTERM));
+        let mut long = ContainerStop::new(Duration::from_secs(30), now);
+        assert_eq!(long.terminate(now, Some(3)), Some(Terminate::Signal(3)));
+        assert_eq!(long.kill_at(), Some(now + Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn zero_grace_kills_at_once_and_only_once() {
+        let now = Instant::now();
+        let mut s = ContainerStop::new(Duration::ZERO, now);
+        assert_eq!(s.terminate(now, None), Some(Terminate::Kill));
+        assert_eq!(s.terminate(now, None), None);
+        assert!(!s.kill());
+    }
+
+    #[test]
+    fn a_pod_stop_leaves_later_containers_at_least_two_seconds() {
+        let now = Instant::now();
+        let stop = PodStop::new(Duration::from_secs(5), now, false);
+        assert_eq!(stop.left(now), Duration::from_secs(5));
+        assert_eq!(stop.left(now + Duration::from_secs(4)), MIN_AFTER_SIGTERM);
+        assert_eq!(
+            PodStop::new(Duration::ZERO, now, false).left(now),
+            Duration::ZERO
+        );
     }
 }
