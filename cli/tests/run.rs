@@ -42,11 +42,15 @@ fn first_line(child: &mut std::process::Child) -> String {
     line
 }
 
-/// The pod uid a container reads from its own cgroup path
-/// (`/peapod-<uid>`).
-fn uid_from_cgroup(text: &str) -> String {
-    let at = text.find("peapod-").expect("a peapod cgroup") + "peapod-".len();
-    text[at..at + 36].to_owned()
+/// The uid of pod `name` (a container in its own cgroup namespace cannot
+/// read it from `/proc/self/cgroup`).
+fn pod_uid(root: &Root, name: &str) -> String {
+    let pod: serde_json::Value =
+        serde_json::from_str(&root.ok(&["get", "pod", name, "-o", "json"])).unwrap();
+    pod["metadata"]["uid"]
+        .as_str()
+        .expect("metadata.uid")
+        .to_owned()
 }
 
 /// Nothing of pod `uid` on the host, nothing in `root`'s state.
@@ -198,12 +202,9 @@ fn namespaces_are_new_and_the_command_is_pid_1() {
         return;
     };
     let script = "hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo; \
-                  for n in pid mnt uts ipc net; do readlink /proc/self/ns/$n; done; \
-                  grep -m1 peapod- /proc/self/cgroup; ip -4 -o addr show eth0";
-    let out = run(
-        &root,
-        &["--rm", "--name", "nsprobe", "busybox", "sh", "-c", script],
-    );
+                  for n in pid mnt uts ipc net cgroup; do readlink /proc/self/ns/$n; done; \
+                  grep -m1 :pids: /proc/self/cgroup; ip -4 -o addr show eth0";
+    let out = run(&root, &["--name", "nsprobe", "busybox", "sh", "-c", script]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     let mut lines = text.lines();
@@ -212,7 +213,7 @@ fn namespaces_are_new_and_the_command_is_pid_1() {
         lines.next().map(str::trim_end),
         Some(format!("sh -c {script}").as_str())
     );
-    for n in ["pid", "mnt", "uts", "ipc", "net"] {
+    for n in ["pid", "mnt", "uts", "ipc", "net", "cgroup"] {
         let host = std::fs::read_link(format!("/proc/self/ns/{n}")).unwrap();
         let inside = lines.next().unwrap();
         assert_ne!(
@@ -221,8 +222,11 @@ fn namespaces_are_new_and_the_command_is_pid_1() {
             "{n} namespace is the host's"
         );
     }
-    let uid = uid_from_cgroup(lines.next().unwrap());
+    // Its cgroup is the root of its cgroup namespace.
+    assert!(lines.next().unwrap().ends_with(":pids:/"), "{text}");
     assert!(lines.next().unwrap().contains("inet 10.77."), "{text}");
+    let uid = pod_uid(&root, "nsprobe");
+    root.ok(&["delete", "pod", "nsprobe"]);
     assert_nothing_left(&root, &uid);
 }
 
@@ -241,11 +245,11 @@ fn without_rm_the_pod_stays_completed_until_deleted() {
             "busybox",
             "sh",
             "-c",
-            "grep -m1 peapod- /proc/self/cgroup; exit 4",
+            "exit 4",
         ],
     );
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
-    let uid = uid_from_cgroup(&stdout(&out));
+    let uid = pod_uid(&root, "kept");
     let pod: serde_json::Value =
         serde_json::from_str(&root.ok(&["get", "pod", "kept", "-o", "json"])).unwrap();
     assert_eq!(pod["status"]["phase"], "Failed", "{pod:#}");
@@ -278,15 +282,12 @@ fn a_running_run_is_listed_and_delete_ends_it_and_removes_everything() {
     };
     let mut child = root
         .command(&["run", "--name", "live", "--network", "none", "busybox"])
-        .args([
-            "sh",
-            "-c",
-            "grep -m1 peapod- /proc/self/cgroup; exec sleep 1000",
-        ])
+        .args(["sh", "-c", "echo started; exec sleep 1000"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let uid = uid_from_cgroup(&first_line(&mut child));
+    assert_eq!(first_line(&mut child).trim_end(), "started");
+    let uid = pod_uid(&root, "live");
     let table = root.ok(&["get", "pods"]);
     assert!(table.contains("live   1/1     Running"), "{table}");
     root.ok(&["delete", "pod", "live"]);

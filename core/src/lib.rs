@@ -93,11 +93,14 @@ mod spawn;
 mod sys;
 mod termination_signals;
 
-pub use cgroup::{Cgroup, CgroupHierarchy, CgroupLimits, CgroupVersion};
+pub use cgroup::{
+    Cgroup, CgroupHierarchy, CgroupLimits, CgroupVersion, DEFAULT_ALLOWED_DEVICES, DeviceRule,
+};
 pub use error::{Error, Result};
 pub use event_loop::{Event, EventKind, EventLoop, EventLoopBackend};
 pub use mount_plan::{
-    MASKED_PATHS, MountOptions, MountPlan, MountStep, Propagation, READONLY_PATHS, RootFs,
+    Confinement, MASKED_PATHS, MountOptions, MountPlan, MountStep, Propagation, READONLY_PATHS,
+    RootFs,
 };
 pub use namespaces::{NamespacePlan, Namespaces};
 pub use pause::{

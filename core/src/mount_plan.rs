@@ -110,10 +110,12 @@ pub enum MountStep {
         /// Path in the container, normally `/proc`.
         target: PathBuf,
     },
-    /// `sysfs`, always read-only.
+    /// `sysfs`, read-only unless `writable` (`privileged: true`).
     Sysfs {
         /// Path in the container, normally `/sys`.
         target: PathBuf,
+        /// Leave it writable.
+        writable: bool,
     },
     /// `devpts` with `newinstance,ptmxmode=0666,mode=0620,gid=5`.
     Devpts {
@@ -158,6 +160,42 @@ pub enum MountStep {
         /// Path in the container.
         path: PathBuf,
     },
+    /// The cgroup filesystem as runc mounts it for a container in its own
+    /// cgroup namespace: on v1 a tmpfs with each of the host's hierarchies
+    /// mounted fresh below it (rooted at the container's cgroup by the
+    /// namespace), on v2 one `cgroup2` mount. Read-only unless `writable`
+    /// (`privileged: true`). The host's layout is read when the plan is
+    /// compiled.
+    CgroupFs {
+        /// Path in the container, normally `/sys/fs/cgroup`.
+        target: PathBuf,
+        /// Leave it writable.
+        writable: bool,
+    },
+    /// Every device node of the host's `/dev` (but `pts`, `shm`,
+    /// `mqueue`) bound at the same path below `target`: what a privileged
+    /// container sees, as runc gives it. The host's nodes are listed when
+    /// the plan is compiled.
+    HostDevices {
+        /// Path in the container, normally `/dev`.
+        target: PathBuf,
+    },
+}
+
+/// How much of the host a container's standard mounts let through
+/// ([`MountPlan::with_standard_mounts_for`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Confinement {
+    /// What runc gives a container: masked and read-only paths, `/sys` and
+    /// the cgroup filesystem read-only, the default devices only.
+    #[default]
+    Default,
+    /// `procMount: Unmasked`: as [`Confinement::Default`] without the
+    /// masked and read-only paths.
+    UnmaskedProc,
+    /// `privileged: true`: no masked or read-only paths, `/sys` and the
+    /// cgroup filesystem writable, the host's devices in `/dev`.
+    Privileged,
 }
 
 /// How mount events propagate between the container and the host. The
@@ -212,9 +250,23 @@ impl MountPlan {
     /// bound from the host, the fd symlinks, ptmx), `/dev/pts`,
     /// `/dev/shm` (a tmpfs of `shm_size` bytes, or a pod-wide host folder
     /// to bind when `pod_shm` is given), `/dev/mqueue`, `/sys` read-only,
-    /// and the masked and read-only paths of `/proc`.
+    /// the cgroup filesystem read-only, and the masked and read-only paths
+    /// ([`Confinement::Default`]).
     #[must_use]
-    pub fn with_standard_mounts(mut self, pod_shm: Option<&Path>, shm_size: u64) -> Self {
+    pub fn with_standard_mounts(self, pod_shm: Option<&Path>, shm_size: u64) -> Self {
+        self.with_standard_mounts_for(pod_shm, shm_size, Confinement::Default)
+    }
+
+    /// [`MountPlan::with_standard_mounts`] for a container confined as
+    /// `confinement` says.
+    #[must_use]
+    pub fn with_standard_mounts_for(
+        mut self,
+        pod_shm: Option<&Path>,
+        shm_size: u64,
+        confinement: Confinement,
+    ) -> Self {
+        let privileged = confinement == Confinement::Privileged;
         let dev = MountOptions {
             nosuid: true,
             noexec: true,
@@ -233,6 +285,11 @@ impl MountPlan {
             self.steps.push(MountStep::Device {
                 source: Path::new("/dev").join(node),
                 target: Path::new("/dev").join(node),
+            });
+        }
+        if privileged {
+            self.steps.push(MountStep::HostDevices {
+                target: "/dev".into(),
             });
         }
         for (link, to) in [
@@ -270,12 +327,19 @@ impl MountPlan {
         });
         self.steps.push(MountStep::Sysfs {
             target: "/sys".into(),
+            writable: privileged,
         });
-        for path in MASKED_PATHS {
-            self.steps.push(MountStep::Mask { path: path.into() });
-        }
-        for path in READONLY_PATHS {
-            self.steps.push(MountStep::ReadOnly { path: path.into() });
+        self.steps.push(MountStep::CgroupFs {
+            target: "/sys/fs/cgroup".into(),
+            writable: privileged,
+        });
+        if confinement == Confinement::Default {
+            for path in MASKED_PATHS {
+                self.steps.push(MountStep::Mask { path: path.into() });
+            }
+            for path in READONLY_PATHS {
+                self.steps.push(MountStep::ReadOnly { path: path.into() });
+            }
         }
         self
     }
@@ -315,9 +379,11 @@ impl MountPlan {
                     }
                 }
                 MountStep::Proc { target }
-                | MountStep::Sysfs { target }
+                | MountStep::Sysfs { target, .. }
                 | MountStep::Devpts { target }
-                | MountStep::Mqueue { target } => container_path(&at("target"), target)?,
+                | MountStep::Mqueue { target }
+                | MountStep::CgroupFs { target, .. }
+                | MountStep::HostDevices { target } => container_path(&at("target"), target)?,
                 MountStep::Mkdir { path, .. }
                 | MountStep::File { path }
                 | MountStep::Symlink { path, .. }
@@ -329,7 +395,8 @@ impl MountPlan {
     }
 }
 
-/// `/proc` entries hidden from containers (runc's default `maskedPaths`).
+/// Paths hidden from containers: runc's default `maskedPaths`, the list
+/// the kubelet sends (`DefaultProcMountType`).
 pub const MASKED_PATHS: &[&str] = &[
     "/proc/acpi",
     "/proc/asound",
@@ -344,7 +411,8 @@ pub const MASKED_PATHS: &[&str] = &[
     "/sys/devices/virtual/powercap",
 ];
 
-/// `/proc` entries made read-only in containers (runc's `readonlyPaths`).
+/// `/proc` entries made read-only in containers (runc's `readonlyPaths`,
+/// as the kubelet sends them).
 pub const READONLY_PATHS: &[&str] = &[
     "/proc/bus",
     "/proc/fs",
@@ -434,6 +502,62 @@ mod tests {
         assert!(p.steps.iter().any(|s| matches!(s,
             MountStep::Tmpfs { target, size_bytes: Some(n), .. } if target == Path::new("/dev/shm") && *n == 64 << 20)));
         assert!(p.steps.iter().any(|s| matches!(s, MountStep::Sysfs { .. })));
+    }
+
+    fn masks(p: &MountPlan) -> usize {
+        p.steps
+            .iter()
+            .filter(|s| matches!(s, MountStep::Mask { .. } | MountStep::ReadOnly { .. }))
+            .count()
+    }
+
+    #[test]
+    fn default_confinement_masks_and_mounts_sys_and_cgroups_read_only() {
+        let p = plan().with_standard_mounts(None, 0);
+        assert_eq!(masks(&p), MASKED_PATHS.len() + READONLY_PATHS.len());
+        assert!(p.steps.contains(&MountStep::Sysfs {
+            target: "/sys".into(),
+            writable: false
+        }));
+        assert!(p.steps.contains(&MountStep::CgroupFs {
+            target: "/sys/fs/cgroup".into(),
+            writable: false
+        }));
+        assert!(
+            !p.steps
+                .iter()
+                .any(|s| matches!(s, MountStep::HostDevices { .. }))
+        );
+        assert!(MASKED_PATHS.contains(&"/proc/keys") && MASKED_PATHS.contains(&"/sys/firmware"));
+        assert!(READONLY_PATHS.contains(&"/proc/sysrq-trigger"));
+    }
+
+    #[test]
+    fn unmasked_proc_drops_both_lists_only() {
+        let p = plan().with_standard_mounts_for(None, 0, Confinement::UnmaskedProc);
+        assert_eq!(masks(&p), 0);
+        assert!(p.steps.contains(&MountStep::Sysfs {
+            target: "/sys".into(),
+            writable: false
+        }));
+    }
+
+    #[test]
+    fn privileged_gets_writable_sys_and_cgroups_and_host_devices() {
+        let p = plan().with_standard_mounts_for(None, 0, Confinement::Privileged);
+        p.validate().expect("valid");
+        assert_eq!(masks(&p), 0);
+        assert!(p.steps.contains(&MountStep::Sysfs {
+            target: "/sys".into(),
+            writable: true
+        }));
+        assert!(p.steps.contains(&MountStep::CgroupFs {
+            target: "/sys/fs/cgroup".into(),
+            writable: true
+        }));
+        assert!(p.steps.contains(&MountStep::HostDevices {
+            target: "/dev".into()
+        }));
     }
 
     #[test]

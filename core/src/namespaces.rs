@@ -90,8 +90,12 @@ impl NamespacePlan {
     ///
     /// `host_network`: the pause made no net namespace, so there is none to
     /// join (joining the pause's would be the host's anyway).
+    ///
+    /// Each container gets its own cgroup namespace, made after it joined
+    /// its cgroup, so that cgroup is its root: it sees none of the host's
+    /// cgroups, and a cgroup v1 `release_agent` cannot be set from it.
     pub fn container(host_network: bool, share_process_namespace: bool) -> Self {
-        let mut create = Namespaces::MNT;
+        let mut create = Namespaces::MNT | Namespaces::CGROUP;
         let mut join = Namespaces::IPC | Namespaces::UTS;
         if !host_network {
             join |= Namespaces::NET;
@@ -154,7 +158,10 @@ mod tests {
     #[test]
     fn unshared_pid_namespace_is_created_per_container() {
         let c = NamespacePlan::container(false, false);
-        assert!(c.create.contains(Namespaces::PID | Namespaces::MNT));
+        assert!(
+            c.create
+                .contains(Namespaces::PID | Namespaces::MNT | Namespaces::CGROUP)
+        );
         assert!(!c.join.contains(Namespaces::PID));
     }
 

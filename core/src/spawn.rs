@@ -451,7 +451,7 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
     if let Some(h) = &p.hostname {
         rustix::system::sethostname(h.to_bytes()).map_err(at(Step::Hostname, h))?;
     }
-    rustix::process::chdir(p.cwd.as_c_str()).map_err(at(Step::Chdir, &p.cwd))?;
+    enter_cwd(&p.cwd).map_err(at(Step::Chdir, &p.cwd))?;
     for (resource, limit) in &p.rlimits {
         rustix::process::setrlimit(*resource, *limit).map_err(at(Step::Rlimit, c""))?;
     }
@@ -471,6 +471,29 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
         wait_for_release(go);
     }
     child_exec(p)
+}
+
+/// `chdir` to the working folder resolved inside the process's root: a
+/// symlink of the image is followed as if `/` were the root, and a magic
+/// link (`/proc/self/fd/N`, CVE-2024-21626: a host folder's fd left open)
+/// is refused with `ELOOP`, so the process can never start in a folder
+/// outside its root.
+fn enter_cwd(cwd: &CStr) -> rustix::io::Result<()> {
+    use rustix::fs::{CWD, Mode, OFlags, ResolveFlags};
+    let root = rustix::fs::openat(
+        CWD,
+        c"/",
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let dir = rustix::fs::openat2(
+        &root,
+        cwd,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+    )?;
+    rustix::process::fchdir(&dir)
 }
 
 /// Blocks until the parent writes to the go pipe; exits quietly when the

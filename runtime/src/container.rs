@@ -22,6 +22,7 @@ use peapod_volumes::RootfsLayers;
 use rustix::fs::{Mode, OFlags};
 use tracing::debug_span;
 
+use crate::cgroup_boundary;
 use crate::clock::Timestamp;
 use crate::container_process;
 use crate::cri_log::{self, LineSplitter, LogFile, Stream};
@@ -172,6 +173,7 @@ pub(crate) fn create(
     cgroup
         .set_limits(&container_process::cgroup_limits(container))
         .map_err(|e| fail(&e))?;
+    cgroup_boundary::restrict_devices(&cgroup, container).map_err(|e| fail(&e))?;
     let oom_before = cgroup.oom_kills().unwrap_or(0);
     drop(cgroup_span);
     let stdio_span = debug_span!("stdio_and_logs").entered();

@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backoff;
+pub mod cgroup_boundary;
 pub mod clock;
 mod container;
 pub mod container_process;

@@ -174,7 +174,9 @@ impl Once {
             .map_err(|e| fail(&e))?;
         let cgroup = &*self.cgroup.insert(cgroup);
         cgroup
-            .set_limits(&container_process::cgroup_limits(container))
+            .set_limits(&crate::cgroup_boundary::pod_limits()?)
+            .and_then(|()| cgroup.set_limits(&container_process::cgroup_limits(container)))
+            .and_then(|()| crate::cgroup_boundary::restrict_devices(cgroup, container))
             .map_err(|e| fail(&e))?;
         let netns = new_netns().map_err(|e| fail(&e))?;
         let pod_ips = {
@@ -198,13 +200,20 @@ impl Once {
         let spawn = ContainerSpawn {
             process,
             namespaces: NamespacePlan {
-                create: Namespaces::MNT | Namespaces::PID | Namespaces::IPC | Namespaces::UTS,
+                create: Namespaces::MNT
+                    | Namespaces::PID
+                    | Namespaces::IPC
+                    | Namespaces::UTS
+                    | Namespaces::CGROUP,
                 join: Namespaces::NET,
             },
             join_from: Some(netns.as_fd()),
             mounts: Some(
-                MountPlan::new(root, &layers.mountpoint)
-                    .with_standard_mounts(None, peapod_volumes::SHM_SIZE),
+                MountPlan::new(root, &layers.mountpoint).with_standard_mounts_for(
+                    None,
+                    peapod_volumes::SHM_SIZE,
+                    peapod_volumes::confinement(container),
+                ),
             ),
             cgroup: Some(cgroup),
             stdio: Stdio {

@@ -1,5 +1,5 @@
 //! The pod sandbox: everything a pod has before its containers: the pod
-//! cgroup, the pause process holding the shared namespaces, its network
+//! cgroup (with its pids limit), the pause process holding the shared namespaces, its network
 //! (bridge veth and address, or loopback only: [`crate::network`]),
 //! the pod files, and the volumes with their pod-level tmpfs.
 //!
@@ -17,6 +17,7 @@ use peapod_spec::Pod;
 use peapod_volumes::{PodFiles, PodVolumes, VolumeDirs, VolumeInputs};
 use tracing::debug_span;
 
+use crate::cgroup_boundary;
 use crate::error::{Error, Result};
 use crate::network;
 use crate::paths::Paths;
@@ -69,9 +70,15 @@ impl Sandbox {
         let fail = |e: &dyn std::fmt::Display| Error::pod(&name, e);
         let cgroup = {
             let _s = debug_span!("pod_cgroup").entered();
-            CgroupHierarchy::detect()
+            let limits = cgroup_boundary::pod_limits()?;
+            let cgroup = CgroupHierarchy::detect()
                 .and_then(|h| h.create(teardown::cgroup_name(&resources.uid)))
-                .map_err(|e| fail(&e))?
+                .map_err(|e| fail(&e))?;
+            if let Err(e) = cgroup.set_limits(&limits) {
+                let _ = teardown::remove_pod_resources(paths, &resources, Some(&cgroup));
+                return Err(fail(&e));
+            }
+            cgroup
         };
         let built = Self::build(paths, pod, &resources, &cgroup, &config);
         match built {

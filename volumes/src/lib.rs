@@ -48,7 +48,7 @@ pub use dirs::VolumeDirs;
 pub use downward_api::{metadata_field_value, resource_field_value};
 pub use empty_dir::SizeLimitExceeded;
 pub use error::{Error, Result};
-pub use mount_plan::{PodFiles, RootfsLayers};
+pub use mount_plan::{PodFiles, RootfsLayers, confinement};
 pub use payload::{NodeAllocatable, VolumeInputs};
 pub use pod_volumes::PodVolumes;
 pub use teardown::teardown;

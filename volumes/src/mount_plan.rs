@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use peapod_core::{MountOptions, MountPlan, MountStep, RootFs};
-use peapod_spec::{Container, MountPropagation, VolumeMount};
+use peapod_core::{Confinement, MountOptions, MountPlan, MountStep, RootFs};
+use peapod_spec::{Container, MountPropagation, ProcMountType, VolumeMount};
 
 use crate::error::{Error, Result};
 use crate::pod_volumes::PodVolumes;
@@ -37,6 +37,21 @@ pub struct PodFiles {
     pub hostname: PathBuf,
     /// Mounted at `/etc/resolv.conf`.
     pub resolv_conf: PathBuf,
+}
+
+/// How far `container`'s standard mounts confine it: `privileged: true`
+/// lets the host's devices, a writable `/sys` and cgroup filesystem in
+/// and masks nothing; `procMount: Unmasked` masks nothing; else runc's
+/// defaults.
+pub fn confinement(container: &Container) -> Confinement {
+    let sc = container.security_context.as_ref();
+    if sc.and_then(|sc| sc.privileged).unwrap_or(false) {
+        Confinement::Privileged
+    } else if sc.and_then(|sc| sc.proc_mount) == Some(ProcMountType::Unmasked) {
+        Confinement::UnmaskedProc
+    } else {
+        Confinement::Default
+    }
 }
 
 impl PodVolumes {
@@ -86,8 +101,11 @@ impl PodVolumes {
             upper: rootfs.upper.clone(),
             work: rootfs.work.clone(),
         };
-        let mut plan = MountPlan::new(root, &rootfs.mountpoint)
-            .with_standard_mounts(Some(&self.shm_dir()), SHM_SIZE);
+        let mut plan = MountPlan::new(root, &rootfs.mountpoint).with_standard_mounts_for(
+            Some(&self.shm_dir()),
+            SHM_SIZE,
+            confinement(container),
+        );
         plan.readonly_root = container
             .security_context
             .as_ref()
@@ -303,6 +321,48 @@ mod tests {
     }
 
     #[test]
+    fn privileged_and_unmasked_containers_get_their_confinement() {
+        use peapod_spec::{ProcMountType, SecurityContext};
+        let t = TempDir::new("plan-confinement");
+        let mut pod = seed_000(vec![empty_dir("shared")]);
+        pod.spec.containers[0].security_context = Some(SecurityContext {
+            privileged: Some(true),
+            ..SecurityContext::default()
+        });
+        pod.spec.containers[1].security_context = Some(SecurityContext {
+            proc_mount: Some(ProcMountType::Unmasked),
+            ..SecurityContext::default()
+        });
+        let pod_dir = t.path().join("pods/u");
+        let lines = |i| -> Vec<String> {
+            let plan = plan_of(&t, &pod, i).expect("plan");
+            plan.steps.iter().map(|s| describe(s, &pod_dir)).collect()
+        };
+        let privileged = lines(0);
+        assert!(
+            privileged.contains(&"sysfs /sys".to_owned()),
+            "{privileged:?}"
+        );
+        assert!(privileged.contains(&"cgroupfs /sys/fs/cgroup".to_owned()));
+        assert!(privileged.iter().any(|l| l.starts_with("HostDevices")));
+        assert!(
+            !privileged
+                .iter()
+                .any(|l| l.starts_with("mask ") || l.starts_with("ro "))
+        );
+        let unmasked = lines(1);
+        assert!(
+            unmasked.contains(&"sysfs /sys ro".to_owned()),
+            "{unmasked:?}"
+        );
+        assert!(
+            !unmasked
+                .iter()
+                .any(|l| l.starts_with("mask ") || l.starts_with("ro "))
+        );
+    }
+
+    #[test]
     fn seed_000_pod_with_an_empty_dir_gets_the_exact_plan() {
         let t = TempDir::new("plan-seed");
         let pod = seed_000(vec![empty_dir("shared")]);
@@ -357,7 +417,20 @@ mod tests {
                 size_bytes.unwrap_or(0)
             ),
             MountStep::Proc { target } => format!("proc {}", target.display()),
-            MountStep::Sysfs { target } => format!("sysfs {}", target.display()),
+            MountStep::Sysfs { target, writable } => {
+                format!(
+                    "sysfs {}{}",
+                    target.display(),
+                    if *writable { "" } else { " ro" }
+                )
+            }
+            MountStep::CgroupFs { target, writable } => {
+                format!(
+                    "cgroupfs {}{}",
+                    target.display(),
+                    if *writable { "" } else { " ro" }
+                )
+            }
             MountStep::Devpts { target } => format!("devpts {}", target.display()),
             MountStep::Mqueue { target } => format!("mqueue {}", target.display()),
             MountStep::Symlink { path, points_to } => {
@@ -394,7 +467,8 @@ mod tests {
             "devpts /dev/pts",
             "bind <pod>/shm -> /dev/shm",
             "mqueue /dev/mqueue",
-            "sysfs /sys",
+            "sysfs /sys ro",
+            "cgroupfs /sys/fs/cgroup ro",
             "mask /proc/acpi",
             "mask /proc/asound",
             "mask /proc/kcore",

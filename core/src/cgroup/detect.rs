@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use super::{CgroupHierarchy, CgroupVersion};
 
-/// The v1 controllers peapod puts containers in. `cpuset` is left out: a
-/// new v1 cpuset cgroup holds no CPU until one is written, and joining it
-/// fails.
-pub(crate) const V1_CONTROLLERS: [&str; 5] = ["cpu", "cpuacct", "memory", "pids", "freezer"];
+/// The v1 controllers peapod puts containers in (`devices` for the device
+/// cgroup). `cpuset` is left out: a new v1 cpuset cgroup holds no CPU
+/// until one is written, and joining it fails.
+pub(crate) const V1_CONTROLLERS: [&str; 6] =
+    ["cpu", "cpuacct", "memory", "pids", "freezer", "devices"];
 
 /// The layout described by `mountinfo`: v2 when `/sys/fs/cgroup` itself is
 /// a cgroup2 mount, else the v1 mounts holding [`V1_CONTROLLERS`] (one
@@ -42,6 +43,95 @@ pub(crate) fn from_mountinfo(mountinfo: &str) -> Option<CgroupHierarchy> {
     (!v1.is_empty()).then_some(CgroupHierarchy {
         version: CgroupVersion::V1,
         roots: v1,
+    })
+}
+
+/// One cgroup filesystem of the host below `/sys/fs/cgroup`, as a
+/// container in its own cgroup namespace mounts it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CgroupMount {
+    /// Its folder below `/sys/fs/cgroup` (`memory`, `cpu,cpuacct`,
+    /// `unified`); empty for a v2 host, whose `/sys/fs/cgroup` it is.
+    pub name: String,
+    /// `cgroup` or `cgroup2`.
+    pub fstype: &'static str,
+    /// The mount data naming the hierarchy (`cpu,cpuacct`,
+    /// `name=systemd`): its controllers and name, no flags, and never a
+    /// `release_agent` (refused outside the host's cgroup namespace).
+    pub data: String,
+}
+
+/// Options of a v1 cgroup mount that are not controllers or a name.
+const V1_FLAG_OPTIONS: [&str; 7] = [
+    "rw",
+    "ro",
+    "xattr",
+    "noprefix",
+    "clone_children",
+    "cpuset_v2_mode",
+    "favordynmods",
+];
+
+/// The host's cgroup filesystems at and below `/sys/fs/cgroup`, in
+/// `mountinfo` order: one `cgroup2` with an empty name on a v2 host; the
+/// v1 hierarchies (and the hybrid layout's `unified`) otherwise.
+pub(crate) fn container_mounts(mountinfo: &str) -> Vec<CgroupMount> {
+    let mut out = Vec::new();
+    for line in mountinfo.lines() {
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let Some(mount_point) = left.split(' ').nth(4) else {
+            continue;
+        };
+        let mut fields = right.split(' ');
+        let fstype = fields.next().unwrap_or("");
+        let super_options = fields.nth(1).unwrap_or("");
+        let name = if mount_point == "/sys/fs/cgroup" {
+            ""
+        } else if let Some(name) = mount_point.strip_prefix("/sys/fs/cgroup/") {
+            name
+        } else {
+            continue;
+        };
+        if name.contains('/') || name == "." || name == ".." {
+            continue;
+        }
+        let entry = match fstype {
+            "cgroup2" => CgroupMount {
+                name: name.to_owned(),
+                fstype: "cgroup2",
+                data: String::new(),
+            },
+            "cgroup" if !name.is_empty() => CgroupMount {
+                name: name.to_owned(),
+                fstype: "cgroup",
+                data: super_options
+                    .split(',')
+                    .filter(|o| !V1_FLAG_OPTIONS.contains(o) && !o.starts_with("release_agent="))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            },
+            _ => continue,
+        };
+        if entry.name.is_empty() {
+            // A v2 host: the unified hierarchy is all there is.
+            return vec![entry];
+        }
+        if !out.iter().any(|m: &CgroupMount| m.name == entry.name) {
+            out.push(entry);
+        }
+    }
+    out
+}
+
+/// [`container_mounts`] of this host, read once per process.
+pub(crate) fn host_container_mounts() -> &'static [CgroupMount] {
+    static MOUNTS: std::sync::OnceLock<Vec<CgroupMount>> = std::sync::OnceLock::new();
+    MOUNTS.get_or_init(|| {
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .map(|info| container_mounts(&info))
+            .unwrap_or_default()
     })
 }
 
@@ -80,6 +170,38 @@ mod tests {
         let h = from_mountinfo(info).expect("found");
         assert_eq!(h.version, CgroupVersion::V2);
         assert_eq!(h.roots, [PathBuf::from("/sys/fs/cgroup")]);
+    }
+
+    #[test]
+    fn container_mounts_name_each_hierarchy_without_flags() {
+        let info = format!(
+            "{HYBRID}39 30 0:35 / /sys/fs/cgroup/systemd2 rw - cgroup cgroup rw,xattr,release_agent=/lib/x,name=systemd2\n"
+        );
+        let m = container_mounts(&info);
+        let names: Vec<(&str, &str, &str)> = m
+            .iter()
+            .map(|c| (c.name.as_str(), c.fstype, c.data.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("unified", "cgroup2", ""),
+                ("systemd", "cgroup", "name=systemd"),
+                ("memory", "cgroup", "memory"),
+                ("cpu,cpuacct", "cgroup", "cpu,cpuacct"),
+                ("pids", "cgroup", "pids"),
+                ("cpuset", "cgroup", "cpuset"),
+                ("systemd2", "cgroup", "name=systemd2"),
+            ]
+        );
+    }
+
+    #[test]
+    fn container_mounts_of_a_v2_host_is_one_cgroup2() {
+        let info = "29 24 0:25 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n";
+        let m = container_mounts(info);
+        assert_eq!(m.len(), 1);
+        assert_eq!((m[0].name.as_str(), m[0].fstype), ("", "cgroup2"));
     }
 
     #[test]

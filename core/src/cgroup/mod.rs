@@ -7,6 +7,7 @@
 //! (`peapod-<podid>/pause`), like every container.
 
 mod detect;
+mod devices;
 mod v1;
 mod v2;
 
@@ -15,6 +16,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+
+pub(crate) use detect::{CgroupMount, host_container_mounts};
+pub use devices::{DEFAULT_ALLOWED_DEVICES, DeviceRule};
 
 /// Which cgroup API a hierarchy speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +213,17 @@ impl Cgroup {
         match self.version {
             CgroupVersion::V1 => v1::set_limits(&self.dirs, limits),
             CgroupVersion::V2 => v2::set_limits(&self.dirs[0], limits),
+        }
+    }
+
+    /// Allows only the devices of `rules` (deny all, then each rule), for
+    /// a container's own cgroup, which has no children. `Ok(false)` on v2,
+    /// where peapod has no device filter yet (it needs a
+    /// `BPF_PROG_TYPE_CGROUP_DEVICE` program): the caller warns.
+    pub fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<bool> {
+        match self.version {
+            CgroupVersion::V1 => devices::v1_restrict(&self.dirs, rules).map(|()| true),
+            CgroupVersion::V2 => Ok(false),
         }
     }
 

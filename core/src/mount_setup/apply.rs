@@ -160,6 +160,7 @@ fn apply_op<'a>(root: BorrowedFd<'_>, op: &'a Op) -> Result<(), Failure<'a>> {
             Err(Errno::NOENT) => Ok(()),
             Err(e) => Err((Step::Mount, e, path.path.as_c_str())),
             Ok(fd) => {
+                kernel_file(&fd).map_err(|e| (Step::Mount, e, path.path.as_c_str()))?;
                 let at = FdPath::new(fd.as_fd());
                 rustix::mount::mount_bind_recursive(at.as_c_str(), at.as_c_str())
                     .map_err(|e| (Step::Mount, e, path.path.as_c_str()))?;
@@ -217,6 +218,45 @@ fn remount(target: &CStr, flags: MountFlags) -> rustix::io::Result<()> {
     rustix::mount::mount_remount(target, MountFlags::BIND | flags, c"")
 }
 
+/// `procfs` and `sysfs` magic numbers (`linux/magic.h`).
+const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+const SYSFS_MAGIC: i64 = 0x6265_6572;
+
+/// A masked or read-only path must be a file of the kernel's own `/proc`
+/// or `/sys` mounted for this container: anything else (the image's own
+/// file reached through a symlink) is refused rather than masked in its
+/// place, leaving the real one open.
+fn kernel_file(fd: &OwnedFd) -> rustix::io::Result<()> {
+    let fs = rustix::fs::fstatfs(fd)?;
+    // `f_type` is an i64 on x86_64, narrower on some other targets.
+    #[allow(clippy::useless_conversion)]
+    let kind = i64::from(fs.f_type);
+    match kind {
+        PROC_SUPER_MAGIC | SYSFS_MAGIC => Ok(()),
+        _ => Err(Errno::XDEV),
+    }
+}
+
+/// The host's `/dev/null`, opened without following a symlink and checked
+/// to be the null device (char 1:3), so a mask binds nothing else
+/// (CVE-2025-31133: runc bound the container's `/dev/null`, which an image
+/// could make a symlink to a host file). The old root is still reachable
+/// here, so this is the host's node, never the image's.
+fn host_dev_null() -> rustix::io::Result<OwnedFd> {
+    let fd = rustix::fs::openat(
+        rustix::fs::CWD,
+        c"/dev/null",
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let stat = rustix::fs::fstat(&fd)?;
+    let is_null = rustix::fs::FileType::from_raw_mode(stat.st_mode)
+        == rustix::fs::FileType::CharacterDevice
+        && rustix::fs::major(stat.st_rdev) == 1
+        && rustix::fs::minor(stat.st_rdev) == 3;
+    if is_null { Ok(fd) } else { Err(Errno::NODEV) }
+}
+
 fn mask<'a>(root: BorrowedFd<'_>, path: &'a InRoot) -> Result<(), Failure<'a>> {
     let err = |e| (Step::Mask, e, path.path.as_c_str());
     let fd = match resolve(root, &path.path) {
@@ -224,6 +264,7 @@ fn mask<'a>(root: BorrowedFd<'_>, path: &'a InRoot) -> Result<(), Failure<'a>> {
         Err(Errno::NOENT) => return Ok(()),
         Err(e) => return Err(err(e)),
     };
+    kernel_file(&fd).map_err(err)?;
     let stat = rustix::fs::fstat(&fd).map_err(err)?;
     let at = FdPath::new(fd.as_fd());
     if rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Directory {
@@ -234,16 +275,41 @@ fn mask<'a>(root: BorrowedFd<'_>, path: &'a InRoot) -> Result<(), Failure<'a>> {
             MountFlags::RDONLY,
             c"size=0",
         )
+        .map_err(err)
     } else {
-        // The host's /dev/null: the old root is still reachable here.
-        rustix::mount::mount_bind(c"/dev/null", at.as_c_str())
+        let null = host_dev_null().map_err(|e| (Step::Mask, e, c"/dev/null"))?;
+        rustix::mount::mount_bind(FdPath::new(null.as_fd()).as_c_str(), at.as_c_str()).map_err(err)
     }
-    .map_err(err)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_dev_null_is_the_null_device() {
+        let fd = host_dev_null().expect("/dev/null is char 1:3");
+        let stat = rustix::fs::fstat(&fd).expect("stat");
+        assert_eq!(rustix::fs::major(stat.st_rdev), 1);
+    }
+
+    #[test]
+    fn only_files_of_proc_and_sys_may_be_masked() {
+        let open = |p: &CStr| {
+            rustix::fs::openat(
+                rustix::fs::CWD,
+                p,
+                OFlags::PATH | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .expect("open")
+        };
+        kernel_file(&open(c"/proc/self/status")).expect("procfs");
+        kernel_file(&open(c"/sys/kernel")).expect("sysfs");
+        let tmp = peapod_testkit::TempDir::new("mask-target");
+        let path = std::ffi::CString::new(tmp.path().as_os_str().as_encoded_bytes()).expect("c");
+        assert_eq!(kernel_file(&open(&path)), Err(Errno::XDEV));
+    }
 
     #[test]
     fn fd_path_is_formatted_on_the_stack() {

@@ -190,13 +190,29 @@ fn compile_step(step: &MountStep, ops: &mut Vec<Op>) -> Result<()> {
             special(target, "tmpfs", flags_of(*options), Some(&data), ops)?;
         }
         MountStep::Proc { target } => special(target, "proc", secure_flags(), None, ops)?,
-        MountStep::Sysfs { target } => special(
-            target,
-            "sysfs",
-            secure_flags() | MountFlags::RDONLY,
-            None,
-            ops,
-        )?,
+        MountStep::Sysfs { target, writable } => {
+            special(target, "sysfs", ro_unless(*writable), None, ops)?;
+        }
+        MountStep::CgroupFs { target, writable } => {
+            cgroup_fs(
+                target,
+                *writable,
+                crate::cgroup::host_container_mounts(),
+                ops,
+            )?;
+        }
+        MountStep::HostDevices { target } => {
+            for node in host_device_nodes(Path::new("/dev"))? {
+                let rel = node.strip_prefix("/dev").unwrap_or(&node);
+                let at = target.join(rel);
+                ops.push(mountpoint_for(&at, false)?);
+                ops.push(Op::Bind {
+                    source: cstr(&node)?,
+                    target: in_root(&at)?,
+                    recursive: false,
+                });
+            }
+        }
         MountStep::Devpts { target } => special(
             target,
             "devpts",
@@ -226,6 +242,86 @@ fn compile_step(step: &MountStep, ops: &mut Vec<Op>) -> Result<()> {
         }),
     }
     Ok(())
+}
+
+/// `nosuid,nodev,noexec`, and read-only unless `writable`.
+fn ro_unless(writable: bool) -> MountFlags {
+    if writable {
+        secure_flags()
+    } else {
+        secure_flags() | MountFlags::RDONLY
+    }
+}
+
+/// The cgroup filesystem of a container ([`MountStep::CgroupFs`]): one
+/// `cgroup2` on a v2 host; else a tmpfs holding each hierarchy, a symlink
+/// per controller of a joint one (`cpu -> cpu,cpuacct`), the tmpfs made
+/// read-only last. The hierarchies are mounted anew, so in the child's
+/// cgroup namespace each is rooted at the container's own cgroup.
+fn cgroup_fs(
+    target: &Path,
+    writable: bool,
+    mounts: &[crate::cgroup::CgroupMount],
+    ops: &mut Vec<Op>,
+) -> Result<()> {
+    let flags = ro_unless(writable);
+    if let [only] = mounts
+        && only.name.is_empty()
+    {
+        return special(target, only.fstype, flags, None, ops);
+    }
+    special(target, "tmpfs", secure_flags(), Some("mode=755"), ops)?;
+    for m in mounts {
+        let data = (!m.data.is_empty()).then_some(m.data.as_str());
+        special(&target.join(&m.name), m.fstype, flags, data, ops)?;
+    }
+    for m in mounts.iter().filter(|m| m.name.contains(',')) {
+        for part in m.name.split(',') {
+            if !mounts.iter().any(|o| o.name == part) {
+                ops.push(Op::Symlink {
+                    points_to: cstr(Path::new(&m.name))?,
+                    link: in_root(&target.join(part))?,
+                });
+            }
+        }
+    }
+    if !writable {
+        ops.push(Op::Remount {
+            target: in_root(target)?,
+            flags: secure_flags() | MountFlags::RDONLY,
+        });
+    }
+    Ok(())
+}
+
+/// The device nodes of the host's `dir` and its folders (but `pts`,
+/// `shm`, `mqueue`), except the ones every container gets already.
+fn host_device_nodes(dir: &Path) -> Result<Vec<PathBuf>> {
+    use std::os::unix::fs::FileTypeExt;
+    const SKIP: [&str; 10] = [
+        "pts", "shm", "mqueue", "null", "zero", "full", "random", "urandom", "tty", "ptmx",
+    ];
+    let mut out = Vec::new();
+    let mut pending = vec![(dir.to_path_buf(), 0)];
+    while let Some((dir, depth)) = pending.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| Error::sys("read the host's /dev", e))?;
+        for entry in entries.filter_map(std::result::Result::ok) {
+            let name = entry.file_name();
+            if depth == 0 && SKIP.iter().any(|s| name == *s) {
+                continue;
+            }
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_char_device() || kind.is_block_device() {
+                out.push(entry.path());
+            } else if kind.is_dir() && depth < 3 {
+                pending.push((entry.path(), depth + 1));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// A filesystem without a source (`proc`, `tmpfs`, ...) on a folder made
@@ -376,6 +472,110 @@ mod tests {
         .expect("compiles");
         assert!(
             matches!(&setup.ops[2], Op::Remount { flags, .. } if flags.contains(MountFlags::RDONLY))
+        );
+    }
+
+    fn mounted(ops: &[Op]) -> Vec<(String, String, Option<String>, bool)> {
+        ops.iter()
+            .filter_map(|op| match op {
+                Op::Mount {
+                    target,
+                    fstype,
+                    flags,
+                    data,
+                    ..
+                } => Some((
+                    target.path.to_string_lossy().into_owned(),
+                    fstype.to_string_lossy().into_owned(),
+                    data.as_ref().map(|d| d.to_string_lossy().into_owned()),
+                    flags.contains(MountFlags::RDONLY),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cgroup_fs_on_v1_mounts_each_hierarchy_read_only_in_a_read_only_tmpfs() {
+        use crate::cgroup::CgroupMount;
+        let mounts = [
+            CgroupMount {
+                name: "cpu,cpuacct".into(),
+                fstype: "cgroup",
+                data: "cpu,cpuacct".into(),
+            },
+            CgroupMount {
+                name: "unified".into(),
+                fstype: "cgroup2",
+                data: String::new(),
+            },
+        ];
+        let mut ops = Vec::new();
+        cgroup_fs(Path::new("/sys/fs/cgroup"), false, &mounts, &mut ops).expect("ok");
+        assert_eq!(
+            mounted(&ops),
+            [
+                (
+                    "/sys/fs/cgroup".into(),
+                    "tmpfs".into(),
+                    Some("mode=755".into()),
+                    false
+                ),
+                (
+                    "/sys/fs/cgroup/cpu,cpuacct".into(),
+                    "cgroup".into(),
+                    Some("cpu,cpuacct".into()),
+                    true
+                ),
+                (
+                    "/sys/fs/cgroup/unified".into(),
+                    "cgroup2".into(),
+                    None,
+                    true
+                ),
+            ]
+        );
+        let links: Vec<_> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Symlink { link, .. } => Some(link.path.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(links, ["/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpuacct"]);
+        assert!(
+            matches!(ops.last(), Some(Op::Remount { flags, .. }) if flags.contains(MountFlags::RDONLY))
+        );
+    }
+
+    #[test]
+    fn cgroup_fs_on_v2_is_one_cgroup2_writable_when_privileged() {
+        let mounts = [crate::cgroup::CgroupMount {
+            name: String::new(),
+            fstype: "cgroup2",
+            data: String::new(),
+        }];
+        let mut ops = Vec::new();
+        cgroup_fs(Path::new("/sys/fs/cgroup"), true, &mounts, &mut ops).expect("ok");
+        assert_eq!(
+            mounted(&ops),
+            [("/sys/fs/cgroup".into(), "cgroup2".into(), None, false)]
+        );
+        assert!(!ops.iter().any(|op| matches!(op, Op::Remount { .. })));
+    }
+
+    #[test]
+    fn host_devices_list_nodes_but_the_default_ones_and_pts() {
+        let nodes = host_device_nodes(Path::new("/dev")).expect("read /dev");
+        assert!(
+            !nodes
+                .iter()
+                .any(|n| n == Path::new("/dev/null") || n.starts_with("/dev/pts"))
+        );
+        assert!(
+            nodes
+                .iter()
+                .any(|n| n == Path::new("/dev/kmsg") || n == Path::new("/dev/mem"))
         );
     }
 
