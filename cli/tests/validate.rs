@@ -28,6 +28,15 @@ fn seed_files(broken: bool) -> Vec<String> {
     files
 }
 
+/// A folder of its own holding `pod.yaml` with `yaml`: (folder, file).
+fn temp_manifest(tag: &str, yaml: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("peapod-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("pod.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    (dir, file)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -87,14 +96,10 @@ fn validate_checks_every_file_even_after_a_failure() {
 
 #[test]
 fn validate_warn_mode_accepts_unknown_fields() {
-    let dir = std::env::temp_dir().join(format!("peapod-validate-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("pod.yaml");
-    std::fs::write(
-        &file,
+    let (dir, file) = temp_manifest(
+        "validate",
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: nginx\n    comand: [sleep]\n",
-    )
-    .unwrap();
+    );
     let file = file.to_str().unwrap();
     let strict = peapod(&["validate", "-f", file]);
     assert_eq!(strict.status.code(), Some(1));
@@ -130,4 +135,38 @@ fn explain_unknown_field_fails_with_a_suggestion() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn validate_warns_of_a_field_peapod_does_not_enforce_and_explain_says_so() {
+    let (dir, file) = temp_manifest(
+        "unenforced",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  hostIPC: true\n  containers:\n  - name: app\n    image: nginx\n    securityContext:\n      readOnlyRootFilesystem: true\n",
+    );
+    let name = file.to_str().unwrap();
+    let out = peapod(&["validate", "-f", name]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // hostIPC is read and not enforced; readOnlyRootFilesystem is enforced.
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "warning: {name}:6:3: spec.hostIPC: not enforced by peapod: accepted, but the pod runs as if it were not set (only false is honoured)\n"
+        )
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let explained = text(&peapod(&["explain", "pod.spec.hostIPC"]).stdout);
+    let explained = explained.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        explained.contains("peapod: not enforced (accepted with a warning unless false; the pod runs as if it were not set)."),
+        "{explained}"
+    );
+    let read_only = text(
+        &peapod(&[
+            "explain",
+            "pod.spec.containers.securityContext.readOnlyRootFilesystem",
+        ])
+        .stdout,
+    );
+    assert!(!read_only.contains("not enforced"), "{read_only}");
 }

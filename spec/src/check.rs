@@ -100,6 +100,16 @@ impl Checker<'_> {
                 );
                 !matches!(field.kind, Kind::Any)
             }
+            Support::NotEnforced { honoured } => {
+                if !holds(&entry.value.value, honoured) {
+                    self.report.warn(
+                        entry.key_position,
+                        &field_path.to_string(),
+                        Support::not_enforced_message(honoured),
+                    );
+                }
+                self.check_value(&mut entry.value, field.kind, &field_path)
+            }
             Support::Unsupported => {
                 let message = format!("not supported by peapod: {}", field.doc);
                 self.report
@@ -326,5 +336,14 @@ pub(crate) fn map_key_path(parent: &str, key: &str) -> String {
         format!("{parent}['{key}']")
     } else {
         join(parent, key)
+    }
+}
+
+/// Whether a scalar `value` is written as `text` (`false`, `Default`).
+fn holds(value: &Value, text: &str) -> bool {
+    match value {
+        Value::Bool(b) => !text.is_empty() && b.to_string() == text,
+        Value::Str(s) => !text.is_empty() && s == text,
+        _ => false,
     }
 }

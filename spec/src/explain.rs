@@ -55,7 +55,7 @@ fn render(root: &TypeDef, field: Option<&Field>, def: &TypeDef) -> String {
         out.push_str("DESCRIPTION:\n");
         wrap(&mut out, field.doc, 4);
         if let Some(note) = support_note(field.support) {
-            wrap(&mut out, note, 4);
+            wrap(&mut out, &note, 4);
         }
         if let Kind::Enum(values) = field.kind {
             let list = values
@@ -86,7 +86,7 @@ fn render(root: &TypeDef, field: Option<&Field>, def: &TypeDef) -> String {
             );
             wrap(&mut out, child.doc, 4);
             if let Some(note) = support_note(child.support) {
-                wrap(&mut out, note, 4);
+                wrap(&mut out, &note, 4);
             }
             out.push('\n');
         }
@@ -98,13 +98,22 @@ fn required(field: &Field) -> &'static str {
     if field.required { " -required-" } else { "" }
 }
 
-fn support_note(support: Support) -> Option<&'static str> {
-    match support {
-        Support::Supported => None,
-        Support::ClusterOnly => Some("peapod: accepted and ignored on a single host (a warning)."),
-        Support::OutputOnly => Some("peapod: output only; ignored in input (a warning)."),
-        Support::Unsupported => Some("peapod: not supported (an error)."),
-    }
+fn support_note(support: Support) -> Option<String> {
+    let note = match support {
+        Support::Supported => return None,
+        Support::ClusterOnly => "peapod: accepted and ignored on a single host (a warning).",
+        Support::OutputOnly => "peapod: output only; ignored in input (a warning).",
+        Support::Unsupported => "peapod: not supported (an error).",
+        Support::NotEnforced { honoured: "" } => {
+            "peapod: not enforced (accepted with a warning; the pod runs as if it were not set)."
+        }
+        Support::NotEnforced { honoured } => {
+            return Some(format!(
+                "peapod: not enforced (accepted with a warning unless {honoured}; the pod runs as if it were not set)."
+            ));
+        }
+    };
+    Some(note.to_owned())
 }
 
 /// Appends `text` wrapped at 80 columns, indented by `indent` spaces.
@@ -160,6 +169,25 @@ mod tests {
     fn explain_notes_cluster_only_fields() {
         let text = explain("pod.spec.nodeName").unwrap();
         assert!(text.contains("ignored on a single host"));
+    }
+
+    /// The text with its line wrapping undone.
+    fn flat(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn explain_notes_fields_peapod_does_not_enforce() {
+        let text = flat(&explain("pod.spec.hostUsers").unwrap());
+        assert!(text.contains(
+            "peapod: not enforced (accepted with a warning unless true; the pod runs as if it were not set)."
+        ), "{text}");
+        let text = flat(&explain("pod.spec.containers.securityContext.capabilities").unwrap());
+        assert!(text.contains(
+            "peapod: not enforced (accepted with a warning; the pod runs as if it were not set)."
+        ), "{text}");
+        let text = explain("pod.spec.containers.securityContext.readOnlyRootFilesystem").unwrap();
+        assert!(!text.contains("peapod:"), "{text}");
     }
 
     #[test]

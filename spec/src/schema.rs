@@ -79,6 +79,26 @@ pub(crate) enum Support {
     OutputOnly,
     /// A Kubernetes field peapod cannot honour on one host: an error.
     Unsupported,
+    /// Read and kept, but peapod does not make it so: accepted with a
+    /// warning naming the field, unless it holds `honoured`, the one value
+    /// peapod's behaviour matches (`""`: none). README's "Fields peapod
+    /// does not enforce" lists these.
+    NotEnforced {
+        /// The value written out (`false`, `Default`) that needs no warning.
+        honoured: &'static str,
+    },
+}
+
+impl Support {
+    /// The warning for a field that is not enforced.
+    pub fn not_enforced_message(honoured: &str) -> String {
+        let message = "not enforced by peapod: accepted, but the pod runs as if it were not set";
+        if honoured.is_empty() {
+            message.to_owned()
+        } else {
+            format!("{message} (only {honoured} is honoured)")
+        }
+    }
 }
 
 /// One field of a type.
@@ -167,6 +187,17 @@ pub(crate) const fn req(name: &'static str, kind: Kind, doc: &'static str) -> Fi
         support: Support::Supported,
         doc,
     }
+}
+
+/// An optional field peapod reads but does not enforce; `honoured` is the
+/// value that matches what peapod does anyway (`""`: none).
+pub(crate) const fn unenforced(
+    name: &'static str,
+    kind: Kind,
+    honoured: &'static str,
+    doc: &'static str,
+) -> Field {
+    with(name, kind, Support::NotEnforced { honoured }, doc)
 }
 
 /// A field with a given support level.

@@ -486,3 +486,35 @@ fn pod_without_spec_is_an_error_even_when_unknown_fields_are_ignored() {
         .collect();
     assert_eq!(found, ["pod.yaml:1:1: spec: required value"]);
 }
+
+// Fields peapod reads but does not enforce: a warning each, with its line.
+
+fn warnings_after_head(tail: &str) -> Vec<String> {
+    let source = format!("{HEAD}{tail}");
+    match parse_manifest(&source, "pod.yaml", ValidationMode::Strict) {
+        Ok(manifest) => manifest.warnings.iter().map(ToString::to_string).collect(),
+        Err(diagnostics) => panic!("{diagnostics}"),
+    }
+}
+
+#[test]
+fn fields_peapod_does_not_enforce_warn_with_file_line_and_path() {
+    let tail = "    stdinOnce: true\n    resources:\n      limits:\n        hugepages-2Mi: 4Mi\n  hostPID: true\n";
+    assert_eq!(
+        warnings_after_head(tail),
+        vec![
+            "pod.yaml:9:5: spec.containers[0].stdinOnce: not enforced by peapod: accepted, but the pod runs as if it were not set (only false is honoured)",
+            "pod.yaml:12:9: spec.containers[0].resources.limits.hugepages-2Mi: not enforced by peapod: accepted, but the pod runs as if it were not set",
+            "pod.yaml:13:3: spec.hostPID: not enforced by peapod: accepted, but the pod runs as if it were not set (only false is honoured)",
+        ]
+    );
+}
+
+#[test]
+fn honoured_values_and_enforced_fields_give_no_warning() {
+    let tail = "    stdinOnce: false\n    resources:\n      limits:\n        cpu: 500m\n        memory: 64Mi\n  hostPID: false\n  hostUsers: true\n  shareProcessNamespace: true\n";
+    assert_eq!(warnings_after_head(tail), Vec::<String>::new());
+}
+
+bad!(grpc_probes_are_refused_at_validation, tail "    livenessProbe:\n      grpc:\n        port: 9090\n",
+    ["pod.yaml:10:7: spec.containers[0].livenessProbe.grpc: not supported by peapod: gRPC health checks; use exec, httpGet or tcpSocket."]);

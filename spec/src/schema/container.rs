@@ -5,7 +5,7 @@ use super::Kind::{
     Any, Bool, Enum, Int32, Int64, IntOrString, List, Object, Quantity, QuantityMap, String,
 };
 use super::Support::{ClusterOnly, Unsupported};
-use super::{TypeDef, opt, req, with};
+use super::{TypeDef, opt, req, unenforced, with};
 
 const PULL_POLICIES: &[&str] = &["Always", "IfNotPresent", "Never"];
 const PROTOCOLS: &[&str] = &["TCP", "UDP", "SCTP"];
@@ -107,9 +107,10 @@ pub(crate) static CONTAINER: TypeDef = TypeDef {
             Bool,
             "Allocate a buffer for stdin in the container runtime. Default false.",
         ),
-        opt(
+        unenforced(
             "stdinOnce",
             Bool,
+            "false",
             "Close stdin after the first attach ends. Default false.",
         ),
         opt(
@@ -369,8 +370,10 @@ pub(crate) static VOLUME_MOUNT: TypeDef = TypeDef {
         with(
             "recursiveReadOnly",
             String,
-            ClusterOnly,
-            "Recursive read-only mounts; ignored.",
+            super::Support::NotEnforced {
+                honoured: "Disabled",
+            },
+            "Recursive read-only mounts: Disabled, IfPossible or Enabled.",
         ),
     ],
 };
@@ -443,7 +446,12 @@ pub(crate) static PROBE: TypeDef = TypeDef {
             Object(&TCP_SOCKET_ACTION),
             "A TCP connection that opens is healthy.",
         ),
-        opt("grpc", Object(&GRPC_ACTION), "gRPC health check."),
+        with(
+            "grpc",
+            Object(&GRPC_ACTION),
+            Unsupported,
+            "gRPC health checks; use exec, httpGet or tcpSocket.",
+        ),
         opt(
             "initialDelaySeconds",
             Int32,
@@ -575,14 +583,16 @@ pub(crate) static SECURITY_CONTEXT: TypeDef = TypeDef {
     name: "SecurityContext",
     doc: "SecurityContext holds security configuration applied to a container; it overrides the pod's.",
     fields: &[
-        opt(
+        unenforced(
             "capabilities",
             Object(&CAPABILITIES),
+            "",
             "The capabilities to add/drop when running the container.",
         ),
-        opt(
+        unenforced(
             "privileged",
             Bool,
+            "false",
             "Run container in privileged mode: all capabilities, all devices. Default false.",
         ),
         opt(
@@ -595,9 +605,10 @@ pub(crate) static SECURITY_CONTEXT: TypeDef = TypeDef {
             Int64,
             "The GID to run the entrypoint of the container process.",
         ),
-        opt(
+        unenforced(
             "runAsNonRoot",
             Bool,
+            "false",
             "Refuse to start the container if its process would run as UID 0.",
         ),
         opt(
@@ -605,19 +616,22 @@ pub(crate) static SECURITY_CONTEXT: TypeDef = TypeDef {
             Bool,
             "Whether this container has a read-only root filesystem. Default false.",
         ),
-        opt(
+        unenforced(
             "allowPrivilegeEscalation",
             Bool,
+            "true",
             "Whether a process can gain more privileges than its parent (no_new_privs when false).",
         ),
-        opt(
+        unenforced(
             "procMount",
             Enum(&["Default", "Unmasked"]),
+            "Default",
             "The type of proc mount: Default (masked paths) or Unmasked.",
         ),
-        opt(
+        unenforced(
             "seccompProfile",
             Object(&SECCOMP_PROFILE),
+            "",
             "The seccomp options of the container.",
         ),
         with(

@@ -4,7 +4,7 @@ use super::Kind::{Any, Bool, Enum, Int32, Int64, List, Object, String, StringMap
 use super::Support::{ClusterOnly, OutputOnly};
 use super::container::{CONTAINER, SECCOMP_PROFILE};
 use super::volume::VOLUME;
-use super::{Kind, TypeDef, opt, req, with};
+use super::{Kind, TypeDef, opt, req, unenforced, with};
 
 const V1: &str = "APIVersion defines the versioned schema of this representation of an object: v1.";
 
@@ -176,14 +176,16 @@ pub(crate) static POD_SPEC: TypeDef = TypeDef {
             Bool,
             "Use the host's network namespace. Default false.",
         ),
-        opt(
+        unenforced(
             "hostPID",
             Bool,
+            "false",
             "Use the host's PID namespace. Default false.",
         ),
-        opt(
+        unenforced(
             "hostIPC",
             Bool,
+            "false",
             "Use the host's IPC namespace. Default false.",
         ),
         opt(
@@ -221,15 +223,17 @@ pub(crate) static POD_SPEC: TypeDef = TypeDef {
             Object(&POD_SECURITY_CONTEXT),
             "Pod-level security attributes and common container settings.",
         ),
-        opt(
+        unenforced(
             "hostUsers",
             Bool,
+            "true",
             "false runs the pod in a new user namespace. Default true.",
         ),
         opt("os", Object(&POD_OS), "The OS of the containers: linux."),
-        opt(
+        unenforced(
             "setHostnameAsFQDN",
             Bool,
+            "false",
             "Set the pod's hostname to its FQDN.",
         ),
         with(
@@ -412,39 +416,46 @@ pub(crate) static POD_SECURITY_CONTEXT: TypeDef = TypeDef {
     name: "PodSecurityContext",
     doc: "PodSecurityContext holds pod-level security attributes and common container settings.",
     fields: &[
-        opt(
+        unenforced(
             "runAsUser",
             Int64,
+            "",
             "UID to run the entrypoint of the container processes.",
         ),
-        opt(
+        unenforced(
             "runAsGroup",
             Int64,
+            "",
             "GID to run the entrypoint of the container processes.",
         ),
-        opt(
+        unenforced(
             "runAsNonRoot",
             Bool,
+            "false",
             "Refuse to start a container whose process would run as UID 0.",
         ),
-        opt(
+        unenforced(
             "supplementalGroups",
             List(&Int64),
+            "",
             "Groups added to the first process of each container.",
         ),
-        opt(
+        unenforced(
             "fsGroup",
             Int64,
+            "",
             "Group that owns the pod's volumes, added to every container process.",
         ),
-        opt(
+        unenforced(
             "sysctls",
             List(&Object(&SYSCTL)),
+            "",
             "Namespaced sysctls set for the pod.",
         ),
-        opt(
+        unenforced(
             "seccompProfile",
             Object(&SECCOMP_PROFILE),
+            "",
             "The seccomp options of the containers.",
         ),
         with(

@@ -331,6 +331,9 @@ impl Validator<'_, '_> {
                         "unsupported resource {name:?}: expected cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed extended resource"
                     );
                     self.error(doc, &field, message);
+                } else if !matches!(name.as_str(), "cpu" | "memory") {
+                    // No hugetlb cgroup, no device plugins, no disk quota.
+                    self.not_enforced(doc, &field);
                 }
                 if quantity.is_negative() {
                     self.error(doc, &field, format!("{quantity}: must be 0 or more"));

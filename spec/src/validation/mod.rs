@@ -77,6 +77,13 @@ impl<'r, 'm> Validator<'r, 'm> {
         self.report.error(doc.node.locate(&path), &path, message);
     }
 
+    /// Reports that the field `path` is read but not enforced by peapod.
+    fn not_enforced(&mut self, doc: Doc<'_>, path: impl fmt::Display) {
+        let path = path.to_string();
+        let message = crate::schema::Support::not_enforced_message("");
+        self.report.warn(doc.node.locate(&path), &path, message);
+    }
+
     /// Reports an error when `check` finds `value` does not fit its syntax.
     fn syntax(
         &mut self,
