@@ -23,6 +23,7 @@ pub(crate) mod controller;
 pub mod cri_log;
 mod error;
 pub mod events;
+pub mod eviction;
 pub mod exec;
 mod images;
 pub mod inspect;

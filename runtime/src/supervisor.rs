@@ -14,7 +14,7 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use peapod_core::{EventKind, EventLoop, TerminationSignals};
 use peapod_hooks::{Handler, Outcome};
@@ -29,6 +29,7 @@ use crate::controller::{Action, ContainerInput, Event, PodController, Time};
 use crate::cri_log;
 use crate::error::{Error, Result};
 use crate::events::EventLog;
+use crate::eviction::StorageLimits;
 use crate::images;
 use crate::launch::{StartReport, report_start};
 use crate::lifecycle::{self, Hook};
@@ -114,6 +115,9 @@ struct Supervisor {
     failed_start: Option<String>,
     /// The controller said the pod is done.
     finished: bool,
+    /// Its emptyDir `sizeLimit`s and `ephemeral-storage` limits, measured
+    /// on a timer ([`crate::eviction`]).
+    storage_limits: Option<StorageLimits>,
     log_dir: PathBuf,
     hostname: String,
 }
@@ -180,6 +184,7 @@ impl Supervisor {
             .map_err(|e| Error::pod(&name, e))?;
         let config = crate::pod_config::PodConfig::read(&dir)?;
         let sandbox = Sandbox::create(&paths, &pod, resources, config)?;
+        let storage_limits = StorageLimits::of(&pod);
         let mut sup = Self {
             event_log: EventLog::open(&dir),
             hostname: pod_files::hostname(&pod),
@@ -199,6 +204,7 @@ impl Supervisor {
             clients: Vec::new(),
             failed_start: None,
             finished: false,
+            storage_limits,
             log_dir,
         };
         sup.feed(Event::Tick);
@@ -447,18 +453,36 @@ impl Supervisor {
                     Token::Signal => self.signalled(),
                 }
             }
+            self.measure_storage();
             self.feed(Event::Tick);
             self.publish();
+        }
+    }
+
+    /// Measures the pod's storage against its limits when due; an
+    /// exceeded one evicts the pod (the controller decides the rest).
+    fn measure_storage(&mut self) {
+        if self.controller.is_stopping() {
+            return;
+        }
+        let (Some(limits), Some(sandbox)) = (&mut self.storage_limits, &self.sandbox) else {
+            return;
+        };
+        if let Some(message) = limits.check(Instant::now(), sandbox, &self.log_dir) {
+            self.feed(Event::Evicted(message));
         }
     }
 
     /// Waits for the next events (or deadline); output before exits, so
     /// the last lines are read before an exit is recorded.
     fn wait(&mut self) -> Result<Vec<(Token, EventKind)>> {
-        let timeout = self
-            .controller
-            .next_deadline()
-            .map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let storage = (self.storage_limits.as_ref())
+            .filter(|_| !self.controller.is_stopping())
+            .map(StorageLimits::due_at);
+        let timeout = (self.controller.next_deadline().into_iter())
+            .chain(storage)
+            .min()
+            .map(|d| d.saturating_duration_since(Instant::now()));
         let mut events = Vec::new();
         self.events
             .wait(&mut events, timeout)

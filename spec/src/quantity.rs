@@ -70,6 +70,88 @@ impl Quantity {
     pub fn is_negative(&self) -> bool {
         self.milli < 0
     }
+
+    /// The quantity as Kubernetes prints it once parsed (`String()`), in
+    /// the format of its suffix: binary (`1024Mi` → `1Gi`, `1536Mi` stays),
+    /// decimal (`1000k` → `1M`, `0.5` → `500m`) or exponent (`1000e3` →
+    /// `1e6`). Kubelet's eviction messages quote limits this way.
+    pub fn canonical(&self) -> String {
+        canonical_text(self.milli, Format::of(&self.text))
+    }
+
+    /// The sum of both, in this one's format (as Kubernetes' `Add`); its
+    /// text is the canonical form.
+    #[must_use]
+    pub fn plus(&self, other: &Self) -> Self {
+        let milli = self.milli.saturating_add(other.milli);
+        Self {
+            text: canonical_text(milli, Format::of(&self.text)),
+            milli,
+        }
+    }
+}
+
+/// How a quantity is printed, after the suffix it was written with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    BinarySi,
+    DecimalSi,
+    DecimalExponent,
+}
+
+impl Format {
+    fn of(text: &str) -> Self {
+        if text.ends_with('i') {
+            Self::BinarySi
+        } else if text.contains(['e', 'E']) {
+            Self::DecimalExponent
+        } else {
+            Self::DecimalSi
+        }
+    }
+}
+
+/// Kubernetes' canonical text of `milli` milli-units in `format`: the
+/// largest suffix that keeps the number whole. Binary only for whole
+/// values of at least 1024 in magnitude, else decimal.
+fn canonical_text(milli: i128, format: Format) -> String {
+    if milli == 0 {
+        return "0".to_owned();
+    }
+    if format == Format::BinarySi && milli % 1000 == 0 && (milli / 1000).abs() >= 1024 {
+        const SUFFIXES: [&str; 7] = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+        let mut value = milli / 1000;
+        let mut power = 0;
+        while value % 1024 == 0 && power + 1 < SUFFIXES.len() {
+            value /= 1024;
+            power += 1;
+        }
+        return format!("{value}{}", SUFFIXES[power]);
+    }
+    let mut value = milli;
+    let mut exponent: i32 = -3;
+    while value % 1000 == 0 && exponent < 18 {
+        value /= 1000;
+        exponent += 3;
+    }
+    if format == Format::DecimalExponent {
+        return if exponent == 0 {
+            value.to_string()
+        } else {
+            format!("{value}e{exponent}")
+        };
+    }
+    let suffix = match exponent {
+        -3 => "m",
+        3 => "k",
+        6 => "M",
+        9 => "G",
+        12 => "T",
+        15 => "P",
+        18 => "E",
+        _ => "",
+    };
+    format!("{value}{suffix}")
 }
 
 impl fmt::Display for Quantity {
@@ -219,6 +301,37 @@ mod tests {
 
     fn milli(text: &str) -> i128 {
         Quantity::parse(text).unwrap().milli_value()
+    }
+
+    fn canonical(text: &str) -> String {
+        Quantity::parse(text).unwrap().canonical()
+    }
+
+    #[test]
+    fn canonical_form_is_the_one_kubernetes_prints() {
+        assert_eq!(canonical("64Ki"), "64Ki");
+        assert_eq!(canonical("1024Mi"), "1Gi");
+        assert_eq!(canonical("1.5Gi"), "1536Mi");
+        assert_eq!(canonical("0.5Ki"), "512");
+        assert_eq!(canonical("10Mi"), "10Mi");
+        assert_eq!(canonical("1000k"), "1M");
+        assert_eq!(canonical("1500000"), "1500k");
+        assert_eq!(canonical("0.5"), "500m");
+        assert_eq!(canonical("1000e3"), "1e6");
+        assert_eq!(canonical("0"), "0");
+    }
+
+    #[test]
+    fn sum_keeps_the_first_format() {
+        let sum = Quantity::parse("64Ki")
+            .unwrap()
+            .plus(&Quantity::parse("64000").unwrap());
+        assert_eq!(sum.value(), 65_536 + 64_000);
+        assert_eq!(sum.as_str(), "129536");
+        let sum = Quantity::parse("512Ki")
+            .unwrap()
+            .plus(&Quantity::parse("512Ki").unwrap());
+        assert_eq!(sum.as_str(), "1Mi");
     }
 
     #[test]

@@ -31,6 +31,7 @@
 
 mod atomic_writer;
 mod dirs;
+mod disk_usage;
 mod downward_api;
 mod empty_dir;
 mod error;
@@ -45,6 +46,7 @@ mod teardown;
 mod tmpfs;
 
 pub use dirs::VolumeDirs;
+pub use disk_usage::disk_usage;
 pub use downward_api::{metadata_field_value, resource_field_value};
 pub use empty_dir::SizeLimitExceeded;
 pub use error::{Error, Result};

@@ -8,6 +8,7 @@ use peapod_spec::{EmptyDirVolumeSource, Pod, ResourceKind, StorageMedium, Volume
 
 use crate::atomic_writer;
 use crate::dirs::VolumeDirs;
+use crate::disk_usage::disk_usage;
 use crate::empty_dir::{self, EMPTY_DIR_MODE, POD_DIR_MODE, SizeLimitExceeded};
 use crate::error::{Error, Result};
 use crate::fs_group;
@@ -41,6 +42,9 @@ pub struct PodVolumes {
     pending: Vec<Pending>,
     /// `sizeLimit`s of disk emptyDirs, for [`PodVolumes::empty_dirs_over_limit`].
     disk_limits: Vec<DiskLimit>,
+    /// Folders of the volumes kubelet counts in a pod's local ephemeral
+    /// storage (disk emptyDirs, configMaps), for [`PodVolumes::local_usage`].
+    local: Vec<PathBuf>,
     /// `securityContext.fsGroup`: the group given the pod's volumes.
     fs_group: Option<u32>,
     /// Set once [`PodVolumes::mount_tmpfs`] has proved this process's mount
@@ -104,6 +108,7 @@ impl PodVolumes {
         let mut sources = BTreeMap::new();
         let mut pending = Vec::new();
         let mut disk_limits = Vec::new();
+        let mut local = Vec::new();
         let fs_group = pod
             .spec
             .security_context
@@ -127,12 +132,15 @@ impl PodVolumes {
                             dir.clone(),
                             size,
                         ));
-                    } else if let Some(limit) = &source.size_limit {
-                        disk_limits.push(DiskLimit {
-                            volume: volume.name.clone(),
-                            bytes: u64::try_from(limit.value()).unwrap_or(0),
-                            size_limit: limit.as_str().to_owned(),
-                        });
+                    } else {
+                        local.push(dir.clone());
+                        if let Some(limit) = &source.size_limit {
+                            disk_limits.push(DiskLimit {
+                                volume: volume.name.clone(),
+                                bytes: u64::try_from(limit.value()).unwrap_or(0),
+                                size_limit: limit.canonical(),
+                            });
+                        }
                     }
                     (dir, false)
                 }
@@ -154,6 +162,9 @@ impl PodVolumes {
                         });
                     } else {
                         write_files(&volume.name, &dir, &payload)?;
+                        if matches!(source, VolumeSource::ConfigMap(_)) {
+                            local.push(dir.clone());
+                        }
                     }
                     (dir, true)
                 }
@@ -175,6 +186,7 @@ impl PodVolumes {
             tmpfs,
             pending,
             disk_limits,
+            local,
             fs_group,
             private_namespace: AtomicBool::new(false),
         })
@@ -234,7 +246,7 @@ impl PodVolumes {
         self.disk_limits
             .iter()
             .filter_map(|l| {
-                let used = empty_dir::usage(&self.dirs.empty_dir(&l.volume)).ok()?;
+                let used = disk_usage(&self.dirs.empty_dir(&l.volume)).ok()?;
                 (l.bytes > 0 && used > l.bytes).then(|| SizeLimitExceeded {
                     volume: l.volume.clone(),
                     used,
@@ -242,6 +254,17 @@ impl PodVolumes {
                 })
             })
             .collect()
+    }
+
+    /// Bytes the pod's volumes hold on the host's disk, as kubelet counts
+    /// them in the pod's local ephemeral storage: disk emptyDirs and
+    /// configMap volumes (tmpfs volumes count as memory, hostPaths are
+    /// not the pod's). What cannot be read counts as nothing.
+    pub fn local_usage(&self) -> u64 {
+        self.local
+            .iter()
+            .map(|dir| disk_usage(dir).unwrap_or(0))
+            .sum()
     }
 
     /// The host path of a volume (the emptyDir folder, the hostPath).
@@ -540,8 +563,9 @@ mod tests {
         assert_eq!(over.len(), 1);
         assert_eq!(
             over[0].to_string(),
-            "Usage of EmptyDir volume \"scratch\" exceeds the limit \"64Ki\"."
+            "Usage of EmptyDir volume \"scratch\" exceeds the limit \"64Ki\". "
         );
+        assert!(vols.local_usage() >= 128 * 1024, "{}", vols.local_usage());
     }
 
     #[test]

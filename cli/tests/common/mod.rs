@@ -76,13 +76,28 @@ impl Root {
 
     /// Applies `yaml`; the returned guard deletes the pod when dropped.
     pub fn apply(&self, name: &str, yaml: &str) -> Pod<'_> {
+        self.apply_with_env(name, yaml, &[])
+    }
+
+    /// [`Root::apply`] with `env` set for `apply` (and so for the pod's
+    /// supervisor).
+    pub fn apply_with_env(&self, name: &str, yaml: &str, env: &[(&str, &str)]) -> Pod<'_> {
         let guard = Pod {
             root: self,
             name: name.to_owned(),
         };
         let file = self.path().join(format!("{name}.yaml"));
         std::fs::write(&file, yaml).unwrap();
-        self.ok(&["apply", "-f", file.to_str().unwrap()]);
+        let out = self
+            .command(&["apply", "-f", file.to_str().unwrap()])
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "apply of {name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         guard
     }
 

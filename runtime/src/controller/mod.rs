@@ -33,6 +33,7 @@ use peapod_spec::{Container, Pod, PodPhase, RestartPolicy};
 use crate::backoff::BackoffPolicy;
 use crate::clock::Timestamp;
 use crate::events::{EventType, reason};
+use crate::eviction;
 use crate::lifecycle::{self, Hook};
 use crate::status::{self, ExitKind};
 use crate::termination::{self, PodStop};
@@ -126,6 +127,9 @@ pub(crate) enum Event {
     StopRequested(Option<Duration>),
     /// Time passed (a timer at [`PodController::next_deadline`] fired).
     Tick,
+    /// The supervisor measured a storage limit exceeded
+    /// ([`crate::eviction`]): evict the pod, with kubelet's message.
+    Evicted(String),
 }
 
 /// What the supervisor must do, in order.
@@ -218,6 +222,9 @@ pub(crate) struct PodController {
     active_deadline: Option<Instant>,
     /// It ran out: the pod is `Failed`, `DeadlineExceeded`.
     deadline_exceeded: bool,
+    /// The eviction message once a storage limit was exceeded: the pod
+    /// is `Failed`, `Evicted`.
+    evicted: Option<String>,
     reported: bool,
     finished: bool,
     out: Vec<Action>,
@@ -279,6 +286,7 @@ impl PodController {
             start_time: start.wall,
             active_deadline,
             deadline_exceeded: false,
+            evicted: None,
             reported: false,
             finished: false,
             out: problems.into_iter().map(Action::Log).collect(),
@@ -318,6 +326,7 @@ impl PodController {
             } => self.probe_done(container, kind, &outcome, t),
             Event::StopRequested(grace) => self.stop_pod(grace, false, t),
             Event::Tick => {}
+            Event::Evicted(message) => self.evict(message, t),
         }
         self.step(t);
         std::mem::take(&mut self.out)
@@ -339,6 +348,12 @@ impl PodController {
         });
         let active = self.active_deadline.filter(|_| self.stop.is_none());
         restarts.chain(kills).chain(probes).chain(active).min()
+    }
+
+    /// Whether the pod is being stopped (or stopped and kept): nothing is
+    /// to be measured for an eviction any more.
+    pub fn is_stopping(&self) -> bool {
+        self.stop.is_some()
     }
 
     /// `involvedObject.fieldPath` of container `i`'s events.
@@ -572,6 +587,20 @@ impl PodController {
             DEADLINE_MESSAGE,
         );
         self.stop_pod(None, true, t);
+    }
+
+    /// A storage limit was exceeded: a `Warning Evicted` event, every
+    /// container stopped with kubelet's eviction grace period, no
+    /// restart, and the pod kept `Failed` with reason `Evicted` until it
+    /// is deleted. Nothing once the pod is stopping.
+    fn evict(&mut self, message: String, t: Time) {
+        if self.stop.is_some() {
+            return;
+        }
+        self.record(EventType::Warning, eviction::REASON, None, message.clone());
+        self.evicted = Some(message);
+        let grace = Duration::from_secs(eviction::GRACE_SECONDS);
+        self.stop_pod(Some(grace), true, t);
     }
 
     /// Records an event.

@@ -1,7 +1,8 @@
 //! The pod's status from its containers: init containers (sidecars listed
 //! with them but, running for the pod's life, counted neither for
 //! `Initialized` nor the phase), app containers, phase, conditions,
-//! `startTime`, and `Failed`/`DeadlineExceeded` once the deadline ran out.
+//! `startTime`, and `Failed`/`DeadlineExceeded` once the deadline ran out
+//! (`Failed`/`Evicted` once a storage limit was exceeded).
 
 use std::net::IpAddr;
 
@@ -9,12 +10,13 @@ use peapod_spec::{PodIP, PodPhase, PodStatus, QOSClass};
 
 use super::{DEADLINE_MESSAGE, Kind, PodController};
 use crate::events::reason;
+use crate::eviction;
 use crate::status;
 
 impl PodController {
     /// The pod's phase now.
     pub fn phase(&self) -> PodPhase {
-        if self.deadline_exceeded {
+        if self.deadline_exceeded || self.evicted.is_some() {
             return PodPhase::Failed;
         }
         let plain_init: Vec<_> = self
@@ -65,6 +67,10 @@ impl PodController {
         if self.deadline_exceeded {
             status.reason = Some(reason::DEADLINE_EXCEEDED.to_owned());
             status.message = Some(DEADLINE_MESSAGE.to_owned());
+        }
+        if let Some(message) = &self.evicted {
+            status.reason = Some(eviction::REASON.to_owned());
+            status.message = Some(message.clone());
         }
         status
     }

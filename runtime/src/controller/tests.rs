@@ -620,6 +620,33 @@ fn the_active_deadline_counts_from_start_time_and_keeps_the_pod_failed_until_del
 }
 
 #[test]
+fn an_eviction_stops_the_pod_with_one_second_grace_and_keeps_it_failed_until_deleted() {
+    let mut p = running(&yaml(
+        "  terminationGracePeriodSeconds: 30\n  containers:\n    - { name: a, image: busybox }\n",
+    ));
+    let message = "Usage of EmptyDir volume \"cache\" exceeds the limit \"64Ki\". ";
+    let evicted = p.feed(Event::Evicted(message.into()));
+    assert_eq!(reasons(&evicted), ["Evicted", "Killing"]);
+    assert_eq!(signals(&evicted), [(0, 15)]);
+    assert!(p.ctl.is_stopping());
+    assert_eq!(p.ctl.phase(), PodPhase::Failed);
+    assert!(
+        signals(&p.wait(1.9)).is_empty(),
+        "the 2 s minimum after SIGTERM"
+    );
+    assert_eq!(signals(&p.wait(0.1)), [(0, 9)]);
+    assert!(
+        !p.signalled(0, 9).contains(&Action::Finish),
+        "kept until deleted"
+    );
+    assert!(p.feed(Event::Evicted("again".into())).is_empty(), "once");
+    let status = p.ctl.pod_status(&[], None, None);
+    assert_eq!(status.reason.as_deref(), Some("Evicted"));
+    assert_eq!(status.message.as_deref(), Some(message));
+    assert_eq!(p.feed(Event::StopRequested(None)), [Action::Finish]);
+}
+
+#[test]
 fn a_start_failure_before_the_report_fails_the_pod() {
     let mut p = pod(&yaml(
         "  containers:\n    - { name: a, image: busybox }\n    - { name: b, image: busybox }\n",

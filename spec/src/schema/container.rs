@@ -316,7 +316,7 @@ pub(crate) static RESOURCE_REQUIREMENTS: TypeDef = TypeDef {
         opt(
             "limits",
             QuantityMap,
-            "Maximum amount of compute resources allowed (cpu, memory, ephemeral-storage, hugepages-<size>).",
+            "Maximum amount of compute resources allowed (cpu, memory, ephemeral-storage, hugepages-<size>). ephemeral-storage is enforced as kubelet does: every 10 s the container's writable layer and logs (and, against the sum of the containers' limits, the whole pod's with its disk emptyDirs) are measured and the pod is evicted past it (phase Failed, reason Evicted).",
         ),
         opt(
             "requests",

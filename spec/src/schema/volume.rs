@@ -83,7 +83,7 @@ pub(crate) static EMPTY_DIR: TypeDef = TypeDef {
         opt(
             "sizeLimit",
             Quantity,
-            "Total amount of local storage required for this volume; for Memory, the tmpfs size.",
+            "Total amount of local storage required for this volume. On disk, peapod measures the folder every 10 s as kubelet's eviction manager does and evicts the pod past it (phase Failed, reason Evicted); for Memory, the tmpfs size (writes past it fail).",
         ),
     ],
 };

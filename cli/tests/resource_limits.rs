@@ -1,0 +1,153 @@
+//! Resource rules a kubelet enforces (issue 14 item 4): local storage
+//! eviction (emptyDir `sizeLimit`, container `ephemeral-storage`) and
+//! CRI log rotation. Root only; each test has its own `--root` and
+//! deletes its pods in a drop guard.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{Pod, Root, cgroups_of, shared, start};
+use peapod_runtime::eviction;
+
+/// The eviction check every 100 ms instead of kubelet's 10 s.
+const FAST_EVICTION: [(&str, &str); 1] = [(eviction::PERIOD_ENV, "100")];
+
+fn uid(pod: &Pod<'_>) -> String {
+    pod.json()["metadata"]["uid"].as_str().unwrap().to_owned()
+}
+
+/// Pod `name` whose container writes 256 KiB into emptyDir `cache`
+/// (`empty_dir` its source), then (`then`: a shell separator) sleeps.
+fn empty_dir_writer(name: &str, empty_dir: &str, then: &str) -> String {
+    format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {{ name: {name} }}
+spec:
+  containers:
+    - name: writer
+      image: busybox:1.30.1
+      command: ["sh", "-c", "dd if=/dev/zero of=/cache/fill bs=1024 count=256 {then} exec sleep 1000"]
+      volumeMounts: [{{ name: cache, mountPath: /cache }}]
+  volumes:
+    - name: cache
+      emptyDir: {empty_dir}
+"#
+    )
+}
+
+/// Waits until the pod is evicted; returns its JSON.
+fn wait_evicted(pod: &Pod<'_>) -> serde_json::Value {
+    pod.wait_for("pod evicted, its containers stopped", |v| {
+        let stopped = v["status"]["containerStatuses"]
+            .as_array()
+            .is_some_and(|cs| cs.iter().all(|c| c["state"]["terminated"].is_object()));
+        v["status"]["reason"] == "Evicted" && stopped
+    })
+}
+
+/// Deletes the evicted pod and checks the host holds nothing of it.
+fn delete_leaves_nothing(root: &Root, pod: Pod<'_>) {
+    let id = uid(&pod);
+    root.ok(&["delete", "pod", &pod.name]);
+    assert_eq!(cgroups_of(&id), Vec::<PathBuf>::new());
+    assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
+    drop(pod);
+}
+
+#[test]
+fn empty_dir_past_its_size_limit_evicts_the_pod_with_kubelets_message() {
+    let Some((_host, root)) = start("empty_dir_size_limit", "limits-emptydir", shared) else {
+        return;
+    };
+    let yaml = empty_dir_writer("hog", "{ sizeLimit: 64Ki }", "&&");
+    let pod = root.apply_with_env("hog", &yaml, &FAST_EVICTION);
+    let v = wait_evicted(&pod);
+    let message = "Usage of EmptyDir volume \"cache\" exceeds the limit \"64Ki\". ";
+    assert_eq!(v["status"]["phase"], "Failed", "{v:#}");
+    assert_eq!(v["status"]["message"], message, "{v:#}");
+    // The STATUS column is kubectl's: the stopped container's reason
+    // (`Error`, as kubectl prints an evicted pod since Kubernetes 1.22).
+    let get = root.ok(&["get", "pods"]);
+    assert!(get.contains("hog") && get.contains("0/1"), "{get}");
+    let describe = root.ok(&["describe", "pod", "hog"]);
+    let field = |name: &str| {
+        describe
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(field("Status:"), "Failed", "{describe}");
+    assert_eq!(field("Reason:"), "Evicted", "{describe}");
+    assert_eq!(field("Message:"), message.trim_end(), "{describe}");
+    assert!(
+        describe.contains("Warning  Evicted"),
+        "the event: {describe}"
+    );
+    delete_leaves_nothing(&root, pod);
+}
+
+#[test]
+fn memory_empty_dir_is_bounded_by_its_tmpfs_and_never_evicted() {
+    let Some((_host, root)) = start("memory_empty_dir_size_limit", "limits-memory", shared) else {
+        return;
+    };
+    let yaml = empty_dir_writer(
+        "ram",
+        "{ medium: Memory, sizeLimit: 64Ki }",
+        "; echo dd=$?;",
+    );
+    let pod = root.apply_with_env("ram", &yaml, &FAST_EVICTION);
+    let out = pod.sh(
+        "writer",
+        "until [ -e /cache/fill ]; do sleep 0.1; done; du -k /cache/fill",
+    );
+    let kib: u64 = out.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(kib <= 64, "the tmpfs holds at most its sizeLimit: {out}");
+    let log = pod.root.ok(&["logs", "ram"]);
+    assert!(
+        log.contains("dd=1"),
+        "the write past the limit fails: {log}"
+    );
+    assert_eq!(pod.json()["status"]["phase"], "Running");
+}
+
+#[test]
+fn container_past_its_ephemeral_storage_limit_evicts_the_pod() {
+    let Some((_host, root)) = start("container_ephemeral_storage", "limits-container", shared)
+    else {
+        return;
+    };
+    // Two containers: the pod's limit (their sum, 10Mi + 64Ki) holds, the
+    // writer's own does not.
+    let yaml = r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: layer }
+spec:
+  containers:
+    - name: writer
+      image: busybox:1.30.1
+      command: ["sh", "-c", "dd if=/dev/zero of=/tmp/fill bs=1024 count=256 && exec sleep 1000"]
+      resources: { limits: { ephemeral-storage: 64Ki } }
+    - name: idle
+      image: busybox:1.30.1
+      command: ["sleep", "1000"]
+      resources: { limits: { ephemeral-storage: 10Mi } }
+"#;
+    let pod = root.apply_with_env("layer", yaml, &FAST_EVICTION);
+    let v = wait_evicted(&pod);
+    assert_eq!(v["status"]["phase"], "Failed", "{v:#}");
+    assert_eq!(
+        v["status"]["message"],
+        "Container writer exceeded its local ephemeral storage limit \"64Ki\". ",
+        "{v:#}"
+    );
+    delete_leaves_nothing(&root, pod);
+}
