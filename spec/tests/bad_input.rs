@@ -512,7 +512,7 @@ fn fields_peapod_does_not_enforce_warn_with_file_line_and_path() {
 
 #[test]
 fn honoured_values_and_enforced_fields_give_no_warning() {
-    let tail = "    stdinOnce: false\n    resources:\n      limits:\n        cpu: 500m\n        memory: 64Mi\n  hostPID: false\n  hostUsers: true\n  shareProcessNamespace: true\n";
+    let tail = "    stdinOnce: false\n    resources:\n      limits:\n        cpu: 500m\n        memory: 64Mi\n        ephemeral-storage: 1Gi\n  hostPID: false\n  hostUsers: true\n  shareProcessNamespace: true\n  volumes:\n    - name: scratch\n      emptyDir: { sizeLimit: 1Gi }\n";
     assert_eq!(warnings_after_head(tail), Vec::<String>::new());
 }
 

@@ -331,8 +331,13 @@ impl Validator<'_, '_> {
                         "unsupported resource {name:?}: expected cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed extended resource"
                     );
                     self.error(doc, &field, message);
-                } else if !matches!(name.as_str(), "cpu" | "memory") {
-                    // No hugetlb cgroup, no device plugins, no disk quota.
+                } else if !matches!(name.as_str(), "cpu" | "memory")
+                    && !(name == "ephemeral-storage" && kind == "limits")
+                {
+                    // No hugetlb cgroup, no device plugins; an
+                    // ephemeral-storage request would only rank pods
+                    // under node disk pressure, which peapod does not
+                    // watch. Its limit evicts (runtime `eviction`).
                     self.not_enforced(doc, &field);
                 }
                 if quantity.is_negative() {

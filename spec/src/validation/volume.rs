@@ -66,13 +66,9 @@ impl Validator<'_, '_> {
                             format_args!("{path}.emptyDir.sizeLimit"),
                             "must be 0 or more",
                         );
-                    } else if source.size_limit.is_some()
-                        && source.medium != Some(crate::StorageMedium::Memory)
-                    {
-                        // A Memory emptyDir's tmpfs gets the size; a disk
-                        // one is not measured (no eviction yet).
-                        self.not_enforced(doc, format_args!("{path}.emptyDir.sizeLimit"));
                     }
+                    // Enforced: a Memory emptyDir's tmpfs gets the size, a
+                    // disk one is measured and evicts (runtime `eviction`).
                 }
                 VolumeSource::HostPath(source) => {
                     let field = format!("{path}.hostPath.path");
