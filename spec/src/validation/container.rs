@@ -59,6 +59,13 @@ pub(super) const MAX_CPU_LIMIT_MILLI: i128 = MAX_CFS_QUOTA_US / 100;
 /// and crash-loops.
 pub(super) const MIN_MEMORY_LIMIT_BYTES: i128 = 6 << 20;
 
+/// Whether peapod enforces resource `name` in `kind` (`limits` or
+/// `requests`): cpu and memory (cgroups), and the ephemeral-storage limit
+/// (the runtime's eviction).
+fn enforced_resource(name: &str, kind: &str) -> bool {
+    matches!(name, "cpu" | "memory") || (name == "ephemeral-storage" && kind == "limits")
+}
+
 /// Why a (non-negative) limit cannot be enforced, if it cannot.
 fn limit_out_of_range(name: &str, quantity: &crate::Quantity) -> Option<String> {
     match name {
@@ -331,9 +338,7 @@ impl Validator<'_, '_> {
                         "unsupported resource {name:?}: expected cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed extended resource"
                     );
                     self.error(doc, &field, message);
-                } else if !matches!(name.as_str(), "cpu" | "memory")
-                    && !(name == "ephemeral-storage" && kind == "limits")
-                {
+                } else if !enforced_resource(name, kind) {
                     // No hugetlb cgroup, no device plugins; an
                     // ephemeral-storage request would only rank pods
                     // under node disk pressure, which peapod does not
