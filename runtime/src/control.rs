@@ -87,7 +87,13 @@ pub fn call(path: &Path, request: &Request, timeout: Duration) -> Result<Respons
     stream
         .set_read_timeout(Some(timeout))
         .map_err(|e| Error::io(path, e))?;
-    send(&stream, request).map_err(|e| Error::io(path, e))?;
+    match send(&stream, request) {
+        Ok(()) => {}
+        // Refused before the request was read (`check_peer`): the answer
+        // is already waiting and says why.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(Error::io(path, e)),
+    }
     let mut line = String::new();
     BufReader::new(&stream)
         .read_line(&mut line)
