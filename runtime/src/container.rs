@@ -149,9 +149,19 @@ pub(crate) fn create(
     let plan_span = debug_span!("layers_and_mount_plan").entered();
     let dir = layers_dir(&sandbox.lib_dir, name);
     let layers = fresh_layers(&dir, &image.lower).map_err(|e| fail(&e))?;
+    let resolved = sandbox
+        .config
+        .resolve_env(container)
+        .map_err(|m| fail(&format!("CreateContainerConfigError: {m}")))?;
+    // subPathExpr expands with the container's own environment (kubelet's).
     let mut plan = sandbox
         .volumes
-        .mount_plan(container, &layers, &sandbox.files)
+        .mount_plan_with_env(
+            container,
+            &layers,
+            &sandbox.files,
+            &container_process::container_environment(&resolved),
+        )
         .map_err(|e| fail(&e))?;
     // Last, so it lands on the container's own /dev (or a volume).
     if let Some(file) = termination_message::prepare(container, &dir).map_err(|e| fail(&e))? {
@@ -163,10 +173,6 @@ pub(crate) fn create(
         });
     }
     drop(plan_span);
-    let resolved = sandbox
-        .config
-        .resolve_env(container)
-        .map_err(|m| fail(&format!("CreateContainerConfigError: {m}")))?;
     let spec = container_process::process_spec(&resolved, &image.defaults, hostname);
     let cgroup_span = debug_span!("container_cgroup").entered();
     let cgroup = sandbox.container_cgroup(name).map_err(|e| fail(&e))?;

@@ -42,30 +42,47 @@ pub fn argv(container: &Container, image: &ImageDefaults) -> Vec<String> {
 /// The environment, in order, later entries overriding earlier ones.
 pub fn environment(container: &Container, image: &ImageDefaults, hostname: &str) -> Vec<String> {
     let mut env: Vec<(String, String)> = Vec::new();
-    let set = |env: &mut Vec<(String, String)>, name: &str, value: String| {
-        if let Some(slot) = env.iter_mut().find(|(n, _)| n == name) {
-            slot.1 = value;
-        } else {
-            env.push((name.to_owned(), value));
-        }
-    };
     for entry in &image.env {
         if let Some((n, v)) = entry.split_once('=') {
-            set(&mut env, n, v.to_owned());
+            set_var(&mut env, n, v.to_owned());
         }
     }
     if !env.iter().any(|(n, _)| n == "PATH") {
-        set(&mut env, "PATH", peapod_core::DEFAULT_PATH.to_owned());
+        set_var(&mut env, "PATH", peapod_core::DEFAULT_PATH.to_owned());
     }
     if !hostname.is_empty() {
-        set(&mut env, "HOSTNAME", hostname.to_owned());
+        set_var(&mut env, "HOSTNAME", hostname.to_owned());
     }
+    add_container_env(&mut env, container);
+    env.into_iter().map(|(n, v)| format!("{n}={v}")).collect()
+}
+
+/// The container's own environment, without the image's: its `env` (with
+/// `envFrom` and references already resolved) with `$(VAR)` expanded, as
+/// kubelet expands a volumeMount's `subPathExpr` with it.
+pub fn container_environment(container: &Container) -> Vec<String> {
+    let mut env = Vec::new();
+    add_container_env(&mut env, container);
+    env.into_iter().map(|(n, v)| format!("{n}={v}")).collect()
+}
+
+/// Sets each of the container's `env` in `env`, in order, `$(VAR)`
+/// expanded against what is set before it; a later entry overrides.
+fn add_container_env(env: &mut Vec<(String, String)>, container: &Container) {
     for var in &container.env {
         let value = var.value.as_deref().unwrap_or_default();
-        let expanded = expand_pairs(value, &env);
-        set(&mut env, &var.name, expanded);
+        let expanded = expand_pairs(value, env);
+        set_var(env, &var.name, expanded);
     }
-    env.into_iter().map(|(n, v)| format!("{n}={v}")).collect()
+}
+
+/// Sets `name` to `value`: in place when it is set already, else last.
+fn set_var(env: &mut Vec<(String, String)>, name: &str, value: String) {
+    if let Some(slot) = env.iter_mut().find(|(n, _)| n == name) {
+        slot.1 = value;
+    } else {
+        env.push((name.to_owned(), value));
+    }
 }
 
 /// The whole process spec of a container.

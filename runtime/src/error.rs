@@ -130,10 +130,15 @@ impl Error {
 
     /// An [`Error::Container`].
     pub fn container(container: impl Into<String>, message: impl std::fmt::Display) -> Self {
-        Self::Container {
-            container: container.into(),
-            message: message.to_string(),
-        }
+        let container = container.into();
+        let message = message.to_string();
+        // A cause that names the container already (a volumes error, a
+        // container error passed up) is not prefixed twice.
+        let message = match message.strip_prefix(&format!("container \"{container}\": ")) {
+            Some(rest) => rest.to_owned(),
+            None => message,
+        };
+        Self::Container { container, message }
     }
 
     /// A failed spawn of `container`: [`Error::Exec`] when `execve` failed,

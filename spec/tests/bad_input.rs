@@ -518,3 +518,6 @@ fn honoured_values_and_enforced_fields_give_no_warning() {
 
 bad!(grpc_probes_are_refused_at_validation, tail "    livenessProbe:\n      grpc:\n        port: 9090\n",
     ["pod.yaml:10:7: spec.containers[0].livenessProbe.grpc: not supported by peapod: gRPC health checks; use exec, httpGet or tcpSocket."]);
+
+bad!(mount_propagation_other_than_none_is_refused_at_validation, tail "    volumeMounts:\n    - {name: v, mountPath: /v, mountPropagation: HostToContainer}\n  volumes:\n  - name: v\n    emptyDir: {}\n",
+    ["pod.yaml:10:32: spec.containers[0].volumeMounts[0].mountPropagation: HostToContainer: not supported by peapod (only None)"]);

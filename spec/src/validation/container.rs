@@ -436,6 +436,16 @@ impl Validator<'_, '_> {
                     format_args!("{path}.mountPropagation"),
                     "Bidirectional needs a privileged container",
                 );
+            } else if let Some(other) = mount
+                .mount_propagation
+                .filter(|p| *p != MountPropagation::None)
+            {
+                // The mount plan binds privately; it refused these at start.
+                self.error(
+                    doc,
+                    format_args!("{path}.mountPropagation"),
+                    format!("{other:?}: not supported by peapod (only None)"),
+                );
             }
         }
     }

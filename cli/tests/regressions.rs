@@ -1,0 +1,90 @@
+//! Regression tests for bugs a reliability probe found, each named for its
+//! bug. Root only; each test has its own `--root` and deletes its pods in a
+//! drop guard.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use common::{shared, start};
+
+#[test]
+fn sub_path_expr_with_a_variable_of_the_containers_env_had_no_value() {
+    let Some((_g, root)) = start("sub_path_expr_env", "subpath-env", shared) else {
+        return;
+    };
+    let pod = root.apply(
+        "subenv",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: subenv
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: busybox:1.31.1
+    command: ["sh", "-c", "echo here > /data/file; exec sleep 1000"]
+    env:
+    - name: POD
+      valueFrom:
+        fieldRef: {fieldPath: metadata.name}
+    - name: SUB
+      value: logs-$(POD)
+    volumeMounts:
+    - {name: shared, mountPath: /data, subPathExpr: $(SUB)}
+    - {name: shared, mountPath: /all}
+  volumes:
+  - name: shared
+    emptyDir: {}
+"#,
+    );
+    // SUB is "logs-subenv": its own reference expanded first.
+    // The container writes the file as it starts: wait for it (400 tries).
+    let out = pod.sh(
+        "c",
+        "f=/all/logs-subenv/file; i=0; until [ -f \"$f\" ] || [ $i -ge 400 ]; do i=$((i+1)); sleep 0.05; done; cat \"$f\"",
+    );
+    assert_eq!(out, "here\n");
+}
+
+#[test]
+fn an_error_named_its_container_twice() {
+    let Some((_g, root)) = start("container_named_twice", "named-twice", shared) else {
+        return;
+    };
+    // A subPath through a symlink that leaves the volume: the volumes
+    // crate refuses it naming the container, the runtime named it again.
+    let dir = root.path().join("host-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink("/", dir.join("escape")).unwrap();
+    let _pod = common::Pod {
+        root: &root,
+        name: "twice".to_owned(),
+    };
+    let stderr = root.apply_fails(
+        "twice",
+        &format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: twice
+spec:
+  containers:
+  - name: c
+    image: busybox:1.31.1
+    command: ["sleep", "1000"]
+    volumeMounts:
+    - {{name: h, mountPath: /h, subPath: escape}}
+  volumes:
+  - name: h
+    hostPath: {{path: {}}}
+"#,
+            dir.display()
+        ),
+    );
+    assert_eq!(stderr.matches("container \"c\"").count(), 1, "{stderr}");
+    assert!(stderr.contains("subPath \"escape\""), "{stderr}");
+}
