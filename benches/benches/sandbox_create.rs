@@ -75,6 +75,7 @@ fn sandbox_create(c: &mut Criterion) {
                 hostname: Some("bench".into()),
                 cgroup: Some(&pause_cgroup),
                 exe: Some(exe.clone()),
+                sysctls: Vec::new(),
             })
             .unwrap();
             if net != Net::Host {

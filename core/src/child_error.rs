@@ -27,6 +27,8 @@ pub(crate) enum Step {
     Mask,
     PivotRoot,
     Hostname,
+    /// Writing a pod sysctl in its namespaces.
+    Sysctl,
     Chdir,
     Rlimit,
     Capabilities,
@@ -40,7 +42,7 @@ pub(crate) enum Step {
 }
 
 impl Step {
-    const ALL: [Step; 21] = [
+    const ALL: [Step; 22] = [
         Step::CgroupJoin,
         Step::Setns,
         Step::Unshare,
@@ -54,6 +56,7 @@ impl Step {
         Step::Mask,
         Step::PivotRoot,
         Step::Hostname,
+        Step::Sysctl,
         Step::Chdir,
         Step::Rlimit,
         Step::Capabilities,
@@ -79,6 +82,7 @@ impl Step {
             Step::Mask => "mask",
             Step::PivotRoot => "pivot_root",
             Step::Hostname => "sethostname",
+            Step::Sysctl => "sysctl",
             Step::Chdir => "chdir",
             Step::Rlimit => "setrlimit",
             Step::Capabilities => "capabilities",

@@ -91,6 +91,7 @@ mod process_spec;
 mod seccomp;
 mod spawn;
 mod sys;
+mod sysctl;
 mod termination_signals;
 
 pub use cgroup::{
@@ -118,4 +119,5 @@ pub use seccomp::{
 };
 pub use spawn::{ContainerSpawn, Held};
 pub use sys::memory::trim_executable_pages;
+pub use sysctl::sysctl_path;
 pub use termination_signals::TerminationSignals;

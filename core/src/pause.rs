@@ -41,6 +41,11 @@ pub struct PauseSpec<'a> {
     pub hostname: Option<String>,
     /// The cgroup it is born in (the pod's `pause` child cgroup).
     pub cgroup: Option<&'a Cgroup>,
+    /// The pod's sysctls, `(name, value)` as Kubernetes writes them
+    /// (`net.ipv4.ip_unprivileged_port_start`), written by the pause's
+    /// child in the namespaces it made, before it execs. Only namespaced
+    /// ones belong here (the caller validated them).
+    pub sysctls: Vec<(String, String)>,
     /// A binary to exec instead of the embedded pause program, whose
     /// `main` calls [`pause_main`]; `None` is the embedded program (and
     /// `/proc/self/exe`, the peapod binary, where it cannot be exec'd).
@@ -158,7 +163,9 @@ fn spawn_from(spec: &PauseSpec<'_>, exe: &PauseExe<'_>) -> Result<Held> {
             stderr: Some(null("open /dev/null")?),
         },
     };
-    Prepared::new(spawn, ExecTarget::Fd(exe_fd))?.start(false)
+    let mut prepared = Prepared::new(spawn, ExecTarget::Fd(exe_fd))?;
+    prepared.sysctls = crate::sysctl::compile(&spec.sysctls, spec.host_network)?;
+    prepared.start(false)
 }
 
 /// Whether this process was started as the pause (`argv[0] == "/pause"`).

@@ -192,6 +192,9 @@ pub(crate) struct Prepared<'a> {
     join: Namespaces,
     join_from: Option<BorrowedFd<'a>>,
     mounts: Option<MountSetup>,
+    /// `/proc/sys` files and values written once the namespaces are made
+    /// (the pause's, for the pod's sysctls).
+    pub(crate) sysctls: Vec<(CString, CString)>,
     placement: Option<Placement>,
     stdio: [Option<OwnedFd>; 3],
     tty: bool,
@@ -263,6 +266,7 @@ impl<'a> Prepared<'a> {
             join: namespaces.join,
             join_from,
             mounts,
+            sysctls: Vec::new(),
             placement: cgroup.map(Cgroup::placement).transpose()?,
             stdio: [stdio.stdin, stdio.stdout, stdio.stderr],
             tty: p.tty,
@@ -442,6 +446,9 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
         // no fd or cwd this process relies on is unshared.
         unsafe { rustix::thread::unshare_unsafe(unshare_flags(later)) }
             .map_err(at(Step::Unshare, c""))?;
+    }
+    for (path, value) in &p.sysctls {
+        crate::sysctl::write(path, value).map_err(at(Step::Sysctl, path))?;
     }
     rustix::process::setsid().map_err(at(Step::Setsid, c""))?;
     child_stdio(p)?;

@@ -133,6 +133,13 @@ impl Sandbox {
             hostname: Some(pod_files::hostname(pod)),
             cgroup: Some(&pause_cgroup),
             exe: None,
+            sysctls: pod
+                .spec
+                .security_context
+                .iter()
+                .flat_map(|sc| &sc.sysctls)
+                .map(|s| (s.name.clone(), s.value.clone()))
+                .collect(),
         };
         let pause_error = |e| Error::pod(name, format!("pause: {e}"));
         let starting = peapod_core::start_pause(&pause_spec).map_err(pause_error)?;

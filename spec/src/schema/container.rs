@@ -593,7 +593,7 @@ pub(crate) static SECURITY_CONTEXT: TypeDef = TypeDef {
             "privileged",
             Bool,
             "false",
-            "Run container in privileged mode: all capabilities, all devices. Default false.",
+            "Run container in privileged mode: all capabilities, the host's devices, /sys and the cgroup filesystem writable, no masked paths. Default false.",
         ),
         opt(
             "runAsUser",
@@ -622,11 +622,10 @@ pub(crate) static SECURITY_CONTEXT: TypeDef = TypeDef {
             "true",
             "Whether a process can gain more privileges than its parent (no_new_privs when false).",
         ),
-        unenforced(
+        opt(
             "procMount",
             Enum(&["Default", "Unmasked"]),
-            "Default",
-            "The type of proc mount: Default (masked paths) or Unmasked.",
+            "The type of proc mount: Default (masked and read-only paths of /proc and /sys) or Unmasked (none), which needs hostUsers: false.",
         ),
         unenforced(
             "seccompProfile",

@@ -446,11 +446,10 @@ pub(crate) static POD_SECURITY_CONTEXT: TypeDef = TypeDef {
             "",
             "Group that owns the pod's volumes, added to every container process.",
         ),
-        unenforced(
+        opt(
             "sysctls",
             List(&Object(&SYSCTL)),
-            "",
-            "Namespaced sysctls set for the pod.",
+            "Namespaced sysctls (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.*), written in the pod's namespaces before any container starts. Others are refused (SysctlForbidden), net.* with hostNetwork too.",
         ),
         unenforced(
             "seccompProfile",

@@ -131,6 +131,31 @@ impl Validator<'_, '_> {
             self.resources(doc, &path, container.resources.as_ref());
             self.mounts(doc, &path, container, &volumes);
             self.probes_and_hooks(doc, &path, container);
+            self.proc_mount(doc, &path, container, spec.host_users);
+        }
+    }
+
+    /// `procMount: Unmasked` shows the host's `/proc` files the masks hide;
+    /// the API server allows it only in a user namespace (`hostUsers:
+    /// false`), which peapod does not make yet, so it is refused.
+    fn proc_mount(
+        &mut self,
+        doc: Doc<'_>,
+        path: &str,
+        container: &Container,
+        host_users: Option<bool>,
+    ) {
+        let unmasked = container
+            .security_context
+            .as_ref()
+            .and_then(|sc| sc.proc_mount)
+            == Some(crate::security::ProcMountType::Unmasked);
+        if unmasked && host_users != Some(false) {
+            self.error(
+                doc,
+                format_args!("{path}.securityContext.procMount"),
+                "invalid value \"Unmasked\": `hostUsers` must be false to use `Unmasked`",
+            );
         }
     }
 

@@ -7,6 +7,7 @@ mod container;
 mod names;
 mod objects;
 mod references;
+mod sysctls;
 mod volume;
 
 use std::collections::{BTreeSet, HashMap};
@@ -79,8 +80,12 @@ impl<'r, 'm> Validator<'r, 'm> {
 
     /// Reports that the field `path` is read but not enforced by peapod.
     fn not_enforced(&mut self, doc: Doc<'_>, path: impl fmt::Display) {
+        self.warn(doc, path, crate::schema::Support::not_enforced_message(""));
+    }
+
+    /// Reports a warning at the field `path` of the document.
+    fn warn(&mut self, doc: Doc<'_>, path: impl fmt::Display, message: impl Into<String>) {
         let path = path.to_string();
-        let message = crate::schema::Support::not_enforced_message("");
         self.report.warn(doc.node.locate(&path), &path, message);
     }
 
@@ -201,6 +206,7 @@ impl<'r, 'm> Validator<'r, 'm> {
         }
         self.host_aliases(doc, spec);
         self.dns(doc, spec);
+        self.sysctls(doc, spec);
     }
 
     fn host_aliases(&mut self, doc: Doc<'_>, spec: &PodSpec) {
