@@ -57,11 +57,28 @@ pub(crate) struct LogStream {
     file: LogFile,
 }
 
+/// At most this much is read from one stream per wakeup of the supervisor's
+/// loop: a container writing faster than the supervisor reads cannot keep
+/// it from its other events (the stream is watched again at once).
+pub(crate) const PUMP_BUDGET: usize = 64 * 1024;
+
+/// The most a pipe holds (`/proc/sys/fs/pipe-max-size` by default): what
+/// is left to read once every writer is gone.
+pub(crate) const PIPE_MAX: usize = 1024 * 1024;
+
 impl LogStream {
-    /// Reads what is there; `false` once the stream ended.
+    /// Reads what is there, up to [`PUMP_BUDGET`]; `false` once the stream
+    /// ended.
     pub fn pump(&mut self) -> bool {
+        self.pump_up_to(PUMP_BUDGET)
+    }
+
+    /// Reads what is there, up to `budget` bytes; `false` once the stream
+    /// ended.
+    pub fn pump_up_to(&mut self, budget: usize) -> bool {
         let mut buf = [0u8; 8192];
-        loop {
+        let mut left = budget;
+        while left > 0 {
             match rustix::io::read(&self.fd, &mut buf) {
                 Ok(0) | Err(rustix::io::Errno::IO) => {
                     let rest = self.splitter.finish(Timestamp::now());
@@ -69,6 +86,7 @@ impl LogStream {
                     return false;
                 }
                 Ok(n) => {
+                    left = left.saturating_sub(n);
                     let records = self.splitter.feed(Timestamp::now(), &buf[..n]);
                     let _ = self.file.write(&records);
                 }
@@ -77,6 +95,7 @@ impl LogStream {
                 Err(_) => return false,
             }
         }
+        true
     }
 }
 

@@ -19,6 +19,7 @@ pub mod clock;
 mod container;
 pub mod container_process;
 pub mod control;
+mod control_clients;
 pub(crate) mod controller;
 pub mod cri_log;
 mod error;

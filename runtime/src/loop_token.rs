@@ -13,6 +13,8 @@ pub(crate) enum Token {
     Run(u64),
     /// A termination signal (SIGTERM, SIGINT, ...) to the supervisor.
     Signal,
+    /// Control client `id` sent something.
+    Client(u64),
 }
 
 impl Token {
@@ -20,6 +22,7 @@ impl Token {
     const OUTPUT: u64 = 2 << 40;
     const RUN: u64 = 3 << 40;
     const SIGNAL: u64 = 4 << 40;
+    const CLIENT: u64 = 5 << 40;
 
     pub(crate) fn encode(self) -> u64 {
         match self {
@@ -28,6 +31,7 @@ impl Token {
             Self::Output(id) => Self::OUTPUT | id,
             Self::Run(id) => Self::RUN | id,
             Self::Signal => Self::SIGNAL,
+            Self::Client(id) => Self::CLIENT | id,
         }
     }
 
@@ -38,6 +42,7 @@ impl Token {
             Self::OUTPUT => Self::Output(low),
             Self::RUN => Self::Run(low),
             Self::SIGNAL => Self::Signal,
+            Self::CLIENT => Self::Client(low),
             _ => Self::Control,
         }
     }
@@ -55,6 +60,7 @@ mod tests {
             Token::Output(41),
             Token::Run(7),
             Token::Signal,
+            Token::Client(9),
         ] {
             assert_eq!(Token::decode(t.encode()), t);
         }

@@ -25,6 +25,7 @@ use tracing::{debug_span, warn};
 use crate::backoff::BackoffPolicy;
 use crate::container;
 use crate::control::{self, Request, Response};
+use crate::control_clients::{ControlClients, Received};
 use crate::controller::{Action, ContainerInput, Event, PodController, Time};
 use crate::cri_log;
 use crate::error::{Error, Result};
@@ -88,6 +89,24 @@ fn run(paths: &Paths, pod_dir: &Path) -> Result<()> {
     }
 }
 
+/// How long the leftovers of an exited container have to go after
+/// SIGKILL before the exit is told anyway.
+const LEFTOVERS_DEADLINE: Duration = Duration::from_secs(2);
+
+/// How often the cgroup of a parked exit is looked at again.
+const LEFTOVERS_RETRY: Duration = Duration::from_millis(2);
+
+/// An exit waiting for its container's cgroup to empty.
+#[derive(Debug)]
+struct ParkedExit {
+    container: usize,
+    cgroup: peapod_core::Cgroup,
+    exit: ExitKind,
+    oom_killed: bool,
+    give_up_at: Instant,
+    retry_at: Instant,
+}
+
 /// The running supervisor.
 struct Supervisor {
     paths: Paths,
@@ -109,8 +128,14 @@ struct Supervisor {
     stream_ids: u64,
     /// Hook and probe runs in flight.
     runs: Runs,
+    /// Control clients whose request is being read.
+    incoming: ControlClients,
     /// The clients waiting for the pod's stop.
     clients: Vec<UnixStream>,
+    /// Exits whose container's cgroup still held processes when its main
+    /// process was reaped: told to the controller once they are gone too
+    /// (a restart never meets the last instance's leftovers).
+    parked_exits: Vec<ParkedExit>,
     /// The start failed: the report, once the pod is gone.
     failed_start: Option<String>,
     /// The controller said the pod is done.
@@ -201,7 +226,9 @@ impl Supervisor {
             events,
             stream_ids: 0,
             runs: Runs::default(),
+            incoming: ControlClients::default(),
             clients: Vec::new(),
+            parked_exits: Vec::new(),
             failed_start: None,
             finished: false,
             storage_limits,
@@ -451,8 +478,12 @@ impl Supervisor {
                     Token::Output(id) => self.pump(id),
                     Token::Run(id) => self.run_event(id, kind),
                     Token::Signal => self.signalled(),
+                    Token::Client(id) => self.read_client(id),
                 }
             }
+            let now = Instant::now();
+            self.expire_clients(now);
+            self.retry_parked_exits(now);
             self.measure_storage();
             self.feed(Event::Tick);
             self.publish();
@@ -479,10 +510,16 @@ impl Supervisor {
         let storage = (self.storage_limits.as_ref())
             .filter(|_| !self.controller.is_stopping())
             .map(StorageLimits::due_at);
-        let timeout = (self.controller.next_deadline().into_iter())
-            .chain(storage)
-            .min()
-            .map(|d| d.saturating_duration_since(Instant::now()));
+        let timeout = [
+            self.controller.next_deadline(),
+            storage,
+            self.incoming.next_deadline(),
+            self.parked_exits.iter().map(|p| p.retry_at).min(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|d| d.saturating_duration_since(Instant::now()));
         let mut events = Vec::new();
         self.events
             .wait(&mut events, timeout)
@@ -492,7 +529,7 @@ impl Supervisor {
             .map(|e| (Token::decode(e.token), e.kind))
             .collect();
         ready.sort_by_key(|(t, _)| match t {
-            Token::Control | Token::Signal => 0,
+            Token::Control | Token::Signal | Token::Client(_) => 0,
             Token::Output(_) => 1,
             Token::Run(_) => 2,
             Token::Exit(_) => 3,
@@ -520,6 +557,8 @@ impl Supervisor {
         }
     }
 
+    /// Takes in the clients waiting on the control socket; their requests
+    /// are read as they come ([`Supervisor::read_client`]).
     fn accept(&mut self) {
         if let Err(e) = self
             .events
@@ -528,18 +567,52 @@ impl Supervisor {
             warn!("control socket: {e}");
         }
         while let Ok((stream, _)) = self.listener.accept() {
-            let _ = stream.set_nonblocking(false);
-            match control::receive(&stream) {
-                Ok(Request::Ping) => {
-                    let _ = control::send(&stream, &Response::Ok);
-                }
-                Ok(Request::Stop {
-                    grace_period_seconds,
-                }) => self.stop_requested(grace_period_seconds, stream),
-                Err(e) => {
+            match self.incoming.add(stream, Instant::now()) {
+                Ok(id) => self.read_client(id),
+                Err((stream, e)) => {
                     let _ = control::send(&stream, &Response::Error(e.to_string()));
                 }
             }
+        }
+    }
+
+    /// Client `id` sent something: its request once whole.
+    fn read_client(&mut self, id: u64) {
+        match self.incoming.read(id) {
+            Received::Pending => {
+                if let Some(stream) = self.incoming.stream(id)
+                    && let Err(e) = self
+                        .events
+                        .watch_readable(stream.as_fd(), Token::Client(id).encode())
+                {
+                    warn!("control client: {e}");
+                }
+                return;
+            }
+            Received::Request(stream, Request::Ping) => {
+                let _ = control::send(&stream, &Response::Ok);
+            }
+            Received::Request(
+                stream,
+                Request::Stop {
+                    grace_period_seconds,
+                },
+            ) => self.stop_requested(grace_period_seconds, stream),
+            Received::Refused(stream, why) => {
+                let _ = control::send(&stream, &Response::Error(why));
+            }
+            Received::Gone => {}
+        }
+        let _ = self.events.unwatch(Token::Client(id).encode());
+    }
+
+    /// Clients that did not send their request in time are told so and
+    /// dropped.
+    fn expire_clients(&mut self, now: Instant) {
+        for (id, stream) in self.incoming.expired(now) {
+            let _ = self.events.unwatch(Token::Client(id).encode());
+            let why = "no request within a second".to_owned();
+            let _ = control::send(&stream, &Response::Error(why));
         }
     }
 
@@ -596,11 +669,60 @@ impl Supervisor {
         let oom_killed = run.cgroup.oom_kills().unwrap_or(0) > run.oom_before;
         // Its hooks and probes in flight go with it.
         self.runs.cancel(&mut self.events, |p| p.slot() == i);
-        // What the container left behind (orphans in a shared PID
-        // namespace) goes with it.
-        let _ = run.cgroup.kill_all(Duration::from_secs(2));
+        let cgroup = run.cgroup.clone();
+        self.slots[i].run = None;
+        let now = Instant::now();
+        let parked = ParkedExit {
+            container: i,
+            cgroup,
+            exit,
+            oom_killed,
+            give_up_at: now + LEFTOVERS_DEADLINE,
+            retry_at: now,
+        };
+        self.parked_exits.push(parked);
+        self.retry_parked_exits(now);
+    }
+
+    /// What exited containers left behind (orphans in a shared PID
+    /// namespace, a backgrounded child) is SIGKILLed, pass after pass on
+    /// a short timer of the loop; once a cgroup is empty (or its deadline
+    /// passed), the exit goes to the controller.
+    fn retry_parked_exits(&mut self, now: Instant) {
+        let mut i = 0;
+        while i < self.parked_exits.len() {
+            let p = &mut self.parked_exits[i];
+            if p.retry_at > now {
+                i += 1;
+                continue;
+            }
+            let done = match p.cgroup.kill_once() {
+                Ok(empty) => empty,
+                Err(e) => {
+                    warn!("{e}");
+                    true
+                }
+            };
+            if !done && now < p.give_up_at {
+                p.retry_at = now + LEFTOVERS_RETRY;
+                i += 1;
+                continue;
+            }
+            if !done {
+                warn!("processes left in {:?} after SIGKILL", p.cgroup.dirs());
+            }
+            let p = self.parked_exits.remove(i);
+            self.exited(p.container, p.exit, p.oom_killed);
+        }
+    }
+
+    /// Container `i` and all it left are gone: the rest of its output is
+    /// read, its termination message, and the controller is told.
+    fn exited(&mut self, i: usize, exit: ExitKind, oom_killed: bool) {
         let slot = &mut self.slots[i];
-        slot.run = None;
+        // No writer is left: what the pipes hold is bounded.
+        slot.streams
+            .retain_mut(|s| s.pump_up_to(container::PIPE_MAX));
         let name = slot.name().to_owned();
         let message = self.sandbox.as_ref().and_then(|sandbox| {
             let dir = container::layers_dir(&sandbox.lib_dir, &name);
@@ -625,8 +747,11 @@ impl Supervisor {
             .as_ref()
             .map(|s| (s.pod_ips.clone(), s.host_ip))
             .unwrap_or_default();
-        let qos_class = self.pod.status.take().and_then(|s| s.qos_class);
+        let qos_class = self.pod.status.as_ref().and_then(|s| s.qos_class);
         let status = self.controller.pod_status(&ips, host_ip, qos_class);
+        if self.pod.status.as_ref() == Some(&status) {
+            return;
+        }
         self.pod.status = Some(status);
         if let Err(e) = self.dir.write_pod(&self.pod) {
             warn!("{e}");

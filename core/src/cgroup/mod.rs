@@ -257,23 +257,12 @@ impl Cgroup {
     }
 
     /// SIGKILLs every process of this cgroup and its children, and waits
-    /// (up to `timeout`) until none is left. v2: `cgroup.kill`; v1: freeze,
-    /// kill each pid of `cgroup.procs`, thaw, until empty.
+    /// (up to `timeout`) until none is left: [`Cgroup::kill_once`] until
+    /// it says so. For callers without an event loop.
     pub fn kill_all(&self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        // v2 without cgroup.kill (Linux < 5.14) kills pid by pid, as v1.
-        let one_shot = match self.version {
-            CgroupVersion::V2 => v2::kill(&self.dirs[0])?,
-            CgroupVersion::V1 => false,
-        };
         loop {
-            if !one_shot {
-                match self.version {
-                    CgroupVersion::V1 => v1::kill(self)?,
-                    CgroupVersion::V2 => self.kill_each()?,
-                }
-            }
-            if self.pids()?.is_empty() {
+            if self.kill_once()? {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -287,6 +276,24 @@ impl Cgroup {
             }
             std::thread::sleep(Duration::from_millis(2));
         }
+    }
+
+    /// One pass of SIGKILL to every process of this cgroup and its
+    /// children, without waiting (v2: `cgroup.kill`, or pid by pid before
+    /// Linux 5.14; v1: freeze, kill each pid, thaw); `true` once none is
+    /// left. An event loop calls it again on a timer rather than sleeping.
+    pub fn kill_once(&self) -> Result<bool> {
+        let one_shot = match self.version {
+            CgroupVersion::V2 => v2::kill(&self.dirs[0])?,
+            CgroupVersion::V1 => false,
+        };
+        if !one_shot {
+            match self.version {
+                CgroupVersion::V1 => v1::kill(self)?,
+                CgroupVersion::V2 => self.kill_each()?,
+            }
+        }
+        Ok(self.pids()?.is_empty())
     }
 
     /// SIGKILL to each pid of this cgroup and its children.

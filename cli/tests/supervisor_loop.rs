@@ -1,0 +1,138 @@
+//! Nothing a container or a client does holds up a pod's supervisor: a
+//! container flooding its stdout leaves `get`, `exec` and `delete` going,
+//! and clients that connect to the control socket and say nothing do not
+//! delay a `delete`. Root only. The flood test prints the medians it
+//! measured (with `--nocapture`); `benches/README.md` keeps the figures.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Root, shared, start};
+
+/// A container writing 1 GiB of NULs to its stdout as fast as it can
+/// (faster than any reader: no newline, so the log gets 16 KiB partial
+/// records), beside a quiet one.
+fn flood_pod(name: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Pod
+metadata: {{ name: {name} }}
+spec:
+  containers:
+    - {{ name: flood, image: busybox:1.30.1, command: [dd, if=/dev/zero, bs=1M, count=1024] }}
+    - name: quiet
+      image: busybox:1.30.1
+      command: [sh, -c, 'trap \"exit 0\" TERM; sleep 1000 & wait']
+"
+    )
+}
+
+/// Applies `yaml` (pod `name`); the guard deletes the pod.
+fn apply<'a>(root: &'a Root, name: &str, yaml: &str) -> common::Pod<'a> {
+    let file = root.path().join(format!("{name}.yaml"));
+    std::fs::write(&file, yaml).unwrap();
+    let guard = common::Pod {
+        root,
+        name: name.to_owned(),
+    };
+    root.ok(&["apply", "-f", file.to_str().unwrap()]);
+    guard
+}
+
+fn timed(root: &Root, args: &[&str]) -> Duration {
+    let t = Instant::now();
+    root.ok(args);
+    t.elapsed()
+}
+
+fn median(mut d: Vec<Duration>) -> Duration {
+    d.sort_unstable();
+    d[d.len() / 2]
+}
+
+/// The size of the flooding container's log.
+fn log_bytes(root: &Root, name: &str) -> u64 {
+    let logs = root.path().join("log");
+    let Some(dir) = std::fs::read_dir(&logs)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().contains(name))
+    else {
+        return 0;
+    };
+    std::fs::metadata(dir.path().join("flood/0.log")).map_or(0, |m| m.len())
+}
+
+#[test]
+fn a_container_flooding_stdout_holds_up_neither_get_nor_exec_nor_delete() {
+    let Some((_host, root)) = start("flood", "flood", shared) else {
+        return;
+    };
+    let name = "flood";
+    let guard = apply(&root, name, &flood_pod(name));
+    let before = log_bytes(&root, name);
+    let gets: Vec<_> = (0..15)
+        .map(|_| timed(&root, &["get", "pod", name, "-o", "json"]))
+        .collect();
+    let execs: Vec<_> = (0..15)
+        .map(|_| timed(&root, &["exec", name, "-c", "quiet", "--", "true"]))
+        .collect();
+    let written = log_bytes(&root, name) - before;
+    let spent = gets.iter().chain(&execs).sum::<Duration>();
+    assert!(
+        written > 1 << 20,
+        "the container flooded its log while get and exec ran ({written} bytes)"
+    );
+    let delete = timed(&root, &["delete", "pod", name, "--grace-period", "0"]);
+    drop(guard);
+    eprintln!(
+        "flood: {:.0} MB/s into the log; median get {:?}, exec {:?}; delete {delete:?}",
+        u128::from(written) / spent.as_millis().max(1) / 1000,
+        median(gets.clone()),
+        median(execs.clone()),
+    );
+    assert!(
+        root.pod_leftovers().is_empty(),
+        "the delete removed the flooding pod: {:?}",
+        root.pod_leftovers()
+    );
+}
+
+#[test]
+fn silent_control_clients_do_not_delay_a_delete() {
+    let Some((_host, root)) = start("silent_clients", "silent", shared) else {
+        return;
+    };
+    let name = "silent";
+    let yaml = format!(
+        "apiVersion: v1
+kind: Pod
+metadata: {{ name: {name} }}
+spec:
+  containers:
+    - {{ name: c, image: busybox:1.30.1, command: [sleep, '1000'] }}
+"
+    );
+    let guard = apply(&root, name, &yaml);
+    let socket = root
+        .path()
+        .join(format!("run/pods/default_{name}/control.sock"));
+    // Each would have held the supervisor up to a second when it read
+    // requests blocking: 20 of them, 20 s.
+    let silent: Vec<_> = (0..20)
+        .map(|_| std::os::unix::net::UnixStream::connect(&socket).unwrap())
+        .collect();
+    let delete = timed(&root, &["delete", "pod", name, "--grace-period", "0"]);
+    drop(guard);
+    drop(silent);
+    eprintln!("delete beside 20 silent clients: {delete:?}");
+    // Measured: 0.1-0.3 s on a loaded 2-core machine; 20 s before.
+    assert!(
+        delete < Duration::from_secs(10),
+        "the delete waited for silent clients: {delete:?}"
+    );
+    assert!(root.pod_leftovers().is_empty());
+}
