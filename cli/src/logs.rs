@@ -1,4 +1,4 @@
-//! `peapod logs POD [-c CONTAINER] [-f] [-p]`: a container's output.
+//! `peapod logs POD [-c CONTAINER] [-f] [-p] [--tail N]`: a container's output.
 
 use std::process::ExitCode;
 
@@ -20,6 +20,9 @@ pub struct LogsArgs {
     /// The previous run's log.
     #[arg(short = 'p', long)]
     previous: bool,
+    /// Only the last lines (-1: all, as kubectl).
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    tail: i64,
     /// The namespace.
     #[arg(short = 'n', long, default_value = "default")]
     namespace: String,
@@ -31,6 +34,7 @@ pub fn run(args: &LogsArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         container: args.container.clone(),
         follow: args.follow,
         previous: args.previous,
+        tail: usize::try_from(args.tail).ok(),
     };
     let key = PodKey::new(&args.namespace, &args.pod);
     logs::logs(paths, &key, &request, &mut std::io::stdout().lock())?;

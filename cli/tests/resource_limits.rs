@@ -1,19 +1,47 @@
 //! Resource rules a kubelet enforces (issue 14 item 4): local storage
 //! eviction (emptyDir `sizeLimit`, container `ephemeral-storage`) and
-//! CRI log rotation. Root only; each test has its own `--root` and
+//! CRI log rotation (`containerLogMaxSize`/`MaxFiles`, `logs` across the
+//! rotated files, `--tail`, `-f` across a rotation). Root only; each test has its own `--root` and
 //! deletes its pods in a drop guard.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod common;
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use common::{Pod, Root, cgroups_of, shared, start};
-use peapod_runtime::eviction;
+use peapod_runtime::{eviction, log_rotation};
 
 /// The eviction check every 100 ms instead of kubelet's 10 s.
 const FAST_EVICTION: [(&str, &str); 1] = [(eviction::PERIOD_ENV, "100")];
+
+/// A `logs -f` killed when the test ends, however it ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `peapod args` until its stdout satisfies `check`; returns it.
+fn wait_output(root: &Root, args: &[&str], check: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = String::from_utf8(root.run(args).stdout).unwrap();
+        if check(&out) {
+            return out;
+        }
+        assert!(Instant::now() < deadline, "peapod {args:?}: {out}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
 
 fn uid(pod: &Pod<'_>) -> String {
     pod.json()["metadata"]["uid"].as_str().unwrap().to_owned()
@@ -150,4 +178,107 @@ spec:
         "{v:#}"
     );
     delete_leaves_nothing(&root, pod);
+}
+
+/// Log files of 64 KiB, three a run, instead of kubelet's 10 MiB and 5.
+const SMALL_LOGS: [(&str, &str); 2] = [
+    (log_rotation::MAX_SIZE_ENV, "64Ki"),
+    (log_rotation::MAX_FILES_ENV, "3"),
+];
+
+/// The files of container `container`'s log folder.
+fn log_files(root: &Root, pod: &Pod<'_>, container: &str) -> Vec<String> {
+    let dir = root
+        .path()
+        .join(format!("log/default_{}_{}/{container}", pod.name, uid(pod)));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `flood` writes 20,000 numbered lines (about 15 files' worth), then
+/// `done`; `burst` says `ready`, waits for `/tmp/go`, then writes 2,000
+/// numbered lines (one rotation) and `end`.
+const CHATTY: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: chatty }
+spec:
+  containers:
+    - name: flood
+      image: busybox:1.30.1
+      command: ["sh", "-c", "seq 1 20000; echo done; exec sleep 1000"]
+    - name: burst
+      image: busybox:1.30.1
+      command: ["sh", "-c", "echo ready; until [ -e /tmp/go ]; do sleep 0.1; done; seq 100001 102000; echo end; exec sleep 1000"]
+"#;
+
+#[test]
+fn container_logs_rotate_at_the_size_keep_max_files_and_read_in_order() {
+    let Some((_host, root)) = start("container_log_rotation", "limits-logs", shared) else {
+        return;
+    };
+    let pod = root.apply_with_env("chatty", CHATTY, &SMALL_LOGS);
+    let last = wait_output(
+        &root,
+        &["logs", "chatty", "-c", "flood", "--tail", "1"],
+        |out| out == "done\n",
+    );
+    assert_eq!(last, "done\n");
+    let files = log_files(&root, &pod, "flood");
+    assert!(files.len() <= 3, "at most maxFiles: {files:?}");
+    assert!(
+        files.iter().any(|f| f.starts_with("0.log.")),
+        "rotated: {files:?}"
+    );
+    let all = root.ok(&["logs", "chatty", "-c", "flood"]);
+    let mut lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines.pop(), Some("done"), "{all}");
+    let numbers: Vec<u32> = lines.iter().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(numbers.last(), Some(&20000));
+    assert!(numbers[0] > 1, "the oldest files are gone");
+    assert!(
+        numbers.windows(2).all(|w| w[1] == w[0] + 1),
+        "in order, none twice, none missing between the first and the last"
+    );
+    let tail = root.ok(&["logs", "chatty", "-c", "flood", "--tail", "3"]);
+    assert_eq!(tail, "19999\n20000\ndone\n");
+
+    // `logs -f` follows across a rotation: it holds 0.log open when the
+    // burst rotates it.
+    let mut follow = root
+        .command(&["logs", "chatty", "-c", "burst", "-f"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follow.stdout.take().unwrap();
+    let _follow = KillOnDrop(follow);
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if lines_tx.send(line.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    let next = || lines_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(next(), "ready");
+    pod.sh("burst", "touch /tmp/go");
+    let mut followed = Vec::new();
+    loop {
+        let line = next();
+        if line == "end" {
+            break;
+        }
+        followed.push(line.parse::<u32>().unwrap());
+    }
+    assert_eq!(followed, (100_001..=102_000).collect::<Vec<u32>>());
+    let files = log_files(&root, &pod, "burst");
+    assert!(
+        files.iter().any(|f| f.starts_with("0.log.")),
+        "the burst rotated the followed file: {files:?}"
+    );
 }

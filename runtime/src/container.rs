@@ -9,8 +9,10 @@
 //! postStart between them) before starting the first, so their mounts are
 //! made on both cores while the pod's start order stays the same.
 
+use std::cell::RefCell;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use peapod_core::{
@@ -28,6 +30,7 @@ use crate::container_process;
 use crate::cri_log::{self, LineSplitter, LogFile, Stream};
 use crate::error::{Error, Result};
 use crate::images::ResolvedImage;
+use crate::log_rotation::RotationPolicy;
 use crate::sandbox::Sandbox;
 use crate::termination_message;
 
@@ -54,7 +57,8 @@ pub(crate) struct LogStream {
     pub id: u64,
     pub fd: OwnedFd,
     splitter: LineSplitter,
-    file: LogFile,
+    /// The run's log file, shared with its other stream.
+    file: Rc<RefCell<LogFile>>,
 }
 
 /// At most this much is read from one stream per wakeup of the supervisor's
@@ -82,13 +86,13 @@ impl LogStream {
             match rustix::io::read(&self.fd, &mut buf) {
                 Ok(0) | Err(rustix::io::Errno::IO) => {
                     let rest = self.splitter.finish(Timestamp::now());
-                    let _ = self.file.write(&rest);
+                    let _ = self.file.borrow_mut().write(&rest);
                     return false;
                 }
                 Ok(n) => {
                     left = left.saturating_sub(n);
                     let records = self.splitter.feed(Timestamp::now(), &buf[..n]);
-                    let _ = self.file.write(&records);
+                    let _ = self.file.borrow_mut().write(&records);
                 }
                 Err(rustix::io::Errno::AGAIN) => return true,
                 Err(rustix::io::Errno::INTR) => {}
@@ -203,7 +207,9 @@ pub(crate) fn create(
     drop(cgroup_span);
     let stdio_span = debug_span!("stdio_and_logs").entered();
     let log_path = cri_log::log_path(log_dir, name, u32::try_from(restart_count).unwrap_or(0));
-    let log = || LogFile::open(&log_path).map_err(|e| Error::io(&log_path, e));
+    let policy = RotationPolicy::from_env().map_err(|m| fail(&m))?;
+    let file = LogFile::open(&log_path, policy).map_err(|e| Error::io(&log_path, e))?;
+    let file = Rc::new(RefCell::new(file));
     let (stdio, streams, stdin) = if container.tty.unwrap_or(false) {
         let (master, slave) = open_pty().map_err(|e| fail(&e))?;
         let dup = |fd: &OwnedFd| fd.try_clone().map_err(|e| fail(&e));
@@ -216,7 +222,7 @@ pub(crate) fn create(
             id: 0,
             fd: master,
             splitter: LineSplitter::new(Stream::Stdout),
-            file: log()?,
+            file: Rc::clone(&file),
         };
         (stdio, vec![stream], None)
     } else {
@@ -242,13 +248,13 @@ pub(crate) fn create(
                 id: 0,
                 fd: out_r,
                 splitter: LineSplitter::new(Stream::Stdout),
-                file: log()?,
+                file: Rc::clone(&file),
             },
             LogStream {
                 id: 0,
                 fd: err_r,
                 splitter: LineSplitter::new(Stream::Stderr),
-                file: log()?,
+                file: Rc::clone(&file),
             },
         ];
         (stdio, streams, keep)

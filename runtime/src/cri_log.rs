@@ -1,7 +1,8 @@
 //! Container logs in the CRI format that kubelet and log shippers read:
 //! `2016-10-06T00:17:09.669794202Z stdout F the log line`, one line per
 //! chunk, `F` for a full line, `P` for a partial one (a line longer than
-//! [`MAX_LINE`] is cut into `P` pieces ending with an `F`).
+//! [`MAX_LINE`] is cut into `P` pieces ending with an `F`). Files are
+//! rotated as kubelet rotates them ([`crate::log_rotation`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -9,6 +10,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::clock::Timestamp;
+use crate::log_rotation::{self, RotationPolicy};
 
 /// Longest line kept in one record, as containerd's default buffer.
 pub const MAX_LINE: usize = 16 * 1024;
@@ -125,33 +127,65 @@ fn pieces(line: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// the folders above it stay 0755 as kubelet makes them.
 const LOG_FILE_MODE: u32 = 0o640;
 
-/// An open log file of one container run.
+/// The open log file of one container run, shared by its streams
+/// (stdout and stderr write records into the same file), rotated by its
+/// [`RotationPolicy`] (see [`crate::log_rotation`]).
 #[derive(Debug)]
 pub struct LogFile {
+    path: PathBuf,
     file: File,
+    /// Bytes in the current file.
+    size: u64,
+    policy: RotationPolicy,
 }
 
 impl LogFile {
-    /// Opens (creating folders, appending) the file at `path`.
-    pub fn open(path: &Path) -> io::Result<Self> {
+    /// Opens (creating folders, appending) the file at `path`, to be
+    /// rotated by `policy`.
+    pub fn open(path: &Path, policy: RotationPolicy) -> io::Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(LOG_FILE_MODE)
-            .open(path)?;
-        Ok(Self { file })
+        let file = open_append(path)?;
+        let size = file.metadata()?.len();
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            size,
+            policy,
+        })
     }
 
-    /// Appends formatted records.
+    /// Appends formatted records (whole records only, so a rotation never
+    /// splits one); rotates the file once it reached the policy's size.
     pub fn write(&mut self, records: &[u8]) -> io::Result<()> {
         if records.is_empty() {
             return Ok(());
         }
-        self.file.write_all(records)
+        self.file.write_all(records)?;
+        self.size += records.len() as u64;
+        if self.size >= self.policy.max_size {
+            self.rotate()?;
+        }
+        Ok(())
     }
+
+    /// The current file becomes `<n>.log.<stamp>`, a new one is opened,
+    /// and rotated files past the policy's count are removed.
+    fn rotate(&mut self) -> io::Result<()> {
+        log_rotation::rotate(&self.path, Timestamp::now())?;
+        self.file = open_append(&self.path)?;
+        self.size = 0;
+        log_rotation::remove_excess(&self.path, self.policy.max_files.saturating_sub(1))
+    }
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(LOG_FILE_MODE)
+        .open(path)
 }
 
 /// The message of a CRI record line, without time, stream and tag; partial

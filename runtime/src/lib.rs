@@ -30,6 +30,8 @@ mod images;
 pub mod inspect;
 pub mod launch;
 mod lifecycle;
+mod log_reader;
+pub mod log_rotation;
 pub mod logs;
 mod loop_token;
 pub mod network;

@@ -1,13 +1,15 @@
-//! `logs`: a container's CRI log file back as plain output, optionally
-//! followed while the container runs.
+//! `logs`: a container's CRI log back as plain output, across its
+//! rotated files ([`crate::log_reader`]), optionally only its last lines,
+//! optionally followed while the container runs (across rotations and
+//! restarts).
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
-use std::path::PathBuf;
+use std::collections::VecDeque;
+use std::io::Write;
 use std::time::Duration;
 
 use crate::cri_log;
 use crate::error::{Error, Result};
+use crate::log_reader::RunLog;
 use crate::paths::Paths;
 use crate::state::{PodKey, StateStore};
 
@@ -20,6 +22,8 @@ pub struct LogsRequest {
     pub follow: bool,
     /// The previous run's log (`--previous`).
     pub previous: bool,
+    /// Only the last lines (`--tail`); all when `None`.
+    pub tail: Option<usize>,
 }
 
 /// Writes the log of a container of pod `key` to `out`.
@@ -79,7 +83,10 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
     let uid = pod.metadata.uid.clone().unwrap_or_default();
     let log_dir = cri_log::pod_log_dir(&paths.log, &key.namespace, &key.name, &uid);
     let path_of = |n: i32| cri_log::log_path(&log_dir, &container, u32::try_from(n).unwrap_or(0));
-    let mut offset = copy_records(&path_of(restart), 0, out)?;
+    let mut printer = Printer::new(out, request.tail);
+    let mut run = RunLog::new(path_of(restart));
+    run.read_available(&mut |partial, msg| printer.record(partial, msg))?;
+    printer.end_of_tail();
     if !request.follow || request.previous {
         return Ok(());
     }
@@ -88,71 +95,107 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
         let Ok(pod) = dir.read_pod() else {
             return Ok(());
         };
-        offset = copy_records(&path_of(restart), offset, out)?;
+        run.read_available(&mut |partial, msg| printer.record(partial, msg))?;
         let Some(now) = status_of(&pod) else {
             return Ok(());
         };
         if now.restart_count != restart {
             restart = now.restart_count;
-            offset = 0;
+            run = RunLog::new(path_of(restart));
         } else if now.state.terminated.is_some() {
             // Exited for good (a restart would show `waiting` first): what
             // it wrote last is in the file now.
-            copy_records(&path_of(restart), offset, out)?;
+            run.read_available(&mut |partial, msg| printer.record(partial, msg))?;
             return Ok(());
         }
     }
 }
 
-/// Copies the messages of the records after byte `offset` of `path`;
-/// returns the new offset (only whole lines are consumed).
-fn copy_records(path: &PathBuf, offset: u64, out: &mut dyn Write) -> Result<u64> {
-    let mut file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(offset),
-        Err(e) => return Err(Error::io(path, e)),
-    };
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| Error::io(path, e))?;
-    let mut reader = BufReader::new(file);
-    let mut pos = offset;
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = reader
-            .read_line(&mut line)
-            .map_err(|e| Error::io(path, e))?;
-        if n == 0 || !line.ends_with('\n') {
-            break;
+/// Writes messages out: full records end their line, partial ones are
+/// joined to the next. With a tail, the lines are held (the last `n`)
+/// until [`Printer::end_of_tail`], then written as they come.
+struct Printer<'a> {
+    out: &'a mut dyn Write,
+    tail: Option<VecDeque<String>>,
+    limit: usize,
+    /// The line being joined from partial records, while tailing.
+    line: String,
+}
+
+impl<'a> Printer<'a> {
+    fn new(out: &'a mut dyn Write, tail: Option<usize>) -> Self {
+        Self {
+            out,
+            tail: tail.map(|_| VecDeque::new()),
+            limit: tail.unwrap_or(0),
+            line: String::new(),
         }
-        pos += n as u64;
-        if let Some((_, partial, msg)) = cri_log::parse_record(line.trim_end_matches('\n')) {
-            let _ = out.write_all(msg.as_bytes());
+    }
+
+    fn record(&mut self, partial: bool, message: &str) {
+        let Some(kept) = &mut self.tail else {
+            let _ = self.out.write_all(message.as_bytes());
             if !partial {
-                let _ = out.write_all(b"\n");
+                let _ = self.out.write_all(b"\n");
+            }
+            return;
+        };
+        self.line.push_str(message);
+        if !partial {
+            kept.push_back(std::mem::take(&mut self.line));
+            if kept.len() > self.limit {
+                kept.pop_front();
             }
         }
     }
-    let _ = out.flush();
-    Ok(pos)
+
+    /// Writes the held lines (and a line still being joined); from now on
+    /// records go straight out.
+    fn end_of_tail(&mut self) {
+        if let Some(kept) = self.tail.take() {
+            for line in kept {
+                let _ = self.out.write_all(line.as_bytes());
+                let _ = self.out.write_all(b"\n");
+            }
+            let _ = self
+                .out
+                .write_all(std::mem::take(&mut self.line).as_bytes());
+        }
+        let _ = self.out.flush();
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn printed(tail: Option<usize>, records: &[(bool, &str)]) -> String {
+        let mut out = Vec::new();
+        let mut printer = Printer::new(&mut out, tail);
+        for (partial, msg) in records {
+            printer.record(*partial, msg);
+        }
+        printer.end_of_tail();
+        printer.record(false, "after");
+        String::from_utf8(out).expect("utf8")
+    }
+
     #[test]
     fn partial_records_join_and_full_ones_end_lines() {
-        let path = std::env::temp_dir().join(format!("peapod-logs-{}.log", std::process::id()));
-        std::fs::write(
-            &path,
-            "2026-11-22T10:00:00.1Z stdout P hel\n2026-11-22T10:00:00.2Z stdout F lo\n2026-11-22T10:00:00.3Z stderr F x\n2026-11-22T10:00",
-        )
-        .expect("written");
-        let mut out = Vec::new();
-        let off = copy_records(&path, 0, &mut out).expect("read");
-        assert_eq!(out, b"hello\nx\n");
-        assert!(off < std::fs::metadata(&path).expect("meta").len());
-        let _ = std::fs::remove_file(path);
+        let records = [(true, "hel"), (false, "lo"), (false, "x")];
+        assert_eq!(printed(None, &records), "hello\nx\nafter\n");
+    }
+
+    #[test]
+    fn tail_keeps_the_last_lines_joined_then_passes_on() {
+        let records = [
+            (false, "a"),
+            (true, "b"),
+            (false, "c"),
+            (false, "d"),
+            (true, "e"),
+        ];
+        assert_eq!(printed(Some(2), &records), "bc\nd\neafter\n");
+        assert_eq!(printed(Some(0), &records), "eafter\n");
     }
 }
