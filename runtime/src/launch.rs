@@ -182,6 +182,10 @@ impl Launcher {
             .mode(crate::state::STATE_FILE_MODE)
             .open(dir.supervisor_log())
             .map_err(|e| Error::io(dir.supervisor_log(), e))?;
+        // Our own description of the log: it reads what the supervisor
+        // wrote even once the pod's folder (and the file's name) is gone.
+        let log_reader =
+            File::open(dir.supervisor_log()).map_err(|e| Error::io(dir.supervisor_log(), e))?;
         let spawned = tracing::debug_span!("spawn_supervisor").entered();
         let mut child = Command::new(&self.exe)
             .arg(SUPERVISE_VERB)
@@ -197,13 +201,21 @@ impl Launcher {
         }
         let report = {
             let _span = tracing::debug_span!("wait_start_report").entered();
-            read_report(read_end, &dir.key().name)
+            read_report(read_end)
         };
         // The supervisor runs on; only reap it when it already ended.
         let _ = child.try_wait();
-        if report.is_err() {
-            let _ = child.wait();
-        }
+        let report = match report {
+            Ok(Some(report)) => Ok(report),
+            Ok(None) => Err(Error::Supervisor {
+                pod: dir.key().name.clone(),
+                message: exited_before_reporting(child.wait().ok(), &log_reader),
+            }),
+            Err(e) => {
+                let _ = child.wait();
+                Err(e)
+            }
+        };
         Ok(Some(report))
     }
 }
@@ -221,18 +233,47 @@ pub fn supervise_args(paths: &Paths, pod_dir: &Path) -> Vec<PathBuf> {
     ]
 }
 
-fn read_report(pipe: OwnedFd, pod: &str) -> Result<StartReport> {
+/// The supervisor's start report; `None` when it closed the pipe without one.
+fn read_report(pipe: OwnedFd) -> Result<Option<StartReport>> {
     let mut line = String::new();
     let n = BufReader::new(File::from(pipe))
         .read_line(&mut line)
         .map_err(|e| Error::sys("read start report", e))?;
     if n == 0 {
-        return Err(Error::Supervisor {
-            pod: pod.to_owned(),
-            message: "exited before reporting (see supervisor.log)".into(),
-        });
+        return Ok(None);
     }
-    serde_json::from_str(&line).map_err(|e| Error::json("start report", e))
+    serde_json::from_str(&line)
+        .map(Some)
+        .map_err(|e| Error::json("start report", e))
+}
+
+/// How much of its log a supervisor that died before reporting leaves in
+/// the error: its last lines, from at most the last 4 KiB.
+const LAST_WORDS_BYTES: u64 = 4096;
+/// At most this many of those lines.
+const LAST_WORDS_LINES: usize = 10;
+
+/// Why a supervisor ended before it reported, with the end of its log
+/// (read through `log`, which stays readable after the pod's folder is
+/// removed): `apply` removes the folder then, so pointing at the file
+/// would point at nothing.
+fn exited_before_reporting(status: Option<std::process::ExitStatus>, log: &File) -> String {
+    use std::os::unix::fs::FileExt as _;
+    let how = status.map_or_else(|| "ended".to_owned(), |s| format!("ended ({s})"));
+    let len = log.metadata().map_or(0, |m| m.len());
+    let start = len.saturating_sub(LAST_WORDS_BYTES);
+    let mut tail = vec![0; usize::try_from(len - start).unwrap_or(0)];
+    let read = log.read_at(&mut tail, start).unwrap_or(0);
+    let text = String::from_utf8_lossy(&tail[..read]);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return format!("{how} before reporting, with nothing in its log");
+    }
+    let last = &lines[lines.len().saturating_sub(LAST_WORDS_LINES)..];
+    format!(
+        "{how} before reporting; the end of its log:\n  {}",
+        last.join("\n  ")
+    )
 }
 
 /// Writes the start report on the supervisor's side (its stdout), then
@@ -293,6 +334,36 @@ mod tests {
             err.contains("namespace and name take 218 characters together; at most 217 fit"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_failed_apply_said_see_supervisor_log_after_that_file_was_removed() {
+        let scratch =
+            std::env::temp_dir().join(format!("peapod-last-words-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&scratch);
+        std::fs::create_dir_all(&scratch).expect("scratch");
+        // A supervisor that dies before it reports, as one that cannot
+        // read its pod would.
+        let exe = scratch.join("supervisor.sh");
+        std::fs::write(
+            &exe,
+            "#!/bin/sh\necho 'starting' >&2\necho 'peapod supervise: pod.json: boom' >&2\nexit 3\n",
+        )
+        .expect("script");
+        std::fs::set_permissions(&exe, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        let paths = Paths::under(&scratch);
+        let mut pod = Pod::default();
+        pod.metadata.name = Some("lastwords".into());
+        let launcher = Launcher { exe, wait: true };
+        let err = launcher.create(&paths, pod).expect_err("no report");
+        let left = paths.run.join("pods/default_lastwords").exists();
+        let _ = std::fs::remove_dir_all(&scratch);
+        assert_eq!(
+            err.to_string(),
+            "supervisor of pod lastwords: ended (exit status: 3) before reporting; the end of its log:\n  starting\n  peapod supervise: pod.json: boom"
+        );
+        assert!(!left, "the pod's folder was removed");
     }
 
     #[test]
