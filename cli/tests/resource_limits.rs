@@ -132,17 +132,14 @@ fn memory_empty_dir_is_bounded_by_its_tmpfs_and_never_evicted() {
         "; echo dd=$?;",
     );
     let pod = root.apply_with_env("ram", &yaml, &FAST_EVICTION);
-    let out = pod.sh(
-        "writer",
-        "until [ -e /cache/fill ]; do sleep 0.1; done; du -k /cache/fill",
-    );
-    let kib: u64 = out.split_whitespace().next().unwrap().parse().unwrap();
-    assert!(kib <= 64, "the tmpfs holds at most its sizeLimit: {out}");
-    let log = pod.root.ok(&["logs", "ram"]);
+    let log = wait_output(&root, &["logs", "ram"], |out| out.contains("dd="));
     assert!(
         log.contains("dd=1"),
         "the write past the limit fails: {log}"
     );
+    let out = pod.sh("writer", "du -k /cache/fill");
+    let kib: u64 = out.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(kib <= 64, "the tmpfs holds at most its sizeLimit: {out}");
     assert_eq!(pod.json()["status"]["phase"], "Running");
 }
 
