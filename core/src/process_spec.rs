@@ -31,8 +31,12 @@ pub struct ProcessSpec {
     pub hostname: Option<String>,
     /// `PR_SET_NO_NEW_PRIVS` (`allowPrivilegeEscalation: false`).
     pub no_new_privs: bool,
-    /// Capabilities kept (bounding, permitted, effective, inheritable);
-    /// every other is dropped. `None` keeps what the caller has.
+    /// Capabilities kept in the bounding, permitted and effective sets, as
+    /// runc sets them for containerd's config: every other is dropped from
+    /// the bounding set, the inheritable and ambient sets are emptied
+    /// (CVE-2022-24769), so a non-root process ends up with empty
+    /// permitted/effective sets after `execve`. `None` keeps what the caller
+    /// has.
     pub capabilities: Option<Capabilities>,
     /// The seccomp filter, compiled once and shared by every process of
     /// the same profile; `None` is unconfined.
@@ -223,33 +227,56 @@ impl Capabilities {
         Self(0)
     }
 
-    /// Every capability peapod knows (`privileged: true`).
+    /// Every capability peapod knows (`ALL` in `add`/`drop`).
     pub const fn all() -> Self {
         Self((1 << (Self::LAST + 1)) - 1)
     }
 
+    /// Every capability the running kernel knows
+    /// (`/proc/sys/kernel/cap_last_cap`), as runc gives `privileged: true`;
+    /// [`Capabilities::all`] when that file cannot be read.
+    pub fn kernel_all() -> Self {
+        std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .map_or(Self::all(), |last| {
+                Self::all().intersection(Self(u64::MAX >> (63 - last.min(Self::LAST))))
+            })
+    }
+
+    /// The permitted set of the calling thread: what a process it spawns
+    /// can be given.
+    pub fn held() -> Result<Self> {
+        let sets = rustix::thread::capabilities(None)
+            .map_err(|e| Error::sys("capget of the calling thread", e))?;
+        Ok(Self(sets.permitted.bits()).intersection(Self::all()))
+    }
+
+    /// The numbers of the capabilities in the set, lowest first.
+    pub fn numbers(self) -> impl Iterator<Item = u32> {
+        (0..=Self::LAST).filter(move |&n| self.contains_number(n))
+    }
+
+    /// The capabilities in both sets.
+    #[must_use]
+    pub const fn intersection(self, other: Self) -> Self {
+        Self(self.0 & other.0)
+    }
+
+    /// Whether every capability of `other` is in the set.
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
     /// The default set of container runtimes (containerd, Docker, CRI-O)
-    /// that Kubernetes containers get.
+    /// that Kubernetes containers get: CHOWN, DAC_OVERRIDE, FOWNER,
+    /// FSETID, KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, NET_RAW,
+    /// SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP (`CapEff: 00000000a80425fb`).
     pub fn container_default() -> Self {
-        [
-            "CHOWN",
-            "DAC_OVERRIDE",
-            "FSETID",
-            "FOWNER",
-            "MKNOD",
-            "NET_RAW",
-            "SETGID",
-            "SETUID",
-            "SETFCAP",
-            "SETPCAP",
-            "NET_BIND_SERVICE",
-            "SYS_CHROOT",
-            "KILL",
-            "AUDIT_WRITE",
-        ]
-        .into_iter()
-        .filter_map(Self::from_name)
-        .fold(Self::empty(), Self::union)
+        [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31]
+            .into_iter()
+            .filter_map(Self::from_number)
+            .fold(Self::empty(), Self::union)
     }
 
     /// One capability by name, as Kubernetes writes it (`NET_ADMIN`) or
@@ -261,6 +288,21 @@ impl Capabilities {
             .iter()
             .position(|n| *n == bare)
             .map(|i| Self(1 << i))
+    }
+
+    /// The name of capability number `n`, without `CAP_`.
+    pub fn name_of(n: u32) -> Option<&'static str> {
+        CAPABILITY_NAMES.get(usize::try_from(n).ok()?).copied()
+    }
+
+    /// Capability number `n` (`capability.h`); `None` above
+    /// [`Capabilities::LAST`].
+    pub const fn from_number(n: u32) -> Option<Self> {
+        if n <= Self::LAST {
+            Some(Self(1 << n))
+        } else {
+            None
+        }
     }
 
     /// Both sets.
@@ -376,11 +418,11 @@ mod tests {
             Capabilities::from_name("NET_ADMIN"),
             Capabilities::from_name("cap_net_admin")
         );
-        assert!(
-            Capabilities::from_name("NET_ADMIN")
-                .expect("known")
-                .contains_number(12)
+        assert_eq!(
+            Capabilities::from_name("NET_ADMIN"),
+            Capabilities::from_number(12)
         );
+        assert_eq!(Capabilities::name_of(40), Some("CHECKPOINT_RESTORE"));
         assert!(Capabilities::from_name("NOT_A_CAP").is_none());
     }
 
@@ -390,7 +432,29 @@ mod tests {
         assert_eq!(d.bits().count_ones(), 14);
         assert!(!d.contains_number(21));
         assert!(d.contains_number(0));
-        let sys_admin = Capabilities::from_name("SYS_ADMIN").expect("known");
+        let sys_admin = Capabilities::from_number(21).expect("known");
         assert_eq!(d.union(sys_admin).without(sys_admin), d);
+    }
+
+    #[test]
+    fn container_default_is_containerds_effective_set() {
+        assert_eq!(Capabilities::container_default().bits(), 0xa804_25fb);
+    }
+
+    #[test]
+    fn numbers_list_the_set_lowest_first() {
+        let set = [5, 0, 39]
+            .into_iter()
+            .filter_map(Capabilities::from_number)
+            .fold(Capabilities::empty(), Capabilities::union);
+        assert_eq!(set.numbers().collect::<Vec<_>>(), [0, 5, 39]);
+        assert!(Capabilities::from_number(Capabilities::LAST + 1).is_none());
+    }
+
+    #[test]
+    fn kernel_all_is_within_what_peapod_knows_and_has_the_default() {
+        let all = Capabilities::kernel_all();
+        assert!(Capabilities::all().contains(all));
+        assert!(all.contains(Capabilities::container_default()));
     }
 }

@@ -570,6 +570,12 @@ fn child_credentials<'p>(p: &'p Prepared<'_>) -> ChildResult<'p> {
                 }
             }
         }
+        // Nothing is passed on through the ambient set (runc sets none).
+        match rustix::thread::clear_ambient_capability_set() {
+            // A kernel without ambient capabilities (before 4.3).
+            Ok(()) | Err(Errno::INVAL) => {}
+            Err(e) => return Err((Step::Capabilities, e, c"ambient set")),
+        }
         if p.uid.as_raw() != 0 {
             rustix::thread::set_keep_capabilities(true).map_err(err(Step::Capabilities))?;
         }
@@ -584,7 +590,10 @@ fn child_credentials<'p>(p: &'p Prepared<'_>) -> ChildResult<'p> {
             CapabilitySets {
                 effective: set,
                 permitted: set,
-                inheritable: set,
+                // Empty, as runc since CVE-2022-24769: with an inheritable
+                // set, a file's inheritable bits could give a non-root
+                // process capabilities at execve.
+                inheritable: CapabilitySet::empty(),
             },
         )
         .map_err(err(Step::Capabilities))?;

@@ -65,7 +65,7 @@ fn credentials_capabilities_no_new_privs_and_lowered_rlimits_apply() {
             &[
                 "sh",
                 "-c",
-                "grep -E '^(Uid|Gid|Groups|CapEff|CapBnd|NoNewPrivs):' /proc/self/status; ulimit -n; ulimit -s; readlink /proc/self/ns/net",
+                "grep -E '^(Uid|Gid|Groups|Cap[A-Za-z]+|NoNewPrivs):' /proc/self/status; ulimit -n; ulimit -s; readlink /proc/self/ns/net",
             ],
         )
     };
@@ -74,7 +74,8 @@ fn credentials_capabilities_no_new_privs_and_lowered_rlimits_apply() {
         gid: 65534,
         groups: vec![10, 20],
     };
-    spawn.process.capabilities = Capabilities::from_name("NET_BIND_SERVICE");
+    // NET_BIND_SERVICE.
+    spawn.process.capabilities = Capabilities::from_number(10);
     spawn.process.no_new_privs = true;
     spawn.process.rlimits = vec![
         Rlimit {
@@ -108,6 +109,10 @@ fn credentials_capabilities_no_new_privs_and_lowered_rlimits_apply() {
     // As with containerd and CRI-O, a non-root process gets no ambient
     // capabilities: exec leaves it none effective; the bound is what stays.
     assert_eq!(field("CapEff:"), "0000000000000000");
+    assert_eq!(field("CapPrm:"), "0000000000000000");
+    // Inheritable empty as runc sets it since CVE-2022-24769.
+    assert_eq!(field("CapInh:"), "0000000000000000");
+    assert_eq!(field("CapAmb:"), "0000000000000000");
     assert_eq!(field("CapBnd:"), "0000000000000400");
     assert_eq!(field("NoNewPrivs:"), "1");
     let lines: Vec<_> = out.lines().collect();

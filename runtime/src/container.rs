@@ -169,6 +169,9 @@ pub(crate) fn create(
     let name = &container.name;
     let _span = debug_span!("container", name = %name).entered();
     let fail = |e: &dyn std::fmt::Display| Error::container(name, e);
+    // First: a container kubelet would refuse is refused before anything
+    // of it is made.
+    let security = sandbox.security.container(container, &image.identity)?;
     let plan_span = debug_span!("layers_and_mount_plan").entered();
     let dir = layers_dir(&sandbox.lib_dir, name);
     let layers = fresh_layers(&dir, &image.lower).map_err(|e| fail(&e))?;
@@ -196,7 +199,8 @@ pub(crate) fn create(
         });
     }
     drop(plan_span);
-    let spec = container_process::process_spec(&resolved, &image.defaults, hostname);
+    let mut spec = container_process::process_spec(&resolved, &image.defaults, hostname);
+    security.apply(&mut spec);
     let cgroup_span = debug_span!("container_cgroup").entered();
     let cgroup = sandbox.container_cgroup(name).map_err(|e| fail(&e))?;
     cgroup

@@ -85,7 +85,8 @@ fn set_var(env: &mut Vec<(String, String)>, name: &str, value: String) {
     }
 }
 
-/// The whole process spec of a container.
+/// The process spec of a container, but for its identity and privileges
+/// (`security_context`'s `ProcessSecurity::apply` adds them).
 pub fn process_spec(container: &Container, image: &ImageDefaults, hostname: &str) -> ProcessSpec {
     let mut spec = ProcessSpec::new(argv(container, image));
     spec.env = environment(container, image, hostname);
@@ -96,14 +97,6 @@ pub fn process_spec(container: &Container, image: &ImageDefaults, hostname: &str
         .unwrap_or_else(|| "/".to_owned())
         .into();
     spec.tty = container.tty.unwrap_or(false);
-    if let Some(sc) = &container.security_context {
-        if let Some(uid) = sc.run_as_user.and_then(|u| u32::try_from(u).ok()) {
-            spec.user.uid = uid;
-        }
-        if let Some(gid) = sc.run_as_group.and_then(|g| u32::try_from(g).ok()) {
-            spec.user.gid = gid;
-        }
-    }
     spec
 }
 

@@ -62,6 +62,20 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A container kubelet would not create, with kubelet's waiting
+    /// reason (`CreateContainerConfigError`: `runAsNonRoot` refused it;
+    /// `CreateContainerError`: its image user is not in `/etc/passwd`).
+    /// The supervisor shows it as the container's waiting state and tries
+    /// again with the back-off, as kubelet does.
+    #[error("container \"{container}\": {reason}: {message}")]
+    Create {
+        /// Container name.
+        container: String,
+        /// kubelet's waiting reason.
+        reason: &'static str,
+        /// kubelet's message.
+        message: String,
+    },
     /// A container's command could not be executed: `execve` failed, with
     /// `not_found` for a missing file (else not executable, or refused).
     /// Reads as [`Error::Container`]; `peapod run` exits 127 or 126 on it,

@@ -1,15 +1,19 @@
 //! `exec`: a new process in a running container, joining every namespace
 //! of the container's process (by pidfd) and its cgroup, through core's
-//! spawn. The caller's stdio is the process's; its exit code is returned.
+//! spawn, with the container's identity, capabilities and no_new_privs
+//! (`security_context`, as at its start). The caller's stdio is the
+//! process's; its exit code is returned.
 
-use std::path::PathBuf;
-
-use peapod_core::{CgroupHierarchy, ContainerSpawn, NamespacePlan, ProcessSpec, Stdio};
+use peapod_core::{CgroupHierarchy, ContainerSpawn, NamespacePlan, Stdio};
+use peapod_image::Store;
 use rustix::fs::{Mode, OFlags};
 use rustix::process::{Pid, PidfdFlags};
 
+use crate::container_process;
 use crate::error::{Error, Result};
+use crate::images;
 use crate::paths::Paths;
+use crate::security_context::PodSecurity;
 use crate::state::{Liveness, PodKey, StateStore};
 use crate::teardown::cgroup_name;
 
@@ -70,7 +74,29 @@ pub fn exec(paths: &Paths, key: &PodKey, request: &ExecRequest) -> Result<i32> {
     if !target.is_alive() {
         return Err(not_running());
     }
-    let mut process = ProcessSpec::new(request.argv.clone());
+    // The container's process recomputed from pod.json and its image, by
+    // the function that made it (no record of it to keep in step): the
+    // same working folder, user, groups, capabilities and no_new_privs;
+    // the environment is the one the container's process started with.
+    let image_id = pod
+        .status
+        .as_ref()
+        .into_iter()
+        .flat_map(|s| {
+            s.container_statuses
+                .iter()
+                .chain(&s.init_container_statuses)
+        })
+        .find(|s| s.name == container)
+        .map(|s| s.image_id.clone())
+        .unwrap_or_default();
+    let store = Store::open(paths.images()).map_err(|e| Error::container(&container, e))?;
+    let image = images::started_from(&store, spec, &image_id)?;
+    let security = PodSecurity::of(&pod)
+        .map_err(|e| Error::container(&container, e))?
+        .container(spec, &image.identity)?;
+    let mut process = container_process::process_spec(spec, &image.defaults, "");
+    process.argv.clone_from(&request.argv);
     if let Ok(environ) = std::fs::read(format!("/proc/{}/environ", target.pid)) {
         process.env = environ
             .split(|&b| b == 0)
@@ -78,7 +104,7 @@ pub fn exec(paths: &Paths, key: &PodKey, request: &ExecRequest) -> Result<i32> {
             .map(|e| String::from_utf8_lossy(e).into_owned())
             .collect();
     }
-    process.cwd = PathBuf::from(spec.working_dir.as_deref().unwrap_or("/"));
+    security.apply(&mut process);
     process.tty = request.tty;
     let uid = pod.metadata.uid.unwrap_or_default();
     let hierarchy = CgroupHierarchy::detect().map_err(|e| Error::container(&container, e))?;

@@ -8,6 +8,7 @@ use peapod_spec::Container;
 
 use crate::container_process::ImageDefaults;
 use crate::error::{Error, Result};
+use crate::security_context::ImageIdentity;
 
 /// An image ready to become a container's root.
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub(crate) struct ResolvedImage {
     pub defaults: ImageDefaults,
     /// STOPSIGNAL as a number (`None`: SIGTERM).
     pub stop_signal: Option<i32>,
+    /// USER and the image's `/etc/passwd` and `/etc/group`.
+    pub identity: ImageIdentity,
 }
 
 /// Finds (or pulls, as `imagePullPolicy` says) the image of `container`.
@@ -33,6 +36,29 @@ pub(crate) fn resolve(store: &Store, container: &Container) -> Result<ResolvedIm
     let image = store
         .ensure(&container.image, policy)
         .map_err(|e| Error::container(&container.name, e))?;
+    Ok(resolved(container, image))
+}
+
+/// The image a running `container` was started from, by its `imageID`
+/// (`status.containerStatuses[].imageID`), never pulled: what `exec`
+/// recomputes the container's process from.
+pub(crate) fn started_from(
+    store: &Store,
+    container: &Container,
+    image_id: &str,
+) -> Result<ResolvedImage> {
+    let name = if image_id.is_empty() {
+        &container.image
+    } else {
+        image_id
+    };
+    let image = store
+        .image(name)
+        .map_err(|e| Error::container(&container.name, e))?;
+    Ok(resolved(container, image))
+}
+
+fn resolved(container: &Container, image: peapod_image::Image) -> ResolvedImage {
     let c = image.config;
     let stop_signal = c.stop_signal.as_deref().and_then(|s| {
         let sig = crate::termination::parse_signal(s);
@@ -44,8 +70,10 @@ pub(crate) fn resolve(store: &Store, container: &Container) -> Result<ResolvedIm
         }
         sig
     });
-    Ok(ResolvedImage {
+    let identity = ImageIdentity::read(c.user, &image.lower_dirs);
+    ResolvedImage {
         stop_signal,
+        identity,
         id: image.id.to_string(),
         lower: image.lower_dirs,
         defaults: ImageDefaults {
@@ -54,5 +82,5 @@ pub(crate) fn resolve(store: &Store, container: &Container) -> Result<ResolvedIm
             env: c.env.unwrap_or_default(),
             working_dir: c.working_dir,
         },
-    })
+    }
 }

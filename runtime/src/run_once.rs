@@ -41,6 +41,7 @@ use crate::launch;
 use crate::network::{self, Mode as NetworkMode};
 use crate::paths::Paths;
 use crate::pod_files;
+use crate::security_context::{PodSecurity, ProcessSecurity};
 use crate::state::{PodDir, ProcessRecord, StateStore, SupervisorRecord};
 use crate::status::{self, ExitKind};
 use crate::teardown;
@@ -80,6 +81,11 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
         let store = Store::open(paths.images()).map_err(|e| Error::container(&key.name, e))?;
         images::resolve(&store, &container)?
     };
+    // The same computation as a pod's containers: the image's USER,
+    // containerd's default capabilities.
+    let security = PodSecurity::of(&pod)
+        .map_err(|e| Error::container(&container.name, e))?
+        .container(&container, &image.identity)?;
     let dir = StateStore::new(paths).create(&key)?;
     let mut once = Once {
         dir,
@@ -87,7 +93,7 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
         cgroup: None,
         network: options.network,
     };
-    let started = once.start(&pod, &container, &image);
+    let started = once.start(&pod, &container, &image, &security);
     let (process, mut pod) = match started {
         Ok(s) => s,
         Err(e) => {
@@ -160,6 +166,7 @@ impl Once {
         pod: &Pod,
         container: &Container,
         image: &ResolvedImage,
+        security: &ProcessSecurity,
     ) -> Result<(Process, Pod)> {
         let name = &container.name;
         let fail = |e: &dyn std::fmt::Display| Error::container(name, e);
@@ -189,6 +196,7 @@ impl Once {
         pod_files::write(pod, &pod_ips, &layers.upper.join("etc"))?;
         let hostname = pod_files::hostname(pod);
         let mut process = container_process::process_spec(container, &image.defaults, &hostname);
+        security.apply(&mut process);
         process.hostname = Some(hostname);
         let root = RootFs::Overlay {
             lower: layers.lower,

@@ -23,6 +23,7 @@ use crate::network;
 use crate::paths::Paths;
 use crate::pod_config::PodConfig;
 use crate::pod_files;
+use crate::security_context::PodSecurity;
 use crate::teardown::{self, PodResources};
 
 /// The running sandbox of one pod.
@@ -45,6 +46,8 @@ pub(crate) struct Sandbox {
     pub lib_dir: PathBuf,
     /// The ConfigMaps and Secrets the pod reads.
     pub config: PodConfig,
+    /// The pod's side of each container's security.
+    pub security: PodSecurity,
 }
 
 /// What [`Sandbox::build`] made after the pod cgroup.
@@ -68,6 +71,7 @@ impl Sandbox {
         let _span = debug_span!("sandbox", pod = %resources.name).entered();
         let name = resources.name.clone();
         let fail = |e: &dyn std::fmt::Display| Error::pod(&name, e);
+        let security = PodSecurity::of(pod).map_err(|e| fail(&e))?;
         let cgroup = {
             let _s = debug_span!("pod_cgroup").entered();
             let limits = cgroup_boundary::pod_limits()?;
@@ -106,6 +110,7 @@ impl Sandbox {
                     network,
                     host_network: pod.spec.host_network.unwrap_or(false),
                     share_pid: pod.spec.share_process_namespace.unwrap_or(false),
+                    security,
                 })
             }
             Err(e) => {

@@ -350,14 +350,18 @@ impl Supervisor {
         // Dropping what is left of `created` after an error kills those.
         drop(created);
         if let Some((i, e)) = failed {
-            let message = match &e {
-                Error::Container { message, .. } => message.clone(),
-                other => other.to_string(),
+            let (message, refused) = match &e {
+                Error::Container { message, .. } => (message.clone(), None),
+                Error::Create {
+                    reason, message, ..
+                } => (message.clone(), Some(*reason)),
+                other => (other.to_string(), None),
             };
             self.pending.push_back(Event::StartFailed {
                 container: i,
                 message,
                 error: e.to_string(),
+                refused,
             });
         }
     }

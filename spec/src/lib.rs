@@ -67,7 +67,7 @@ pub use qos::QOSClass;
 pub use quantity::Quantity;
 pub use security::{
     Capabilities, PodSecurityContext, ProcMountType, SeccompProfile, SeccompProfileType,
-    SecurityContext, Sysctl,
+    SecurityContext, SupplementalGroupsPolicy, Sysctl,
 };
 pub use status::{
     ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,

@@ -99,12 +99,28 @@ pub struct PodSecurityContext {
     /// Group owning the volumes, added to every process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fs_group: Option<i64>,
+    /// Whether the groups the image's `/etc/group` lists for the user are
+    /// added (`Merge`, the default) or not (`Strict`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplemental_groups_policy: Option<SupplementalGroupsPolicy>,
     /// Namespaced sysctls set in the pod.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sysctls: Vec<Sysctl>,
     /// The seccomp filter of every container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seccomp_profile: Option<SeccompProfile>,
+}
+
+/// How the groups of a container's first process are made
+/// (`supplementalGroupsPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum SupplementalGroupsPolicy {
+    /// The groups the image's `/etc/group` lists for the user, plus
+    /// `supplementalGroups` and `fsGroup`.
+    #[default]
+    Merge,
+    /// Only the primary group, `supplementalGroups` and `fsGroup`.
+    Strict,
 }
 
 /// One sysctl.

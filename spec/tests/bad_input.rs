@@ -521,3 +521,37 @@ bad!(grpc_probes_are_refused_at_validation, tail "    livenessProbe:\n      grpc
 
 bad!(mount_propagation_other_than_none_is_refused_at_validation, tail "    volumeMounts:\n    - {name: v, mountPath: /v, mountPropagation: HostToContainer}\n  volumes:\n  - name: v\n    emptyDir: {}\n",
     ["pod.yaml:10:32: spec.containers[0].volumeMounts[0].mountPropagation: HostToContainer: not supported by peapod (only None)"]);
+
+// Security contexts Kubernetes refuses.
+
+bad!(no_privilege_escalation_with_privileged_is_refused,
+    tail "    securityContext:\n      privileged: true\n      allowPrivilegeEscalation: false\n",
+    ["pod.yaml:9:5: spec.containers[0].securityContext: cannot set `allowPrivilegeEscalation` to false and `privileged` to true"]);
+
+bad!(no_privilege_escalation_with_cap_sys_admin_added_is_refused,
+    tail "    securityContext:\n      allowPrivilegeEscalation: false\n      capabilities:\n        add: [CAP_SYS_ADMIN]\n",
+    ["pod.yaml:9:5: spec.containers[0].securityContext: cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"]);
+
+bad!(no_privilege_escalation_with_sys_admin_without_prefix_is_refused_too,
+    tail "    securityContext:\n      allowPrivilegeEscalation: false\n      capabilities:\n        add: [sys_admin]\n",
+    ["pod.yaml:9:5: spec.containers[0].securityContext: cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"]);
+
+bad!(negative_ids_are_refused_at_pod_and_container_level,
+tail "    securityContext:\n      runAsUser: -1\n  securityContext:\n    runAsGroup: -5\n    supplementalGroups: [4000, -2]\n    supplementalGroupsPolicy: Strict\n",
+[
+    "pod.yaml:10:7: spec.containers[0].securityContext.runAsUser: -1: must be between 0 and 2147483647, inclusive",
+    "pod.yaml:12:5: spec.securityContext.runAsGroup: -5: must be between 0 and 2147483647, inclusive",
+    "pod.yaml:13:32: spec.securityContext.supplementalGroups[1]: -2: must be between 0 and 2147483647, inclusive",
+]);
+
+#[test]
+fn supplemental_groups_policy_takes_merge_or_strict() {
+    let ok = "  securityContext:\n    supplementalGroupsPolicy: Merge\n";
+    assert_eq!(errors_after_head(ok), Vec::<String>::new());
+    let bad = errors_after_head("  securityContext:\n    supplementalGroupsPolicy: Loose\n");
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert!(
+        bad[0].starts_with("pod.yaml:10:31: spec.securityContext.supplementalGroupsPolicy:"),
+        "{bad:?}"
+    );
+}

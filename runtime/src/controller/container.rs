@@ -55,6 +55,9 @@ pub(crate) struct ContainerControl {
     pub launched: bool,
     /// Asked for, and neither started nor failed yet.
     pub launching: bool,
+    /// Its last launch was refused before anything was made
+    /// ([`super::Event::StartFailed`] with `refused`).
+    pub refused: bool,
     /// Its process runs: since when (probes' delays count from it).
     pub running_since: Option<(Instant, Timestamp)>,
     /// Its postStart runs: not `Running`, not started, probes not armed.
@@ -113,6 +116,7 @@ impl ContainerControl {
             finished_at: None,
             launched: false,
             launching: false,
+            refused: false,
             running_since: None,
             post_start: false,
             probes: None,

@@ -92,6 +92,11 @@ pub(crate) enum Event {
         message: String,
         /// The whole error, for a start report.
         error: String,
+        /// kubelet's waiting reason when the container was refused before
+        /// it was made (`CreateContainerConfigError`: `runAsNonRoot`;
+        /// `CreateContainerError`): it waits with it, is tried again after
+        /// the back-off without counting a restart, and the pod goes on.
+        refused: Option<&'static str>,
     },
     /// Its process exited.
     Exited {
@@ -302,7 +307,14 @@ impl PodController {
                 container,
                 message,
                 error,
+                refused: None,
             } => self.start_failed(container, &message, error, t),
+            Event::StartFailed {
+                container,
+                message,
+                refused: Some(reason),
+                ..
+            } => self.refused(container, reason, &message, t),
             Event::Exited {
                 container,
                 exit,
@@ -426,7 +438,10 @@ impl PodController {
             let c = &mut self.containers[i];
             if c.restart_at.is_some_and(|at| at <= t.now) {
                 c.restart_at = None;
-                c.status.restart_count += 1;
+                // A container that was never made has not restarted.
+                if !std::mem::take(&mut c.refused) {
+                    c.status.restart_count += 1;
+                }
                 let finished = c.finished_at.unwrap_or(t.now);
                 c.backoff.restarted(self.backoff, finished, t.now);
                 self.launch(vec![i]);

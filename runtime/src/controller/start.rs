@@ -5,7 +5,8 @@
 //! postStart between them are launched together (created, then started
 //! in order). A start that fails before the pod was reported started fails
 //! the pod; after, the container waits (`RunContainerError`) and is
-//! retried with the back-off.
+//! retried with the back-off. A container refused before it was made
+//! (`runAsNonRoot`) waits with kubelet's reason either way.
 
 use std::time::Duration;
 
@@ -141,8 +142,28 @@ impl PodController {
     /// Container `i` could not be made or started; those launched with it
     /// after it were not made.
     pub(super) fn start_failed(&mut self, i: usize, message: &str, error: String, t: Time) {
-        if !self.containers[i].launching {
+        if !self.launch_failed(i, message) {
             return;
+        }
+        if !self.reported {
+            self.reported = true;
+            self.out.push(Action::ReportFailed(error));
+            self.stop_pod(Some(Duration::ZERO), false, t);
+            return;
+        }
+        let c = &mut self.containers[i];
+        c.retire_exit();
+        c.status.state = status::waiting("RunContainerError", Some(message.to_owned()));
+        c.finished_at = Some(t.now);
+        self.schedule_restart(i, t);
+    }
+
+    /// Ends the launch of container `i` (and of those launched with it
+    /// after it: they were not made) with kubelet's `Failed` event;
+    /// `false` when it was not launching.
+    fn launch_failed(&mut self, i: usize, message: &str) -> bool {
+        if !self.containers[i].launching {
+            return false;
         }
         self.containers[i].launching = false;
         for c in &mut self.containers[i + 1..] {
@@ -158,17 +179,23 @@ impl PodController {
             Some(i),
             format!("Error: {message}"),
         );
-        if !self.reported {
-            self.reported = true;
-            self.out.push(Action::ReportFailed(error));
-            self.stop_pod(Some(Duration::ZERO), false, t);
+        true
+    }
+
+    /// Container `i` was refused before anything of it was made (kubelet's
+    /// `CreateContainerConfigError`, `CreateContainerError`): it waits with
+    /// that reason and is tried again after the back-off; the start
+    /// sequence goes on, before the report as after it.
+    pub(super) fn refused(&mut self, i: usize, reason: &'static str, message: &str, t: Time) {
+        if !self.launch_failed(i, message) {
             return;
         }
         let c = &mut self.containers[i];
-        c.retire_exit();
-        c.status.state = status::waiting("RunContainerError", Some(message.to_owned()));
-        c.finished_at = Some(t.now);
-        self.schedule_restart(i, t);
+        c.status.state = status::waiting(reason, Some(message.to_owned()));
+        c.refused = true;
+        // Never at once: what refused it holds until something changes.
+        let at = c.backoff.restart_at(self.backoff, t.now);
+        c.restart_at = Some(at.max(t.now + self.backoff.base));
     }
 
     /// postStart returned: the container runs, or it is killed (kubelet's

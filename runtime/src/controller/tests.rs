@@ -658,6 +658,7 @@ fn a_start_failure_before_the_report_fails_the_pod() {
         container: 1,
         message: "exec: not found".into(),
         error: "container \"b\": exec: not found".into(),
+        refused: None,
     });
     assert_eq!(reasons(&failed), ["Pulled", "Failed", "Killing"]);
     assert!(failed.contains(&Action::ReportFailed(
@@ -675,10 +676,38 @@ fn a_start_failure_after_the_report_waits_and_retries_with_back_off() {
         container: 0,
         message: "no space".into(),
         error: "no space".into(),
+        refused: None,
     });
     assert!(!failed.iter().any(|a| matches!(a, Action::ReportFailed(_))));
     assert_eq!(p.waiting_reason(0), Some("CrashLoopBackOff"));
     assert_eq!(launches(&p.wait(10.0)), [vec![0]]);
+}
+
+#[test]
+fn a_refused_container_waits_with_kubelets_reason_and_the_pod_goes_on() {
+    let mut p = pod(&yaml(
+        "  containers:\n    - { name: a, image: busybox }\n    - { name: b, image: busybox }\n",
+    ));
+    assert_eq!(launches(&p.feed(Event::Tick)), [vec![0, 1]]);
+    let refused = p.feed(Event::StartFailed {
+        container: 0,
+        message: "container has runAsNonRoot and image will run as root".into(),
+        error: "container \"a\": ...".into(),
+        refused: Some("CreateContainerConfigError"),
+    });
+    assert!(!refused.iter().any(|a| matches!(a, Action::ReportFailed(_))));
+    assert_eq!(reasons(&refused), ["Pulled", "Failed"]);
+    // b was not made with it: it is launched on its own, and the pod is
+    // reported started once it runs.
+    assert_eq!(launches(&refused), [vec![1]]);
+    p.feed(Event::Started(1));
+    assert_eq!(p.waiting_reason(0), Some("CreateContainerConfigError"));
+    // Tried again after the back-off, not counted as a restart.
+    assert_eq!(launches(&p.wait(10.0)), [vec![0]]);
+    p.feed(Event::Started(0));
+    let status = p.ctl.pod_status(&[], None, None);
+    assert_eq!(status.container_statuses[0].restart_count, 0);
+    assert!(status.container_statuses[0].state.running.is_some());
 }
 
 #[test]
@@ -697,6 +726,7 @@ fn a_failure_inside_a_launch_leaves_the_later_containers_for_later() {
         container: 1,
         message: "boom".into(),
         error: "boom".into(),
+        refused: None,
     });
     assert!(!p.ctl.containers[2].launching);
 }

@@ -583,16 +583,14 @@ pub(crate) static SECURITY_CONTEXT: TypeDef = TypeDef {
     name: "SecurityContext",
     doc: "SecurityContext holds security configuration applied to a container; it overrides the pod's.",
     fields: &[
-        unenforced(
+        opt(
             "capabilities",
             Object(&CAPABILITIES),
-            "",
             "The capabilities to add/drop when running the container.",
         ),
-        unenforced(
+        opt(
             "privileged",
             Bool,
-            "false",
             "Run container in privileged mode: all capabilities, the host's devices, /sys and the cgroup filesystem writable, no masked paths. Default false.",
         ),
         opt(
@@ -605,10 +603,9 @@ pub(crate) static SECURITY_CONTEXT: TypeDef = TypeDef {
             Int64,
             "The GID to run the entrypoint of the container process.",
         ),
-        unenforced(
+        opt(
             "runAsNonRoot",
             Bool,
-            "false",
             "Refuse to start the container if its process would run as UID 0.",
         ),
         opt(
@@ -616,10 +613,9 @@ pub(crate) static SECURITY_CONTEXT: TypeDef = TypeDef {
             Bool,
             "Whether this container has a read-only root filesystem. Default false.",
         ),
-        unenforced(
+        opt(
             "allowPrivilegeEscalation",
             Bool,
-            "true",
             "Whether a process can gain more privileges than its parent (no_new_privs when false).",
         ),
         opt(

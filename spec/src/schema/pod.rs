@@ -416,35 +416,35 @@ pub(crate) static POD_SECURITY_CONTEXT: TypeDef = TypeDef {
     name: "PodSecurityContext",
     doc: "PodSecurityContext holds pod-level security attributes and common container settings.",
     fields: &[
-        unenforced(
+        opt(
             "runAsUser",
             Int64,
-            "",
             "UID to run the entrypoint of the container processes.",
         ),
-        unenforced(
+        opt(
             "runAsGroup",
             Int64,
-            "",
             "GID to run the entrypoint of the container processes.",
         ),
-        unenforced(
+        opt(
             "runAsNonRoot",
             Bool,
-            "false",
             "Refuse to start a container whose process would run as UID 0.",
         ),
-        unenforced(
+        opt(
             "supplementalGroups",
             List(&Int64),
-            "",
             "Groups added to the first process of each container.",
         ),
-        unenforced(
+        opt(
             "fsGroup",
             Int64,
-            "",
             "Group that owns the pod's volumes, added to every container process.",
+        ),
+        opt(
+            "supplementalGroupsPolicy",
+            Enum(&["Merge", "Strict"]),
+            "Merge (default): the groups the image's /etc/group lists for the user are added to the process's groups; Strict: only runAsGroup, supplementalGroups and fsGroup.",
         ),
         opt(
             "sysctls",

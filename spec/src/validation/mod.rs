@@ -7,6 +7,7 @@ mod container;
 mod names;
 mod objects;
 mod references;
+mod security;
 mod sysctls;
 mod volume;
 
@@ -177,6 +178,7 @@ impl<'r, 'm> Validator<'r, 'm> {
     fn pod_spec(&mut self, doc: Doc<'_>, spec: &PodSpec) {
         self.volumes(doc, spec);
         self.containers(doc, spec);
+        self.security(doc, spec);
         if let Some(seconds) = spec.termination_grace_period_seconds.filter(|s| *s < 0) {
             self.error(
                 doc,
