@@ -394,3 +394,58 @@ fn run_as_non_root_waits_with_kubelets_reason_and_message() {
     let table = root.ok(&["get", "pods"]);
     assert!(table.contains("CreateContainerConfigError"), "{table}");
 }
+
+#[test]
+fn hooks_and_exec_probes_run_with_the_containers_identity() {
+    let Some((_host, root)) = start("hook_identity", "sec-hooks", shared) else {
+        return;
+    };
+    let extra = "    securityContext:\n      runAsUser: 1000\n      runAsGroup: 3000\n      allowPrivilegeEscalation: false\n    lifecycle:\n      postStart:\n        exec:\n          command: [sh, -c, 'id > /tmp/hook; grep NoNewPrivs /proc/self/status >> /tmp/hook']\n    readinessProbe:\n      exec:\n        command: [sh, -c, 'test \"$(id -u):$(id -g)\" = 1000:3000']\n      periodSeconds: 1\n";
+    let pod = root.apply(
+        "hooks",
+        &pod_yaml("hooks", "", &[("app", "busybox:1.31.1", extra)]),
+    );
+    assert_eq!(
+        wait_for_file(&pod, "app", "/tmp/hook"),
+        "uid=1000 gid=3000 groups=3000\nNoNewPrivs:\t1\n"
+    );
+    // The probe passes only as 1000:3000.
+    pod.wait_for("ready", |v| {
+        v["status"]["containerStatuses"][0]["ready"] == true
+    });
+}
+
+#[test]
+fn peapod_run_takes_the_image_user_and_the_default_capabilities() {
+    let Some((_host, root)) = start("run_identity", "sec-run", shared) else {
+        return;
+    };
+    import(&root, busybox_rootfs(), "busybox:named", "USER nobody");
+    let out = root.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "busybox:named",
+        "sh",
+        "-c",
+        "id; grep -E '^Cap(Prm|Bnd)' /proc/self/status",
+    ]);
+    assert_eq!(
+        out,
+        format!(
+            "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\nCapPrm:\t{NONE}\nCapBnd:\t{DEFAULT_SET}\n"
+        )
+    );
+    let out = root.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "busybox:1.31.1",
+        "grep",
+        "CapEff",
+        "/proc/self/status",
+    ]);
+    assert_eq!(out, format!("CapEff:\t{DEFAULT_SET}\n"));
+}
