@@ -88,3 +88,65 @@ spec:
     assert_eq!(stderr.matches("container \"c\"").count(), 1, "{stderr}");
     assert!(stderr.contains("subPath \"escape\""), "{stderr}");
 }
+
+#[test]
+fn after_a_kill_9_of_the_supervisor_describe_said_running_and_exec_refused() {
+    let Some((_g, root)) = start("killed_supervisor_honest", "kill9-honest", shared) else {
+        return;
+    };
+    let pod = root.apply(
+        "orphan",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: orphan
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: quiet
+    image: busybox:1.31.1
+    command: ["sleep", "1000"]
+  - name: talker
+    image: busybox:1.31.1
+    command: ["sh", "-c", "while echo tick; do sleep 0.05; done"]
+"#,
+    );
+    let supervisor = pod.supervisor_pid();
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &supervisor.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // The talker writes into a pipe no one reads any more: its write
+    // fails and it ends (a logger that outlives the supervisor is still to
+    // come). Its status must say it ended, not `Running`.
+    let v = pod.wait_for("the talker reads as ended", |v| {
+        v["status"]["phase"] == "Unknown"
+            && v["status"]["containerStatuses"][1]["state"]["terminated"]["reason"]
+                == "ContainerStatusUnknown"
+    });
+    let quiet = &v["status"]["containerStatuses"][0];
+    assert_eq!(quiet["name"], "quiet");
+    assert!(quiet["state"]["running"].is_object(), "{v:#}");
+    assert_eq!(
+        v["status"]["containerStatuses"][1]["state"]["terminated"]["exitCode"],
+        137
+    );
+    let described = root.ok(&["describe", "pod", "orphan"]);
+    assert!(described.contains("ContainerStatusUnknown"), "{described}");
+    // exec joins the live container by its own process record.
+    assert_eq!(
+        pod.exec("quiet", &["echo", "still here"]),
+        (0, "still here\n".to_owned())
+    );
+    let out = root.run(&["exec", "orphan", "-c", "talker", "--", "true"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "container is not running (its process ended after the pod's supervisor was killed)"
+        ),
+        "{stderr}"
+    );
+}

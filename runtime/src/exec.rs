@@ -61,10 +61,17 @@ pub fn exec(paths: &Paths, key: &PodKey, request: &ExecRequest) -> Result<i32> {
             container,
         });
     };
-    let not_running = || Error::container(&container, "container is not running");
-    if dir.liveness()? != Liveness::Alive {
-        return Err(not_running());
-    }
+    // With its supervisor killed, a container may well still run: its
+    // process record (pid and start time) says, not the supervisor's.
+    let orphaned = dir.liveness()? != Liveness::Alive;
+    let not_running = || {
+        let why = if orphaned {
+            "container is not running (its process ended after the pod's supervisor was killed)"
+        } else {
+            "container is not running"
+        };
+        Error::container(&container, why)
+    };
     let record = dir.read_supervisor()?.unwrap_or_default();
     let target = *record.containers.get(&container).ok_or_else(not_running)?;
     let pid = Pid::from_raw(target.pid).ok_or_else(not_running)?;

@@ -53,8 +53,47 @@ fn read(dir: &PodDir) -> Result<Pod> {
     );
     if !completed && dir.liveness()? == Liveness::Dead {
         mark_unknown(&mut pod);
+        let record = dir.read_supervisor()?.unwrap_or_default();
+        mark_lost_containers(&mut pod, &record);
     }
     Ok(pod)
+}
+
+/// With the supervisor gone, a container shown running whose process is
+/// gone too ended unseen: it reads as kubelet shows a container it cannot
+/// find (terminated, `ContainerStatusUnknown`, exit code 137) instead of
+/// `Running`. One whose process still runs stays `Running`: it is.
+fn mark_lost_containers(pod: &mut Pod, record: &crate::state::SupervisorRecord) {
+    let Some(status) = pod.status.as_mut() else {
+        return;
+    };
+    for c in status
+        .container_statuses
+        .iter_mut()
+        .chain(status.init_container_statuses.iter_mut())
+    {
+        let Some(running) = &c.state.running else {
+            continue;
+        };
+        let alive = record
+            .containers
+            .get(&c.name)
+            .is_some_and(crate::state::ProcessRecord::is_alive);
+        if alive {
+            continue;
+        }
+        c.state = crate::status::terminated(peapod_spec::ContainerStateTerminated {
+            exit_code: 137,
+            reason: Some("ContainerStatusUnknown".into()),
+            message: Some(
+                "the container's process ended after its supervisor was killed: its exit status is unknown"
+                    .into(),
+            ),
+            started_at: running.started_at.clone(),
+            ..Default::default()
+        });
+        c.started = Some(false);
+    }
 }
 
 /// The file that says a stop is in progress, in the pod's state folder.
