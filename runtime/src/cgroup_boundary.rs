@@ -48,21 +48,14 @@ pub(crate) fn privileged(container: &Container) -> bool {
         .unwrap_or(false)
 }
 
-/// The device cgroup of a container's own cgroup: runc's default devices,
-/// or every device for a privileged container. On cgroup v2, where peapod
-/// has no device filter yet, a warning says the container's devices are
-/// not restricted.
+/// The device cgroup of a container's own cgroup: runc's default devices
+/// (v1 files, or a BPF program on v2), or every device for a privileged
+/// container.
 pub(crate) fn restrict_devices(cgroup: &Cgroup, container: &Container) -> peapod_core::Result<()> {
     if privileged(container) {
         return Ok(());
     }
-    if !cgroup.restrict_devices(DEFAULT_ALLOWED_DEVICES)? {
-        tracing::warn!(
-            container = %container.name,
-            "device cgroup not enforced on cgroup v2: the container may open any device node it can make"
-        );
-    }
-    Ok(())
+    cgroup.restrict_devices(DEFAULT_ALLOWED_DEVICES)
 }
 
 #[cfg(test)]

@@ -5,9 +5,8 @@
 //! v1 writes the `devices` controller's files: `devices.deny` with `a`
 //! (nothing) first, then each rule to `devices.allow`. The kernel refuses
 //! `a` on a cgroup with children, so this is for leaves (a container's
-//! own cgroup). v2 has no files for this (a `BPF_PROG_TYPE_CGROUP_DEVICE`
-//! program is needed, which peapod does not load yet): the caller is told,
-//! so it can warn.
+//! own cgroup). v2 has no files for this: `device_filter` attaches a BPF
+//! program built from the same rules.
 
 use std::path::PathBuf;
 

@@ -7,6 +7,7 @@
 //! (`peapod-<podid>/pause`), like every container.
 
 mod detect;
+mod device_filter;
 mod devices;
 mod v1;
 mod v2;
@@ -216,14 +217,13 @@ impl Cgroup {
         }
     }
 
-    /// Allows only the devices of `rules` (deny all, then each rule), for
-    /// a container's own cgroup, which has no children. `Ok(false)` on v2,
-    /// where peapod has no device filter yet (it needs a
-    /// `BPF_PROG_TYPE_CGROUP_DEVICE` program): the caller warns.
-    pub fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<bool> {
+    /// Allows only the devices of `rules`, for a container's own cgroup:
+    /// v1 writes `devices.deny` (all) then `devices.allow` (each rule), v2
+    /// attaches a `BPF_PROG_TYPE_CGROUP_DEVICE` program built from them.
+    pub fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()> {
         match self.version {
-            CgroupVersion::V1 => devices::v1_restrict(&self.dirs, rules).map(|()| true),
-            CgroupVersion::V2 => Ok(false),
+            CgroupVersion::V1 => devices::v1_restrict(&self.dirs, rules),
+            CgroupVersion::V2 => device_filter::attach(&self.dirs[0], rules),
         }
     }
 

@@ -2,6 +2,7 @@
 //! `unsafe` block of peapod is here or in the child path, each with a
 //! `// SAFETY:` line.
 
+pub(crate) mod bpf;
 pub(crate) mod clone3;
 pub(crate) mod exec;
 pub(crate) mod fds;
