@@ -32,6 +32,7 @@ use crate::error::{Error, Result};
 use crate::images::ResolvedImage;
 use crate::log_rotation::RotationPolicy;
 use crate::sandbox::Sandbox;
+use crate::seccomp_profile;
 use crate::termination_message;
 
 /// A container process the supervisor watches.
@@ -201,6 +202,9 @@ pub(crate) fn create(
     drop(plan_span);
     let mut spec = container_process::process_spec(&resolved, &image.defaults, hostname);
     security.apply(&mut spec);
+    spec.seccomp = sandbox.seccomp.borrow_mut().filter(name, &security)?;
+    seccomp_profile::write_exec_record(&dir, spec.seccomp.as_deref())
+        .map_err(|e| Error::io(seccomp_profile::exec_record(&dir), e))?;
     let cgroup_span = debug_span!("container_cgroup").entered();
     let cgroup = sandbox.container_cgroup(name).map_err(|e| fail(&e))?;
     cgroup

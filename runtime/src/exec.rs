@@ -13,9 +13,10 @@ use crate::container_process;
 use crate::error::{Error, Result};
 use crate::images;
 use crate::paths::Paths;
+use crate::seccomp_profile;
 use crate::security_context::PodSecurity;
 use crate::state::{Liveness, PodKey, StateStore};
-use crate::teardown::cgroup_name;
+use crate::teardown::{self, cgroup_name};
 
 /// What to run where.
 #[derive(Debug, Clone, Default)]
@@ -114,6 +115,9 @@ pub fn exec(paths: &Paths, key: &PodKey, request: &ExecRequest) -> Result<i32> {
     security.apply(&mut process);
     process.tty = request.tty;
     let uid = pod.metadata.uid.unwrap_or_default();
+    // The filter the container got when it was created, not compiled again.
+    let container_dir = crate::container::layers_dir(&teardown::lib_dir(paths, &uid), &container);
+    process.seccomp = seccomp_profile::read_exec_record(&container, &container_dir)?;
     let hierarchy = CgroupHierarchy::detect().map_err(|e| Error::container(&container, e))?;
     let cgroup = hierarchy.open(format!("{}/{container}", cgroup_name(&uid)));
     let stdio = if request.stdin {

@@ -41,6 +41,7 @@ mod pod_files;
 pub mod run_once;
 mod runs;
 mod sandbox;
+pub mod seccomp_profile;
 mod security_context;
 mod slot;
 pub mod state;

@@ -22,11 +22,12 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use peapod_core::{
     Cgroup, CgroupHierarchy, ContainerSpawn, ExitStatus, MountPlan, NamespacePlan, Namespaces,
-    Process, RootFs, Stdio, TerminationSignals,
+    Process, RootFs, SeccompFilter, Stdio, TerminationSignals,
 };
 use peapod_image::Store;
 use peapod_spec::{Container, EnvVar, Pod, PodPhase, RestartPolicy};
@@ -41,6 +42,7 @@ use crate::launch;
 use crate::network::{self, Mode as NetworkMode};
 use crate::paths::Paths;
 use crate::pod_files;
+use crate::seccomp_profile::FilterCache;
 use crate::security_context::{PodSecurity, ProcessSecurity};
 use crate::state::{PodDir, ProcessRecord, StateStore, SupervisorRecord};
 use crate::status::{self, ExitKind};
@@ -86,9 +88,12 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
     let security = PodSecurity::of(&pod)
         .map_err(|e| Error::container(&container.name, e))?
         .container(&container, &image.identity)?;
+    // RuntimeDefault: `run` has no option for another profile.
+    let seccomp = FilterCache::new(paths).filter(&container.name, &security)?;
     let dir = StateStore::new(paths).create(&key)?;
     let mut once = Once {
         dir,
+        seccomp,
         uid: pod.metadata.uid.clone().unwrap_or_default(),
         cgroup: None,
         network: options.network,
@@ -153,6 +158,7 @@ fn escape(s: &str) -> String {
 /// What a run made, for its teardown.
 struct Once {
     dir: PodDir,
+    seccomp: Option<Arc<SeccompFilter>>,
     uid: String,
     cgroup: Option<Cgroup>,
     network: NetworkMode,
@@ -198,6 +204,7 @@ impl Once {
         let mut process = container_process::process_spec(container, &image.defaults, &hostname);
         security.apply(&mut process);
         process.hostname = Some(hostname);
+        process.seccomp.clone_from(&self.seccomp);
         let root = RootFs::Overlay {
             lower: layers.lower,
             upper: layers.upper,

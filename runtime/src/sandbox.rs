@@ -9,6 +9,7 @@
 //! wired by [`Sandbox::connect_network`] once the first containers are set
 //! up, before they run.
 
+use std::cell::RefCell;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -23,6 +24,7 @@ use crate::network;
 use crate::paths::Paths;
 use crate::pod_config::PodConfig;
 use crate::pod_files;
+use crate::seccomp_profile::FilterCache;
 use crate::security_context::PodSecurity;
 use crate::teardown::{self, PodResources};
 
@@ -48,6 +50,8 @@ pub(crate) struct Sandbox {
     pub config: PodConfig,
     /// The pod's side of each container's security.
     pub security: PodSecurity,
+    /// The containers' seccomp filters, compiled once per profile.
+    pub seccomp: RefCell<FilterCache>,
 }
 
 /// What [`Sandbox::build`] made after the pod cgroup.
@@ -100,6 +104,7 @@ impl Sandbox {
                 Ok(Self {
                     host_ip,
                     lib_dir: teardown::lib_dir(paths, &resources.uid),
+                    seccomp: RefCell::new(FilterCache::new(paths)),
                     config: config.with_fields(pod, &pod_ips, host_ip),
                     resources,
                     cgroup,

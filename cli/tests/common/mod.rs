@@ -172,15 +172,25 @@ impl Pod<'_> {
         serde_json::from_str(&out).unwrap()
     }
 
-    pub fn supervisor_pid(&self) -> i32 {
+    /// The supervisor's record (`supervisor.json`).
+    pub fn supervisor_record(&self) -> serde_json::Value {
         let rec = std::fs::read_to_string(
             self.root
                 .path()
                 .join(format!("run/pods/default_{}/supervisor.json", self.name)),
         )
         .unwrap();
-        let v: serde_json::Value = serde_json::from_str(&rec).unwrap();
-        i32::try_from(v["pid"].as_i64().unwrap()).unwrap()
+        serde_json::from_str(&rec).unwrap()
+    }
+
+    pub fn supervisor_pid(&self) -> i32 {
+        i32::try_from(self.supervisor_record()["pid"].as_i64().unwrap()).unwrap()
+    }
+
+    /// The host pid of `container`'s process.
+    pub fn container_pid(&self, container: &str) -> i32 {
+        let v = self.supervisor_record();
+        i32::try_from(v["containers"][container]["pid"].as_i64().unwrap()).unwrap()
     }
 
     /// Waits until `check` holds on `get -o json`.

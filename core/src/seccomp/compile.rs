@@ -129,7 +129,88 @@ impl SeccompFilter {
     pub fn instruction_counts(&self) -> Vec<usize> {
         self.programs.iter().map(Vec::len).collect()
     }
+
+    /// The filter as bytes, for [`SeccompFilter::from_bytes`]: so a later
+    /// `exec` installs exactly what the container got, without compiling
+    /// again. A magic line, the origin, then each program (length, then
+    /// 8-byte instructions), little-endian.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        let put = |n: usize, out: &mut Vec<u8>| {
+            out.extend(u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+        };
+        put(self.origin.len(), &mut out);
+        out.extend(self.origin.as_bytes());
+        put(self.programs.len(), &mut out);
+        for program in &self.programs {
+            put(program.len(), &mut out);
+            for i in program {
+                out.extend(i.code.to_le_bytes());
+                out.extend([i.jt, i.jf]);
+                out.extend(i.k.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Reads what [`SeccompFilter::to_bytes`] wrote; `what` names the
+    /// bytes (a file) in the error.
+    pub fn from_bytes(what: &str, bytes: &[u8]) -> Result<Self> {
+        let bad = || profile_error(what, "not a compiled seccomp filter");
+        let mut rest = bytes.strip_prefix(MAGIC).ok_or_else(bad)?;
+        let mut take = |n: usize| -> Result<&[u8]> {
+            let (head, tail) = rest.split_at_checked(n).ok_or_else(bad)?;
+            rest = tail;
+            Ok(head)
+        };
+        let len = |b: &[u8]| -> usize {
+            let mut n = [0u8; 4];
+            n.copy_from_slice(b);
+            usize::try_from(u32::from_le_bytes(n)).unwrap_or(usize::MAX)
+        };
+        let n = len(take(4)?);
+        let origin = String::from_utf8(take(n)?.to_vec()).map_err(|_| bad())?;
+        let programs_len = len(take(4)?);
+        let mut programs = Vec::new();
+        for _ in 0..programs_len {
+            let n = len(take(4)?);
+            if n == 0 || n > 4096 {
+                return Err(bad());
+            }
+            let raw = take(n.checked_mul(8).ok_or_else(bad)?)?;
+            programs.push(
+                raw.chunks_exact(8)
+                    .map(|c| sock_filter {
+                        code: u16::from_le_bytes([c[0], c[1]]),
+                        jt: c[2],
+                        jf: c[3],
+                        k: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+                    })
+                    .collect(),
+            );
+        }
+        if !rest.is_empty() {
+            return Err(bad());
+        }
+        Ok(Self { origin, programs })
+    }
+
+    /// No program at all: what `Unconfined` stores for `exec`.
+    pub fn unconfined() -> Self {
+        Self {
+            origin: "Unconfined".to_owned(),
+            programs: Vec::new(),
+        }
+    }
+
+    /// Whether this filter installs nothing.
+    pub fn is_unconfined(&self) -> bool {
+        self.programs.is_empty()
+    }
 }
+
+/// The first bytes of [`SeccompFilter::to_bytes`].
+const MAGIC: &[u8] = b"peapod seccomp filter v1\n";
 
 /// Rules by syscall number; `None`: every call matches (no condition).
 type Chains = BTreeMap<i64, Option<Vec<SeccompRule>>>;
@@ -420,6 +501,24 @@ mod tests {
         );
         assert_eq!(call(&f, "mkdir", [0; 6]), errno(1));
         assert_eq!(call(&f, "mkdirat", [0; 6]), ALLOW);
+    }
+
+    #[test]
+    fn filter_round_trips_through_bytes_and_refuses_garbage() {
+        let f = default_for(Capabilities::container_default());
+        let back = SeccompFilter::from_bytes("f.bpf", &f.to_bytes()).expect("read back");
+        assert_eq!(back, f);
+        let none = SeccompFilter::unconfined();
+        let back = SeccompFilter::from_bytes("f.bpf", &none.to_bytes()).expect("read back");
+        assert!(back.is_unconfined());
+        let bytes = f.to_bytes();
+        for broken in [&bytes[..bytes.len() - 1], &bytes[1..], b"{}".as_slice()] {
+            let e = SeccompFilter::from_bytes("f.bpf", broken).expect_err("broken");
+            assert_eq!(
+                e.to_string(),
+                "seccomp profile f.bpf: not a compiled seccomp filter"
+            );
+        }
     }
 
     #[test]

@@ -623,11 +623,10 @@ pub(crate) static SECURITY_CONTEXT: TypeDef = TypeDef {
             Enum(&["Default", "Unmasked"]),
             "The type of proc mount: Default (masked and read-only paths of /proc and /sys) or Unmasked (none), which needs hostUsers: false.",
         ),
-        unenforced(
+        opt(
             "seccompProfile",
             Object(&SECCOMP_PROFILE),
-            "",
-            "The seccomp options of the container.",
+            "The seccomp profile of the container; overrides the pod's. With none anywhere peapod applies RuntimeDefault (as podman and Docker do; a kubelet only with --seccomp-default). privileged: true runs without seccomp.",
         ),
         with(
             "seLinuxOptions",
@@ -676,12 +675,12 @@ pub(crate) static SECCOMP_PROFILE: TypeDef = TypeDef {
         req(
             "type",
             Enum(&["RuntimeDefault", "Unconfined", "Localhost"]),
-            "Which kind of seccomp profile will be applied: RuntimeDefault, Unconfined or Localhost.",
+            "RuntimeDefault: the Docker/containerd default profile (about 370 calls allowed; the rest, such as mount, unshare, keyctl, bpf and io_uring_*, AF_ALG and AF_VSOCK sockets, and calls gated by a capability the container lacks, get EPERM; clone3 gives ENOSYS). Unconfined: no filter. Localhost: the profile file localhostProfile names. Only the native ABI passes (32-bit and x32 calls kill the process).",
         ),
         opt(
             "localhostProfile",
             String,
-            "With Localhost: a profile file on the host.",
+            "With Localhost: an OCI/Docker JSON profile, relative to /var/lib/peapod/seccomp (<root>/lib/seccomp with --root). A missing or malformed file stops the container with CreateContainerError.",
         ),
     ],
 };

@@ -451,11 +451,10 @@ pub(crate) static POD_SECURITY_CONTEXT: TypeDef = TypeDef {
             List(&Object(&SYSCTL)),
             "Namespaced sysctls (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.*), written in the pod's namespaces before any container starts. Others are refused (SysctlForbidden), net.* with hostNetwork too.",
         ),
-        unenforced(
+        opt(
             "seccompProfile",
             Object(&SECCOMP_PROFILE),
-            "",
-            "The seccomp options of the containers.",
+            "The seccomp profile of every container without its own. With none anywhere peapod applies RuntimeDefault.",
         ),
         with(
             "seLinuxOptions",
