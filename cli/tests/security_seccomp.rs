@@ -3,11 +3,14 @@
 //! moby's errnos) in its own process, in `peapod exec` and in `peapod
 //! run`; `Unconfined` and `privileged` let through what only seccomp
 //! refused (so the test can tell); a Localhost profile is enforced; a
-//! missing or malformed one is a `CreateContainerError` naming the file.
+//! missing or malformed one leaves its container waiting with
+//! `CreateContainerError` naming the file, while the rest of the pod runs.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod common;
+
+use std::fmt::Write as _;
 
 use common::{Pod, shared, start};
 
@@ -21,8 +24,8 @@ fn sleeper(name: &str, pod_security: &str, security: &str) -> String {
 }
 
 /// The `Seccomp:` field of the container's own process, read on the host.
-fn container_seccomp_mode(pod: &Pod<'_>) -> String {
-    let pid = pod.container_pid("c");
+fn container_seccomp_mode(pod: &Pod<'_>, container: &str) -> String {
+    let pid = pod.container_pid(container);
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
         .lines()
@@ -54,7 +57,7 @@ fn ordinary_container_runs_under_runtime_default() {
         return;
     };
     let pod = root.apply("plain", &sleeper("plain", "", ""));
-    assert_eq!(container_seccomp_mode(&pod), "2");
+    assert_eq!(container_seccomp_mode(&pod, "c"), "2");
     // `peapod exec` gets the container's filter.
     let (code, status) = pod.exec("c", &["grep", "^Seccomp:", "/proc/self/status"]);
     assert_eq!((code, status.as_str()), (0, "Seccomp:\t2\n"));
@@ -83,7 +86,7 @@ fn unconfined_and_privileged_containers_make_the_calls_seccomp_refused() {
             "",
         ),
     );
-    assert_eq!(container_seccomp_mode(&unconfined), "0");
+    assert_eq!(container_seccomp_mode(&unconfined, "c"), "0");
     let out = attacks(&unconfined);
     // What no capability guards now works; the rest is the kernel's
     // capability checks, not seccomp's.
@@ -100,7 +103,7 @@ fn unconfined_and_privileged_containers_make_the_calls_seccomp_refused() {
             "    securityContext:\n      privileged: true\n      seccompProfile:\n        type: RuntimeDefault\n",
         ),
     );
-    assert_eq!(container_seccomp_mode(&privileged), "0");
+    assert_eq!(container_seccomp_mode(&privileged, "c"), "0");
     let out = attacks(&privileged);
     for line in [
         "unshare: ok",
@@ -138,7 +141,7 @@ fn localhost_profile_denying_mkdir_makes_mkdir_fail() {
             "    securityContext:\n      seccompProfile:\n        type: Localhost\n        localhostProfile: profiles/deny-mkdir.json\n",
         ),
     );
-    assert_eq!(container_seccomp_mode(&pod), "2");
+    assert_eq!(container_seccomp_mode(&pod, "c"), "2");
     let (code, out) = pod.exec(
         "c",
         &[
@@ -169,35 +172,61 @@ fn missing_or_malformed_localhost_profile_is_a_create_container_error() {
     )
     .unwrap();
     std::fs::write(dir.join("torn.json"), "{\"defaultAction\": \n").unwrap();
-    for (file, reason) in [
-        ("absent.json", "No such file or directory"),
+    let cases = [
+        ("absent", "No such file or directory"),
         (
-            "broken.json",
+            "broken",
             "syscalls[0].action: unknown action \"SCMP_ACT_SOMETIMES\"",
         ),
-        ("torn.json", "line 2"),
-    ] {
-        let name = format!("bad-{}", file.trim_end_matches(".json"));
-        let err = root.apply_fails(
-            &name,
-            &sleeper(
-                &name,
-                &format!(
-                    "  securityContext:\n    seccompProfile:\n      type: Localhost\n      localhostProfile: {file}\n"
-                ),
-                "",
-            ),
-        );
-        let path = dir.join(file);
-        let want = format!(
-            "container \"c\": CreateContainerError: seccomp profile {}: ",
-            path.display()
-        );
-        assert!(err.contains(&want), "{want} in {err}");
-        assert!(err.contains(reason), "{reason} in {err}");
+        ("torn", "line 2"),
+    ];
+    // One pod: a container per bad profile, and one that runs, as kubelet
+    // leaves the others waiting while the rest of the pod runs.
+    let mut yaml = String::from(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers:\n  - name: fine\n    image: busybox:1.31.1\n    command: [sleep, \"3600\"]\n",
+    );
+    for (name, _) in cases {
+        write!(
+            yaml,
+            "  - name: {name}\n    image: busybox:1.31.1\n    command: [sleep, \"3600\"]\n    securityContext:\n      seccompProfile:\n        type: Localhost\n        localhostProfile: {name}.json\n"
+        )
+        .unwrap();
     }
-    // Nothing started unconfined, nothing left.
-    assert_eq!(root.pod_leftovers(), Vec::<std::path::PathBuf>::new());
+    let pod = root.apply("bad", &yaml);
+    let v = pod.wait_for("three refused", |v| {
+        v["status"]["containerStatuses"]
+            .as_array()
+            .is_some_and(|s| {
+                s.iter()
+                    .filter(|c| c["state"]["waiting"]["reason"] == "CreateContainerError")
+                    .count()
+                    == 3
+            })
+    });
+    for (name, reason) in cases {
+        let status = v["status"]["containerStatuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap();
+        assert!(status["state"]["running"].is_null(), "{status:#}");
+        let message = status["state"]["waiting"]["message"].as_str().unwrap();
+        let want = format!(
+            "seccomp profile {}: ",
+            dir.join(format!("{name}.json")).display()
+        );
+        assert!(message.starts_with(&want), "{want} in {message}");
+        assert!(message.contains(reason), "{reason} in {message}");
+    }
+    // Never started unconfined: no process was made for them.
+    let record = pod.supervisor_record();
+    for (name, _) in cases {
+        assert!(record["containers"][name].is_null(), "{record:#}");
+    }
+    assert_eq!(container_seccomp_mode(&pod, "fine"), "2");
+    let table = root.ok(&["get", "pods"]);
+    assert!(table.contains("CreateContainerError"), "{table}");
 }
 
 #[test]

@@ -233,8 +233,14 @@ mod tests {
     #[test]
     fn one_compilation_per_profile_and_capability_set() {
         let mut cache = FilterCache::new(&Paths::under(Path::new("/nonexistent")));
-        let a = cache.filter("a", &security(None)).expect("a").expect("filter");
-        let b = cache.filter("b", &security(None)).expect("b").expect("filter");
+        let a = cache
+            .filter("a", &security(None))
+            .expect("a")
+            .expect("filter");
+        let b = cache
+            .filter("b", &security(None))
+            .expect("b")
+            .expect("filter");
         assert!(Arc::ptr_eq(&a, &b));
         let mut admin = security(None);
         admin.capabilities = Capabilities::all();
