@@ -135,6 +135,18 @@ fn masked_paths_are_empty_and_read_only_paths_refuse_writes_unless_privileged() 
     let script = "ls /sys/firmware | wc -l";
     assert_eq!(sh(&plain, script).trim(), "0");
     assert_ne!(sh(&privileged, script).trim(), "0");
+    // The masks cannot be lifted (no CAP_SYS_ADMIN), and hold after trying.
+    let out = sh(
+        &plain,
+        "umount /proc/keys; umount -l /sys/firmware; wc -c < /proc/keys",
+    );
+    assert_eq!(out.matches("Operation not permitted").count(), 2, "{out}");
+    assert!(out.trim_end().ends_with('0'), "{out}");
+    // /sys stays read-only; a privileged container's is writable.
+    let remount = "mount -o remount,rw /sys && echo REMOUNTED";
+    let out = sh(&plain, remount);
+    assert!(!out.contains("REMOUNTED"), "{out}");
+    assert!(sh(&privileged, remount).contains("REMOUNTED"));
     // /proc/sys is read-only (the IPC namespace's own sysctl, harmless).
     let write = "echo 1 > /proc/sys/kernel/shm_rmid_forced && echo WROTE";
     assert!(
@@ -254,17 +266,24 @@ fn release_agent_cannot_be_set_from_a_freshly_mounted_cgroup_hierarchy() {
         .filter(|p| p.exists())
         .map(|p| (p.clone(), std::fs::read_to_string(p).unwrap()))
         .collect();
-    let pod = apply(&root, "agent", &pod_yaml("agent", "", ""), &[]);
-    // A hierarchy that exists (memory), and a new named one; whatever the
-    // container's capabilities, the kernel refuses release_agent outside
-    // the host's cgroup namespace.
-    let out = sh(
-        &pod,
-        "mkdir -p /tmp/cg /tmp/cg2; \
-         mount -t cgroup -o memory cgroup /tmp/cg && echo /tmp/x > /tmp/cg/release_agent && echo SET; \
-         mount -t cgroup -o none,name=peapodtest cgroup /tmp/cg2 && echo /tmp/x > /tmp/cg2/release_agent && echo SET2",
+    let plain = apply(&root, "agent", &pod_yaml("agent", "", ""), &[]);
+    let privileged = apply(
+        &root,
+        "agentpriv",
+        &pod_yaml("agentpriv", "", PRIVILEGED),
+        &[],
     );
-    assert!(!out.contains("SET"), "{out}");
+    // A hierarchy that exists (memory), and a new named one. Two layers:
+    // an ordinary container cannot mount (no CAP_SYS_ADMIN); a privileged
+    // one can, but the kernel refuses release_agent outside the host's
+    // cgroup namespace, and each container has its own.
+    let attack = "mkdir -p /tmp/cg /tmp/cg2; \
+         mount -t cgroup -o memory cgroup /tmp/cg && echo MOUNTED && echo /tmp/x > /tmp/cg/release_agent && echo SET; \
+         mount -t cgroup -o none,name=peapodtest cgroup /tmp/cg2 && echo /tmp/x > /tmp/cg2/release_agent && echo SET2";
+    let out = sh(&plain, attack);
+    assert!(!out.contains("MOUNTED") && !out.contains("SET"), "{out}");
+    let out = sh(&privileged, attack);
+    assert!(out.contains("MOUNTED") && !out.contains("SET"), "{out}");
     for (path, before) in host_agents {
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
