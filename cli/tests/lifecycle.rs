@@ -223,8 +223,11 @@ spec:
     let t0 = Instant::now();
     root.ok(&["delete", "pod", "stubborn"]);
     let took = t0.elapsed();
+    // Not before the grace period; and not after Kubernetes' default 30 s
+    // (a grace period ignored) nor never: 10 s of room for a loaded
+    // 2-core machine.
     assert!(
-        took >= Duration::from_secs(2) && took <= Duration::from_millis(3500),
+        took >= Duration::from_secs(2) && took < Duration::from_secs(12),
         "killed after {took:?}, grace 2 s"
     );
     assert!(
@@ -249,7 +252,7 @@ fn stop_runs_pre_stop_before_sigterm_and_stops_apps_then_sidecars_last_first() {
     let sidecar = |name: &str| container(name, ", restartPolicy: Always");
     let pre_stop = r#", lifecycle: { preStop: { exec: { command: ["sh", "-c", "echo pre-stop-app1 >> /log/stop"] } } }"#;
     let yaml = format!(
-        "apiVersion: v1\nkind: Pod\nmetadata: {{ name: stops }}\nspec:\n  terminationGracePeriodSeconds: 5\n  {}\n  initContainers:\n{}{}  containers:\n{}{}",
+        "apiVersion: v1\nkind: Pod\nmetadata: {{ name: stops }}\nspec:\n  terminationGracePeriodSeconds: 60\n  {}\n  initContainers:\n{}{}  containers:\n{}{}",
         volume(&dir),
         sidecar("side1"),
         sidecar("side2"),
@@ -259,7 +262,10 @@ fn stop_runs_pre_stop_before_sigterm_and_stops_apps_then_sidecars_last_first() {
     let _pod = apply(&root, "stops", &yaml);
     let t0 = Instant::now();
     root.ok(&["delete", "pod", "stops"]);
-    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
+    // Each container ends on its signal, so the stop takes well under
+    // the 60 s grace period that a missed signal would wait out: half of
+    // it leaves a loaded machine ample room.
+    assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
     let got = lines(&dir.join("stop"));
     assert_eq!(got.len(), 5, "{got:?}");
     let at = |s: &str| got.iter().position(|l| l == s).unwrap();
@@ -424,7 +430,7 @@ fn sigterm_to_the_supervisor_stops_the_pod_as_a_delete_would() {
         &root,
         "signalled",
         &format!(
-            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: signalled }}\nspec:\n  terminationGracePeriodSeconds: 5\n  {}\n  containers:\n    - {{ name: c, image: busybox:1.30.1, command: {TRAPS_TERM}, \"c\"], volumeMounts: [{{ name: log, mountPath: /log }}] }}\n",
+            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: signalled }}\nspec:\n  terminationGracePeriodSeconds: 60\n  {}\n  containers:\n    - {{ name: c, image: busybox:1.30.1, command: {TRAPS_TERM}, \"c\"], volumeMounts: [{{ name: log, mountPath: /log }}] }}\n",
             volume(&dir)
         ),
     );
@@ -435,14 +441,15 @@ fn sigterm_to_the_supervisor_stops_the_pod_as_a_delete_would() {
         .status()
         .unwrap();
     assert!(kill.success());
-    while Path::new(&format!("/proc/{pid}")).exists() && t0.elapsed() < Duration::from_secs(5) {
+    while Path::new(&format!("/proc/{pid}")).exists() && t0.elapsed() < Duration::from_secs(90) {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(
         !Path::new(&format!("/proc/{pid}")).exists(),
         "supervisor still up"
     );
-    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    // Under half the 60 s grace period a missed SIGTERM would wait out.
+    assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
     assert_eq!(lines(&dir.join("stop")), ["c"], "the container got SIGTERM");
     assert!(
         root.pod_leftovers().is_empty(),
@@ -537,12 +544,13 @@ fn the_image_stop_signal_replaces_sigterm() {
         &root,
         "usr1",
         &format!(
-            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: usr1 }}\nspec:\n  terminationGracePeriodSeconds: 5\n  {}\n  containers:\n    - {{ name: c, image: \"{tag}\", imagePullPolicy: Never, command: [\"sh\", \"-c\", \"trap 'echo usr1 >> /log/stop; exit 0' USR1; trap 'echo term >> /log/stop; exit 0' TERM; while true; do sleep 0.1 & wait; done\"], volumeMounts: [{{ name: log, mountPath: /log }}] }}\n",
+            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: usr1 }}\nspec:\n  terminationGracePeriodSeconds: 60\n  {}\n  containers:\n    - {{ name: c, image: \"{tag}\", imagePullPolicy: Never, command: [\"sh\", \"-c\", \"trap 'echo usr1 >> /log/stop; exit 0' USR1; trap 'echo term >> /log/stop; exit 0' TERM; while true; do sleep 0.1 & wait; done\"], volumeMounts: [{{ name: log, mountPath: /log }}] }}\n",
             volume(&dir)
         ),
     );
     let t0 = Instant::now();
     root.ok(&["delete", "pod", "usr1"]);
-    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    // Under half the 60 s grace period a missed signal would wait out.
+    assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
     assert_eq!(lines(&dir.join("stop")), ["usr1"]);
 }

@@ -14,7 +14,7 @@ use peapod_core::{
     CgroupHierarchy, CgroupLimits, CgroupVersion, ContainerSpawn, NamespacePlan, PauseSpec,
     ProcessSpec,
 };
-use peapod_testkit::{TempDir, require_root};
+use peapod_testkit::{TempDir, require_host, require_root};
 
 #[test]
 fn containers_share_the_pause_namespaces_and_see_it_as_pid_1() {
@@ -225,10 +225,15 @@ fn v2_clone_into_cgroup_and_cgroup_kill() {
         return;
     }
     let _serial = serial();
-    let Some(hierarchy) = v2_hierarchy() else {
-        eprintln!("no cgroup v2 hierarchy here");
+    let hierarchy = v2_hierarchy();
+    if !require_host(
+        "v2_clone_into_cgroup_and_cgroup_kill",
+        "a cgroup v2 hierarchy",
+        hierarchy.is_some(),
+    ) {
         return;
-    };
+    }
+    let Some(hierarchy) = hierarchy else { return };
     {
         let scratch = TempDir::new("core-v2");
         let mut cleanup = Cleanup::default();

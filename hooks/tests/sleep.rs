@@ -22,11 +22,9 @@ fn sleep_passes_after_its_length() {
         .wait()
         .unwrap();
     let took = t0.elapsed();
+    // Success also says it ended before its 5 s timeout.
     assert_eq!(o.verdict, Verdict::Success);
-    assert!(
-        took >= Duration::from_millis(200) && took < Duration::from_millis(300),
-        "{took:?}"
-    );
+    assert!(took >= Duration::from_millis(200), "{took:?}");
 }
 
 #[test]
@@ -38,7 +36,8 @@ fn sleep_longer_than_its_timeout_is_cut_short() {
         .unwrap();
     let took = t0.elapsed();
     assert_eq!(o.verdict, Verdict::TimedOut);
-    assert!(took < Duration::from_millis(300), "{took:?}");
+    // The 30 s sleep was cut: under 10 s leaves a loaded machine room.
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
 
 #[test]

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use peapod_netns::{
     HostPort, Network, NetworkConfig, PodNetwork, Protocol, loopback_up, veth_name,
 };
-use peapod_testkit::{TempDir, require_root};
+use peapod_testkit::{TempDir, require_host, require_root};
 
 /// A network of the test's own: bridge `peapodt<n>`, subnet
 /// `10.213.<n>.0/24`, nft table `peapod_test<n>`, leases in a temp dir.
@@ -250,8 +250,11 @@ fn host_port_reaches_the_container_port_from_host_loopback() {
         return;
     }
     let test = TestNetwork::new(3);
-    if !test.network.nft_available() {
-        eprintln!("no nft: host ports are skipped by design");
+    if !require_host(
+        "host_port_reaches_the_container_port_from_host_loopback",
+        "nft",
+        test.network.nft_available(),
+    ) {
         return;
     }
     let pod = TestPod::new();
@@ -406,7 +409,11 @@ fn host_ip_limits_the_host_port_to_that_address() {
         return;
     }
     let test = TestNetwork::new(6);
-    if !test.network.nft_available() {
+    if !require_host(
+        "host_ip_limits_the_host_port_to_that_address",
+        "nft",
+        test.network.nft_available(),
+    ) {
         return;
     }
     let pod = TestPod::new();
@@ -430,8 +437,9 @@ fn host_ip_limits_the_host_port_to_that_address() {
 
 /// The child half of the SIGKILL test: plays a supervisor that attaches a
 /// pod and hangs until killed. Does nothing unless the parent set
-/// `PEAPOD_NETNS_SUPERVISOR`.
+/// `PEAPOD_NETNS_SUPERVISOR` (ignored: only that test runs it).
 #[test]
+#[ignore = "helper run by the SIGKILL test"]
 fn supervisor_child_attaches_and_hangs() {
     let Ok(spec) = std::env::var("PEAPOD_NETNS_SUPERVISOR") else {
         return;
@@ -469,6 +477,7 @@ fn sigkilled_supervisor_is_cleaned_by_detach_or_reclaimed_by_the_next_pod() {
                 "--exact",
                 "supervisor_child_attaches_and_hangs",
                 "--nocapture",
+                "--include-ignored",
             ])
             .env("PEAPOD_NETNS_SUPERVISOR", spec)
             .stdout(Stdio::piped())
@@ -525,7 +534,11 @@ fn egress_from_a_pod_is_masqueraded_behind_the_host() {
         return;
     }
     let test = TestNetwork::new(8);
-    if !test.network.nft_available() {
+    if !require_host(
+        "egress_from_a_pod_is_masqueraded_behind_the_host",
+        "nft",
+        test.network.nft_available(),
+    ) {
         return;
     }
     // "Outside": a namespace of this test behind a veth of its own,
@@ -564,7 +577,11 @@ fn udp_host_port_reaches_the_pod() {
         return;
     }
     let test = TestNetwork::new(9);
-    if !test.network.nft_available() {
+    if !require_host(
+        "udp_host_port_reaches_the_pod",
+        "nft",
+        test.network.nft_available(),
+    ) {
         return;
     }
     let pod = TestPod::new();

@@ -46,14 +46,23 @@ pub fn is_root() -> bool {
 /// says so on stderr, unless `PEAPOD_REQUIRE_ROOT=1`, where it panics: CI
 /// must never pass a root test by skipping it.
 pub fn require_root(test: &str) -> bool {
-    if is_root() {
+    require_host(test, "root", is_root())
+}
+
+/// Gate for a test that needs something of the host besides root (the
+/// `nft` tool, a cgroup v2 hierarchy, a block device), `present` saying
+/// whether it is there. Like [`require_root`]: without it the test is
+/// skipped (`false`, said on stderr), unless `PEAPOD_REQUIRE_ROOT=1`,
+/// where it fails: CI's host must have it.
+pub fn require_host(test: &str, what: &str, present: bool) -> bool {
+    if present {
         return true;
     }
     assert!(
         std::env::var("PEAPOD_REQUIRE_ROOT").as_deref() != Ok("1"),
-        "{test}: needs root, and PEAPOD_REQUIRE_ROOT=1 forbids skipping"
+        "{test}: needs {what}, and PEAPOD_REQUIRE_ROOT=1 forbids skipping"
     );
-    eprintln!("{test}: skipped, needs root (set PEAPOD_REQUIRE_ROOT=1 to make this a failure)");
+    eprintln!("{test}: skipped, needs {what} (set PEAPOD_REQUIRE_ROOT=1 to make this a failure)");
     false
 }
 

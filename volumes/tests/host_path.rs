@@ -59,10 +59,15 @@ fn char_device_type_accepts_dev_null_and_file_type_refuses_it() {
 
 #[test]
 fn block_device_type_accepts_a_block_device() {
-    let Some(dev) = some_block_device() else {
-        eprintln!("no block device under /dev; nothing to check");
+    let dev = some_block_device();
+    if !peapod_testkit::require_host(
+        "block_device_type_accepts_a_block_device",
+        "a block device under /dev",
+        dev.is_some(),
+    ) {
         return;
-    };
+    }
+    let Some(dev) = dev else { return };
     let t = TempDir::new("hp-blk");
     prepare_one(&t, &dev, HostPathType::BlockDevice).expect("block");
     let err = prepare_one(&t, &dev, HostPathType::CharDevice).expect_err("not char");
