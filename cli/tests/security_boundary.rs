@@ -516,3 +516,25 @@ fn read_only_root_filesystem_refuses_writes_but_volumes_and_dev_shm_stay_writabl
         assert!(out.contains("WROTE"), "{path}: {out}");
     }
 }
+
+#[test]
+fn a_container_process_holds_no_fd_but_its_stdio() {
+    let Some((_g, root)) = start("no host fd", "sb-fds", shared) else {
+        return;
+    };
+    let pod = apply(&root, "fds", &pod_yaml("fds", "", ""), &[]);
+    // The container's own process (its PID 1), and an exec'd one (`ls`
+    // itself holds the folder it lists, fd 3).
+    assert_eq!(
+        sh(&pod, "ls /proc/1/fd")
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["0", "1", "2"]
+    );
+    assert_eq!(
+        sh(&pod, "ls /proc/self/fd")
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["0", "1", "2", "3"]
+    );
+}
