@@ -24,10 +24,10 @@ use peapod_volumes::RootfsLayers;
 use rustix::fs::{Mode, OFlags};
 use tracing::debug_span;
 
-use crate::cgroup_boundary;
 use crate::clock::Timestamp;
 use crate::container_process;
 use crate::cri_log::{self, LineSplitter, LogFile, Stream};
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::images::ResolvedImage;
 use crate::log_rotation::RotationPolicy;
@@ -207,10 +207,7 @@ pub(crate) fn create(
         .map_err(|e| Error::io(seccomp_profile::exec_record(&dir), e))?;
     let cgroup_span = debug_span!("container_cgroup").entered();
     let cgroup = sandbox.container_cgroup(name).map_err(|e| fail(&e))?;
-    cgroup
-        .set_limits(&container_process::cgroup_limits(container))
-        .map_err(|e| fail(&e))?;
-    cgroup_boundary::restrict_devices(&cgroup, container).map_err(|e| fail(&e))?;
+    engine::limit_container(&cgroup, container).map_err(|e| fail(&e))?;
     let oom_before = cgroup.oom_kills().unwrap_or(0);
     drop(cgroup_span);
     let stdio_span = debug_span!("stdio_and_logs").entered();

@@ -22,6 +22,7 @@ pub mod control;
 mod control_clients;
 pub(crate) mod controller;
 pub mod cri_log;
+mod engine;
 mod error;
 pub mod events;
 pub mod eviction;

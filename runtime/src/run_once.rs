@@ -21,13 +21,11 @@
 //! container's `terminated` state, until `peapod delete`.
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use peapod_core::{
-    Cgroup, CgroupHierarchy, ContainerSpawn, ExitStatus, MountPlan, NamespacePlan, Namespaces,
-    Process, RootFs, SeccompFilter, Stdio, TerminationSignals,
+    Cgroup, ContainerSpawn, ExitStatus, MountPlan, NamespacePlan, Namespaces, Process, RootFs,
+    SeccompFilter, Stdio, TerminationSignals,
 };
 use peapod_image::Store;
 use peapod_spec::{Container, EnvVar, Pod, PodPhase, RestartPolicy};
@@ -36,6 +34,7 @@ use tracing::debug_span;
 
 use crate::clock::Timestamp;
 use crate::container_process;
+use crate::engine::{self, SandboxRemoval};
 use crate::error::{Error, Result};
 use crate::images::{self, ResolvedImage};
 use crate::launch;
@@ -46,10 +45,6 @@ use crate::seccomp_profile::FilterCache;
 use crate::security_context::{PodSecurity, ProcessSecurity};
 use crate::state::{PodDir, ProcessRecord, StateStore, SupervisorRecord};
 use crate::status::{self, ExitKind};
-use crate::teardown;
-
-/// How long killing what is left in the cgroup and removing it may take.
-const CGROUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -182,15 +177,9 @@ impl Once {
             start_time: record.map_or(0, |r| r.start_time),
             containers: std::collections::BTreeMap::new(),
         })?;
-        let cgroup = CgroupHierarchy::detect()
-            .and_then(|h| h.create(teardown::cgroup_name(&self.uid)))
-            .map_err(|e| fail(&e))?;
+        let cgroup = engine::sandbox_cgroup(name, &self.uid)?;
         let cgroup = &*self.cgroup.insert(cgroup);
-        cgroup
-            .set_limits(&crate::cgroup_boundary::pod_limits()?)
-            .and_then(|()| cgroup.set_limits(&container_process::cgroup_limits(container)))
-            .and_then(|()| crate::cgroup_boundary::restrict_devices(cgroup, container))
-            .map_err(|e| fail(&e))?;
+        engine::limit_container(cgroup, container).map_err(|e| fail(&e))?;
         let netns = new_netns().map_err(|e| fail(&e))?;
         let pod_ips = {
             let _s = debug_span!("network").entered();
@@ -259,38 +248,21 @@ impl Once {
         Ok((process, pod))
     }
 
-    /// Kills what is left in the cgroup, removes it, the network and the
-    /// container's layer. Every step runs; the first error is returned.
+    /// Kills what is left in the cgroup, removes the network, the
+    /// container's layer and the cgroup ([`SandboxRemoval`]). Every step
+    /// runs; the first error is returned.
     fn teardown(&mut self) -> Result<()> {
-        let mut first = Ok(());
-        let mut keep = |r: Result<()>| {
-            if first.is_ok() {
-                first = r;
-            }
-        };
         let name = self.dir.key().name.clone();
-        // Usually empty: a PID 1 that exits takes its namespace's other
-        // processes with it (and the v1 kill freezes and thaws).
-        if let Some(cg) = &self.cgroup
-            && !cg.pids().is_ok_and(|p| p.is_empty())
-        {
-            keep(
-                cg.kill_all(CGROUP_TIMEOUT)
-                    .map_err(|e| Error::pod(&name, e)),
-            );
+        let cgroup = self.cgroup.take();
+        SandboxRemoval {
+            name: &name,
+            uid: &self.uid,
+            cgroup: cgroup.as_ref(),
+            network: self.network == NetworkMode::Bridge,
+            volumes: None,
+            folders: vec![self.dir.path().join("container")],
         }
-        if self.network == NetworkMode::Bridge {
-            keep(network::detach(&name, &self.uid));
-        }
-        if let Some(cg) = self.cgroup.take() {
-            keep(cg.remove(CGROUP_TIMEOUT).map_err(|e| Error::pod(&name, e)));
-        }
-        let layers: PathBuf = self.dir.path().join("container");
-        match std::fs::remove_dir_all(&layers) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => keep(Err(Error::io(layers, e))),
-            _ => {}
-        }
-        first
+        .remove()
     }
 }
 

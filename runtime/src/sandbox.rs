@@ -13,12 +13,12 @@ use std::cell::RefCell;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use peapod_core::{Cgroup, CgroupHierarchy, PauseSpec, Process};
+use peapod_core::{Cgroup, PauseSpec, Process};
 use peapod_spec::Pod;
 use peapod_volumes::{PodFiles, PodVolumes, VolumeDirs, VolumeInputs};
 use tracing::debug_span;
 
-use crate::cgroup_boundary;
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::network;
 use crate::paths::Paths;
@@ -78,15 +78,7 @@ impl Sandbox {
         let security = PodSecurity::of(pod).map_err(|e| fail(&e))?;
         let cgroup = {
             let _s = debug_span!("pod_cgroup").entered();
-            let limits = cgroup_boundary::pod_limits()?;
-            let cgroup = CgroupHierarchy::detect()
-                .and_then(|h| h.create(teardown::cgroup_name(&resources.uid)))
-                .map_err(|e| fail(&e))?;
-            if let Err(e) = cgroup.set_limits(&limits) {
-                let _ = teardown::remove_pod_resources(paths, &resources, Some(&cgroup));
-                return Err(fail(&e));
-            }
-            cgroup
+            engine::sandbox_cgroup(&name, &resources.uid)?
         };
         let built = Self::build(paths, pod, &resources, &cgroup, &config);
         match built {

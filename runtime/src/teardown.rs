@@ -11,18 +11,18 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use peapod_core::{Cgroup, CgroupHierarchy};
+use peapod_core::Cgroup;
 use peapod_volumes::VolumeDirs;
 
 use crate::control::{self, Request, Response};
 use crate::cri_log;
+use crate::engine::SandboxRemoval;
 use crate::error::{Error, Result};
-use crate::network;
 use crate::paths::Paths;
 use crate::state::{Liveness, PodDir, PodKey, ProcessRecord, StateStore};
 
 /// How long killing and removing cgroups may take.
-const CGROUP_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CGROUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The pod's cgroup, relative to each hierarchy's root.
 pub fn cgroup_name(uid: &str) -> String {
@@ -46,59 +46,28 @@ pub struct PodResources {
 }
 
 /// Kills every process of the pod's cgroup, detaches its network, removes
-/// the cgroup, volumes,
-/// layers, pod files and logs. Each step runs even when an earlier one
-/// failed; the first error is returned.
+/// the cgroup, volumes, layers, pod files and logs
+/// ([`SandboxRemoval`]). Each step runs even when an earlier one failed;
+/// the first error is returned.
 pub fn remove_pod_resources(
     paths: &Paths,
     pod: &PodResources,
     cgroup: Option<&Cgroup>,
 ) -> Result<()> {
-    let mut first: Option<Error> = None;
-    let mut keep = |r: Result<()>| {
-        if let Err(e) = r
-            && first.is_none()
-        {
-            first = Some(e);
-        }
-    };
-    let opened;
-    let cgroup = match cgroup {
-        Some(c) => Some(c),
-        None => match CgroupHierarchy::detect() {
-            Ok(h) => {
-                opened = h.open(cgroup_name(&pod.uid));
-                Some(&opened)
-            }
-            Err(e) => {
-                keep(Err(Error::pod(&pod.name, e)));
-                None
-            }
-        },
-    };
-    if let Some(cg) = cgroup {
-        keep(
-            cg.kill_all(CGROUP_TIMEOUT)
-                .map_err(|e| Error::pod(&pod.name, e)),
-        );
+    let volumes = VolumeDirs::new(&paths.lib, &pod.uid);
+    let folders = vec![
+        volumes.pod_dir().to_path_buf(),
+        cri_log::pod_log_dir(&paths.log, &pod.namespace, &pod.name, &pod.uid),
+    ];
+    SandboxRemoval {
+        name: &pod.name,
+        uid: &pod.uid,
+        cgroup,
+        network: true,
+        volumes: Some(volumes),
+        folders,
     }
-    keep(network::detach(&pod.name, &pod.uid));
-    let dirs = VolumeDirs::new(&paths.lib, &pod.uid);
-    keep(peapod_volumes::teardown(&dirs).map_err(|e| Error::pod(&pod.name, e)));
-    keep(remove_tree(dirs.pod_dir().to_path_buf()));
-    keep(remove_tree(cri_log::pod_log_dir(
-        &paths.log,
-        &pod.namespace,
-        &pod.name,
-        &pod.uid,
-    )));
-    if let Some(cg) = cgroup {
-        keep(
-            cg.remove(CGROUP_TIMEOUT)
-                .map_err(|e| Error::pod(&pod.name, e)),
-        );
-    }
-    first.map_or(Ok(()), Err)
+    .remove()
 }
 
 /// Cleans up after a pod whose supervisor is gone (killed, crashed, or
@@ -171,14 +140,6 @@ pub fn delete(paths: &Paths, key: &PodKey, grace_period_seconds: Option<u64>) ->
         }
     }
     clean_after_dead(paths, &dir)
-}
-
-fn remove_tree(path: PathBuf) -> Result<()> {
-    match std::fs::remove_dir_all(&path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io(path, e)),
-    }
 }
 
 #[cfg(test)]

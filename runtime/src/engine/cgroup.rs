@@ -1,0 +1,32 @@
+//! The cgroups of a sandbox and its containers.
+
+use peapod_core::{Cgroup, CgroupHierarchy};
+use peapod_spec::Container;
+
+use crate::cgroup_boundary;
+use crate::container_process;
+use crate::error::{Error, Result};
+use crate::teardown;
+
+/// Creates the cgroup `peapod-<uid>` of sandbox `name` with the pod's
+/// limits (the pids limit, [`cgroup_boundary::pod_limits`]); on a failed
+/// limit the cgroup is removed again.
+pub(crate) fn sandbox_cgroup(name: &str, uid: &str) -> Result<Cgroup> {
+    let limits = cgroup_boundary::pod_limits()?;
+    let fail = |e: peapod_core::Error| Error::pod(name, e);
+    let cgroup = CgroupHierarchy::detect()
+        .and_then(|h| h.create(teardown::cgroup_name(uid)))
+        .map_err(fail)?;
+    if let Err(e) = cgroup.set_limits(&limits) {
+        let _ = cgroup.remove(teardown::CGROUP_TIMEOUT);
+        return Err(fail(e));
+    }
+    Ok(cgroup)
+}
+
+/// Gives `cgroup` the limits of `container` (cpu, memory, ...) and its
+/// device rules (runc's default devices unless privileged).
+pub(crate) fn limit_container(cgroup: &Cgroup, container: &Container) -> peapod_core::Result<()> {
+    cgroup.set_limits(&container_process::cgroup_limits(container))?;
+    cgroup_boundary::restrict_devices(cgroup, container)
+}
