@@ -405,6 +405,8 @@ spec:
     // The trap ran: SIGTERM first, no SIGKILL, and no restart.
     assert_eq!(c["state"]["terminated"]["exitCode"], 0, "{v:#}");
     assert_eq!(c["restartCount"], 0, "{v:#}");
+    // Not a synchronisation: a window in which a restart, if one came,
+    // would show (the first restart is immediate).
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(pod.json()["status"]["phase"], "Failed");
     let events = events(&root, "deadline");

@@ -441,7 +441,6 @@ spec:
       command: ["sh", "-c", "echo out; echo err >&2; exec sleep 1000"]
 "#,
     );
-    std::thread::sleep(Duration::from_millis(300));
     let v = pod.json();
     assert_eq!(v["status"]["phase"], "Running", "{v:#}");
     assert!(
@@ -459,7 +458,17 @@ spec:
     let file = root
         .path()
         .join(format!("log/default_my-first-test_{uid}/talker/0.log"));
-    let text = std::fs::read_to_string(&file).unwrap();
+    // The talker wrote both lines as it started; wait for the supervisor
+    // to have logged them.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        if text.lines().count() >= 2 {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "talker's log: {text:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
     let streams: BTreeSet<&str> = text.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
     assert_eq!(streams, BTreeSet::from(["stderr", "stdout"]), "{text}");
     assert!(

@@ -186,12 +186,16 @@ fn a_signal_to_run_reaches_the_container_and_a_second_one_kills_it() {
     // Without one, PID 1 ignores it; the second signal kills it.
     let mut child = started("echo ready; exec sleep 1000");
     term(&child);
-    std::thread::sleep(Duration::from_millis(200));
+    // Wait until `run` took the first SIGTERM off its signalfd (and passed
+    // it on): a second one sent before would merge with it.
+    signal_taken(child.id(), 15);
     assert!(
         child.try_wait().unwrap().is_none(),
         "PID 1 died of an unhandled SIGTERM"
     );
     term(&child);
+    // 137: the second SIGTERM's SIGKILL; a PID 1 killed by the first
+    // would have ended with 143.
     assert_eq!(child.wait().unwrap().code(), Some(137));
     assert_no_state(&root);
 }
@@ -358,5 +362,28 @@ fn assert_no_new_cgroups(before: &HostSnapshot) {
         }
         assert!(Instant::now() < deadline, "cgroups left: {leaked:?}");
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits until signal `signal` is no longer pending for process `pid`
+/// (`ShdPnd` of `/proc/<pid>/status`): it was taken, here off a signalfd.
+fn signal_taken(pid: u32, signal: u32) {
+    let bit = 1_u64 << (signal - 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let pending = status
+            .lines()
+            .find_map(|l| l.strip_prefix("ShdPnd:"))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+            .unwrap_or(0);
+        if pending & bit == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "signal {signal} still pending for {pid}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
     }
 }

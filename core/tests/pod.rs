@@ -171,8 +171,16 @@ fn exec_joins_every_namespace_and_the_cgroup_of_a_container() {
     let app = spawn.spawn().expect("spawn app");
     let app_mnt = std::fs::read_link(format!("/proc/{}/ns/mnt", app.pid())).expect("ns");
     cleanup.processes.push(app);
-    // Let the app write its marker into its own root.
-    std::thread::sleep(Duration::from_millis(100));
+    // Wait for the app to write its marker into its own root.
+    let marker = format!("/proc/{}/root/tmp/marker", cleanup.processes[1].pid());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&marker).map_or(true, |t| t != "inside\n") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{marker} never written"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 
     let (r, w) = pipe();
     let mut exec = ContainerSpawn::new(ProcessSpec::new([

@@ -125,8 +125,12 @@ fn exec_handler_runs_in_the_container_as_its_user() {
     // with seconds of room for a loaded machine.
     assert!(took >= timeout && took < Duration::from_secs(5), "{took:?}");
 
-    // The killed command is reaped: no zombie, only the container is left.
-    std::thread::sleep(Duration::from_millis(200));
+    // The killed command is reaped: no zombie, only the container is left
+    // (waited for: the reaping follows the kill).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while children() != vec![container.0.pid()] && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(children(), vec![container.0.pid()]);
 
     let o = exec(&container, &spec, &["no-such-command"], second);

@@ -109,6 +109,21 @@ impl TestPod {
 
     /// Waits (5 s at most) until an established TCP connection of the pod
     /// has a peer address containing `peer`.
+    /// Waits until a TCP socket of the pod listens on `port` (a server
+    /// just spawned binds a moment later).
+    fn wait_listening(&self, port: u16) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut listening = String::new();
+        while Instant::now() < deadline {
+            listening = self.stdout(&["ss", "-Hltn", &format!("sport = :{port}")]);
+            if !listening.trim().is_empty() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("nothing listens on port {port}: {listening:?}");
+    }
+
     fn wait_for_peer(&self, peer: &str) {
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut peers = String::new();
@@ -232,7 +247,7 @@ fn pod_sees_the_callers_pod_ip_as_source() {
     // A accepts a connection from B; A's socket table shows B's pod IP
     // as the peer: no NAT on the bridge.
     let _server = KillOnDrop(a.spawn(&["busybox", "nc", "-l", "-p", "8080"]));
-    std::thread::sleep(Duration::from_millis(200));
+    a.wait_listening(8080);
     let client = Command::new("nsenter")
         .arg(format!("--net=/proc/{}/ns/net", b.child.id()))
         .args(["busybox", "nc", &net_a.ip.to_string(), "8080"])
@@ -267,7 +282,7 @@ fn host_port_reaches_the_container_port_from_host_loopback() {
     std::fs::write(www.path().join("index.html"), "hello from the pod\n").unwrap();
     let dir = www.path().to_str().unwrap();
     let _httpd = KillOnDrop(pod.spawn(&["busybox", "httpd", "-f", "-p", "8080", "-h", dir]));
-    std::thread::sleep(Duration::from_millis(200));
+    pod.wait_listening(8080);
 
     for host in ["127.0.0.1", "10.213.3.1"] {
         let mut stream = TcpStream::connect((host, host_port)).unwrap();
@@ -426,7 +441,7 @@ fn host_ip_limits_the_host_port_to_that_address() {
         .attach("local-only", pod.netns.as_fd(), &[port])
         .unwrap();
     let _server = KillOnDrop(pod.spawn(&["busybox", "nc", "-l", "-p", "8080"]));
-    std::thread::sleep(Duration::from_millis(200));
+    pod.wait_listening(8080);
     let connect = |host: Ipv4Addr| {
         TcpStream::connect_timeout(&(host, host_port).into(), Duration::from_secs(2)).is_ok()
     };
@@ -559,7 +574,7 @@ fn egress_from_a_pod_is_masqueraded_behind_the_host() {
         .attach("egress", pod.netns.as_fd(), &[])
         .unwrap();
     let _server = KillOnDrop(outside.spawn(&["busybox", "nc", "-l", "-p", "9000"]));
-    std::thread::sleep(Duration::from_millis(200));
+    outside.wait_listening(9000);
     let client = Command::new("nsenter")
         .arg(format!("--net=/proc/{}/ns/net", pod.child.id()))
         .args(["busybox", "nc", "10.213.108.2", "9000"])
