@@ -10,7 +10,10 @@
 //! - the user: `runAsUser`, else the image's `USER` (`name`, `uid`,
 //!   `uid:gid`, `name:group`, looked up in the image's `/etc/passwd` and
 //!   `/etc/group`), else root; the group: `runAsGroup`, else the image's
-//!   group, else the user's primary group in `/etc/passwd`, else 0;
+//!   group, else the user's primary group in `/etc/passwd`, else 0 (the
+//!   image's group is honoured as docker and podman honour it: under a
+//!   kubelet, which passes a numeric image user on as `runAsUser` alone,
+//!   containerd drops it);
 //! - the groups: the primary group (containerd since CVE-2023-25173), the
 //!   groups `/etc/group` lists the user in (`Merge`, the default; not with
 //!   `Strict`), `fsGroup` and `supplementalGroups`;

@@ -586,7 +586,7 @@ pub(crate) static SECURITY_CONTEXT: TypeDef = TypeDef {
         opt(
             "capabilities",
             Object(&CAPABILITIES),
-            "The capabilities to add/drop when running the container.",
+            "The capabilities to add/drop when running the container. Default: containerd's set (CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE); ALL in add or drop; names with or without CAP_.",
         ),
         opt(
             "privileged",
