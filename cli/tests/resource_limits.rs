@@ -279,3 +279,31 @@ fn container_logs_rotate_at_the_size_keep_max_files_and_read_in_order() {
         "the burst rotated the followed file: {files:?}"
     );
 }
+
+#[test]
+fn a_crash_loop_keeps_the_logs_of_the_current_and_the_previous_run_only() {
+    let Some((_host, root)) = start("crash_loop_log_runs", "limits-runs", shared) else {
+        return;
+    };
+    let yaml = r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: crashy }
+spec:
+  containers:
+    - name: c
+      image: busybox:1.30.1
+      command: ["sh", "-c", "echo run; exit 1"]
+"#;
+    let pod = root.apply_with_env("crashy", yaml, &[("PEAPOD_BACKOFF_BASE_MS", "20")]);
+    let restarts =
+        |v: &serde_json::Value| v["status"]["containerStatuses"][0]["restartCount"].as_i64();
+    pod.wait_for("three restarts", |v| restarts(v) >= Some(3));
+    let files = log_files(&root, &pod, "c");
+    assert!(
+        !files.iter().any(|f| f == "0.log" || f == "1.log"),
+        "runs before the previous one are gone: {files:?}"
+    );
+    assert!(files.len() <= 2, "{files:?}");
+    assert_eq!(root.ok(&["logs", "crashy", "--previous"]), "run\n");
+}

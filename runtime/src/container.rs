@@ -30,7 +30,7 @@ use crate::cri_log::{self, LineSplitter, LogFile, Stream};
 use crate::engine;
 use crate::error::{Error, Result};
 use crate::images::ResolvedImage;
-use crate::log_rotation::RotationPolicy;
+use crate::log_rotation::{self, RotationPolicy};
 use crate::sandbox::Sandbox;
 use crate::seccomp_profile;
 use crate::termination_message;
@@ -211,7 +211,11 @@ pub(crate) fn create(
     let oom_before = cgroup.oom_kills().unwrap_or(0);
     drop(cgroup_span);
     let stdio_span = debug_span!("stdio_and_logs").entered();
-    let log_path = cri_log::log_path(log_dir, name, u32::try_from(restart_count).unwrap_or(0));
+    let run = u32::try_from(restart_count).unwrap_or(0);
+    let log_path = cri_log::log_path(log_dir, name, run);
+    let runs = log_dir.join(name);
+    log_rotation::remove_runs_before(&runs, run.saturating_sub(1))
+        .map_err(|e| Error::io(&runs, e))?;
     let policy = RotationPolicy::from_env().map_err(|m| fail(&m))?;
     let file = LogFile::open(&log_path, policy).map_err(|e| Error::io(&log_path, e))?;
     let file = Rc::new(RefCell::new(file));

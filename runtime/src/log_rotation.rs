@@ -16,6 +16,10 @@
 //! are not gzip-compressed (kubelet compresses all but the newest): a
 //! compression of 10 MiB would stall the supervisor's loop, and `logs`
 //! reads them as they are.
+//!
+//! Of a container's runs, the current one and the one before it keep
+//! their files ([`remove_runs_before`]), as kubelet's container GC leaves
+//! them.
 
 use std::fs;
 use std::io;
@@ -188,6 +192,37 @@ pub(crate) fn remove_excess(log: &Path, keep: usize) -> io::Result<()> {
     Ok(())
 }
 
+/// Removes the files (current and rotated) of the runs before
+/// `keep_from` from a container's log folder `dir`. kubelet's container
+/// GC keeps one dead container per pod container (`MaxPerPodContainer`)
+/// and containerd removes a container's log with it: the current run and
+/// the one before (`logs --previous`) stay, so a crash loop does not pile
+/// up logs run after run.
+pub(crate) fn remove_runs_before(dir: &Path, keep_from: u32) -> io::Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let run = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.split_once(".log"))
+            .filter(|(_, rest)| rest.is_empty() || rest.starts_with('.'))
+            .and_then(|(run, _)| run.parse::<u32>().ok());
+        if run.is_some_and(|run| run < keep_from) {
+            match fs::remove_file(entry.path()) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +294,30 @@ mod tests {
             .map(|(_, p)| fs::read_to_string(p).expect("read"))
             .collect();
         assert_eq!(left, ["2\n", "3\n", "4\n", "5\n"]);
+    }
+
+    #[test]
+    fn runs_before_the_previous_one_are_removed_with_their_rotated_files() {
+        let tmp = TempDir::new("rotation-runs");
+        for name in [
+            "0.log",
+            "0.log.20261122-100405",
+            "1.log",
+            "1.log.20261122-100406.1",
+            "2.log",
+            "3.log",
+            "10.log",
+            "notes",
+        ] {
+            fs::write(tmp.path().join(name), "x\n").expect("write");
+        }
+        remove_runs_before(tmp.path(), 2).expect("remove");
+        let mut left: Vec<String> = fs::read_dir(tmp.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["10.log", "2.log", "3.log", "notes"]);
     }
 
     #[test]
