@@ -555,3 +555,11 @@ fn supplemental_groups_policy_takes_merge_or_strict() {
         "{bad:?}"
     );
 }
+
+bad!(seccomp_localhost_profile_is_required_relative_and_only_for_localhost,
+tail "    securityContext:\n      seccompProfile:\n        type: Localhost\n  - name: b\n    image: busybox\n    securityContext:\n      seccompProfile:\n        type: Localhost\n        localhostProfile: ../../etc/deny.json\n  securityContext:\n    seccompProfile:\n      type: RuntimeDefault\n      localhostProfile: deny.json\n",
+[
+    "pod.yaml:10:7: spec.containers[0].securityContext.seccompProfile: `localhostProfile` must be set when `type` is Localhost",
+    "pod.yaml:17:9: spec.containers[1].securityContext.seccompProfile.localhostProfile: \"../../etc/deny.json\": must be a relative path without `..`",
+    "pod.yaml:21:7: spec.securityContext.seccompProfile.localhostProfile: can only be set when `type` is Localhost",
+]);

@@ -1,11 +1,13 @@
 //! Security contexts, as the API server validates them: user and group
-//! IDs in range, and the combinations
+//! IDs in range, the combinations
 //! Kubernetes refuses (`allowPrivilegeEscalation: false` with
-//! `privileged: true` or with `CAP_SYS_ADMIN` added).
+//! `privileged: true` or with `CAP_SYS_ADMIN` added), and
+//! `seccompProfile.localhostProfile` (set exactly with `type: Localhost`, a
+//! relative path without `..`).
 
 use super::{Doc, Validator};
 use crate::pod::PodSpec;
-use crate::security::SecurityContext;
+use crate::security::{SeccompProfile, SeccompProfileType, SecurityContext};
 
 /// The largest user or group ID Kubernetes accepts (`IsValidUserID`).
 const MAX_ID: i64 = 2_147_483_647;
@@ -26,6 +28,11 @@ impl Validator<'_, '_> {
                 let path = format!("spec.securityContext.supplementalGroups[{i}]");
                 self.id(doc, &path, Some(*g));
             }
+            self.seccomp_profile(
+                doc,
+                "spec.securityContext.seccompProfile",
+                sc.seccomp_profile.as_ref(),
+            );
         }
         let all = spec
             .init_containers
@@ -48,6 +55,11 @@ impl Validator<'_, '_> {
     fn container_security(&mut self, doc: Doc<'_>, path: &str, sc: &SecurityContext) {
         self.id(doc, &format!("{path}.runAsUser"), sc.run_as_user);
         self.id(doc, &format!("{path}.runAsGroup"), sc.run_as_group);
+        self.seccomp_profile(
+            doc,
+            &format!("{path}.seccompProfile"),
+            sc.seccomp_profile.as_ref(),
+        );
         // Kubernetes compares with `CAP_SYS_ADMIN` only; peapod takes
         // capability names with or without the prefix, so both.
         let adds_sys_admin = sc.capabilities.as_ref().is_some_and(|caps| {
@@ -71,6 +83,37 @@ impl Validator<'_, '_> {
                     "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN",
                 );
             }
+        }
+    }
+
+    /// `localhostProfile` with `type: Localhost` only, relative and
+    /// without `..` (the API server's `ValidateSeccompProfileField`).
+    fn seccomp_profile(&mut self, doc: Doc<'_>, path: &str, profile: Option<&SeccompProfile>) {
+        let Some(profile) = profile else { return };
+        let file = profile.localhost_profile.as_deref();
+        let field = format!("{path}.localhostProfile");
+        match (profile.type_, file) {
+            (SeccompProfileType::Localhost, None | Some("")) => {
+                self.error(
+                    doc,
+                    path,
+                    "`localhostProfile` must be set when `type` is Localhost",
+                );
+            }
+            (SeccompProfileType::Localhost, Some(file)) => {
+                let escapes = file.starts_with('/') || file.split('/').any(|part| part == "..");
+                if escapes {
+                    self.error(
+                        doc,
+                        &field,
+                        format!("{file:?}: must be a relative path without `..`"),
+                    );
+                }
+            }
+            (_, Some(_)) => {
+                self.error(doc, &field, "can only be set when `type` is Localhost");
+            }
+            (_, None) => {}
         }
     }
 
