@@ -173,6 +173,7 @@ impl LogFile {
     /// The current file becomes `<n>.log.<stamp>`, a new one is opened,
     /// and rotated files past the policy's count are removed.
     fn rotate(&mut self) -> io::Result<()> {
+        let _span = tracing::debug_span!("log_rotation").entered();
         log_rotation::rotate(&self.path, Timestamp::now())?;
         self.file = open_append(&self.path)?;
         self.size = 0;
