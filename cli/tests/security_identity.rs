@@ -449,3 +449,25 @@ fn peapod_run_takes_the_image_user_and_the_default_capabilities() {
     ]);
     assert_eq!(out, format!("CapEff:\t{DEFAULT_SET}\n"));
 }
+
+#[test]
+fn a_refused_init_container_leaves_the_pod_pending_and_apply_returns() {
+    let Some((_host, root)) = start("refused_init", "sec-refused-init", shared) else {
+        return;
+    };
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: held\nspec:\n  securityContext:\n    runAsNonRoot: true\n  initContainers:\n  - name: setup\n    image: busybox:1.31.1\n    command: [\"true\"]\n  containers:\n  - name: app\n    image: busybox:1.31.1\n    command: [sleep, \"1000\"]\n    securityContext:\n      runAsUser: 1000\n";
+    let pod = root.apply("held", yaml);
+    let v = pod.json();
+    assert_eq!(v["status"]["phase"], "Pending", "{v:#}");
+    let init = &v["status"]["initContainerStatuses"][0]["state"]["waiting"];
+    assert_eq!(init["reason"], "CreateContainerConfigError", "{v:#}");
+    assert!(
+        init["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("container has runAsNonRoot and image will run as root"),
+        "{v:#}"
+    );
+    let table = root.ok(&["get", "pods"]);
+    assert!(table.contains("Init:CreateContainerConfigError"), "{table}");
+}

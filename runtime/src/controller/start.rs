@@ -190,6 +190,13 @@ impl PodController {
         if !self.launch_failed(i, message) {
             return;
         }
+        // An init container blocks the start sequence until it is made: the
+        // waiting `apply` is told the pod is there (kubectl shows it
+        // `Init:CreateContainerConfigError`) rather than kept waiting.
+        if self.containers[i].kind != Kind::App && !self.reported {
+            self.reported = true;
+            self.out.push(Action::ReportStarted);
+        }
         let c = &mut self.containers[i];
         c.status.state = status::waiting(reason, Some(message.to_owned()));
         c.refused = true;

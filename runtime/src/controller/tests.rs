@@ -711,6 +711,24 @@ fn a_refused_container_waits_with_kubelets_reason_and_the_pod_goes_on() {
 }
 
 #[test]
+fn a_refused_init_container_reports_the_pod_and_holds_the_app_containers() {
+    let mut p = pod(&yaml(
+        "  initContainers:\n    - { name: i, image: busybox }\n  containers:\n    - { name: a, image: busybox }\n",
+    ));
+    assert_eq!(launches(&p.feed(Event::Tick)), [vec![0]]);
+    let refused = p.feed(Event::StartFailed {
+        container: 0,
+        message: "container has runAsNonRoot and image will run as root".into(),
+        error: "container \"i\": ...".into(),
+        refused: Some("CreateContainerConfigError"),
+    });
+    assert!(refused.contains(&Action::ReportStarted), "{refused:?}");
+    assert!(launches(&refused).is_empty(), "a waits for i");
+    assert_eq!(p.waiting_reason(0), Some("CreateContainerConfigError"));
+    assert_eq!(launches(&p.wait(10.0)), [vec![0]]);
+}
+
+#[test]
 fn a_failure_inside_a_launch_leaves_the_later_containers_for_later() {
     let mut p = running(&yaml(
         "  containers:
