@@ -143,38 +143,58 @@ fn memory_empty_dir_is_bounded_by_its_tmpfs_and_never_evicted() {
     assert_eq!(pod.json()["status"]["phase"], "Running");
 }
 
-#[test]
-fn container_past_its_ephemeral_storage_limit_evicts_the_pod() {
-    let Some((_host, root)) = start("container_ephemeral_storage", "limits-container", shared)
-    else {
-        return;
-    };
-    // Two containers: the pod's limit (their sum, 10Mi + 64Ki) holds, the
-    // writer's own does not.
-    let yaml = r#"
+/// Pod `name`: `writer` (ephemeral-storage 64Ki) writes 256 KiB into its
+/// writable layer; `idle` has the limit `idle_limit`, or none.
+fn layer_writer(name: &str, idle_limit: Option<&str>) -> String {
+    let idle = idle_limit.map_or_else(String::new, |l| {
+        format!("      resources: {{ limits: {{ ephemeral-storage: {l} }} }}\n")
+    });
+    format!(
+        r#"
 apiVersion: v1
 kind: Pod
-metadata: { name: layer }
+metadata: {{ name: {name} }}
 spec:
   containers:
     - name: writer
       image: busybox:1.30.1
       command: ["sh", "-c", "dd if=/dev/zero of=/tmp/fill bs=1024 count=256 && exec sleep 1000"]
-      resources: { limits: { ephemeral-storage: 64Ki } }
+      resources: {{ limits: {{ ephemeral-storage: 64Ki }} }}
     - name: idle
       image: busybox:1.30.1
       command: ["sleep", "1000"]
-      resources: { limits: { ephemeral-storage: 10Mi } }
-"#;
-    let pod = root.apply_with_env("layer", yaml, &FAST_EVICTION);
-    let v = wait_evicted(&pod);
-    assert_eq!(v["status"]["phase"], "Failed", "{v:#}");
-    assert_eq!(
-        v["status"]["message"],
-        "Container writer exceeded its local ephemeral storage limit \"64Ki\". ",
-        "{v:#}"
-    );
-    delete_leaves_nothing(&root, pod);
+{idle}"#
+    )
+}
+
+#[test]
+fn ephemeral_storage_past_the_pod_or_container_limit_evicts_the_pod() {
+    let Some((_host, root)) = start("container_ephemeral_storage", "limits-container", shared)
+    else {
+        return;
+    };
+    // The pod's limit is the sum of the limits given (kubelet's
+    // PodLimits): 10Mi + 64Ki holds and the writer's own does not; with
+    // `idle` unlimited it is 64Ki, and the pod's usage is checked first.
+    let cases = [
+        (
+            "layer",
+            Some("10Mi"),
+            "Container writer exceeded its local ephemeral storage limit \"64Ki\". ",
+        ),
+        (
+            "whole",
+            None,
+            "Pod ephemeral local storage usage exceeds the total limit of containers 64Ki. ",
+        ),
+    ];
+    for (name, idle_limit, message) in cases {
+        let pod = root.apply_with_env(name, &layer_writer(name, idle_limit), &FAST_EVICTION);
+        let v = wait_evicted(&pod);
+        assert_eq!(v["status"]["phase"], "Failed", "{v:#}");
+        assert_eq!(v["status"]["message"], message, "{v:#}");
+        delete_leaves_nothing(&root, pod);
+    }
 }
 
 /// Log files of 64 KiB, three a run, instead of kubelet's 10 MiB and 5.
