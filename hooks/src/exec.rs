@@ -87,15 +87,18 @@ impl ExecRun {
         (!self.eof).then(|| self.output.as_fd())
     }
 
-    /// Reads what the pipe holds now, keeping the first 10 KiB and
-    /// discarding the rest (so a chatty command never blocks on a full
-    /// pipe).
+    /// Reads what the pipe holds now, up to [`DRAIN_BUDGET`], keeping the
+    /// first 10 KiB and discarding the rest (so a chatty command never
+    /// blocks on a full pipe, and never holds the caller's loop: the pipe
+    /// is watched again).
     pub(crate) fn drain(&mut self) -> Result<()> {
         let mut buf = [0u8; 4096];
-        while !self.eof {
+        let mut left = DRAIN_BUDGET;
+        while !self.eof && left > 0 {
             match rustix::io::read(&self.output, &mut buf) {
                 Ok(0) => self.eof = true,
                 Ok(n) => {
+                    left = left.saturating_sub(n);
                     let room = MAX_OUTPUT.saturating_sub(self.kept.len());
                     self.kept.extend_from_slice(&buf[..n.min(room)]);
                 }
@@ -108,7 +111,8 @@ impl ExecRun {
     }
 
     /// The outcome once the command has exited (reaped here), with what it
-    /// wrote so far; `None` while it runs.
+    /// wrote so far; `None` while it runs. A child it left writing to the
+    /// pipe is not waited for: one more bounded read, and the outcome.
     pub(crate) fn try_finish(&mut self) -> Result<Option<Outcome>> {
         let Some(process) = &self.process else {
             return Ok(None);
@@ -147,6 +151,9 @@ impl Drop for ExecRun {
         }
     }
 }
+
+/// At most this much output is read per [`ExecRun::drain`].
+const DRAIN_BUDGET: usize = 64 * 1024;
 
 /// SIGKILL, then reap: at once when it is already gone, else on a small
 /// thread that waits for it (rare: a timed-out or abandoned command), so

@@ -271,7 +271,14 @@ fn parse_status(line: &str) -> io::Result<u16> {
     }
 }
 
-/// Reads the body, up to [`MAX_OUTPUT`] bytes of it.
+/// The most raw bytes read of a chunked body: room for [`MAX_OUTPUT`]
+/// decoded bytes in chunks of one byte each (`1\r\nx\r\n`), whatever the
+/// server sends (chunk headers that never end, sizes that are not hex).
+const MAX_CHUNKED_RAW: usize = 8 * MAX_OUTPUT;
+
+/// Reads the body, up to [`MAX_OUTPUT`] bytes of it, on every framing:
+/// `Content-Length`, chunked (at most [`MAX_CHUNKED_RAW`] raw bytes), or
+/// until the peer closes.
 fn read_body(
     stream: &mut impl Read,
     mut buf: Vec<u8>,
@@ -280,10 +287,13 @@ fn read_body(
 ) -> io::Result<Vec<u8>> {
     let want = length.unwrap_or(usize::MAX).min(MAX_OUTPUT);
     // Enough raw bytes for `want` decoded ones, chunk headers included.
-    let raw_want = if chunked { usize::MAX } else { want };
+    let raw_want = if chunked { MAX_CHUNKED_RAW } else { want };
     while buf.len() < raw_want {
-        if chunked && (dechunk(&buf).1 || dechunk(&buf).0.len() >= want) {
-            break;
+        if chunked {
+            let (decoded, last) = dechunk(&buf);
+            if last || decoded.len() >= want {
+                break;
+            }
         }
         let mut chunk = [0u8; 4096];
         match stream.read(&mut chunk) {
@@ -398,6 +408,50 @@ mod tests {
         assert_eq!((other.host.as_str(), other.port), ("example.test", 443));
         let v6 = base.join("http://[::1]:81/").unwrap();
         assert_eq!((v6.host.as_str(), v6.port), ("::1", 81));
+    }
+
+    /// Endless bytes, counting how many were read.
+    struct Endless<'a> {
+        pattern: &'a [u8],
+        read: usize,
+    }
+
+    impl Read for Endless<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = out.len().min(4096);
+            for (i, b) in out[..n].iter_mut().enumerate() {
+                *b = self.pattern[(self.read + i) % self.pattern.len()];
+            }
+            self.read += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_endless_chunked_body_is_read_no_further_than_its_cap() {
+        for pattern in [&b"zz\r\n"[..], b"1;aaaaaaaa", b"1\r\nx\r\n"] {
+            let mut server = Endless { pattern, read: 0 };
+            let body = read_body(&mut server, Vec::new(), true, None).unwrap();
+            assert!(body.len() <= MAX_OUTPUT);
+            assert!(server.read <= MAX_CHUNKED_RAW + 4096, "{}", server.read);
+        }
+    }
+
+    #[test]
+    fn an_endless_body_without_length_is_read_to_the_cap() {
+        let mut server = Endless {
+            pattern: b"x",
+            read: 0,
+        };
+        let body = read_body(&mut server, Vec::new(), false, None).unwrap();
+        assert_eq!(body.len(), MAX_OUTPUT);
+        assert!(server.read <= MAX_OUTPUT + 4096);
+        let mut server = Endless {
+            pattern: b"x",
+            read: 0,
+        };
+        let body = read_body(&mut server, Vec::new(), false, Some(usize::MAX)).unwrap();
+        assert_eq!(body.len(), MAX_OUTPUT);
     }
 
     #[test]
