@@ -72,6 +72,7 @@ fn sandbox_create(c: &mut Criterion) {
             let pause = spawn_pause(&PauseSpec {
                 host_network: net == Net::Host,
                 share_process_namespace: false,
+                host_ipc: false,
                 hostname: Some("bench".into()),
                 cgroup: Some(&pause_cgroup),
                 exe: Some(exe.clone()),

@@ -688,3 +688,50 @@ fn assert_no_new_pod_traces(before: &HostSnapshot, root: &Path) {
         .collect();
     assert!(cgroups.is_empty(), "cgroups left: {cgroups:?}");
 }
+
+#[test]
+fn host_pid_and_host_ipc_put_the_containers_in_the_hosts_namespaces() {
+    let Some((_host, root)) = start("host_pid_ipc", "pods-host-pid-ipc", shared) else {
+        return;
+    };
+    let pod = root.apply(
+        "hostns",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hostns
+spec:
+  terminationGracePeriodSeconds: 0
+  hostPID: true
+  hostIPC: true
+  containers:
+  - name: c
+    image: busybox:1.31.1
+    command: ["sleep", "1000"]
+"#,
+    );
+    let ns = |kind: &str| std::fs::read_link(format!("/proc/self/ns/{kind}")).unwrap();
+    let inside = pod.sh(
+        "c",
+        "for n in pid ipc mnt; do readlink /proc/self/ns/$n; done",
+    );
+    let inside: Vec<&str> = inside.lines().collect();
+    assert_eq!(inside[0], ns("pid").to_str().unwrap(), "hostPID");
+    assert_eq!(inside[1], ns("ipc").to_str().unwrap(), "hostIPC");
+    assert_ne!(
+        inside[2],
+        ns("mnt").to_str().unwrap(),
+        "its own mounts still"
+    );
+    // The host's processes are visible, and its /dev/shm is the host's.
+    let host_init = std::fs::read_to_string("/proc/1/cmdline").unwrap();
+    let seen = pod.sh("c", "cat /proc/1/cmdline");
+    assert_eq!(seen, host_init);
+    let name = format!("peapod-test-host-ipc-{}", std::process::id());
+    pod.sh("c", &format!("echo shared > /dev/shm/{name}"));
+    let host_file = Path::new("/dev/shm").join(&name);
+    let text = std::fs::read_to_string(&host_file);
+    let _ = std::fs::remove_file(&host_file);
+    assert_eq!(text.unwrap(), "shared\n");
+}

@@ -21,7 +21,7 @@ use rustix::process::{WaitOptions, waitpid};
 
 use crate::cgroup::Cgroup;
 use crate::error::{Error, Result};
-use crate::namespaces::NamespacePlan;
+use crate::namespaces::{NamespacePlan, Namespaces};
 use crate::process::Process;
 use crate::process_spec::{ProcessSpec, Stdio};
 use crate::spawn::{ContainerSpawn, ExecTarget, Held, Prepared};
@@ -37,6 +37,9 @@ pub struct PauseSpec<'a> {
     pub host_network: bool,
     /// `shareProcessNamespace: true`: a new PID namespace, pause as PID 1.
     pub share_process_namespace: bool,
+    /// `hostIPC: true`: stay in the host's IPC namespace (the containers,
+    /// joining the pause's, then share the host's SysV IPC and queues).
+    pub host_ipc: bool,
     /// The pod's hostname, set in its new UTS namespace.
     pub hostname: Option<String>,
     /// The cgroup it is born in (the pod's `pause` child cgroup).
@@ -151,9 +154,13 @@ fn spawn_from(spec: &PauseSpec<'_>, exe: &PauseExe<'_>) -> Result<Held> {
         )
         .map_err(|e| Error::sys(what, e))
     };
+    let mut namespaces = NamespacePlan::pause(spec.host_network, spec.share_process_namespace);
+    if spec.host_ipc {
+        namespaces.create.remove(Namespaces::IPC);
+    }
     let spawn = ContainerSpawn {
         process,
-        namespaces: NamespacePlan::pause(spec.host_network, spec.share_process_namespace),
+        namespaces,
         join_from: None,
         mounts: None,
         cgroup: spec.cgroup,

@@ -16,8 +16,8 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use peapod_core::{
-    Cgroup, ContainerSpawn, Held, MountOptions, MountStep, NamespacePlan, Process, ProcessSpec,
-    Stdio,
+    Cgroup, ContainerSpawn, Held, MountOptions, MountStep, NamespacePlan, Namespaces, Process,
+    ProcessSpec, Stdio,
 };
 use peapod_spec::Container;
 use peapod_volumes::RootfsLayers;
@@ -269,9 +269,15 @@ pub(crate) fn create(
         (stdio, streams, keep)
     };
     drop(stdio_span);
+    let mut namespaces = NamespacePlan::container(sandbox.host_network, sandbox.share_pid);
+    if sandbox.host_pid {
+        // hostPID: no PID namespace of its own (validation refuses it
+        // with shareProcessNamespace, so there is none to join either).
+        namespaces.create.remove(Namespaces::PID);
+    }
     let spawn = ContainerSpawn {
         process: spec.clone(),
-        namespaces: NamespacePlan::container(sandbox.host_network, sandbox.share_pid),
+        namespaces,
         join_from: Some(sandbox.pause.pidfd()),
         mounts: Some(plan),
         cgroup: Some(&cgroup),

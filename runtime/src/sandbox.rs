@@ -44,6 +44,8 @@ pub(crate) struct Sandbox {
     pub host_ip: Option<IpAddr>,
     pub host_network: bool,
     pub share_pid: bool,
+    /// `hostPID`: containers stay in the host's PID namespace.
+    pub host_pid: bool,
     /// `<lib>/pods/<uid>`.
     pub lib_dir: PathBuf,
     /// The ConfigMaps and Secrets the pod reads.
@@ -107,6 +109,7 @@ impl Sandbox {
                     network,
                     host_network: pod.spec.host_network.unwrap_or(false),
                     share_pid: pod.spec.share_process_namespace.unwrap_or(false),
+                    host_pid: pod.spec.host_pid.unwrap_or(false),
                     security,
                 })
             }
@@ -132,6 +135,7 @@ impl Sandbox {
         let pause_spec = PauseSpec {
             host_network,
             share_process_namespace: pod.spec.share_process_namespace.unwrap_or(false),
+            host_ipc: pod.spec.host_ipc.unwrap_or(false),
             hostname: Some(pod_files::hostname(pod)),
             cgroup: Some(&pause_cgroup),
             exe: None,

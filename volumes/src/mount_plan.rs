@@ -102,7 +102,7 @@ impl PodVolumes {
             work: rootfs.work.clone(),
         };
         let mut plan = MountPlan::new(root, &rootfs.mountpoint).with_standard_mounts_for(
-            Some(&self.shm_dir()),
+            Some(&self.container_shm()),
             SHM_SIZE,
             confinement(container),
         );

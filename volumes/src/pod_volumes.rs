@@ -47,6 +47,9 @@ pub struct PodVolumes {
     local: Vec<PathBuf>,
     /// `securityContext.fsGroup`: the group given the pod's volumes.
     fs_group: Option<u32>,
+    /// `hostIPC`: containers get the host's `/dev/shm`, as containerd
+    /// gives them with the host's IPC namespace.
+    host_ipc: bool,
     /// Set once [`PodVolumes::mount_tmpfs`] has proved this process's mount
     /// namespace private: from then on subPaths are pinned.
     private_namespace: AtomicBool,
@@ -188,6 +191,7 @@ impl PodVolumes {
             disk_limits,
             local,
             fs_group,
+            host_ipc: pod.spec.host_ipc.unwrap_or(false),
             private_namespace: AtomicBool::new(false),
         })
     }
@@ -280,6 +284,17 @@ impl PodVolumes {
     /// The host folder of the pod's `/dev/shm` (a tmpfs once mounted).
     pub fn shm_dir(&self) -> PathBuf {
         self.dirs.shm_dir()
+    }
+
+    /// What containers get as `/dev/shm`: the pod's tmpfs, or the host's
+    /// own `/dev/shm` with `hostIPC` (POSIX shared memory is files there:
+    /// sharing the host's IPC namespace without it would share only half).
+    pub(crate) fn container_shm(&self) -> PathBuf {
+        if self.host_ipc {
+            PathBuf::from("/dev/shm")
+        } else {
+            self.shm_dir()
+        }
     }
 
     /// The pod's folders.

@@ -176,17 +176,15 @@ pub(crate) static POD_SPEC: TypeDef = TypeDef {
             Bool,
             "Use the host's network namespace. Default false.",
         ),
-        unenforced(
+        opt(
             "hostPID",
             Bool,
-            "false",
             "Use the host's PID namespace. Default false.",
         ),
-        unenforced(
+        opt(
             "hostIPC",
             Bool,
-            "false",
-            "Use the host's IPC namespace. Default false.",
+            "Use the host's IPC namespace (and its /dev/shm). Default false.",
         ),
         opt(
             "shareProcessNamespace",
