@@ -114,9 +114,11 @@ pub fn send<T: Serialize>(mut stream: &UnixStream, message: &T) -> std::io::Resu
     stream.write_all(&bytes)
 }
 
-/// Reads one request line from an accepted connection (the client writes
-/// it at once; a slow or silent client is cut off after a second), once
-/// [`check_peer`] let the client in.
+/// Reads one request line from an accepted connection, blocking (a slow
+/// or silent client is cut off after a second), once [`check_peer`] let
+/// the client in: the tests' server. The supervisor reads its clients on
+/// its loop instead (`control_clients.rs`).
+#[cfg(test)]
 pub fn receive(stream: &UnixStream) -> std::io::Result<Request> {
     check_peer(stream)?;
     stream.set_read_timeout(Some(Duration::from_secs(1)))?;

@@ -1,8 +1,10 @@
 //! The pod lifecycle.
 //!
-//! Owns: composing the other crates into a running pod: the per-pod
-//! supervisor process, pod and container status and phases, restart policy
-//! with back-off, termination with a grace period, the state store under
+//! Owns: composing the other crates into a running pod: the pod controller
+//! (`controller/`: what a kubelet decides — start order, restart policy
+//! with back-off, probes, hooks, termination with a grace period, phases —
+//! as pure code), the per-pod supervisor process that carries its actions
+//! out on one event loop, pod and container status, the state store under
 //! `/run/peapod`, and the control socket.
 //!
 //! Does not own: syscalls (`peapod-core`), networking (`peapod-netns`),
@@ -13,15 +15,15 @@
 //! [`supervisor::supervise`] behind the hidden `supervise` verb.
 #![forbid(unsafe_code)]
 
-pub mod backoff;
-pub mod cgroup_boundary;
+pub(crate) mod backoff;
+pub(crate) mod cgroup_boundary;
 pub mod clock;
 mod container;
-pub mod container_process;
-pub mod control;
+pub(crate) mod container_process;
+pub(crate) mod control;
 mod control_clients;
 pub(crate) mod controller;
-pub mod cri_log;
+pub(crate) mod cri_log;
 mod engine;
 mod error;
 pub mod events;
@@ -42,7 +44,7 @@ mod pod_files;
 pub mod run_once;
 mod runs;
 mod sandbox;
-pub mod seccomp_profile;
+pub(crate) mod seccomp_profile;
 mod security_context;
 mod slot;
 pub mod state;
