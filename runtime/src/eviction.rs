@@ -13,6 +13,11 @@
 //! 3. an app container's writable layer and logs hold more than its
 //!    limit: `Container web exceeded its local ephemeral storage limit "10Mi". `.
 //!
+//! The measure (`du`) runs on a thread of its own, looked at every
+//! 20 ms while it runs, so a large emptyDir does not hold the loop; a
+//! limit exceeded is acted on at most one period plus one measure after
+//! it happened (kubelet: its period plus its stats' age).
+//!
 //! The messages are kubelet's, trailing space included. The pod is then
 //! stopped with kubelet's grace period for it ([`GRACE_SECONDS`]; the 2 s
 //! minimum after SIGTERM applies) and stays `Failed` with reason
@@ -21,11 +26,12 @@
 //! writes past it fail with `ENOSPC` instead. A pod with none of these
 //! limits is never measured.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use peapod_spec::{Container, Pod, Quantity, StorageMedium, VolumeSource};
-use peapod_volumes::disk_usage;
+use peapod_volumes::{EmptyDirLimit, disk_usage};
 
 use crate::container::layers_dir;
 use crate::sandbox::Sandbox;
@@ -47,6 +53,9 @@ pub const GRACE_SECONDS: u64 = 1;
 /// The resource name of the limits watched.
 const EPHEMERAL_STORAGE: &str = "ephemeral-storage";
 
+/// How often a measure running beside the loop is looked at.
+const MEASURE_POLL: Duration = Duration::from_millis(20);
+
 /// The storage limits of one pod and when to look next.
 #[derive(Debug)]
 pub(crate) struct StorageLimits {
@@ -54,13 +63,21 @@ pub(crate) struct StorageLimits {
     next: Instant,
     /// Some disk emptyDir has a `sizeLimit`.
     empty_dir_limits: bool,
+    limits: Limits,
+    /// Every container (init and app), whose usage counts for the pod.
+    containers: Vec<String>,
+    /// The measure running on its own thread, and when to look at it.
+    measuring: Option<(JoinHandle<Option<String>>, Instant)>,
+}
+
+/// The `ephemeral-storage` limits a measure is held against.
+#[derive(Debug, Clone)]
+struct Limits {
     /// The sum of the containers' limits (kubelet's `PodLimits`), when
     /// any container has one.
     pod_limit: Option<Quantity>,
     /// App containers with a non-zero limit.
     container_limits: Vec<(String, Quantity)>,
-    /// Every container (init and app), whose usage counts for the pod.
-    containers: Vec<String>,
 }
 
 /// What the pod holds on disk, as measured.
@@ -70,6 +87,39 @@ struct Usage {
     containers: Vec<(String, u64)>,
     /// Volumes and pod files.
     pod_level: u64,
+}
+
+/// One measure with all it needs owned, so it runs beside the loop: a
+/// `du` of a large emptyDir takes long.
+#[derive(Debug, Clone)]
+struct Measure {
+    empty_dirs: Vec<EmptyDirLimit>,
+    /// Per container: its writable layer and its log folder.
+    containers: Vec<(String, [PathBuf; 2])>,
+    /// Local volumes and pod files.
+    pod_dirs: Vec<PathBuf>,
+    limits: Limits,
+}
+
+impl Measure {
+    /// The eviction message, if a limit is exceeded (the module's order).
+    fn run(self) -> Option<String> {
+        let _span = tracing::debug_span!("storage_limits").entered();
+        if let Some(over) = self.empty_dirs.iter().find_map(EmptyDirLimit::exceeded) {
+            return Some(over.to_string());
+        }
+        self.limits.pod_limit.as_ref()?;
+        let du =
+            |dirs: &[PathBuf]| -> u64 { dirs.iter().map(|d| disk_usage(d).unwrap_or(0)).sum() };
+        let usage = Usage {
+            containers: (self.containers.iter())
+                .map(|(name, dirs)| (name.clone(), du(dirs)))
+                .collect(),
+            pod_level: du(&self.pod_dirs),
+        };
+        tracing::debug!(?usage, "local ephemeral storage");
+        self.limits.verdict(&usage)
+    }
 }
 
 impl StorageLimits {
@@ -97,8 +147,11 @@ impl StorageLimits {
             period: period_from_env(),
             next: Instant::now(),
             empty_dir_limits,
-            pod_limit,
-            container_limits,
+            limits: Limits {
+                pod_limit,
+                container_limits,
+            },
+            measuring: None,
             containers: pod
                 .spec
                 .init_containers
@@ -109,48 +162,92 @@ impl StorageLimits {
         })
     }
 
-    /// When the next measure is due.
+    /// When to look next: the next measure, or the one running.
     pub(crate) fn due_at(&self) -> Instant {
-        self.next
+        self.measuring.as_ref().map_or(self.next, |(_, poll)| *poll)
     }
 
-    /// Measures the pod when due; the eviction message when a limit is
-    /// exceeded.
+    /// Takes the result of the measure running once it is done, and
+    /// starts the next measure when due (on a thread of its own, so a
+    /// large emptyDir does not hold the loop); the eviction message when
+    /// a limit is exceeded.
     pub(crate) fn check(
         &mut self,
         now: Instant,
         sandbox: &Sandbox,
         log_dir: &Path,
     ) -> Option<String> {
+        if let Some((handle, poll)) = &mut self.measuring {
+            if !handle.is_finished() {
+                *poll = now + MEASURE_POLL;
+                return None;
+            }
+            if let Some((handle, _)) = self.measuring.take()
+                && let Ok(Some(message)) = handle.join()
+            {
+                return Some(message);
+            }
+        }
         if now < self.next {
             return None;
         }
         self.next = now + self.period;
-        let _span = tracing::debug_span!("storage_limits").entered();
-        if self.empty_dir_limits
-            && let Some(over) = sandbox.volumes.empty_dirs_over_limit().first()
+        let measure = self.measure(sandbox, log_dir);
+        let beside = measure.clone();
+        match std::thread::Builder::new()
+            .name("storage-limits".into())
+            .spawn(move || beside.run())
         {
-            return Some(over.to_string());
+            Ok(handle) => {
+                self.measuring = Some((handle, now + MEASURE_POLL));
+                None
+            }
+            Err(e) => {
+                tracing::warn!("no thread for the storage measure, measuring on the loop: {e}");
+                measure.run()
+            }
         }
-        self.pod_limit.as_ref()?;
-        let usage = Usage {
-            containers: self
-                .containers
-                .iter()
-                .map(|name| {
-                    let layer = layers_dir(&sandbox.lib_dir, name).join("upper");
-                    let used = disk_usage(&layer).unwrap_or(0)
-                        + disk_usage(&log_dir.join(name)).unwrap_or(0);
-                    (name.clone(), used)
-                })
-                .collect(),
-            pod_level: sandbox.volumes.local_usage()
-                + disk_usage(&sandbox.lib_dir.join("etc")).unwrap_or(0),
-        };
-        tracing::debug!(?usage, "local ephemeral storage");
-        self.verdict(&usage)
     }
 
+    /// What to measure now.
+    fn measure(&self, sandbox: &Sandbox, log_dir: &Path) -> Measure {
+        let empty_dirs = if self.empty_dir_limits {
+            sandbox.volumes.empty_dir_limits().to_vec()
+        } else {
+            Vec::new()
+        };
+        let containers = if self.limits.pod_limit.is_some() {
+            (self.containers.iter())
+                .map(|name| {
+                    let layer = layers_dir(&sandbox.lib_dir, name).join("upper");
+                    (name.clone(), [layer, log_dir.join(name)])
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut pod_dirs = sandbox.volumes.local_dirs().to_vec();
+        pod_dirs.push(sandbox.lib_dir.join("etc"));
+        Measure {
+            empty_dirs,
+            containers,
+            pod_dirs,
+            limits: self.limits.clone(),
+        }
+    }
+}
+
+impl Drop for StorageLimits {
+    /// A measure still running is waited for: no thread outlives the
+    /// loop that started it.
+    fn drop(&mut self) {
+        if let Some((handle, _)) = self.measuring.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Limits {
     /// Steps 2 and 3 of the module's list on a measure.
     fn verdict(&self, usage: &Usage) -> Option<String> {
         let limit = self.pod_limit.as_ref()?;
@@ -270,7 +367,7 @@ mod tests {
         }));
         assert_eq!(pod_limit(&p).map(|q| q.canonical()), Some("100Mi".into()));
         let limits = StorageLimits::of(&p).expect("limits");
-        assert_eq!(limits.container_limits.len(), 2);
+        assert_eq!(limits.limits.container_limits.len(), 2);
         assert_eq!(limits.containers, ["init", "side", "a", "b", "c"]);
         let p = pod(serde_json::json!({
             "metadata": { "name": "p" },
@@ -295,23 +392,65 @@ mod tests {
             pod_level,
         };
         assert_eq!(
-            limits.verdict(&usage(mi, mi, 0)),
+            limits.limits.verdict(&usage(mi, mi, 0)),
             None,
             "at the limit is fine"
         );
         assert_eq!(
-            limits.verdict(&usage(mi + 1, 0, 0)).as_deref(),
+            limits.limits.verdict(&usage(mi + 1, 0, 0)).as_deref(),
             Some("Container a exceeded its local ephemeral storage limit \"1Mi\". ")
         );
         assert_eq!(
-            limits.verdict(&usage(mi + 1, mi, 0)).as_deref(),
+            limits.limits.verdict(&usage(mi + 1, mi, 0)).as_deref(),
             Some("Pod ephemeral local storage usage exceeds the total limit of containers 2Mi. ")
         );
         assert_eq!(
-            limits.verdict(&usage(mi, mi, 1)).as_deref(),
+            limits.limits.verdict(&usage(mi, mi, 1)).as_deref(),
             Some("Pod ephemeral local storage usage exceeds the total limit of containers 2Mi. "),
             "volumes and pod files count for the pod"
         );
+    }
+
+    #[test]
+    fn a_measure_reads_the_folders_and_names_what_is_over() {
+        let tmp = peapod_testkit::TempDir::new("eviction-measure");
+        let (cache, layer, logs) = (
+            tmp.path().join("cache"),
+            tmp.path().join("upper"),
+            tmp.path().join("logs"),
+        );
+        for d in [&cache, &layer, &logs] {
+            std::fs::create_dir_all(d).expect("mkdir");
+        }
+        std::fs::write(layer.join("fill"), vec![1u8; 128 * 1024]).expect("write");
+        let limits = Limits {
+            pod_limit: Some(Quantity::parse("1Mi").expect("q")),
+            container_limits: vec![("a".into(), Quantity::parse("64Ki").expect("q"))],
+        };
+        let mut measure = Measure {
+            empty_dirs: vec![EmptyDirLimit {
+                volume: "cache".into(),
+                dir: cache.clone(),
+                bytes: 64 * 1024,
+                size_limit: "64Ki".into(),
+            }],
+            containers: vec![("a".into(), [layer, logs])],
+            pod_dirs: vec![cache.clone()],
+            limits,
+        };
+        assert_eq!(
+            measure.clone().run().as_deref(),
+            Some("Container a exceeded its local ephemeral storage limit \"64Ki\". ")
+        );
+        std::fs::write(cache.join("fill"), vec![1u8; 128 * 1024]).expect("write");
+        assert_eq!(
+            measure.clone().run().as_deref(),
+            Some("Usage of EmptyDir volume \"cache\" exceeds the limit \"64Ki\". "),
+            "the emptyDir first"
+        );
+        measure.empty_dirs.clear();
+        measure.limits.container_limits.clear();
+        assert_eq!(measure.run(), None, "1Mi holds both");
     }
 
     #[test]
@@ -325,6 +464,6 @@ mod tests {
         }));
         let limits = StorageLimits::of(&p).expect("limits");
         assert!(limits.empty_dir_limits);
-        assert!(limits.pod_limit.is_none());
+        assert!(limits.limits.pod_limit.is_none());
     }
 }

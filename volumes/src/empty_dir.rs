@@ -3,8 +3,9 @@
 use std::fmt;
 use std::fs::{self, Permissions};
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::disk_usage::disk_usage;
 use crate::error::{Error, Result};
 
 /// Makes the folder of an emptyDir (or any folder this crate owns) with
@@ -38,6 +39,33 @@ pub struct SizeLimitExceeded {
     pub used: u64,
     /// The `sizeLimit` as Kubernetes prints it (`1Gi`, also for `1024Mi`).
     pub size_limit: String,
+}
+
+/// The `sizeLimit` of a disk emptyDir and its folder: what to measure,
+/// owned, so the measure may run beside the caller's loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmptyDirLimit {
+    /// The volume's name.
+    pub volume: String,
+    /// Its folder on the host.
+    pub dir: PathBuf,
+    /// The limit in bytes.
+    pub bytes: u64,
+    /// The `sizeLimit` as Kubernetes prints it.
+    pub size_limit: String,
+}
+
+impl EmptyDirLimit {
+    /// Measures the folder (`du`); what kubelet evicts for when it holds
+    /// more than the limit. A folder that cannot be read is not over.
+    pub fn exceeded(&self) -> Option<SizeLimitExceeded> {
+        let used = disk_usage(&self.dir).ok()?;
+        (self.bytes > 0 && used > self.bytes).then(|| SizeLimitExceeded {
+            volume: self.volume.clone(),
+            used,
+            size_limit: self.size_limit.clone(),
+        })
+    }
 }
 
 impl fmt::Display for SizeLimitExceeded {

@@ -48,7 +48,7 @@ mod tmpfs;
 pub use dirs::VolumeDirs;
 pub use disk_usage::disk_usage;
 pub use downward_api::{metadata_field_value, resource_field_value};
-pub use empty_dir::SizeLimitExceeded;
+pub use empty_dir::{EmptyDirLimit, SizeLimitExceeded};
 pub use error::{Error, Result};
 pub use mount_plan::{PodFiles, RootfsLayers, confinement};
 pub use payload::{NodeAllocatable, VolumeInputs};

@@ -8,8 +8,7 @@ use peapod_spec::{EmptyDirVolumeSource, Pod, ResourceKind, StorageMedium, Volume
 
 use crate::atomic_writer;
 use crate::dirs::VolumeDirs;
-use crate::disk_usage::disk_usage;
-use crate::empty_dir::{self, EMPTY_DIR_MODE, POD_DIR_MODE, SizeLimitExceeded};
+use crate::empty_dir::{self, EMPTY_DIR_MODE, EmptyDirLimit, POD_DIR_MODE};
 use crate::error::{Error, Result};
 use crate::fs_group;
 use crate::host_path;
@@ -41,9 +40,9 @@ pub struct PodVolumes {
     /// mounted (never to disk).
     pending: Vec<Pending>,
     /// `sizeLimit`s of disk emptyDirs, for [`PodVolumes::empty_dirs_over_limit`].
-    disk_limits: Vec<DiskLimit>,
+    disk_limits: Vec<EmptyDirLimit>,
     /// Folders of the volumes kubelet counts in a pod's local ephemeral
-    /// storage (disk emptyDirs, configMaps), for [`PodVolumes::local_usage`].
+    /// storage (disk emptyDirs, configMaps), for [`PodVolumes::local_dirs`].
     local: Vec<PathBuf>,
     /// `securityContext.fsGroup`: the group given the pod's volumes.
     fs_group: Option<u32>,
@@ -63,14 +62,6 @@ pub(crate) struct HostVolume {
     /// configMap, secret, downwardAPI and projected volumes are always
     /// mounted read-only, as kubelet does since 1.10.
     pub always_read_only: bool,
-}
-
-/// The `sizeLimit` of a disk emptyDir.
-#[derive(Debug)]
-struct DiskLimit {
-    volume: String,
-    bytes: u64,
-    size_limit: String,
 }
 
 /// Files to write into a volume's tmpfs after it is mounted.
@@ -138,8 +129,9 @@ impl PodVolumes {
                     } else {
                         local.push(dir.clone());
                         if let Some(limit) = &source.size_limit {
-                            disk_limits.push(DiskLimit {
+                            disk_limits.push(EmptyDirLimit {
                                 volume: volume.name.clone(),
+                                dir: dir.clone(),
                                 bytes: u64::try_from(limit.value()).unwrap_or(0),
                                 size_limit: limit.canonical(),
                             });
@@ -242,33 +234,20 @@ impl PodVolumes {
         self.private_namespace.load(Ordering::Relaxed)
     }
 
-    /// Disk emptyDirs that hold more than their `sizeLimit` now. kubelet
-    /// evicts such a pod (reason `Evicted`, the message of
-    /// [`SizeLimitExceeded`]); the runtime polls this, e.g. with its probes.
-    /// A `medium: Memory` emptyDir needs no poll: its tmpfs is sized.
-    pub fn empty_dirs_over_limit(&self) -> Vec<SizeLimitExceeded> {
-        self.disk_limits
-            .iter()
-            .filter_map(|l| {
-                let used = disk_usage(&self.dirs.empty_dir(&l.volume)).ok()?;
-                (l.bytes > 0 && used > l.bytes).then(|| SizeLimitExceeded {
-                    volume: l.volume.clone(),
-                    used,
-                    size_limit: l.size_limit.clone(),
-                })
-            })
-            .collect()
+    /// The `sizeLimit`s of disk emptyDirs, to measure
+    /// ([`EmptyDirLimit::exceeded`]): kubelet evicts a pod whose emptyDir
+    /// holds more (reason `Evicted`, the message of
+    /// [`SizeLimitExceeded`](crate::SizeLimitExceeded)). A `medium:
+    /// Memory` emptyDir needs no measure: its tmpfs is sized.
+    pub fn empty_dir_limits(&self) -> &[EmptyDirLimit] {
+        &self.disk_limits
     }
 
-    /// Bytes the pod's volumes hold on the host's disk, as kubelet counts
-    /// them in the pod's local ephemeral storage: disk emptyDirs and
-    /// configMap volumes (tmpfs volumes count as memory, hostPaths are
-    /// not the pod's). What cannot be read counts as nothing.
-    pub fn local_usage(&self) -> u64 {
-        self.local
-            .iter()
-            .map(|dir| disk_usage(dir).unwrap_or(0))
-            .sum()
+    /// The folders of the volumes kubelet counts in the pod's local
+    /// ephemeral storage: disk emptyDirs and configMap volumes (tmpfs
+    /// volumes count as memory, hostPaths are not the pod's).
+    pub fn local_dirs(&self) -> &[PathBuf] {
+        &self.local
     }
 
     /// The host path of a volume (the emptyDir folder, the hostPath).
@@ -571,16 +550,27 @@ mod tests {
             }),
         )]);
         let vols = PodVolumes::prepare(&p, VolumeDirs::new(t.path(), "u")).expect("prepare");
-        assert!(vols.empty_dirs_over_limit().is_empty());
+        let over = || -> Vec<_> {
+            vols.empty_dir_limits()
+                .iter()
+                .filter_map(EmptyDirLimit::exceeded)
+                .collect()
+        };
+        assert!(over().is_empty());
         let dir = vols.host_path("scratch").expect("dir");
         fs::write(dir.join("big"), vec![1u8; 128 * 1024]).expect("write");
-        let over = vols.empty_dirs_over_limit();
+        let over = over();
         assert_eq!(over.len(), 1);
         assert_eq!(
             over[0].to_string(),
             "Usage of EmptyDir volume \"scratch\" exceeds the limit \"64Ki\". "
         );
-        assert!(vols.local_usage() >= 128 * 1024, "{}", vols.local_usage());
+        let local: u64 = vols
+            .local_dirs()
+            .iter()
+            .map(|d| crate::disk_usage(d).expect("du"))
+            .sum();
+        assert!(local >= 128 * 1024, "{local}");
     }
 
     #[test]
