@@ -15,10 +15,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{Pod, Root, cgroups_of, shared, start};
-use peapod_runtime::{eviction, log_rotation};
 
 /// The eviction check every 100 ms instead of kubelet's 10 s.
-const FAST_EVICTION: [(&str, &str); 1] = [(eviction::PERIOD_ENV, "100")];
+const FAST_EVICTION: [(&str, &str); 1] = [("PEAPOD_EVICTION_PERIOD_MS", "100")];
 
 /// A `logs -f` killed when the test ends, however it ends.
 struct KillOnDrop(Child);
@@ -199,8 +198,8 @@ fn ephemeral_storage_past_the_pod_or_container_limit_evicts_the_pod() {
 
 /// Log files of 64 KiB, three a run, instead of kubelet's 10 MiB and 5.
 const SMALL_LOGS: [(&str, &str); 2] = [
-    (log_rotation::MAX_SIZE_ENV, "64Ki"),
-    (log_rotation::MAX_FILES_ENV, "3"),
+    ("PEAPOD_CONTAINER_LOG_MAX_SIZE", "64Ki"),
+    ("PEAPOD_CONTAINER_LOG_MAX_FILES", "3"),
 ];
 
 /// The files of container `container`'s log folder.
