@@ -499,7 +499,10 @@ fn capabilities(
     container: &Container,
     bounds: CapabilityBounds,
 ) -> std::result::Result<Capabilities, String> {
-    let mut set = Capabilities::container_default();
+    // The default set as far as peapod holds it (a peapod itself run
+    // without, say, AUDIT_WRITE cannot pass it on); only a named add of a
+    // capability it lacks is an error.
+    let mut set = Capabilities::container_default().intersection(bounds.held);
     let Some(caps) = container
         .security_context
         .as_ref()
@@ -780,6 +783,22 @@ mod tests {
                 if *reason == CREATE_CONTAINER_ERROR && message == "unknown capability \"CAP_NOPE\""),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn the_default_set_is_cut_to_what_peapod_holds() {
+        let p = pod(None, None);
+        let image = ImageIdentity::default();
+        let kill = caps(&["KILL"]);
+        let held = Capabilities::container_default().without(kill);
+        let bounds = CapabilityBounds {
+            kernel: Capabilities::all(),
+            held,
+        };
+        let s = PodSecurity::with_bounds(&p, bounds)
+            .container(&p.spec.containers[0], &image)
+            .expect("ok");
+        assert_eq!(s.capabilities, held);
     }
 
     #[test]
