@@ -735,3 +735,36 @@ spec:
     let _ = std::fs::remove_file(&host_file);
     assert_eq!(text.unwrap(), "shared\n");
 }
+
+#[test]
+fn set_hostname_as_fqdn_makes_the_fqdn_the_hostname() {
+    let Some((_host, root)) = start("fqdn_hostname", "pods-fqdn", shared) else {
+        return;
+    };
+    let pod = root.apply(
+        "fqdn",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: fqdn
+spec:
+  terminationGracePeriodSeconds: 0
+  hostname: web
+  subdomain: sub
+  setHostnameAsFQDN: true
+  containers:
+  - name: c
+    image: busybox:1.31.1
+    command: ["sleep", "1000"]
+"#,
+    );
+    let fqdn = "web.sub.default.svc.cluster.local";
+    assert_eq!(
+        pod.sh("c", "hostname; cat /etc/hostname; echo $HOSTNAME"),
+        format!("{fqdn}\n{fqdn}\n{fqdn}\n")
+    );
+    // /etc/hosts keeps kubelet's line: FQDN, then the short name.
+    let hosts = pod.sh("c", "cat /etc/hosts");
+    assert!(hosts.contains(&format!("\t{fqdn}\tweb\n")), "{hosts}");
+}

@@ -141,24 +141,24 @@ fn explain_unknown_field_fails_with_a_suggestion() {
 fn validate_warns_of_a_field_peapod_does_not_enforce_and_explain_says_so() {
     let (dir, file) = temp_manifest(
         "unenforced",
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  setHostnameAsFQDN: true\n  containers:\n  - name: app\n    image: nginx\n    securityContext:\n      readOnlyRootFilesystem: true\n",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  hostUsers: false\n  containers:\n  - name: app\n    image: nginx\n    securityContext:\n      readOnlyRootFilesystem: true\n",
     );
     let name = file.to_str().unwrap();
     let out = peapod(&["validate", "-f", name]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    // setHostnameAsFQDN is read and not enforced; readOnlyRootFilesystem is.
+    // hostUsers is read and not enforced; readOnlyRootFilesystem is.
     assert_eq!(
         text(&out.stderr),
         format!(
-            "warning: {name}:6:3: spec.setHostnameAsFQDN: not enforced by peapod: accepted, but the pod runs as if it were not set (only false is honoured)\n"
+            "warning: {name}:6:3: spec.hostUsers: not enforced by peapod: accepted, but the pod runs as if it were not set (only true is honoured)\n"
         )
     );
     std::fs::remove_dir_all(&dir).unwrap();
 
-    let explained = text(&peapod(&["explain", "pod.spec.setHostnameAsFQDN"]).stdout);
+    let explained = text(&peapod(&["explain", "pod.spec.hostUsers"]).stdout);
     let explained = explained.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        explained.contains("peapod: not enforced (accepted with a warning unless false; the pod runs as if it were not set)."),
+        explained.contains("peapod: not enforced (accepted with a warning unless true; the pod runs as if it were not set)."),
         "{explained}"
     );
     let read_only = text(

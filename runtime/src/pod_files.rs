@@ -12,7 +12,22 @@ use peapod_volumes::PodFiles;
 use crate::error::{Error, Result};
 
 /// The cluster domain the hosts and resolver files name.
-pub const CLUSTER_DOMAIN: &str = "cluster.local";
+pub use peapod_spec::CLUSTER_DOMAIN;
+
+/// The hostname the pod's processes see (UTS, `/etc/hostname`,
+/// `HOSTNAME`): [`hostname`], or with `setHostnameAsFQDN` and a
+/// `subdomain` its FQDN `<hostname>.<subdomain>.<namespace>.svc.<domain>`,
+/// as kubelet sets it (validation refuses one over 64 characters).
+pub fn uts_hostname(pod: &Pod) -> String {
+    let short = hostname(pod);
+    match pod.spec.subdomain.as_deref().filter(|s| !s.is_empty()) {
+        Some(subdomain) if pod.spec.set_hostname_as_fqdn == Some(true) => {
+            let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+            format!("{short}.{subdomain}.{namespace}.svc.{CLUSTER_DOMAIN}")
+        }
+        _ => short,
+    }
+}
 
 /// The pod's hostname: `spec.hostname`, else the name, at most 63 bytes.
 pub fn hostname(pod: &Pod) -> String {
@@ -87,7 +102,10 @@ pub fn write(pod: &Pod, pod_ips: &[IpAddr], etc_dir: &Path) -> Result<PodFiles> 
     };
     for (path, content) in [
         (&files.hosts, hosts),
-        (&files.hostname, peapod_netns::hostname_file(&hostname(pod))),
+        (
+            &files.hostname,
+            peapod_netns::hostname_file(&uts_hostname(pod)),
+        ),
         (&files.resolv_conf, resolv.render(&host_resolv)),
     ] {
         std::fs::write(path, content).map_err(|e| Error::io(path, e))?;

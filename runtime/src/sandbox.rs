@@ -136,7 +136,7 @@ impl Sandbox {
             host_network,
             share_process_namespace: pod.spec.share_process_namespace.unwrap_or(false),
             host_ipc: pod.spec.host_ipc.unwrap_or(false),
-            hostname: Some(pod_files::hostname(pod)),
+            hostname: Some(pod_files::uts_hostname(pod)),
             cgroup: Some(&pause_cgroup),
             exe: None,
             sysctls: pod

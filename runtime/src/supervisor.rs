@@ -212,7 +212,7 @@ impl Supervisor {
         let storage_limits = StorageLimits::of(&pod);
         let mut sup = Self {
             event_log: EventLog::open(&dir),
-            hostname: pod_files::hostname(&pod),
+            hostname: pod_files::uts_hostname(&pod),
             paths,
             dir,
             pod,

@@ -54,6 +54,10 @@ pub use handler::{
     ExecAction, GRPCAction, HTTPGetAction, HTTPHeader, IntOrString, Lifecycle, LifecycleHandler,
     Probe, SleepAction, TCPSocketAction, URIScheme,
 };
+/// The cluster domain pods' names are under (`<svc>.<ns>.svc.cluster.local`),
+/// as a kubelet's default `--cluster-domain`.
+pub const CLUSTER_DOMAIN: &str = "cluster.local";
+
 pub use manifest::{
     Context, MAX_MANIFEST_BYTES, Manifest, ValidationMode, parse_manifest, parse_manifest_with,
 };

@@ -499,13 +499,13 @@ fn warnings_after_head(tail: &str) -> Vec<String> {
 
 #[test]
 fn fields_peapod_does_not_enforce_warn_with_file_line_and_path() {
-    let tail = "    stdinOnce: true\n    resources:\n      limits:\n        hugepages-2Mi: 4Mi\n  setHostnameAsFQDN: true\n";
+    let tail = "    stdinOnce: true\n    resources:\n      limits:\n        hugepages-2Mi: 4Mi\n  hostUsers: false\n";
     assert_eq!(
         warnings_after_head(tail),
         vec![
             "pod.yaml:9:5: spec.containers[0].stdinOnce: not enforced by peapod: accepted, but the pod runs as if it were not set (only false is honoured)",
             "pod.yaml:12:9: spec.containers[0].resources.limits.hugepages-2Mi: not enforced by peapod: accepted, but the pod runs as if it were not set",
-            "pod.yaml:13:3: spec.setHostnameAsFQDN: not enforced by peapod: accepted, but the pod runs as if it were not set (only false is honoured)",
+            "pod.yaml:13:3: spec.hostUsers: not enforced by peapod: accepted, but the pod runs as if it were not set (only true is honoured)",
         ]
     );
 }
@@ -563,3 +563,6 @@ tail "    securityContext:\n      seccompProfile:\n        type: Localhost\n  - 
     "pod.yaml:17:9: spec.containers[1].securityContext.seccompProfile.localhostProfile: \"../../etc/deny.json\": must be a relative path without `..`",
     "pod.yaml:21:7: spec.securityContext.seccompProfile.localhostProfile: can only be set when `type` is Localhost",
 ]);
+
+bad!(a_fqdn_hostname_over_64_characters_is_refused, tail "  subdomain: a-rather-long-subdomain-name-abcdef\n  setHostnameAsFQDN: true\n",
+    ["pod.yaml:10:3: spec.setHostnameAsFQDN: Failed to construct FQDN from pod hostname and cluster domain, FQDN web.a-rather-long-subdomain-name-abcdef.default.svc.cluster.local is too long (64 characters is the max, 65 characters requested)"]);

@@ -228,11 +228,10 @@ pub(crate) static POD_SPEC: TypeDef = TypeDef {
             "false runs the pod in a new user namespace. Default true.",
         ),
         opt("os", Object(&POD_OS), "The OS of the containers: linux."),
-        unenforced(
+        opt(
             "setHostnameAsFQDN",
             Bool,
-            "false",
-            "Set the pod's hostname to its FQDN.",
+            "With a subdomain, the pod's hostname is its FQDN (<hostname>.<subdomain>.<namespace>.svc.cluster.local), at most 64 characters.",
         ),
         with(
             "nodeName",

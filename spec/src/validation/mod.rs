@@ -122,6 +122,7 @@ impl<'r, 'm> Validator<'r, 'm> {
             }
         }
         self.pod_spec(doc, &pod.spec);
+        self.fqdn_hostname(doc, pod);
     }
 
     fn metadata(&mut self, doc: Doc<'_>, meta: &ObjectMeta, generate_name_allowed: bool) {
@@ -209,6 +210,35 @@ impl<'r, 'm> Validator<'r, 'm> {
         self.host_aliases(doc, spec);
         self.dns(doc, spec);
         self.sysctls(doc, spec);
+    }
+
+    /// kubelet's check of `setHostnameAsFQDN`: the FQDN it would set as
+    /// the hostname fits in 64 characters.
+    fn fqdn_hostname(&mut self, doc: Doc<'_>, pod: &Pod) {
+        let spec = &pod.spec;
+        let Some(subdomain) = spec.subdomain.as_deref().filter(|s| !s.is_empty()) else {
+            return;
+        };
+        let Some(host) = spec.hostname.as_ref().or(pod.metadata.name.as_ref()) else {
+            return;
+        };
+        if spec.set_hostname_as_fqdn != Some(true) {
+            return;
+        }
+        let host = host.get(..63).unwrap_or(host);
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let fqdn = format!(
+            "{}.{subdomain}.{namespace}.svc.{}",
+            host.trim_end_matches(['-', '.']),
+            crate::CLUSTER_DOMAIN
+        );
+        if fqdn.len() > 64 {
+            let message = format!(
+                "Failed to construct FQDN from pod hostname and cluster domain, FQDN {fqdn} is too long (64 characters is the max, {} characters requested)",
+                fqdn.len()
+            );
+            self.error(doc, "spec.setHostnameAsFQDN", message);
+        }
     }
 
     fn host_aliases(&mut self, doc: Doc<'_>, spec: &PodSpec) {
