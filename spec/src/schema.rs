@@ -288,4 +288,43 @@ mod tests {
         let lost: Vec<_> = before.difference(&after).collect();
         assert!(lost.is_empty(), "the model dropped {lost:?}:\n{written}");
     }
+
+    /// Every field marked [`Support::NotEnforced`] reachable from `def`.
+    fn not_enforced(
+        def: &'static TypeDef,
+        seen: &mut BTreeSet<&'static str>,
+        out: &mut BTreeSet<&'static str>,
+    ) {
+        if !seen.insert(def.name) {
+            return;
+        }
+        for field in def.fields {
+            if matches!(field.support, Support::NotEnforced { .. }) {
+                out.insert(field.name);
+            }
+            if let Some(child) = field.kind.object() {
+                not_enforced(child, seen, out);
+            }
+        }
+    }
+
+    #[test]
+    fn readme_lists_every_field_peapod_does_not_enforce() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("## Fields peapod does not enforce")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("README has the section");
+        let mut fields = BTreeSet::new();
+        not_enforced(&POD, &mut BTreeSet::new(), &mut fields);
+        assert!(!fields.is_empty());
+        let missing: Vec<_> = fields
+            .iter()
+            .filter(|f| {
+                !section.contains(&format!("`{f}`")) && !section.contains(&format!(".{f}`"))
+            })
+            .collect();
+        assert!(missing.is_empty(), "README's list lacks {missing:?}");
+    }
 }
