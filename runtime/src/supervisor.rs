@@ -8,24 +8,27 @@
 //! the pod controller's (`controller/`): the loop turns what happens into
 //! its events and carries out the actions it answers.
 
+mod container_starts;
+mod control_requests;
+mod exits;
+mod hook_runs;
+
 use std::collections::VecDeque;
-use std::net::IpAddr;
 use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use peapod_core::{EventKind, EventLoop, TerminationSignals};
-use peapod_hooks::{Handler, Outcome};
 use peapod_image::Store;
 use peapod_spec::Pod;
 use tracing::{debug_span, warn};
 
 use crate::backoff::BackoffPolicy;
 use crate::container;
-use crate::control::{self, Request, Response};
-use crate::control_clients::{ControlClients, Received};
+use crate::control::{self, Response};
+use crate::control_clients::ControlClients;
 use crate::controller::{Action, ContainerInput, Event, PodController, Time};
 use crate::cri_log;
 use crate::error::{Error, Result};
@@ -33,18 +36,16 @@ use crate::events::EventLog;
 use crate::eviction::StorageLimits;
 use crate::images;
 use crate::launch::{StartReport, report_start};
-use crate::lifecycle::{self, Hook};
+use crate::lifecycle::Hook;
 use crate::loop_token::Token;
 use crate::paths::Paths;
 use crate::pod_files;
 use crate::runs::{Purpose, Runs};
 use crate::sandbox::Sandbox;
 use crate::slot::Slot;
-use crate::state::{PodDir, ProcessRecord, SupervisorRecord};
-use crate::status::ExitKind;
+use crate::state::{PodDir, SupervisorRecord};
 use crate::teardown::PodResources;
-use crate::termination;
-use crate::termination_message;
+use exits::ParkedExit;
 
 /// When this process was started as a pod's pause (`argv[0] ==
 /// "/pause"`), becomes it and never returns. The binary's `main` calls
@@ -87,24 +88,6 @@ fn run(paths: &Paths, pod_dir: &Path) -> Result<()> {
             Err(e)
         }
     }
-}
-
-/// How long the leftovers of an exited container have to go after
-/// SIGKILL before the exit is told anyway.
-const LEFTOVERS_DEADLINE: Duration = Duration::from_secs(2);
-
-/// How often the cgroup of a parked exit is looked at again.
-const LEFTOVERS_RETRY: Duration = Duration::from_millis(2);
-
-/// An exit waiting for its container's cgroup to empty.
-#[derive(Debug)]
-struct ParkedExit {
-    container: usize,
-    cgroup: peapod_core::Cgroup,
-    exit: ExitKind,
-    oom_killed: bool,
-    give_up_at: Instant,
-    retry_at: Instant,
 }
 
 /// The running supervisor.
@@ -324,149 +307,6 @@ impl Supervisor {
         }
     }
 
-    /// Creates the containers of `list` (each set up to its `execve`, on
-    /// the other core while the supervisor goes on), then starts them one
-    /// by one. A creation error comes after the containers before it
-    /// started, as if they had been started alone.
-    fn launch(&mut self, list: &[usize]) {
-        let mut created = Vec::with_capacity(list.len());
-        let mut failed = None;
-        for &i in list {
-            match self.create(i) {
-                Ok(c) => created.push((i, c)),
-                Err(e) => {
-                    failed = Some((i, e));
-                    break;
-                }
-            }
-        }
-        let mut created = created.into_iter();
-        for (i, c) in created.by_ref() {
-            if let Err(e) = self.start_created(i, c) {
-                failed = Some((i, e));
-                break;
-            }
-        }
-        // Dropping what is left of `created` after an error kills those.
-        drop(created);
-        if let Some((i, e)) = failed {
-            let (message, refused) = match &e {
-                Error::Container { message, .. } => (message.clone(), None),
-                Error::Create {
-                    reason, message, ..
-                } => (message.clone(), Some(*reason)),
-                other => (other.to_string(), None),
-            };
-            self.pending.push_back(Event::StartFailed {
-                container: i,
-                message,
-                error: e.to_string(),
-                refused,
-            });
-        }
-    }
-
-    /// Sets container `i` up to its `execve`.
-    fn create(&self, i: usize) -> Result<container::Created> {
-        let Some(sandbox) = &self.sandbox else {
-            return Err(Error::container(self.slots[i].name(), "the pod is gone"));
-        };
-        let slot = &self.slots[i];
-        container::create(
-            sandbox,
-            &slot.spec,
-            &slot.image,
-            &self.hostname,
-            &self.log_dir,
-            self.controller.restart_count(i),
-        )
-    }
-
-    /// Starts what [`Supervisor::create`] made and watches it.
-    fn start_created(&mut self, i: usize, created: container::Created) -> Result<()> {
-        // The pod's links are made while the first containers' children
-        // make their mounts, and before any of them runs.
-        if let Some(sandbox) = &mut self.sandbox {
-            sandbox.connect_network()?;
-        }
-        let mut started = created.start()?;
-        let slot = &self.slots[i];
-        let name = slot.name().to_owned();
-        let pid = started.process.pid();
-        let watch = |e: peapod_core::Error| Error::container(slot.name(), e);
-        self.events
-            .watch_process(started.process.pidfd(), Token::Exit(i).encode())
-            .map_err(watch)?;
-        for stream in &mut started.streams {
-            self.stream_ids += 1;
-            stream.id = self.stream_ids;
-            self.events
-                .watch_readable(stream.fd.as_fd(), Token::Output(stream.id).encode())
-                .map_err(watch)?;
-        }
-        let slot = &mut self.slots[i];
-        slot.streams.append(&mut started.streams);
-        slot.run = Some(started);
-        if let Some(rec) = ProcessRecord::of(pid) {
-            self.record.containers.insert(name, rec);
-        }
-        let _ = self.dir.write_supervisor(&self.record);
-        self.pending.push_back(Event::Started(i));
-        Ok(())
-    }
-
-    /// The pod's first IP: the default host of network handlers.
-    fn pod_ip(&self) -> Option<IpAddr> {
-        self.sandbox
-            .as_ref()
-            .and_then(|s| s.pod_ips.first().copied())
-    }
-
-    /// Starts a hook or probe run in the running container of its slot;
-    /// `Some` when it is over at once (or there is no container).
-    fn start_run(
-        &mut self,
-        purpose: Purpose,
-        handler: &Handler,
-        timeout: Duration,
-    ) -> Option<Outcome> {
-        let pod_ip = self.pod_ip();
-        let Some(run) = &self.slots[purpose.slot()].run else {
-            return Some(Outcome::failure("container not running"));
-        };
-        let netns = lifecycle::netns_of(run);
-        let ctx = lifecycle::context(run, pod_ip, netns.as_ref(), timeout);
-        self.runs.start(purpose, handler, &ctx, &mut self.events)
-    }
-
-    /// An event of run `id`: on with it, and tell its outcome once over.
-    fn run_event(&mut self, id: u64, kind: EventKind) {
-        if let Some((purpose, outcome)) = self.runs.poll(id, kind, &mut self.events) {
-            self.run_done(purpose, outcome);
-        }
-    }
-
-    fn run_done(&mut self, purpose: Purpose, outcome: Outcome) {
-        let event = match purpose {
-            Purpose::PostStart(container) => Event::HookDone {
-                container,
-                hook: Hook::PostStart,
-                outcome,
-            },
-            Purpose::PreStop(container) => Event::HookDone {
-                container,
-                hook: Hook::PreStop,
-                outcome,
-            },
-            Purpose::Probe(container, kind) => Event::ProbeDone {
-                container,
-                kind,
-                outcome,
-            },
-        };
-        self.pending.push_back(event);
-    }
-
     fn run(&mut self) -> Result<()> {
         loop {
             if self.finished {
@@ -539,209 +379,6 @@ impl Supervisor {
             Token::Exit(_) => 3,
         });
         Ok(ready)
-    }
-
-    /// Copies what log stream `id` has into its file; watches it again
-    /// unless it ended.
-    fn pump(&mut self, id: u64) {
-        for slot in &mut self.slots {
-            let Some(s) = slot.streams.iter().position(|st| st.id == id) else {
-                continue;
-            };
-            if slot.streams[s].pump() {
-                let fd = slot.streams[s].fd.as_fd();
-                if let Err(e) = self.events.watch_readable(fd, Token::Output(id).encode()) {
-                    warn!("log stream of {}: {e}", slot.spec.name);
-                    slot.streams.remove(s);
-                }
-            } else {
-                slot.streams.remove(s);
-            }
-            return;
-        }
-    }
-
-    /// Takes in the clients waiting on the control socket; their requests
-    /// are read as they come ([`Supervisor::read_client`]).
-    fn accept(&mut self) {
-        if let Err(e) = self
-            .events
-            .watch_readable(self.listener.as_fd(), Token::Control.encode())
-        {
-            warn!("control socket: {e}");
-        }
-        while let Ok((stream, _)) = self.listener.accept() {
-            match self.incoming.add(stream, Instant::now()) {
-                Ok(id) => self.read_client(id),
-                Err((stream, e)) => {
-                    let _ = control::send(&stream, &Response::Error(e.to_string()));
-                }
-            }
-        }
-    }
-
-    /// Client `id` sent something: its request once whole.
-    fn read_client(&mut self, id: u64) {
-        match self.incoming.read(id) {
-            Received::Pending => {
-                if let Some(stream) = self.incoming.stream(id)
-                    && let Err(e) = self
-                        .events
-                        .watch_readable(stream.as_fd(), Token::Client(id).encode())
-                {
-                    warn!("control client: {e}");
-                }
-                return;
-            }
-            Received::Request(stream, Request::Ping) => {
-                let _ = control::send(&stream, &Response::Ok);
-            }
-            Received::Request(
-                stream,
-                Request::Stop {
-                    grace_period_seconds,
-                },
-            ) => self.stop_requested(grace_period_seconds, stream),
-            Received::Refused(stream, why) => {
-                let _ = control::send(&stream, &Response::Error(why));
-            }
-            Received::Gone => {}
-        }
-        let _ = self.events.unwatch(Token::Client(id).encode());
-    }
-
-    /// Clients that did not send their request in time are told so and
-    /// dropped.
-    fn expire_clients(&mut self, now: Instant) {
-        for (id, stream) in self.incoming.expired(now) {
-            let _ = self.events.unwatch(Token::Client(id).encode());
-            let why = "no request within a second".to_owned();
-            let _ = control::send(&stream, &Response::Error(why));
-        }
-    }
-
-    /// A delete: the pod shows `Terminating` and stops; `client` waits for
-    /// the end.
-    fn stop_requested(&mut self, grace_seconds: Option<u64>, client: UnixStream) {
-        let grace = grace_seconds.map_or_else(
-            || termination::grace(self.pod.spec.termination_grace_period_seconds),
-            Duration::from_secs,
-        );
-        if let Err(e) = crate::inspect::mark_deletion(&self.dir, grace.as_secs()) {
-            warn!("{e}");
-        }
-        self.clients.push(client);
-        self.feed(Event::StopRequested(Some(grace)));
-    }
-
-    /// SIGTERM, SIGINT, SIGHUP or SIGQUIT: the pod stops as a delete with its own grace
-    /// period would, then the supervisor exits.
-    fn signalled(&mut self) {
-        let Some(sfd) = &self.signals else {
-            return;
-        };
-        let mut got = false;
-        while let Some(sig) = sfd.read() {
-            tracing::debug!(sig, "signal");
-            got = true;
-        }
-        if let Err(e) = self.events.watch_readable(sfd.fd(), Token::Signal.encode()) {
-            warn!("signalfd: {e}");
-        }
-        if got {
-            self.feed(Event::StopRequested(None));
-        }
-    }
-
-    /// The process of slot `i` exited: what is left in its cgroup goes,
-    /// its termination message is read, and the controller is told.
-    fn reap(&mut self, i: usize) {
-        let Some(run) = &self.slots[i].run else {
-            return;
-        };
-        let exit = match run.process.try_wait() {
-            Ok(Some(status)) => match status.signal {
-                Some(sig) => ExitKind::Signal(sig),
-                None => ExitKind::Code(status.code.unwrap_or(255)),
-            },
-            Ok(None) => return,
-            Err(e) => {
-                warn!("reap {}: {e}", self.slots[i].name());
-                ExitKind::Code(255)
-            }
-        };
-        let oom_killed = run.cgroup.oom_kills().unwrap_or(0) > run.oom_before;
-        // Its hooks and probes in flight go with it.
-        self.runs.cancel(&mut self.events, |p| p.slot() == i);
-        let cgroup = run.cgroup.clone();
-        self.slots[i].run = None;
-        let now = Instant::now();
-        let parked = ParkedExit {
-            container: i,
-            cgroup,
-            exit,
-            oom_killed,
-            give_up_at: now + LEFTOVERS_DEADLINE,
-            retry_at: now,
-        };
-        self.parked_exits.push(parked);
-        self.retry_parked_exits(now);
-    }
-
-    /// What exited containers left behind (orphans in a shared PID
-    /// namespace, a backgrounded child) is SIGKILLed, pass after pass on
-    /// a short timer of the loop; once a cgroup is empty (or its deadline
-    /// passed), the exit goes to the controller.
-    fn retry_parked_exits(&mut self, now: Instant) {
-        let mut i = 0;
-        while i < self.parked_exits.len() {
-            let p = &mut self.parked_exits[i];
-            if p.retry_at > now {
-                i += 1;
-                continue;
-            }
-            let done = match p.cgroup.kill_once() {
-                Ok(empty) => empty,
-                Err(e) => {
-                    warn!("{e}");
-                    true
-                }
-            };
-            if !done && now < p.give_up_at {
-                p.retry_at = now + LEFTOVERS_RETRY;
-                i += 1;
-                continue;
-            }
-            if !done {
-                warn!("processes left in {:?} after SIGKILL", p.cgroup.dirs());
-            }
-            let p = self.parked_exits.remove(i);
-            self.exited(p.container, p.exit, p.oom_killed);
-        }
-    }
-
-    /// Container `i` and all it left are gone: the rest of its output is
-    /// read, its termination message, and the controller is told.
-    fn exited(&mut self, i: usize, exit: ExitKind, oom_killed: bool) {
-        let slot = &mut self.slots[i];
-        // No writer is left: what the pipes hold is bounded.
-        slot.streams
-            .retain_mut(|s| s.pump_up_to(container::PIPE_MAX));
-        let name = slot.name().to_owned();
-        let message = self.sandbox.as_ref().and_then(|sandbox| {
-            let dir = container::layers_dir(&sandbox.lib_dir, &name);
-            let restarts = u32::try_from(self.controller.restart_count(i)).unwrap_or(0);
-            let log = cri_log::log_path(&self.log_dir, &name, restarts);
-            termination_message::read(&slot.spec, &dir, &log, exit.exit_code())
-        });
-        self.record.containers.remove(&name);
-        let _ = self.dir.write_supervisor(&self.record);
-        self.feed(Event::Exited {
-            container: i,
-            exit,
-            oom_killed,
-            message,
-        });
     }
 
     /// Writes `pod.json` with the status as it is now.
