@@ -182,7 +182,7 @@ mod tests {
         assert!(text.contains(
             "peapod: not enforced (accepted with a warning unless true; the pod runs as if it were not set)."
         ), "{text}");
-        let text = flat(&explain("pod.spec.containers.stdinOnce").unwrap());
+        let text = flat(&explain("pod.spec.containers.volumeMounts.recursiveReadOnly").unwrap());
         assert!(
             text.contains("peapod: not enforced (accepted with a warning"),
             "{text}"

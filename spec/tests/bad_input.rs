@@ -499,20 +499,20 @@ fn warnings_after_head(tail: &str) -> Vec<String> {
 
 #[test]
 fn fields_peapod_does_not_enforce_warn_with_file_line_and_path() {
-    let tail = "    stdinOnce: true\n    resources:\n      limits:\n        hugepages-2Mi: 4Mi\n  hostUsers: false\n";
+    let tail = "    volumeMounts:\n    - {name: v, mountPath: /v, readOnly: true, recursiveReadOnly: Enabled}\n    resources:\n      limits:\n        hugepages-2Mi: 4Mi\n  hostUsers: false\n  volumes:\n  - name: v\n    emptyDir: {}\n";
     assert_eq!(
         warnings_after_head(tail),
         vec![
-            "pod.yaml:9:5: spec.containers[0].stdinOnce: not enforced by peapod: accepted, but the pod runs as if it were not set (only false is honoured)",
-            "pod.yaml:12:9: spec.containers[0].resources.limits.hugepages-2Mi: not enforced by peapod: accepted, but the pod runs as if it were not set",
-            "pod.yaml:13:3: spec.hostUsers: not enforced by peapod: accepted, but the pod runs as if it were not set (only true is honoured)",
+            "pod.yaml:10:48: spec.containers[0].volumeMounts[0].recursiveReadOnly: not enforced by peapod: accepted, but the pod runs as if it were not set (only Disabled is honoured)",
+            "pod.yaml:13:9: spec.containers[0].resources.limits.hugepages-2Mi: not enforced by peapod: accepted, but the pod runs as if it were not set",
+            "pod.yaml:14:3: spec.hostUsers: not enforced by peapod: accepted, but the pod runs as if it were not set (only true is honoured)",
         ]
     );
 }
 
 #[test]
 fn honoured_values_and_enforced_fields_give_no_warning() {
-    let tail = "    stdinOnce: false\n    resources:\n      limits:\n        cpu: 500m\n        memory: 64Mi\n        ephemeral-storage: 1Gi\n  hostPID: true\n  hostIPC: true\n  setHostnameAsFQDN: false\n  hostUsers: true\n  volumes:\n    - name: scratch\n      emptyDir: { sizeLimit: 1Gi }\n";
+    let tail = "    stdinOnce: true\n    resources:\n      limits:\n        cpu: 500m\n        memory: 64Mi\n        ephemeral-storage: 1Gi\n  hostPID: true\n  hostIPC: true\n  setHostnameAsFQDN: false\n  hostUsers: true\n  volumes:\n    - name: scratch\n      emptyDir: { sizeLimit: 1Gi }\n";
     assert_eq!(warnings_after_head(tail), Vec::<String>::new());
 }
 

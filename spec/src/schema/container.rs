@@ -107,11 +107,10 @@ pub(crate) static CONTAINER: TypeDef = TypeDef {
             Bool,
             "Allocate a buffer for stdin in the container runtime. Default false.",
         ),
-        unenforced(
+        opt(
             "stdinOnce",
             Bool,
-            "false",
-            "Close stdin after the first attach ends. Default false.",
+            "Close stdin after the first attach ends. Default false. peapod has no attach: stdin stays open, as for a container no one attached to.",
         ),
         opt(
             "tty",
