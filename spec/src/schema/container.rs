@@ -5,7 +5,7 @@ use super::Kind::{
     Any, Bool, Enum, Int32, Int64, IntOrString, List, Object, Quantity, QuantityMap, String,
 };
 use super::Support::{ClusterOnly, Unsupported};
-use super::{TypeDef, opt, req, unenforced, with};
+use super::{TypeDef, opt, req, with};
 
 const PULL_POLICIES: &[&str] = &["Always", "IfNotPresent", "Never"];
 const PROTOCOLS: &[&str] = &["TCP", "UDP", "SCTP"];
