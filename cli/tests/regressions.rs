@@ -150,3 +150,29 @@ spec:
         "{stderr}"
     );
 }
+
+#[test]
+fn apply_warns_of_a_field_peapod_does_not_enforce() {
+    let Some((_g, root)) = start("apply_not_enforced", "apply-warns", shared) else {
+        return;
+    };
+    let _pod = common::Pod {
+        root: &root,
+        name: "warned".to_owned(),
+    };
+    let file = root.path().join("warned.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: warned\nspec:\n  hostUsers: false\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.31.1\n    command: [\"sleep\", \"1000\"]\n",
+    )
+    .unwrap();
+    let out = root.run(&["apply", "-f", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "warning: {}:6:3: spec.hostUsers: not enforced by peapod: accepted, but the pod runs as if it were not set (only true is honoured)\n",
+            file.display()
+        )
+    );
+}
