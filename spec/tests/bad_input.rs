@@ -566,3 +566,34 @@ tail "    securityContext:\n      seccompProfile:\n        type: Localhost\n  - 
 
 bad!(a_fqdn_hostname_over_64_characters_is_refused, tail "  subdomain: a-rather-long-subdomain-name-abcdef\n  setHostnameAsFQDN: true\n",
     ["pod.yaml:10:3: spec.setHostnameAsFQDN: Failed to construct FQDN from pod hostname and cluster domain, FQDN web.a-rather-long-subdomain-name-abcdef.default.svc.cluster.local is too long (64 characters is the max, 65 characters requested)"]);
+
+#[test]
+fn config_map_and_secret_values_over_1_mib_are_too_long() {
+    let half = "x".repeat(600 << 10);
+    let config_map = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  a: {half}\n  b: {half}\n"
+    );
+    assert_eq!(
+        errors(&config_map),
+        vec![format!(
+            "pod.yaml:5:1: data: Too long: must have at most 1048576 bytes (the values add up to {})",
+            2 * (600 << 10)
+        )]
+    );
+    // stringData over data counts once; 1 MiB exactly is allowed.
+    let mib = "y".repeat(1 << 20);
+    let secret = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  k: eHl6\nstringData:\n  k: {mib}\n"
+    );
+    assert_eq!(errors(&secret), Vec::<String>::new());
+    let secret = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  j: eHl6\nstringData:\n  k: {mib}\n"
+    );
+    assert_eq!(
+        errors(&secret),
+        vec![format!(
+            "pod.yaml:5:1: data: Too long: must have at most 1048576 bytes (the values add up to {})",
+            (1 << 20) + 3
+        )]
+    );
+}

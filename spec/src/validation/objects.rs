@@ -8,6 +8,16 @@ use crate::check::map_key_path;
 use crate::config_data::{ConfigMap, Secret};
 use crate::node::Node;
 
+/// The most bytes the values of a ConfigMap or Secret may hold together:
+/// the API server's `MaxSecretSize` (1 MiB), for both kinds.
+const MAX_DATA_BYTES: usize = 1 << 20;
+
+/// The length of base64 `text` once decoded (what the API server counts).
+fn decoded_len(text: &str) -> usize {
+    let padding = text.bytes().rev().take_while(|&b| b == b'=').count().min(2);
+    (text.len() / 4 * 3).saturating_sub(padding)
+}
+
 impl<'m> Validator<'_, 'm> {
     /// Validates a ConfigMap document.
     pub fn config_map(
@@ -30,6 +40,13 @@ impl<'m> Validator<'_, 'm> {
             let message = format!("key {key:?} is also in data");
             self.error(doc, map_key_path("binaryData", key), message);
         }
+        let total = config_map.data.values().map(String::len).sum::<usize>()
+            + config_map
+                .binary_data
+                .values()
+                .map(|v| decoded_len(v))
+                .sum::<usize>();
+        self.data_size(doc, "data", total);
     }
 
     /// Validates a Secret document.
@@ -45,6 +62,25 @@ impl<'m> Validator<'_, 'm> {
         self.data_keys(doc, "data", secret.data.keys());
         self.data_keys(doc, "stringData", secret.string_data.keys());
         self.base64_values(doc, "data", &secret.data);
+        // stringData is merged over data on write: a key in both counts once.
+        let total = secret
+            .data
+            .iter()
+            .filter(|(k, _)| !secret.string_data.contains_key(*k))
+            .map(|(_, v)| decoded_len(v))
+            .sum::<usize>()
+            + secret.string_data.values().map(String::len).sum::<usize>();
+        self.data_size(doc, "data", total);
+    }
+
+    /// The API server's cap on what a ConfigMap's or Secret's values hold.
+    fn data_size(&mut self, doc: Doc<'_>, field: &str, total: usize) {
+        if total > MAX_DATA_BYTES {
+            let message = format!(
+                "Too long: must have at most {MAX_DATA_BYTES} bytes (the values add up to {total})"
+            );
+            self.error(doc, field, message);
+        }
     }
 
     fn object_name(
