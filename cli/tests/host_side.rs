@@ -199,3 +199,76 @@ fn no_secret_value_reaches_a_log_an_event_state_or_the_cli() {
         }
     }
 }
+
+/// The client half of the peer-check test, run as another uid by it: sends
+/// a ping to `PEAPOD_TEST_CONTROL_SOCKET` and prints the answer line.
+#[test]
+#[ignore = "helper run by the_supervisor_refuses_a_control_client_of_another_uid"]
+fn control_client_helper() {
+    use std::io::{BufRead, BufReader, Write};
+    let path = std::env::var("PEAPOD_TEST_CONTROL_SOCKET").unwrap();
+    let mut stream = std::os::unix::net::UnixStream::connect(path).unwrap();
+    // The supervisor may answer and hang up before it reads this.
+    let _ = stream.write_all(b"\"ping\"\n");
+    let mut line = String::new();
+    BufReader::new(&stream).read_line(&mut line).unwrap();
+    println!("answer: {}", line.trim_end());
+}
+
+#[test]
+fn the_supervisor_refuses_a_control_client_of_another_uid() {
+    use std::os::unix::process::CommandExt;
+    let Some((_g, root)) = start("control_peer_check", "host-peer", shared) else {
+        return;
+    };
+    let _pod = root.apply(
+        "peer",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: peer\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.31.1\n    command: [\"sleep\", \"1000\"]\n",
+    );
+    let state = root.path().join("run/pods/default_peer");
+    let socket = state.join("control.sock");
+    // Loosen the modes on purpose: only the peer check is left standing.
+    for (path, mode) in [
+        (root.path().to_path_buf(), 0o755),
+        (root.path().join("run"), 0o755),
+        (root.path().join("run/pods"), 0o755),
+        (state.clone(), 0o755),
+        (socket.clone(), 0o666),
+    ] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let ask = |uid: Option<u32>| {
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+        command
+            .args([
+                "--exact",
+                "control_client_helper",
+                "--include-ignored",
+                "--nocapture",
+            ])
+            .env("PEAPOD_TEST_CONTROL_SOCKET", &socket);
+        if let Some(uid) = uid {
+            // std drops the supplementary groups when root sets a uid.
+            command.uid(uid).gid(uid);
+        }
+        let out = command.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("answer: "))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no answer: {stdout}{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
+            .to_owned()
+    };
+    let refused = ask(Some(65534));
+    assert!(
+        refused.starts_with(r#"{"error":"control socket: refused uid 65534 (pid "#)
+            && refused.ends_with(r#"): only root and uid 0 may control this pod"}"#),
+        "{refused}"
+    );
+    assert_eq!(ask(None), r#""ok""#);
+}
