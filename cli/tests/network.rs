@@ -11,6 +11,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -282,24 +283,40 @@ fn delete_kill_9_and_failed_apply_leave_no_veth_lease_or_rule() {
 }
 
 #[test]
-fn host_port_without_nft_fails_apply_and_leaves_nothing() {
+fn host_port_without_working_nft_fails_apply_and_leaves_nothing() {
     let Some((_host, root)) = start("host_port_without_nft", "net-no-nft", shared) else {
         return;
     };
     let port = free_port();
     let yaml = httpd_pod("web", 8080, Some(port));
-    let no_nft = [(network::NFT_ENV, "/nonexistent/nft")];
-    let (err, id) = apply_fails_with_uid(&root, &yaml, &no_nft);
-    assert!(
-        err.contains(&format!(
-            "pod web: hostPort {port}/TCP cannot be forwarded: no nft binary (/nonexistent/nft is not a file)"
-        )),
-        "{err}"
-    );
-    assert_eq!(network_of(&id), Vec::<String>::new());
-    assert_eq!(cgroups_of(&id), Vec::<PathBuf>::new());
-    assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
-    // The same pod with nft starts, so the failure was the missing nft.
+    // An nft that refuses every ruleset, as on a kernel without nf_tables.
+    let refusing = root.path().join("refusing-nft");
+    std::fs::write(
+        &refusing,
+        "#!/bin/sh\ncat >/dev/null\necho 'Error: Could not process rule: No such file or directory' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&refusing, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cases = [
+        (
+            "/nonexistent/nft".to_owned(),
+            format!(
+                "pod web: hostPort {port}/TCP cannot be forwarded: no nft binary (/nonexistent/nft is not a file)"
+            ),
+        ),
+        (
+            refusing.display().to_string(),
+            "Error: Could not process rule: No such file or directory".to_owned(),
+        ),
+    ];
+    for (nft, message) in cases {
+        let (err, id) = apply_fails_with_uid(&root, &yaml, &[(network::NFT_ENV, &nft)]);
+        assert!(err.contains(&message), "{err}");
+        assert_eq!(network_of(&id), Vec::<String>::new(), "with {nft}");
+        assert_eq!(cgroups_of(&id), Vec::<PathBuf>::new());
+        assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
+    }
+    // The same pod with nft starts, so the failure was nft's.
     let pod = root.apply("web", &yaml);
     assert_eq!(network_of(&uid(&pod)).len(), 3, "lease, veth, nft chain");
 }

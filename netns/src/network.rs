@@ -268,28 +268,34 @@ impl Network {
 
     /// Unwires pod `pod`: its host-port rules, its veth (the peer goes with
     /// it), its lease. The bridge stays. Safe to call twice, after a failed
-    /// attach, or once the pod's netns is gone.
+    /// attach, or once the pod's netns is gone. Every step runs even when
+    /// an earlier one failed (a refused nft must not keep the lease); the
+    /// first error is returned.
     pub fn detach(&self, pod: &str) -> Result<()> {
         let _span = tracing::debug_span!("network_detach", pod).entered();
-        if let Some(lease) = self.ipam.lease_of(pod)? {
-            self.remove_links_and_rules(&lease)?;
-        } else {
-            Netlink::open()?.delete_link(&veth_name(pod))?;
-        }
-        self.ipam.release(pod).map(drop)
+        let removed = match self.ipam.lease_of(pod)? {
+            Some(lease) => self.remove_links_and_rules(&lease),
+            None => Netlink::open().and_then(|mut n| n.delete_link(&veth_name(pod)).map(drop)),
+        };
+        let released = self.ipam.release(pod).map(drop);
+        removed.and(released)
     }
 
+    /// Removes the pod's host-port rules and its veth; both are tried,
+    /// the first error is returned.
     fn remove_links_and_rules(&self, lease: &Lease) -> Result<()> {
-        if !lease.host_ports.is_empty() {
+        let rules = if lease.host_ports.is_empty() {
+            Ok(())
+        } else {
             let script = self.nft.remove_pod_script(&chain_name(&lease.pod));
             self.nft.apply(
                 &format!("removing host ports of pod {}", lease.pod),
                 &script,
-            )?;
-        }
-        Netlink::open()?
-            .delete_link(&veth_name(&lease.pod))
-            .map(drop)
+            )
+        };
+        let link = Netlink::open()
+            .and_then(|mut netlink| netlink.delete_link(&veth_name(&lease.pod)).map(drop));
+        rules.and(link)
     }
 
     /// The address leased to `pod`, if any.
