@@ -14,19 +14,24 @@ use common::{Root, shared, start};
 
 /// A container writing 1 GiB of NULs to its stdout as fast as it can
 /// (faster than any reader: no newline, so the log gets 16 KiB partial
-/// records), beside a quiet one.
+/// records), beside a quiet one (`c`).
 fn flood_pod(name: &str) -> String {
+    let flood = "    - { name: flood, image: busybox:1.30.1, command: [dd, if=/dev/zero, bs=1M, count=1024] }\n";
+    sleeping_pod(name, flood)
+}
+
+/// Pod `name` with one container `c` sleeping, `more` added to its spec.
+fn sleeping_pod(name: &str, more: &str) -> String {
     format!(
         "apiVersion: v1
 kind: Pod
 metadata: {{ name: {name} }}
 spec:
   containers:
-    - {{ name: flood, image: busybox:1.30.1, command: [dd, if=/dev/zero, bs=1M, count=1024] }}
-    - name: quiet
+    - name: c
       image: busybox:1.30.1
-      command: [sh, -c, 'trap \"exit 0\" TERM; sleep 1000 & wait']
-"
+      command: [sleep, '1000']
+{more}"
     )
 }
 
@@ -81,7 +86,7 @@ fn a_container_flooding_stdout_holds_up_neither_get_nor_exec_nor_delete() {
         .map(|_| timed(&root, &["get", "pod", name, "-o", "json"]))
         .collect();
     let execs: Vec<_> = (0..15)
-        .map(|_| timed(&root, &["exec", name, "-c", "quiet", "--", "true"]))
+        .map(|_| timed(&root, &["exec", name, "-c", "c", "--", "true"]))
         .collect();
     let written = flood_written(&root, name) - before;
     let spent = gets.iter().chain(&execs).sum::<Duration>();
@@ -110,16 +115,7 @@ fn silent_control_clients_do_not_delay_a_delete() {
         return;
     };
     let name = "silent";
-    let yaml = format!(
-        "apiVersion: v1
-kind: Pod
-metadata: {{ name: {name} }}
-spec:
-  containers:
-    - {{ name: c, image: busybox:1.30.1, command: [sleep, '1000'] }}
-"
-    );
-    let guard = apply(&root, name, &yaml);
+    let guard = apply(&root, name, &sleeping_pod(name, ""));
     let socket = root
         .path()
         .join(format!("run/pods/default_{name}/control.sock"));
@@ -138,4 +134,66 @@ spec:
         "the delete waited for silent clients: {delete:?}"
     );
     assert!(root.pod_leftovers().is_empty());
+}
+
+/// The supervisor's threads and its zombie children.
+fn threads_and_zombies(pid: i32) -> (usize, Vec<i32>) {
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .count();
+    let zombies = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .map_or("", |(_, rest)| rest)
+                .split_whitespace()
+                .collect();
+            fields.first() == Some(&"Z") && fields.get(1) == Some(&pid.to_string().as_str())
+        })
+        .collect();
+    (threads, zombies)
+}
+
+#[test]
+fn hook_commands_killed_for_their_timeout_are_reaped_on_the_loop() {
+    let Some((_host, root)) = start("killed_probes_reaped", "killed-probes", shared) else {
+        return;
+    };
+    let name = "slowprobe";
+    let probe = "      readinessProbe:
+        exec: { command: [sleep, '100'] }
+        timeoutSeconds: 1
+        periodSeconds: 1
+";
+    let pod = apply(&root, name, &sleeping_pod(name, probe));
+    let events = root
+        .path()
+        .join(format!("run/pods/default_{name}/events.jsonl"));
+    let timeouts = || {
+        std::fs::read_to_string(&events)
+            .unwrap_or_default()
+            .matches("timed out")
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while timeouts() < 2 {
+        assert!(Instant::now() < deadline, "two probe timeouts");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let supervisor = pod.supervisor_pid();
+    // A killed command dies at once: its reap is an event of the loop.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (threads, zombies) = threads_and_zombies(supervisor);
+        if zombies.is_empty() {
+            assert_eq!(threads, 1, "no thread beside the loop");
+            break;
+        }
+        assert!(Instant::now() < deadline, "zombies left: {zombies:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -38,6 +38,8 @@ pub(crate) struct ExecRun {
     kept: Vec<u8>,
     eof: bool,
     command: Vec<String>,
+    /// Killed, not reaped yet.
+    killed: Option<Process>,
 }
 
 impl ExecRun {
@@ -74,6 +76,7 @@ impl ExecRun {
             kept: Vec::new(),
             eof: false,
             command: exec.command.clone(),
+            killed: None,
         })
     }
 
@@ -137,16 +140,36 @@ impl ExecRun {
     /// Kills the command for its timeout: kubelet's `command "..." timed
     /// out`.
     pub(crate) fn time_out(&mut self) -> Outcome {
-        if let Some(p) = self.process.take() {
-            kill_and_reap(p);
-        }
+        self.kill();
         Outcome::timed_out(format!("command {:?} timed out", self.command.join(" ")))
+    }
+
+    /// SIGKILLs the command, if it still runs; a process not gone at once
+    /// waits in [`ExecRun::take_killed`] to be reaped.
+    pub(crate) fn kill(&mut self) {
+        if let Some(p) = self.process.take() {
+            let _ = p.kill();
+            if !matches!(p.try_wait(), Ok(Some(_))) {
+                self.killed = Some(p);
+            }
+        }
+    }
+
+    /// The killed command, not reaped yet: the caller's loop watches its
+    /// pidfd and reaps it.
+    pub(crate) fn take_killed(&mut self) -> Option<Process> {
+        self.killed.take()
     }
 }
 
 impl Drop for ExecRun {
+    /// A run dropped without [`ExecRun::kill`] and [`ExecRun::take_killed`]
+    /// (a caller without a loop): killed, and reaped on a small thread.
     fn drop(&mut self) {
-        if let Some(p) = self.process.take() {
+        for p in [self.process.take(), self.killed.take()]
+            .into_iter()
+            .flatten()
+        {
             kill_and_reap(p);
         }
     }
@@ -156,13 +179,18 @@ impl Drop for ExecRun {
 const DRAIN_BUDGET: usize = 64 * 1024;
 
 /// SIGKILL, then reap: at once when it is already gone, else on a small
-/// thread that waits for it (rare: a timed-out or abandoned command), so
-/// the event loop never blocks on a dying process.
+/// thread that waits for it, for callers that dropped a run rather than
+/// reaping its killed command on their loop ([`crate::Run::cancel`]).
 fn kill_and_reap(process: Process) {
     let _ = process.kill();
     if let Ok(Some(_)) = process.try_wait() {
         return;
     }
+    reap_on_thread(process);
+}
+
+/// Waits for `process` (killed) on a small thread of its own.
+pub(crate) fn reap_on_thread(process: Process) {
     let spawned = std::thread::Builder::new()
         .name("exec-reaper".into())
         .stack_size(64 * 1024)

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
-use peapod_core::{Event, EventKind, EventLoop};
+use peapod_core::{Event, EventKind, EventLoop, Process};
 
 use crate::error::{Error, Result};
 use crate::exec::{ExecRun, ExecTarget};
@@ -52,11 +52,16 @@ enum State {
 
 /// One run of a handler in flight. See the crate docs for the loop.
 ///
-/// Dropping a run that is still going kills its `exec` command (a network
-/// check's thread ends by itself at the deadline).
+/// A caller with a loop ends a run it gives up with [`Run::cancel`] and,
+/// after that or after [`Progress::Done`], reaps the command
+/// [`Run::take_killed`] returns on its loop. Dropping a run that is still
+/// going kills its `exec` command and reaps it on a short thread (a
+/// network check's thread ends by itself at the deadline).
 #[derive(Debug)]
 pub struct Run {
     state: State,
+    /// An `exec` command killed (timeout, cancel), not reaped yet.
+    killed: Option<Process>,
     deadline: Instant,
     exit_armed: bool,
     read_armed: bool,
@@ -80,6 +85,7 @@ impl Run {
         };
         Self {
             state,
+            killed: None,
             deadline,
             exit_armed: false,
             read_armed: false,
@@ -132,6 +138,24 @@ impl Run {
         }
     }
 
+    /// Gives the run up: an `exec` command still going is SIGKILLed (reap
+    /// it from [`Run::take_killed`]); a network check's thread ends by
+    /// itself at the deadline.
+    pub fn cancel(&mut self) {
+        if let State::Exec(run) = &mut self.state {
+            run.kill();
+            self.killed = run.take_killed();
+        }
+        self.state = State::Done(None);
+    }
+
+    /// The `exec` command this run killed (timeout, [`Run::cancel`]) if it
+    /// was not gone at once: watch its pidfd and reap it
+    /// ([`Process::try_wait`]) when it fires.
+    pub fn take_killed(&mut self) -> Option<Process> {
+        self.killed.take()
+    }
+
     /// When the run is stopped for its timeout.
     pub fn deadline(&self) -> Instant {
         self.deadline
@@ -178,6 +202,9 @@ impl Run {
             State::Sleep(sleep) => sleep.outcome(now, deadline),
         };
         if let Some(outcome) = outcome {
+            if let State::Exec(run) = &mut self.state {
+                self.killed = run.take_killed();
+            }
             self.state = State::Done(None);
             return Ok(Progress::Done(outcome));
         }
@@ -234,6 +261,15 @@ impl Run {
                     break;
                 }
             }
+        }
+    }
+}
+
+impl Drop for Run {
+    /// A killed command nobody took is reaped on a short thread.
+    fn drop(&mut self) {
+        if let Some(p) = self.killed.take() {
+            crate::exec::reap_on_thread(p);
         }
     }
 }

@@ -15,6 +15,8 @@ pub(crate) enum Token {
     Signal,
     /// Control client `id` sent something.
     Client(u64),
+    /// Killed hook command `id` exited: reap it.
+    Reap(u64),
 }
 
 impl Token {
@@ -23,6 +25,7 @@ impl Token {
     const RUN: u64 = 3 << 40;
     const SIGNAL: u64 = 4 << 40;
     const CLIENT: u64 = 5 << 40;
+    const REAP: u64 = 6 << 40;
 
     pub(crate) fn encode(self) -> u64 {
         match self {
@@ -32,6 +35,7 @@ impl Token {
             Self::Run(id) => Self::RUN | id,
             Self::Signal => Self::SIGNAL,
             Self::Client(id) => Self::CLIENT | id,
+            Self::Reap(id) => Self::REAP | id,
         }
     }
 
@@ -43,6 +47,7 @@ impl Token {
             Self::RUN => Self::Run(low),
             Self::SIGNAL => Self::Signal,
             Self::CLIENT => Self::Client(low),
+            Self::REAP => Self::Reap(low),
             _ => Self::Control,
         }
     }
@@ -61,6 +66,7 @@ mod tests {
             Token::Run(7),
             Token::Signal,
             Token::Client(9),
+            Token::Reap(4),
         ] {
             assert_eq!(Token::decode(t.encode()), t);
         }

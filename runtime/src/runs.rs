@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use peapod_core::{EventKind, EventLoop};
+use peapod_core::{EventKind, EventLoop, Process};
 use peapod_hooks::{Handler, Outcome, ProbeKind, Progress, Run, RunContext};
 use tracing::warn;
 
@@ -37,6 +37,8 @@ impl Purpose {
 pub(crate) struct Runs {
     next_id: u64,
     live: HashMap<u64, (Purpose, Run)>,
+    /// `exec` commands killed (timeout, cancel), for the loop to reap.
+    killed: Vec<Process>,
 }
 
 impl Runs {
@@ -54,6 +56,8 @@ impl Runs {
         let outcome = Self::advance(&mut run, None, events, id);
         if outcome.is_none() {
             self.live.insert(id, (purpose, run));
+        } else {
+            self.killed.extend(run.take_killed());
         }
         outcome
     }
@@ -67,7 +71,8 @@ impl Runs {
     ) -> Option<(Purpose, Outcome)> {
         let (_, run) = self.live.get_mut(&id)?;
         let outcome = Self::advance(run, Some(kind), events, id)?;
-        let (purpose, _) = self.live.remove(&id)?;
+        let (purpose, mut run) = self.live.remove(&id)?;
+        self.killed.extend(run.take_killed());
         Some((purpose, outcome))
     }
 
@@ -103,7 +108,16 @@ impl Runs {
             if let Err(e) = events.unwatch(Token::Run(id).encode()) {
                 warn!("run {id}: {e}");
             }
-            self.live.remove(&id);
+            if let Some((_, mut run)) = self.live.remove(&id) {
+                run.cancel();
+                self.killed.extend(run.take_killed());
+            }
         }
+    }
+
+    /// The `exec` commands killed since the last call, not reaped yet:
+    /// the loop watches their pidfds and reaps them.
+    pub fn take_killed(&mut self) -> Vec<Process> {
+        std::mem::take(&mut self.killed)
     }
 }

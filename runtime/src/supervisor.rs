@@ -13,14 +13,14 @@ mod control_requests;
 mod exits;
 mod hook_runs;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use peapod_core::{EventKind, EventLoop, TerminationSignals};
+use peapod_core::{EventKind, EventLoop, Process, TerminationSignals};
 use peapod_image::Store;
 use peapod_spec::Pod;
 use tracing::{debug_span, warn};
@@ -111,6 +111,10 @@ struct Supervisor {
     stream_ids: u64,
     /// Hook and probe runs in flight.
     runs: Runs,
+    /// Killed hook commands waiting to be reaped, by id.
+    reaping: HashMap<u64, Process>,
+    /// The last id of `reaping`.
+    reap_ids: u64,
     /// Control clients whose request is being read.
     incoming: ControlClients,
     /// The clients waiting for the pod's stop.
@@ -209,6 +213,8 @@ impl Supervisor {
             events,
             stream_ids: 0,
             runs: Runs::default(),
+            reaping: HashMap::new(),
+            reap_ids: 0,
             incoming: ControlClients::default(),
             clients: Vec::new(),
             parked_exits: Vec::new(),
@@ -323,6 +329,7 @@ impl Supervisor {
                     Token::Run(id) => self.run_event(id, kind),
                     Token::Signal => self.signalled(),
                     Token::Client(id) => self.read_client(id),
+                    Token::Reap(id) => self.reap_killed(id),
                 }
             }
             let now = Instant::now();
@@ -330,6 +337,7 @@ impl Supervisor {
             self.retry_parked_exits(now);
             self.measure_storage();
             self.feed(Event::Tick);
+            self.watch_killed();
             self.publish();
         }
     }
@@ -376,7 +384,7 @@ impl Supervisor {
             Token::Control | Token::Signal | Token::Client(_) => 0,
             Token::Output(_) => 1,
             Token::Run(_) => 2,
-            Token::Exit(_) => 3,
+            Token::Exit(_) | Token::Reap(_) => 3,
         });
         Ok(ready)
     }

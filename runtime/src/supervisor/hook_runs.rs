@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use peapod_core::EventKind;
 use peapod_hooks::{Handler, Outcome};
+use tracing::warn;
 
 use super::Supervisor;
 use crate::controller::Event;
 use crate::lifecycle::{self, Hook};
+use crate::loop_token::Token;
 use crate::runs::Purpose;
 
 impl Supervisor {
@@ -64,5 +66,43 @@ impl Supervisor {
             },
         };
         self.pending.push_back(event);
+    }
+
+    /// Watches the hook commands killed since the last wakeup (a timeout,
+    /// a run given up), so that they are reaped on the loop.
+    pub(super) fn watch_killed(&mut self) {
+        for process in self.runs.take_killed() {
+            self.reap_ids += 1;
+            let id = self.reap_ids;
+            match self
+                .events
+                .watch_process(process.pidfd(), Token::Reap(id).encode())
+            {
+                Ok(()) => {
+                    self.reaping.insert(id, process);
+                }
+                Err(e) => warn!("killed hook command {}: {e}", process.pid()),
+            }
+        }
+    }
+
+    /// Killed hook command `id` exited: reaped.
+    pub(super) fn reap_killed(&mut self, id: u64) {
+        let Some(process) = self.reaping.get(&id) else {
+            return;
+        };
+        match process.try_wait() {
+            Ok(None) => {
+                if let Err(e) = self
+                    .events
+                    .watch_process(process.pidfd(), Token::Reap(id).encode())
+                {
+                    warn!("killed hook command {}: {e}", process.pid());
+                }
+            }
+            Ok(Some(_)) | Err(_) => {
+                self.reaping.remove(&id);
+            }
+        }
     }
 }
