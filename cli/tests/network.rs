@@ -299,20 +299,29 @@ fn host_port_without_working_nft_fails_apply_and_leaves_nothing() {
     std::fs::set_permissions(&refusing, std::fs::Permissions::from_mode(0o755)).unwrap();
     let cases = [
         (
+            network::NFT_ENV,
             "/nonexistent/nft".to_owned(),
             format!(
                 "pod web: hostPort {port}/TCP cannot be forwarded: no nft binary (/nonexistent/nft is not a file)"
             ),
         ),
         (
+            network::NFT_ENV,
             refusing.display().to_string(),
             "Error: Could not process rule: No such file or directory".to_owned(),
         ),
+        (
+            network::NETWORK_ENV,
+            "none".to_owned(),
+            format!(
+                "pod web: hostPort {port}/TCP cannot be forwarded: PEAPOD_NETWORK=none gives the pod loopback only"
+            ),
+        ),
     ];
-    for (nft, message) in cases {
-        let (err, id) = apply_fails_with_uid(&root, &yaml, &[(network::NFT_ENV, &nft)]);
+    for (variable, value, message) in cases {
+        let (err, id) = apply_fails_with_uid(&root, &yaml, &[(variable, &value)]);
         assert!(err.contains(&message), "{err}");
-        assert_eq!(network_of(&id), Vec::<String>::new(), "with {nft}");
+        assert_eq!(network_of(&id), Vec::<String>::new(), "with {value}");
         assert_eq!(cgroups_of(&id), Vec::<PathBuf>::new());
         assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
     }
