@@ -768,3 +768,62 @@ spec:
     let hosts = pod.sh("c", "cat /etc/hosts");
     assert!(hosts.contains(&format!("\t{fqdn}\tweb\n")), "{hosts}");
 }
+
+/// Unmounts a mount this test made on the host, even when it fails.
+struct HostMount(PathBuf);
+
+impl Drop for HostMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn recursive_read_only_makes_the_mounts_below_a_volume_read_only_too() {
+    let Some((_host, root)) = start("recursive_read_only", "pods-rro", shared) else {
+        return;
+    };
+    let dir = root.path().join("host-data");
+    let sub = dir.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "peapod-test-rro"])
+        .arg(&sub)
+        .status()
+        .unwrap();
+    assert!(mounted.success());
+    let _tmpfs = HostMount(sub.clone());
+    let pod = root.apply(
+        "rro",
+        &format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: rro
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: busybox:1.31.1
+    command: ["sleep", "1000"]
+    volumeMounts:
+    - {{name: data, mountPath: /plain, readOnly: true}}
+    - {{name: data, mountPath: /rro, readOnly: true, recursiveReadOnly: Enabled}}
+  volumes:
+  - name: data
+    hostPath: {{path: {}}}
+"#,
+            dir.display()
+        ),
+    );
+    // Plain readOnly: the volume is read-only, the tmpfs below it is not
+    // (the test can tell); recursiveReadOnly: both are.
+    let (code, _) = pod.exec("c", &["touch", "/plain/top"]);
+    assert_ne!(code, 0, "the volume itself is read-only");
+    assert_eq!(pod.exec("c", &["touch", "/plain/sub/x"]).0, 0);
+    let out = root.run(&["exec", "rro", "-c", "c", "--", "touch", "/rro/sub/y"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Read-only file system"), "{stderr}");
+}

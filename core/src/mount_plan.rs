@@ -20,6 +20,9 @@ pub struct MountOptions {
     pub nodev: bool,
     /// `MS_NOEXEC`.
     pub noexec: bool,
+    /// With `readonly`, the mounts below the target read-only too
+    /// (`mount_setattr` with `AT_RECURSIVE`; Kubernetes' `recursiveReadOnly`).
+    pub recursive_readonly: bool,
 }
 
 impl MountOptions {
@@ -29,6 +32,7 @@ impl MountOptions {
         nosuid: true,
         nodev: true,
         noexec: true,
+        recursive_readonly: false,
     };
 
     /// The same options, read-only.

@@ -338,6 +338,21 @@ pub struct VolumeMount {
     /// How mounts propagate between host and container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mount_propagation: Option<MountPropagation>,
+    /// Whether a read-only mount is read-only all the way down (the
+    /// mounts below it too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recursive_read_only: Option<RecursiveReadOnlyMode>,
+}
+
+/// `recursiveReadOnly` of a volume mount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RecursiveReadOnlyMode {
+    /// Only the mount itself is read-only (the default).
+    Disabled,
+    /// Recursively read-only where the kernel can (it can on 5.12+).
+    IfPossible,
+    /// Recursively read-only, or the container does not start.
+    Enabled,
 }
 
 /// Mount propagation of a volume mount.

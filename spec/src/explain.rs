@@ -182,11 +182,6 @@ mod tests {
         assert!(text.contains(
             "peapod: not enforced (accepted with a warning unless true; the pod runs as if it were not set)."
         ), "{text}");
-        let text = flat(&explain("pod.spec.containers.volumeMounts.recursiveReadOnly").unwrap());
-        assert!(
-            text.contains("peapod: not enforced (accepted with a warning"),
-            "{text}"
-        );
         let text = explain("pod.spec.containers.securityContext.capabilities").unwrap();
         assert!(!text.contains("peapod:"), "{text}");
         let text = explain("pod.spec.containers.securityContext.readOnlyRootFilesystem").unwrap();

@@ -42,8 +42,8 @@ pub use config_data::{ConfigMap, Secret};
 pub use container::{
     Container, ContainerPort, ContainerRestartPolicy, EnvFromSource, EnvVar, EnvVarSource,
     KeySelector, MountPropagation, ObjectFieldSelector, ObjectRef, Protocol, PullPolicy,
-    ResourceFieldSelector, ResourceKind, ResourceRequirements, TerminationMessagePolicy,
-    VolumeMount, default_pull_policy,
+    RecursiveReadOnlyMode, ResourceFieldSelector, ResourceKind, ResourceRequirements,
+    TerminationMessagePolicy, VolumeMount, default_pull_policy,
 };
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use duration::parse_duration;

@@ -503,7 +503,6 @@ fn fields_peapod_does_not_enforce_warn_with_file_line_and_path() {
     assert_eq!(
         warnings_after_head(tail),
         vec![
-            "pod.yaml:10:48: spec.containers[0].volumeMounts[0].recursiveReadOnly: not enforced by peapod: accepted, but the pod runs as if it were not set (only Disabled is honoured)",
             "pod.yaml:13:9: spec.containers[0].resources.limits.hugepages-2Mi: not enforced by peapod: accepted, but the pod runs as if it were not set",
             "pod.yaml:14:3: spec.hostUsers: not enforced by peapod: accepted, but the pod runs as if it were not set (only true is honoured)",
         ]
@@ -597,3 +596,6 @@ fn config_map_and_secret_values_over_1_mib_are_too_long() {
         )]
     );
 }
+
+bad!(recursive_read_only_needs_read_only, tail "    volumeMounts:\n    - {name: v, mountPath: /v, recursiveReadOnly: IfPossible}\n  volumes:\n  - name: v\n    emptyDir: {}\n",
+    ["pod.yaml:10:32: spec.containers[0].volumeMounts[0].recursiveReadOnly: may only be specified when readOnly is true"]);

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use peapod_core::{Confinement, MountOptions, MountPlan, MountStep, RootFs};
-use peapod_spec::{Container, MountPropagation, ProcMountType, VolumeMount};
+use peapod_spec::{Container, MountPropagation, ProcMountType, RecursiveReadOnlyMode, VolumeMount};
 
 use crate::error::{Error, Result};
 use crate::pod_volumes::PodVolumes;
@@ -204,6 +204,11 @@ impl PodVolumes {
             recursive: true,
             options: MountOptions {
                 readonly: mount.read_only.unwrap_or(false) || volume.always_read_only,
+                // Validation allows it only with readOnly. IfPossible is
+                // Enabled here: every kernel peapod runs on (5.12+) can.
+                recursive_readonly: mount
+                    .recursive_read_only
+                    .is_some_and(|r| r != RecursiveReadOnlyMode::Disabled),
                 ..MountOptions::default()
             },
         })

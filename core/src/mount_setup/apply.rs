@@ -147,6 +147,12 @@ fn apply_op<'a>(root: BorrowedFd<'_>, op: &'a Op) -> Result<(), Failure<'a>> {
         Op::Remount { target, flags } => {
             on_target(root, Step::Remount, target, |t| remount(t, *flags))
         }
+        Op::ReadOnlyRecursively { target } => {
+            let fd = resolve(root, &target.path)
+                .map_err(|e| (Step::Remount, e, target.path.as_c_str()))?;
+            crate::sys::mount_attr::make_read_only_recursively(fd.as_fd())
+                .map_err(|e| (Step::Remount, e, target.path.as_c_str()))
+        }
         Op::Symlink { points_to, link } => {
             let parent = resolve(root, &link.parent)
                 .map_err(|e| (Step::Symlink, e, link.path.as_c_str()))?;

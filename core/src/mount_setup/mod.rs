@@ -57,6 +57,9 @@ enum Op {
     },
     /// `MS_REMOUNT | MS_BIND | flags`.
     Remount { target: InRoot, flags: MountFlags },
+    /// The mount at the target and every mount below it read-only
+    /// (`mount_setattr`, `AT_RECURSIVE`).
+    ReadOnlyRecursively { target: InRoot },
     /// `symlink(points_to, link)`, `EEXIST` ignored.
     Symlink { points_to: CString, link: InRoot },
     /// `/dev/null` over a file or a read-only tmpfs over a folder.
@@ -150,6 +153,11 @@ fn compile_step(step: &MountStep, ops: &mut Vec<Op>) -> Result<()> {
                 ops.push(Op::Remount {
                     target: in_root(target)?,
                     flags,
+                });
+            }
+            if options.readonly && options.recursive_readonly && *recursive {
+                ops.push(Op::ReadOnlyRecursively {
+                    target: in_root(target)?,
                 });
             }
         }
@@ -472,6 +480,31 @@ mod tests {
         .expect("compiles");
         assert!(
             matches!(&setup.ops[2], Op::Remount { flags, .. } if flags.contains(MountFlags::RDONLY))
+        );
+    }
+
+    #[test]
+    fn recursive_readonly_bind_ends_with_mount_setattr_on_the_tree() {
+        let step = |recursive_readonly| MountStep::Bind {
+            source: "/srv".into(),
+            target: "/data".into(),
+            recursive: true,
+            options: MountOptions {
+                recursive_readonly,
+                ..MountOptions::default().read_only()
+            },
+        };
+        let setup = MountSetup::compile(&plan().step(step(true))).expect("compiles");
+        assert!(matches!(
+            setup.ops.last(),
+            Some(Op::ReadOnlyRecursively { .. })
+        ));
+        let setup = MountSetup::compile(&plan().step(step(false))).expect("compiles");
+        assert!(
+            !setup
+                .ops
+                .iter()
+                .any(|op| matches!(op, Op::ReadOnlyRecursively { .. }))
         );
     }
 

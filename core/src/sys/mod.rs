@@ -8,5 +8,6 @@ pub(crate) mod exec;
 pub(crate) mod fds;
 pub(crate) mod memfd;
 pub(crate) mod memory;
+pub(crate) mod mount_attr;
 pub(crate) mod seccomp;
 pub(crate) mod signal;

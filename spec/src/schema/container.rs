@@ -366,13 +366,10 @@ pub(crate) static VOLUME_MOUNT: TypeDef = TypeDef {
             Enum(PROPAGATIONS),
             "How mounts are propagated between host and container: None (default), HostToContainer, Bidirectional.",
         ),
-        with(
+        opt(
             "recursiveReadOnly",
-            String,
-            super::Support::NotEnforced {
-                honoured: "Disabled",
-            },
-            "Recursive read-only mounts: Disabled, IfPossible or Enabled.",
+            Enum(&["Disabled", "IfPossible", "Enabled"]),
+            "With readOnly: IfPossible or Enabled make the mounts below the volume read-only too (mount_setattr with AT_RECURSIVE). Default Disabled.",
         ),
     ],
 };

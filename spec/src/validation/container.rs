@@ -5,7 +5,9 @@ use std::fmt;
 
 use super::references::ObjectKind;
 use super::{Doc, Validator, names};
-use crate::container::{Container, EnvVar, MountPropagation, ResourceRequirements};
+use crate::container::{
+    Container, EnvVar, MountPropagation, RecursiveReadOnlyMode, ResourceRequirements,
+};
 use crate::handler::{HTTPGetAction, IntOrString, LifecycleHandler, Probe, TCPSocketAction};
 use crate::pod::PodSpec;
 
@@ -454,6 +456,28 @@ impl Validator<'_, '_> {
                     expr,
                     names::relative_path,
                 );
+            }
+            if mount
+                .recursive_read_only
+                .is_some_and(|r| r != RecursiveReadOnlyMode::Disabled)
+            {
+                // The API server's rules for recursiveReadOnly.
+                if mount.read_only != Some(true) {
+                    self.error(
+                        doc,
+                        format_args!("{path}.recursiveReadOnly"),
+                        "may only be specified when readOnly is true",
+                    );
+                } else if mount
+                    .mount_propagation
+                    .is_some_and(|p| p != MountPropagation::None)
+                {
+                    self.error(
+                        doc,
+                        format_args!("{path}.recursiveReadOnly"),
+                        "may only be specified when mountPropagation is None or not specified",
+                    );
+                }
             }
             if mount.mount_propagation == Some(MountPropagation::Bidirectional) && !privileged {
                 self.error(
