@@ -392,8 +392,8 @@ pub(crate) static LIFECYCLE: TypeDef = TypeDef {
         with(
             "stopSignal",
             String,
-            ClusterOnly,
-            "Stop signal; ignored (the image's is used).",
+            super::Support::NotEnforced { honoured: "" },
+            "The signal that stops the container, over the image's STOPSIGNAL.",
         ),
     ],
 };

@@ -462,8 +462,8 @@ pub(crate) static POD_SECURITY_CONTEXT: TypeDef = TypeDef {
         with(
             "fsGroupChangePolicy",
             String,
-            ClusterOnly,
-            "Ownership change policy of volumes; ignored.",
+            super::Support::NotEnforced { honoured: "Always" },
+            "When volumes are given to fsGroup: Always (peapod, every start) or OnRootMismatch.",
         ),
     ],
 };
