@@ -43,14 +43,26 @@ fn first_line(child: &mut std::process::Child) -> String {
 }
 
 /// The uid of pod `name` (a container in its own cgroup namespace cannot
-/// read it from `/proc/self/cgroup`).
+/// read it from `/proc/self/cgroup`), once `get` lists the pod: its
+/// output may reach us before `run` wrote the pod's record.
 fn pod_uid(root: &Root, name: &str) -> String {
-    let pod: serde_json::Value =
-        serde_json::from_str(&root.ok(&["get", "pod", name, "-o", "json"])).unwrap();
-    pod["metadata"]["uid"]
-        .as_str()
-        .expect("metadata.uid")
-        .to_owned()
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = root.run(&["get", "pod", name, "-o", "json"]);
+        if out.status.success() {
+            let pod: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            return pod["metadata"]["uid"]
+                .as_str()
+                .expect("metadata.uid")
+                .to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "get pod {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Nothing of pod `uid` on the host, nothing in `root`'s state.

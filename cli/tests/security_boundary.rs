@@ -242,6 +242,14 @@ fn cgroup_filesystem_is_the_containers_own_and_read_only_unless_privileged() {
         !pids.contains("peapod-"),
         "the host's cgroups are visible: {pids}"
     );
+    // No hierarchy it is not placed in (whose root would be the host's).
+    let listed = sh(&plain, "ls /sys/fs/cgroup");
+    let listed: Vec<_> = listed.split_whitespace().collect();
+    for unplaced in ["cpuset", "blkio", "systemd", "unified"] {
+        if Path::new("/sys/fs/cgroup").join(unplaced).exists() {
+            assert!(!listed.contains(&unplaced), "{unplaced} in {listed:?}");
+        }
+    }
     let write = "mkdir /sys/fs/cgroup/pids/x /sys/fs/cgroup/x 2>&1; ls -d /sys/fs/cgroup/pids/x /sys/fs/cgroup/x 2>/dev/null && echo MADE";
     let out = sh(&plain, write);
     assert!(

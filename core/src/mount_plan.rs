@@ -165,9 +165,9 @@ pub enum MountStep {
         path: PathBuf,
     },
     /// The cgroup filesystem as runc mounts it for a container in its own
-    /// cgroup namespace: on v1 a tmpfs with each of the host's hierarchies
-    /// mounted fresh below it (rooted at the container's cgroup by the
-    /// namespace), on v2 one `cgroup2` mount. Read-only unless `writable`
+    /// cgroup namespace: on v1 a tmpfs with each hierarchy the container
+    /// is placed in mounted fresh below it (rooted at the container's
+    /// cgroup by the namespace), on v2 one `cgroup2` mount. Read-only unless `writable`
     /// (`privileged: true`). The host's layout is read when the plan is
     /// compiled.
     CgroupFs {

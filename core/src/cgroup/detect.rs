@@ -72,9 +72,13 @@ const V1_FLAG_OPTIONS: [&str; 7] = [
     "favordynmods",
 ];
 
-/// The host's cgroup filesystems at and below `/sys/fs/cgroup`, in
-/// `mountinfo` order: one `cgroup2` with an empty name on a v2 host; the
-/// v1 hierarchies (and the hybrid layout's `unified`) otherwise.
+/// The host's cgroup filesystems at and below `/sys/fs/cgroup` that a
+/// container sees, in `mountinfo` order: one `cgroup2` with an empty name
+/// on a v2 host; else the v1 hierarchies of [`V1_CONTROLLERS`], the ones a
+/// container is placed in. The others (`cpuset`, `blkio`, `name=systemd`,
+/// the hybrid layout's `unified`, ...) are left out: the container's
+/// cgroup namespace is rooted at the supervisor's cgroup there, which
+/// would show it the host's tree of cgroups (other pods' among them).
 pub(crate) fn container_mounts(mountinfo: &str) -> Vec<CgroupMount> {
     let mut out = Vec::new();
     for line in mountinfo.lines() {
@@ -97,13 +101,16 @@ pub(crate) fn container_mounts(mountinfo: &str) -> Vec<CgroupMount> {
         if name.contains('/') || name == "." || name == ".." {
             continue;
         }
+        let placed = super_options
+            .split(',')
+            .any(|o| V1_CONTROLLERS.contains(&o));
         let entry = match fstype {
-            "cgroup2" => CgroupMount {
-                name: name.to_owned(),
+            "cgroup2" if name.is_empty() => CgroupMount {
+                name: String::new(),
                 fstype: "cgroup2",
                 data: String::new(),
             },
-            "cgroup" if !name.is_empty() => CgroupMount {
+            "cgroup" if !name.is_empty() && placed => CgroupMount {
                 name: name.to_owned(),
                 fstype: "cgroup",
                 data: super_options
@@ -175,23 +182,21 @@ mod tests {
     #[test]
     fn container_mounts_name_each_hierarchy_without_flags() {
         let info = format!(
-            "{HYBRID}39 30 0:35 / /sys/fs/cgroup/systemd2 rw - cgroup cgroup rw,xattr,release_agent=/lib/x,name=systemd2\n"
+            "{HYBRID}39 30 0:35 / /sys/fs/cgroup/devices rw - cgroup cgroup rw,xattr,release_agent=/lib/x,devices\n"
         );
         let m = container_mounts(&info);
         let names: Vec<(&str, &str, &str)> = m
             .iter()
             .map(|c| (c.name.as_str(), c.fstype, c.data.as_str()))
             .collect();
+        // Not unified, systemd, cpuset: no container is placed there.
         assert_eq!(
             names,
             [
-                ("unified", "cgroup2", ""),
-                ("systemd", "cgroup", "name=systemd"),
                 ("memory", "cgroup", "memory"),
                 ("cpu,cpuacct", "cgroup", "cpu,cpuacct"),
                 ("pids", "cgroup", "pids"),
-                ("cpuset", "cgroup", "cpuset"),
-                ("systemd2", "cgroup", "name=systemd2"),
+                ("devices", "cgroup", "devices"),
             ]
         );
     }
