@@ -1,6 +1,7 @@
 //! `peapod delete pod NAME...` / `peapod delete -f FILE`: stop pods (grace
 //! period, then SIGKILL) and remove everything of them.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -61,7 +62,7 @@ pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     let mut code = ExitCode::SUCCESS;
     for key in keys {
         match teardown::delete(paths, &key, args.grace_period) {
-            Ok(()) => println!("pod \"{}\" deleted", key.name),
+            Ok(()) => writeln!(crate::stdout::stdout(), "pod \"{}\" deleted", key.name)?,
             Err(peapod_runtime::Error::NotFound { .. }) if args.ignore_not_found => {}
             Err(e) => {
                 eprintln!("Error from peapod: {e}");

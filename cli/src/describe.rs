@@ -75,7 +75,7 @@ pub fn run(args: &DescribeArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     if keys.is_empty() {
         eprintln!("No resources found in {} namespace.", args.namespace);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout::stdout();
     for (i, key) in keys.iter().enumerate() {
         let pod = inspect::get(paths, key)?;
         let events = inspect::events(paths, key)?;

@@ -1,6 +1,7 @@
 //! `peapod explain pod.spec.containers`: field documentation, like
 //! `kubectl explain`, from peapod-spec's schema.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Describe a resource or one of its fields.
@@ -13,6 +14,10 @@ pub struct Args {
 
 /// Prints the documentation of the field.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    print!("{}", peapod_spec::explain(&args.path)?);
+    write!(
+        crate::stdout::stdout(),
+        "{}",
+        peapod_spec::explain(&args.path)?
+    )?;
     Ok(ExitCode::SUCCESS)
 }

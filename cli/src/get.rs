@@ -48,7 +48,7 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
             .collect::<Result<Vec<_>, _>>()?
     };
     let single = args.names.len() == 1;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout::stdout();
     match args.output.as_deref() {
         Some("json") => {
             let doc = document(&pods, single)?;

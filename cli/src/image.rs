@@ -77,7 +77,7 @@ pub enum ImageCommand {
 pub fn run(cmd: ImageCommand, paths: &peapod_runtime::Paths) -> anyhow::Result<ExitCode> {
     let dir = paths.images();
     let store = Store::open(&dir).with_context(|| format!("image store {}", dir.display()))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout::stdout();
     match cmd {
         ImageCommand::Import {
             rootfs,

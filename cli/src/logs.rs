@@ -37,6 +37,6 @@ pub fn run(args: &LogsArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         tail: usize::try_from(args.tail).ok(),
     };
     let key = PodKey::new(&args.namespace, &args.pod);
-    logs::logs(paths, &key, &request, &mut std::io::stdout().lock())?;
+    logs::logs(paths, &key, &request, &mut crate::stdout::stdout())?;
     Ok(ExitCode::SUCCESS)
 }

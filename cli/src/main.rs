@@ -16,6 +16,7 @@ mod logs;
 mod manifest;
 mod node;
 mod run;
+mod stdout;
 mod supervise;
 mod tabwriter;
 mod trace_log;

@@ -119,5 +119,6 @@ pub use seccomp::{
 };
 pub use spawn::{ContainerSpawn, Held};
 pub use sys::memory::trim_executable_pages;
+pub use sys::signal::die_of_sigpipe;
 pub use sysctl::sysctl_path;
 pub use termination_signals::TerminationSignals;

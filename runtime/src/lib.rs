@@ -12,7 +12,8 @@
 //!
 //! The CLI's calls: [`launch::Launcher::create`] (`apply`), [`inspect`]
 //! (`get`), [`exec::exec`], [`logs::logs`], [`teardown::delete`], [`run_once::run`] (`run`), and
-//! [`supervisor::supervise`] behind the hidden `supervise` verb.
+//! [`supervisor::supervise`] behind the hidden `supervise` verb, and
+//! [`die_of_sigpipe`] when the reader of its output has gone.
 #![forbid(unsafe_code)]
 
 pub(crate) mod backoff;
@@ -56,3 +57,5 @@ mod termination_message;
 
 pub use error::{Error, Result};
 pub use paths::Paths;
+/// The CLI's end when the reader of its stdout has gone (`| head`).
+pub use peapod_core::die_of_sigpipe;

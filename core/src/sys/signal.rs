@@ -95,3 +95,24 @@ pub(crate) fn block_into_signalfd(signals: &[i32]) -> std::io::Result<std::os::f
         Ok(std::os::fd::OwnedFd::from_raw_fd(fd))
     }
 }
+
+/// Ends the process the way a Unix tool (and a Go program such as kubectl)
+/// ends when the reader of its standard output goes away: killed by
+/// `SIGPIPE`, quietly. Rust's runtime ignores `SIGPIPE`, so a write to a
+/// closed pipe returns `EPIPE` instead; the caller saw that error on its
+/// stdout and calls this. Exits with 141 (128 + `SIGPIPE`) should the
+/// signal somehow not end the process.
+pub fn die_of_sigpipe() -> ! {
+    // SAFETY: SIG_DFL installs no handler, so no code of ours runs in a
+    // signal context; `set` is initialised by sigemptyset before
+    // sigaddset and pthread_sigmask read it; raise only sends a signal.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&raw mut set);
+        libc::sigaddset(&raw mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &raw const set, std::ptr::null_mut());
+        libc::raise(libc::SIGPIPE);
+    }
+    std::process::exit(128 + libc::SIGPIPE)
+}
