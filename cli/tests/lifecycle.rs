@@ -530,29 +530,53 @@ fn a_liveness_restart_runs_pre_stop_then_sigterm() {
     assert_eq!(&lines(&dir.join("stop"))[..2], ["pre-stop", "c"]);
 }
 
-#[test]
-fn the_image_stop_signal_replaces_sigterm() {
-    let Some((_host, root)) = start("stop_signal", "life-stopsignal", shared) else {
-        return;
-    };
+/// Deletes a pod of an image whose STOPSIGNAL is SIGUSR1, its container
+/// trapping USR1, USR2 and TERM (`spec_extra` and `container_extra` go
+/// into its spec and container); returns which signal it got.
+fn stopped_by(root: &Root, name: &str, spec_extra: &str, container_extra: &str) -> Vec<String> {
     let rootfs = peapod_testkit::busybox_rootfs()
         .to_str()
         .unwrap()
         .to_owned();
     let tag = "busybox:stopsignal";
     root.ok(&["image", "import", "-c", "STOPSIGNAL SIGUSR1", &rootfs, tag]);
-    let dir = log_dir(&root);
+    let dir = log_dir(root);
+    let traps = ["usr1", "usr2", "term"]
+        .map(|s| format!("trap 'echo {s} >> /log/stop; exit 0' {};", s.to_uppercase()))
+        .join(" ");
     let _pod = apply(
-        &root,
-        "usr1",
+        root,
+        name,
         &format!(
-            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: usr1 }}\nspec:\n  terminationGracePeriodSeconds: 60\n  {}\n  containers:\n    - {{ name: c, image: \"{tag}\", imagePullPolicy: Never, command: [\"sh\", \"-c\", \"trap 'echo usr1 >> /log/stop; exit 0' USR1; trap 'echo term >> /log/stop; exit 0' TERM; while true; do sleep 0.1 & wait; done\"], volumeMounts: [{{ name: log, mountPath: /log }}] }}\n",
+            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: {name} }}\nspec:\n{spec_extra}  terminationGracePeriodSeconds: 60\n  {}\n  containers:\n    - {{ name: c, image: \"{tag}\", imagePullPolicy: Never,{container_extra} command: [\"sh\", \"-c\", \"{traps} while true; do sleep 0.1 & wait; done\"], volumeMounts: [{{ name: log, mountPath: /log }}] }}\n",
             volume(&dir)
         ),
     );
     let t0 = Instant::now();
-    root.ok(&["delete", "pod", "usr1"]);
+    root.ok(&["delete", "pod", name]);
     // Under half the 60 s grace period a missed signal would wait out.
     assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
-    assert_eq!(lines(&dir.join("stop")), ["usr1"]);
+    lines(&dir.join("stop"))
+}
+
+#[test]
+fn lifecycle_stop_signal_replaces_the_images() {
+    let Some((_host, root)) = start("lifecycle_stop_signal", "life-lcstop", shared) else {
+        return;
+    };
+    let got = stopped_by(
+        &root,
+        "usr2",
+        "  os: { name: linux }\n",
+        " lifecycle: { stopSignal: SIGUSR2 },",
+    );
+    assert_eq!(got, ["usr2"]);
+}
+
+#[test]
+fn the_image_stop_signal_replaces_sigterm() {
+    let Some((_host, root)) = start("stop_signal", "life-stopsignal", shared) else {
+        return;
+    };
+    assert_eq!(stopped_by(&root, "usr1", "", ""), ["usr1"]);
 }

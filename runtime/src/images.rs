@@ -60,7 +60,7 @@ pub(crate) fn started_from(
 
 fn resolved(container: &Container, image: peapod_image::Image) -> ResolvedImage {
     let c = image.config;
-    let stop_signal = c.stop_signal.as_deref().and_then(|s| {
+    let image_stop_signal = c.stop_signal.as_deref().and_then(|s| {
         let sig = crate::termination::parse_signal(s);
         if sig.is_none() {
             tracing::warn!(
@@ -70,6 +70,13 @@ fn resolved(container: &Container, image: peapod_image::Image) -> ResolvedImage 
         }
         sig
     });
+    // The container's lifecycle.stopSignal (validated) wins over the image's.
+    let stop_signal = container
+        .lifecycle
+        .as_ref()
+        .and_then(|l| l.stop_signal.as_deref())
+        .and_then(peapod_spec::signal_number)
+        .or(image_stop_signal);
     let identity = ImageIdentity::read(c.user, &image.lower_dirs);
     ResolvedImage {
         stop_signal,

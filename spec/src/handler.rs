@@ -14,6 +14,10 @@ pub struct Lifecycle {
     /// Runs before the container is sent SIGTERM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_stop: Option<LifecycleHandler>,
+    /// The signal that stops the container (`SIGUSR1`), over the image's
+    /// STOPSIGNAL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
 }
 
 /// One hook action (exactly one field set).

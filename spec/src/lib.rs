@@ -33,6 +33,7 @@ mod qos;
 mod quantity;
 mod schema;
 mod security;
+mod signal;
 mod status;
 mod syntax;
 mod validation;
@@ -73,6 +74,7 @@ pub use security::{
     Capabilities, PodSecurityContext, ProcMountType, SeccompProfile, SeccompProfileType,
     SecurityContext, SupplementalGroupsPolicy, Sysctl,
 };
+pub use signal::signal_number;
 pub use status::{
     ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
     ContainerStatus, PodCondition, PodIP, PodPhase, PodStatus,

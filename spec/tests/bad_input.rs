@@ -599,3 +599,9 @@ fn config_map_and_secret_values_over_1_mib_are_too_long() {
 
 bad!(recursive_read_only_needs_read_only, tail "    volumeMounts:\n    - {name: v, mountPath: /v, recursiveReadOnly: IfPossible}\n  volumes:\n  - name: v\n    emptyDir: {}\n",
     ["pod.yaml:10:32: spec.containers[0].volumeMounts[0].recursiveReadOnly: may only be specified when readOnly is true"]);
+
+bad!(stop_signal_must_be_a_signal_and_needs_the_os, tail "    lifecycle:\n      stopSignal: SIGFOO\n",
+[
+    "pod.yaml:10:7: spec.containers[0].lifecycle.stopSignal: unsupported value \"SIGFOO\": expected a signal name (SIGTERM, SIGUSR1, SIGRTMIN+1, ...)",
+    "pod.yaml:10:7: spec.containers[0].lifecycle.stopSignal: may only be set when spec.os.name is set"
+]);

@@ -392,8 +392,8 @@ pub(crate) static LIFECYCLE: TypeDef = TypeDef {
         with(
             "stopSignal",
             String,
-            super::Support::NotEnforced { honoured: "" },
-            "The signal that stops the container, over the image's STOPSIGNAL.",
+            super::Support::Supported,
+            "The signal that stops the container (SIGTERM, SIGUSR1, SIGRTMIN+1, ...), over the image's STOPSIGNAL. Needs spec.os.name.",
         ),
     ],
 };

@@ -133,6 +133,7 @@ impl Validator<'_, '_> {
             self.resources(doc, &path, container.resources.as_ref());
             self.mounts(doc, &path, container, &volumes);
             self.probes_and_hooks(doc, &path, container);
+            self.stop_signal(doc, &path, container, spec);
             self.proc_mount(doc, &path, container, spec.host_users);
         }
     }
@@ -539,6 +540,28 @@ impl Validator<'_, '_> {
                     );
                 }
             }
+        }
+    }
+
+    /// `lifecycle.stopSignal`: a signal Kubernetes names, and (as the API
+    /// server requires) only with `spec.os.name` set.
+    fn stop_signal(&mut self, doc: Doc<'_>, path: &str, container: &Container, spec: &PodSpec) {
+        let Some(signal) = container
+            .lifecycle
+            .as_ref()
+            .and_then(|l| l.stop_signal.as_deref())
+        else {
+            return;
+        };
+        let field = format!("{path}.lifecycle.stopSignal");
+        if crate::signal_number(signal).is_none() {
+            let message = format!(
+                "unsupported value {signal:?}: expected a signal name (SIGTERM, SIGUSR1, SIGRTMIN+1, ...)"
+            );
+            self.error(doc, &field, message);
+        }
+        if spec.os.is_none() {
+            self.error(doc, &field, "may only be set when spec.os.name is set");
         }
     }
 
