@@ -99,6 +99,10 @@ pub struct PodSecurityContext {
     /// Group owning the volumes, added to every process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fs_group: Option<i64>,
+    /// `Always` or `OnRootMismatch`: the same for peapod's volumes, new at
+    /// each pod start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs_group_change_policy: Option<String>,
     /// Whether the groups the image's `/etc/group` lists for the user are
     /// added (`Merge`, the default) or not (`Strict`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

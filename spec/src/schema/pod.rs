@@ -459,11 +459,10 @@ pub(crate) static POD_SECURITY_CONTEXT: TypeDef = TypeDef {
             super::Support::Unsupported,
             "SELinux labels; peapod does not label.",
         ),
-        with(
+        opt(
             "fsGroupChangePolicy",
-            String,
-            super::Support::NotEnforced { honoured: "Always" },
-            "When volumes are given to fsGroup: Always (peapod, every start) or OnRootMismatch.",
+            Enum(&["Always", "OnRootMismatch"]),
+            "When volumes are given to fsGroup: Always or OnRootMismatch (skip a volume whose root already has it). peapod's volumes are made new at each pod start, so their root never has it yet and both give them to fsGroup alike.",
         ),
     ],
 };
