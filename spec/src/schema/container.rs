@@ -389,10 +389,9 @@ pub(crate) static LIFECYCLE: TypeDef = TypeDef {
             Object(&LIFECYCLE_HANDLER),
             "Called before the container is terminated; the grace period covers it.",
         ),
-        with(
+        opt(
             "stopSignal",
             String,
-            super::Support::Supported,
             "The signal that stops the container (SIGTERM, SIGUSR1, SIGRTMIN+1, ...), over the image's STOPSIGNAL. Needs spec.os.name.",
         ),
     ],
