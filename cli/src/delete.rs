@@ -15,7 +15,9 @@ use crate::manifest::read_pods;
 /// Delete pods.
 #[derive(Debug, clap::Args)]
 pub struct DeleteArgs {
-    /// `pod NAME...` (or nothing with `-f`).
+    /// `pod NAME...` (`pods`, `po`, any case) or `pod/NAME...`; nothing
+    /// with `-f`.
+    #[arg(value_name = "TYPE[/NAME]")]
     targets: Vec<String>,
     /// Delete the pods of this manifest.
     #[arg(short = 'f', long = "filename", value_name = "FILE")]
@@ -40,22 +42,17 @@ pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
             .map(key_of)
             .collect::<Result<_, _>>()?
     } else {
-        let Some((resource, names)) = args.targets.split_first() else {
-            bail!("you must specify pods to delete: `delete pod NAME` or `delete -f FILE`");
-        };
-        let (resource, inline) = resource.split_once('/').unwrap_or((resource, ""));
-        if !matches!(resource, "pods" | "pod" | "po") {
-            bail!("the server doesn't have a resource type \"{resource}\"");
+        if args.targets.is_empty() {
+            bail!(
+                "You must provide one or more resources by argument or filename: `delete pod NAME` or `delete -f FILE`."
+            );
         }
-        let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
-        if !inline.is_empty() {
-            names.push(inline);
-        }
+        let names = crate::resource_args::pod_names("delete", &args.targets)?;
         if names.is_empty() {
             bail!("resource(s) were provided, but no name was specified");
         }
         names
-            .into_iter()
+            .iter()
             .map(|n| PodKey::new(&args.namespace, n))
             .collect()
     };

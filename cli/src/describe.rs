@@ -7,7 +7,6 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
 use peapod_runtime::clock::Timestamp;
 use peapod_runtime::events::Event;
 use peapod_runtime::inspect::Deletion;
@@ -25,12 +24,17 @@ use crate::{node, tabwriter};
 /// Show a pod in detail: its containers' states and its events.
 #[derive(Debug, clap::Args)]
 pub struct DescribeArgs {
-    /// The resource: `pods` (`pod`, `po`).
-    resource: Option<String>,
-    /// Pod names; every pod of the namespace when none.
-    names: Vec<String>,
+    /// `pods [NAME...]` (`pod`, `po`, any case) or `pod/NAME...`; every
+    /// pod of the namespace when no name is given.
+    #[arg(value_name = "TYPE[/NAME]")]
+    targets: Vec<String>,
     /// Describe the pods of this manifest.
-    #[arg(short = 'f', long = "filename", value_name = "FILE", conflicts_with_all = ["resource", "names"])]
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE",
+        conflicts_with = "targets"
+    )]
     file: Option<PathBuf>,
     /// The namespace.
     #[arg(short = 'n', long, default_value = "default")]
@@ -50,12 +54,8 @@ pub fn run(args: &DescribeArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
             })
             .collect()
     } else {
-        match args.resource.as_deref() {
-            Some("pods" | "pod" | "po") => {}
-            Some(other) => bail!("the server doesn't have a resource type \"{other}\""),
-            None => bail!("You must specify the type of resource to describe."),
-        }
-        if args.names.is_empty() {
+        let names = crate::resource_args::pod_names("describe", &args.targets)?;
+        if names.is_empty() {
             inspect::list(paths, Some(&args.namespace))?
                 .iter()
                 .map(|p| {
@@ -66,7 +66,7 @@ pub fn run(args: &DescribeArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
                 })
                 .collect()
         } else {
-            args.names
+            names
                 .iter()
                 .map(|n| PodKey::new(&args.namespace, n))
                 .collect()

@@ -17,13 +17,16 @@ pub struct ExecArgs {
     /// Give the command this terminal as its controlling tty.
     #[arg(short = 't', long)]
     tty: bool,
-    /// The container; the pod's first when not given.
+    /// The container; the pod's default one (its
+    /// `kubectl.kubernetes.io/default-container` annotation, else its
+    /// first) when not given.
     #[arg(short = 'c', long, value_name = "CONTAINER")]
     container: Option<String>,
     /// The namespace.
     #[arg(short = 'n', long, default_value = "default")]
     namespace: String,
-    /// The pod.
+    /// The pod: `NAME` or `pod/NAME`.
+    #[arg(value_name = "POD")]
     pod: String,
     /// The command and its arguments (after `--`).
     #[arg(last = true, required = true, value_name = "COMMAND")]
@@ -36,12 +39,14 @@ pub fn run(args: &ExecArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     if args.tty && !tty {
         eprintln!("Unable to use a TTY - input is not a terminal or the right kind of file");
     }
+    let key = PodKey::new(&args.namespace, crate::resource_args::pod_name(&args.pod)?);
+    let container = crate::default_container::container(paths, &key, args.container.as_deref())?;
     let request = ExecRequest {
-        container: args.container.clone(),
+        container: Some(container),
         argv: args.command.clone(),
         stdin: args.stdin,
         tty,
     };
-    let code = exec::exec(paths, &PodKey::new(&args.namespace, &args.pod), &request)?;
+    let code = exec::exec(paths, &key, &request)?;
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(255)))
 }

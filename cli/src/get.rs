@@ -15,10 +15,10 @@ use crate::{node, tabwriter};
 /// Show pods.
 #[derive(Debug, clap::Args)]
 pub struct GetArgs {
-    /// The resource: `pods` (`pod`, `po`).
-    resource: String,
-    /// Pod names; every pod of the namespace when none.
-    names: Vec<String>,
+    /// `pods [NAME...]` (`pod`, `po`, any case) or `pod/NAME...`; every
+    /// pod of the namespace when no name is given.
+    #[arg(required = true, value_name = "TYPE[/NAME]")]
+    targets: Vec<String>,
     /// Output: `json`, `yaml`, `wide` or `name`.
     #[arg(short = 'o', long = "output", value_name = "FORMAT")]
     output: Option<String>,
@@ -32,22 +32,17 @@ pub struct GetArgs {
 
 /// Runs `get`.
 pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
-    if !matches!(args.resource.as_str(), "pods" | "pod" | "po") {
-        bail!(
-            "the server doesn't have a resource type \"{}\"",
-            args.resource
-        );
-    }
-    let pods = if args.names.is_empty() {
+    let names = crate::resource_args::pod_names("get", &args.targets)?;
+    let pods = if names.is_empty() {
         let ns = (!args.all_namespaces).then_some(args.namespace.as_str());
         inspect::list(paths, ns)?
     } else {
-        args.names
+        names
             .iter()
             .map(|n| inspect::get(paths, &PodKey::new(&args.namespace, n)))
             .collect::<Result<Vec<_>, _>>()?
     };
-    let single = args.names.len() == 1;
+    let single = names.len() == 1;
     let mut out = crate::stdout::stdout();
     match args.output.as_deref() {
         Some("json") => {

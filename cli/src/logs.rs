@@ -9,9 +9,12 @@ use peapod_runtime::{Paths, logs};
 /// Print a container's logs.
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
-    /// The pod.
+    /// The pod: `NAME` or `pod/NAME`.
+    #[arg(value_name = "POD")]
     pod: String,
-    /// The container; needed when the pod has several.
+    /// The container; the pod's default one (its
+    /// `kubectl.kubernetes.io/default-container` annotation, else its
+    /// first) when not given.
     #[arg(short = 'c', long, value_name = "CONTAINER")]
     container: Option<String>,
     /// Keep printing while the container runs.
@@ -30,13 +33,14 @@ pub struct LogsArgs {
 
 /// Runs `logs`.
 pub fn run(args: &LogsArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let key = PodKey::new(&args.namespace, crate::resource_args::pod_name(&args.pod)?);
+    let container = crate::default_container::container(paths, &key, args.container.as_deref())?;
     let request = LogsRequest {
-        container: args.container.clone(),
+        container: Some(container),
         follow: args.follow,
         previous: args.previous,
         tail: usize::try_from(args.tail).ok(),
     };
-    let key = PodKey::new(&args.namespace, &args.pod);
     logs::logs(paths, &key, &request, &mut crate::stdout::stdout())?;
     Ok(ExitCode::SUCCESS)
 }

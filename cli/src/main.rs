@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod apply;
+mod default_container;
 mod delete;
 mod describe;
 mod duration;
@@ -15,6 +16,7 @@ mod image;
 mod logs;
 mod manifest;
 mod node;
+mod resource_args;
 mod run;
 mod stdout;
 mod supervise;

@@ -126,3 +126,118 @@ fn logs_piped_into_head_failed_with_broken_pipe() {
         assert_ended_quietly(args, &out);
     }
 }
+
+/// Two containers that say who they are in their log and in `$WHO`;
+/// `annotation`: the default-container annotation's value.
+fn two_containers(name: &str, annotation: Option<&str>) -> String {
+    let annotations = annotation.map_or_else(String::new, |a| {
+        format!("  annotations:\n    kubectl.kubernetes.io/default-container: {a}\n")
+    });
+    let container = |c: &str| {
+        format!(
+            "  - name: {c}\n    image: busybox:1.31.1\n    env: [{{name: WHO, value: {c}}}]\n    command: [\"sh\", \"-c\", \"echo from-{c}; exec sleep 1000\"]\n"
+        )
+    };
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n{annotations}spec:\n  terminationGracePeriodSeconds: 0\n  containers:\n{}{}",
+        container("a"),
+        container("b")
+    )
+}
+
+/// `peapod args`: exit code, stdout, stderr.
+fn run(root: &Root, args: &[&str]) -> (i32, String, String) {
+    let out = root.run(args);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// `logs args` once the container has written `want`.
+fn logs_once_written(root: &Root, args: &[&str], want: &str) -> (i32, String, String) {
+    for _ in 0..200 {
+        let got = run(root, args);
+        if got.1 == want || got.0 != 0 {
+            return got;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    run(root, args)
+}
+
+#[test]
+fn type_slash_name_was_read_as_a_pod_name() {
+    let Some((_g, root)) = start("type_slash_name", "type-name", shared) else {
+        return;
+    };
+    let two = root.apply("two", &two_containers("two", None));
+    let ann = root.apply("ann", &two_containers("ann", Some("b")));
+    for (args, want) in [
+        (&["get", "pod/two", "-o", "name"][..], "pod/two\n"),
+        (
+            &["get", "po/two", "Pods/ann", "-o", "name"],
+            "pod/two\npod/ann\n",
+        ),
+        (&["get", "PO", "two", "-o", "name"], "pod/two\n"),
+    ] {
+        assert_eq!(
+            run(&root, args),
+            (0, want.to_owned(), String::new()),
+            "{args:?}"
+        );
+    }
+    let (code, out, _) = run(&root, &["describe", "pod/two"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("Name:             two\n"), "{out}");
+    // No container named, several in the pod: the first, with kubectl's
+    // notice on stderr; the annotation's choice is taken silently.
+    let notice = "Defaulted container \"a\" out of: a, b\n";
+    assert_eq!(
+        logs_once_written(&root, &["logs", "pod/two"], "from-a\n"),
+        (0, "from-a\n".to_owned(), notice.to_owned())
+    );
+    assert_eq!(
+        logs_once_written(&root, &["logs", "po/ann"], "from-b\n"),
+        (0, "from-b\n".to_owned(), String::new())
+    );
+    let who = ["--", "sh", "-c", "echo $WHO"];
+    assert_eq!(
+        run(&root, &[&["exec", "pod/two"][..], &who].concat()),
+        (0, "a\n".to_owned(), notice.to_owned())
+    );
+    assert_eq!(
+        run(&root, &[&["exec", "ann"][..], &who].concat()),
+        (0, "b\n".to_owned(), String::new())
+    );
+    // A type peapod has not: kubectl's error, from every verb.
+    let wrong = "error: the server doesn't have a resource type \"deploy\"\n";
+    for args in [
+        &["get", "deploy/two"][..],
+        &["describe", "deploy/two"],
+        &["logs", "deploy/two"],
+        &["exec", "deploy/two", "--", "true"],
+        &["delete", "deploy/two"],
+    ] {
+        assert_eq!(
+            run(&root, args),
+            (1, String::new(), wrong.to_owned()),
+            "{args:?}"
+        );
+    }
+    assert_eq!(
+        run(&root, &["delete", "po/two", "pod/ann"]),
+        (
+            0,
+            "pod \"two\" deleted\npod \"ann\" deleted\n".to_owned(),
+            String::new()
+        )
+    );
+    assert_eq!(
+        root.pod_leftovers(),
+        Vec::<std::path::PathBuf>::new(),
+        "delete po/NAME left things behind"
+    );
+    drop((two, ann));
+}
