@@ -62,7 +62,7 @@ pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
             Ok(()) => writeln!(crate::stdout::stdout(), "pod \"{}\" deleted", key.name)?,
             Err(peapod_runtime::Error::NotFound { .. }) if args.ignore_not_found => {}
             Err(e) => {
-                eprintln!("Error from peapod: {e}");
+                eprintln!("{}", crate::error_message::of_runtime(&e));
                 code = ExitCode::FAILURE;
             }
         }

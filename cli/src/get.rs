@@ -33,18 +33,28 @@ pub struct GetArgs {
 /// Runs `get`.
 pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     let names = crate::resource_args::pod_names("get", &args.targets)?;
+    // As kubectl: the pods found are printed, each one missing is an
+    // error of its own after them.
+    let mut missing = vec![];
     let pods = if names.is_empty() {
         let ns = (!args.all_namespaces).then_some(args.namespace.as_str());
         inspect::list(paths, ns)?
     } else {
-        names
-            .iter()
-            .map(|n| inspect::get(paths, &PodKey::new(&args.namespace, n)))
-            .collect::<Result<Vec<_>, _>>()?
+        let mut pods = vec![];
+        for name in &names {
+            match inspect::get(paths, &PodKey::new(&args.namespace, name)) {
+                Ok(pod) => pods.push(pod),
+                Err(e @ peapod_runtime::Error::NotFound { .. }) => missing.push(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        pods
     };
     let single = names.len() == 1;
     let mut out = crate::stdout::stdout();
     match args.output.as_deref() {
+        // The one pod asked for is missing: its error alone, as kubectl.
+        _ if single && pods.is_empty() => {}
         Some("json") => {
             let doc = document(&pods, single)?;
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
@@ -68,10 +78,22 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
             "unable to match a printer suitable for the output format {other:?}, allowed formats are: json,name,wide,yaml"
         ),
     }
-    if pods.is_empty() && args.output.is_none() {
-        eprintln!("No resources found in {} namespace.", args.namespace);
+    let human = matches!(args.output.as_deref(), None | Some("wide"));
+    if pods.is_empty() && names.is_empty() && human {
+        if args.all_namespaces {
+            eprintln!("No resources found");
+        } else {
+            eprintln!("No resources found in {} namespace.", args.namespace);
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    for e in &missing {
+        eprintln!("{}", crate::error_message::of_runtime(e));
+    }
+    Ok(if missing.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// One pod as itself, several as a v1 `List`.

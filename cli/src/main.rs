@@ -9,6 +9,7 @@ mod default_container;
 mod delete;
 mod describe;
 mod duration;
+mod error_message;
 mod exec;
 mod explain;
 mod get;
@@ -101,7 +102,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("{}", error_message::of(&err));
             ExitCode::FAILURE
         }
     }

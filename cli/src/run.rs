@@ -56,7 +56,7 @@ pub fn run(args: &RunArgs, paths: &Paths) -> ExitCode {
     match run_once::run(paths, &options) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(255)),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{}", crate::error_message::of_runtime(&e));
             ExitCode::from(own_error_code(&e))
         }
     }

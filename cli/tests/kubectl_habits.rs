@@ -241,3 +241,51 @@ fn type_slash_name_was_read_as_a_pod_name() {
     );
     drop((two, ann));
 }
+
+#[test]
+fn get_all_namespaces_said_default_namespace_and_errors_had_two_prefixes() {
+    let Some((_g, root)) = start("kubectl_messages", "kubectl-messages", shared) else {
+        return;
+    };
+    let empty = |msg: &str| (0, String::new(), msg.to_owned());
+    assert_eq!(
+        run(&root, &["get", "po", "-A"]),
+        empty("No resources found\n")
+    );
+    assert_eq!(
+        run(&root, &["get", "po"]),
+        empty("No resources found in default namespace.\n")
+    );
+    assert_eq!(
+        run(&root, &["get", "po", "-n", "kube-system", "-o", "wide"]),
+        empty("No resources found in kube-system namespace.\n")
+    );
+    // A missing pod: the API server's NotFound, the same from every verb.
+    let not_found = "Error from server (NotFound): pods \"nosuch\" not found\n";
+    for args in [
+        &["get", "po", "nosuch"][..],
+        &["get", "pod/nosuch", "-o", "json"],
+        &["describe", "pod", "nosuch"],
+        &["logs", "nosuch"],
+        &["logs", "nosuch", "-c", "c"],
+        &["exec", "nosuch", "--", "true"],
+        &["exec", "nosuch", "-c", "c", "--", "true"],
+        &["delete", "pod", "nosuch"],
+    ] {
+        assert_eq!(
+            run(&root, args),
+            (1, String::new(), not_found.to_owned()),
+            "{args:?}"
+        );
+    }
+    // The pods found are printed, the missing one said after them.
+    let _pod = root.apply("here", &two_containers("here", None));
+    assert_eq!(
+        run(&root, &["get", "po", "here", "nosuch", "-o", "name"]),
+        (1, "pod/here\n".to_owned(), not_found.to_owned())
+    );
+    // A client's error: `error: `, as kubectl.
+    let (code, _, err) = run(&root, &["get", "po", "-o", "foo"]);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("error: unable to match a printer"), "{err}");
+}

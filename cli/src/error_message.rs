@@ -1,0 +1,51 @@
+//! The one shape of every error the CLI prints, kubectl's: what the
+//! server would answer for a pod that is not there or already is
+//! (`Error from server (NotFound): pods "web" not found`), `error: ...`
+//! for everything else.
+
+use peapod_runtime::Error;
+
+/// kubectl's line for an error of the runtime.
+pub fn of_runtime(err: &Error) -> String {
+    match err {
+        Error::NotFound { .. } => format!("Error from server (NotFound): {err}"),
+        Error::AlreadyExists { .. } => format!("Error from server (AlreadyExists): {err}"),
+        _ => format!("error: {err}"),
+    }
+}
+
+/// kubectl's line for an error a verb ended with: the server's form when
+/// a pod is missing or already there, whatever context was added on the
+/// way up; `error:` and the whole chain otherwise.
+pub fn of(err: &anyhow::Error) -> String {
+    match err.chain().find_map(|e| e.downcast_ref::<Error>()) {
+        Some(e @ (Error::NotFound { .. } | Error::AlreadyExists { .. })) => of_runtime(e),
+        _ => format!("error: {err:#}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_pod_is_the_servers_not_found_and_the_rest_error() {
+        let missing = anyhow::Error::new(Error::NotFound { name: "web".into() });
+        assert_eq!(
+            of(&missing.context("reading the pod")),
+            "Error from server (NotFound): pods \"web\" not found"
+        );
+        let exists = Error::AlreadyExists {
+            namespace: "default".into(),
+            name: "web".into(),
+        };
+        assert_eq!(
+            of(&exists.into()),
+            "Error from server (AlreadyExists): pods \"web\" already exists"
+        );
+        assert_eq!(
+            of(&anyhow::anyhow!("bad").context("while reading")),
+            "error: while reading: bad"
+        );
+    }
+}
