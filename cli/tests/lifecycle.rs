@@ -64,8 +64,24 @@ fn lines_when(file: &Path, n: usize) -> Vec<String> {
     lines(file)
 }
 
-/// A shell loop that appends `$1` to /log/stop on SIGTERM and exits.
-const TRAPS_TERM: &str = r#"["sh", "-c", "trap 'echo $0 >> /log/stop; exit 0' TERM; while true; do sleep 0.1 & wait; done""#;
+/// A shell loop that appends `$1` to /log/stop on SIGTERM and exits; it
+/// appends `$1` to /log/ready once its trap is set (see [`wait_ready`]).
+const TRAPS_TERM: &str = r#"["sh", "-c", "trap 'echo $0 >> /log/stop; exit 0' TERM; echo $0 >> /log/ready; while true; do sleep 0.1 & wait; done""#;
+
+/// Waits until every one of `names` wrote /log/ready: `apply` returns once
+/// a container's process has exec'd, which can be before its shell set its
+/// trap, and a PID 1 without a handler ignores SIGTERM.
+fn wait_ready(dir: &Path, names: &[&str]) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let ready = lines(&dir.join("ready"));
+        if names.iter().all(|n| ready.iter().any(|r| r == n)) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not ready: {names:?}, {ready:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
 
 /// The pod's events file (one JSON object per line).
 fn events(root: &Root, pod: &str) -> String {
@@ -260,6 +276,7 @@ fn stop_runs_pre_stop_before_sigterm_and_stops_apps_then_sidecars_last_first() {
         container("app2", ""),
     );
     let _pod = apply(&root, "stops", &yaml);
+    wait_ready(&dir, &["side1", "side2", "app1", "app2"]);
     let t0 = Instant::now();
     root.ok(&["delete", "pod", "stops"]);
     // Each container ends on its signal, so the stop takes well under
@@ -437,6 +454,7 @@ fn sigterm_to_the_supervisor_stops_the_pod_as_a_delete_would() {
         ),
     );
     let pid = pod.supervisor_pid();
+    wait_ready(&dir, &["c"]);
     let t0 = Instant::now();
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -548,10 +566,11 @@ fn stopped_by(root: &Root, name: &str, spec_extra: &str, container_extra: &str) 
         root,
         name,
         &format!(
-            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: {name} }}\nspec:\n{spec_extra}  terminationGracePeriodSeconds: 60\n  {}\n  containers:\n    - {{ name: c, image: \"{tag}\", imagePullPolicy: Never,{container_extra} command: [\"sh\", \"-c\", \"{traps} while true; do sleep 0.1 & wait; done\"], volumeMounts: [{{ name: log, mountPath: /log }}] }}\n",
+            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: {name} }}\nspec:\n{spec_extra}  terminationGracePeriodSeconds: 60\n  {}\n  containers:\n    - {{ name: c, image: \"{tag}\", imagePullPolicy: Never,{container_extra} command: [\"sh\", \"-c\", \"{traps} echo c >> /log/ready; while true; do sleep 0.1 & wait; done\"], volumeMounts: [{{ name: log, mountPath: /log }}] }}\n",
             volume(&dir)
         ),
     );
+    wait_ready(&dir, &["c"]);
     let t0 = Instant::now();
     root.ok(&["delete", "pod", name]);
     // Under half the 60 s grace period a missed signal would wait out.
