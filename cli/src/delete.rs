@@ -56,16 +56,27 @@ pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
             .map(|n| PodKey::new(&args.namespace, n))
             .collect()
     };
-    let mut code = ExitCode::SUCCESS;
-    for key in keys {
-        match teardown::delete(paths, &key, args.grace_period) {
-            Ok(()) => writeln!(crate::stdout::stdout(), "pod \"{}\" deleted", key.name)?,
-            Err(peapod_runtime::Error::NotFound { .. }) if args.ignore_not_found => {}
-            Err(e) => {
-                eprintln!("{}", crate::error_message::of_runtime(&e));
-                code = ExitCode::FAILURE;
+    // As kubectl: every pod is asked to stop at once (each waits out its
+    // own grace period), and each is reported in the order named.
+    std::thread::scope(|scope| {
+        let stops: Vec<_> = keys
+            .iter()
+            .map(|key| scope.spawn(move || teardown::delete(paths, key, args.grace_period)))
+            .collect();
+        let mut code = ExitCode::SUCCESS;
+        for (key, stop) in keys.iter().zip(stops) {
+            let result = stop
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            match result {
+                Ok(()) => writeln!(crate::stdout::stdout(), "pod \"{}\" deleted", key.name)?,
+                Err(peapod_runtime::Error::NotFound { .. }) if args.ignore_not_found => {}
+                Err(e) => {
+                    eprintln!("{}", crate::error_message::of_runtime(&e));
+                    code = ExitCode::FAILURE;
+                }
             }
         }
-    }
-    Ok(code)
+        Ok(code)
+    })
 }

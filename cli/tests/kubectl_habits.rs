@@ -289,3 +289,64 @@ fn get_all_namespaces_said_default_namespace_and_errors_had_two_prefixes() {
     assert_eq!(code, 1);
     assert!(err.starts_with("error: unable to match a printer"), "{err}");
 }
+
+/// A pod whose container, told to stop, marks `shared/NAME` and waits
+/// for the marks of both `pa` and `pb` before it exits and marks
+/// `shared/NAME.done`: it ends by itself only if both were told at once.
+fn waits_for_its_sibling(name: &str, shared: &std::path::Path) -> String {
+    format!(
+        "
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  terminationGracePeriodSeconds: 30
+  containers:
+  - name: c
+    image: busybox:1.31.1
+    command:
+    - sh
+    - -c
+    - trap 'touch /s/{name}; until [ -f /s/pa ] && [ -f /s/pb ]; do sleep 0.05; done; touch /s/{name}.done; exit 0' TERM; touch /s/{name}.up; sleep 1000 & wait
+    volumeMounts:
+    - {{name: s, mountPath: /s}}
+  volumes:
+  - name: s
+    hostPath: {{path: {}, type: Directory}}
+",
+        shared.display()
+    )
+}
+
+#[test]
+fn delete_of_two_pods_stopped_them_one_after_the_other() {
+    let Some((_g, root)) = start("delete_in_parallel", "delete-parallel", shared) else {
+        return;
+    };
+    let dir = root.path().join("shared");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pa = root.apply("pa", &waits_for_its_sibling("pa", &dir));
+    let pb = root.apply("pb", &waits_for_its_sibling("pb", &dir));
+    // Both traps set before the stop.
+    for name in ["pa", "pb"] {
+        pa.sh("c", &format!("i=0; until [ -f /s/{name}.up ] || [ $i -ge 400 ]; do i=$((i+1)); sleep 0.05; done; [ -f /s/{name}.up ]"));
+    }
+    // One after the other, pa would wait for pb's mark until its grace
+    // period ended in SIGKILL, and never mark itself done.
+    assert_eq!(
+        run(&root, &["delete", "pod", "pa", "pb"]),
+        (
+            0,
+            "pod \"pa\" deleted\npod \"pb\" deleted\n".to_owned(),
+            String::new()
+        )
+    );
+    for done in ["pa.done", "pb.done"] {
+        assert!(
+            dir.join(done).exists(),
+            "{done}: a pod was not told to stop while the other was"
+        );
+    }
+    drop((pa, pb));
+}
