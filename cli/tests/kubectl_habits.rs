@@ -350,3 +350,40 @@ fn delete_of_two_pods_stopped_them_one_after_the_other() {
     }
     drop((pa, pb));
 }
+
+/// A pod forwarding `host_port` of the host to port 80.
+fn with_host_port(name: &str, host_port: u16) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.31.1\n    command: [\"sleep\", \"1000\"]\n    ports:\n    - {{containerPort: 80, hostPort: {host_port}}}\n"
+    )
+}
+
+#[test]
+fn host_port_conflict_named_pods_by_uid() {
+    let Some((_g, root)) = start("host_port_conflict_names", "port-names", shared) else {
+        return;
+    };
+    let port = std::net::TcpListener::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let holder = root.apply("holder", &with_host_port("holder", port));
+    let _asker = Pod {
+        root: &root,
+        name: "asker".to_owned(),
+    };
+    let err = root.apply_fails("asker", &with_host_port("asker", port));
+    assert!(
+        err.contains(&format!(
+            "hostPort 0.0.0.0:{port}/TCP of pod default/asker is already taken by pod default/holder"
+        )),
+        "{err}"
+    );
+    let uid = holder.json()["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!err.contains(&uid), "{err}");
+    drop(holder);
+}

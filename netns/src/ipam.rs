@@ -45,6 +45,10 @@ impl Owner {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lease {
     pub(crate) pod: String,
+    /// What errors call the pod (`default/web`): its id is a uid, which
+    /// tells a user nothing. Leases written before it had one name the
+    /// pod by its id.
+    pub(crate) name: String,
     pub(crate) ip: Ipv4Addr,
     pub(crate) owner: Owner,
     pub(crate) host_ports: Vec<HostPort>,
@@ -53,8 +57,8 @@ pub(crate) struct Lease {
 impl Lease {
     fn render(&self) -> String {
         let mut text = format!(
-            "pod {}\nowner {} {}\n",
-            self.pod, self.owner.pid, self.owner.start_time
+            "pod {}\nname {}\nowner {} {}\n",
+            self.pod, self.name, self.owner.pid, self.owner.start_time
         );
         for port in &self.host_ports {
             let _ = writeln!(
@@ -67,13 +71,15 @@ impl Lease {
     }
 
     fn parse(ip: Ipv4Addr, text: &str) -> Option<Self> {
-        let mut pod = None;
+        let mut pod: Option<String> = None;
+        let mut name = None;
         let mut owner = None;
         let mut host_ports = Vec::new();
         for line in text.lines() {
             let words: Vec<&str> = line.split(' ').collect();
             match words.as_slice() {
-                ["pod", name] => pod = Some((*name).to_owned()),
+                ["pod", id] => pod = Some((*id).to_owned()),
+                ["name", n] => name = Some((*n).to_owned()),
                 ["owner", pid, start] => {
                     owner = Some(Owner {
                         pid: pid.parse().ok()?,
@@ -91,8 +97,10 @@ impl Lease {
                 _ => {}
             }
         }
+        let pod = pod?;
         Some(Self {
-            pod: pod?,
+            name: name.unwrap_or_else(|| pod.clone()),
+            pod,
             ip,
             owner: owner?,
             host_ports,
@@ -204,12 +212,14 @@ impl Ipam {
         remove_file_if_present(&self.lease_path(ip))
     }
 
-    /// Leases an address to `pod` for `owner`, recording its host ports.
-    /// A pod that holds a lease gets the same address again. Fails when a
-    /// host port is held by another pod's lease, or no address is free.
+    /// Leases an address to `pod` (called `name` in errors) for `owner`,
+    /// recording its host ports. A pod that holds a lease gets the same
+    /// address again. Fails when a host port is held by another pod's
+    /// lease, or no address is free.
     pub(crate) fn allocate(
         &self,
         pod: &str,
+        name: &str,
         owner: Owner,
         host_ports: &[HostPort],
     ) -> Result<Allocation> {
@@ -218,6 +228,11 @@ impl Ipam {
                 reason: format!(
                     "pod id {pod:?}: must be non-empty, without spaces, slashes or newlines"
                 ),
+            });
+        }
+        if name.is_empty() || name.contains(['\n', ' ']) {
+            return Err(Error::Config {
+                reason: format!("pod name {name:?}: must be non-empty, without spaces or newlines"),
             });
         }
         let lock = self.lock()?;
@@ -229,7 +244,7 @@ impl Ipam {
             };
             if let Some(holder) = live.iter().find(|lease| clash(lease)) {
                 if holder.owner.is_alive() {
-                    return Err(port.taken(pod, format!("pod {}", holder.pod)));
+                    return Err(port.taken(name, format!("pod {}", holder.name)));
                 }
                 reclaimed.extend(self.reclaim(&mut live, |lease| clash(lease))?);
             }
@@ -246,11 +261,12 @@ impl Ipam {
             self.free_address(&lock, &live)
                 .ok_or_else(|| Error::AddressesExhausted {
                     subnet: self.subnet.to_string(),
-                    pod: pod.to_owned(),
+                    pod: name.to_owned(),
                 })?
         };
         let lease = Lease {
             pod: pod.to_owned(),
+            name: name.to_owned(),
             ip,
             owner,
             host_ports: host_ports.to_vec(),
@@ -365,18 +381,18 @@ mod tests {
     #[test]
     fn allocate_gives_distinct_addresses_and_same_one_again_per_pod() {
         let (ipam, dir) = store("distinct", "10.99.0.0/24");
-        let a = ipam.allocate("a", me(), &[]).unwrap().lease.ip;
-        let b = ipam.allocate("b", me(), &[]).unwrap().lease.ip;
+        let a = ipam.allocate("a", "a", me(), &[]).unwrap().lease.ip;
+        let b = ipam.allocate("b", "b", me(), &[]).unwrap().lease.ip;
         assert_eq!(a, Ipv4Addr::new(10, 99, 0, 2));
         assert_eq!(b, Ipv4Addr::new(10, 99, 0, 3));
-        assert_eq!(ipam.allocate("a", me(), &[]).unwrap().lease.ip, a);
+        assert_eq!(ipam.allocate("a", "a", me(), &[]).unwrap().lease.ip, a);
         fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn release_frees_the_address_and_is_idempotent() {
         let (ipam, dir) = store("release", "10.99.0.0/24");
-        let a = ipam.allocate("a", me(), &[]).unwrap().lease.ip;
+        let a = ipam.allocate("a", "a", me(), &[]).unwrap().lease.ip;
         assert_eq!(ipam.release("a").unwrap().unwrap().ip, a);
         assert!(ipam.release("a").unwrap().is_none());
         assert!(ipam.all().unwrap().is_empty());
@@ -386,9 +402,9 @@ mod tests {
     #[test]
     fn released_address_is_not_handed_out_again_at_once() {
         let (ipam, dir) = store("hint", "10.99.0.0/24");
-        let a = ipam.allocate("a", me(), &[]).unwrap().lease.ip;
+        let a = ipam.allocate("a", "a", me(), &[]).unwrap().lease.ip;
         ipam.release("a").unwrap();
-        let b = ipam.allocate("b", me(), &[]).unwrap().lease.ip;
+        let b = ipam.allocate("b", "b", me(), &[]).unwrap().lease.ip;
         assert_ne!(a, b);
         fs::remove_dir_all(dir).unwrap();
     }
@@ -401,10 +417,10 @@ mod tests {
             start_time: 1,
         };
         for pod in ["a", "b", "c", "d"] {
-            ipam.allocate(pod, me(), &[]).unwrap();
+            ipam.allocate(pod, pod, me(), &[]).unwrap();
         }
-        ipam.allocate("ghost", dead, &[]).unwrap();
-        let allocation = ipam.allocate("e", me(), &[]).unwrap();
+        ipam.allocate("ghost", "ghost", dead, &[]).unwrap();
+        let allocation = ipam.allocate("e", "e", me(), &[]).unwrap();
         let reclaimed: Vec<_> = allocation
             .reclaimed
             .iter()
@@ -418,8 +434,8 @@ mod tests {
     #[test]
     fn exhausted_subnet_names_subnet_and_pod() {
         let (ipam, dir) = store("exhaust", "10.99.0.0/30");
-        ipam.allocate("a", me(), &[]).unwrap();
-        let error = ipam.allocate("b", me(), &[]).unwrap_err().to_string();
+        ipam.allocate("a", "a", me(), &[]).unwrap();
+        let error = ipam.allocate("b", "b", me(), &[]).unwrap_err().to_string();
         assert_eq!(error, "no free address left in 10.99.0.0/30 for pod b");
         fs::remove_dir_all(dir).unwrap();
     }
@@ -431,8 +447,9 @@ mod tests {
             pid: std::process::id(),
             start_time: 1,
         };
-        ipam.allocate("ghost", dead, &[port(8001)]).unwrap();
-        let allocation = ipam.allocate("b", me(), &[port(8001)]).unwrap();
+        ipam.allocate("ghost", "ghost", dead, &[port(8001)])
+            .unwrap();
+        let allocation = ipam.allocate("b", "b", me(), &[port(8001)]).unwrap();
         assert_eq!(allocation.reclaimed.len(), 1);
         assert_eq!(allocation.reclaimed[0].pod, "ghost");
         assert_eq!(allocation.lease.ip, Ipv4Addr::new(10, 99, 0, 2));
@@ -440,22 +457,25 @@ mod tests {
     }
 
     #[test]
-    fn host_port_held_by_another_pod_is_refused_naming_both() {
+    fn host_port_conflict_named_pods_by_uid_not_namespace_and_name() {
         let (ipam, dir) = store("ports", "10.99.0.0/24");
-        ipam.allocate("web", me(), &[port(8001)]).unwrap();
+        let web = "dac53849-0c5e-4c4a-9d0e-6f1b2f1c0a01";
+        let api = "ed662b14-5b7f-4e39-8a8e-1f0d3c2b4a02";
+        ipam.allocate(web, "default/web", me(), &[port(8001)])
+            .unwrap();
         let error = ipam
-            .allocate("api", me(), &[port(8001)])
+            .allocate(api, "default/api", me(), &[port(8001)])
             .unwrap_err()
             .to_string();
         assert_eq!(
             error,
-            "hostPort 0.0.0.0:8001/TCP of pod api is already taken by pod web"
+            "hostPort 0.0.0.0:8001/TCP of pod default/api is already taken by pod default/web"
         );
         let udp = HostPort {
             protocol: Protocol::Udp,
             ..port(8001)
         };
-        ipam.allocate("dns", me(), &[udp]).unwrap();
+        ipam.allocate("dns", "dns", me(), &[udp]).unwrap();
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -463,11 +483,15 @@ mod tests {
     fn lease_round_trips_through_its_file_format() {
         let lease = Lease {
             pod: "default_web".into(),
+            name: "default/web".into(),
             ip: Ipv4Addr::new(10, 77, 0, 9),
             owner: me(),
             host_ports: vec![port(8001)],
         };
         assert_eq!(Lease::parse(lease.ip, &lease.render()), Some(lease));
+        // A lease written before leases had a name is named by its id.
+        let old = Lease::parse(Ipv4Addr::new(10, 77, 0, 9), "pod u1\nowner 1 2\n").unwrap();
+        assert_eq!(old.name, "u1");
     }
 
     #[test]
@@ -478,10 +502,8 @@ mod tests {
                 .map(|i| {
                     let ipam = ipam.clone();
                     scope.spawn(move || {
-                        ipam.allocate(&format!("pod{i}"), me(), &[])
-                            .unwrap()
-                            .lease
-                            .ip
+                        let pod = format!("pod{i}");
+                        ipam.allocate(&pod, &pod, me(), &[]).unwrap().lease.ip
                     })
                 })
                 .collect();
@@ -504,7 +526,7 @@ mod tests {
             .unwrap();
         let pod = format!("proc{}", std::process::id());
         let ipam = Ipam::new(dir, "10.99.0.0/24".parse().unwrap());
-        ipam.allocate(&pod, Owner::of(parent).unwrap(), &[])
+        ipam.allocate(&pod, &pod, Owner::of(parent).unwrap(), &[])
             .unwrap();
     }
 

@@ -168,26 +168,29 @@ impl Network {
     /// leases an address (recording the calling process as owner), creates
     /// the veth pair with `eth0` inside the pod, sets address, `lo` and the
     /// default route, and forwards `host_ports`. On failure, whatever was
-    /// done is undone. [`Network::reserve`] then [`Network::wire`].
+    /// done is undone. [`Network::reserve`] (with `pod` as its name too)
+    /// then [`Network::wire`].
     pub fn attach(
         &self,
         pod: &str,
         netns: BorrowedFd<'_>,
         host_ports: &[HostPort],
     ) -> Result<PodNetwork> {
-        let reservation = self.reserve(pod, host_ports)?;
+        let reservation = self.reserve(pod, pod, host_ports)?;
         self.wire(&reservation, netns)
     }
 
     /// The first half of [`Network::attach`]: leases pod `pod` its
     /// address and host ports (recording the calling process as owner),
     /// so its hosts file can be written and its containers set up before
-    /// its links exist. [`Network::detach`] gives the lease back.
+    /// its links exist. [`Network::detach`] gives the lease back. Errors
+    /// call the pod `name` (`default/web`: `pod` is a uid, which tells a
+    /// user nothing), and so does a refusal of another pod's host port.
     /// Host ports without an `nft` binary to forward them are refused
     /// here, before anything is leased.
-    pub fn reserve(&self, pod: &str, host_ports: &[HostPort]) -> Result<Reservation> {
+    pub fn reserve(&self, pod: &str, name: &str, host_ports: &[HostPort]) -> Result<Reservation> {
         let _span = tracing::debug_span!("network_reserve", pod).entered();
-        check_host_ports(pod, host_ports)?;
+        check_host_ports(name, host_ports)?;
         if !host_ports.is_empty() && !self.nft.available() {
             return Err(Error::HostPortsWithoutNft {
                 ports: host_ports
@@ -204,7 +207,7 @@ impl Network {
         let owner = Owner::of(std::process::id()).ok_or_else(|| Error::Config {
             reason: "cannot read this process's /proc/self/stat".into(),
         })?;
-        let allocation = self.ipam.allocate(pod, owner, host_ports)?;
+        let allocation = self.ipam.allocate(pod, name, owner, host_ports)?;
         for stale in &allocation.reclaimed {
             tracing::info!(pod = %stale.pod, ip = %stale.ip, "reclaiming the lease of a dead supervisor");
             self.remove_links_and_rules(stale)?;

@@ -144,7 +144,10 @@ fn lease(pod: &Pod, uid: &str, netns: OwnedFd, mode: Mode) -> Result<(Vec<IpAddr
         Mode::Bridge => {
             let ports = host_ports(pod)?;
             let network = Network::open(network_config()).map_err(|e| fail(&e))?;
-            let reservation = network.reserve(uid, &ports).map_err(|e| fail(&e))?;
+            let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+            let reservation = network
+                .reserve(uid, &format!("{namespace}/{name}"), &ports)
+                .map_err(|e| fail(&e))?;
             let mut ips = vec![IpAddr::V4(reservation.ip)];
             ips.extend(reservation.ipv6.map(IpAddr::V6));
             (ips, Some((network, reservation)))
