@@ -77,6 +77,7 @@ fn sandbox_create(c: &mut Criterion) {
                 cgroup: Some(&pause_cgroup),
                 exe: Some(exe.clone()),
                 sysctls: Vec::new(),
+                user_namespace: None,
             })
             .unwrap();
             if net != Net::Host {

@@ -163,7 +163,7 @@ fn apply_warns_of_a_field_peapod_does_not_enforce() {
     let file = root.path().join("warned.yaml");
     std::fs::write(
         &file,
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: warned\nspec:\n  hostUsers: false\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.31.1\n    command: [\"sleep\", \"1000\"]\n",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: warned\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.31.1\n    command: [\"sleep\", \"1000\"]\n    resources:\n      limits:\n        hugepages-2Mi: 4Mi\n",
     )
     .unwrap();
     let out = root.run(&["apply", "-f", file.to_str().unwrap()]);
@@ -171,7 +171,7 @@ fn apply_warns_of_a_field_peapod_does_not_enforce() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         format!(
-            "warning: {}:6:3: spec.hostUsers: not enforced by peapod: accepted, but the pod runs as if it were not set (only true is honoured)\n",
+            "warning: {}:13:9: spec.containers[0].resources.limits.hugepages-2Mi: not enforced by peapod: accepted, but the pod runs as if it were not set\n",
             file.display()
         )
     );

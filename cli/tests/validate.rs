@@ -141,16 +141,16 @@ fn explain_unknown_field_fails_with_a_suggestion() {
 fn validate_warns_of_a_field_peapod_does_not_enforce_and_explain_says_so() {
     let (dir, file) = temp_manifest(
         "unenforced",
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  hostUsers: false\n  containers:\n  - name: app\n    image: nginx\n    securityContext:\n      readOnlyRootFilesystem: true\n",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: nginx\n    securityContext:\n      readOnlyRootFilesystem: true\n    resources:\n      limits:\n        hugepages-2Mi: 4Mi\n",
     );
     let name = file.to_str().unwrap();
     let out = peapod(&["validate", "-f", name]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    // hostUsers is read and not enforced; readOnlyRootFilesystem is.
+    // A hugepages limit is read and not enforced; readOnlyRootFilesystem is.
     assert_eq!(
         text(&out.stderr),
         format!(
-            "warning: {name}:6:3: spec.hostUsers: not enforced by peapod: accepted, but the pod runs as if it were not set (only true is honoured)\n"
+            "warning: {name}:13:9: spec.containers[0].resources.limits.hugepages-2Mi: not enforced by peapod: accepted, but the pod runs as if it were not set\n"
         )
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -158,7 +158,7 @@ fn validate_warns_of_a_field_peapod_does_not_enforce_and_explain_says_so() {
     let explained = text(&peapod(&["explain", "pod.spec.hostUsers"]).stdout);
     let explained = explained.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        explained.contains("peapod: not enforced (accepted with a warning unless true; the pod runs as if it were not set)."),
+        explained.contains("a user namespace of its own") && !explained.contains("not enforced"),
         "{explained}"
     );
     let read_only = text(

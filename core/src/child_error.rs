@@ -36,13 +36,15 @@ pub(crate) enum Step {
     NoNewPrivs,
     /// Installing the seccomp filter.
     Seccomp,
+    /// An idmapped mount for the pod's user namespace.
+    Idmap,
     Exec,
     /// `argv[0]` searched in `PATH` and found nowhere.
     ExecNotFound,
 }
 
 impl Step {
-    const ALL: [Step; 22] = [
+    const ALL: [Step; 23] = [
         Step::CgroupJoin,
         Step::Setns,
         Step::Unshare,
@@ -63,6 +65,7 @@ impl Step {
         Step::Credentials,
         Step::NoNewPrivs,
         Step::Seccomp,
+        Step::Idmap,
         Step::Exec,
         Step::ExecNotFound,
     ];
@@ -89,6 +92,7 @@ impl Step {
             Step::Credentials => "set credentials",
             Step::NoNewPrivs => "no_new_privs",
             Step::Seccomp => "install seccomp filter",
+            Step::Idmap => "idmapped mount for the pod's user namespace",
             Step::Exec | Step::ExecNotFound => "exec",
         }
     }

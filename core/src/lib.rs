@@ -93,6 +93,7 @@ mod spawn;
 mod sys;
 mod sysctl;
 mod termination_signals;
+mod user_namespace;
 
 pub use cgroup::{
     Cgroup, CgroupHierarchy, CgroupLimits, CgroupVersion, DEFAULT_ALLOWED_DEVICES, DeviceRule,
@@ -122,3 +123,4 @@ pub use sys::memory::trim_executable_pages;
 pub use sys::signal::die_of_sigpipe;
 pub use sysctl::sysctl_path;
 pub use termination_signals::TerminationSignals;
+pub use user_namespace::IdMap;

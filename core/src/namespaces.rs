@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 
 bitflags::bitflags! {
-    /// A set of Linux namespaces (user namespaces are not used by peapod).
+    /// A set of Linux namespaces.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Namespaces: u32 {
         /// Mount namespace (`CLONE_NEWNS`).
@@ -19,30 +19,36 @@ bitflags::bitflags! {
         const PID = 1 << 4;
         /// cgroup root view (`CLONE_NEWCGROUP`).
         const CGROUP = 1 << 5;
+        /// User and group ids and capabilities (`CLONE_NEWUSER`): the
+        /// pod's own with `hostUsers: false`.
+        const USER = 1 << 6;
     }
 }
 
 impl Namespaces {
-    /// The namespaces of this set that `clone3` must create: only the PID
-    /// namespace, whose first process has to be born in it. The child
+    /// The namespaces of this set that `clone3` must create: the PID
+    /// namespace, whose first process has to be born in it, and the user
+    /// namespace, so the parent can write its id maps at once and every
+    /// namespace the child makes after is owned by it. The child
     /// makes the others itself with `unshare`, after it joined its cgroup
     /// and the namespaces it shares: the parent's `clone3` stays short
     /// (a new net namespace alone costs ~0.6 ms, now spent on the child's
     /// core while the supervisor goes on), and a cgroup namespace is
     /// rooted at the cgroup the child already moved to.
     pub(crate) fn at_clone(self) -> Self {
-        self & Namespaces::PID
+        self & (Namespaces::PID | Namespaces::USER)
     }
 
     /// The `CLONE_NEW*` bits of this set, as `clone3` and `setns` take them.
     pub(crate) fn clone_flags(self) -> u64 {
-        const TABLE: [(Namespaces, i32); 6] = [
+        const TABLE: [(Namespaces, i32); 7] = [
             (Namespaces::MNT, libc::CLONE_NEWNS),
             (Namespaces::NET, libc::CLONE_NEWNET),
             (Namespaces::IPC, libc::CLONE_NEWIPC),
             (Namespaces::UTS, libc::CLONE_NEWUTS),
             (Namespaces::PID, libc::CLONE_NEWPID),
             (Namespaces::CGROUP, libc::CLONE_NEWCGROUP),
+            (Namespaces::USER, libc::CLONE_NEWUSER),
         ];
         TABLE
             .iter()
@@ -94,9 +100,13 @@ impl NamespacePlan {
     /// Each container gets its own cgroup namespace, made after it joined
     /// its cgroup, so that cgroup is its root: it sees none of the host's
     /// cgroups, and a cgroup v1 `release_agent` cannot be set from it.
+    ///
+    /// The pause's user namespace is joined too: the spawn drops `USER`
+    /// from the join when it is the caller's own (`hostUsers` unset or
+    /// true).
     pub fn container(host_network: bool, share_process_namespace: bool) -> Self {
         let mut create = Namespaces::MNT | Namespaces::CGROUP;
-        let mut join = Namespaces::IPC | Namespaces::UTS;
+        let mut join = Namespaces::IPC | Namespaces::UTS | Namespaces::USER;
         if !host_network {
             join |= Namespaces::NET;
         }
@@ -108,7 +118,8 @@ impl NamespacePlan {
         Self { create, join }
     }
 
-    /// The plan of `peapod exec`: every namespace of the target joined.
+    /// The plan of `peapod exec`: every namespace of the target joined
+    /// (its user namespace only when it is not the caller's).
     pub fn exec() -> Self {
         Self {
             create: Namespaces::empty(),

@@ -26,6 +26,7 @@ use crate::process::Process;
 use crate::process_spec::{ProcessSpec, Stdio};
 use crate::spawn::{ContainerSpawn, ExecTarget, Held, Prepared};
 use crate::sys::signal;
+use crate::user_namespace::IdMap;
 
 /// `argv[0]` of the pause process, and what `ps` shows for it.
 pub const PAUSE_ARGV0: &str = "/pause";
@@ -53,6 +54,10 @@ pub struct PauseSpec<'a> {
     /// `main` calls [`pause_main`]; `None` is the embedded program (and
     /// `/proc/self/exe`, the peapod binary, where it cannot be exec'd).
     pub exe: Option<PathBuf>,
+    /// `hostUsers: false`: the pause is cloned into a new user namespace
+    /// with this map (uids and gids alike), and owns the namespaces it
+    /// makes from it; `None` stays in the caller's.
+    pub user_namespace: Option<IdMap>,
 }
 
 /// The pause program, built from `pause/pause.rs` by the build script.
@@ -158,6 +163,9 @@ fn spawn_from(spec: &PauseSpec<'_>, exe: &PauseExe<'_>) -> Result<Held> {
     if spec.host_ipc {
         namespaces.create.remove(Namespaces::IPC);
     }
+    if spec.user_namespace.is_some() {
+        namespaces.create |= Namespaces::USER;
+    }
     let spawn = ContainerSpawn {
         process,
         namespaces,
@@ -172,6 +180,7 @@ fn spawn_from(spec: &PauseSpec<'_>, exe: &PauseExe<'_>) -> Result<Held> {
     };
     let mut prepared = Prepared::new(spawn, ExecTarget::Fd(exe_fd))?;
     prepared.sysctls = crate::sysctl::compile(&spec.sysctls, spec.host_network)?;
+    prepared.id_map = spec.user_namespace;
     prepared.start(false)
 }
 

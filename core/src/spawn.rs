@@ -46,6 +46,7 @@ use crate::seccomp::SeccompFilter;
 use crate::sys::clone3::{Forked, clone3};
 use crate::sys::exec::{CStrVec, execve, execveat_fd};
 use crate::sys::signal;
+use crate::user_namespace::IdMap;
 
 /// Everything needed to start one container process, or an `exec` into a
 /// running one (`mounts: None`, [`NamespacePlan::exec`]).
@@ -195,6 +196,14 @@ pub(crate) struct Prepared<'a> {
     /// `/proc/sys` files and values written once the namespaces are made
     /// (the pause's, for the pod's sysctls).
     pub(crate) sysctls: Vec<(CString, CString)>,
+    /// The id map of the user namespace `clone3` makes (the pause of a
+    /// `hostUsers: false` pod): written by the parent while the child
+    /// waits for it.
+    pub(crate) id_map: Option<IdMap>,
+    /// The user namespace joined (`join` holds `USER`): the child idmaps
+    /// its binds and layers with it and enters it last, once its mounts
+    /// are made.
+    userns: Option<OwnedFd>,
     placement: Option<Placement>,
     stdio: [Option<OwnedFd>; 3],
     tty: bool,
@@ -225,6 +234,27 @@ impl<'a> Prepared<'a> {
                 "namespaces to join but no pidfd",
             ));
         }
+        let mut join = namespaces.join;
+        let userns = match join_from {
+            Some(from) if join.contains(Namespaces::USER) => {
+                let ns = crate::sys::idmap::user_namespace_of(from)
+                    .map_err(|e| Error::sys("user namespace of the process joined", e))?;
+                let own = crate::sys::idmap::is_own_user_namespace(ns.as_fd())
+                    .map_err(|e| Error::sys("compare user namespaces", e))?;
+                if own {
+                    // Joining one's own user namespace is EINVAL; the
+                    // target shares the host's ids.
+                    join.remove(Namespaces::USER);
+                    None
+                } else {
+                    Some(ns)
+                }
+            }
+            _ => {
+                join.remove(Namespaces::USER);
+                None
+            }
+        };
         let mounts = mounts.as_ref().map(MountSetup::compile).transpose()?;
         if mounts.is_some() && !namespaces.create.contains(Namespaces::MNT) {
             return Err(Error::invalid(
@@ -263,10 +293,12 @@ impl<'a> Prepared<'a> {
                 .transpose()
                 .map_err(nul("hostname"))?,
             create: namespaces.create,
-            join: namespaces.join,
+            join,
             join_from,
             mounts,
             sysctls: Vec::new(),
+            id_map: None,
+            userns,
             placement: cgroup.map(Cgroup::placement).transpose()?,
             stdio: [stdio.stdin, stdio.stdout, stdio.stderr],
             tty: p.tty,
@@ -289,7 +321,12 @@ impl<'a> Prepared<'a> {
     /// The fds the child keeps open until `execve`: its error pipe, its go
     /// pipe, its stdio, the pidfd it joins, its cgroup files, the file it
     /// executes. Sorted, no duplicates.
-    fn fds_to_keep(&self, err: &OwnedFd, go: Option<&OwnedFd>) -> Vec<RawFd> {
+    fn fds_to_keep(
+        &self,
+        err: &OwnedFd,
+        go: Option<&OwnedFd>,
+        maps: Option<&OwnedFd>,
+    ) -> Vec<RawFd> {
         let mut keep: Vec<RawFd> = [Some(err), go]
             .into_iter()
             .flatten()
@@ -297,6 +334,8 @@ impl<'a> Prepared<'a> {
             .map(AsRawFd::as_raw_fd)
             .collect();
         keep.extend(self.join_from.map(|fd| fd.as_raw_fd()));
+        keep.extend(self.userns.as_ref().map(AsRawFd::as_raw_fd));
+        keep.extend(maps.map(AsRawFd::as_raw_fd));
         if let Some(Placement::WriteTasks(files)) = &self.placement {
             keep.extend(files.iter().map(AsRawFd::as_raw_fd));
         }
@@ -320,7 +359,20 @@ impl<'a> Prepared<'a> {
         } else {
             (None, None)
         };
-        let keep = self.fds_to_keep(&err_write, go_read.as_ref());
+        let (maps_read, maps_write) = if self.id_map.is_some() {
+            let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+                .map_err(|e| Error::sys("pipe for the id maps", e))?;
+            (Some(r), Some(w))
+        } else {
+            (None, None)
+        };
+        if self.create.contains(Namespaces::USER) != self.id_map.is_some() {
+            return Err(Error::invalid(
+                "namespaces",
+                "a new user namespace needs its id map, and only it",
+            ));
+        }
+        let keep = self.fds_to_keep(&err_write, go_read.as_ref(), maps_read.as_ref());
         let cgroup_fd = match &self.placement {
             Some(Placement::IntoCgroup(fd)) => Some(fd.as_fd()),
             _ => None,
@@ -344,6 +396,7 @@ impl<'a> Prepared<'a> {
                 &Channels {
                     errors: &err_write,
                     go: go_read.as_ref(),
+                    maps: maps_read.as_ref(),
                     keep: &keep,
                 },
             );
@@ -356,6 +409,7 @@ impl<'a> Prepared<'a> {
             Forked::Parent { pid, pidfd } => {
                 drop(err_write);
                 drop(go_read);
+                drop(maps_read);
                 let held = Held {
                     process: Some(Process::new(pid, pidfd)),
                     errors: err_read,
@@ -363,6 +417,11 @@ impl<'a> Prepared<'a> {
                 };
                 // Dropping `held` on an error kills and reaps the child.
                 left?;
+                if let (Some(map), Some(maps)) = (self.id_map, maps_write) {
+                    map.write_for(pid)?;
+                    rustix::io::write(&maps, b"m")
+                        .map_err(|e| Error::sys("tell the child its id maps are written", e))?;
+                }
                 Ok(held)
             }
         }
@@ -403,6 +462,9 @@ struct Channels<'a> {
     errors: &'a OwnedFd,
     /// The go pipe's read end, for a held child.
     go: Option<&'a OwnedFd>,
+    /// The read end of the pipe the parent writes to once the id maps of
+    /// the child's new user namespace are written.
+    maps: Option<&'a OwnedFd>,
     /// Every fd the child needs, sorted ([`Prepared::fds_to_keep`]).
     keep: &'a [RawFd],
 }
@@ -426,6 +488,11 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
     let at = |step: Step, path: &'p CStr| move |e: Errno| (step, e, path);
     crate::sys::fds::close_all_except(ch.keep).map_err(at(Step::Stdio, c"close_range"))?;
     signal::reset_for_exec();
+    if let Some(maps) = ch.maps {
+        // Nothing is done in a user namespace without its maps: ids
+        // would be unmapped, files made now owned by nobody.
+        wait_for_release(maps);
+    }
     // First, so the limits apply to everything the child does. `tasks`
     // and a single thread: no global cgroup lock (see `Placement`).
     if let Some(Placement::WriteTasks(files)) = &p.placement {
@@ -434,7 +501,7 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
         }
     }
     if let Some(from) = p.join_from {
-        let flags = thread_namespaces(p.join - Namespaces::PID);
+        let flags = thread_namespaces(p.join - Namespaces::PID - Namespaces::USER);
         if !flags.is_empty() {
             rustix::thread::move_into_thread_name_spaces(from, flags)
                 .map_err(at(Step::Setns, c""))?;
@@ -453,7 +520,7 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
     rustix::process::setsid().map_err(at(Step::Setsid, c""))?;
     child_stdio(p)?;
     if let Some(m) = &p.mounts {
-        m.apply()?;
+        m.apply(p.userns.as_ref().map(AsFd::as_fd))?;
     }
     if let Some(h) = &p.hostname {
         rustix::system::sethostname(h.to_bytes()).map_err(at(Step::Hostname, h))?;
@@ -461,6 +528,15 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
     enter_cwd(&p.cwd).map_err(at(Step::Chdir, &p.cwd))?;
     for (resource, limit) in &p.rlimits {
         rustix::process::setrlimit(*resource, *limit).map_err(at(Step::Rlimit, c""))?;
+    }
+    if let Some(userns) = &p.userns {
+        // Last, once every mount is made and pivoted into from the host's
+        // user namespace (the container's mount and PID namespaces stay
+        // owned by it: nothing inside may mount over them). Entering
+        // gives every capability in the pod's namespace only; the
+        // credentials step below drops them as for any container.
+        rustix::thread::move_into_link_name_space(userns.as_fd(), Some(LinkNameSpaceType::User))
+            .map_err(at(Step::Setns, c"user namespace"))?;
     }
     if !p.no_new_privs {
         // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN:

@@ -176,6 +176,15 @@ pub(crate) fn create(
     let plan_span = debug_span!("layers_and_mount_plan").entered();
     let dir = layers_dir(&sandbox.lib_dir, name);
     let layers = fresh_layers(&dir, &image.lower).map_err(|e| fail(&e))?;
+    if let Some(map) = sandbox.id_map {
+        // The overlay's root folder is the upper layer's: owned by the
+        // pod's root, as the image's `/` is seen through the idmapped
+        // lower layers. One empty folder, nothing recursive.
+        let root = Some(rustix::fs::Uid::from_raw(map.host_base));
+        let group = Some(rustix::fs::Gid::from_raw(map.host_base));
+        rustix::fs::chown(&layers.upper, root, group)
+            .map_err(|e| fail(&format!("chown {}: {e}", layers.upper.display())))?;
+    }
     let resolved = sandbox
         .config
         .resolve_env(container)

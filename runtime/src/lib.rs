@@ -54,6 +54,7 @@ pub mod supervisor;
 pub mod teardown;
 mod termination;
 mod termination_message;
+mod userns_ids;
 
 pub use error::{Error, Result};
 pub use paths::Paths;

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use peapod_core::{Cgroup, PauseSpec, Process};
+use peapod_core::{Cgroup, IdMap, PauseSpec, Process};
 use peapod_spec::Pod;
 use peapod_volumes::{PodFiles, PodVolumes, VolumeDirs, VolumeInputs};
 use tracing::debug_span;
@@ -26,7 +26,9 @@ use crate::pod_config::PodConfig;
 use crate::pod_files;
 use crate::seccomp_profile::FilterCache;
 use crate::security_context::PodSecurity;
+use crate::state::ProcessRecord;
 use crate::teardown::{self, PodResources};
+use crate::userns_ids::IdBlocks;
 
 /// The running sandbox of one pod.
 #[derive(Debug)]
@@ -54,11 +56,14 @@ pub(crate) struct Sandbox {
     pub security: PodSecurity,
     /// The containers' seccomp filters, compiled once per profile.
     pub seccomp: RefCell<FilterCache>,
+    /// `hostUsers: false`: the host ids of the pod's user namespace.
+    pub id_map: Option<IdMap>,
 }
 
 /// What [`Sandbox::build`] made after the pod cgroup.
 struct Built {
     pause: Process,
+    id_map: Option<IdMap>,
     volumes: PodVolumes,
     files: PodFiles,
     pod_ips: Vec<IpAddr>,
@@ -86,6 +91,7 @@ impl Sandbox {
         match built {
             Ok(Built {
                 pause,
+                id_map,
                 volumes,
                 files,
                 pod_ips,
@@ -111,6 +117,7 @@ impl Sandbox {
                     share_pid: pod.spec.share_process_namespace.unwrap_or(false),
                     host_pid: pod.spec.host_pid.unwrap_or(false),
                     security,
+                    id_map,
                 })
             }
             Err(e) => {
@@ -132,6 +139,13 @@ impl Sandbox {
         // The pause makes the pod's namespaces on the other core while the
         // volumes are prepared here.
         let pause_cgroup = cgroup.child("pause").map_err(|e| Error::pod(name, e))?;
+        let user_namespace = if pod.spec.host_users == Some(false) {
+            let me = ProcessRecord::of(std::process::id().cast_signed())
+                .ok_or_else(|| Error::pod(name, "the supervisor's own start time is unreadable"))?;
+            Some(IdBlocks::new(&paths.lib).allocate(&resources.uid, me)?)
+        } else {
+            None
+        };
         let pause_spec = PauseSpec {
             host_network,
             share_process_namespace: pod.spec.share_process_namespace.unwrap_or(false),
@@ -139,6 +153,7 @@ impl Sandbox {
             hostname: Some(pod_files::uts_hostname(pod)),
             cgroup: Some(&pause_cgroup),
             exe: None,
+            user_namespace,
             sysctls: pod
                 .spec
                 .security_context
@@ -177,6 +192,7 @@ impl Sandbox {
         };
         Ok(Built {
             pause,
+            id_map: user_namespace,
             volumes,
             files,
             pod_ips,

@@ -20,6 +20,7 @@ use crate::engine::SandboxRemoval;
 use crate::error::{Error, Result};
 use crate::paths::Paths;
 use crate::state::{Liveness, PodDir, PodKey, ProcessRecord, StateStore};
+use crate::userns_ids::IdBlocks;
 
 /// How long killing and removing cgroups may take.
 pub(crate) const CGROUP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -47,7 +48,7 @@ pub struct PodResources {
 
 /// Kills every process of the pod's cgroup, detaches its network, removes
 /// the cgroup, volumes, layers, pod files and logs
-/// ([`SandboxRemoval`]). Each step runs even when an earlier one failed;
+/// ([`SandboxRemoval`]), and frees its user namespace id block. Each step runs even when an earlier one failed;
 /// the first error is returned.
 pub fn remove_pod_resources(
     paths: &Paths,
@@ -59,7 +60,7 @@ pub fn remove_pod_resources(
         volumes.pod_dir().to_path_buf(),
         cri_log::pod_log_dir(&paths.log, &pod.namespace, &pod.name, &pod.uid),
     ];
-    SandboxRemoval {
+    let removed = SandboxRemoval {
         name: &pod.name,
         uid: &pod.uid,
         cgroup,
@@ -67,7 +68,11 @@ pub fn remove_pod_resources(
         volumes: Some(volumes),
         folders,
     }
-    .remove()
+    .remove();
+    // After the removal killed every process of the pod's cgroup: no
+    // process runs with the block's ids any more.
+    let released = IdBlocks::new(&paths.lib).release(&pod.uid);
+    removed.and(released)
 }
 
 /// Cleans up after a pod whose supervisor is gone (killed, crashed, or

@@ -83,6 +83,10 @@ pub(crate) enum Support {
     /// warning naming the field, unless it holds `honoured`, the one value
     /// peapod's behaviour matches (`""`: none). README's "Fields peapod
     /// does not enforce" lists these.
+    #[allow(
+        dead_code,
+        reason = "no schema field is unenforced since hostUsers is; the warning, explain and README check stay for the next one"
+    )]
     NotEnforced {
         /// The value written out (`false`, `Default`) that needs no warning.
         honoured: &'static str,
@@ -187,17 +191,6 @@ pub(crate) const fn req(name: &'static str, kind: Kind, doc: &'static str) -> Fi
         support: Support::Supported,
         doc,
     }
-}
-
-/// An optional field peapod reads but does not enforce; `honoured` is the
-/// value that matches what peapod does anyway (`""`: none).
-pub(crate) const fn unenforced(
-    name: &'static str,
-    kind: Kind,
-    honoured: &'static str,
-    doc: &'static str,
-) -> Field {
-    with(name, kind, Support::NotEnforced { honoured }, doc)
 }
 
 /// A field with a given support level.
@@ -318,7 +311,6 @@ mod tests {
             .expect("README has the section");
         let mut fields = BTreeSet::new();
         not_enforced(&POD, &mut BTreeSet::new(), &mut fields);
-        assert!(!fields.is_empty());
         let missing: Vec<_> = fields
             .iter()
             .filter(|f| {

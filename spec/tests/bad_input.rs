@@ -499,12 +499,11 @@ fn warnings_after_head(tail: &str) -> Vec<String> {
 
 #[test]
 fn fields_peapod_does_not_enforce_warn_with_file_line_and_path() {
-    let tail = "    volumeMounts:\n    - {name: v, mountPath: /v, readOnly: true, recursiveReadOnly: Enabled}\n    resources:\n      limits:\n        hugepages-2Mi: 4Mi\n  hostUsers: false\n  volumes:\n  - name: v\n    emptyDir: {}\n";
+    let tail = "    volumeMounts:\n    - {name: v, mountPath: /v, readOnly: true, recursiveReadOnly: Enabled}\n    resources:\n      limits:\n        hugepages-2Mi: 4Mi\n  volumes:\n  - name: v\n    emptyDir: {}\n";
     assert_eq!(
         warnings_after_head(tail),
         vec![
             "pod.yaml:13:9: spec.containers[0].resources.limits.hugepages-2Mi: not enforced by peapod: accepted, but the pod runs as if it were not set",
-            "pod.yaml:14:3: spec.hostUsers: not enforced by peapod: accepted, but the pod runs as if it were not set (only true is honoured)",
         ]
     );
 }

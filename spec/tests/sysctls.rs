@@ -1,8 +1,7 @@
 //! `spec.securityContext.sysctls` and `procMount` at validation: only the
 //! pod's namespaced sysctls pass (kubelet's `SysctlForbidden` for the
 //! others, and for `net.*` with `hostNetwork`), unsafe ones warn, and
-//! `procMount: Unmasked` needs `hostUsers: false`, and user namespaces
-//! peapod does not make yet.
+//! `procMount: Unmasked` needs `hostUsers: false`.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::fmt::Write as _;
@@ -105,7 +104,7 @@ fn bad_and_duplicate_names_are_errors() {
 }
 
 #[test]
-fn unmasked_proc_mount_is_refused_without_user_namespaces() {
+fn unmasked_proc_mount_needs_a_user_namespace() {
     let unmasked = "    securityContext:\n      procMount: Unmasked\n";
     let (errors, _) = findings(&pod("", unmasked));
     assert_eq!(
@@ -114,12 +113,7 @@ fn unmasked_proc_mount_is_refused_without_user_namespaces() {
             "pod.yaml:10:7: spec.containers[0].securityContext.procMount: invalid value \"Unmasked\": `hostUsers` must be false to use `Unmasked`"
         ]
     );
-    // peapod makes no user namespace yet: refused all the same.
-    let (errors, _) = findings(&pod("  hostUsers: false\n", unmasked));
-    assert_eq!(
-        errors,
-        [
-            "pod.yaml:11:7: spec.containers[0].securityContext.procMount: invalid value \"Unmasked\": not supported: peapod makes no user namespace yet (hostUsers: false is not enforced)"
-        ]
-    );
+    let (errors, warnings) = findings(&pod("  hostUsers: false\n", unmasked));
+    assert_eq!(errors, Vec::<String>::new());
+    assert_eq!(warnings, Vec::<String>::new());
 }

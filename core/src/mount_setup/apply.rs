@@ -15,18 +15,28 @@ impl MountSetup {
     /// Applies the setup in the child's new mount namespace, then pivots
     /// into the new root and detaches the old one. Allocation-free.
     /// On failure: the step, the errno and the path it worked on.
-    pub(crate) fn apply(&self) -> Result<(), Failure<'_>> {
+    ///
+    /// `userns`: the pod's user namespace (`hostUsers: false`). The
+    /// overlay is then made of idmapped layers (each lower layer and the
+    /// upper/work folder get the pod's id mapping stacked over themselves
+    /// in this mount namespace, so image files owned by 0 on disk are
+    /// owned by the pod's 0), and host binds (volumes, the pod's files)
+    /// are idmapped binds: nothing is chowned.
+    pub(crate) fn apply(&self, userns: Option<BorrowedFd<'_>>) -> Result<(), Failure<'_>> {
         let root = self.root.as_c_str();
         rustix::mount::mount_change(c"/", self.propagation)
             .map_err(|e| (Step::Propagation, e, c"/"))?;
         match &self.root_mount {
-            RootMount::Overlay { data } => rustix::mount::mount(
-                c"overlay",
-                root,
-                c"overlay",
-                MountFlags::empty(),
-                data.as_c_str(),
-            ),
+            RootMount::Overlay { data, layers } => {
+                idmap_in_place(layers, userns)?;
+                rustix::mount::mount(
+                    c"overlay",
+                    root,
+                    c"overlay",
+                    MountFlags::empty(),
+                    data.as_c_str(),
+                )
+            }
             RootMount::Bind { source } => {
                 rustix::mount::mount_bind_recursive(source.as_c_str(), root)
             }
@@ -40,7 +50,7 @@ impl MountSetup {
         )
         .map_err(|e| (Step::Mount, e, root))?;
         for op in &self.ops {
-            apply_op(root_fd.as_fd(), op)?;
+            apply_op(root_fd.as_fd(), op, userns)?;
         }
         if self.readonly_root {
             rustix::mount::mount_remount(root, MountFlags::BIND | MountFlags::RDONLY, c"")
@@ -111,8 +121,34 @@ fn on_target<'a>(
     f(FdPath::new(fd.as_fd()).as_c_str()).map_err(|e| (step, e, target.path.as_c_str()))
 }
 
-fn apply_op<'a>(root: BorrowedFd<'_>, op: &'a Op) -> Result<(), Failure<'a>> {
+/// Stacks each folder's idmapped copy over itself, with a pod user
+/// namespace; nothing without one.
+fn idmap_in_place<'a>(
+    folders: &'a [std::ffi::CString],
+    userns: Option<BorrowedFd<'_>>,
+) -> Result<(), Failure<'a>> {
+    let Some(userns) = userns else { return Ok(()) };
+    for f in folders {
+        let err = |e| (Step::Idmap, e, f.as_c_str());
+        let at = rustix::fs::openat(
+            CWD,
+            f.as_c_str(),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(err)?;
+        crate::sys::idmap::idmapped_bind(f, at.as_fd(), false, userns).map_err(err)?;
+    }
+    Ok(())
+}
+
+fn apply_op<'a>(
+    root: BorrowedFd<'_>,
+    op: &'a Op,
+    userns: Option<BorrowedFd<'_>>,
+) -> Result<(), Failure<'a>> {
     match op {
+        Op::IdmapInPlace(folders) => idmap_in_place(folders, userns),
         Op::MakeDirs(paths) => make_dirs(root, paths),
         Op::MakeFile { parents, file } => {
             make_dirs(root, parents)?;
@@ -137,13 +173,21 @@ fn apply_op<'a>(root: BorrowedFd<'_>, op: &'a Op) -> Result<(), Failure<'a>> {
             source,
             target,
             recursive,
-        } => on_target(root, Step::Mount, target, |t| {
-            if *recursive {
-                rustix::mount::mount_bind_recursive(source.as_c_str(), t)
-            } else {
-                rustix::mount::mount_bind(source.as_c_str(), t)
-            }
-        }),
+            idmap,
+        } => match userns.filter(|_| *idmap) {
+            Some(userns) => resolve(root, &target.path)
+                .and_then(|t| {
+                    crate::sys::idmap::idmapped_bind(source, t.as_fd(), *recursive, userns)
+                })
+                .map_err(|e| (Step::Idmap, e, source.as_c_str())),
+            None => on_target(root, Step::Mount, target, |t| {
+                if *recursive {
+                    rustix::mount::mount_bind_recursive(source.as_c_str(), t)
+                } else {
+                    rustix::mount::mount_bind(source.as_c_str(), t)
+                }
+            }),
+        },
         Op::Remount { target, flags } => {
             on_target(root, Step::Remount, target, |t| remount(t, *flags))
         }

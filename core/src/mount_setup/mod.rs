@@ -49,12 +49,18 @@ enum Op {
         flags: MountFlags,
         data: Option<CString>,
     },
-    /// A bind mount of a host path (`recursive`: `MS_REC`).
+    /// A bind mount of a host path (`recursive`: `MS_REC`); `idmap`: made
+    /// through the id mapping of the pod's user namespace, if it has one.
     Bind {
         source: CString,
         target: InRoot,
         recursive: bool,
+        idmap: bool,
     },
+    /// With a pod user namespace: each host folder (an overlay's layers)
+    /// gets its id mapping stacked over itself in the container's mount
+    /// namespace, before the overlay is made from them.
+    IdmapInPlace(Vec<CString>),
     /// `MS_REMOUNT | MS_BIND | flags`.
     Remount { target: InRoot, flags: MountFlags },
     /// The mount at the target and every mount below it read-only
@@ -71,8 +77,15 @@ enum Op {
 /// How the root itself is mounted (on a host path the runtime chose).
 #[derive(Debug)]
 enum RootMount {
-    Overlay { data: CString },
-    Bind { source: CString },
+    /// `layers`: the host folders idmapped in place first, with a pod
+    /// user namespace ([`idmapped_layers`]).
+    Overlay {
+        data: CString,
+        layers: Vec<CString>,
+    },
+    Bind {
+        source: CString,
+    },
 }
 
 /// The compiled mount setup of one container.
@@ -93,6 +106,7 @@ impl MountSetup {
         let root_mount = match &plan.root {
             RootFs::Overlay { lower, upper, work } => RootMount::Overlay {
                 data: overlay_data(lower, upper, work)?,
+                layers: idmapped_layers(lower)?,
             },
             RootFs::Bind(source) => RootMount::Bind {
                 source: cstr(source)?,
@@ -147,6 +161,7 @@ fn compile_step(step: &MountStep, ops: &mut Vec<Op>) -> Result<()> {
                 source: cstr(source)?,
                 target: in_root(target)?,
                 recursive: *recursive,
+                idmap: true,
             });
             let flags = flags_of(*options);
             if !flags.is_empty() {
@@ -167,6 +182,7 @@ fn compile_step(step: &MountStep, ops: &mut Vec<Op>) -> Result<()> {
                 source: cstr(source)?,
                 target: in_root(target)?,
                 recursive: false,
+                idmap: false,
             });
         }
         MountStep::Overlay {
@@ -177,6 +193,7 @@ fn compile_step(step: &MountStep, ops: &mut Vec<Op>) -> Result<()> {
             options,
         } => {
             ops.push(mountpoint_for(target, true)?);
+            ops.push(Op::IdmapInPlace(idmapped_layers(lower)?));
             ops.push(Op::Mount {
                 source: c"overlay".to_owned(),
                 target: in_root(target)?,
@@ -218,6 +235,7 @@ fn compile_step(step: &MountStep, ops: &mut Vec<Op>) -> Result<()> {
                     source: cstr(&node)?,
                     target: in_root(&at)?,
                     recursive: false,
+                    idmap: false,
                 });
             }
         }
@@ -363,6 +381,17 @@ fn overlay_data(lower: &[PathBuf], upper: &Path, work: &Path) -> Result<CString>
         upper.display(),
         work.display()
     )))
+}
+
+/// The host folders of an overlay idmapped for a pod user namespace: its
+/// lower layers. Not the upper one: overlayfs makes its work folder and
+/// copies up as the mounter, host root, which has no id in the pod's
+/// mapping (an idmapped upper turns the overlay read-only). The upper
+/// layer keeps the host ids the container writes with (its own root
+/// folder is owned by the pod's host uid 0, set by the runtime), and a
+/// copied-up file gets the owner the idmapped lower layer shows.
+fn idmapped_layers(lower: &[PathBuf]) -> Result<Vec<CString>> {
+    lower.iter().map(|l| cstr(l)).collect()
 }
 
 /// The ops that make `path` (a folder with its parents, or a file in its

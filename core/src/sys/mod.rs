@@ -6,6 +6,7 @@ pub(crate) mod bpf;
 pub(crate) mod clone3;
 pub(crate) mod exec;
 pub(crate) mod fds;
+pub(crate) mod idmap;
 pub(crate) mod memfd;
 pub(crate) mod memory;
 pub(crate) mod mount_attr;

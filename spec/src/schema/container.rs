@@ -616,7 +616,7 @@ pub(crate) static SECURITY_CONTEXT: TypeDef = TypeDef {
         opt(
             "procMount",
             Enum(&["Default", "Unmasked"]),
-            "The type of proc mount: Default (masked and read-only paths of /proc and /sys) or Unmasked (none), refused: it needs a user namespace (hostUsers: false), which peapod does not make yet.",
+            "The type of proc mount: Default (masked and read-only paths of /proc and /sys) or Unmasked (none), which needs a user namespace (hostUsers: false).",
         ),
         opt(
             "seccompProfile",

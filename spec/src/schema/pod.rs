@@ -4,7 +4,7 @@ use super::Kind::{Any, Bool, Enum, Int32, Int64, List, Object, String, StringMap
 use super::Support::{ClusterOnly, OutputOnly};
 use super::container::{CONTAINER, SECCOMP_PROFILE};
 use super::volume::VOLUME;
-use super::{Kind, TypeDef, opt, req, unenforced, with};
+use super::{Kind, TypeDef, opt, req, with};
 
 const V1: &str = "APIVersion defines the versioned schema of this representation of an object: v1.";
 
@@ -221,11 +221,10 @@ pub(crate) static POD_SPEC: TypeDef = TypeDef {
             Object(&POD_SECURITY_CONTEXT),
             "Pod-level security attributes and common container settings.",
         ),
-        unenforced(
+        opt(
             "hostUsers",
             Bool,
-            "true",
-            "false runs the pod in a new user namespace. Default true.",
+            "false runs the pod in a user namespace of its own: 65,536 host ids (a 64K-aligned block from 65536 up, freed on delete) mapped to 0-65535 inside, the same for uids and gids; root in the pod is an unprivileged host id, and capabilities count only inside the pod's namespaces. The image's files and every volume are idmapped mounts (nothing is chowned), so they look owned by the pod's users. The pod's mounts are made before its processes enter the namespace: nothing inside may mount, even with CAP_SYS_ADMIN. Default true.",
         ),
         opt("os", Object(&POD_OS), "The OS of the containers: linux."),
         opt(

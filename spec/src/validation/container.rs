@@ -138,10 +138,9 @@ impl Validator<'_, '_> {
         }
     }
 
-    /// `procMount: Unmasked` shows the host's `/proc` files the masks hide;
-    /// the API server allows it only in a user namespace (`hostUsers:
-    /// false`), which peapod does not make yet, so it is refused either way
-    /// (with the API server's message when `hostUsers` is not false).
+    /// `procMount: Unmasked` shows the `/proc` files the masks hide; the
+    /// API server allows it only in a user namespace (`hostUsers:
+    /// false`), where root is an unprivileged host id.
     fn proc_mount(
         &mut self,
         doc: Doc<'_>,
@@ -154,20 +153,13 @@ impl Validator<'_, '_> {
             .as_ref()
             .and_then(|sc| sc.proc_mount)
             == Some(crate::security::ProcMountType::Unmasked);
-        if !unmasked {
+        if !unmasked || host_users == Some(false) {
             return;
         }
-        let message = if host_users == Some(false) {
-            // The API server's rule holds, but `hostUsers: false` is not
-            // enforced: the container would see the host's /proc unmasked.
-            "invalid value \"Unmasked\": not supported: peapod makes no user namespace yet (hostUsers: false is not enforced)"
-        } else {
-            "invalid value \"Unmasked\": `hostUsers` must be false to use `Unmasked`"
-        };
         self.error(
             doc,
             format_args!("{path}.securityContext.procMount"),
-            message,
+            "invalid value \"Unmasked\": `hostUsers` must be false to use `Unmasked`",
         );
     }
 
