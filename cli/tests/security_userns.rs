@@ -258,3 +258,41 @@ fn a_filesystem_that_cannot_be_idmapped_fails_the_pod_naming_it() {
     assert_eq!(blocks(&root), Vec::<String>::new());
     assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
 }
+
+#[test]
+fn pod_sysctls_shared_pid_and_init_containers_work_in_a_user_namespace() {
+    let Some((_g, root)) = start("userns_pod", "userns-pod", shared) else {
+        return;
+    };
+    let spec = "  shareProcessNamespace: true\n  securityContext:\n    sysctls:\n    - {name: kernel.shm_rmid_forced, value: \"1\"}\n    - {name: net.ipv4.ip_unprivileged_port_start, value: \"80\"}\n  initContainers:\n  - name: init\n    image: busybox:1.31.1\n    command: [\"sh\", \"-c\", \"id -u > /scratch/init\"]\n    volumeMounts:\n    - {name: scratch, mountPath: /scratch}\n";
+    let user = "    securityContext: {runAsUser: 1000, runAsGroup: 3000}\n";
+    let pod = apply(&root, "shared", &pod_yaml("shared", spec, user));
+    let base = host_base(&pod);
+    // The IPC and net namespaces are the pod's: their sysctls were
+    // written by the pause as the namespace's root.
+    assert_eq!(
+        sh(
+            &pod,
+            "cat /proc/sys/kernel/shm_rmid_forced /proc/sys/net/ipv4/ip_unprivileged_port_start"
+        ),
+        "1\n80\n"
+    );
+    // The init container ran as the pod's root, the app as its 1000.
+    assert_eq!(
+        sh(&pod, "cat /scratch/init; id -u; id -g"),
+        "0\n1000\n3000\n"
+    );
+    // The pause is PID 1 of the pod, its root, and the block's first id
+    // on the host; the app is base + 1000.
+    assert_eq!(sh(&pod, "stat -c %u /proc/1"), "0\n");
+    let host_uid = |pid: i32| std::fs::metadata(format!("/proc/{pid}")).unwrap().uid();
+    assert_eq!(host_uid(pod.container_pid("c")), base + 1000);
+    let pause: i32 = common::cgroups_of(&uid_of(&pod))
+        .iter()
+        .find_map(|cg| std::fs::read_to_string(cg.join("pause/cgroup.procs")).ok())
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(host_uid(pause), base);
+}

@@ -492,6 +492,14 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
         // Nothing is done in a user namespace without its maps: ids
         // would be unmapped, files made now owned by nobody.
         wait_for_release(maps);
+        // Then be the namespace's root (all capabilities kept): what the
+        // kernel checks by owner, such as the IPC sysctls of the
+        // namespaces made next, is the namespace root's.
+        let root = (Gid::ROOT, Uid::ROOT);
+        rustix::thread::set_thread_res_gid(root.0, root.0, root.0)
+            .map_err(at(Step::Credentials, c"user namespace root"))?;
+        rustix::thread::set_thread_res_uid(root.1, root.1, root.1)
+            .map_err(at(Step::Credentials, c"user namespace root"))?;
     }
     // First, so the limits apply to everything the child does. `tasks`
     // and a single thread: no global cgroup lock (see `Placement`).

@@ -350,6 +350,11 @@ bad!(host_alias_ip_must_be_an_address, tail "  hostAliases:\n  - ip: 10.9.8\n   
 bad!(dns_policy_none_needs_nameservers, tail "  dnsPolicy: None\n",
     ["pod.yaml:9:3: spec.dnsPolicy: None needs at least one nameserver in dnsConfig.nameservers"]);
 
+bad!(host_users_false_with_host_namespaces, tail "  hostUsers: false\n  hostNetwork: true\n  hostPID: true\n  hostIPC: true\n",
+    ["pod.yaml:10:3: spec.hostNetwork: Forbidden: when `hostUsers` is false",
+     "pod.yaml:11:3: spec.hostPID: Forbidden: when `hostUsers` is false",
+     "pod.yaml:12:3: spec.hostIPC: Forbidden: when `hostUsers` is false"]);
+
 bad!(share_process_namespace_with_host_pid, tail "  shareProcessNamespace: true\n  hostPID: true\n",
     ["pod.yaml:9:3: spec.shareProcessNamespace: may not be true together with hostPID"]);
 

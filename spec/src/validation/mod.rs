@@ -207,6 +207,19 @@ impl<'r, 'm> Validator<'r, 'm> {
                 "may not be true together with hostPID",
             );
         }
+        if spec.host_users == Some(false) {
+            // The API server's rule: a pod's own user namespace does not
+            // go with the host's namespaces.
+            for (field, on) in [
+                ("spec.hostNetwork", spec.host_network),
+                ("spec.hostPID", spec.host_pid),
+                ("spec.hostIPC", spec.host_ipc),
+            ] {
+                if on == Some(true) {
+                    self.error(doc, field, "Forbidden: when `hostUsers` is false");
+                }
+            }
+        }
         self.host_aliases(doc, spec);
         self.dns(doc, spec);
         self.sysctls(doc, spec);
