@@ -187,6 +187,27 @@ mod tests {
     }
 
     #[test]
+    fn user_namespace_is_made_by_clone3_and_joined_by_containers_and_exec() {
+        let ns = Namespaces::USER | Namespaces::NET | Namespaces::PID;
+        assert_eq!(ns.at_clone(), Namespaces::USER | Namespaces::PID);
+        assert_eq!(
+            Namespaces::USER.clone_flags(),
+            u64::from(libc::CLONE_NEWUSER.cast_unsigned())
+        );
+        assert!(
+            NamespacePlan::container(false, false)
+                .join
+                .contains(Namespaces::USER)
+        );
+        assert!(NamespacePlan::exec().join.contains(Namespaces::USER));
+        assert!(
+            !NamespacePlan::pause(false, false)
+                .create
+                .contains(Namespaces::USER)
+        );
+    }
+
+    #[test]
     fn clone_flags_match_the_kernel_constants() {
         let flags = (Namespaces::NET | Namespaces::PID).clone_flags();
         assert_eq!(flags, (libc::CLONE_NEWNET | libc::CLONE_NEWPID) as u64);

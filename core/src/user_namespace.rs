@@ -42,3 +42,17 @@ impl IdMap {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::IdMap;
+
+    #[test]
+    fn map_line_is_what_uid_map_takes() {
+        let map = IdMap {
+            host_base: 131_072,
+            count: 65_536,
+        };
+        assert_eq!(map.line(), "0 131072 65536\n");
+    }
+}
