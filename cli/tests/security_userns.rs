@@ -296,3 +296,40 @@ fn pod_sysctls_shared_pid_and_init_containers_work_in_a_user_namespace() {
         .unwrap();
     assert_eq!(host_uid(pause), base);
 }
+
+#[test]
+fn every_volume_type_looks_owned_by_the_pod() {
+    let Some((_g, root)) = start("userns_volumes", "userns-volumes", shared) else {
+        return;
+    };
+    let host = root.path().join("hostdir");
+    std::fs::create_dir(&host).unwrap();
+    std::fs::write(host.join("file"), "hostdata\n").unwrap();
+    let yaml = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: vols\nspec:\n  hostUsers: false\n  terminationGracePeriodSeconds: 0\n  securityContext: {{fsGroup: 2000}}\n  containers:\n  - name: c\n    image: busybox:1.31.1\n    command: [\"sleep\", \"3600\"]\n    securityContext: {{runAsUser: 1000}}\n    volumeMounts:\n    - {{name: mem, mountPath: /mem}}\n    - {{name: mem, mountPath: /sub, subPath: a/b}}\n    - {{name: host, mountPath: /host}}\n    - {{name: cm, mountPath: /cm}}\n    - {{name: sec, mountPath: /sec}}\n    - {{name: dapi, mountPath: /dapi}}\n    - {{name: proj, mountPath: /proj}}\n  volumes:\n  - name: mem\n    emptyDir: {{medium: Memory}}\n  - name: host\n    hostPath: {{path: {}}}\n  - name: cm\n    configMap: {{name: cm}}\n  - name: sec\n    secret: {{secretName: s}}\n  - name: dapi\n    downwardAPI: {{items: [{{path: name, fieldRef: {{fieldPath: metadata.name}}}}]}}\n  - name: proj\n    projected: {{sources: [{{configMap: {{name: cm}}}}]}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm}}\ndata: {{k: cmdata}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\nstringData: {{k: secdata}}\n",
+        host.display()
+    );
+    let pod = apply(&root, "vols", &yaml);
+    // Files the runtime wrote as host root are the pod's root's; the
+    // fsGroup is the pod's 2000. Unmapped, they would show 65534.
+    assert_eq!(
+        sh(
+            &pod,
+            "stat -L -c '%u:%g %n' /host/file /cm/k /sec/k /dapi/name /proj/k /mem /sub"
+        ),
+        "0:0 /host/file\n0:2000 /cm/k\n0:2000 /sec/k\n0:2000 /dapi/name\n0:2000 /proj/k\n0:2000 /mem\n0:2000 /sub\n"
+    );
+    assert_eq!(
+        sh(&pod, "cat /host/file /cm/k /sec/k /dapi/name /proj/k"),
+        "hostdata\ncmdatasecdatavolscmdata"
+    );
+    // The app's uid 1000 writes as itself into the Memory emptyDir and
+    // through the subPath.
+    assert_eq!(
+        sh(
+            &pod,
+            "echo x > /mem/f && echo y > /sub/g && stat -c %u:%g /mem/f /sub/g"
+        ),
+        "1000:2000\n1000:2000\n"
+    );
+}
