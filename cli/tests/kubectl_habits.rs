@@ -290,6 +290,13 @@ fn get_all_namespaces_said_default_namespace_and_errors_had_two_prefixes() {
     assert!(err.starts_with("error: unable to match a printer"), "{err}");
 }
 
+/// A folder of the test's root for a hostPath volume.
+fn shared_dir(root: &Root) -> std::path::PathBuf {
+    let dir = root.path().join("shared");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// A pod whose container, told to stop, marks `shared/NAME` and waits
 /// for the marks of both `pa` and `pb` before it exits and marks
 /// `shared/NAME.done`: it ends by itself only if both were told at once.
@@ -324,8 +331,7 @@ fn delete_of_two_pods_stopped_them_one_after_the_other() {
     let Some((_g, root)) = start("delete_in_parallel", "delete-parallel", shared) else {
         return;
     };
-    let dir = root.path().join("shared");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = shared_dir(&root);
     let pa = root.apply("pa", &waits_for_its_sibling("pa", &dir));
     let pb = root.apply("pb", &waits_for_its_sibling("pb", &dir));
     // Both traps set before the stop.
@@ -386,4 +392,38 @@ fn host_port_conflict_named_pods_by_uid() {
         .to_owned();
     assert!(!err.contains(&uid), "{err}");
     drop(holder);
+}
+
+#[test]
+fn logs_follow_of_a_restarting_container_never_returned() {
+    let Some((_g, root)) = start("logs_follow_ends", "logs-follow-ends", shared) else {
+        return;
+    };
+    let dir = shared_dir(&root);
+    // Its run ends when the test says; restartPolicy Always starts it again.
+    let pod = root.apply(
+        "again",
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: again\nspec:\n  restartPolicy: Always\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.31.1\n    command: [\"sh\", \"-c\", \"echo start; until [ -f /s/go ]; do sleep 0.05; done; echo end\"]\n    volumeMounts:\n    - {{name: s, mountPath: /s}}\n  volumes:\n  - name: s\n    hostPath: {{path: {}, type: Directory}}\n",
+            dir.display()
+        ),
+    );
+    let mut follow = root
+        .command(&["logs", "-f", "again"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(follow.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "start\n");
+    std::fs::write(dir.join("go"), "").unwrap();
+    // The stream ends with the run: the rest of it, then end of file.
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert_eq!(rest, "end\n");
+    let out = follow.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    drop(pod);
 }

@@ -1,7 +1,7 @@
 //! `logs`: a container's CRI log back as plain output, across its
 //! rotated files ([`crate::log_reader`]), optionally only its last lines,
-//! optionally followed while the container runs (across rotations and
-//! restarts).
+//! optionally followed while the container's run lasts (across
+//! rotations; the stream ends with the run, as kubectl's).
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -18,7 +18,7 @@ use crate::state::{PodKey, StateStore};
 pub struct LogsRequest {
     /// The container; required when the pod has more than one.
     pub container: Option<String>,
-    /// Keep printing as the container writes (`-f`).
+    /// Keep printing as the container writes, until its run ends (`-f`).
     pub follow: bool,
     /// The previous run's log (`--previous`).
     pub previous: bool,
@@ -99,12 +99,10 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
         let Some(now) = status_of(&pod) else {
             return Ok(());
         };
-        if now.restart_count != restart {
-            restart = now.restart_count;
-            run = RunLog::new(path_of(restart));
-        } else if now.state.terminated.is_some() {
-            // Exited for good (a restart would show `waiting` first): what
-            // it wrote last is in the file now.
+        // The stream ends with the run it follows, as kubectl's: once the
+        // container no longer runs (exited, waiting for its restart, or
+        // already restarted), what it wrote last is in the file now.
+        if now.restart_count != restart || now.state.running.is_none() {
             run.read_available(&mut |partial, msg| printer.record(partial, msg))?;
             return Ok(());
         }
