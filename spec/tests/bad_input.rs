@@ -350,6 +350,10 @@ bad!(host_alias_ip_must_be_an_address, tail "  hostAliases:\n  - ip: 10.9.8\n   
 bad!(dns_policy_none_needs_nameservers, tail "  dnsPolicy: None\n",
     ["pod.yaml:9:3: spec.dnsPolicy: None needs at least one nameserver in dnsConfig.nameservers"]);
 
+bad!(ids_outside_the_user_namespace_are_refused, tail "    securityContext: {runAsUser: 65536}\n  hostUsers: false\n  securityContext: {supplementalGroups: [70000], fsGroup: 65535}\n",
+    ["pod.yaml:9:23: spec.containers[0].securityContext.runAsUser: 65536: must be between 0 and 65535, inclusive in the pod's user namespace (hostUsers: false)",
+     "pod.yaml:11:42: spec.securityContext.supplementalGroups[0]: 70000: must be between 0 and 65535, inclusive in the pod's user namespace (hostUsers: false)"]);
+
 bad!(host_users_false_with_host_namespaces, tail "  hostUsers: false\n  hostNetwork: true\n  hostPID: true\n  hostIPC: true\n",
     ["pod.yaml:10:3: spec.hostNetwork: Forbidden: when `hostUsers` is false",
      "pod.yaml:11:3: spec.hostPID: Forbidden: when `hostUsers` is false",

@@ -12,9 +12,18 @@ use crate::security::{SeccompProfile, SeccompProfileType, SecurityContext};
 /// The largest user or group ID Kubernetes accepts (`IsValidUserID`).
 const MAX_ID: i64 = 2_147_483_647;
 
+/// The largest ID of a pod's own user namespace (`hostUsers: false`: 65,536
+/// ids mapped); a larger one has no host id and `setuid` would fail.
+const MAX_USERNS_ID: i64 = 65_535;
+
 impl Validator<'_, '_> {
     /// The pod's and every container's security context.
     pub(super) fn security(&mut self, doc: Doc<'_>, spec: &PodSpec) {
+        let max = if spec.host_users == Some(false) {
+            MAX_USERNS_ID
+        } else {
+            MAX_ID
+        };
         if let Some(sc) = &spec.security_context {
             let ids = [
                 ("runAsUser", sc.run_as_user),
@@ -22,11 +31,11 @@ impl Validator<'_, '_> {
                 ("fsGroup", sc.fs_group),
             ];
             for (field, id) in ids {
-                self.id(doc, &format!("spec.securityContext.{field}"), id);
+                self.id(doc, &format!("spec.securityContext.{field}"), id, max);
             }
             for (i, g) in sc.supplemental_groups.iter().enumerate() {
                 let path = format!("spec.securityContext.supplementalGroups[{i}]");
-                self.id(doc, &path, Some(*g));
+                self.id(doc, &path, Some(*g), max);
             }
             self.seccomp_profile(
                 doc,
@@ -47,14 +56,14 @@ impl Validator<'_, '_> {
             );
         for (path, container) in all {
             if let Some(sc) = &container.security_context {
-                self.container_security(doc, &format!("{path}.securityContext"), sc);
+                self.container_security(doc, &format!("{path}.securityContext"), sc, max);
             }
         }
     }
 
-    fn container_security(&mut self, doc: Doc<'_>, path: &str, sc: &SecurityContext) {
-        self.id(doc, &format!("{path}.runAsUser"), sc.run_as_user);
-        self.id(doc, &format!("{path}.runAsGroup"), sc.run_as_group);
+    fn container_security(&mut self, doc: Doc<'_>, path: &str, sc: &SecurityContext, max: i64) {
+        self.id(doc, &format!("{path}.runAsUser"), sc.run_as_user, max);
+        self.id(doc, &format!("{path}.runAsGroup"), sc.run_as_group, max);
         self.seccomp_profile(
             doc,
             &format!("{path}.seccompProfile"),
@@ -117,13 +126,19 @@ impl Validator<'_, '_> {
         }
     }
 
-    /// A user or group ID in Kubernetes' range.
-    fn id(&mut self, doc: Doc<'_>, path: &str, id: Option<i64>) {
-        if let Some(id) = id.filter(|id| !(0..=MAX_ID).contains(id)) {
+    /// A user or group ID in Kubernetes' range, or in the pod's user
+    /// namespace (`max`).
+    fn id(&mut self, doc: Doc<'_>, path: &str, id: Option<i64>, max: i64) {
+        if let Some(id) = id.filter(|id| !(0..=max).contains(id)) {
+            let within = if max == MAX_USERNS_ID {
+                " in the pod's user namespace (hostUsers: false)"
+            } else {
+                ""
+            };
             self.error(
                 doc,
                 path,
-                format!("{id}: must be between 0 and {MAX_ID}, inclusive"),
+                format!("{id}: must be between 0 and {max}, inclusive{within}"),
             );
         }
     }
