@@ -76,16 +76,28 @@ pub fn run(args: &DescribeArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         eprintln!("No resources found in {} namespace.", args.namespace);
     }
     let mut out = crate::stdout::stdout();
-    for (i, key) in keys.iter().enumerate() {
-        let pod = inspect::get(paths, key)?;
+    let (mut printed, mut code) = (0, ExitCode::SUCCESS);
+    for key in &keys {
+        // As kubectl: a missing pod is an error of its own, the others
+        // are described.
+        let pod = match inspect::get(paths, key) {
+            Ok(pod) => pod,
+            Err(e @ peapod_runtime::Error::NotFound { .. }) => {
+                eprintln!("{}", crate::error_message::of_runtime(&e));
+                code = ExitCode::FAILURE;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         let events = inspect::events(paths, key)?;
         let deletion = inspect::deletion(paths, key);
-        if i > 0 {
+        if printed > 0 {
             write!(out, "\n\n")?;
         }
         write!(out, "{}", describe(&pod, deletion.as_ref(), &events))?;
+        printed += 1;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 /// The text of `kubectl describe pod`; `deletion`: a stop in progress.

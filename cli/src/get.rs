@@ -33,6 +33,8 @@ pub struct GetArgs {
 /// Runs `get`.
 pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     let names = crate::resource_args::pod_names("get", &args.targets)?;
+    // The printer first, as kubectl: a bad format is the one error.
+    let format = Format::of(args.output.as_deref())?;
     // As kubectl: the pods found are printed, each one missing is an
     // error of its own after them.
     let mut missing = vec![];
@@ -52,18 +54,18 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     };
     let single = names.len() == 1;
     let mut out = crate::stdout::stdout();
-    match args.output.as_deref() {
+    match format {
         // The one pod asked for is missing: its error alone, as kubectl.
         _ if single && pods.is_empty() => {}
-        Some("json") => {
+        Format::Json => {
             let doc = document(&pods, single)?;
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
-        Some("yaml") => {
+        Format::Yaml => {
             let doc = document(&pods, single)?;
             write!(out, "{}", serde_saphyr::to_string(&doc)?)?;
         }
-        Some("name") => {
+        Format::Name => {
             for p in &pods {
                 writeln!(
                     out,
@@ -72,13 +74,10 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
                 )?;
             }
         }
-        Some("wide") => table(&mut out, paths, &pods, true, args.all_namespaces)?,
-        None => table(&mut out, paths, &pods, false, args.all_namespaces)?,
-        Some(other) => bail!(
-            "unable to match a printer suitable for the output format {other:?}, allowed formats are: json,name,wide,yaml"
-        ),
+        Format::Wide => table(&mut out, paths, &pods, true, args.all_namespaces)?,
+        Format::Table => table(&mut out, paths, &pods, false, args.all_namespaces)?,
     }
-    let human = matches!(args.output.as_deref(), None | Some("wide"));
+    let human = matches!(format, Format::Table | Format::Wide);
     if pods.is_empty() && names.is_empty() && human {
         if args.all_namespaces {
             eprintln!("No resources found");
@@ -94,6 +93,33 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The printers of `-o`.
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    /// No `-o`: kubectl's table.
+    Table,
+    Wide,
+    Json,
+    Yaml,
+    Name,
+}
+
+impl Format {
+    /// The printer `-o output` asks for; kubectl's error for another.
+    fn of(output: Option<&str>) -> anyhow::Result<Self> {
+        Ok(match output {
+            None => Self::Table,
+            Some("wide") => Self::Wide,
+            Some("json") => Self::Json,
+            Some("yaml") => Self::Yaml,
+            Some("name") => Self::Name,
+            Some(other) => bail!(
+                "unable to match a printer suitable for the output format {other:?}, allowed formats are: json,name,wide,yaml"
+            ),
+        })
+    }
 }
 
 /// One pod as itself, several as a v1 `List`.

@@ -284,10 +284,19 @@ fn get_all_namespaces_said_default_namespace_and_errors_had_two_prefixes() {
         run(&root, &["get", "po", "here", "nosuch", "-o", "name"]),
         (1, "pod/here\n".to_owned(), not_found.to_owned())
     );
-    // A client's error: `error: `, as kubectl.
-    let (code, _, err) = run(&root, &["get", "po", "-o", "foo"]);
-    assert_eq!(code, 1);
-    assert!(err.starts_with("error: unable to match a printer"), "{err}");
+    let (code, out, err) = run(&root, &["describe", "pod", "here", "nosuch"]);
+    assert_eq!((code, err.as_str()), (1, not_found), "{out}");
+    assert!(out.starts_with("Name:             here\n"), "{out}");
+    // A client's error: `error: `, as kubectl, and the printer checked
+    // before the pods are looked for.
+    for args in [
+        &["get", "po", "-o", "foo"][..],
+        &["get", "po", "nosuch", "-o", "foo"],
+    ] {
+        let (code, _, err) = run(&root, args);
+        assert_eq!(code, 1);
+        assert!(err.starts_with("error: unable to match a printer"), "{err}");
+    }
 }
 
 /// A folder of the test's root for a hostPath volume.
