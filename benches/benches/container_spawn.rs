@@ -1,17 +1,23 @@
 //! `core`'s share of a pod start: `clone3` + `execve` of `/bin/true` on
 //! the host, in new namespaces, the pause, and a busybox container joining
 //! a pause with its overlay root and standard mounts (pivot_root
-//! included), each to the process's exit. Needs root; prints a skip
-//! otherwise. Everything made is removed at the end.
+//! included), each to the process's exit; the same container under the
+//! RuntimeDefault seccomp filter (compiled once, outside the timing, as a
+//! pod's supervisor does), and the compilation itself. Needs root; prints
+//! a skip otherwise. Everything made is removed at the end.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::path::Path;
-use std::time::Duration;
+mod common;
 
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::bench_median;
 use criterion::{Criterion, criterion_group, criterion_main};
 use peapod_core::{
-    ContainerSpawn, MountPlan, NamespacePlan, Namespaces, PauseSpec, ProcessSpec, RootFs,
-    spawn_pause,
+    Capabilities, ContainerSpawn, MountPlan, NamespacePlan, Namespaces, PauseSpec, ProcessSpec,
+    RootFs, SeccompFilter, SeccompProfile, spawn_pause,
 };
 use peapod_testkit::{TempDir, busybox_rootfs, require_root};
 
@@ -49,6 +55,31 @@ fn busybox_container<'a>(pause: &'a peapod_core::Process, scratch: &Path) -> Con
         cgroup: None,
         stdio: peapod_core::Stdio::default(),
     }
+}
+
+/// The busybox container under `filter` with the default capabilities,
+/// timed from spawn to exit.
+fn confined_true(
+    pause: &peapod_core::Process,
+    scratch: &Path,
+    filter: &Arc<SeccompFilter>,
+) -> Duration {
+    let mut spawn = busybox_container(pause, scratch);
+    spawn.process.capabilities = Some(Capabilities::container_default());
+    spawn.process.seccomp = Some(Arc::clone(filter));
+    let t = Instant::now();
+    let p = spawn.spawn().unwrap();
+    assert!(p.wait().unwrap().success());
+    t.elapsed()
+}
+
+/// RuntimeDefault for the default capabilities, as a supervisor compiles
+/// it once per pod.
+fn runtime_default() -> SeccompFilter {
+    let resolved = SeccompProfile::runtime_default()
+        .resolve("RuntimeDefault", Capabilities::container_default())
+        .unwrap();
+    SeccompFilter::compile("RuntimeDefault", &resolved).unwrap()
 }
 
 fn container_spawn(c: &mut Criterion) {
@@ -100,12 +131,49 @@ fn container_spawn(c: &mut Criterion) {
         ..PauseSpec::default()
     })
     .unwrap();
-    g.bench_function("busybox_true_overlay_rootfs_joining_pause", |b| {
-        b.iter(|| {
+    bench_median(
+        &mut g,
+        "busybox true joining a pause, unconfined",
+        "busybox_true_overlay_rootfs_joining_pause",
+        || {
+            let t = Instant::now();
             let p = busybox_container(&pause, scratch.path()).spawn().unwrap();
             assert!(p.wait().unwrap().success());
-        });
-    });
+            t.elapsed()
+        },
+    );
+    let filter = Arc::new(runtime_default());
+    bench_median(
+        &mut g,
+        "busybox true joining a pause, RuntimeDefault",
+        "busybox_true_overlay_rootfs_joining_pause_runtime_default",
+        || confined_true(&pause, scratch.path(), &filter),
+    );
+    // A one-rule filter: what a filter costs whatever its length.
+    let tiny = {
+        let json = br#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["kexec_load"], "action": "SCMP_ACT_ERRNO"}]}"#;
+        let resolved = SeccompProfile::from_json("tiny", json)
+            .unwrap()
+            .resolve("tiny", Capabilities::container_default())
+            .unwrap();
+        Arc::new(SeccompFilter::compile("tiny", &resolved).unwrap())
+    };
+    bench_median(
+        &mut g,
+        "busybox true joining a pause, a one-rule filter",
+        "busybox_true_overlay_rootfs_joining_pause_one_rule_filter",
+        || confined_true(&pause, scratch.path(), &tiny),
+    );
+    bench_median(
+        &mut g,
+        "RuntimeDefault resolve and compile",
+        "seccomp_compile_runtime_default",
+        || {
+            let t = Instant::now();
+            std::hint::black_box(runtime_default());
+            t.elapsed()
+        },
+    );
     g.finish();
     pause.kill().unwrap();
     pause.wait().unwrap();

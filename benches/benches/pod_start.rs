@@ -67,6 +67,15 @@ fn seed_pod() -> Pod {
     manifest.pods.into_iter().next().unwrap()
 }
 
+/// `pod` started (timed) and deleted (not timed).
+fn start_only(launcher: &Launcher, paths: &Paths, pod: &Pod) -> Duration {
+    let t = Instant::now();
+    let key = launcher.create(paths, pod.clone()).unwrap();
+    let took = t.elapsed();
+    teardown::delete(paths, &key, Some(0)).unwrap();
+    took
+}
+
 fn pod_start(c: &mut Criterion) {
     if !require_root("pod_start bench") {
         return;
@@ -90,13 +99,24 @@ fn pod_start(c: &mut Criterion) {
         &mut group,
         &format!("pod_start ({NETWORK_ENV}={mode})"),
         &format!("pod_start/{mode}"),
-        || {
-            let t = Instant::now();
-            let key = launcher.create(&paths, pod.clone()).unwrap();
-            let took = t.elapsed();
-            teardown::delete(&paths, &key, Some(0)).unwrap();
-            took
-        },
+        || start_only(&launcher, &paths, &pod),
+    );
+    // The same pod with `seccompProfile: Unconfined`: seccomp's share of
+    // a start (RuntimeDefault compiled once, written for exec, installed
+    // by each child) is the difference.
+    let mut unconfined = pod.clone();
+    unconfined.spec.security_context = Some(peapod_spec::PodSecurityContext {
+        seccomp_profile: Some(peapod_spec::SeccompProfile {
+            type_: peapod_spec::SeccompProfileType::Unconfined,
+            localhost_profile: None,
+        }),
+        ..peapod_spec::PodSecurityContext::default()
+    });
+    bench_median(
+        &mut group,
+        &format!("pod_start, seccomp Unconfined ({NETWORK_ENV}={mode})"),
+        &format!("pod_start_unconfined/{mode}"),
+        || start_only(&launcher, &paths, &unconfined),
     );
     bench_median(
         &mut group,

@@ -1,7 +1,7 @@
 //! seccomp from the outside, as root: an ordinary container runs under
 //! RuntimeDefault (`Seccomp: 2`, the attack probe's calls refused with
-//! moby's errnos) in its own process, in `peapod exec` and in `peapod
-//! run`; `Unconfined` and `privileged` let through what only seccomp
+//! moby's errnos) in its own process, its postStart exec hook, `peapod
+//! exec` and `peapod run`; `Unconfined` and `privileged` let through what only seccomp
 //! refused (so the test can tell); a Localhost profile is enforced; a
 //! missing or malformed one leaves its container waiting with
 //! `CreateContainerError` naming the file, while the rest of the pod runs.
@@ -56,8 +56,11 @@ fn ordinary_container_runs_under_runtime_default() {
     ) else {
         return;
     };
-    let pod = root.apply("plain", &sleeper("plain", "", ""));
+    // The postStart exec hook runs under the container's filter too.
+    let hook = "    lifecycle:\n      postStart:\n        exec:\n          command: [sh, -c, \"grep ^Seccomp: /proc/self/status > /tmp/hook\"]\n";
+    let pod = root.apply("plain", &sleeper("plain", "", hook));
     assert_eq!(container_seccomp_mode(&pod, "c"), "2");
+    assert_eq!(pod.sh("c", "cat /tmp/hook"), "Seccomp:\t2\n");
     // `peapod exec` gets the container's filter.
     let (code, status) = pod.exec("c", &["grep", "^Seccomp:", "/proc/self/status"]);
     assert_eq!((code, status.as_str()), (0, "Seccomp:\t2\n"));
