@@ -385,9 +385,17 @@ const ALWAYS: &[&str] = &[
 /// AF_ALG (38, the kernel crypto API) and AF_VSOCK (40, host/guest
 /// sockets, global across network namespaces), and those the kernel
 /// removed.
-const SOCKET_FAMILIES: &[u64] = &[
-    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 21, 22, 24, 26, 27, 28, 29, 30, 31,
-    32, 33, 35, 36, 39, 41, 42, 43, 44, 45,
+/// As inclusive ranges (one rule each, both bounds in it: peapod ANDs a
+/// rule's conditions, so ranges need no per-family rules as runc does).
+const SOCKET_FAMILIES: &[(u64, u64)] = &[
+    (1, 11),
+    (13, 18),
+    (21, 22),
+    (24, 24),
+    (26, 33),
+    (35, 36),
+    (39, 39),
+    (41, 45),
 ];
 
 /// The personas `personality` may set: Linux, `ADDR_NO_RANDOMIZE`,
@@ -536,11 +544,16 @@ impl SeccompProfile {
                 ..allow(&["process_vm_readv", "process_vm_writev", "ptrace"])
             },
         ];
-        syscalls.extend(
-            SOCKET_FAMILIES
-                .iter()
-                .map(|&family| allow_if_arg0("socket", ArgOp::Equal, family, 0)),
-        );
+        syscalls.extend(SOCKET_FAMILIES.iter().map(|&(first, last)| {
+            let mut rule = allow_if_arg0("socket", ArgOp::GreaterOrEqual, first, 0);
+            rule.args.push(ArgCondition {
+                index: 0,
+                value: last,
+                value_two: 0,
+                op: ArgOp::LessOrEqual,
+            });
+            rule
+        }));
         syscalls.extend(
             PERSONAS
                 .iter()
