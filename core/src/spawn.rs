@@ -387,9 +387,13 @@ impl<'a> Prepared<'a> {
             None
         };
         let clone_span = debug_span!("clone3").entered();
+        let not_dumpable = NotDumpable::enter();
         // SAFETY: the child branch runs only `child_main`, which makes raw
         // syscalls on data prepared above and ends in execve or _exit.
         let forked = unsafe { clone3(self.create.at_clone().clone_flags(), cgroup_fd) };
+        if !matches!(forked, Ok(Forked::Child)) {
+            drop(not_dumpable);
+        }
         if let Ok(Forked::Child) = forked {
             child_main(
                 &self,
@@ -424,6 +428,37 @@ impl<'a> Prepared<'a> {
                 }
                 Ok(held)
             }
+        }
+    }
+}
+
+/// The caller not dumpable from just before `clone3` until just after it,
+/// so the child is born not dumpable (CVE-2019-5736): until its `execve`
+/// the child is a copy of peapod visible in the container's PID namespace,
+/// and a not-dumpable process's `/proc/<pid>/exe`, `mem` and fds are closed
+/// to anyone without CAP_SYS_PTRACE, so no container process can open the
+/// host's peapod binary through it. `execve` makes the container's program
+/// dumpable again as usual. Restored on drop (the parent only: the child's
+/// drop never runs, it ends in `execve` or `_exit`).
+struct NotDumpable {
+    restore: Option<rustix::process::DumpableBehavior>,
+}
+
+impl NotDumpable {
+    fn enter() -> Self {
+        use rustix::process::{DumpableBehavior, dumpable_behavior, set_dumpable_behavior};
+        let restore = dumpable_behavior()
+            .ok()
+            .filter(|b| *b != DumpableBehavior::NotDumpable)
+            .filter(|_| set_dumpable_behavior(DumpableBehavior::NotDumpable).is_ok());
+        Self { restore }
+    }
+}
+
+impl Drop for NotDumpable {
+    fn drop(&mut self) {
+        if let Some(b) = self.restore.take() {
+            let _ = rustix::process::set_dumpable_behavior(b);
         }
     }
 }

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use peapod_core::{Held, PauseSpec, Process};
+use peapod_core::{Capabilities, Held, PauseSpec, Process};
 use peapod_testkit::{TempDir, busybox_rootfs, require_root};
 
 /// Waits until `pid` sleeps in `read(2)`: the only read of the child path
@@ -157,4 +157,52 @@ fn held_child_reports_its_failure_at_release_and_dies_when_dropped() {
     );
     drop(cleanup);
     assert_eq!(ours(), Vec::<String>::new(), "left on the host");
+}
+
+/// CVE-2019-5736: until its `execve`, a child is a copy of peapod inside
+/// the pod's PID namespace. It is born not dumpable, so a container
+/// process without CAP_SYS_PTRACE cannot reach the host's binary through
+/// its `/proc/<pid>/exe`; with CAP_SYS_PTRACE the same look succeeds,
+/// which shows the child is there to be seen.
+#[test]
+fn a_held_childs_exe_is_closed_to_the_other_containers_of_the_pod() {
+    if !require_root("a_held_childs_exe_is_closed_to_the_other_containers_of_the_pod") {
+        return;
+    }
+    let _serial = serial();
+    let scratch = TempDir::new("core-held-exe");
+    let mut cleanup = Cleanup::default();
+    cleanup.processes.push(pause_with(&PauseSpec {
+        share_process_namespace: true,
+        ..PauseSpec::default()
+    }));
+    let pause = &cleanup.processes[0];
+    // The same capabilities as the plain looker below, so the kernel's
+    // capability rule for ptrace does not refuse the look by itself.
+    let mut spawn = container(pause, scratch.path(), "held", true, &["true"]);
+    spawn.process.capabilities = Some(Capabilities::container_default());
+    let held = spawn.spawn_held().expect("spawn held");
+    let host_pid = held.pid().expect("not released");
+    wait_until_at_barrier(host_pid);
+    let status = std::fs::read_to_string(format!("/proc/{host_pid}/status")).expect("status");
+    let pod_pid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("NSpid:"))
+        .and_then(|l| l.split_whitespace().last())
+        .expect("NSpid")
+        .to_owned();
+    let ours = std::fs::read_link("/proc/self/exe").expect("exe");
+    let look = |name: &str, caps: Capabilities| {
+        let script = format!("readlink /proc/{pod_pid}/exe; echo rc=$?");
+        let mut spawn = container(pause, scratch.path(), name, true, &["sh", "-c", &script]);
+        spawn.process.capabilities = Some(caps);
+        output(spawn)
+    };
+    let (_, denied) = look("plain", Capabilities::container_default());
+    assert!(denied.ends_with("rc=1\n"), "{denied}");
+    assert!(!denied.contains(&*ours.to_string_lossy()), "{denied}");
+    let ptrace = Capabilities::from_name("SYS_PTRACE").expect("known");
+    let (_, seen) = look("ptrace", Capabilities::container_default().union(ptrace));
+    assert!(seen.contains("rc=0"), "{seen}");
+    drop(held);
 }
