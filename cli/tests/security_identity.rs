@@ -471,3 +471,39 @@ fn a_refused_init_container_leaves_the_pod_pending_and_apply_returns() {
     let table = root.ok(&["get", "pods"]);
     assert!(table.contains("Init:CreateContainerConfigError"), "{table}");
 }
+
+/// In a shared-PID pod, a container without CAP_SYS_PTRACE cannot ptrace
+/// the process of a container that holds more capabilities than it does
+/// (the kernel's rule; seccomp's RuntimeDefault allows `ptrace` itself, as
+/// moby's does), and one given SYS_PTRACE can. Between two containers of
+/// the same user and the same capabilities the kernel allows it, under
+/// runc as under peapod.
+#[test]
+fn ptrace_of_a_more_privileged_container_in_a_shared_pid_pod_needs_sys_ptrace() {
+    let Some((_host, root)) = start("ptrace_peer", "sec-ptrace", shared) else {
+        return;
+    };
+    let container = |name: &str, add: &str, command: &str| {
+        format!(
+            "  - name: {name}\n    image: busybox:1.31.1\n    command: [sh, -c, '{command}']\n    securityContext: {{capabilities: {{add: [{add}]}}}}\n    volumeMounts:\n    - {{name: s, mountPath: /s}}\n"
+        )
+    };
+    let yaml = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ptrace\nspec:\n  shareProcessNamespace: true\n  volumes:\n  - name: s\n    emptyDir: {{}}\n  containers:\n{}{}{}",
+        // `$$` is the escape of `$` in a command (kubelet expands `$(VAR)`).
+        container(
+            "target",
+            "NET_ADMIN",
+            "echo $$$$ > /s/target; exec sleep 1000"
+        ),
+        container("peer", "", "exec sleep 1000"),
+        container("tracer", "SYS_PTRACE", "exec sleep 1000"),
+    );
+    let pod = root.apply("ptrace", &yaml);
+    let target = wait_for_file(&pod, "peer", "/s/target");
+    let attach = format!("probe ptrace {} 2>&1", target.trim());
+    let (code, out) = pod.exec("peer", &["sh", "-c", &attach]);
+    assert_eq!((code, out.as_str()), (1, "ptrace: EPERM\n"), "peer");
+    let (code, out) = pod.exec("tracer", &["sh", "-c", &attach]);
+    assert_eq!((code, out.as_str()), (0, "ptrace: ok\n"), "tracer");
+}
