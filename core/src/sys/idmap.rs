@@ -80,7 +80,7 @@ pub(crate) fn idmapped_bind(
 }
 
 /// `PIDFD_GET_USER_NAMESPACE` of `<linux/pidfd.h>`: `_IO(0xFF, 9)`.
-const PIDFD_GET_USER_NAMESPACE: libc::c_ulong = 0xFF09;
+const PIDFD_GET_USER_NAMESPACE: libc::Ioctl = 0xFF09;
 
 /// The user namespace of the process `pidfd` refers to, as an fd for
 /// `setns` and `mount_setattr`. `PIDFD_GET_USER_NAMESPACE` (Linux 6.11);
