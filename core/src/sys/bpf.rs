@@ -44,9 +44,7 @@ impl Attr {
         // that outlives the call; the kernel reads at most `size` bytes.
         let ret = unsafe { libc::syscall(libc::SYS_bpf, cmd, self.0.as_mut_ptr(), ATTR_SIZE) };
         if ret < 0 {
-            Err(Errno::from_raw_os_error(
-                std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
-            ))
+            Err(super::last_errno())
         } else {
             Ok(ret)
         }

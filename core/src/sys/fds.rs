@@ -15,7 +15,7 @@ fn close_range(first: u32, last: u32, flags: u32) -> Result<(), Errno> {
     if ret == 0 {
         Ok(())
     } else {
-        Err(Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::INVAL))
+        Err(super::last_errno())
     }
 }
 

@@ -1,5 +1,5 @@
 //! Idmapped mounts and user namespaces: `mount_setattr(MOUNT_ATTR_IDMAP)`
-//! (rustix does not wrap it) on a detached copy of a mount, and the user
+//! (`super::mount_attr`) on a detached copy of a mount, and the user
 //! namespace of a process by its pidfd.
 
 use std::ffi::CStr;
@@ -9,48 +9,7 @@ use rustix::fs::CWD;
 use rustix::io::Errno;
 use rustix::mount::{MoveMountFlags, OpenTreeFlags};
 
-/// `MOUNT_ATTR_IDMAP` of `<linux/mount.h>`.
-const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
-
-/// `struct mount_attr` of `<linux/mount.h>` (`MOUNT_ATTR_SIZE_VER0`).
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
-}
-
-fn last_errno() -> Errno {
-    Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::INVAL)
-}
-
-/// Gives the detached mount `tree` (and its submounts with `recursive`)
-/// the id mapping of the user namespace `userns`: a file owned by `n` on
-/// disk is seen as owned by the id that namespace maps `n` to.
-fn set_idmap(tree: BorrowedFd<'_>, userns: BorrowedFd<'_>, recursive: bool) -> Result<(), Errno> {
-    let attr = MountAttr {
-        attr_set: MOUNT_ATTR_IDMAP,
-        attr_clr: 0,
-        propagation: 0,
-        userns_fd: u64::from(userns.as_raw_fd().unsigned_abs()),
-    };
-    let flags = libc::AT_EMPTY_PATH | if recursive { libc::AT_RECURSIVE } else { 0 };
-    // SAFETY: mount_setattr reads `size_of::<MountAttr>()` bytes of `attr`,
-    // a live repr(C) value matching the kernel's `struct mount_attr`; the
-    // path is a NUL-terminated empty string; both fds are open.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            tree.as_raw_fd(),
-            c"".as_ptr(),
-            flags,
-            &raw const attr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    };
-    if ret == 0 { Ok(()) } else { Err(last_errno()) }
-}
+use super::last_errno;
 
 /// Bind-mounts `source` on `target` (an `O_PATH` fd of the mount point)
 /// through the id mapping of `userns`: `open_tree(OPEN_TREE_CLONE)`,
@@ -69,7 +28,7 @@ pub(crate) fn idmapped_bind(
         flags |= OpenTreeFlags::AT_RECURSIVE;
     }
     let tree = rustix::mount::open_tree(CWD, source, flags)?;
-    set_idmap(tree.as_fd(), userns, recursive)?;
+    super::mount_attr::set_idmap(tree.as_fd(), userns, recursive)?;
     rustix::mount::move_mount(
         &tree,
         c"",
