@@ -15,33 +15,10 @@ use crate::error::{Error, Result};
 pub use peapod_spec::CLUSTER_DOMAIN;
 
 /// The hostname the pod's processes see (UTS, `/etc/hostname`,
-/// `HOSTNAME`): [`hostname`], or with `setHostnameAsFQDN` and a
-/// `subdomain` its FQDN `<hostname>.<subdomain>.<namespace>.svc.<domain>`,
-/// as kubelet sets it (validation refuses one over 64 characters).
+/// `HOSTNAME`): the pod's FQDN with `setHostnameAsFQDN` and a `subdomain`,
+/// else its hostname, as kubelet sets it.
 pub fn uts_hostname(pod: &Pod) -> String {
-    let short = hostname(pod);
-    match pod.spec.subdomain.as_deref().filter(|s| !s.is_empty()) {
-        Some(subdomain) if pod.spec.set_hostname_as_fqdn == Some(true) => {
-            let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
-            format!("{short}.{subdomain}.{namespace}.svc.{CLUSTER_DOMAIN}")
-        }
-        _ => short,
-    }
-}
-
-/// The pod's hostname: `spec.hostname`, else the name, at most 63 bytes.
-pub fn hostname(pod: &Pod) -> String {
-    let name = pod
-        .spec
-        .hostname
-        .clone()
-        .or_else(|| pod.metadata.name.clone())
-        .unwrap_or_default();
-    let mut end = name.len().min(63);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    name[..end].trim_end_matches(['-', '.']).to_owned()
+    pod.hostname_fqdn().unwrap_or_else(|| pod.hostname())
 }
 
 /// Renders the three files into `etc_dir` and returns their paths.
@@ -65,7 +42,7 @@ pub fn write(pod: &Pod, pod_ips: &[IpAddr], etc_dir: &Path) -> Result<PodFiles> 
     } else {
         HostsFile {
             pod_ips: pod_ips.to_vec(),
-            hostname: hostname(pod),
+            hostname: pod.hostname(),
             subdomain: pod.spec.subdomain.clone(),
             namespace: namespace.clone(),
             cluster_domain: CLUSTER_DOMAIN.to_owned(),
@@ -116,15 +93,6 @@ pub fn write(pod: &Pod, pod_ips: &[IpAddr], etc_dir: &Path) -> Result<PodFiles> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hostname_is_the_pod_name_cut_to_63_bytes() {
-        let mut pod = Pod::default();
-        pod.metadata.name = Some("a".repeat(70));
-        assert_eq!(hostname(&pod).len(), 63);
-        pod.spec.hostname = Some("web".into());
-        assert_eq!(hostname(&pod), "web");
-    }
 
     #[test]
     fn files_carry_aliases_and_hostname() {

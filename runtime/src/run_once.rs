@@ -189,7 +189,7 @@ impl Once {
             crate::container::fresh_layers(&self.dir.path().join("container"), &image.lower)
                 .map_err(|e| fail(&e))?;
         pod_files::write(pod, &pod_ips, &layers.upper.join("etc"))?;
-        let hostname = pod_files::hostname(pod);
+        let hostname = pod.hostname();
         let mut process = container_process::process_spec(container, &image.defaults, &hostname);
         security.apply(&mut process);
         process.hostname = Some(hostname);

@@ -38,6 +38,41 @@ fn kind_pod() -> String {
     "Pod".to_owned()
 }
 
+impl Pod {
+    /// The pod's hostname as kubelet makes it: `spec.hostname`, else the
+    /// name, cut to 63 bytes, without a trailing `-` or `.`.
+    pub fn hostname(&self) -> String {
+        let name = self
+            .spec
+            .hostname
+            .as_deref()
+            .or(self.metadata.name.as_deref())
+            .unwrap_or_default();
+        let mut end = name.len().min(63);
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        name[..end].trim_end_matches(['-', '.']).to_owned()
+    }
+
+    /// With `setHostnameAsFQDN` and a `subdomain`, the FQDN kubelet makes
+    /// the pod's hostname: `<hostname>.<subdomain>.<namespace>.svc.<cluster
+    /// domain>` (validation refuses one over 64 characters); `None`
+    /// otherwise.
+    pub fn hostname_fqdn(&self) -> Option<String> {
+        if self.spec.set_hostname_as_fqdn != Some(true) {
+            return None;
+        }
+        let subdomain = self.spec.subdomain.as_deref().filter(|s| !s.is_empty())?;
+        let namespace = self.metadata.namespace.as_deref().unwrap_or("default");
+        Some(format!(
+            "{}.{subdomain}.{namespace}.svc.{}",
+            self.hostname(),
+            crate::CLUSTER_DOMAIN
+        ))
+    }
+}
+
 /// Metadata every object carries.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -211,4 +246,33 @@ pub struct PodOS {
     /// `linux` (peapod runs nothing else).
     #[serde(default)]
     pub name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostname_is_the_pod_name_cut_to_63_bytes() {
+        let mut pod = Pod::default();
+        pod.metadata.name = Some("a".repeat(70));
+        assert_eq!(pod.hostname().len(), 63);
+        pod.spec.hostname = Some("web".into());
+        assert_eq!(pod.hostname(), "web");
+    }
+
+    #[test]
+    fn hostname_fqdn_needs_set_hostname_as_fqdn_and_a_subdomain() {
+        let mut pod = Pod::default();
+        pod.metadata.name = Some("web".into());
+        pod.spec.subdomain = Some("sub".into());
+        assert_eq!(pod.hostname_fqdn(), None);
+        pod.spec.set_hostname_as_fqdn = Some(true);
+        assert_eq!(
+            pod.hostname_fqdn().as_deref(),
+            Some("web.sub.default.svc.cluster.local")
+        );
+        pod.spec.subdomain = Some(String::new());
+        assert_eq!(pod.hostname_fqdn(), None);
+    }
 }

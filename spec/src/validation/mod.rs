@@ -228,23 +228,9 @@ impl<'r, 'm> Validator<'r, 'm> {
     /// kubelet's check of `setHostnameAsFQDN`: the FQDN it would set as
     /// the hostname fits in 64 characters.
     fn fqdn_hostname(&mut self, doc: Doc<'_>, pod: &Pod) {
-        let spec = &pod.spec;
-        let Some(subdomain) = spec.subdomain.as_deref().filter(|s| !s.is_empty()) else {
+        let Some(fqdn) = pod.hostname_fqdn() else {
             return;
         };
-        let Some(host) = spec.hostname.as_ref().or(pod.metadata.name.as_ref()) else {
-            return;
-        };
-        if spec.set_hostname_as_fqdn != Some(true) {
-            return;
-        }
-        let host = host.get(..63).unwrap_or(host);
-        let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
-        let fqdn = format!(
-            "{}.{subdomain}.{namespace}.svc.{}",
-            host.trim_end_matches(['-', '.']),
-            crate::CLUSTER_DOMAIN
-        );
         if fqdn.len() > 64 {
             let message = format!(
                 "Failed to construct FQDN from pod hostname and cluster domain, FQDN {fqdn} is too long (64 characters is the max, {} characters requested)",
