@@ -13,6 +13,19 @@ use std::time::{Duration, Instant};
 use common::{Pod, Root, shared, start};
 
 /// Applies `yaml` with a 100 ms crash-loop back-off base.
+/// Describes pod `name` until the text contains `expected`; returns it.
+fn describe_until(root: &Root, name: &str, expected: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = root.ok(&["describe", "pod", name]);
+        if text.contains(expected) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{expected:?} never in:\n{text}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn apply_fast<'a>(root: &'a Root, name: &str, yaml: &str) -> Pod<'a> {
     apply_with(root, name, yaml, &[])
 }
@@ -109,7 +122,14 @@ fn describe_shows_containers_conditions_and_events_in_order_even_after_kill_9() 
     pod.wait_for("two restarts", |v| {
         v["status"]["containerStatuses"][0]["restartCount"].as_i64() >= Some(2)
     });
-    let text = root.ok(&["describe", "pod", "crash"]);
+    // Between two restarts the container runs for a moment: describe until
+    // one snapshot shows it waiting out its back-off (the waits grow, so
+    // one does).
+    let text = describe_until(
+        &root,
+        "crash",
+        "    State:          Waiting\n      Reason:       CrashLoopBackOff\n",
+    );
     for expected in [
         "Name:             crash\n",
         "Namespace:        default\n",
