@@ -22,6 +22,7 @@ mod run;
 mod stdout;
 mod supervise;
 mod tabwriter;
+mod top;
 mod trace_log;
 mod validate;
 
@@ -67,6 +68,8 @@ enum Command {
     Run(run::RunArgs),
     /// Print a container's logs.
     Logs(logs::LogsArgs),
+    /// Show the CPU and memory pods use: `top pod [NAME] [--containers]`.
+    Top(top::TopArgs),
     /// The per-pod supervisor (started by `apply`).
     #[command(hide = true)]
     Supervise(supervise::SuperviseArgs),
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
         Command::Exec(a) => exec::run(&a, &paths(root.as_deref())),
         Command::Run(a) => Ok(run::run(&a, &paths(root.as_deref()))),
         Command::Logs(a) => logs::run(&a, &paths(root.as_deref())),
+        Command::Top(a) => top::run(&a, &paths(root.as_deref())),
         Command::Supervise(a) => Ok(supervise::run(a)),
         Command::Image(cmd) => image::run(cmd, &peapod_runtime::Paths::from_root(root.as_deref())),
     };

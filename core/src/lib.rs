@@ -96,7 +96,8 @@ mod termination_signals;
 mod user_namespace;
 
 pub use cgroup::{
-    Cgroup, CgroupHierarchy, CgroupLimits, CgroupVersion, DEFAULT_ALLOWED_DEVICES, DeviceRule,
+    Cgroup, CgroupHierarchy, CgroupLimits, CgroupUsage, CgroupVersion, DEFAULT_ALLOWED_DEVICES,
+    DeviceRule,
 };
 pub use error::{Error, Result};
 pub use event_loop::{Event, EventKind, EventLoop, EventLoopBackend};

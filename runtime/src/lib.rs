@@ -25,7 +25,7 @@ pub(crate) mod control;
 mod control_clients;
 pub(crate) mod controller;
 pub(crate) mod cri_log;
-mod engine;
+pub mod engine;
 mod error;
 pub mod events;
 pub(crate) mod eviction;

@@ -9,6 +9,7 @@
 mod detect;
 mod device_filter;
 mod devices;
+mod usage;
 mod v1;
 mod v2;
 
@@ -20,6 +21,7 @@ use crate::error::{Error, Result};
 
 pub(crate) use detect::{CgroupMount, host_container_mounts};
 pub use devices::{DEFAULT_ALLOWED_DEVICES, DeviceRule};
+pub use usage::CgroupUsage;
 
 /// Which cgroup API a hierarchy speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,6 +236,11 @@ impl Cgroup {
             CgroupVersion::V1 => v1::oom_kills(&self.dirs),
             CgroupVersion::V2 => v2::oom_kills(&self.dirs[0]),
         }
+    }
+
+    /// CPU time and memory used so far ([`CgroupUsage`]).
+    pub fn usage(&self) -> Result<CgroupUsage> {
+        usage::read(self.version, &self.dirs)
     }
 
     /// Pids in this cgroup and its children.

@@ -8,7 +8,9 @@
 //!   pod's limits (the pids limit);
 //! - [`limit_container`]: a container's cgroup limits and device rules;
 //! - [`SandboxRemoval`]: removing a sandbox's host side (what is left in
-//!   its cgroup, its network, its volumes and folders, the cgroup).
+//!   its cgroup, its network, its volumes and folders, the cgroup);
+//! - [`stats`]: a container's CPU, memory working set and writable layer
+//!   (`top`, the CRI's stats).
 //!
 //! `sandbox.rs` (the pod sandbox: pause, volumes, network, pod files) and
 //! `container.rs` (create up to `execve`, start) build on these; `peapod
@@ -16,6 +18,8 @@
 
 mod cgroup;
 mod removal;
+mod stats;
 
 pub(crate) use cgroup::{limit_container, sandbox_cgroup};
 pub(crate) use removal::SandboxRemoval;
+pub use stats::{ContainerStats, stats};
