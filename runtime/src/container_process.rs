@@ -6,7 +6,7 @@
 //! image's, else `/`. Also the cgroup limits from `resources`.
 
 use peapod_core::{CgroupLimits, ProcessSpec};
-use peapod_spec::{Container, ResourceKind};
+use peapod_spec::{Container, ResourceRequirements};
 
 /// The defaults an image gives (a plain-data view of its config).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -102,20 +102,27 @@ pub fn process_spec(container: &Container, image: &ImageDefaults, hostname: &str
 
 /// cgroup limits from `resources` (KUBELET.md's conversions).
 pub fn cgroup_limits(container: &Container) -> CgroupLimits {
+    container
+        .resources
+        .as_ref()
+        .map(resource_limits)
+        .unwrap_or_default()
+}
+
+/// The cgroup limits `resources` asks for: memory and cpu limits, and the
+/// cpu weight of the cpu request. A container's, or the pod's own
+/// (`spec.resources`) for the pod cgroup.
+pub fn resource_limits(resources: &ResourceRequirements) -> CgroupLimits {
     let mut limits = CgroupLimits::default();
-    if let Some(l) = container.resource_list(ResourceKind::Limits) {
-        if let Some(mem) = l.get("memory") {
-            limits.memory_max_bytes = u64::try_from(mem.value()).ok();
-        }
-        if let Some(cpu) = l.get("cpu") {
-            let milli = u64::try_from(cpu.milli_value()).unwrap_or(0);
-            limits.cpu_quota_us = Some((milli * 100).max(1000));
-            limits.cpu_period_us = Some(CgroupLimits::DEFAULT_CPU_PERIOD_US);
-        }
+    if let Some(mem) = resources.limits.get("memory") {
+        limits.memory_max_bytes = u64::try_from(mem.value()).ok();
     }
-    if let Some(r) = container.resource_list(ResourceKind::Requests)
-        && let Some(cpu) = r.get("cpu")
-    {
+    if let Some(cpu) = resources.limits.get("cpu") {
+        let milli = u64::try_from(cpu.milli_value()).unwrap_or(0);
+        limits.cpu_quota_us = Some((milli * 100).max(1000));
+        limits.cpu_period_us = Some(CgroupLimits::DEFAULT_CPU_PERIOD_US);
+    }
+    if let Some(cpu) = resources.requests.get("cpu") {
         // Saturating: a request beyond u64 is the most shares, never the least.
         let milli = u64::try_from(cpu.milli_value()).unwrap_or(u64::MAX);
         limits.cpu_shares = Some((milli.saturating_mul(1024) / 1000).clamp(2, 262_144));

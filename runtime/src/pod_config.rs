@@ -56,12 +56,7 @@ impl PodFields {
                     .map(|h| h.trim().to_owned())
                     .unwrap_or_default()
             }),
-            "spec.serviceAccountName" => self
-                .pod
-                .spec
-                .service_account_name
-                .clone()
-                .unwrap_or_default(),
+            "spec.serviceAccountName" => self.pod.service_account_name().to_owned(),
             "status.hostIP" => self.host_ip.map(|ip| ip.to_string()).unwrap_or_default(),
             "status.hostIPs" => ips(self.host_ip.as_slice()).join(","),
             "status.podIP" => ips(&self.pod_ips).into_iter().next().unwrap_or_default(),
@@ -409,5 +404,23 @@ mod tests {
             .map(|e| e.value.as_deref().unwrap_or_default())
             .collect();
         assert_eq!(values, ["web", "shop", "10.77.0.9", "64"]);
+    }
+
+    #[test]
+    fn service_account_name_reads_default_when_unset_as_the_api_server_sets_it() {
+        let mut pod = Pod::default();
+        let fields = |pod: &Pod| PodFields {
+            pod: pod.clone(),
+            ..PodFields::default()
+        };
+        assert_eq!(
+            fields(&pod).value("spec.serviceAccountName").as_deref(),
+            Ok("default")
+        );
+        pod.spec.service_account_name = Some("builder".into());
+        assert_eq!(
+            fields(&pod).value("spec.serviceAccountName").as_deref(),
+            Ok("builder")
+        );
     }
 }

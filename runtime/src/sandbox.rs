@@ -87,6 +87,15 @@ impl Sandbox {
             let _s = debug_span!("pod_cgroup").entered();
             engine::sandbox_cgroup(&name, &resources.uid)?
         };
+        if let Some(pod_resources) = &pod.spec.resources {
+            // Pod-level resources: the pod cgroup's own limits, above
+            // every container's.
+            let limits = crate::container_process::resource_limits(pod_resources);
+            if let Err(e) = cgroup.set_limits(&limits) {
+                let _ = cgroup.remove(crate::teardown::CGROUP_TIMEOUT);
+                return Err(fail(&e));
+            }
+        }
         let built = Self::build(paths, pod, &resources, &cgroup, &config);
         match built {
             Ok(Built {

@@ -24,6 +24,7 @@ mod events;
 mod expansion;
 mod explain;
 mod handler;
+mod list;
 mod manifest;
 mod node;
 mod node_de;
@@ -33,6 +34,7 @@ mod qos;
 mod quantity;
 mod schema;
 mod security;
+mod service_account;
 mod signal;
 mod status;
 mod syntax;
@@ -82,8 +84,8 @@ pub use status::{
 pub use volume::{
     ConfigMapProjection, ConfigMapVolumeSource, DownwardAPIProjection, DownwardAPIVolumeFile,
     DownwardAPIVolumeSource, EmptyDirVolumeSource, HostPathType, HostPathVolumeSource, KeyToPath,
-    ProjectedVolumeSource, SecretProjection, SecretVolumeSource, StorageMedium, Volume,
-    VolumeProjection, VolumeSource,
+    ProjectedVolumeSource, SERVICE_ACCOUNT_TOKEN_PLACEHOLDER, SecretProjection, SecretVolumeSource,
+    ServiceAccountTokenProjection, StorageMedium, Volume, VolumeProjection, VolumeSource,
 };
 
 /// For the `manifest_fast_path` fuzz target, not an API: whether the fast

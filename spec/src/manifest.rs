@@ -97,7 +97,7 @@ pub fn parse_manifest_with(
     // The block-style reader first, then granit-parser's events, then
     // serde-saphyr: each later one reads more and more slowly.
     let fast = crate::block_yaml::parse_documents(source);
-    let mut documents = match fast.or_else(|| crate::events::parse_documents(source)) {
+    let documents = match fast.or_else(|| crate::events::parse_documents(source)) {
         Some(documents) => {
             debug_assert_eq!(
                 Some(&documents),
@@ -114,6 +114,7 @@ pub fn parse_manifest_with(
             }
         },
     };
+    let mut documents = crate::list::flatten(documents, &mut report);
     let mut manifest = Manifest::default();
     let (mut pod_nodes, mut config_map_nodes, mut secret_nodes) =
         (Vec::new(), Vec::new(), Vec::new());
@@ -137,6 +138,7 @@ pub fn parse_manifest_with(
     for pod in &mut manifest.pods {
         apply_defaults(pod);
     }
+    crate::service_account::add_placeholders(&mut manifest, &pod_nodes, context, &mut report);
     let mut validator = Validator::new(&mut report, &manifest, context);
     for (pod, node) in manifest.pods.iter().zip(pod_nodes) {
         validator.pod(pod, node);

@@ -39,6 +39,16 @@ fn kind_pod() -> String {
 }
 
 impl Pod {
+    /// The pod's service account: `spec.serviceAccountName`, else
+    /// `default`, as the API server's admission sets it.
+    pub fn service_account_name(&self) -> &str {
+        self.spec
+            .service_account_name
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("default")
+    }
+
     /// The pod's hostname as kubelet makes it: `spec.hostname`, else the
     /// name, cut to 63 bytes, without a trailing `-` or `.`.
     pub fn hostname(&self) -> String {
@@ -198,6 +208,10 @@ pub struct PodSpec {
     /// Cluster-only: accepted, ignored on a single host; readable through the downward API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_account_name: Option<String>,
+    /// Pod-level cpu and memory: limits of the pod's cgroup, which all its
+    /// containers share (Kubernetes' `PodLevelResources`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<crate::container::ResourceRequirements>,
 }
 
 /// An extra `/etc/hosts` line.

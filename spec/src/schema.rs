@@ -164,7 +164,10 @@ impl TypeDef {
                 "source",
             ),
             "EnvFromSource" => (&["configMapRef", "secretRef"], "source"),
-            "VolumeProjection" => (&["configMap", "secret", "downwardAPI"], "projection"),
+            "VolumeProjection" => (
+                &["configMap", "secret", "downwardAPI", "serviceAccountToken"],
+                "projection",
+            ),
             _ => return None,
         };
         Some(group)

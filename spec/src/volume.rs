@@ -204,7 +204,32 @@ pub struct VolumeProjection {
         skip_serializing_if = "Option::is_none"
     )]
     pub downward_api: Option<DownwardAPIProjection>,
+    /// A service account token: a placeholder file on a single host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account_token: Option<ServiceAccountTokenProjection>,
 }
+
+/// A service account token in a projected volume. No API server issues
+/// one here: the file holds [`SERVICE_ACCOUNT_TOKEN_PLACEHOLDER`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceAccountTokenProjection {
+    /// The token file, relative to the mount point.
+    #[serde(default)]
+    pub path: String,
+    /// The audience asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// The validity asked for, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_seconds: Option<i64>,
+}
+
+/// What a service account token file holds on a single host: no API
+/// server signs one, and a client that sends it is told so by whatever it
+/// reaches.
+pub const SERVICE_ACCOUNT_TOKEN_PLACEHOLDER: &str =
+    "peapod-placeholder-token.no-api-server-on-this-host";
 
 /// A ConfigMap in a projected volume.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

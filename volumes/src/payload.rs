@@ -292,6 +292,11 @@ pub(crate) fn build(
                 for keys in config_map.into_iter().chain(secret) {
                     keys.add(&mut payload, inputs, namespace, s.default_mode)?;
                 }
+                if let Some(token) = &projection.service_account_token {
+                    let placeholder = peapod_spec::SERVICE_ACCOUNT_TOKEN_PLACEHOLDER;
+                    let data = placeholder.as_bytes().to_vec();
+                    insert(&mut payload, &token.path, data, None, default_mode)?;
+                }
                 if let Some(d) = &projection.downward_api {
                     downward_api::add_items(
                         &mut payload,

@@ -102,6 +102,12 @@ pub(crate) static CONTAINER: TypeDef = TypeDef {
             Enum(&["Always"]),
             "Init containers only: Always makes the init container a sidecar that runs beside the app containers.",
         ),
+        with(
+            "restartPolicyRules",
+            Any,
+            Unsupported,
+            "Per-exit-code restart rules of a container (ContainerRestartRules, alpha); peapod restarts by the pod's restartPolicy only.",
+        ),
         opt(
             "stdin",
             Bool,
@@ -182,6 +188,12 @@ pub(crate) static ENV_VAR_SOURCE: TypeDef = TypeDef {
             "A key of a ConfigMap.",
         ),
         opt("secretKeyRef", Object(&KEY_SELECTOR), "A key of a Secret."),
+        with(
+            "fileKeyRef",
+            Any,
+            Unsupported,
+            "A key of an env file written by an init container into an emptyDir (EnvFiles, alpha); peapod does not read env files: use a configMapKeyRef, or source the file in the command.",
+        ),
     ],
 };
 

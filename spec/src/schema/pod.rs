@@ -2,7 +2,7 @@
 
 use super::Kind::{Any, Bool, Enum, Int32, Int64, List, Object, String, StringMap};
 use super::Support::{ClusterOnly, OutputOnly};
-use super::container::{CONTAINER, SECCOMP_PROFILE};
+use super::container::{CONTAINER, RESOURCE_REQUIREMENTS, SECCOMP_PROFILE};
 use super::volume::VOLUME;
 use super::{Kind, TypeDef, opt, req, with};
 
@@ -102,8 +102,8 @@ pub(crate) static OBJECT_META: TypeDef = TypeDef {
         with(
             "ownerReferences",
             Any,
-            ClusterOnly,
-            "Objects this one depends on; garbage collection is a cluster feature.",
+            OutputOnly,
+            "Objects this one depends on, set by the controller that made it (peapod's workload keepers set it on their pods); ignored in input.",
         ),
         with(
             "finalizers",
@@ -231,6 +231,11 @@ pub(crate) static POD_SPEC: TypeDef = TypeDef {
             "setHostnameAsFQDN",
             Bool,
             "With a subdomain, the pod's hostname is its FQDN (<hostname>.<subdomain>.<namespace>.svc.cluster.local), at most 64 characters.",
+        ),
+        opt(
+            "resources",
+            Object(&RESOURCE_REQUIREMENTS),
+            "Pod-level cpu and memory (Kubernetes' PodLevelResources): limits become the limits of the pod's cgroup, shared by all its containers; requests its cpu weight. Only cpu and memory.",
         ),
         with(
             "nodeName",

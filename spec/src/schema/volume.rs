@@ -1,6 +1,6 @@
 //! Volume and its sources.
 
-use super::Kind::{Any, Bool, Enum, Int32, List, Object, Quantity, String};
+use super::Kind::{Any, Bool, Enum, Int32, Int64, List, Object, Quantity, String};
 use super::Support::Unsupported;
 use super::container::{OBJECT_FIELD_SELECTOR, RESOURCE_FIELD_SELECTOR};
 use super::{TypeDef, opt, req, with};
@@ -270,11 +270,10 @@ pub(crate) static VOLUME_PROJECTION: TypeDef = TypeDef {
             Object(&DOWNWARD_API_PROJECTION),
             "Downward API files to project.",
         ),
-        with(
+        opt(
             "serviceAccountToken",
-            Any,
-            Unsupported,
-            "A service account token; no API server on a single host.",
+            Object(&SERVICE_ACCOUNT_TOKEN_PROJECTION),
+            "A service account token. No API server issues one on a single host: peapod writes a placeholder token file, with a warning, so pods dumped from a cluster (kube-api-access-* volumes) run.",
         ),
         with(
             "clusterTrustBundle",
@@ -332,4 +331,27 @@ pub(crate) static DOWNWARD_API_PROJECTION: TypeDef = TypeDef {
         List(&Object(&DOWNWARD_API_FILE)),
         "The files.",
     )],
+};
+
+/// `ServiceAccountTokenProjection`.
+pub(crate) static SERVICE_ACCOUNT_TOKEN_PROJECTION: TypeDef = TypeDef {
+    name: "ServiceAccountTokenProjection",
+    doc: "A projected service account token. peapod has no API server to issue one: the file holds a placeholder.",
+    fields: &[
+        req(
+            "path",
+            String,
+            "Path of the token file, relative to the mount point.",
+        ),
+        opt(
+            "audience",
+            String,
+            "Intended audience of the token; kept, the placeholder has none.",
+        ),
+        opt(
+            "expirationSeconds",
+            Int64,
+            "Requested validity of the token; kept, the placeholder never expires.",
+        ),
+    ],
 };

@@ -344,6 +344,29 @@ impl Validator<'_, '_> {
         }
     }
 
+    /// Pod-level `spec.resources`: as a container's, cpu and memory only
+    /// (the API server's rule for `PodLevelResources`).
+    pub(super) fn pod_resources(&mut self, doc: Doc<'_>, spec: &crate::pod::PodSpec) {
+        let Some(resources) = spec.resources.as_ref() else {
+            return;
+        };
+        self.resources(doc, "spec", Some(resources));
+        for (kind, list) in [
+            ("limits", &resources.limits),
+            ("requests", &resources.requests),
+        ] {
+            for name in list
+                .keys()
+                .filter(|n| !matches!(n.as_str(), "cpu" | "memory"))
+            {
+                let field = crate::check::map_key_path(&format!("spec.resources.{kind}"), name);
+                let message =
+                    format!("unsupported pod-level resource {name:?}: expected cpu or memory");
+                self.error(doc, &field, message);
+            }
+        }
+    }
+
     fn resources(&mut self, doc: Doc<'_>, path: &str, resources: Option<&ResourceRequirements>) {
         let Some(resources) = resources else { return };
         // Requests defaulted from limits repeat them: checked once, as limits.

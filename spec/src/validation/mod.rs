@@ -179,6 +179,7 @@ impl<'r, 'm> Validator<'r, 'm> {
     fn pod_spec(&mut self, doc: Doc<'_>, spec: &PodSpec) {
         self.volumes(doc, spec);
         self.containers(doc, spec);
+        self.pod_resources(doc, spec);
         self.security(doc, spec);
         if let Some(seconds) = spec.termination_grace_period_seconds.filter(|s| *s < 0) {
             self.error(

@@ -179,6 +179,20 @@ impl Validator<'_, '_> {
                                 },
                             );
                         }
+                        if let Some(token) = &projection.service_account_token {
+                            let path = format!("{path}.serviceAccountToken");
+                            self.syntax(
+                                doc,
+                                format_args!("{path}.path"),
+                                &token.path,
+                                names::relative_path,
+                            );
+                            self.warn(
+                                doc,
+                                &path,
+                                "no API server issues service account tokens on a single host: the file holds a placeholder token",
+                            );
+                        }
                         if let Some(d) = &projection.downward_api {
                             self.downward_files(
                                 doc,
