@@ -24,6 +24,11 @@ pub struct ApplyArgs {
     /// `*.yml` and `*.json` file of DIR, as if written in the manifest.
     #[arg(long, value_name = "DIR")]
     config_dir: Option<PathBuf>,
+    /// When to pull the pods' images, for every container instead of its
+    /// `imagePullPolicy`: `always`, `missing` (only when not in the
+    /// store) or `never` (a missing image fails with ErrImageNeverPull).
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pull: Option<crate::pull_flag::Pull>,
 }
 
 /// Runs `apply`.
@@ -34,7 +39,8 @@ pub fn run(args: &ApplyArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         wait: args.wait,
     };
     for pod in loaded.pods {
-        let config = PodConfig::for_pod(&pod, &loaded.config_maps, &loaded.secrets);
+        let config = PodConfig::for_pod(&pod, &loaded.config_maps, &loaded.secrets)
+            .with_pull(args.pull.map(crate::pull_flag::Pull::policy));
         let key = launcher.create_with(paths, pod, &config)?;
         println!("pod/{} created", key.name);
     }

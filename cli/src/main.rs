@@ -17,6 +17,7 @@ mod image;
 mod logs;
 mod manifest;
 mod node;
+mod pull_flag;
 mod resource_args;
 mod run;
 mod stdout;

@@ -33,7 +33,11 @@ pub struct RunArgs {
     /// An environment variable, `NAME=value` (repeatable).
     #[arg(short = 'e', long = "env", value_name = "NAME=VALUE")]
     env: Vec<String>,
-    /// The image, as imported or pulled (never pulled by `run`).
+    /// When to pull the image: `always`, `missing` (only when not in the
+    /// store) or `never`, the default (import, load or pull it first).
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pull: Option<crate::pull_flag::Pull>,
+    /// The image, as imported, loaded or pulled (see `--pull`).
     image: String,
     /// Arguments replacing the image's CMD (its ENTRYPOINT stays).
     #[arg(
@@ -84,6 +88,7 @@ fn options(args: &RunArgs) -> anyhow::Result<RunOptions> {
         name: args.name.clone(),
         network,
         remove: args.rm,
+        pull: args.pull.map(crate::pull_flag::Pull::policy),
     })
 }
 

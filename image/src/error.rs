@@ -35,8 +35,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// The image is not in the store and the pull policy forbids pulling.
-    #[error("image {reference:?} not found locally and imagePullPolicy is Never")]
+    /// The image is not in the store and the pull policy forbids pulling
+    /// (kubelet's `ErrImageNeverPull`, in its words).
+    #[error("Container image {reference:?} is not present with pull policy of Never")]
     NotPresentNever {
         /// The reference as the caller wrote it.
         reference: String,

@@ -34,5 +34,5 @@ pub use error::{Error, Result};
 pub use oci::ImageConfig;
 pub use reference::Reference;
 pub use registry::{Progress, PullOptions};
-pub use store::{Image, ImageDetails, ImageSummary, PullPolicy, Store};
+pub use store::{Ensured, Image, ImageDetails, ImageSummary, PullPolicy, Pulled, Store};
 pub use unpack::Limits;

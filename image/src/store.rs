@@ -17,6 +17,7 @@ use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -48,6 +49,24 @@ impl PullPolicy {
             Err(_) => Self::Always,
         }
     }
+}
+
+/// What [`Store::ensure_reporting`] did to have an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ensured {
+    /// The image.
+    pub image: Image,
+    /// The pull it took; `None` when the image was already in the store.
+    pub pulled: Option<Pulled>,
+}
+
+/// A pull that happened, for kubelet's `Pulled` event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pulled {
+    /// How long the pull took (from the first request to the commit).
+    pub took: Duration,
+    /// Bytes of the image's layers, uncompressed (as `image ls` shows).
+    pub size: u64,
 }
 
 /// An image ready to run: what the runtime needs to build a rootfs.
@@ -157,21 +176,52 @@ impl Store {
         policy: PullPolicy,
         options: &crate::registry::PullOptions,
     ) -> Result<Image> {
+        self.ensure_reporting(reference, policy, options)
+            .map(|e| e.image)
+    }
+
+    /// [`Store::ensure_with`], saying whether it pulled and how long that
+    /// took: what kubelet's `Pulling`/`Pulled` events tell.
+    pub fn ensure_reporting(
+        &self,
+        reference: &str,
+        policy: PullPolicy,
+        options: &crate::registry::PullOptions,
+    ) -> Result<Ensured> {
         let parsed = Reference::parse(reference)?;
-        let local = || self.image(reference);
+        let present = |image| Ensured {
+            image,
+            pulled: None,
+        };
+        let pull = || {
+            let start = Instant::now();
+            let image = self.pull(&parsed, options, &mut |_| {})?;
+            let took = start.elapsed();
+            let size = self.size_of(&image.id)?;
+            Ok(Ensured {
+                image,
+                pulled: Some(Pulled { took, size }),
+            })
+        };
         match policy {
-            PullPolicy::Never => local().map_err(|e| match e {
+            PullPolicy::Never => self.image(reference).map(present).map_err(|e| match e {
                 Error::UnknownImage { .. } => Error::NotPresentNever {
                     reference: reference.to_string(),
                 },
                 other => other,
             }),
-            PullPolicy::IfNotPresent => match local() {
-                Err(Error::UnknownImage { .. }) => self.pull(&parsed, options, &mut |_| {}),
-                other => other,
+            PullPolicy::IfNotPresent => match self.image(reference) {
+                Err(Error::UnknownImage { .. }) => pull(),
+                other => other.map(present),
             },
-            PullPolicy::Always => self.pull(&parsed, options, &mut |_| {}),
+            PullPolicy::Always => pull(),
         }
+    }
+
+    /// Bytes of the layers of the image `id`.
+    fn size_of(&self, id: &Digest) -> Result<u64> {
+        let index = self.read_index()?;
+        Ok(index.images.get(id).map_or(0, |rec| index.size_of(rec)))
     }
 
     /// The local image named `name_or_id`: a reference (normalised), a full

@@ -87,14 +87,14 @@ fn same_tree_imported_twice_shares_its_layer() {
 }
 
 #[test]
-fn never_policy_on_a_missing_image_names_the_policy() {
+fn never_policy_on_a_missing_image_says_it_as_kubelet_does() {
     let tmp = TempDir::new("never");
     let err = store(&tmp)
         .ensure("busybox:1.30.1", PullPolicy::Never)
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        r#"image "busybox:1.30.1" not found locally and imagePullPolicy is Never"#
+        r#"Container image "busybox:1.30.1" is not present with pull policy of Never"#
     );
 }
 

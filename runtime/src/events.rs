@@ -29,8 +29,11 @@ pub const FILE: &str = "events.jsonl";
 
 /// The kubelet's event reasons that peapod records.
 pub mod reason {
-    /// The image is there (`Container image "busybox:1.30.1" already
-    /// present on machine`).
+    /// A pull of the image begins (`Pulling image "busybox"`).
+    pub const PULLING: &str = "Pulling";
+    /// The image is there: `Container image "busybox:1.30.1" already
+    /// present on machine`, or `Successfully pulled image "busybox" in
+    /// 1.2s (1.2s including waiting). Image size: 2156768 bytes.`
     pub const PULLED: &str = "Pulled";
     /// The container was created (`Created container: web`).
     pub const CREATED: &str = "Created";

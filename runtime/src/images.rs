@@ -2,8 +2,9 @@
 //! data for the rest of the runtime.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-use peapod_image::{PullPolicy, Store};
+use peapod_image::{PullOptions, PullPolicy, Store};
 use peapod_spec::Container;
 
 use crate::container_process::ImageDefaults;
@@ -23,20 +24,60 @@ pub(crate) struct ResolvedImage {
     pub stop_signal: Option<i32>,
     /// USER and the image's `/etc/passwd` and `/etc/group`.
     pub identity: ImageIdentity,
+    /// The pull that brought it, if one did (for the `Pulled` event).
+    pub pulled: Option<PullRecord>,
 }
 
-/// Finds (or pulls, as `imagePullPolicy` says) the image of `container`.
-pub(crate) fn resolve(store: &Store, container: &Container) -> Result<ResolvedImage> {
+/// A pull of a container's image, as kubelet's `Pulled` event tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PullRecord {
+    /// The pull itself.
+    pub took: Duration,
+    /// From the container's image resolution to the image being there
+    /// (the pull, and the wait for the store's lock before it).
+    pub including_waiting: Duration,
+    /// The image's size in bytes.
+    pub size: u64,
+}
+
+/// Finds (or pulls, as `imagePullPolicy` says, or `pull` when given: the
+/// `--pull` of `apply` and `run`) the image of `container`. An image
+/// missing under `Never` is kubelet's `ErrImageNeverPull`.
+pub(crate) fn resolve(
+    store: &Store,
+    container: &Container,
+    pull: Option<peapod_spec::PullPolicy>,
+    options: &PullOptions,
+) -> Result<ResolvedImage> {
     let _span = tracing::debug_span!("image", image = %container.image).entered();
-    let policy = match container.pull_policy() {
+    let policy = match pull.unwrap_or_else(|| container.pull_policy()) {
         peapod_spec::PullPolicy::Always => PullPolicy::Always,
         peapod_spec::PullPolicy::IfNotPresent => PullPolicy::IfNotPresent,
         peapod_spec::PullPolicy::Never => PullPolicy::Never,
     };
-    let image = store
-        .ensure(&container.image, policy)
-        .map_err(|e| Error::container(&container.name, e))?;
-    Ok(resolved(container, image))
+    let start = Instant::now();
+    let ensured = store
+        .ensure_reporting(&container.image, policy, options)
+        .map_err(|e| match e {
+            peapod_image::Error::NotPresentNever { .. } => {
+                Error::container(&container.name, format!("ErrImageNeverPull: {e}"))
+            }
+            e => Error::container(&container.name, e),
+        })?;
+    let pulled = ensured.pulled.map(|p| PullRecord {
+        took: p.took,
+        including_waiting: start.elapsed(),
+        size: p.size,
+    });
+    Ok(ResolvedImage {
+        pulled,
+        ..resolved(container, ensured.image)
+    })
+}
+
+/// How this host pulls: plain options for now.
+pub(crate) fn pull_options(_paths: &crate::Paths) -> PullOptions {
+    PullOptions::default()
 }
 
 /// The image a running `container` was started from, by its `imageID`
@@ -81,6 +122,7 @@ fn resolved(container: &Container, image: peapod_image::Image) -> ResolvedImage 
     ResolvedImage {
         stop_signal,
         identity,
+        pulled: None,
         id: image.id.to_string(),
         lower: image.lower_dirs,
         defaults: ImageDefaults {

@@ -4,13 +4,15 @@
 //! `/run` (tmpfs on a real host), then fed to the volumes and to the
 //! containers' `env` (`configMapKeyRef`, `secretKeyRef`) and `envFrom`.
 //! The downward API's env (`fieldRef`, `resourceFieldRef`) is resolved
-//! here too, from the pod and its addresses.
+//! here too, from the pod and its addresses. The same file carries the
+//! `--pull` of `apply`, which overrides every container's
+//! `imagePullPolicy` for that start.
 
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::os::unix::fs::OpenOptionsExt;
 
-use peapod_spec::{ConfigMap, Container, EnvVar, Pod, Secret};
+use peapod_spec::{ConfigMap, Container, EnvVar, Pod, PullPolicy, Secret};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -29,6 +31,10 @@ pub struct PodConfig {
     /// Secrets.
     #[serde(default)]
     pub secrets: Vec<Secret>,
+    /// `apply --pull`: the pull policy of every container of the pod,
+    /// instead of its `imagePullPolicy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull: Option<PullPolicy>,
     /// What `fieldRef` and `resourceFieldRef` env values read, once the
     /// sandbox has its addresses.
     #[serde(skip)]
@@ -85,8 +91,16 @@ impl PodConfig {
                 .filter(|s| namespace_of(&s.metadata) == ns)
                 .cloned()
                 .collect(),
+            pull: None,
             fields: None,
         }
+    }
+
+    /// This config, the pod's images pulled as `pull` says (`apply
+    /// --pull`) rather than as each container's `imagePullPolicy` does.
+    #[must_use]
+    pub fn with_pull(self, pull: Option<PullPolicy>) -> Self {
+        Self { pull, ..self }
     }
 
     /// This config, `fieldRef` env values reading `pod` and its addresses.
@@ -108,7 +122,7 @@ impl PodConfig {
 
     /// Writes `config.json` (0600) into `dir`; nothing when empty.
     pub(crate) fn write(&self, dir: &PodDir) -> Result<()> {
-        if self.config_maps.is_empty() && self.secrets.is_empty() {
+        if self.config_maps.is_empty() && self.secrets.is_empty() && self.pull.is_none() {
             return Ok(());
         }
         let path = dir.path().join(FILE);
@@ -281,6 +295,7 @@ mod tests {
         PodConfig {
             config_maps: vec![cm],
             secrets: vec![s],
+            pull: None,
             fields: None,
         }
     }

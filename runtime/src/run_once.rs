@@ -63,6 +63,9 @@ pub struct RunOptions {
     pub network: NetworkMode,
     /// Remove the pod when the container exits (`--rm`).
     pub remove: bool,
+    /// `--pull`: when to pull the image; `None`: never (the image is
+    /// imported, loaded or pulled first).
+    pub pull: Option<peapod_spec::PullPolicy>,
 }
 
 /// Runs one container to its end; returns its exit code (128 + signal
@@ -76,7 +79,8 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
     let image = {
         let _s = debug_span!("image").entered();
         let store = Store::open(paths.images()).map_err(|e| Error::container(&key.name, e))?;
-        images::resolve(&store, &container)?
+        let pull_options = images::pull_options(paths);
+        images::resolve(&store, &container, options.pull, &pull_options)?
     };
     // The same computation as a pod's containers: the image's USER,
     // containerd's default capabilities.

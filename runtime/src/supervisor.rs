@@ -143,6 +143,8 @@ impl Supervisor {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         // Images first: a missing one fails before anything is made.
         let store = Store::open(paths.images()).map_err(|e| Error::pod(&name, e))?;
+        let config = crate::pod_config::PodConfig::read(&dir)?;
+        let pull_options = images::pull_options(&paths);
         let mut slots = Vec::new();
         let mut inputs = Vec::new();
         let listed = pod
@@ -152,12 +154,13 @@ impl Supervisor {
             .map(|c| (c, true))
             .chain(pod.spec.containers.iter().map(|c| (c, false)));
         for (c, init) in listed {
-            let image = images::resolve(&store, c)?;
+            let image = images::resolve(&store, c, config.pull, &pull_options)?;
             inputs.push(ContainerInput {
                 spec: c.clone(),
                 init,
                 image_id: image.id.clone(),
                 stop_signal: image.stop_signal,
+                pulled: image.pulled,
             });
             slots.push(Slot::new(c.clone(), image));
         }
@@ -194,7 +197,6 @@ impl Supervisor {
         events
             .watch_readable(listener.as_fd(), Token::Control.encode())
             .map_err(|e| Error::pod(&name, e))?;
-        let config = crate::pod_config::PodConfig::read(&dir)?;
         let sandbox = Sandbox::create(&paths, &pod, resources, config)?;
         let storage_limits = StorageLimits::of(&pod);
         let mut sup = Self {

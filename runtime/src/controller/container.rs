@@ -10,6 +10,7 @@ use peapod_spec::{Container, ContainerStatus};
 
 use crate::backoff::Backoff;
 use crate::clock::Timestamp;
+use crate::images::PullRecord;
 use crate::lifecycle;
 use crate::status;
 use crate::termination::ContainerStop;
@@ -68,6 +69,8 @@ pub(crate) struct ContainerControl {
     pub probe_handlers: Vec<(ProbeKind, Handler)>,
     /// Its stop in progress (delete, failed liveness, deadline).
     pub stop: Option<ContainerStop>,
+    /// The pull of its image, told at its first start.
+    pub pulled: Option<PullRecord>,
 }
 
 impl ContainerControl {
@@ -122,6 +125,7 @@ impl ContainerControl {
             probes: None,
             probe_handlers,
             stop: None,
+            pulled: None,
         }
     }
 

@@ -34,6 +34,7 @@ use crate::backoff::BackoffPolicy;
 use crate::clock::Timestamp;
 use crate::events::{EventType, reason};
 use crate::eviction;
+use crate::images::PullRecord;
 use crate::lifecycle::{self, Hook};
 use crate::status::{self, ExitKind};
 use crate::termination::{self, PodStop};
@@ -76,6 +77,8 @@ pub(crate) struct ContainerInput {
     pub image_id: String,
     /// Its image's STOPSIGNAL.
     pub stop_signal: Option<i32>,
+    /// The pull that brought its image, if one did.
+    pub pulled: Option<PullRecord>,
 }
 
 /// What happened; containers are named by their index (init containers
@@ -259,14 +262,16 @@ impl PodController {
                 } else {
                     app_reason
                 };
-                ContainerControl::new(
+                let mut control = ContainerControl::new(
                     c.spec,
                     kind,
                     c.image_id,
                     c.stop_signal,
                     reason,
                     &mut problems,
-                )
+                );
+                control.pulled = c.pulled;
+                control
             })
             .collect();
         let active_deadline = pod

@@ -83,12 +83,29 @@ impl PodController {
         self.out.push(Action::Launch(list));
     }
 
-    /// The record kubelet makes before a start: the image is there.
+    /// The records kubelet makes before a start: the pull of the image
+    /// (at the first start, when the image was pulled for it), or that the
+    /// image is there.
     fn pulled(&mut self, i: usize) {
-        let message = format!(
-            "Container image \"{}\" already present on machine",
-            self.containers[i].spec.image
-        );
+        let image = self.containers[i].spec.image.clone();
+        let message = match self.containers[i].pulled.take() {
+            Some(pull) => {
+                self.record(
+                    EventType::Normal,
+                    reason::PULLING,
+                    Some(i),
+                    format!("Pulling image \"{image}\""),
+                );
+                format!(
+                    "Successfully pulled image \"{image}\" in {} ({} including waiting). \
+                     Image size: {} bytes.",
+                    go_duration(pull.took),
+                    go_duration(pull.including_waiting),
+                    pull.size
+                )
+            }
+            None => format!("Container image \"{image}\" already present on machine"),
+        };
         self.record(EventType::Normal, reason::PULLED, Some(i), message);
     }
 
@@ -236,5 +253,33 @@ impl PodController {
             c.stop = Some(stop);
             self.out.push(Action::Kill(i));
         }
+    }
+}
+
+/// `d` truncated to milliseconds, written as Go's `time.Duration` prints
+/// itself (`1.234s`, `56ms`, `2m3.5s`, `0s`): kubelet's `Pulled` wording.
+pub(super) fn go_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 {
+        return "0s".to_owned();
+    }
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let seconds = |ms: u128| {
+        let frac = format!("{:03}", ms % 1000);
+        let frac = frac.trim_end_matches('0');
+        if frac.is_empty() {
+            format!("{}s", ms / 1000)
+        } else {
+            format!("{}.{frac}s", ms / 1000)
+        }
+    };
+    let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
+    let (m, rest) = (rest / 60_000, rest % 60_000);
+    match (h, m) {
+        (0, 0) => seconds(rest),
+        (0, m) => format!("{m}m{}", seconds(rest)),
+        (h, m) => format!("{h}h{m}m{}", seconds(rest)),
     }
 }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use peapod_hooks::{Outcome, ProbeKind};
 use peapod_spec::{PodPhase, ValidationMode, parse_manifest};
 
+use super::start::go_duration;
 use super::{Action, ContainerInput, Event, PodController, Time};
 use crate::backoff::BackoffPolicy;
 use crate::clock::Timestamp;
@@ -36,6 +37,7 @@ fn pod(yaml: &str) -> Pod {
             init,
             image_id: "sha256:x".into(),
             stop_signal: None,
+            pulled: None,
         })
         .collect();
     let origin = Instant::now();
@@ -785,4 +787,52 @@ fn the_status_shows_start_and_finish_times_and_restart_counts() {
     assert_eq!(status.pod_ip.as_deref(), Some("10.77.0.5"));
     assert_eq!(status.phase, Some(PodPhase::Succeeded));
     assert_eq!(status.start_time, Some(wall(WALL_ORIGIN).rfc3339()));
+}
+
+#[test]
+fn a_pulled_image_is_told_with_kubelets_pulling_and_pulled_once() {
+    let mut p = pod(&yaml("  containers:\n    - { name: a, image: busybox }\n"));
+    p.ctl.containers[0].pulled = Some(crate::images::PullRecord {
+        took: Duration::from_millis(1234),
+        including_waiting: Duration::from_millis(1502),
+        size: 4_420_000,
+    });
+    assert_eq!(launches(&p.feed(Event::Tick)), [vec![0]]);
+    let started = p.feed(Event::Started(0));
+    assert_eq!(
+        reasons(&started),
+        ["Pulling", "Pulled", "Created", "Started"]
+    );
+    let messages: Vec<&str> = started
+        .iter()
+        .filter_map(|a| match a {
+            Action::Record { message, .. } => Some(message.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(messages[0], r#"Pulling image "busybox""#);
+    assert_eq!(
+        messages[1],
+        r#"Successfully pulled image "busybox" in 1.234s (1.502s including waiting). Image size: 4420000 bytes."#
+    );
+    // A restart finds the image there.
+    assert_eq!(launches(&p.exit(0, 1)), [vec![0]]);
+    let restarted = p.feed(Event::Started(0));
+    assert_eq!(reasons(&restarted), ["Pulled", "Created", "Started"]);
+    assert!(
+        restarted
+            .iter()
+            .any(|a| matches!(a, Action::Record { message, .. }
+        if message == r#"Container image "busybox" already present on machine"#))
+    );
+}
+
+#[test]
+fn pull_durations_read_as_go_prints_them() {
+    assert_eq!(go_duration(Duration::from_micros(400)), "0s");
+    assert_eq!(go_duration(Duration::from_millis(56)), "56ms");
+    assert_eq!(go_duration(Duration::from_millis(1200)), "1.2s");
+    assert_eq!(go_duration(Duration::from_secs(3)), "3s");
+    assert_eq!(go_duration(Duration::from_millis(123_500)), "2m3.5s");
+    assert_eq!(go_duration(Duration::from_secs(3600)), "1h0m0s");
 }
