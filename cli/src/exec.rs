@@ -10,11 +10,16 @@ use peapod_runtime::{Paths, exec};
 
 /// Run a command in a container.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    # A shell in the pod's default container, on a terminal\n  peapod exec -it mypod -- sh\n\n  \
+    # A command in container c, its output here\n  peapod exec mypod -c c -- ls /\n\n  \
+    # Data piped in\n  echo hi | peapod exec -i mypod -- cat")]
 pub struct ExecArgs {
     /// Pass stdin to the command.
     #[arg(short = 'i', long)]
     stdin: bool,
-    /// Give the command this terminal as its controlling tty.
+    /// A terminal for the command (with `-i`): a pty of the container,
+    /// this terminal in raw mode while it runs, its size passed on.
     #[arg(short = 't', long)]
     tty: bool,
     /// The container; the pod's default one (its
@@ -35,8 +40,10 @@ pub struct ExecArgs {
 
 /// Runs `exec`.
 pub fn run(args: &ExecArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
-    let tty = args.tty && std::io::stdin().is_terminal();
-    if args.tty && !tty {
+    // kubectl's rules: a tty only with stdin (`-t` alone runs without
+    // one, silently), and only when stdin is a terminal.
+    let tty = args.tty && args.stdin && std::io::stdin().is_terminal();
+    if args.tty && args.stdin && !tty {
         eprintln!("Unable to use a TTY - input is not a terminal or the right kind of file");
     }
     let key = PodKey::new(&args.namespace, crate::resource_args::pod_name(&args.pod)?);

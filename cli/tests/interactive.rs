@@ -6,7 +6,14 @@
 
 mod common;
 
-use common::{shared, start};
+use std::io::Write;
+use std::os::fd::OwnedFd;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Root, shared, start};
+use rustix::termios::{InputModes, LocalModes};
 
 /// A pod with a container spinning on a CPU and one holding 20 MiB (a
 /// tmpfs file is memory charged to its writer, never inactive cache).
@@ -91,4 +98,215 @@ fn top_of_a_missing_pod_or_another_kind_is_an_error() {
         String::from_utf8_lossy(&out.stderr),
         "No resources found in default namespace.\n"
     );
+}
+
+/// A pod with one long-running container, `c`.
+const SLEEPER: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: NAME
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: busybox:1.31.1
+    command: ["sleep", "1000"]
+"#;
+
+/// A pty the test holds the master of; its output is collected by a
+/// thread until every slave fd is closed.
+struct Terminal {
+    master: Arc<OwnedFd>,
+    output: Arc<(Mutex<Vec<u8>>, Condvar)>,
+}
+
+impl Terminal {
+    /// A new pty of the host's devpts, `rows` × `cols`; returns the
+    /// slave too, for the process under test.
+    fn open(rows: u16, cols: u16) -> (Self, OwnedFd) {
+        use rustix::pty::{OpenptFlags, grantpt, ioctl_tiocgptpeer, openpt, unlockpt};
+        let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
+        let master = openpt(flags).unwrap();
+        grantpt(&master).unwrap();
+        unlockpt(&master).unwrap();
+        let slave = ioctl_tiocgptpeer(&master, flags).unwrap();
+        let master = Arc::new(master);
+        let terminal = Self {
+            master: Arc::clone(&master),
+            output: Arc::default(),
+        };
+        terminal.resize(rows, cols);
+        let output = Arc::clone(&terminal.output);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                // EIO once no slave fd is left.
+                let n = rustix::io::read(&*master, &mut buf).unwrap_or(0);
+                let (lock, changed) = &*output;
+                if n > 0 {
+                    lock.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+                changed.notify_all();
+                if n == 0 {
+                    return;
+                }
+            }
+        });
+        (terminal, slave)
+    }
+
+    fn resize(&self, rows: u16, cols: u16) {
+        let size = rustix::termios::Winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        rustix::termios::tcsetwinsize(&*self.master, size).unwrap();
+    }
+
+    fn type_in(&self, keys: &str) {
+        rustix::io::write(&*self.master, keys.as_bytes()).unwrap();
+    }
+
+    /// Waits until the output holds `want` (the typed keys echoed aside:
+    /// callers wait for what only the command prints).
+    fn wait_for(&self, want: &str) -> String {
+        let (lock, changed) = &*self.output;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut out = lock.lock().unwrap();
+        loop {
+            let text = String::from_utf8_lossy(&out).into_owned();
+            if text.contains(want) {
+                return text;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "no {want:?} in {text:?}");
+            out = changed.wait_timeout(out, left).unwrap().0;
+        }
+    }
+
+    /// The pty's settings (echo, canonical mode, ...).
+    fn modes(&self) -> (LocalModes, InputModes) {
+        let t = rustix::termios::tcgetattr(&*self.master).unwrap();
+        (t.local_modes, t.input_modes)
+    }
+}
+
+/// `peapod ARGS` in a session of its own whose controlling terminal is
+/// `slave`, as from a shell on a real terminal (`setsid --ctty`).
+fn on_terminal(root: &Root, slave: &OwnedFd, args: &[&str]) -> std::process::Child {
+    Command::new("setsid")
+        .args(["--ctty", "--wait", env!("CARGO_BIN_EXE_peapod"), "--root"])
+        .arg(root.path())
+        .args(args)
+        .stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave.try_clone().unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// The pid of the `peapod` that `setsid --wait` (`child`) started.
+fn peapod_under(child: &std::process::Child) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", child.id()))
+            .unwrap_or_default();
+        if let Some(pid) = children.split_whitespace().next() {
+            return pid.parse().unwrap();
+        }
+        assert!(Instant::now() < deadline, "setsid started nothing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn exec_it_from_a_real_terminal_failed_with_operation_not_permitted() {
+    let Some((_g, root)) = start("exec_it_terminal", "exec-it", shared) else {
+        return;
+    };
+    let pod = root.apply("shell", &SLEEPER.replace("NAME", "shell"));
+    let (terminal, slave) = Terminal::open(40, 100);
+    let before = terminal.modes();
+    let mut child = on_terminal(&root, &slave, &["exec", "-it", "shell", "--", "sh"]);
+    drop(slave);
+    terminal.type_in("echo h''i; tty; stty size\n");
+    // `hi` once printed (the echoed keys hold `h''i`), the container's
+    // own pty as the terminal, the caller's size.
+    terminal.wait_for("\r\nhi\r\n");
+    terminal.wait_for("/dev/pts/0\r\n");
+    terminal.wait_for("\r\n40 100\r\n");
+    // Raw mode: no echo by the caller's terminal, the keys go as typed.
+    assert_ne!(terminal.modes(), before, "the caller's terminal is not raw");
+    // A resize reaches the process with the next SIGWINCH.
+    terminal.resize(50, 120);
+    let peapod = rustix::process::Pid::from_raw(peapod_under(&child)).unwrap();
+    rustix::process::kill_process(peapod, rustix::process::Signal::WINCH).unwrap();
+    terminal.type_in("stty size\n");
+    terminal.wait_for("\r\n50 120\r\n");
+    terminal.type_in("exit 3\n");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3), "{}", terminal.wait_for(""));
+    assert_eq!(terminal.modes(), before, "the terminal was not restored");
+    drop(pod);
+}
+
+#[test]
+fn exec_t_alone_failed_with_inappropriate_ioctl() {
+    let Some((_g, root)) = start("exec_t_alone", "exec-t", shared) else {
+        return;
+    };
+    let pod = root.apply("tonly", &SLEEPER.replace("NAME", "tonly"));
+    let (terminal, slave) = Terminal::open(24, 80);
+    // As kubectl: no stdin, so no tty either (`tty` says so, exit 1).
+    let mut child = on_terminal(&root, &slave, &["exec", "-t", "tonly", "--", "tty"]);
+    drop(slave);
+    let status = child.wait().unwrap();
+    let out = terminal.wait_for("not a tty");
+    assert_eq!(status.code(), Some(1), "{out}");
+    assert!(!out.contains("error"), "{out}");
+    drop(pod);
+}
+
+#[test]
+fn exec_i_pipes_stdin_and_it_without_a_terminal_warns() {
+    let Some((_g, root)) = start("exec_i_pipe", "exec-i", shared) else {
+        return;
+    };
+    let pod = root.apply("pipe", &SLEEPER.replace("NAME", "pipe"));
+    let feed = |args: &[&str]| {
+        let mut child = root
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"one\ntwo\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = feed(&["exec", "-i", "pipe", "--", "cat"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "one\ntwo\n",
+        "{out:?}"
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let out = feed(&["exec", "-it", "pipe", "--", "sh", "-c", "tty; cat"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "Unable to use a TTY - input is not a terminal or the right kind of file\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "not a tty\none\ntwo\n"
+    );
+    drop(pod);
 }

@@ -6,6 +6,9 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use crate::error::{Error, Result};
 
+/// The termination signals.
+const TERMINATION: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
 /// `SIGINT`, `SIGTERM`, `SIGHUP` and `SIGQUIT`, blocked for the calling
 /// thread and readable from [`TerminationSignals::fd`]. Children spawned
 /// by [`crate::ContainerSpawn`] start with an empty mask.
@@ -17,15 +20,25 @@ pub struct TerminationSignals {
 impl TerminationSignals {
     /// Blocks the signals (call it before other threads start).
     pub fn block() -> Result<Self> {
-        let fd = crate::sys::signal::block_into_signalfd(&[
-            libc::SIGINT,
-            libc::SIGTERM,
-            libc::SIGHUP,
-            libc::SIGQUIT,
-        ])
-        .map_err(|e| Error::sys("signalfd", e))?;
+        Self::blocking(&TERMINATION)
+    }
+
+    /// [`TerminationSignals::block`], and `SIGWINCH` too, for a relay
+    /// that passes a terminal's new size on
+    /// ([`TerminationSignals::WINDOW_CHANGE`]).
+    pub fn block_with_window_changes() -> Result<Self> {
+        let [int, term, hup, quit] = TERMINATION;
+        Self::blocking(&[int, term, hup, quit, libc::SIGWINCH])
+    }
+
+    fn blocking(signals: &[i32]) -> Result<Self> {
+        let fd = crate::sys::signal::block_into_signalfd(signals)
+            .map_err(|e| Error::sys("signalfd", e))?;
         Ok(Self { fd })
     }
+
+    /// `SIGWINCH`: the caller's terminal changed size.
+    pub const WINDOW_CHANGE: i32 = libc::SIGWINCH;
 
     /// Readable (poll) when a signal is pending.
     pub fn fd(&self) -> BorrowedFd<'_> {

@@ -2,9 +2,12 @@
 //! of the container's process (by pidfd) and its cgroup, through core's
 //! spawn, with the container's identity, capabilities and no_new_privs
 //! (`security_context`, as at its start). The caller's stdio is the
-//! process's; its exit code is returned.
+//! process's, or with a tty a pty of the container relayed to the
+//! caller's terminal ([`crate::terminal`]); its exit code is returned.
 
-use peapod_core::{CgroupHierarchy, ContainerSpawn, NamespacePlan, Stdio};
+use std::os::fd::AsFd;
+
+use peapod_core::{CgroupHierarchy, ContainerSpawn, NamespacePlan, Stdio, TerminationSignals};
 use peapod_image::Store;
 use rustix::fs::{Mode, OFlags};
 use rustix::process::{Pid, PidfdFlags};
@@ -17,6 +20,7 @@ use crate::seccomp_profile;
 use crate::security_context::PodSecurity;
 use crate::state::{Liveness, PodKey, StateStore};
 use crate::teardown::{self, cgroup_name};
+use crate::terminal::{self, Pty, RawMode, Relay};
 
 /// What to run where.
 #[derive(Debug, Clone, Default)]
@@ -27,7 +31,9 @@ pub struct ExecRequest {
     pub argv: Vec<String>,
     /// Pass stdin (`-i`); without it the process reads `/dev/null`.
     pub stdin: bool,
-    /// The caller's terminal becomes the process's controlling tty (`-t`).
+    /// A new pty of the container becomes the process's controlling
+    /// terminal (`-t`), relayed to the caller's (in raw mode while the
+    /// process runs, when the caller's stdin is a terminal).
     pub tty: bool,
 }
 
@@ -113,7 +119,6 @@ pub fn exec(paths: &Paths, key: &PodKey, request: &ExecRequest) -> Result<i32> {
             .collect();
     }
     security.apply(&mut process);
-    process.tty = request.tty;
     let uid = pod.metadata.uid.unwrap_or_default();
     // The filter the container got when it was created, not compiled again.
     let container_dir = crate::container::layers_dir(&teardown::lib_dir(paths, &uid), &container);
@@ -138,7 +143,55 @@ pub fn exec(paths: &Paths, key: &PodKey, request: &ExecRequest) -> Result<i32> {
         cgroup: Some(&cgroup),
         stdio,
     };
+    if request.tty {
+        return with_terminal(spawn, target.pid, request.stdin, &container);
+    }
     let child = spawn.spawn().map_err(|e| Error::container(&container, e))?;
     let status = child.wait().map_err(|e| Error::container(&container, e))?;
+    Ok(status.exit_code())
+}
+
+/// Runs `spawn` on a new pty of the container whose process is `pid`:
+/// the caller's terminal in raw mode (when its stdin is one) and its
+/// size passed on, its input relayed when `stdin`.
+fn with_terminal(
+    mut spawn: ContainerSpawn<'_>,
+    pid: i32,
+    stdin: bool,
+    container: &str,
+) -> Result<i32> {
+    let fail = |e: &dyn std::fmt::Display| Error::container(container, e);
+    let pty = Pty::in_root_of(pid)?;
+    let caller_in = rustix::stdio::stdin();
+    let caller_out = rustix::stdio::stdout();
+    let terminal = [caller_in, caller_out]
+        .into_iter()
+        .find(|fd| rustix::termios::isatty(fd));
+    if let Some(t) = terminal {
+        terminal::copy_window_size(t, pty.master.as_fd());
+    }
+    let slave = |pty: &Pty| pty.slave.try_clone().map_err(|e| Error::sys("dup pty", e));
+    spawn.process.tty = true;
+    spawn.stdio = Stdio {
+        stdin: Some(slave(&pty)?),
+        stdout: Some(slave(&pty)?),
+        stderr: Some(slave(&pty)?),
+    };
+    let signals = TerminationSignals::block_with_window_changes().map_err(|e| fail(&e))?;
+    let child = spawn.spawn().map_err(|e| fail(&e))?;
+    // Only the process holds the slave now: its end is the pty's end.
+    drop(pty.slave);
+    let _raw = if stdin && rustix::termios::isatty(caller_in) {
+        Some(RawMode::enter(caller_in)?)
+    } else {
+        None
+    };
+    let status = Relay {
+        master: pty.master.as_fd(),
+        input: stdin.then_some(caller_in),
+        output: caller_out,
+        terminal,
+    }
+    .run(&child, &signals)?;
     Ok(status.exit_code())
 }

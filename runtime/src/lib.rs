@@ -52,6 +52,7 @@ pub mod state;
 pub mod status;
 pub mod supervisor;
 pub mod teardown;
+mod terminal;
 mod termination;
 mod termination_message;
 mod userns_ids;
