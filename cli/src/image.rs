@@ -8,10 +8,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use peapod_image::{Digest, ImageConfig, Progress, PullOptions, Reference, Store};
+use peapod_runtime::image_use;
 
 use crate::tabwriter;
 
-/// Manage images: import, load, pull, ls, rm, inspect.
+/// Manage images: import, load, pull, ls, rm, inspect, tag, save, prune.
 #[derive(Debug, clap::Subcommand)]
 pub enum ImageCommand {
     /// Import a root filesystem (a directory, or a tar: plain, gzip or zstd)
@@ -59,11 +60,38 @@ pub enum ImageCommand {
         no_trunc: bool,
     },
     /// Remove images (by name or ID); layers no image uses are deleted.
+    /// An image a pod uses is refused.
     #[command(visible_alias = "remove")]
     Rm {
         /// Names or IDs.
         #[arg(required = true)]
         images: Vec<String>,
+        /// Remove the names of an image a pod uses anyway; the image
+        /// itself stays, unnamed, until no pod uses it (`image prune`).
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Name an image (by name or ID) also TARGET.
+    Tag {
+        /// The image's name or ID.
+        source: String,
+        /// The new name (`registry/repository:tag`).
+        target: String,
+    },
+    /// Write an image to an OCI archive (a tar of an OCI layout, named
+    /// inside), which `image load` reads back.
+    Save {
+        /// The image's name (kept in the archive) or ID.
+        image: String,
+        /// The archive to write.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Remove the images no pod uses: unnamed ones, or with `-a` all.
+    Prune {
+        /// Every image no pod uses, named or not.
+        #[arg(short, long)]
+        all: bool,
     },
     /// Show an image's config and layers as JSON.
     Inspect {
@@ -144,10 +172,12 @@ pub fn run(cmd: ImageCommand, paths: &peapod_runtime::Paths) -> anyhow::Result<E
             }
             write!(out, "{}", tabwriter::table(&rows))?;
         }
-        ImageCommand::Rm { images } => {
+        ImageCommand::Rm { images, force } => {
+            let users = image_use::in_use(paths, &store)?;
+            let user_of = |id: &Digest| image_use::user_of(&users, id);
             let mut failed = false;
             for name in &images {
-                match store.remove(name) {
+                match store.remove_unless_used(name, &user_of, force) {
                     Ok(lines) => {
                         for l in lines {
                             writeln!(out, "{l}")?;
@@ -161,6 +191,14 @@ pub fn run(cmd: ImageCommand, paths: &peapod_runtime::Paths) -> anyhow::Result<E
             }
             if failed {
                 return Ok(ExitCode::FAILURE);
+            }
+        }
+        ImageCommand::Tag { source, target } => store.tag(&source, &target)?,
+        ImageCommand::Save { image, output } => store.save(&image, &output)?,
+        ImageCommand::Prune { all } => {
+            let users = image_use::in_use(paths, &store)?;
+            for id in store.prune(all, &|id| image_use::user_of(&users, id))? {
+                writeln!(out, "{}", id.hex())?;
             }
         }
         ImageCommand::Inspect { images } => {

@@ -74,7 +74,7 @@ enum Command {
     /// The per-pod supervisor (started by `apply`).
     #[command(hide = true)]
     Supervise(supervise::SuperviseArgs),
-    /// Manage images: import, load, pull, ls, rm, inspect.
+    /// Manage images: import, load, pull, ls, rm, inspect, tag, save, prune.
     #[command(subcommand)]
     Image(image::ImageCommand),
 }

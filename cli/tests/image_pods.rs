@@ -130,3 +130,81 @@ fn pull_is_podmans_three_words() {
         "{err}"
     );
 }
+
+#[test]
+fn image_rm_refuses_an_image_a_pod_uses_and_prune_keeps_it() {
+    let Some((_g, root)) = common::start(
+        "image_rm_refuses_an_image_a_pod_uses_and_prune_keeps_it",
+        "image-in-use",
+        common::shared,
+    ) else {
+        return;
+    };
+    let rootfs = peapod_testkit::busybox_rootfs()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let id = root
+        .ok(&[
+            "image",
+            "import",
+            "-c",
+            "ENV IN_USE=yes",
+            &rootfs,
+            "localhost/inuse:1",
+        ])
+        .trim()
+        .to_owned();
+    let out = apply(
+        &root,
+        "user",
+        &one_container("user", "localhost/inuse:1"),
+        &[],
+    );
+    let pod = Pod {
+        root: &root,
+        name: "user".to_owned(),
+    };
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let refused = root.run(&["image", "rm", "localhost/inuse:1"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains(r#"image "localhost/inuse:1" is in use by pod default/user"#),
+        "{}",
+        stderr(&refused)
+    );
+    let by_id = root.run(&["image", "rm", &id]);
+    assert!(
+        stderr(&by_id).contains("is in use by pod default/user"),
+        "{}",
+        stderr(&by_id)
+    );
+
+    // prune -a removes every other image, not this one.
+    let pruned = root.ok(&["image", "prune", "-a"]);
+    assert!(!pruned.contains(&id[7..]), "{pruned}");
+    assert!(!pruned.is_empty(), "the busybox tags no pod uses go");
+    let ls = root.ok(&["image", "ls", "--no-trunc"]);
+    assert!(
+        ls.contains("localhost/inuse") && !ls.contains("busybox"),
+        "{ls}"
+    );
+
+    // --force takes the name; the image stays, unnamed, for the pod.
+    let forced = root.ok(&["image", "rm", "--force", "localhost/inuse:1"]);
+    assert_eq!(forced.trim(), "Untagged: localhost/inuse:1");
+    let ls = root.ok(&["image", "ls", "--no-trunc"]);
+    assert!(ls.contains("<none>") && ls.contains(&id), "{ls}");
+    assert_eq!(
+        pod.sh("app", "echo $IN_USE; cat /bin/busybox | wc -c")
+            .lines()
+            .next(),
+        Some("yes")
+    );
+    assert_eq!(root.ok(&["image", "prune"]), "", "still used");
+
+    drop(pod);
+    assert_eq!(root.ok(&["image", "prune"]).trim(), &id[7..]);
+    assert_eq!(root.ok(&["image", "ls", "-q"]), "");
+}

@@ -86,14 +86,7 @@ impl Store {
         let index: crate::oci::Index = src.json("index.json")?;
         let mut out = Vec::new();
         for desc in &index.manifests {
-            let name = desc
-                .annotations
-                .get(CONTAINERD_NAME)
-                .or_else(|| desc.annotations.get(OCI_REF_NAME))
-                .filter(|n| n.contains('/') || n.contains(':'))
-                .map(|n| Reference::parse(n))
-                .transpose()?;
-            let refs: Vec<Reference> = name.into_iter().collect();
+            let refs: Vec<Reference> = name_of(desc, &src.shown()).into_iter().collect();
             let (manifest_digest, manifest_bytes, manifest) = resolve_manifest(src, desc)?;
             let config = src.blob(&manifest.config.digest)?;
             Digest::of(&config).verify(&manifest.config.digest, "image config")?;
@@ -120,6 +113,21 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The name an index entry gives its image, as podman reads it:
+/// containerd's `io.containerd.image.name`, else OCI's `ref.name`, a short
+/// one normalised as any reference is (`busybox` is
+/// `docker.io/library/busybox:latest`). A name that is no reference leaves
+/// the image unnamed, with a warning.
+fn name_of(desc: &Descriptor, archive: &str) -> Option<Reference> {
+    let name = desc
+        .annotations
+        .get(CONTAINERD_NAME)
+        .or_else(|| desc.annotations.get(OCI_REF_NAME))?;
+    Reference::parse(name)
+        .map_err(|e| tracing::warn!("{archive}: image {} left unnamed: {e}", desc.digest))
+        .ok()
 }
 
 fn loaded(refs: &[Reference], id: &Digest) -> Vec<String> {

@@ -48,6 +48,14 @@ pub enum Error {
         /// The reference or ID as given.
         reference: String,
     },
+    /// An image a pod uses, which a removal would delete.
+    #[error("image {image:?} is in use by {user}")]
+    InUse {
+        /// The name or ID given.
+        image: String,
+        /// Who uses it (`pod default/web`).
+        user: String,
+    },
     /// A layer entry that would write outside its layer, or that cannot be
     /// represented safely.
     #[error("layer entry {entry:?}: {reason}")]

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,6 +24,10 @@ use crate::reference::Reference;
 use crate::store::{Image, Provenance, StagedLayer, Store};
 
 const PIPE_BUFFER: usize = 256 * 1024;
+/// overlayfs' opaque-directory xattr, as a pax record.
+const OPAQUE_RECORD: &str = "SCHILY.xattr.trusted.overlay.opaque";
+/// Every overlayfs xattr, as pax records: the layer's, not the image's.
+const OVERLAY_RECORDS: &str = "SCHILY.xattr.trusted.overlay.";
 
 impl Store {
     /// Imports `source` (a directory or a tar, possibly compressed) as a
@@ -74,7 +78,13 @@ impl Store {
         let src = dir.to_path_buf();
         let producer = std::thread::Builder::new()
             .name("import-tar".to_string())
-            .spawn(move || write_tree_tar(&src, BufWriter::with_capacity(PIPE_BUFFER, writer)))
+            .spawn(move || {
+                write_tree_tar(
+                    &src,
+                    TreeKind::RootFs,
+                    BufWriter::with_capacity(PIPE_BUFFER, writer),
+                )
+            })
             .ctx("start a thread for", dir)?;
         let staged = self.stage_layer(
             BufReader::with_capacity(PIPE_BUFFER, reader),
@@ -93,18 +103,39 @@ impl Store {
     }
 }
 
+/// What a tree's special files mean when it is written as a tar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TreeKind {
+    /// A root filesystem: every file is itself.
+    RootFs,
+    /// An unpacked layer of the store: its 0:0 character devices and
+    /// `trusted.overlay.opaque=y` directories are overlayfs' whiteouts,
+    /// written back as the tar's `.wh.NAME` and `.wh..wh..opq` entries.
+    Layer,
+}
+
 /// Writes the tree at `root` as a tar with entries in name order.
-pub(crate) fn write_tree_tar(root: &Path, out: impl Write) -> io::Result<()> {
+pub(crate) fn write_tree_tar(root: &Path, kind: TreeKind, out: impl Write) -> io::Result<()> {
     let mut builder = tar::Builder::new(out);
     builder.follow_symlinks(false);
     let mut links = HashMap::new();
-    walk(root, Path::new(""), &mut builder, &mut links)?;
+    walk(root, Path::new(""), kind, &mut builder, &mut links)?;
     builder.into_inner()?.flush()
+}
+
+/// An empty regular file entry `path` (a whiteout marker).
+fn append_marker<W: Write>(b: &mut tar::Builder<W>, path: &Path) -> io::Result<()> {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(0);
+    h.set_mode(0o644);
+    b.append_data(&mut h, path, io::empty())
 }
 
 fn walk<W: Write>(
     root: &Path,
     rel: &Path,
+    kind: TreeKind,
     b: &mut tar::Builder<W>,
     links: &mut HashMap<(u64, u64), PathBuf>,
 ) -> io::Result<()> {
@@ -115,6 +146,13 @@ fn walk<W: Write>(
         let path = e.path();
         let meta = fs::symlink_metadata(&path)?;
         let ft = meta.file_type();
+        let layer = kind == TreeKind::Layer;
+        if layer && ft.is_char_device() && meta.rdev() == 0 {
+            let mut name = std::ffi::OsString::from(".wh.");
+            name.push(e.file_name());
+            append_marker(b, &rel.join(name))?;
+            continue;
+        }
         let mut h = tar::Header::new_gnu();
         h.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
         if !ft.is_file() {
@@ -124,7 +162,14 @@ fn walk<W: Write>(
             h.set_device_major(rustix::fs::major(meta.rdev()))?;
             h.set_device_minor(rustix::fs::minor(meta.rdev()))?;
         }
-        let xattrs = read_xattrs(&path)?;
+        let mut xattrs = read_xattrs(&path)?;
+        let opaque = layer
+            && xattrs
+                .iter()
+                .any(|(k, v)| k == OPAQUE_RECORD && v.as_slice() == b"y");
+        if layer {
+            xattrs.retain(|(k, _)| !k.starts_with(OVERLAY_RECORDS));
+        }
         if !xattrs.is_empty() {
             b.append_pax_extensions(xattrs.iter().map(|(k, v)| (k.as_str(), v.as_slice())))?;
         }
@@ -139,7 +184,10 @@ fn walk<W: Write>(
         }
         if ft.is_dir() {
             b.append_data(&mut h, &rel_child, io::empty())?;
-            walk(root, &rel_child, b, links)?;
+            if opaque {
+                append_marker(b, &rel_child.join(".wh..wh..opq"))?;
+            }
+            walk(root, &rel_child, kind, b, links)?;
         } else if ft.is_symlink() {
             let target = fs::read_link(&path)?;
             b.append_link(&mut h, &rel_child, &target)?;
@@ -147,7 +195,6 @@ fn walk<W: Write>(
             b.append_data(&mut h, &rel_child, File::open(&path)?)?;
         } else if h.entry_type() != tar::EntryType::Regular {
             // Devices and FIFOs; sockets have no tar form and are left out.
-            use std::os::unix::fs::FileTypeExt;
             if !ft.is_socket() {
                 b.append_data(&mut h, &rel_child, io::empty())?;
             }

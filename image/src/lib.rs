@@ -2,7 +2,7 @@
 //!
 //! Owns: a content-addressed store of blobs and unpacked layers, the index
 //! of image references, importing a root filesystem, loading OCI layouts and
-//! `docker save` archives, pulling from OCI registries, unpacking layers
+//! `docker save` archives, saving OCI archives, pulling from OCI registries, unpacking layers
 //! safely (whiteouts, no entry written outside its layer), and the ordered
 //! lower directories of an image for an overlay rootfs.
 //!
@@ -26,6 +26,7 @@ mod index;
 pub mod oci;
 mod reference;
 mod registry;
+mod save;
 mod store;
 mod unpack;
 

@@ -278,6 +278,20 @@ impl Store {
     /// image left with no reference is deleted with the layers no other
     /// image uses. Returns `Untagged: …` / `Deleted: …` lines.
     pub fn remove(&self, name_or_id: &str) -> Result<Vec<String>> {
+        self.remove_unless_used(name_or_id, &|_| None, false)
+    }
+
+    /// [`Store::remove`], but an image that `user_of` says is used (it
+    /// names the user: `pod default/web`) and would be deleted is refused
+    /// with [`Error::InUse`]; with `force` its names go and the image
+    /// stays, unnamed, until nothing uses it (then [`Store::prune`]
+    /// removes it): a running container's layers never vanish under it.
+    pub fn remove_unless_used(
+        &self,
+        name_or_id: &str,
+        user_of: &dyn Fn(&Digest) -> Option<String>,
+        force: bool,
+    ) -> Result<Vec<String>> {
         let mut out = Vec::new();
         self.update(|index| {
             let (id, reference) = index.resolve(name_or_id)?;
@@ -287,11 +301,19 @@ impl Store {
             } else {
                 index.refs_of(&id)
             };
+            let deletes = index.refs_of(&id).len() == names.len();
+            let user = if deletes { user_of(&id) } else { None };
+            if let (Some(user), false) = (&user, force) {
+                return Err(Error::InUse {
+                    image: name_or_id.to_string(),
+                    user: user.clone(),
+                });
+            }
             for n in names {
                 index.references.remove(&n);
                 out.push(format!("Untagged: {n}"));
             }
-            if index.refs_of(&id).is_empty() {
+            if deletes && user.is_none() {
                 index.images.remove(&id);
                 out.push(format!("Deleted: {id}"));
             }
@@ -299,6 +321,43 @@ impl Store {
         })?;
         self.collect_garbage()?;
         Ok(out)
+    }
+
+    /// Names the image `source` (a name or ID) also `target`, as `podman
+    /// tag` does; `target` moves off any image it named before.
+    pub fn tag(&self, source: &str, target: &str) -> Result<()> {
+        let target = Reference::parse(target)?;
+        self.update(|index| {
+            let (id, _) = index.resolve(source)?;
+            index.references.insert(target.to_string(), id);
+            Ok(())
+        })
+    }
+
+    /// Removes the images no one uses (`user_of` gives `None`): those
+    /// without a name, or with `all` every one, as `podman image prune
+    /// [-a]`. Returns the IDs removed.
+    pub fn prune(
+        &self,
+        all: bool,
+        user_of: &dyn Fn(&Digest) -> Option<String>,
+    ) -> Result<Vec<Digest>> {
+        let removed = self.update(|index| {
+            let doomed: Vec<Digest> = index
+                .images
+                .keys()
+                .filter(|id| all || index.refs_of(id).is_empty())
+                .filter(|id| user_of(id).is_none())
+                .cloned()
+                .collect();
+            index.references.retain(|_, id| !doomed.contains(id));
+            for id in &doomed {
+                index.images.remove(id);
+            }
+            Ok(doomed)
+        })?;
+        self.collect_garbage()?;
+        Ok(removed)
     }
 
     /// Removes what no image uses: layers, blobs, and temporary folders of

@@ -30,6 +30,7 @@ mod error;
 pub mod events;
 pub(crate) mod eviction;
 pub mod exec;
+pub mod image_use;
 mod images;
 pub mod inspect;
 pub mod launch;
