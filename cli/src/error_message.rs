@@ -14,10 +14,26 @@ pub fn of_runtime(err: &Error) -> String {
     }
 }
 
+/// A request the API server would refuse (`BadRequest`): a selector it
+/// cannot parse or a field it cannot select on.
+#[derive(Debug)]
+pub struct BadRequest(pub String);
+
+impl std::fmt::Display for BadRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadRequest {}
+
 /// kubectl's line for an error a verb ended with: the server's form when
 /// a pod is missing or already there, whatever context was added on the
 /// way up; `error:` and the whole chain otherwise.
 pub fn of(err: &anyhow::Error) -> String {
+    if let Some(bad) = err.chain().find_map(|e| e.downcast_ref::<BadRequest>()) {
+        return format!("Error from server (BadRequest): {bad}");
+    }
     match err.chain().find_map(|e| e.downcast_ref::<Error>()) {
         Some(e @ (Error::NotFound { .. } | Error::AlreadyExists { .. })) => of_runtime(e),
         _ => format!("error: {err:#}"),

@@ -1,25 +1,39 @@
-//! `peapod get pods` / `peapod get pod NAME -o json|yaml|wide|name`:
-//! kubectl's columns and documents.
+//! `peapod get pods` / `peapod get pod NAME -o json|yaml|wide|name|
+//! jsonpath=...|custom-columns=...`, with kubectl's selectors (`-l`,
+//! `--field-selector`), `--show-labels`, `--sort-by` and `-w`; `get events`
+//! and `get all`.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use peapod_runtime::state::PodKey;
 use peapod_runtime::{Paths, inspect, status};
 use peapod_spec::Pod;
+use serde_json::Value;
 
 use crate::duration::since;
+use crate::jsonpath::{self, Template};
+use crate::selector::{FieldSelector, LabelSelector};
 use crate::{node, tabwriter};
 
-/// Show pods.
+/// Show pods (or their events).
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  peapod get pods -l app=web,tier!=db --show-labels
+  peapod get po web -o jsonpath='{.status.podIP}'
+  peapod get pods -o jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.status.phase}{\"\\n\"}{end}'
+  peapod get pods -o custom-columns=NAME:.metadata.name,IP:.status.podIP --sort-by=.metadata.creationTimestamp
+  peapod get pods --field-selector status.phase=Running -w
+  peapod get events --field-selector involvedObject.name=web")]
 pub struct GetArgs {
-    /// `pods [NAME...]` (`pod`, `po`, any case) or `pod/NAME...`; every
-    /// pod of the namespace when no name is given.
+    /// `pods [NAME...]` (`pod`, `po`, any case), `pod/NAME...`, `events`
+    /// (`ev`) or `all`; every pod of the namespace when no name is given.
     #[arg(required = true, value_name = "TYPE[/NAME]")]
     targets: Vec<String>,
-    /// Output: `json`, `yaml`, `wide` or `name`.
+    /// Output: `json`, `yaml`, `wide`, `name`, `jsonpath=TEMPLATE`,
+    /// `jsonpath-file=FILE`, `custom-columns=HEADER:PATH,...` or
+    /// `custom-columns-file=FILE`.
     #[arg(short = 'o', long = "output", value_name = "FORMAT")]
     output: Option<String>,
     /// The namespace.
@@ -28,57 +42,178 @@ pub struct GetArgs {
     /// Pods of every namespace.
     #[arg(short = 'A', long)]
     all_namespaces: bool,
+    /// Only pods whose labels match (`a=b`, `a!=b`, `a in (x,y)`,
+    /// `a notin (x)`, `a`, `!a`, comma-separated).
+    #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
+    selector: Option<String>,
+    /// Only objects whose fields match (`status.phase=Running`,
+    /// `metadata.name!=web`, comma-separated).
+    #[arg(long, value_name = "SELECTOR")]
+    field_selector: Option<String>,
+    /// A LABELS column at the end of the table.
+    #[arg(long)]
+    show_labels: bool,
+    /// Sort by the value of a JSONPath (`.metadata.name`, `{.status.podIP}`).
+    #[arg(long, value_name = "JSONPATH")]
+    sort_by: Option<String>,
+    /// After the list, a line each time a pod changes.
+    #[arg(short = 'w', long)]
+    watch: bool,
+    /// Only the changes, without the list first.
+    #[arg(long)]
+    watch_only: bool,
+}
+
+/// The fields `--field-selector` takes for pods (the API server's).
+pub const POD_FIELDS: &[&str] = &[
+    "metadata.name",
+    "metadata.namespace",
+    "spec.nodeName",
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "spec.serviceAccountName",
+    "spec.hostNetwork",
+    "status.phase",
+    "status.podIP",
+    "status.nominatedNodeName",
+];
+
+/// What `get` was asked for, once its arguments are read.
+pub struct Query {
+    /// The pods named (none: every pod of the scope).
+    pub names: Vec<String>,
+    /// `None`: every namespace.
+    pub namespace: Option<String>,
+    labels: LabelSelector,
+    fields: FieldSelector,
+    sort_by: Option<Template>,
+}
+
+impl Query {
+    /// The pods asked for, filtered and sorted; the missing ones named as
+    /// their errors.
+    pub fn pods(&self, paths: &Paths) -> anyhow::Result<(Vec<Pod>, Vec<peapod_runtime::Error>)> {
+        let mut missing = vec![];
+        let mut pods = if self.names.is_empty() {
+            inspect::list(paths, self.namespace.as_deref())?
+        } else {
+            let ns = self.namespace.as_deref().unwrap_or("default");
+            let mut pods = vec![];
+            for name in &self.names {
+                match inspect::get(paths, &PodKey::new(ns, name)) {
+                    Ok(pod) => pods.push(pod),
+                    Err(e @ peapod_runtime::Error::NotFound { .. }) => missing.push(e),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            pods
+        };
+        pods.retain(|p| self.selects(p));
+        if let Some(sort) = &self.sort_by {
+            sort_by(&mut pods, sort)?;
+        }
+        Ok((pods, missing))
+    }
+
+    /// Whether the selectors keep `pod`.
+    pub fn selects(&self, pod: &Pod) -> bool {
+        self.labels.matches(&pod.metadata.labels)
+            && self
+                .fields
+                .matches(&serde_json::to_value(pod).unwrap_or_default())
+    }
+}
+
+/// The `-l` and `--field-selector` of a verb, read; the API server's
+/// `BadRequest` for a bad one.
+pub fn selectors(
+    labels: Option<&str>,
+    fields: Option<&str>,
+    supported: &[&str],
+    resource: &str,
+) -> anyhow::Result<(LabelSelector, FieldSelector)> {
+    let bad = |why: String| {
+        anyhow::Error::new(crate::error_message::BadRequest(format!(
+            "Unable to find \"/v1, Resource={resource}\" that match label selector \"{}\", field selector \"{}\": {why}",
+            labels.unwrap_or_default(),
+            fields.unwrap_or_default()
+        )))
+    };
+    let l = LabelSelector::parse(labels.unwrap_or_default()).map_err(bad)?;
+    let f = FieldSelector::parse(fields.unwrap_or_default(), supported).map_err(bad)?;
+    Ok((l, f))
+}
+
+/// Sorts `pods` by the value `template` finds in each (`--sort-by`).
+fn sort_by(pods: &mut [Pod], template: &Template) -> anyhow::Result<()> {
+    let mut keyed = pods
+        .iter()
+        .map(|p| {
+            let v = serde_json::to_value(p)?;
+            let first = template
+                .values(&v)
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .first()
+                .copied()
+                .cloned();
+            Ok((first, p.clone()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    keyed.sort_by(|a, b| jsonpath::compare(a.0.as_ref(), b.0.as_ref()));
+    for (slot, (_, p)) in pods.iter_mut().zip(keyed) {
+        *slot = p;
+    }
+    Ok(())
 }
 
 /// Runs `get`.
 pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
-    let names = crate::resource_args::pod_names("get", &args.targets)?;
+    if crate::get_events::is_events(&args.targets) {
+        return crate::get_events::run(args.events_query(), paths);
+    }
+    let targets = all_as_pods(&args.targets);
+    let names = crate::resource_args::pod_names("get", &targets)?;
     // The printer first, as kubectl: a bad format is the one error.
     let format = Format::of(args.output.as_deref())?;
+    if !names.is_empty() && (args.selector.is_some() || args.field_selector.is_some()) {
+        bail!("name cannot be provided when a selector is specified");
+    }
+    let (labels, fields) = selectors(
+        args.selector.as_deref(),
+        args.field_selector.as_deref(),
+        POD_FIELDS,
+        "pods",
+    )?;
+    let sort_by = args
+        .sort_by
+        .as_deref()
+        .map(|s| Template::relaxed(s).map_err(|e| anyhow::anyhow!("{e}")))
+        .transpose()?;
+    let query = Query {
+        names,
+        namespace: (!args.all_namespaces).then(|| args.namespace.clone()),
+        labels,
+        fields,
+        sort_by,
+    };
+    let printer = Printer {
+        format,
+        namespaces: args.all_namespaces,
+        show_labels: args.show_labels,
+    };
+    if args.watch || args.watch_only {
+        return crate::get_watch::run(&query, &printer, paths, args.watch_only);
+    }
     // As kubectl: the pods found are printed, each one missing is an
     // error of its own after them.
-    let mut missing = vec![];
-    let pods = if names.is_empty() {
-        let ns = (!args.all_namespaces).then_some(args.namespace.as_str());
-        inspect::list(paths, ns)?
-    } else {
-        let mut pods = vec![];
-        for name in &names {
-            match inspect::get(paths, &PodKey::new(&args.namespace, name)) {
-                Ok(pod) => pods.push(pod),
-                Err(e @ peapod_runtime::Error::NotFound { .. }) => missing.push(e),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        pods
-    };
-    let single = names.len() == 1;
+    let (pods, missing) = query.pods(paths)?;
+    let single = query.names.len() == 1;
     let mut out = crate::stdout::stdout();
-    match format {
-        // The one pod asked for is missing: its error alone, as kubectl.
-        _ if single && pods.is_empty() => {}
-        Format::Json => {
-            let doc = document(&pods, single)?;
-            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
-        }
-        Format::Yaml => {
-            let doc = document(&pods, single)?;
-            write!(out, "{}", serde_saphyr::to_string(&doc)?)?;
-        }
-        Format::Name => {
-            for p in &pods {
-                writeln!(
-                    out,
-                    "pod/{}",
-                    p.metadata.name.as_deref().unwrap_or_default()
-                )?;
-            }
-        }
-        Format::Wide => table(&mut out, paths, &pods, true, args.all_namespaces)?,
-        Format::Table => table(&mut out, paths, &pods, false, args.all_namespaces)?,
+    // The one pod asked for is missing: its error alone, as kubectl.
+    if !(single && pods.is_empty()) {
+        printer.print(&mut out, paths, &pods, single)?;
     }
-    let human = matches!(format, Format::Table | Format::Wide);
-    if pods.is_empty() && names.is_empty() && human {
+    if pods.is_empty() && query.names.is_empty() && printer.format.is_human() {
         if args.all_namespaces {
             eprintln!("No resources found");
         } else {
@@ -95,66 +230,251 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     })
 }
 
+impl GetArgs {
+    /// The arguments as `get events` reads them.
+    fn events_query(&self) -> crate::get_events::EventsQuery<'_> {
+        crate::get_events::EventsQuery {
+            names: &self.targets[1..],
+            namespace: (!self.all_namespaces).then_some(self.namespace.as_str()),
+            output: self.output.as_deref(),
+            field_selector: self.field_selector.as_deref(),
+            watch: self.watch || self.watch_only,
+        }
+    }
+}
+
+/// `get all`: the pods (the kinds peapod runs). Workload kinds join here
+/// as the spec learns them.
+fn all_as_pods(targets: &[String]) -> Vec<String> {
+    let mut targets = targets.to_vec();
+    if let Some(first) = targets.first_mut()
+        && first.eq_ignore_ascii_case("all")
+    {
+        "pods".clone_into(first);
+    }
+    targets
+}
+
 /// The printers of `-o`.
-#[derive(Debug, Clone, Copy)]
-enum Format {
+#[derive(Debug, Clone)]
+pub enum Format {
     /// No `-o`: kubectl's table.
     Table,
+    /// `-o wide`.
     Wide,
+    /// `-o json`.
     Json,
+    /// `-o yaml`.
     Yaml,
+    /// `-o name`.
     Name,
+    /// `-o jsonpath=` / `-o jsonpath-file=`.
+    JsonPath(Template),
+    /// `-o custom-columns=` / `-o custom-columns-file=`.
+    CustomColumns(Vec<(String, Template)>),
 }
 
 impl Format {
     /// The printer `-o output` asks for; kubectl's error for another.
-    fn of(output: Option<&str>) -> anyhow::Result<Self> {
-        Ok(match output {
-            None => Self::Table,
-            Some("wide") => Self::Wide,
-            Some("json") => Self::Json,
-            Some("yaml") => Self::Yaml,
-            Some("name") => Self::Name,
-            Some(other) => bail!(
-                "unable to match a printer suitable for the output format {other:?}, allowed formats are: json,name,wide,yaml"
+    pub fn of(output: Option<&str>) -> anyhow::Result<Self> {
+        let Some(output) = output else {
+            return Ok(Self::Table);
+        };
+        let (name, arg) = output.split_once('=').unwrap_or((output, ""));
+        Ok(match name {
+            "wide" => Self::Wide,
+            "json" => Self::Json,
+            "yaml" => Self::Yaml,
+            "name" => Self::Name,
+            "jsonpath" | "jsonpath-file" => {
+                let text = if name == "jsonpath" {
+                    arg.to_owned()
+                } else {
+                    std::fs::read_to_string(arg)
+                        .with_context(|| format!("reading the template file {arg}"))?
+                };
+                if text.is_empty() {
+                    bail!("template format specified but no template given");
+                }
+                Self::JsonPath(
+                    Template::parse(&text)
+                        .map_err(|e| anyhow::anyhow!("error parsing jsonpath {text}, {e}"))?,
+                )
+            }
+            "custom-columns" => Self::CustomColumns(columns(arg)?),
+            "custom-columns-file" => {
+                let text = std::fs::read_to_string(arg)
+                    .with_context(|| format!("reading the columns file {arg}"))?;
+                Self::CustomColumns(columns_file(&text)?)
+            }
+            _ => bail!(
+                "unable to match a printer suitable for the output format {output:?}, allowed formats are: custom-columns,custom-columns-file,json,jsonpath,jsonpath-file,name,wide,yaml"
             ),
         })
     }
+
+    /// Whether kubectl says `No resources found` for it.
+    fn is_human(&self) -> bool {
+        matches!(self, Self::Table | Self::Wide | Self::CustomColumns(_))
+    }
 }
 
-/// One pod as itself, several as a v1 `List`.
-fn document(pods: &[Pod], single: bool) -> anyhow::Result<serde_json::Value> {
-    if single && let Some(p) = pods.first() {
-        return Ok(serde_json::to_value(p)?);
+/// `NAME:.metadata.name,IP:.status.podIP`.
+fn columns(spec: &str) -> anyhow::Result<Vec<(String, Template)>> {
+    if spec.is_empty() {
+        bail!("custom-columns format specified but no custom columns given");
     }
-    Ok(serde_json::json!({
-        "apiVersion": "v1",
-        "kind": "List",
-        "items": pods,
-        "metadata": { "resourceVersion": "" },
-    }))
+    spec.split(',')
+        .map(|col| {
+            let Some((header, path)) = col.split_once(':') else {
+                bail!("unexpected custom-columns spec: {col}, expected <header>:<json-path-expr>");
+            };
+            Ok((header.to_owned(), relaxed(path)?))
+        })
+        .collect()
 }
 
-/// The kubectl table: NAME READY STATUS RESTARTS AGE (+ IP NODE NOMINATED
-/// NODE READINESS GATES with wide).
-fn table(
-    out: &mut dyn Write,
-    paths: &Paths,
-    pods: &[Pod],
-    wide: bool,
-    namespaces: bool,
-) -> anyhow::Result<()> {
-    let mut rows = vec![];
-    let mut header = vec![];
-    if namespaces {
-        header.push("NAMESPACE");
+/// A columns file: the headers on one line, the paths on the next.
+fn columns_file(text: &str) -> anyhow::Result<Vec<(String, Template)>> {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let (Some(headers), Some(paths), None) = (lines.next(), lines.next(), lines.next()) else {
+        bail!("invalid template file: expected two lines: the headers, then the JSONPath of each");
+    };
+    let (headers, paths): (Vec<_>, Vec<_>) = (
+        headers.split_whitespace().collect(),
+        paths.split_whitespace().collect(),
+    );
+    if headers.len() != paths.len() {
+        bail!(
+            "number of headers ({}) does not match number of paths ({})",
+            headers.len(),
+            paths.len()
+        );
     }
-    header.extend(["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
-    if wide {
-        header.extend(["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]);
+    headers
+        .into_iter()
+        .zip(paths)
+        .map(|(h, p)| Ok((h.to_owned(), relaxed(p)?)))
+        .collect()
+}
+
+fn relaxed(path: &str) -> anyhow::Result<Template> {
+    Template::relaxed(path).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// How `get` prints pods.
+pub struct Printer {
+    /// `-o`.
+    pub format: Format,
+    /// `-A`: a NAMESPACE column.
+    pub namespaces: bool,
+    /// `--show-labels`.
+    pub show_labels: bool,
+}
+
+impl Printer {
+    /// Prints `pods`; `single`: one pod was named (its document alone,
+    /// not a `List`).
+    pub fn print(
+        &self,
+        out: &mut dyn Write,
+        paths: &Paths,
+        pods: &[Pod],
+        single: bool,
+    ) -> anyhow::Result<()> {
+        match &self.format {
+            Format::Json => {
+                let doc = document(pods, single)?;
+                writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+            }
+            Format::Yaml => {
+                let doc = document(pods, single)?;
+                write!(out, "{}", serde_saphyr::to_string(&doc)?)?;
+            }
+            Format::Name => {
+                for p in pods {
+                    writeln!(
+                        out,
+                        "pod/{}",
+                        p.metadata.name.as_deref().unwrap_or_default()
+                    )?;
+                }
+            }
+            Format::JsonPath(t) => {
+                let doc = document(pods, single)?;
+                let text = t.render(&doc).map_err(|e| {
+                    anyhow::anyhow!("error executing jsonpath: Error executing template: {e}")
+                })?;
+                write!(out, "{text}")?;
+            }
+            Format::Table | Format::Wide | Format::CustomColumns(_) => {
+                let rows = self.rows(paths, pods, true)?;
+                print_rows(out, &rows)?;
+            }
+        }
+        out.flush()?;
+        Ok(())
     }
-    rows.push(header.iter().map(ToString::to_string).collect::<Vec<_>>());
-    for p in pods {
+
+    /// The table's rows (with the header first when `header`); none
+    /// without pods.
+    pub fn rows(
+        &self,
+        paths: &Paths,
+        pods: &[Pod],
+        header: bool,
+    ) -> anyhow::Result<Vec<Vec<String>>> {
+        let mut rows = vec![];
+        if pods.is_empty() {
+            return Ok(rows);
+        }
+        if header {
+            rows.push(self.header());
+        }
+        for p in pods {
+            rows.push(self.row(paths, p)?);
+        }
+        Ok(rows)
+    }
+
+    fn header(&self) -> Vec<String> {
+        if let Format::CustomColumns(cols) = &self.format {
+            return cols.iter().map(|(h, _)| h.clone()).collect();
+        }
+        let mut header = vec![];
+        if self.namespaces {
+            header.push("NAMESPACE");
+        }
+        header.extend(["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
+        if matches!(self.format, Format::Wide) {
+            header.extend(["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]);
+        }
+        if self.show_labels {
+            header.push("LABELS");
+        }
+        header.iter().map(ToString::to_string).collect()
+    }
+
+    /// One pod's row.
+    pub fn row(&self, paths: &Paths, p: &Pod) -> anyhow::Result<Vec<String>> {
+        if let Format::CustomColumns(cols) = &self.format {
+            let v = serde_json::to_value(p)?;
+            return cols
+                .iter()
+                .map(|(_, t)| {
+                    let found = t.values(&v).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    Ok(if found.is_empty() {
+                        "<none>".to_owned()
+                    } else {
+                        found
+                            .iter()
+                            .map(|v| jsonpath::text_of(v))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                })
+                .collect();
+        }
         let st = p.status.clone().unwrap_or_default();
         let key = PodKey::new(
             p.metadata.namespace.as_deref().unwrap_or("default"),
@@ -173,7 +493,7 @@ fn table(
             .as_deref()
             .map_or_else(|| "<unknown>".to_owned(), since);
         let mut row = vec![];
-        if namespaces {
+        if self.namespaces {
             row.push(p.metadata.namespace.clone().unwrap_or_default());
         }
         row.extend([
@@ -183,20 +503,52 @@ fn table(
             restarts,
             age,
         ]);
-        if wide {
+        if matches!(self.format, Format::Wide) {
             row.push(st.pod_ip.clone().unwrap_or_else(|| "<none>".to_owned()));
             row.push(node::name());
             row.extend(["<none>".to_owned(), "<none>".to_owned()]);
         }
-        rows.push(row);
+        if self.show_labels {
+            row.push(labels_cell(&p.metadata.labels));
+        }
+        Ok(row)
     }
-    if pods.is_empty() {
+}
+
+/// `a=b,c=d` (sorted by key), `<none>` without labels.
+fn labels_cell(labels: &std::collections::BTreeMap<String, String>) -> String {
+    if labels.is_empty() {
+        return "<none>".to_owned();
+    }
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Prints aligned rows, kubectl's padding, no trailing blanks.
+pub fn print_rows(out: &mut dyn Write, rows: &[Vec<String>]) -> anyhow::Result<()> {
+    if rows.is_empty() {
         return Ok(());
     }
-    for line in tabwriter::table(&rows).lines() {
+    for line in tabwriter::table(rows).lines() {
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+/// One pod as itself, several as a v1 `List`.
+pub fn document(pods: &[Pod], single: bool) -> anyhow::Result<Value> {
+    if single && let Some(p) = pods.first() {
+        return Ok(serde_json::to_value(p)?);
+    }
+    Ok(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": pods,
+        "metadata": { "resourceVersion": "" },
+    }))
 }
 
 #[cfg(test)]
@@ -228,7 +580,14 @@ mod tests {
     fn render(pods: &[Pod], wide: bool, namespaces: bool) -> String {
         let mut out = vec![];
         let paths = Paths::under(std::path::Path::new("/nonexistent/peapod-get-test"));
-        table(&mut out, &paths, pods, wide, namespaces).expect("written");
+        let printer = Printer {
+            format: if wide { Format::Wide } else { Format::Table },
+            namespaces,
+            show_labels: false,
+        };
+        printer
+            .print(&mut out, &paths, pods, false)
+            .expect("written");
         String::from_utf8(out).expect("UTF-8")
     }
 

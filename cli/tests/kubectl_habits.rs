@@ -83,6 +83,11 @@ fn a_closed_stdout_ended_verbs_with_broken_pipe_errors_or_an_abort() {
         &["get", "po", "-o", "wide"],
         &["get", "po", "-o", "name"],
         &["get", "pod", "printer", "-o", "json"],
+        &["get", "po", "-o", "jsonpath={.items[*].metadata.name}"],
+        &["get", "po", "-o", "custom-columns=NAME:.metadata.name"],
+        &["get", "po", "--show-labels", "-l", "!nolabel"],
+        &["get", "po", "-w"],
+        &["get", "events"],
         &["describe", "pod", "printer"],
         &["describe", "pods"],
         &["logs", "printer"],
@@ -145,26 +150,16 @@ fn two_containers(name: &str, annotation: Option<&str>) -> String {
     )
 }
 
-/// `peapod args`: exit code, stdout, stderr.
-fn run(root: &Root, args: &[&str]) -> (i32, String, String) {
-    let out = root.run(args);
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 /// `logs args` once the container has written `want`.
 fn logs_once_written(root: &Root, args: &[&str], want: &str) -> (i32, String, String) {
     for _ in 0..200 {
-        let got = run(root, args);
+        let got = root.outcome(args);
         if got.1 == want || got.0 != 0 {
             return got;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    run(root, args)
+    root.outcome(args)
 }
 
 #[test]
@@ -183,12 +178,12 @@ fn type_slash_name_was_read_as_a_pod_name() {
         (&["get", "PO", "two", "-o", "name"], "pod/two\n"),
     ] {
         assert_eq!(
-            run(&root, args),
+            root.outcome(args),
             (0, want.to_owned(), String::new()),
             "{args:?}"
         );
     }
-    let (code, out, _) = run(&root, &["describe", "pod/two"]);
+    let (code, out, _) = root.outcome(&["describe", "pod/two"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("Name:             two\n"), "{out}");
     // No container named, several in the pod: the first, with kubectl's
@@ -204,11 +199,11 @@ fn type_slash_name_was_read_as_a_pod_name() {
     );
     let who = ["--", "sh", "-c", "echo $WHO"];
     assert_eq!(
-        run(&root, &[&["exec", "pod/two"][..], &who].concat()),
+        root.outcome(&[&["exec", "pod/two"][..], &who].concat()),
         (0, "a\n".to_owned(), notice.to_owned())
     );
     assert_eq!(
-        run(&root, &[&["exec", "ann"][..], &who].concat()),
+        root.outcome(&[&["exec", "ann"][..], &who].concat()),
         (0, "b\n".to_owned(), String::new())
     );
     // A type peapod has not: kubectl's error, from every verb.
@@ -221,13 +216,13 @@ fn type_slash_name_was_read_as_a_pod_name() {
         &["delete", "deploy/two"],
     ] {
         assert_eq!(
-            run(&root, args),
+            root.outcome(args),
             (1, String::new(), wrong.to_owned()),
             "{args:?}"
         );
     }
     assert_eq!(
-        run(&root, &["delete", "po/two", "pod/ann"]),
+        root.outcome(&["delete", "po/two", "pod/ann"]),
         (
             0,
             "pod \"two\" deleted\npod \"ann\" deleted\n".to_owned(),
@@ -249,15 +244,15 @@ fn get_all_namespaces_said_default_namespace_and_errors_had_two_prefixes() {
     };
     let empty = |msg: &str| (0, String::new(), msg.to_owned());
     assert_eq!(
-        run(&root, &["get", "po", "-A"]),
+        root.outcome(&["get", "po", "-A"]),
         empty("No resources found\n")
     );
     assert_eq!(
-        run(&root, &["get", "po"]),
+        root.outcome(&["get", "po"]),
         empty("No resources found in default namespace.\n")
     );
     assert_eq!(
-        run(&root, &["get", "po", "-n", "kube-system", "-o", "wide"]),
+        root.outcome(&["get", "po", "-n", "kube-system", "-o", "wide"]),
         empty("No resources found in kube-system namespace.\n")
     );
     // A missing pod: the API server's NotFound, the same from every verb.
@@ -273,7 +268,7 @@ fn get_all_namespaces_said_default_namespace_and_errors_had_two_prefixes() {
         &["delete", "pod", "nosuch"],
     ] {
         assert_eq!(
-            run(&root, args),
+            root.outcome(args),
             (1, String::new(), not_found.to_owned()),
             "{args:?}"
         );
@@ -281,10 +276,10 @@ fn get_all_namespaces_said_default_namespace_and_errors_had_two_prefixes() {
     // The pods found are printed, the missing one said after them.
     let _pod = root.apply("here", &two_containers("here", None));
     assert_eq!(
-        run(&root, &["get", "po", "here", "nosuch", "-o", "name"]),
+        root.outcome(&["get", "po", "here", "nosuch", "-o", "name"]),
         (1, "pod/here\n".to_owned(), not_found.to_owned())
     );
-    let (code, out, err) = run(&root, &["describe", "pod", "here", "nosuch"]);
+    let (code, out, err) = root.outcome(&["describe", "pod", "here", "nosuch"]);
     assert_eq!((code, err.as_str()), (1, not_found), "{out}");
     assert!(out.starts_with("Name:             here\n"), "{out}");
     // A client's error: `error: `, as kubectl, and the printer checked
@@ -293,7 +288,7 @@ fn get_all_namespaces_said_default_namespace_and_errors_had_two_prefixes() {
         &["get", "po", "-o", "foo"][..],
         &["get", "po", "nosuch", "-o", "foo"],
     ] {
-        let (code, _, err) = run(&root, args);
+        let (code, _, err) = root.outcome(args);
         assert_eq!(code, 1);
         assert!(err.starts_with("error: unable to match a printer"), "{err}");
     }
@@ -350,7 +345,7 @@ fn delete_of_two_pods_stopped_them_one_after_the_other() {
     // One after the other, pa would wait for pb's mark until its grace
     // period ended in SIGKILL, and never mark itself done.
     assert_eq!(
-        run(&root, &["delete", "pod", "pa", "pb"]),
+        root.outcome(&["delete", "pod", "pa", "pb"]),
         (
             0,
             "pod \"pa\" deleted\npod \"pb\" deleted\n".to_owned(),
