@@ -267,6 +267,13 @@ peapod_pod_up() { pp apply -f "$fx/myapp.yaml"; }
 peapod_pod_down() { pp delete -f "$fx/myapp.yaml"; }
 peapod_pod_clean() { pp delete -f "$fx/myapp.yaml" --ignore-not-found --grace-period 0; }
 
+# runc run of ONE busybox container running `true`, in case 2's rounds:
+# the yardstick of the seed pod's apply + delete (issue 17's target: the
+# two-container pod, bridge, at most half of it).
+runc_one_up() { runc_true_up; }
+runc_one_down() { :; }
+runc_one_clean() { runc_true_clean; }
+
 kube_pod_up() { pm kube play --network none "$fx/myapp.yaml"; }
 kube_pod_down() { pm kube play --down "$fx/myapp.yaml"; }
 kube_pod_clean() { pm kube play --down "$fx/myapp.yaml"; pm volume prune -f; }
@@ -358,7 +365,7 @@ fi
 say "case 1: one container running \`true\` ($ROUNDS rounds)"
 run_case "$ROUNDS" peapod_run peapod_runbr peapod_true runc_true crun_true
 say "case 2: the seed 000 pod up and down ($POD_ROUNDS rounds)"
-run_case "$POD_ROUNDS" peapod_pod kube_pod podcli_pod
+run_case "$POD_ROUNDS" peapod_pod kube_pod podcli_pod runc_one
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -414,6 +421,11 @@ EOF
 row peapod_pod total peapod_pod "peapod" "\`apply\` + \`delete -f myapp.yaml\`"
 row kube_pod total peapod_pod "podman kube play" "\`kube play --network none\` + \`kube play --down\`"
 row podcli_pod total peapod_pod "podman pod create" "rows 2 + 3"
+cat <<EOF
+| **5. seed 000 pod (2 containers, bridge) apply + delete vs ONE runc container** | | | | |
+EOF
+row peapod_pod total peapod_pod "peapod" "\`apply\` + \`delete -f myapp.yaml\`, default bridge network (row 4)"
+row runc_one total peapod_pod "runc" "\`runc run\` of one busybox container running \`true\`, in case 2's rounds"
 if [ -s "$tmp/s/peapod_true.apply" ]; then
   read -r a _ <<<"$(stats "$tmp/s/peapod_true.apply")"
   read -r w _ <<<"$(stats "$tmp/s/peapod_true.wait")"

@@ -5,6 +5,16 @@
 set -u
 bad=0
 report() { echo "check-host-clean: left behind: $*" >&2; bad=1; }
+# A deleted pod's veth goes with its network namespace, destroyed by the
+# kernel in its own worker after `delete` returned: wait for the pp* links
+# to vanish (woken by netlink's link notifications, at most 10 s) first.
+pp_links() { for l in /sys/class/net/pp*; do [ -e "$l" ] && return 0; done; return 1; }
+if pp_links; then
+  coproc watch { exec timeout 10 ip -o monitor link; }
+  while pp_links && read -r -t 10 _ <&"${watch[0]}"; do :; done
+  kill "$watch_PID" 2>/dev/null
+  wait "$watch_PID" 2>/dev/null
+fi
 while read -r line; do report "mount $line"; done < <(awk '$5 ~ /peapod/ || $4 ~ /peapod/ {print $5}' /proc/self/mountinfo)
 for l in /sys/class/net/*; do
   n=$(basename "$l")

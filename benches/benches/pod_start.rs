@@ -4,8 +4,10 @@
 //! process, images, sandbox (cgroup, pause, network, pod files, volumes),
 //! containers, start report. `pod_start_stop` is the same plus `delete`
 //! (SIGKILL with grace 0, cgroups, folders, logs removed);
-//! `pod_start_parallel` applies 20 such pods at once (one thread each) and
-//! times until the last is running.
+//! `pod_start_parallel_20` and `_100` apply 20 and 100 such pods at once
+//! (one thread each) and time until the last is running: the total, and
+//! per pod (total / pods), to see whether a pod's cost stays flat as the
+//! host fills.
 //!
 //! The bench's `--root` has a tmpfs on `run/`, as `/run` is on a real host.
 //! Each runs twice, with `PEAPOD_NETWORK=none` (loopback only) and
@@ -22,7 +24,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group};
+use criterion::{Criterion, SamplingMode, criterion_group};
 use peapod_runtime::Paths;
 use peapod_runtime::launch::Launcher;
 use peapod_runtime::network::NETWORK_ENV;
@@ -30,7 +32,7 @@ use peapod_runtime::teardown;
 use peapod_spec::Pod;
 use peapod_testkit::{TempDir, require_root};
 
-use common::{RunTmpfs, bench_median, import_busybox, peapod_exe};
+use common::{RunTmpfs, bench_median, import_busybox, peapod_exe, print_median};
 
 const SEED_000: &str = r#"
 apiVersion: v1
@@ -54,8 +56,8 @@ spec:
     - { name: logs, emptyDir: {} }
 "#;
 
-/// Pods applied at once by `pod_start_parallel`.
-const PARALLEL: usize = 20;
+/// Pods applied at once by `pod_start_parallel_<n>`.
+const PARALLEL: [usize; 2] = [20, 100];
 
 fn seed_pod() -> Pod {
     let manifest = peapod_spec::parse_manifest(
@@ -131,41 +133,66 @@ fn pod_start(c: &mut Criterion) {
     );
     group.finish();
 
-    let pods: Vec<Pod> = (0..PARALLEL)
+    for pods in PARALLEL {
+        pod_start_parallel(c, &launcher, &paths, &pod, pods, &mode);
+    }
+}
+
+/// `pods` copies of `pod` applied at once, one thread each, timed until
+/// the last is running (then deleted at once, not timed): the total's
+/// median, and the median per pod (total / pods).
+fn pod_start_parallel(
+    c: &mut Criterion,
+    launcher: &Launcher,
+    paths: &Paths,
+    pod: &Pod,
+    pods: usize,
+    mode: &str,
+) {
+    let copies: Vec<Pod> = (0..pods)
         .map(|i| {
             let mut p = pod.clone();
             p.metadata.name = Some(format!("myapp-{i}"));
             p
         })
         .collect();
+    let mut totals = Vec::new();
     let mut group = c.benchmark_group("pod_parallel");
     group
         .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_millis(100))
         .measurement_time(Duration::from_secs(5));
     bench_median(
         &mut group,
-        &format!("pod_start_parallel, {PARALLEL} pods at once, total ({NETWORK_ENV}={mode})"),
-        &format!("pod_start_parallel_{PARALLEL}/{mode}"),
+        &format!("pod_start_parallel, {pods} pods at once, total ({NETWORK_ENV}={mode})"),
+        &format!("pod_start_parallel_{pods}/{mode}"),
         || {
             let t = Instant::now();
             let keys: Vec<_> = std::thread::scope(|s| {
-                let started: Vec<_> = pods
+                let started: Vec<_> = copies
                     .iter()
-                    .map(|p| s.spawn(|| launcher.create(&paths, p.clone()).unwrap()))
+                    .map(|p| s.spawn(|| launcher.create(paths, p.clone()).unwrap()))
                     .collect();
                 started.into_iter().map(|h| h.join().unwrap()).collect()
             });
             let took = t.elapsed();
             std::thread::scope(|s| {
                 for key in &keys {
-                    s.spawn(|| teardown::delete(&paths, key, Some(0)).unwrap());
+                    s.spawn(|| teardown::delete(paths, key, Some(0)).unwrap());
                 }
             });
+            totals.push(took);
             took
         },
     );
     group.finish();
+    let divisor = u32::try_from(pods).unwrap();
+    let mut per_pod: Vec<Duration> = totals.iter().map(|total| *total / divisor).collect();
+    print_median(
+        &format!("pod_start_parallel, {pods} pods at once, per pod ({NETWORK_ENV}={mode})"),
+        &mut per_pod,
+    );
 }
 
 criterion_group!(benches, pod_start);

@@ -83,22 +83,37 @@ fn nft_table() -> String {
         .unwrap_or_default()
 }
 
-/// The leases of pod `uid` in the host's lease folder (a lease file
+/// The leases pod `uid` holds in the host's lease folder (a lease file
 /// holds a `pod <uid>` line; pods of other roots have leases there too).
+/// A lease in quarantine (`released`: the pod is gone, its address waits
+/// for its veth to vanish) is not held.
 fn leases_of(uid: &str) -> Vec<String> {
     let line = format!("pod {uid}\n");
     std::fs::read_dir(network::lease_dir())
         .into_iter()
         .flatten()
         .map(|e| e.unwrap().path())
-        .filter(|p| std::fs::read_to_string(p).is_ok_and(|text| text.contains(&line)))
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .is_ok_and(|text| text.contains(&line) && !text.contains("\nreleased\n"))
+        })
         .map(|p| format!("lease {}", p.display()))
         .collect()
 }
 
-/// What of pod `uid`'s network is on the host: its veth, its nft chains,
-/// and its lease.
+/// What of pod `uid`'s network is on the host: its lease and its nft
+/// chains as they are now (both must be gone when `delete` returns), then
+/// its veth once the kernel is done (it goes with the pod's network
+/// namespace, in the kernel's own worker: waited for on netlink).
 fn network_of(uid: &str) -> Vec<String> {
+    let mut found = network_now(uid);
+    let left = network::wait_host_links_gone(&[uid], Duration::from_secs(10)).unwrap();
+    found.extend(left.into_iter().map(|link| format!("link {link}")));
+    found
+}
+
+/// [`network_of`] without waiting: the veth as it is now.
+fn network_now(uid: &str) -> Vec<String> {
     let link = network::host_link(uid);
     let chain = format!("pod_{}", &link[2..]);
     let mut found = leases_of(uid);
@@ -259,7 +274,7 @@ fn delete_kill_9_and_failed_apply_leave_no_veth_lease_or_rule() {
 
     let pod = root.apply("web", &yaml);
     let id = uid(&pod);
-    assert_eq!(network_of(&id).len(), 3, "lease, veth, nft chain");
+    assert_eq!(network_now(&id).len(), 3, "lease, veth, nft chain");
     root.ok(&["delete", "pod", "web", "--grace-period", "0"]);
     assert_eq!(network_of(&id), Vec::<String>::new());
     drop(pod);
@@ -327,7 +342,7 @@ fn host_port_without_working_nft_fails_apply_and_leaves_nothing() {
     }
     // The same pod with nft starts, so the failure was nft's.
     let pod = root.apply("web", &yaml);
-    assert_eq!(network_of(&uid(&pod)).len(), 3, "lease, veth, nft chain");
+    assert_eq!(network_now(&uid(&pod)).len(), 3, "lease, veth, nft chain");
 }
 
 /// Applies pod `web` from `yaml` expecting a failure; returns stderr and

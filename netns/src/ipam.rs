@@ -7,7 +7,18 @@
 //! reclaimed when it is in the way (the subnet is full, or it holds a
 //! host port asked for), and handed back to the caller so the pod's
 //! links and rules can be cleaned too.
+//!
+//! A pod whose veth is left to the kernel (it goes with the pod's network
+//! namespace, in the kernel's own time) gives its address back into
+//! quarantine: the lease file is marked `released` and its address is not
+//! handed out again while a link of the pod's veth name exists — a second
+//! pod answering ARP for the same address from a dying namespace would
+//! poison the host's neighbour cache. The next allocation sweeps the
+//! quarantine with one dump of the host's links. Allocation is also
+//! round-robin (after the last address handed out), so a quarantined
+//! address is rarely even looked at.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::net::{IpAddr, Ipv4Addr};
@@ -19,6 +30,7 @@ use rustix::fs::{FlockOperation, flock};
 use crate::error::{Error, Result};
 use crate::host_ports::HostPort;
 use crate::subnet::Ipv4Subnet;
+use crate::veth::veth_name;
 
 /// The process a lease belongs to: pid and start time (clock ticks since
 /// boot, field 22 of `/proc/<pid>/stat`).
@@ -52,6 +64,8 @@ pub(crate) struct Lease {
     pub(crate) ip: Ipv4Addr,
     pub(crate) owner: Owner,
     pub(crate) host_ports: Vec<HostPort>,
+    /// In quarantine: the pod is gone, its veth may not be yet.
+    pub(crate) released: bool,
 }
 
 impl Lease {
@@ -67,6 +81,9 @@ impl Lease {
                 port.protocol, port.host_ip, port.host_port, port.container_port
             );
         }
+        if self.released {
+            text.push_str("released\n");
+        }
         text
     }
 
@@ -75,11 +92,13 @@ impl Lease {
         let mut name = None;
         let mut owner = None;
         let mut host_ports = Vec::new();
+        let mut released = false;
         for line in text.lines() {
             let words: Vec<&str> = line.split(' ').collect();
             match words.as_slice() {
                 ["pod", id] => pod = Some((*id).to_owned()),
                 ["name", n] => name = Some((*n).to_owned()),
+                ["released"] => released = true,
                 ["owner", pid, start] => {
                     owner = Some(Owner {
                         pid: pid.parse().ok()?,
@@ -104,6 +123,7 @@ impl Lease {
             ip,
             owner: owner?,
             host_ports,
+            released,
         })
     }
 }
@@ -222,6 +242,7 @@ impl Ipam {
         name: &str,
         owner: Owner,
         host_ports: &[HostPort],
+        links: &Links<'_>,
     ) -> Result<Allocation> {
         if pod.is_empty() || pod.contains(['\n', ' ', '/']) {
             return Err(Error::Config {
@@ -236,7 +257,9 @@ impl Ipam {
             });
         }
         let lock = self.lock()?;
-        let mut live = self.leases()?;
+        let (quarantined, mut live): (Vec<Lease>, Vec<Lease>) =
+            self.leases()?.into_iter().partition(|lease| lease.released);
+        let quarantined = self.sweep(quarantined, links)?;
         let mut reclaimed = Vec::new();
         for port in host_ports {
             let clash = |lease: &Lease| {
@@ -249,16 +272,22 @@ impl Ipam {
                 reclaimed.extend(self.reclaim(&mut live, |lease| clash(lease))?);
             }
         }
+        // The pod's own lease, live or in quarantine (the same pod again:
+        // wiring deletes its old veth first).
         let existing = live
             .iter()
+            .chain(&quarantined)
             .find(|lease| lease.pod == pod)
             .map(|lease| lease.ip);
-        let ip = if let Some(ip) = existing.or_else(|| self.free_address(&lock, &live)) {
+        let taken = |live: &[Lease]| -> Vec<Ipv4Addr> {
+            live.iter().chain(&quarantined).map(|l| l.ip).collect()
+        };
+        let ip = if let Some(ip) = existing.or_else(|| self.free_address(&lock, &taken(&live))) {
             ip
         } else {
             // Full: take back the addresses of dead supervisors.
             reclaimed.extend(self.reclaim(&mut live, |lease| lease.pod != pod)?);
-            self.free_address(&lock, &live)
+            self.free_address(&lock, &taken(&live))
                 .ok_or_else(|| Error::AddressesExhausted {
                     subnet: self.subnet.to_string(),
                     pod: name.to_owned(),
@@ -270,6 +299,7 @@ impl Ipam {
             ip,
             owner,
             host_ports: host_ports.to_vec(),
+            released: false,
         };
         self.write(&lease)?;
         lock.set_last(ip, &self.dir.join("lock"))?;
@@ -295,9 +325,9 @@ impl Ipam {
 
     /// The next free address after the last one handed out (as host-local
     /// IPAM does), so a just-released address is not reused at once.
-    fn free_address(&self, lock: &StoreLock, live: &[Lease]) -> Option<Ipv4Addr> {
+    fn free_address(&self, lock: &StoreLock, taken: &[Ipv4Addr]) -> Option<Ipv4Addr> {
         let last = lock.last();
-        let taken = |ip: &Ipv4Addr| live.iter().any(|lease| lease.ip == *ip);
+        let taken = |ip: &Ipv4Addr| taken.contains(ip);
         let after_last = self
             .subnet
             .pod_addresses()
@@ -307,13 +337,54 @@ impl Ipam {
             .find(|ip| !taken(ip))
     }
 
-    /// The lease of `pod`, if it has one.
-    pub(crate) fn lease_of(&self, pod: &str) -> Result<Option<Lease>> {
-        let _lock = self.lock()?;
-        Ok(self.leases()?.into_iter().find(|lease| lease.pod == pod))
+    /// Ends the quarantine of the leases whose veth is gone (their files
+    /// go); returns the others. `links` lists the host's links, asked
+    /// only when something is in quarantine.
+    fn sweep(&self, quarantined: Vec<Lease>, links: &Links<'_>) -> Result<Vec<Lease>> {
+        if quarantined.is_empty() {
+            return Ok(quarantined);
+        }
+        let present = links()?;
+        let mut kept = Vec::new();
+        for lease in quarantined {
+            if present.contains(&veth_name(&lease.pod)) {
+                kept.push(lease);
+            } else {
+                self.remove(lease.ip)?;
+            }
+        }
+        Ok(kept)
     }
 
-    /// Releases `pod`'s lease; nothing happens when it has none.
+    /// The lease of `pod`, if it has one (not in quarantine).
+    pub(crate) fn lease_of(&self, pod: &str) -> Result<Option<Lease>> {
+        let _lock = self.lock()?;
+        Ok(self
+            .leases()?
+            .into_iter()
+            .find(|lease| lease.pod == pod && !lease.released))
+    }
+
+    /// Puts `pod`'s lease in quarantine (its veth goes with its network
+    /// namespace, later): the file stays, marked `released`, rewritten in
+    /// place. Returns the lease it held; nothing happens when it has none.
+    pub(crate) fn quarantine(&self, pod: &str) -> Result<Option<Lease>> {
+        let _lock = self.lock()?;
+        let lease = self
+            .leases()?
+            .into_iter()
+            .find(|lease| lease.pod == pod && !lease.released);
+        if let Some(lease) = &lease {
+            self.write(&Lease {
+                released: true,
+                ..lease.clone()
+            })?;
+        }
+        Ok(lease)
+    }
+
+    /// Releases `pod`'s lease (one in quarantine too); nothing happens
+    /// when it has none.
     pub(crate) fn release(&self, pod: &str) -> Result<Option<Lease>> {
         let _lock = self.lock()?;
         let lease = self.leases()?.into_iter().find(|lease| lease.pod == pod);
@@ -329,9 +400,16 @@ impl Ipam {
             return Ok(Vec::new());
         }
         let _lock = self.lock()?;
-        self.leases()
+        Ok(self
+            .leases()?
+            .into_iter()
+            .filter(|lease| !lease.released)
+            .collect())
     }
 }
+
+/// The names of the host's links, asked when a quarantine is swept.
+pub(crate) type Links<'a> = dyn Fn() -> Result<BTreeSet<String>> + 'a;
 
 pub(crate) fn remove_file_if_present(path: &Path) -> Result<()> {
     match fs::remove_file(path) {
@@ -357,12 +435,16 @@ impl HostPort {
 mod tests {
     use super::*;
     use crate::host_ports::Protocol;
-    use std::collections::BTreeSet;
 
     fn store(name: &str, subnet: &str) -> (Ipam, PathBuf) {
         let dir = std::env::temp_dir().join(format!("peapod-ipam-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         (Ipam::new(&dir, subnet.parse().unwrap()), dir)
+    }
+
+    #[allow(clippy::unnecessary_wraps, reason = "the shape of `Links`")]
+    fn no_links() -> Result<BTreeSet<String>> {
+        Ok(BTreeSet::new())
     }
 
     fn me() -> Owner {
@@ -381,18 +463,36 @@ mod tests {
     #[test]
     fn allocate_gives_distinct_addresses_and_same_one_again_per_pod() {
         let (ipam, dir) = store("distinct", "10.99.0.0/24");
-        let a = ipam.allocate("a", "a", me(), &[]).unwrap().lease.ip;
-        let b = ipam.allocate("b", "b", me(), &[]).unwrap().lease.ip;
+        let a = ipam
+            .allocate("a", "a", me(), &[], &no_links)
+            .unwrap()
+            .lease
+            .ip;
+        let b = ipam
+            .allocate("b", "b", me(), &[], &no_links)
+            .unwrap()
+            .lease
+            .ip;
         assert_eq!(a, Ipv4Addr::new(10, 99, 0, 2));
         assert_eq!(b, Ipv4Addr::new(10, 99, 0, 3));
-        assert_eq!(ipam.allocate("a", "a", me(), &[]).unwrap().lease.ip, a);
+        assert_eq!(
+            ipam.allocate("a", "a", me(), &[], &no_links)
+                .unwrap()
+                .lease
+                .ip,
+            a
+        );
         fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn release_frees_the_address_and_is_idempotent() {
         let (ipam, dir) = store("release", "10.99.0.0/24");
-        let a = ipam.allocate("a", "a", me(), &[]).unwrap().lease.ip;
+        let a = ipam
+            .allocate("a", "a", me(), &[], &no_links)
+            .unwrap()
+            .lease
+            .ip;
         assert_eq!(ipam.release("a").unwrap().unwrap().ip, a);
         assert!(ipam.release("a").unwrap().is_none());
         assert!(ipam.all().unwrap().is_empty());
@@ -402,10 +502,67 @@ mod tests {
     #[test]
     fn released_address_is_not_handed_out_again_at_once() {
         let (ipam, dir) = store("hint", "10.99.0.0/24");
-        let a = ipam.allocate("a", "a", me(), &[]).unwrap().lease.ip;
+        let a = ipam
+            .allocate("a", "a", me(), &[], &no_links)
+            .unwrap()
+            .lease
+            .ip;
         ipam.release("a").unwrap();
-        let b = ipam.allocate("b", "b", me(), &[]).unwrap().lease.ip;
+        let b = ipam
+            .allocate("b", "b", me(), &[], &no_links)
+            .unwrap()
+            .lease
+            .ip;
         assert_ne!(a, b);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn quarantined_address_waits_for_its_veth_to_vanish() {
+        // A /30 has one pod address: the next pod can only get a's.
+        let (ipam, dir) = store("quarantine", "10.99.0.0/30");
+        let a = ipam
+            .allocate("a", "a", me(), &[], &no_links)
+            .unwrap()
+            .lease
+            .ip;
+        assert_eq!(ipam.quarantine("a").unwrap().unwrap().ip, a);
+        // Out of sight for the pod's own look-ups, still on disk.
+        assert!(ipam.lease_of("a").unwrap().is_none());
+        assert!(ipam.all().unwrap().is_empty());
+        assert!(ipam.quarantine("a").unwrap().is_none());
+        let veth_still_there = || Ok(BTreeSet::from([veth_name("a")]));
+        let error = ipam
+            .allocate("b", "b", me(), &[], &veth_still_there)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(error, "no free address left in 10.99.0.0/30 for pod b");
+        // Once the kernel destroyed the veth, the address is free again.
+        let b = ipam
+            .allocate("b", "b", me(), &[], &no_links)
+            .unwrap()
+            .lease
+            .ip;
+        assert_eq!(b, a);
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 2); // lock + b
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn quarantined_pod_applied_again_gets_its_address_back() {
+        let (ipam, dir) = store("requarantine", "10.99.0.0/24");
+        let a = ipam
+            .allocate("a", "a", me(), &[], &no_links)
+            .unwrap()
+            .lease
+            .ip;
+        ipam.quarantine("a").unwrap();
+        let veth_still_there = || Ok(BTreeSet::from([veth_name("a")]));
+        let again = ipam
+            .allocate("a", "a", me(), &[], &veth_still_there)
+            .unwrap();
+        assert_eq!(again.lease.ip, a);
+        assert_eq!(ipam.lease_of("a").unwrap().unwrap().ip, a);
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -417,10 +574,11 @@ mod tests {
             start_time: 1,
         };
         for pod in ["a", "b", "c", "d"] {
-            ipam.allocate(pod, pod, me(), &[]).unwrap();
+            ipam.allocate(pod, pod, me(), &[], &no_links).unwrap();
         }
-        ipam.allocate("ghost", "ghost", dead, &[]).unwrap();
-        let allocation = ipam.allocate("e", "e", me(), &[]).unwrap();
+        ipam.allocate("ghost", "ghost", dead, &[], &no_links)
+            .unwrap();
+        let allocation = ipam.allocate("e", "e", me(), &[], &no_links).unwrap();
         let reclaimed: Vec<_> = allocation
             .reclaimed
             .iter()
@@ -434,8 +592,11 @@ mod tests {
     #[test]
     fn exhausted_subnet_names_subnet_and_pod() {
         let (ipam, dir) = store("exhaust", "10.99.0.0/30");
-        ipam.allocate("a", "a", me(), &[]).unwrap();
-        let error = ipam.allocate("b", "b", me(), &[]).unwrap_err().to_string();
+        ipam.allocate("a", "a", me(), &[], &no_links).unwrap();
+        let error = ipam
+            .allocate("b", "b", me(), &[], &no_links)
+            .unwrap_err()
+            .to_string();
         assert_eq!(error, "no free address left in 10.99.0.0/30 for pod b");
         fs::remove_dir_all(dir).unwrap();
     }
@@ -447,9 +608,11 @@ mod tests {
             pid: std::process::id(),
             start_time: 1,
         };
-        ipam.allocate("ghost", "ghost", dead, &[port(8001)])
+        ipam.allocate("ghost", "ghost", dead, &[port(8001)], &no_links)
             .unwrap();
-        let allocation = ipam.allocate("b", "b", me(), &[port(8001)]).unwrap();
+        let allocation = ipam
+            .allocate("b", "b", me(), &[port(8001)], &no_links)
+            .unwrap();
         assert_eq!(allocation.reclaimed.len(), 1);
         assert_eq!(allocation.reclaimed[0].pod, "ghost");
         assert_eq!(allocation.lease.ip, Ipv4Addr::new(10, 99, 0, 2));
@@ -461,10 +624,10 @@ mod tests {
         let (ipam, dir) = store("ports", "10.99.0.0/24");
         let web = "dac53849-0c5e-4c4a-9d0e-6f1b2f1c0a01";
         let api = "ed662b14-5b7f-4e39-8a8e-1f0d3c2b4a02";
-        ipam.allocate(web, "default/web", me(), &[port(8001)])
+        ipam.allocate(web, "default/web", me(), &[port(8001)], &no_links)
             .unwrap();
         let error = ipam
-            .allocate(api, "default/api", me(), &[port(8001)])
+            .allocate(api, "default/api", me(), &[port(8001)], &no_links)
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -475,7 +638,8 @@ mod tests {
             protocol: Protocol::Udp,
             ..port(8001)
         };
-        ipam.allocate("dns", "dns", me(), &[udp]).unwrap();
+        ipam.allocate("dns", "dns", me(), &[udp], &no_links)
+            .unwrap();
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -487,8 +651,17 @@ mod tests {
             ip: Ipv4Addr::new(10, 77, 0, 9),
             owner: me(),
             host_ports: vec![port(8001)],
+            released: false,
         };
-        assert_eq!(Lease::parse(lease.ip, &lease.render()), Some(lease));
+        assert_eq!(Lease::parse(lease.ip, &lease.render()), Some(lease.clone()));
+        let released = Lease {
+            released: true,
+            ..lease
+        };
+        assert_eq!(
+            Lease::parse(released.ip, &released.render()),
+            Some(released)
+        );
         // A lease written before leases had a name is named by its id.
         let old = Lease::parse(Ipv4Addr::new(10, 77, 0, 9), "pod u1\nowner 1 2\n").unwrap();
         assert_eq!(old.name, "u1");
@@ -503,7 +676,10 @@ mod tests {
                     let ipam = ipam.clone();
                     scope.spawn(move || {
                         let pod = format!("pod{i}");
-                        ipam.allocate(&pod, &pod, me(), &[]).unwrap().lease.ip
+                        ipam.allocate(&pod, &pod, me(), &[], &no_links)
+                            .unwrap()
+                            .lease
+                            .ip
                     })
                 })
                 .collect();
@@ -526,7 +702,7 @@ mod tests {
             .unwrap();
         let pod = format!("proc{}", std::process::id());
         let ipam = Ipam::new(dir, "10.99.0.0/24".parse().unwrap());
-        ipam.allocate(&pod, &pod, Owner::of(parent).unwrap(), &[])
+        ipam.allocate(&pod, &pod, Owner::of(parent).unwrap(), &[], &no_links)
             .unwrap();
     }
 

@@ -19,7 +19,11 @@
 //!   networking; nothing for `hostNetwork: true`;
 //! - [`HostsFile`] / [`HostNetworkHostsFile`], [`hostname_file`] and
 //!   [`ResolvConf`] for the files bind-mounted into containers;
-//! - [`Network::detach`] on delete (idempotent).
+//! - [`Network::release`] on delete, once the pod's processes are dead
+//!   (idempotent): host-port rules go at once, the veth with the pod's
+//!   network namespace in the kernel's own time, the address after it
+//!   ([`wait_links_gone`] waits for that); [`Network::detach`] removes
+//!   the veth at once (a failed attach, a namespace that lives on).
 #![forbid(unsafe_code)]
 // `unwrap` is denied in the crate's code, not in its unit tests.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -29,6 +33,7 @@ mod error;
 mod host_ports;
 mod hosts_file;
 mod ipam;
+mod link_watch;
 mod netlink;
 mod network;
 mod nftables;
@@ -40,6 +45,7 @@ mod veth;
 pub use error::{Error, Result};
 pub use host_ports::{HostPort, Protocol};
 pub use hosts_file::{HostAlias, HostNetworkHostsFile, HostsFile, hostname_file};
+pub use link_watch::{wait_links_gone, wait_named_links_gone};
 pub use network::{
     DEFAULT_BRIDGE, DEFAULT_NFT_TABLE, DEFAULT_SUBNET, Network, NetworkConfig, PodNetwork,
     Reservation,

@@ -4,13 +4,14 @@
 //! small function over [`Netlink`], and [`Netlink::open_in`], which opens
 //! a socket inside another network namespace without a subprocess.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use netlink_packet_core::{
-    NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkHeader,
+    NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkHeader,
     NetlinkMessage, NetlinkPayload,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressMessage};
@@ -164,6 +165,28 @@ impl Netlink {
             }
             Err(source) => Err(Error::netlink(format!("look up link {name}"), source)),
         }
+    }
+
+    /// The names of every link of this namespace, in one dump.
+    pub(crate) fn link_names(&mut self) -> Result<BTreeSet<String>> {
+        let answers = self
+            .request(
+                RouteNetlinkMessage::GetLink(LinkMessage::default()),
+                NLM_F_DUMP,
+            )
+            .map_err(|source| Error::netlink("list links", source))?;
+        Ok(answers
+            .into_iter()
+            .filter_map(|answer| match answer {
+                RouteNetlinkMessage::NewLink(link) => {
+                    link.attributes.into_iter().find_map(|a| match a {
+                        LinkAttribute::IfName(name) => Some(name),
+                        _ => None,
+                    })
+                }
+                _ => None,
+            })
+            .collect())
     }
 
     /// Creates a bridge called `name`; an existing one is left alone.

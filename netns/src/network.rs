@@ -207,7 +207,8 @@ impl Network {
         let owner = Owner::of(std::process::id()).ok_or_else(|| Error::Config {
             reason: "cannot read this process's /proc/self/stat".into(),
         })?;
-        let allocation = self.ipam.allocate(pod, name, owner, host_ports)?;
+        let links = || Netlink::open()?.link_names();
+        let allocation = self.ipam.allocate(pod, name, owner, host_ports, &links)?;
         for stale in &allocation.reclaimed {
             tracing::info!(pod = %stale.pod, ip = %stale.ip, "reclaiming the lease of a dead supervisor");
             self.remove_links_and_rules(stale)?;
@@ -269,8 +270,30 @@ impl Network {
         })
     }
 
-    /// Unwires pod `pod`: its host-port rules, its veth (the peer goes with
-    /// it), its lease. The bridge stays. Safe to call twice, after a failed
+    /// Lets pod `pod` go once every process of its network namespace is
+    /// dead: its host-port rules are removed (no port forwards to a dead
+    /// pod once this returns) and its address goes into quarantine, but
+    /// its veth is not deleted here — that takes the kernel an RCU grace
+    /// period, tens of ms, on the caller's path. The veth goes with the
+    /// namespace instead, destroyed by the kernel in its own worker once
+    /// its last process and fd are gone, and the address is not handed out
+    /// again while the veth exists. Leak checks wait for it with
+    /// [`crate::wait_links_gone`]. Safe to call twice; nothing happens
+    /// for a pod without a lease.
+    pub fn release(&self, pod: &str) -> Result<()> {
+        let _span = tracing::debug_span!("network_release", pod).entered();
+        let Some(lease) = self.ipam.lease_of(pod)? else {
+            return Ok(());
+        };
+        let rules = self.remove_rules(&lease);
+        let quarantined = self.ipam.quarantine(pod).map(drop);
+        rules.and(quarantined)
+    }
+
+    /// Unwires pod `pod` at once: its host-port rules, its veth (the peer
+    /// goes with it; the caller waits for the kernel's RCU grace period),
+    /// its lease. The bridge stays. For a failed attach, or a namespace
+    /// that may outlive the pod; [`Network::release`] otherwise. Safe to call twice, after a failed
     /// attach, or once the pod's netns is gone. Every step runs even when
     /// an earlier one failed (a refused nft must not keep the lease); the
     /// first error is returned.
@@ -287,18 +310,22 @@ impl Network {
     /// Removes the pod's host-port rules and its veth; both are tried,
     /// the first error is returned.
     fn remove_links_and_rules(&self, lease: &Lease) -> Result<()> {
-        let rules = if lease.host_ports.is_empty() {
-            Ok(())
-        } else {
-            let script = self.nft.remove_pod_script(&chain_name(&lease.pod));
-            self.nft.apply(
-                &format!("removing host ports of pod {}", lease.pod),
-                &script,
-            )
-        };
+        let rules = self.remove_rules(lease);
         let link = Netlink::open()
             .and_then(|mut netlink| netlink.delete_link(&veth_name(&lease.pod)).map(drop));
         rules.and(link)
+    }
+
+    /// Removes the pod's host-port rules, if it has host ports.
+    fn remove_rules(&self, lease: &Lease) -> Result<()> {
+        if lease.host_ports.is_empty() {
+            return Ok(());
+        }
+        let script = self.nft.remove_pod_script(&chain_name(&lease.pod));
+        self.nft.apply(
+            &format!("removing host ports of pod {}", lease.pod),
+            &script,
+        )
     }
 
     /// The address leased to `pod`, if any.

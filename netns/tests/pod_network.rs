@@ -678,3 +678,72 @@ fn dual_stack_pods_reach_each_other_over_ipv6() {
         .unwrap();
     assert!(host.success(), "the host reaches pod A over IPv6");
 }
+
+#[test]
+fn release_leaves_the_veth_to_its_namespace_and_quarantines_its_address() {
+    if !require_root("release_leaves_the_veth_to_its_namespace_and_quarantines_its_address") {
+        return;
+    }
+    // A /30 has one pod address: the next pod can only get the first's.
+    let test = TestNetwork::with_prefix(10, 30);
+    if !require_host(
+        "release_leaves_the_veth_to_its_namespace_and_quarantines_its_address",
+        "nft",
+        test.network.nft_available(),
+    ) {
+        return;
+    }
+    let table = test.network.config().nft_table.clone();
+    let chains = || count_lines("nft", &["list", "table", "ip", &table]);
+    let no_pod_chains = chains();
+    let first = TestPod::new();
+    let net = test
+        .network
+        .attach(
+            "first",
+            first.netns.as_fd(),
+            &[HostPort::tcp(host_port(10, 0), 80)],
+        )
+        .unwrap();
+    assert_ne!(chains(), no_pod_chains);
+    test.network.release("first").unwrap();
+    // The host-port rules are gone when release returns.
+    assert_eq!(chains(), no_pod_chains);
+    assert!(test.network.leases().unwrap().is_empty());
+    // The namespace still lives (its process does): so does the veth, and
+    // its address is not handed out meanwhile.
+    assert!(link_exists(&net.veth));
+    let second = TestPod::new();
+    let error = test
+        .network
+        .attach("second", second.netns.as_fd(), &[])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        "no free address left in 10.213.10.0/30 for pod second"
+    );
+    // The namespace's last process dies: the kernel destroys it and the
+    // veth pair in its own worker.
+    drop(first);
+    assert_eq!(
+        peapod_netns::wait_named_links_gone(
+            std::slice::from_ref(&net.veth),
+            Duration::from_secs(10)
+        )
+        .unwrap(),
+        Vec::<String>::new()
+    );
+    let again = test
+        .network
+        .attach("second", second.netns.as_fd(), &[])
+        .unwrap();
+    assert_eq!(again.ip, net.ip);
+    test.network.release("second").unwrap();
+    test.network.release("second").unwrap();
+    drop(second);
+    assert_eq!(
+        peapod_netns::wait_named_links_gone(&[again.veth], Duration::from_secs(10)).unwrap(),
+        Vec::<String>::new()
+    );
+}

@@ -165,17 +165,33 @@ fn pod_name(pod: &Pod) -> &str {
     pod.metadata.name.as_deref().unwrap_or_default()
 }
 
-/// Removes the veth, lease and host-port rules of pod `uid`; the bridge
-/// stays. Idempotent; nothing to do when no pod of this host was ever on
-/// the bridge (no lease folder), so a `none` host never gets a bridge.
+/// Lets the network of pod `uid` go, once its processes are dead: its
+/// host-port rules are removed and its address quarantined before this
+/// returns; its veth goes with its network namespace, destroyed by the
+/// kernel in its own worker (off the user's path: deleting it here cost
+/// an RCU grace period, tens of ms, on every `delete` and `run --rm`).
+/// The bridge stays. Idempotent; nothing to do when no pod of this host
+/// was ever on the bridge (no lease folder), so a `none` host never gets
+/// a bridge.
 pub(crate) fn detach(name: &str, uid: &str) -> Result<()> {
     let dir = lease_dir();
     if !dir.exists() {
         return Ok(());
     }
     Network::open(network_config())
-        .and_then(|network| network.detach(uid))
+        .and_then(|network| network.release(uid))
         .map_err(|e| Error::pod(name, e))
+}
+
+pub use peapod_netns::{wait_links_gone, wait_named_links_gone};
+
+/// Waits until the host-side veths of the pods `uids` are gone (the
+/// kernel destroys them with their network namespaces, in its own time),
+/// at most `timeout`; the ones still there. For leak checks.
+pub fn wait_host_links_gone(uids: &[&str], timeout: std::time::Duration) -> Result<Vec<String>> {
+    let names: Vec<String> = uids.iter().map(|uid| host_link(uid)).collect();
+    peapod_netns::wait_named_links_gone(&names, timeout)
+        .map_err(|e| Error::Config(format!("waiting for veths to vanish: {e}")))
 }
 
 /// Every `ports[]` entry with a `hostPort`, of init and app containers.
