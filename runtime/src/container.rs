@@ -78,6 +78,12 @@ impl LogStream {
         self.pump_up_to(PUMP_BUDGET)
     }
 
+    /// Opens its log file again at its path (after the caller renamed
+    /// it): the next records go to a new file there.
+    pub fn reopen_log(&self) -> std::io::Result<()> {
+        self.file.borrow_mut().reopen()
+    }
+
     /// Reads what is there, up to `budget` bytes; `false` once the stream
     /// ended.
     pub fn pump_up_to(&mut self, budget: usize) -> bool {
@@ -157,15 +163,30 @@ impl Created {
     }
 }
 
-/// Sets up `container` in `sandbox` up to its `execve`; its log goes to
-/// `<restart_count>.log` in `log_dir`.
+/// The log file of run `restart_count` of `container` in `log_dir`
+/// (`<name>/<restart_count>.log`), rotated by the configured policy; the
+/// files of runs before the last one are removed, as kubelet does.
+pub(crate) fn run_log(log_dir: &Path, container: &str, restart_count: i32) -> Result<LogFile> {
+    let fail = |e: &dyn std::fmt::Display| Error::container(container, e);
+    let run = u32::try_from(restart_count).unwrap_or(0);
+    let log_path = cri_log::log_path(log_dir, container, run);
+    let runs = log_dir.join(container);
+    log_rotation::remove_runs_before(&runs, run.saturating_sub(1))
+        .map_err(|e| Error::io(&runs, e))?;
+    let policy = RotationPolicy::from_env().map_err(|m| fail(&m))?;
+    LogFile::open(&log_path, policy).map_err(|e| Error::io(&log_path, e))
+}
+
+/// Sets up `container` in `sandbox` up to its `execve`; its output goes
+/// to `log`, `binds` are made after its volumes (host paths bound in by
+/// the engine's caller).
 pub(crate) fn create(
     sandbox: &Sandbox,
     container: &Container,
     image: &ResolvedImage,
     hostname: &str,
-    log_dir: &Path,
-    restart_count: i32,
+    log: LogFile,
+    binds: Vec<MountStep>,
 ) -> Result<Created> {
     let name = &container.name;
     let _span = debug_span!("container", name = %name).entered();
@@ -208,6 +229,7 @@ pub(crate) fn create(
             options: MountOptions::default(),
         });
     }
+    plan.steps.extend(binds);
     drop(plan_span);
     let mut spec = container_process::process_spec(&resolved, &image.defaults, hostname);
     security.apply(&mut spec);
@@ -220,14 +242,7 @@ pub(crate) fn create(
     let oom_before = cgroup.oom_kills().unwrap_or(0);
     drop(cgroup_span);
     let stdio_span = debug_span!("stdio_and_logs").entered();
-    let run = u32::try_from(restart_count).unwrap_or(0);
-    let log_path = cri_log::log_path(log_dir, name, run);
-    let runs = log_dir.join(name);
-    log_rotation::remove_runs_before(&runs, run.saturating_sub(1))
-        .map_err(|e| Error::io(&runs, e))?;
-    let policy = RotationPolicy::from_env().map_err(|m| fail(&m))?;
-    let file = LogFile::open(&log_path, policy).map_err(|e| Error::io(&log_path, e))?;
-    let file = Rc::new(RefCell::new(file));
+    let file = Rc::new(RefCell::new(log));
     let (stdio, streams, stdin) = if container.tty.unwrap_or(false) {
         let (master, slave) = open_pty().map_err(|e| fail(&e))?;
         let dup = |fd: &OwnedFd| fd.try_clone().map_err(|e| fail(&e));

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// What a client asks of a supervisor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Request {
     /// Stop the pod (reverse order, SIGTERM, grace period, SIGKILL), clean
@@ -30,6 +30,46 @@ pub enum Request {
     },
     /// Is it there? (answers [`Response::Ok`])
     Ping,
+    /// Engine sandboxes only: create a container, held before its
+    /// `execve`.
+    CreateContainer {
+        /// What to create.
+        config: Box<crate::engine::ContainerConfig>,
+    },
+    /// Engine: start a created container (by its id in the sandbox,
+    /// `<name>.<attempt>`).
+    StartContainer {
+        /// The container.
+        id: String,
+    },
+    /// Engine: stop a container (STOPSIGNAL, SIGKILL after the timeout);
+    /// answered once it is gone.
+    StopContainer {
+        /// The container.
+        id: String,
+        /// Milliseconds between the stop signal and SIGKILL.
+        timeout_ms: u64,
+    },
+    /// Engine: send a signal to a container's process.
+    Signal {
+        /// The container.
+        id: String,
+        /// The signal's number.
+        signal: i32,
+    },
+    /// Engine: remove a container (killed first when it runs).
+    RemoveContainer {
+        /// The container.
+        id: String,
+    },
+    /// Engine: open a container's log file again at its path (the
+    /// caller renamed it).
+    ReopenLog {
+        /// The container.
+        id: String,
+    },
+    /// Engine: kill every container; the sandbox stays until removed.
+    StopSandbox,
 }
 
 /// What a supervisor answers.

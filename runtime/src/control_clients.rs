@@ -14,8 +14,9 @@ use crate::control::{self, Request};
 /// How long a client has to send its request line.
 pub(crate) const READ_DEADLINE: Duration = Duration::from_secs(1);
 
-/// The longest request line taken.
-const MAX_REQUEST: usize = 4096;
+/// The longest request line taken (an engine's container configuration,
+/// with its environment, mounts, labels and annotations, is the longest).
+const MAX_REQUEST: usize = 64 * 1024;
 
 /// A client whose request is being read.
 #[derive(Debug)]
@@ -175,7 +176,7 @@ mod tests {
         let (mut ours, theirs) = UnixStream::pair().expect("a socket pair");
         let mut clients = ControlClients::default();
         let id = clients.add(theirs, Instant::now()).expect("a socket pair");
-        ours.write_all(&[b'x'; MAX_REQUEST + 10])
+        ours.write_all(&vec![b'x'; MAX_REQUEST + 10])
             .expect("a socket pair");
         assert!(matches!(clients.read(id), Received::Refused(..)));
     }

@@ -156,6 +156,19 @@ impl LogFile {
         })
     }
 
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Opens the file at its path again, creating it: after the caller
+    /// renamed it away (the CRI's `ReopenContainerLog`).
+    pub fn reopen(&mut self) -> io::Result<()> {
+        self.file = open_append(&self.path)?;
+        self.size = self.file.metadata()?.len();
+        Ok(())
+    }
+
     /// Appends formatted records (whole records only, so a rotation never
     /// splits one); rotates the file once it reached the policy's size.
     pub fn write(&mut self, records: &[u8]) -> io::Result<()> {

@@ -104,6 +104,9 @@ pub enum Error {
     /// container and the cause. Nothing of the pod is left.
     #[error("{0}")]
     Start(String),
+    /// A sandbox's supervisor refused an engine request; its message.
+    #[error("{0}")]
+    Engine(String),
     /// The supervisor died or answered nonsense.
     #[error("supervisor of pod {pod}: {message}")]
     Supervisor {

@@ -141,11 +141,22 @@ impl Launcher {
     pub fn create_with(&self, paths: &Paths, pod: Pod, config: &PodConfig) -> Result<PodKey> {
         let _span = tracing::debug_span!("apply", pod = pod.metadata.name.as_deref()).entered();
         let pod = admit(pod)?;
-        let key = key_of(&pod)?;
+        self.create_admitted(paths, &pod, |dir| config.write(dir))
+    }
+
+    /// Creates the admitted `pod`, `write` adding its files to the state
+    /// folder before the supervisor starts (the engine's `sandbox.json`).
+    pub(crate) fn create_admitted(
+        &self,
+        paths: &Paths,
+        pod: &Pod,
+        write: impl FnOnce(&PodDir) -> Result<()>,
+    ) -> Result<PodKey> {
+        let key = key_of(pod)?;
         let dir = StateStore::new(paths).create(&key)?;
         let started = dir
-            .write_pod(&pod)
-            .and_then(|()| config.write(&dir))
+            .write_pod(pod)
+            .and_then(|()| write(&dir))
             .and_then(|()| self.spawn_supervisor(paths, &dir));
         let report = match started {
             Ok(report) => report,

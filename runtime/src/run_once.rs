@@ -181,7 +181,7 @@ impl Once {
             start_time: record.map_or(0, |r| r.start_time),
             containers: std::collections::BTreeMap::new(),
         })?;
-        let cgroup = engine::sandbox_cgroup(name, &self.uid)?;
+        let cgroup = engine::sandbox_cgroup(name, &self.uid, None)?;
         let cgroup = &*self.cgroup.insert(cgroup);
         engine::limit_container(cgroup, container).map_err(|e| fail(&e))?;
         let netns = new_netns().map_err(|e| fail(&e))?;

@@ -72,12 +72,14 @@ struct Built {
 
 impl Sandbox {
     /// Builds the sandbox of `pod`, in the supervisor's own mount
-    /// namespace (the pod tmpfs are mounted there).
+    /// namespace (the pod tmpfs are mounted there); its cgroup in
+    /// `cgroup_parent` when given.
     pub fn create(
         paths: &Paths,
         pod: &Pod,
         resources: PodResources,
         config: PodConfig,
+        cgroup_parent: Option<&std::path::Path>,
     ) -> Result<Self> {
         let _span = debug_span!("sandbox", pod = %resources.name).entered();
         let name = resources.name.clone();
@@ -85,7 +87,7 @@ impl Sandbox {
         let security = PodSecurity::of(pod).map_err(|e| fail(&e))?;
         let cgroup = {
             let _s = debug_span!("pod_cgroup").entered();
-            engine::sandbox_cgroup(&name, &resources.uid)?
+            engine::sandbox_cgroup(&name, &resources.uid, cgroup_parent)?
         };
         if let Some(pod_resources) = &pod.spec.resources {
             // Pod-level resources: the pod cgroup's own limits, above

@@ -2,6 +2,8 @@
 //! its spec and image, its process and its log streams. What happens to
 //! it is the controller's to decide (`controller/`).
 
+use std::path::PathBuf;
+
 use peapod_spec::Container;
 
 use crate::container::{LogStream, Started};
@@ -16,6 +18,8 @@ pub(crate) struct Slot {
     /// Output streams; they may outlive the process (a grandchild holding
     /// the pipe), so they are kept apart from it.
     pub streams: Vec<LogStream>,
+    /// The log file of its current (or last) run.
+    pub log_path: PathBuf,
 }
 
 impl Slot {
@@ -26,6 +30,7 @@ impl Slot {
             image,
             run: None,
             streams: Vec::new(),
+            log_path: PathBuf::new(),
         }
     }
 

@@ -51,11 +51,11 @@ impl PodKey {
         }
     }
 
-    fn dir_name(&self) -> String {
+    pub(crate) fn dir_name(&self) -> String {
         format!("{}_{}", self.namespace, self.name)
     }
 
-    fn from_dir_name(s: &str) -> Option<Self> {
+    pub(crate) fn from_dir_name(s: &str) -> Option<Self> {
         let (ns, name) = s.split_once('_')?;
         Some(Self::new(ns, name))
     }
@@ -235,10 +235,6 @@ impl PodDir {
         self.path.join("supervisor.log")
     }
 
-    fn supervisor_file(&self) -> PathBuf {
-        self.path.join("supervisor.json")
-    }
-
     /// Reads `pod.json`.
     pub fn read_pod(&self) -> Result<Pod> {
         read_json(&self.pod_file())
@@ -252,11 +248,7 @@ impl PodDir {
 
     /// Reads `supervisor.json`, `None` before the supervisor wrote it.
     pub fn read_supervisor(&self) -> Result<Option<SupervisorRecord>> {
-        match read_json(&self.supervisor_file()) {
-            Ok(r) => Ok(Some(r)),
-            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.read_state("supervisor.json")
     }
 
     /// Replaces `supervisor.json`, unless it holds what this handle wrote
@@ -265,7 +257,9 @@ impl PodDir {
         self.write_state("supervisor.json", record)
     }
 
-    fn write_state<T: Serialize>(&self, file: &'static str, value: &T) -> Result<()> {
+    /// Replaces the state file `file` of the folder with `value` as JSON,
+    /// unless it holds what this handle wrote last.
+    pub(crate) fn write_state<T: Serialize>(&self, file: &'static str, value: &T) -> Result<()> {
         let path = self.path.join(file);
         let mut bytes = serde_json::to_vec_pretty(value)
             .map_err(|e| Error::json(path.display().to_string(), e))?;
@@ -277,6 +271,15 @@ impl PodDir {
         write_atomic(&path, &bytes)?;
         written.insert(file, bytes);
         Ok(())
+    }
+
+    /// Reads the state file `file` of the folder; `None` when there is none.
+    pub(crate) fn read_state<T: DeserializeOwned>(&self, file: &str) -> Result<Option<T>> {
+        match read_json(&self.path.join(file)) {
+            Ok(r) => Ok(Some(r)),
+            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Whether the recorded supervisor still runs (same pid, same start

@@ -10,6 +10,7 @@
 
 mod container_starts;
 mod control_requests;
+mod engine_mode;
 mod exits;
 mod hook_runs;
 
@@ -132,6 +133,11 @@ struct Supervisor {
     storage_limits: Option<StorageLimits>,
     log_dir: PathBuf,
     hostname: String,
+    /// A sandbox of the engine's (`sandbox.json`): the controller is off,
+    /// clients create, start and stop its containers.
+    engine: Option<engine_mode::EngineSide>,
+    /// An engine sandbox is being removed: finished once nothing runs.
+    removing: bool,
 }
 
 impl Supervisor {
@@ -197,7 +203,25 @@ impl Supervisor {
         events
             .watch_readable(listener.as_fd(), Token::Control.encode())
             .map_err(|e| Error::pod(&name, e))?;
-        let sandbox = Sandbox::create(&paths, &pod, resources, config)?;
+        let engine = crate::engine::record::read(&dir)?.map(engine_mode::EngineSide::new);
+        let sandbox = match &engine {
+            None => Sandbox::create(&paths, &pod, resources, config, None)?,
+            Some(engine) => {
+                let sandbox_config = &engine.status.config;
+                let parent = (sandbox_config.cgroup_parent.as_deref())
+                    .map(crate::engine::cgroup_parent)
+                    .transpose()?;
+                let built = sandbox_config.pod_with_ports(&pod);
+                let mut sandbox =
+                    Sandbox::create(&paths, &built, resources, config, parent.as_deref())?;
+                // No container start to wait for: the links now.
+                if let Err(e) = sandbox.connect_network() {
+                    let _ = sandbox.destroy(&paths);
+                    return Err(e);
+                }
+                sandbox
+            }
+        };
         let storage_limits = StorageLimits::of(&pod);
         let mut sup = Self {
             event_log: EventLog::open(&dir),
@@ -224,9 +248,16 @@ impl Supervisor {
             finished: false,
             storage_limits,
             log_dir,
+            engine,
+            removing: false,
         };
-        sup.feed(Event::Tick);
-        sup.publish();
+        if sup.engine.is_some() {
+            sup.publish();
+            report_start(&StartReport::Running);
+        } else {
+            sup.feed(Event::Tick);
+            sup.publish();
+        }
         Ok(sup)
     }
 
@@ -234,6 +265,10 @@ impl Supervisor {
     /// with whatever events that brings, until none is left.
     fn feed(&mut self, event: Event) {
         self.pending.push_back(event);
+        if self.engine.is_some() {
+            self.engine_events();
+            return;
+        }
         while let Some(event) = self.pending.pop_front() {
             for action in self.controller.handle(event, Time::now()) {
                 self.execute(action);
@@ -366,6 +401,9 @@ impl Supervisor {
             .map(StorageLimits::due_at);
         let timeout = [
             self.controller.next_deadline(),
+            self.engine
+                .as_ref()
+                .and_then(engine_mode::EngineSide::next_deadline),
             storage,
             self.incoming.next_deadline(),
             self.parked_exits.iter().map(|p| p.retry_at).min(),
@@ -393,6 +431,10 @@ impl Supervisor {
 
     /// Writes `pod.json` with the status as it is now.
     fn publish(&mut self) {
+        if self.engine.is_some() {
+            self.publish_engine();
+            return;
+        }
         let (ips, host_ip) = self
             .sandbox
             .as_ref()
@@ -411,6 +453,9 @@ impl Supervisor {
 
     /// Removes everything of the pod (processes, cgroups, volumes, logs).
     fn destroy(&mut self) {
+        if let Some(engine) = &mut self.engine {
+            engine.drop_held();
+        }
         for slot in &mut self.slots {
             if let Some(run) = slot.run.take() {
                 let _ = run.process.kill();

@@ -1,5 +1,7 @@
 //! The cgroups of a sandbox and its containers.
 
+use std::path::{Path, PathBuf};
+
 use peapod_core::{Cgroup, CgroupHierarchy};
 use peapod_spec::Container;
 
@@ -8,14 +10,18 @@ use crate::container_process;
 use crate::error::{Error, Result};
 use crate::teardown;
 
-/// Creates the cgroup `peapod-<uid>` of sandbox `name` with the pod's
-/// limits (the pids limit, [`cgroup_boundary::pod_limits`]); on a failed
-/// limit the cgroup is removed again.
-pub(crate) fn sandbox_cgroup(name: &str, uid: &str) -> Result<Cgroup> {
+/// Creates the cgroup `peapod-<uid>` of sandbox `name` (in `parent`, a
+/// cgroup that exists, when given) with the pod's limits (the pids limit,
+/// [`cgroup_boundary::pod_limits`]); on a failed limit the cgroup is
+/// removed again.
+pub(crate) fn sandbox_cgroup(name: &str, uid: &str, parent: Option<&Path>) -> Result<Cgroup> {
     let limits = cgroup_boundary::pod_limits()?;
     let fail = |e: peapod_core::Error| Error::pod(name, e);
+    let rel = parent
+        .map_or_else(PathBuf::new, Path::to_path_buf)
+        .join(teardown::cgroup_name(uid));
     let cgroup = CgroupHierarchy::detect()
-        .and_then(|h| h.create(teardown::cgroup_name(uid)))
+        .and_then(|h| h.create(rel))
         .map_err(fail)?;
     if let Err(e) = cgroup.set_limits(&limits) {
         let _ = cgroup.remove(teardown::CGROUP_TIMEOUT);

@@ -55,19 +55,23 @@ impl Supervisor {
         }
     }
 
-    /// Sets container `i` up to its `execve`.
-    pub(super) fn create(&self, i: usize) -> Result<container::Created> {
+    /// Sets container `i` up to its `execve`, its log the file of its
+    /// current run.
+    pub(super) fn create(&mut self, i: usize) -> Result<container::Created> {
         let Some(sandbox) = &self.sandbox else {
             return Err(Error::container(self.slots[i].name(), "the pod is gone"));
         };
-        let slot = &self.slots[i];
+        let restarts = self.controller.restart_count(i);
+        let slot = &mut self.slots[i];
+        let log = container::run_log(&self.log_dir, slot.name(), restarts)?;
+        slot.log_path = log.path().to_path_buf();
         container::create(
             sandbox,
             &slot.spec,
             &slot.image,
             &self.hostname,
-            &self.log_dir,
-            self.controller.restart_count(i),
+            log,
+            Vec::new(),
         )
     }
 

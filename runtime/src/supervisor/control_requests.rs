@@ -57,6 +57,13 @@ impl Supervisor {
                     grace_period_seconds,
                 },
             ) => self.stop_requested(grace_period_seconds, stream),
+            Received::Request(stream, request) if self.engine.is_some() => {
+                self.engine_request(request, stream);
+            }
+            Received::Request(stream, _) => {
+                let why = "not a sandbox of the engine: its pod controller runs it".to_owned();
+                let _ = control::send(&stream, &Response::Error(why));
+            }
             Received::Refused(stream, why) => {
                 let _ = control::send(&stream, &Response::Error(why));
             }

@@ -11,7 +11,6 @@ use tracing::warn;
 use super::Supervisor;
 use crate::container;
 use crate::controller::Event;
-use crate::cri_log;
 use crate::loop_token::Token;
 use crate::status::ExitKind;
 use crate::termination_message;
@@ -26,7 +25,7 @@ const LEFTOVERS_RETRY: Duration = Duration::from_millis(2);
 /// An exit waiting for its container's cgroup to empty.
 #[derive(Debug)]
 pub(super) struct ParkedExit {
-    container: usize,
+    pub(super) container: usize,
     cgroup: peapod_core::Cgroup,
     exit: ExitKind,
     oom_killed: bool,
@@ -132,9 +131,7 @@ impl Supervisor {
         let name = slot.name().to_owned();
         let message = self.sandbox.as_ref().and_then(|sandbox| {
             let dir = container::layers_dir(&sandbox.lib_dir, &name);
-            let restarts = u32::try_from(self.controller.restart_count(i)).unwrap_or(0);
-            let log = cri_log::log_path(&self.log_dir, &name, restarts);
-            termination_message::read(&slot.spec, &dir, &log, exit.exit_code())
+            termination_message::read(&slot.spec, &dir, &slot.log_path, exit.exit_code())
         });
         self.record.containers.remove(&name);
         let _ = self.dir.write_supervisor(&self.record);
