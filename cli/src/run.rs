@@ -1,17 +1,33 @@
-//! `peapod run [--rm] [--name N] [--network none|bridge] [-e K=V] IMAGE
-//! [-- ARGS...]`: one container in the foreground, its exit code ours.
+//! `peapod run`, in kubectl's form (`run NAME --image=IMAGE [-it] [--rm]
+//! [-- ARGS...]`) and podman's (`run [--name N] [-d] [-it] [-p H:C] IMAGE
+//! [ARGS...]`). In the foreground (podman's default; kubectl's with `-i`,
+//! `-t`, `--attach` or `--rm`) one container runs without a supervisor,
+//! its exit code ours; detached (`-d`; kubectl's default) it becomes a
+//! supervised pod named NAME, as `apply` makes, for `get`, `logs`,
+//! `exec` and `delete`.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use peapod_runtime::Paths;
+use peapod_runtime::launch::Launcher;
 use peapod_runtime::network::Mode;
+use peapod_runtime::pod_config::PodConfig;
 use peapod_runtime::run_once::{self, RunOptions};
+use peapod_spec::RestartPolicy;
 
-/// Run one container in the foreground; exit with its exit code (125 when
-/// peapod fails, 126 when the command cannot be executed, 127 when it does
-/// not exist).
+/// Run one container: in the foreground, exiting with its exit code (125
+/// when peapod fails, 126 when the command cannot be executed, 127 when
+/// it does not exist), or detached as a pod.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    # kubectl's form: a shell in a throwaway pod, on this terminal\n  \
+    peapod run tmp --image=busybox -it --rm -- sh\n\n  \
+    # A pod left running (kubectl's default, podman's -d), port 8080 of the host to its 80\n  \
+    peapod run web --image=nginx -p 8080:80\n\n  \
+    # podman's form: the image first, its command after\n  \
+    peapod run --rm busybox echo hello")]
 pub struct RunArgs {
     /// Remove the pod when the container exits (else it stays, Succeeded
     /// or Failed, in `get pods` until `delete`).
@@ -37,8 +53,35 @@ pub struct RunArgs {
     /// store) or `never`, the default (import, load or pull it first).
     #[arg(long, value_enum, value_name = "POLICY")]
     pull: Option<crate::pull_flag::Pull>,
-    /// The image, as imported, loaded or pulled (see `--pull`).
-    image: String,
+    /// kubectl's form: the image, the first argument being the pod's name.
+    #[arg(long, value_name = "IMAGE")]
+    image: Option<String>,
+    /// Pass stdin to the container.
+    #[arg(short = 'i', long)]
+    stdin: bool,
+    /// A terminal for the container (with `-i`): a pty relayed to this
+    /// terminal, in raw mode while it runs.
+    #[arg(short = 't', long)]
+    tty: bool,
+    /// Leave the container running as a pod and print its name.
+    #[arg(short = 'd', long)]
+    detach: bool,
+    /// kubectl's: wait for the container and print its output (the
+    /// foreground run).
+    #[arg(long)]
+    attach: bool,
+    /// A host port forwarded to a container port, `HOST:CONTAINER`
+    /// (TCP; repeatable).
+    #[arg(short = 'p', long = "publish", value_name = "HOST:CONTAINER")]
+    publish: Vec<String>,
+    /// The pod's `restartPolicy`: `Always` (a detached pod's default),
+    /// `OnFailure` or `Never` (the foreground run's only one).
+    #[arg(long, value_name = "POLICY")]
+    restart: Option<String>,
+    /// The image (podman's form: `run IMAGE`), or the pod's name with
+    /// `--image` (kubectl's: `run NAME --image=IMAGE`).
+    #[arg(value_name = "IMAGE|NAME")]
+    target: String,
     /// Arguments replacing the image's CMD (its ENTRYPOINT stays).
     #[arg(
         trailing_var_arg = true,
@@ -57,6 +100,15 @@ pub fn run(args: &RunArgs, paths: &Paths) -> ExitCode {
             return ExitCode::from(125);
         }
     };
+    if detached(args) {
+        return match detach(args, paths, &options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{}", crate::error_message::of(&e));
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run_once::run(paths, &options) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(255)),
         Err(e) => {
@@ -81,15 +133,92 @@ fn options(args: &RunArgs) -> anyhow::Result<RunOptions> {
             None => bail!("-e {e:?}: expected NAME=VALUE"),
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let (image, name) = match &args.image {
+        Some(image) if args.name.is_some() => {
+            bail!(
+                "--name and --image: give the name as the first argument, `run NAME --image={image}`"
+            )
+        }
+        Some(image) => (image.clone(), Some(args.target.clone())),
+        None => (args.target.clone(), args.name.clone()),
+    };
+    if args.tty && !args.stdin {
+        bail!("-i/--stdin is required for containers with -t/--tty=true");
+    }
+    let tty = args.tty && std::io::stdin().is_terminal();
+    if args.tty && !tty {
+        eprintln!("Unable to use a TTY - input is not a terminal or the right kind of file");
+    }
+    if detached(args) {
+        if args.rm {
+            bail!("--rm should only be used for attached containers (drop -d)");
+        }
+        if args.stdin {
+            bail!(
+                "-i/-t need the container attached: drop -d, or run it detached and use `peapod exec -it`"
+            );
+        }
+    } else if !matches!(args.restart.as_deref(), None | Some("Never")) {
+        bail!(
+            "--restart={}: a foreground run ends with its container; only Never (or -d for a pod)",
+            args.restart.as_deref().unwrap_or_default()
+        );
+    }
     Ok(RunOptions {
-        image: args.image.clone(),
+        image,
         args: args.args.clone(),
         env,
-        name: args.name.clone(),
+        name,
         network,
         remove: args.rm,
+        ports: args
+            .publish
+            .iter()
+            .map(|p| port(p))
+            .collect::<anyhow::Result<_>>()?,
+        stdin: args.stdin,
+        tty,
         pull: args.pull.map(crate::pull_flag::Pull::policy),
     })
+}
+
+/// Whether the container is left running as a pod: `-d`, or kubectl's
+/// form asking for no terminal, output or removal.
+fn detached(args: &RunArgs) -> bool {
+    args.detach || (args.image.is_some() && !(args.stdin || args.tty || args.attach || args.rm))
+}
+
+/// `HOST:CONTAINER`.
+fn port(spec: &str) -> anyhow::Result<(u16, u16)> {
+    let parsed = spec
+        .split_once(':')
+        .and_then(|(h, c)| Some((h.parse().ok()?, c.parse().ok()?)));
+    match parsed {
+        Some((h, c)) if h > 0 && c > 0 => Ok((h, c)),
+        _ => bail!("-p {spec:?}: expected HOST:CONTAINER, two ports (1-65535)"),
+    }
+}
+
+/// The run as a supervised pod, as `apply` starts one, labelled
+/// `run=NAME` as kubectl labels it; prints `pod/NAME created`.
+fn detach(args: &RunArgs, paths: &Paths, options: &RunOptions) -> anyhow::Result<()> {
+    let mut pod = run_once::pod(options);
+    pod.spec.restart_policy = match args.restart.as_deref() {
+        None | Some("Always") => RestartPolicy::Always,
+        Some("OnFailure") => RestartPolicy::OnFailure,
+        Some("Never") => RestartPolicy::Never,
+        Some(other) => bail!("--restart={other}: expected Always, OnFailure or Never"),
+    };
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    pod.metadata.labels.insert("run".to_owned(), name);
+    let launcher = Launcher {
+        exe: std::env::current_exe().context("finding the peapod binary")?,
+        wait: true,
+    };
+    let config = PodConfig::default().with_pull(options.pull);
+    let key = launcher.create_with(paths, pod, &config)?;
+    println!("pod/{} created", key.name);
+    Ok(())
 }
 
 /// podman's and docker's codes for `run`'s own failures: 127 when the

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Root, shared, start};
+use common::{Pod, Root, shared, start};
 use rustix::termios::{InputModes, LocalModes};
 
 /// A pod with a container spinning on a CPU and one holding 20 MiB (a
@@ -309,4 +309,139 @@ fn exec_i_pipes_stdin_and_it_without_a_terminal_warns() {
         "not a tty\none\ntwo\n"
     );
     drop(pod);
+}
+
+/// A TCP port free on the host now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// What a TCP connection to `addr` reads to its end, once something
+/// accepts there and says anything (the server may still be starting).
+fn read_from(addr: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut got = String::new();
+        if let Ok(mut conn) = std::net::TcpStream::connect(addr) {
+            let _ = std::io::Read::read_to_string(&mut conn, &mut got);
+            if !got.is_empty() {
+                return got;
+            }
+        }
+        assert!(Instant::now() < deadline, "nothing read from {addr}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn run_name_image_treated_the_name_as_the_image() {
+    let Some((_g, root)) = start("run_name_image", "run-kubectl", shared) else {
+        return;
+    };
+    let port = free_port();
+    let publish = format!("{port}:8080");
+    let out = root.run(&[
+        "run",
+        "kube",
+        "--image=busybox:1.31.1",
+        "-p",
+        &publish,
+        "--",
+        "sh",
+        "-c",
+        "echo from-$HOSTNAME; while true; do echo hello | nc -l -p 8080; done",
+    ]);
+    let pod = Pod {
+        root: &root,
+        name: "kube".into(),
+    };
+    assert_eq!(
+        (
+            String::from_utf8_lossy(&out.stdout).as_ref(),
+            out.status.code()
+        ),
+        ("pod/kube created\n", Some(0)),
+        "{out:?}"
+    );
+    // A pod like any: kubectl's label, restartPolicy Always, its logs.
+    let v = pod.json();
+    assert_eq!(v["metadata"]["labels"]["run"], "kube");
+    assert_eq!(v["spec"]["restartPolicy"], "Always");
+    assert_eq!(v["spec"]["containers"][0]["image"], "busybox:1.31.1");
+    assert_eq!(read_from(&format!("127.0.0.1:{port}")), "hello\n");
+    assert_eq!(root.ok(&["logs", "kube"]), "from-kube\n");
+    assert_eq!(
+        root.ok(&["delete", "pod", "kube", "--grace-period", "0"]),
+        "pod \"kube\" deleted\n"
+    );
+    drop(pod);
+}
+
+#[test]
+fn run_it_rm_gives_a_terminal_and_leaves_nothing() {
+    let Some((_g, root)) = start("run_it_rm", "run-it", shared) else {
+        return;
+    };
+    let (terminal, slave) = Terminal::open(40, 100);
+    let before = terminal.modes();
+    let args = [
+        "run",
+        "tmp",
+        "--image=busybox:1.31.1",
+        "-it",
+        "--rm",
+        "--",
+        "sh",
+    ];
+    let mut child = on_terminal(&root, &slave, &args);
+    drop(slave);
+    terminal.type_in("echo h''i; stty size; [ -t 0 ] && echo on-a-tty\n");
+    terminal.wait_for("\r\nhi\r\n");
+    terminal.wait_for("\r\n40 100\r\n");
+    terminal.wait_for("\r\non-a-tty\r\n");
+    terminal.type_in("exit 4\n");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(4), "{}", terminal.wait_for(""));
+    assert_eq!(terminal.modes(), before, "the terminal was not restored");
+    assert_eq!(root.pod_leftovers(), Vec::<std::path::PathBuf>::new());
+}
+
+#[test]
+fn run_refuses_what_kubectl_refuses() {
+    let Some((_g, root)) = start("run_refuses", "run-refuses", shared) else {
+        return;
+    };
+    for (args, want) in [
+        (
+            &["run", "x", "--image=busybox:1.31.1", "-t", "--", "true"][..],
+            "error: -i/--stdin is required for containers with -t/--tty=true\n",
+        ),
+        (
+            &["run", "x", "--image=busybox:1.31.1", "-d", "--rm"],
+            "error: --rm should only be used for attached containers (drop -d)\n",
+        ),
+        (
+            &["run", "--rm", "-p", "80", "busybox:1.31.1", "true"],
+            "error: -p \"80\": expected HOST:CONTAINER, two ports (1-65535)\n",
+        ),
+    ] {
+        let out = root.run(args);
+        assert_eq!(String::from_utf8_lossy(&out.stderr), want, "{args:?}");
+        assert_eq!(out.status.code(), Some(125), "{args:?}");
+    }
+    // podman's form still runs in the foreground, -i passing stdin.
+    let mut child = root
+        .command(&["run", "--rm", "-i", "busybox:1.31.1", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"piped\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "piped\n");
+    assert_eq!(root.pod_leftovers(), Vec::<std::path::PathBuf>::new());
 }

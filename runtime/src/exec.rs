@@ -5,8 +5,6 @@
 //! process's, or with a tty a pty of the container relayed to the
 //! caller's terminal ([`crate::terminal`]); its exit code is returned.
 
-use std::os::fd::AsFd;
-
 use peapod_core::{CgroupHierarchy, ContainerSpawn, NamespacePlan, Stdio, TerminationSignals};
 use peapod_image::Store;
 use rustix::fs::{Mode, OFlags};
@@ -20,7 +18,7 @@ use crate::seccomp_profile;
 use crate::security_context::PodSecurity;
 use crate::state::{Liveness, PodKey, StateStore};
 use crate::teardown::{self, cgroup_name};
-use crate::terminal::{self, Pty, RawMode, Relay};
+use crate::terminal::{self, Pty};
 
 /// What to run where.
 #[derive(Debug, Clone, Default)]
@@ -151,9 +149,8 @@ pub fn exec(paths: &Paths, key: &PodKey, request: &ExecRequest) -> Result<i32> {
     Ok(status.exit_code())
 }
 
-/// Runs `spawn` on a new pty of the container whose process is `pid`:
-/// the caller's terminal in raw mode (when its stdin is one) and its
-/// size passed on, its input relayed when `stdin`.
+/// Runs `spawn` on a new pty of the container whose process is `pid`,
+/// relayed to the caller's terminal ([`terminal::relay`]).
 fn with_terminal(
     mut spawn: ContainerSpawn<'_>,
     pid: i32,
@@ -162,36 +159,9 @@ fn with_terminal(
 ) -> Result<i32> {
     let fail = |e: &dyn std::fmt::Display| Error::container(container, e);
     let pty = Pty::in_root_of(pid)?;
-    let caller_in = rustix::stdio::stdin();
-    let caller_out = rustix::stdio::stdout();
-    let terminal = [caller_in, caller_out]
-        .into_iter()
-        .find(|fd| rustix::termios::isatty(fd));
-    if let Some(t) = terminal {
-        terminal::copy_window_size(t, pty.master.as_fd());
-    }
-    let slave = |pty: &Pty| pty.slave.try_clone().map_err(|e| Error::sys("dup pty", e));
     spawn.process.tty = true;
-    spawn.stdio = Stdio {
-        stdin: Some(slave(&pty)?),
-        stdout: Some(slave(&pty)?),
-        stderr: Some(slave(&pty)?),
-    };
+    spawn.stdio = pty.slave_stdio()?;
     let signals = TerminationSignals::block_with_window_changes().map_err(|e| fail(&e))?;
     let child = spawn.spawn().map_err(|e| fail(&e))?;
-    // Only the process holds the slave now: its end is the pty's end.
-    drop(pty.slave);
-    let _raw = if stdin && rustix::termios::isatty(caller_in) {
-        Some(RawMode::enter(caller_in)?)
-    } else {
-        None
-    };
-    let status = Relay {
-        master: pty.master.as_fd(),
-        input: stdin.then_some(caller_in),
-        output: caller_out,
-        terminal,
-    }
-    .run(&child, &signals)?;
-    Ok(status.exit_code())
+    Ok(terminal::relay(pty, stdin, &child, &signals)?.exit_code())
 }

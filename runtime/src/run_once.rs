@@ -7,7 +7,10 @@
 //! container creating its own mount, PID, IPC and UTS namespaces and
 //! joining that network namespace, waits for it, and removes everything.
 //! The command is PID 1 of its PID namespace; stdout and stderr are the
-//! caller's, stdin is `/dev/null`.
+//! caller's, stdin is `/dev/null` (the caller's with `-i`); with `-t` a
+//! pty of the host is its terminal, relayed to the caller's
+//! ([`crate::terminal`]; the container's `/dev/pts` is its own, so
+//! `tty` there names no file).
 //!
 //! State: the pod has a folder in the state store like any pod (so `get`
 //! lists it and `delete` removes it, and the name is taken while it runs),
@@ -28,7 +31,7 @@ use peapod_core::{
     SeccompFilter, Stdio, TerminationSignals,
 };
 use peapod_image::Store;
-use peapod_spec::{Container, EnvVar, Pod, PodPhase, RestartPolicy};
+use peapod_spec::{Container, ContainerPort, EnvVar, Pod, PodPhase, RestartPolicy};
 use rustix::fs::{Mode, OFlags};
 use tracing::debug_span;
 
@@ -45,6 +48,7 @@ use crate::seccomp_profile::FilterCache;
 use crate::security_context::{PodSecurity, ProcessSecurity};
 use crate::state::{PodDir, ProcessRecord, StateStore, SupervisorRecord};
 use crate::status::{self, ExitKind};
+use crate::terminal::{self, Pty};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -66,14 +70,27 @@ pub struct RunOptions {
     /// `--pull`: when to pull the image; `None`: never (the image is
     /// imported, loaded or pulled first).
     pub pull: Option<peapod_spec::PullPolicy>,
+    /// `-p HOST:CONTAINER`: TCP host ports forwarded to the container
+    /// (a `hostPort` of its `ports`).
+    pub ports: Vec<(u16, u16)>,
+    /// `-i`: the caller's stdin is the container's (else `/dev/null`).
+    pub stdin: bool,
+    /// `-t`: a pty is the container's terminal, relayed to the caller's
+    /// (raw while it runs, its size passed on).
+    pub tty: bool,
 }
 
 /// Runs one container to its end; returns its exit code (128 + signal
 /// when killed). Nothing of it is left on the host on error, nor at exit
 /// with [`RunOptions::remove`].
 pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
-    let signals = TerminationSignals::block().map_err(|e| Error::pod("run", e))?;
-    let pod = launch::admit(pod_of(options))?;
+    let signals = if options.tty {
+        TerminationSignals::block_with_window_changes()
+    } else {
+        TerminationSignals::block()
+    }
+    .map_err(|e| Error::pod("run", e))?;
+    let pod = launch::admit(pod(options))?;
     let key = launch::key_of(&pod)?;
     let container = pod.spec.containers.first().cloned().unwrap_or_default();
     let image = {
@@ -97,7 +114,19 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
         cgroup: None,
         network: options.network,
     };
-    let started = once.start(&pod, &container, &image, &security);
+    let pty = if options.tty {
+        Some(Pty::on_host()?)
+    } else {
+        None
+    };
+    let started = once.start(
+        &pod,
+        &container,
+        &image,
+        &security,
+        options.stdin,
+        pty.as_ref(),
+    );
     let (process, mut pod) = match started {
         Ok(s) => s,
         Err(e) => {
@@ -106,7 +135,10 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
             return Err(e);
         }
     };
-    let waited = wait_passing_signals(&process, &signals);
+    let waited = match pty {
+        Some(pty) => terminal::relay(pty, options.stdin, &process, &signals),
+        None => wait_passing_signals(&process, &signals),
+    };
     let cleaned = once.teardown();
     let status = waited?;
     if options.remove {
@@ -120,8 +152,10 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
 }
 
 /// The pod a `run` stands for: one container named as the pod,
-/// `restartPolicy: Never`, the image never pulled (run imports first).
-fn pod_of(options: &RunOptions) -> Pod {
+/// `restartPolicy: Never`, the image never pulled (run imports first, or
+/// pulls with `--pull`), its `-p` ports as `hostPort`s. `run -d` makes it
+/// a supervised pod.
+pub fn pod(options: &RunOptions) -> Pod {
     let mut pod = Pod::default();
     let name = options.name.clone().unwrap_or_else(|| {
         let uid = std::fs::read_to_string("/proc/sys/kernel/random/uuid").unwrap_or_default();
@@ -143,6 +177,15 @@ fn pod_of(options: &RunOptions) -> Pod {
             })
             .collect(),
         image_pull_policy: Some(peapod_spec::PullPolicy::Never),
+        ports: options
+            .ports
+            .iter()
+            .map(|&(host, container)| ContainerPort {
+                container_port: i32::from(container),
+                host_port: Some(i32::from(host)),
+                ..ContainerPort::default()
+            })
+            .collect(),
         ..Container::default()
     });
     pod
@@ -172,6 +215,8 @@ impl Once {
         container: &Container,
         image: &ResolvedImage,
         security: &ProcessSecurity,
+        stdin: bool,
+        pty: Option<&Pty>,
     ) -> Result<(Process, Pod)> {
         let name = &container.name;
         let fail = |e: &dyn std::fmt::Display| Error::container(name, e);
@@ -203,8 +248,20 @@ impl Once {
             upper: layers.upper,
             work: layers.work,
         };
-        let null = rustix::fs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| Error::sys("open /dev/null", e))?;
+        let stdio = match pty {
+            Some(pty) => {
+                process.tty = true;
+                pty.slave_stdio()?
+            }
+            None if stdin => Stdio::default(),
+            None => Stdio {
+                stdin: Some(
+                    rustix::fs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                        .map_err(|e| Error::sys("open /dev/null", e))?,
+                ),
+                ..Stdio::default()
+            },
+        };
         let spawn = ContainerSpawn {
             process,
             namespaces: NamespacePlan {
@@ -224,11 +281,7 @@ impl Once {
                 ),
             ),
             cgroup: Some(cgroup),
-            stdio: Stdio {
-                stdin: Some(null),
-                stdout: None,
-                stderr: None,
-            },
+            stdio,
         };
         let started_at = Timestamp::now().rfc3339();
         let process = spawn.spawn().map_err(|e| Error::spawn(name, &e))?;

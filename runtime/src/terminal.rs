@@ -7,9 +7,9 @@
 //! pty at the start and on each `SIGWINCH`, keys go in and output comes
 //! out until the process ends.
 
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use peapod_core::{ExitStatus, Process, TerminationSignals};
+use peapod_core::{ExitStatus, Process, Stdio, TerminationSignals};
 use rustix::event::{PollFd, PollFlags, poll};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
@@ -48,20 +48,79 @@ impl Pty {
         .map_err(|e| Error::sys("TIOCGPTPEER", e))?;
         Ok(Self { master, slave })
     }
+
+    /// A new pty of the host's devpts (`peapod run -t`: the container's
+    /// devpts is not mounted yet when its stdio is set up).
+    pub(crate) fn on_host() -> Result<Self> {
+        let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
+        let master = rustix::pty::openpt(flags).map_err(|e| Error::sys("open /dev/ptmx", e))?;
+        rustix::pty::unlockpt(&master).map_err(|e| Error::sys("unlockpt", e))?;
+        let slave = rustix::pty::ioctl_tiocgptpeer(&master, flags)
+            .map_err(|e| Error::sys("TIOCGPTPEER", e))?;
+        Ok(Self { master, slave })
+    }
+
+    /// The slave as a process's stdin, stdout and stderr, the pty's size
+    /// the caller's terminal's.
+    pub(crate) fn slave_stdio(&self) -> Result<Stdio> {
+        if let Some(t) = caller_terminal() {
+            copy_window_size(t, self.master.as_fd());
+        }
+        let slave = || self.slave.try_clone().map_err(|e| Error::sys("dup pty", e));
+        Ok(Stdio {
+            stdin: Some(slave()?),
+            stdout: Some(slave()?),
+            stderr: Some(slave()?),
+        })
+    }
+}
+
+/// The caller's terminal: its stdin, else its stdout, when one is.
+fn caller_terminal() -> Option<BorrowedFd<'static>> {
+    [rustix::stdio::stdin(), rustix::stdio::stdout()]
+        .into_iter()
+        .find(|fd| rustix::termios::isatty(fd))
+}
+
+/// Relays the caller's stdio to `pty` (its slave given to `process`)
+/// until `process` ends: the caller's terminal raw meanwhile when its
+/// input is relayed (`stdin`) and is a terminal; returns the process's
+/// exit status.
+pub(crate) fn relay(
+    pty: Pty,
+    stdin: bool,
+    process: &Process,
+    signals: &TerminationSignals,
+) -> Result<ExitStatus> {
+    // Only the process holds the slave now: its end is the pty's end.
+    drop(pty.slave);
+    let caller_in = rustix::stdio::stdin();
+    let _raw = if stdin && rustix::termios::isatty(caller_in) {
+        Some(RawMode::enter(caller_in)?)
+    } else {
+        None
+    };
+    Relay {
+        master: pty.master.as_fd(),
+        input: stdin.then_some(caller_in),
+        output: rustix::stdio::stdout(),
+        terminal: caller_terminal(),
+    }
+    .run(process, signals)
 }
 
 /// The caller's terminal in raw mode (no echo, no line editing, no
 /// signals from keys: every key goes to the process); its settings come
 /// back when dropped, whichever way the relay ends.
 #[derive(Debug)]
-pub(crate) struct RawMode<'a> {
+struct RawMode<'a> {
     fd: BorrowedFd<'a>,
     saved: Termios,
 }
 
 impl<'a> RawMode<'a> {
     /// Puts terminal `fd` in raw mode.
-    pub(crate) fn enter(fd: BorrowedFd<'a>) -> Result<Self> {
+    fn enter(fd: BorrowedFd<'a>) -> Result<Self> {
         let saved = rustix::termios::tcgetattr(fd).map_err(|e| Error::sys("tcgetattr", e))?;
         let mut raw = saved.clone();
         raw.make_raw();
@@ -79,23 +138,23 @@ impl Drop for RawMode<'_> {
 
 /// Copies terminal `from`'s size to `to`; a `from` that is no terminal
 /// leaves `to` as it is.
-pub(crate) fn copy_window_size(from: BorrowedFd<'_>, to: BorrowedFd<'_>) {
+fn copy_window_size(from: BorrowedFd<'_>, to: BorrowedFd<'_>) {
     if let Ok(size) = rustix::termios::tcgetwinsize(from) {
         let _ = rustix::termios::tcsetwinsize(to, size);
     }
 }
 
 /// What the relay moves between the caller and the pty.
-pub(crate) struct Relay<'a> {
+struct Relay<'a> {
     /// The pty's master.
-    pub(crate) master: BorrowedFd<'a>,
+    master: BorrowedFd<'a>,
     /// The caller's input, `None` when it is not passed (`-t` without
     /// `-i`).
-    pub(crate) input: Option<BorrowedFd<'a>>,
+    input: Option<BorrowedFd<'a>>,
     /// Where the process's output goes.
-    pub(crate) output: BorrowedFd<'a>,
+    output: BorrowedFd<'a>,
     /// The terminal whose size the pty follows.
-    pub(crate) terminal: Option<BorrowedFd<'a>>,
+    terminal: Option<BorrowedFd<'a>>,
 }
 
 impl Relay<'_> {
