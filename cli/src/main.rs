@@ -30,6 +30,7 @@ mod tabwriter;
 mod top;
 mod trace_log;
 mod validate;
+mod wait;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,7 +62,7 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// Same as apply.
     Create(apply::ApplyArgs),
-    /// Show pods: a table, or `-o json|yaml|wide|name`.
+    /// Show pods (or events): a table, `-o json|yaml|wide|name|jsonpath=|custom-columns=`, `-l`, `-w`.
     Get(get::GetArgs),
     /// Show a pod in detail: containers, states, conditions, volumes, events.
     Describe(describe::DescribeArgs),
@@ -73,6 +74,8 @@ enum Command {
     Run(run::RunArgs),
     /// Print a container's logs.
     Logs(logs::LogsArgs),
+    /// Wait for a condition on pods: `wait pod/web --for=condition=Ready`.
+    Wait(wait::WaitArgs),
     /// Show the CPU and memory pods use: `top pod [NAME] [--containers]`.
     Top(top::TopArgs),
     /// The per-pod supervisor (started by `apply`).
@@ -103,6 +106,7 @@ fn main() -> ExitCode {
         Command::Exec(a) => exec::run(&a, &paths(root.as_deref())),
         Command::Run(a) => Ok(run::run(&a, &paths(root.as_deref()))),
         Command::Logs(a) => logs::run(&a, &paths(root.as_deref())),
+        Command::Wait(a) => wait::run(&a, &paths(root.as_deref())),
         Command::Top(a) => top::run(&a, &paths(root.as_deref())),
         Command::Supervise(a) => Ok(supervise::run(a)),
         Command::Image(cmd) => image::run(cmd, &peapod_runtime::Paths::from_root(root.as_deref())),

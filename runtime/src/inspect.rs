@@ -14,12 +14,20 @@ use crate::state::{Liveness, PodDir, PodKey, StateStore};
 /// The pod `key`, with its status as it is now.
 pub fn get(paths: &Paths, key: &PodKey) -> Result<Pod> {
     let dir = StateStore::new(paths).pod(key);
+    let not_found = || Error::NotFound {
+        name: key.name.clone(),
+    };
     if !dir.exists() {
-        return Err(Error::NotFound {
-            name: key.name.clone(),
-        });
+        return Err(not_found());
     }
-    read(&dir)
+    match read(&dir) {
+        // Removed between the check and the read: gone, as for a reader
+        // that came a moment later.
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Err(not_found())
+        }
+        other => other,
+    }
 }
 
 /// The events of the pod `key` (kept in its state folder, so they outlive
