@@ -34,11 +34,12 @@ pub enum ImageCommand {
         #[arg(short = 'i', long = "input", value_name = "ARCHIVE")]
         input: PathBuf,
     },
-    /// Pull an image from a registry (linux/amd64).
+    /// Pull an image from a registry (linux/amd64), through the mirrors of
+    /// `/etc/peapod/registries.conf` (`<root>/etc/` with `--root`).
     Pull {
         /// The reference (`busybox:1.36`, `localhost:5000/x/y@sha256:…`).
         reference: String,
-        /// Talk plain HTTP to the registry.
+        /// Talk plain HTTP to the registry (and its mirrors).
         #[arg(long)]
         insecure: bool,
         /// Credentials file (`auths` as in `~/.docker/config.json`);
@@ -134,6 +135,7 @@ pub fn run(cmd: ImageCommand, paths: &peapod_runtime::Paths) -> anyhow::Result<E
             let options = PullOptions {
                 insecure,
                 auth_file: authfile,
+                registries_conf: Some(paths.registries_conf()),
             };
             let mut report = ProgressReport::new(quiet);
             let image = store.pull(&parsed, &options, &mut |p| report.show(&p))?;

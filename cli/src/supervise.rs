@@ -18,6 +18,9 @@ pub struct SuperviseArgs {
     /// Root of container logs.
     #[arg(long, value_name = "DIR")]
     log_root: PathBuf,
+    /// Configuration folder (`registries.conf`).
+    #[arg(long, value_name = "DIR")]
+    etc_root: PathBuf,
     /// The pod's state folder.
     pod_dir: PathBuf,
 }
@@ -28,6 +31,7 @@ pub fn run(args: SuperviseArgs) -> ExitCode {
         run: args.run_root,
         lib: args.lib_root,
         log: args.log_root,
+        etc: args.etc_root,
     };
     let code = supervisor::supervise(&paths, &args.pod_dir);
     ExitCode::from(u8::try_from(code).unwrap_or(1))

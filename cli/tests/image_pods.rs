@@ -4,6 +4,10 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod common;
+#[path = "../../image/tests/common/layout.rs"]
+mod layout;
+#[path = "../../image/tests/common/registry.rs"]
+mod registry;
 
 use std::process::Output;
 
@@ -207,4 +211,86 @@ fn image_rm_refuses_an_image_a_pod_uses_and_prune_keeps_it() {
     drop(pod);
     assert_eq!(root.ok(&["image", "prune"]).trim(), &id[7..]);
     assert_eq!(root.ok(&["image", "ls", "-q"]), "");
+}
+
+#[test]
+fn a_docker_io_mirror_in_registries_conf_serves_image_busybox() {
+    let Some((_g, root)) = common::start(
+        "a_docker_io_mirror_in_registries_conf_serves_image_busybox",
+        "mirror",
+        common::shared,
+    ) else {
+        return;
+    };
+    // The mirror holds a busybox of three layers, the last adding /hello.
+    let dir = root.path().join("layout");
+    std::fs::create_dir_all(&dir).unwrap();
+    layout::add_image(
+        &dir,
+        "busybox",
+        &layout::three_layers(peapod_testkit::busybox_rootfs()),
+        "/bin/sh",
+    );
+    let reg = registry::Registry::start(None);
+    reg.push(&dir, "busybox", "hub/library/busybox:latest", None);
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    std::fs::write(
+        root.path().join("etc/registries.conf"),
+        format!(
+            "unqualified-search-registries = [\"docker.io\"]\n\n[[registry]]\n\
+             prefix = \"docker.io\"\nlocation = \"docker.io\"\n\n[[registry.mirror]]\n\
+             location = \"{}/hub\"\ninsecure = true\n",
+            reg.host()
+        ),
+    )
+    .unwrap();
+
+    // `busybox` is Always: pulled, and docker.io is out of reach here.
+    let out = apply(
+        &root,
+        "mirrored",
+        &one_container("mirrored", "busybox"),
+        &[],
+    );
+    let pod = Pod {
+        root: &root,
+        name: "mirrored".to_owned(),
+    };
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(pod.sh("app", "cat /hello"), "world\n");
+    let describe = root.ok(&["describe", "pod", "mirrored"]);
+    assert!(
+        describe.contains(r#"Pulling image "busybox""#),
+        "{describe}"
+    );
+    let pulled = describe
+        .lines()
+        .find(|l| l.contains("Successfully pulled image"))
+        .unwrap_or_else(|| panic!("{describe}"));
+    assert!(
+        pulled.contains(r#"Successfully pulled image "busybox" in "#)
+            && pulled.contains(" including waiting). Image size: "),
+        "{pulled}"
+    );
+    // Stored under the name the pod gave, not the mirror's.
+    let inspect: serde_json::Value =
+        serde_json::from_str(&root.ok(&["image", "inspect", "docker.io/library/busybox:latest"]))
+            .unwrap();
+    assert_eq!(inspect[0]["LayerDirs"].as_array().unwrap().len(), 3);
+    assert!(!root.ok(&["image", "ls"]).contains(&reg.host()));
+
+    // A file peapod would not follow is refused, naming it.
+    std::fs::write(
+        root.path().join("etc/registries.conf"),
+        "[aliases]\nbusybox = \"quay.io/x/busybox\"\n",
+    )
+    .unwrap();
+    let refused = root.run(&["image", "pull", "busybox"]);
+    assert!(!refused.status.success());
+    let err = stderr(&refused);
+    assert!(
+        err.contains(&format!("{}/etc/registries.conf", root.path().display()))
+            && err.contains("aliases"),
+        "{err}"
+    );
 }

@@ -48,6 +48,14 @@ pub enum Error {
         /// The reference or ID as given.
         reference: String,
     },
+    /// A configuration file (`registries.conf`) that cannot be followed.
+    #[error("{file}: {message}")]
+    Config {
+        /// The file.
+        file: String,
+        /// What is wrong, with the line or the field.
+        message: String,
+    },
     /// An image a pod uses, which a removal would delete.
     #[error("image {image:?} is in use by {user}")]
     InUse {

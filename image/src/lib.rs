@@ -2,7 +2,8 @@
 //!
 //! Owns: a content-addressed store of blobs and unpacked layers, the index
 //! of image references, importing a root filesystem, loading OCI layouts and
-//! `docker save` archives, saving OCI archives, pulling from OCI registries, unpacking layers
+//! `docker save` archives, saving OCI archives, pulling from OCI registries
+//! (through the mirrors of a containers-registries.conf(5) file), unpacking layers
 //! safely (whiteouts, no entry written outside its layer), and the ordered
 //! lower directories of an image for an overlay rootfs.
 //!
@@ -25,6 +26,7 @@ mod import;
 mod index;
 pub mod oci;
 mod reference;
+mod registries;
 mod registry;
 mod save;
 mod store;
@@ -34,6 +36,7 @@ pub use digest::Digest;
 pub use error::{Error, Result};
 pub use oci::ImageConfig;
 pub use reference::Reference;
+pub use registries::{Registries, Source};
 pub use registry::{Progress, PullOptions};
 pub use store::{Ensured, Image, ImageDetails, ImageSummary, PullPolicy, Pulled, Store};
 pub use unpack::Limits;

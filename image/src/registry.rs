@@ -19,6 +19,7 @@ use crate::digest::{Digest, HashingReader};
 use crate::error::{Error, IoContext, Result};
 use crate::oci::{self, ConfigFile, Descriptor, Manifest, ManifestOrIndex};
 use crate::reference::Reference;
+use crate::registries::{Registries, Source};
 use crate::store::{Image, Provenance, Store};
 
 /// Tries of one download before giving up.
@@ -34,6 +35,10 @@ pub struct PullOptions {
     /// Credentials (`auths` as in `~/.docker/config.json`); by default
     /// `$REGISTRY_AUTH_FILE`, then `~/.docker/config.json`.
     pub auth_file: Option<PathBuf>,
+    /// The registries configuration (mirrors, insecure and blocked
+    /// registries: [`crate::Registries`]), read when a pull happens; a
+    /// missing file configures nothing.
+    pub registries_conf: Option<PathBuf>,
 }
 
 /// What a pull reports as it goes.
@@ -66,7 +71,11 @@ pub enum Progress {
 }
 
 impl Store {
-    /// Pulls `reference` (linux/amd64) into the store and names it so.
+    /// Pulls `reference` (linux/amd64) into the store and names it so:
+    /// from the mirrors the registries configuration gives it, in order,
+    /// then from its registry; the first that serves it wins, and when
+    /// none does the error is the registry's (or the last mirror's when
+    /// the registry could not be reached).
     pub fn pull(
         &self,
         reference: &Reference,
@@ -74,8 +83,48 @@ impl Store {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Image> {
         let _span = tracing::info_span!("pull", %reference).entered();
-        let mut client = Client::new(reference, options);
-        let (bytes, content_type) = client.manifest(&reference.manifest_key())?;
+        let registries = match &options.registries_conf {
+            Some(path) => Registries::read(path)?,
+            None => Registries::default(),
+        };
+        let mut failure = None;
+        for source in registries.sources(reference)? {
+            let pulled = self.pull_from(&source, reference, options, progress);
+            match pulled {
+                Ok(image) => return Ok(image),
+                Err(e) if source.mirror => {
+                    tracing::warn!(mirror = %source.reference, "mirror failed: {e}");
+                    failure = Some(e);
+                }
+                Err(e) => {
+                    let unreachable = matches!(e, Error::Http { .. });
+                    return Err(match failure {
+                        Some(mirror) if unreachable => mirror,
+                        _ => e,
+                    });
+                }
+            }
+        }
+        Err(failure.unwrap_or_else(|| Error::Registry {
+            registry: reference.registry().to_string(),
+            code: "NO_SOURCE".to_string(),
+            message: "the registries configuration gives no source".to_string(),
+        }))
+    }
+
+    /// Pulls `reference` from `source` (the reference as a mirror or the
+    /// registry names it).
+    fn pull_from(
+        &self,
+        source: &Source,
+        reference: &Reference,
+        options: &PullOptions,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Image> {
+        let from = &source.reference;
+        let insecure = options.insecure || source.insecure;
+        let mut client = Client::new(from, insecure, options.auth_file.clone());
+        let (bytes, content_type) = client.manifest(&from.manifest_key())?;
         let digest = Digest::of(&bytes);
         if let Some(want) = reference.digest() {
             digest.verify(want, format!("manifest of {reference}"))?;
@@ -149,12 +198,12 @@ struct Client {
 }
 
 impl Client {
-    fn new(reference: &Reference, options: &PullOptions) -> Self {
+    fn new(reference: &Reference, insecure: bool, auth_file: Option<PathBuf>) -> Self {
         let host = match reference.registry() {
             crate::reference::DEFAULT_REGISTRY => "registry-1.docker.io",
             other => other,
         };
-        let scheme = if options.insecure { "http" } else { "https" };
+        let scheme = if insecure { "http" } else { "https" };
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(30)))
@@ -167,7 +216,7 @@ impl Client {
             registry: reference.registry().to_string(),
             repository: reference.repository().to_string(),
             base: format!("{scheme}://{host}"),
-            auth_file: options.auth_file.clone(),
+            auth_file,
             authorization: None,
         }
     }

@@ -18,7 +18,7 @@ use registry::{Login, Registry};
 fn insecure() -> PullOptions {
     PullOptions {
         insecure: true,
-        auth_file: None,
+        ..PullOptions::default()
     }
 }
 
@@ -167,6 +167,7 @@ fn basic_auth_comes_from_the_auth_file() {
     let options = PullOptions {
         insecure: true,
         auth_file: Some(reg.auth_file(&login)),
+        ..PullOptions::default()
     };
     let image = store.pull(&r, &options, &mut |_| {}).unwrap();
     assert_eq!(

@@ -75,9 +75,13 @@ pub(crate) fn resolve(
     })
 }
 
-/// How this host pulls: plain options for now.
-pub(crate) fn pull_options(_paths: &crate::Paths) -> PullOptions {
-    PullOptions::default()
+/// How this host pulls: through the mirrors and insecure registries of
+/// its `registries.conf`.
+pub(crate) fn pull_options(paths: &crate::Paths) -> PullOptions {
+    PullOptions {
+        registries_conf: Some(paths.registries_conf()),
+        ..PullOptions::default()
+    }
 }
 
 /// The image a running `container` was started from, by its `imageID`

@@ -240,6 +240,8 @@ pub fn supervise_args(paths: &Paths, pod_dir: &Path) -> Vec<PathBuf> {
         paths.lib.clone(),
         "--log-root".into(),
         paths.log.clone(),
+        "--etc-root".into(),
+        paths.etc.clone(),
         pod_dir.to_path_buf(),
     ]
 }

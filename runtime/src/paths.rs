@@ -2,10 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-/// The three roots of peapod's state, as DESIGN.md lays them out.
+/// The three roots of peapod's state, as DESIGN.md lays them out, and
+/// its configuration folder.
 ///
 /// By default they are the system folders; `--root DIR` (or `PEAPOD_ROOT`)
-/// moves all three below `DIR` so tests and several instances can run side
+/// moves all four below `DIR` so tests and several instances can run side
 /// by side.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paths {
@@ -16,6 +17,8 @@ pub struct Paths {
     pub lib: PathBuf,
     /// Container logs in CRI format. `/var/log/pods` by default.
     pub log: PathBuf,
+    /// Configuration (`registries.conf`). `/etc/peapod` by default.
+    pub etc: PathBuf,
 }
 
 impl Paths {
@@ -25,15 +28,18 @@ impl Paths {
             run: PathBuf::from("/run/peapod"),
             lib: PathBuf::from("/var/lib/peapod"),
             log: PathBuf::from("/var/log/pods"),
+            etc: PathBuf::from("/etc/peapod"),
         }
     }
 
-    /// Everything below `root`: `root/run`, `root/lib`, `root/log`.
+    /// Everything below `root`: `root/run`, `root/lib`, `root/log`,
+    /// `root/etc`.
     pub fn under(root: &Path) -> Self {
         Self {
             run: root.join("run"),
             lib: root.join("lib"),
             log: root.join("log"),
+            etc: root.join("etc"),
         }
     }
 
@@ -45,6 +51,12 @@ impl Paths {
     /// The image store: `<lib>/images`.
     pub fn images(&self) -> PathBuf {
         self.lib.join("images")
+    }
+
+    /// Where registries, mirrors and insecure registries are configured
+    /// (containers-registries.conf(5) v2): `<etc>/registries.conf`.
+    pub fn registries_conf(&self) -> PathBuf {
+        self.etc.join("registries.conf")
     }
 }
 
@@ -58,6 +70,7 @@ mod tests {
         assert_eq!(p.run, Path::new("/tmp/x/run"));
         assert_eq!(p.images(), Path::new("/tmp/x/lib/images"));
         assert_eq!(p.log, Path::new("/tmp/x/log"));
+        assert_eq!(p.registries_conf(), Path::new("/tmp/x/etc/registries.conf"));
     }
 
     #[test]
@@ -65,5 +78,9 @@ mod tests {
         let p = Paths::from_root(None);
         assert_eq!(p.images(), Path::new("/var/lib/peapod/images"));
         assert_eq!(p.log, Path::new("/var/log/pods"));
+        assert_eq!(
+            p.registries_conf(),
+            Path::new("/etc/peapod/registries.conf")
+        );
     }
 }
