@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use peapod_runtime::Paths;
 use peapod_runtime::engine::{
-    ContainerConfig, ContainerState, ContainerStatus, Engine, Mount, Propagation, SandboxConfig,
-    SandboxState,
+    ContainerConfig, ContainerState, ContainerStatus, Engine, ExecIo, Mount, Propagation,
+    SandboxConfig, SandboxState,
 };
 use peapod_spec::{Quantity, ResourceRequirements};
 
@@ -65,6 +65,29 @@ fn wait_for(
 
 fn namespace(pid: i32, ns: &str) -> PathBuf {
     std::fs::read_link(format!("/proc/{pid}/ns/{ns}")).expect("namespace link")
+}
+
+/// The memory limit of process `pid`'s cgroup, as the host sees it.
+fn memory_limit(pid: i32) -> u64 {
+    let line = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("cgroup");
+    let v2 = line.lines().find_map(|l| l.strip_prefix("0::"));
+    let file = match v2 {
+        Some(rel) if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() => {
+            format!("/sys/fs/cgroup{rel}/memory.max")
+        }
+        _ => {
+            let rel = line
+                .lines()
+                .find_map(|l| l.split_once(":memory:").map(|(_, r)| r.to_owned()))
+                .expect("a memory cgroup");
+            format!("/sys/fs/cgroup/memory{rel}/memory.limit_in_bytes")
+        }
+    };
+    std::fs::read_to_string(&file)
+        .expect("limit")
+        .trim()
+        .parse()
+        .expect("a number")
 }
 
 #[test]
@@ -212,6 +235,69 @@ fn engine_second_process() {
         assert!(Instant::now() < deadline, "log of a: {log:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // Commands run in a container from this process: output, exit code,
+    // the read-only host folder, a timeout, a terminal.
+    let argv = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let got = engine
+        .exec_sync(
+            &a,
+            &argv(&[
+                "sh",
+                "-c",
+                "cat /host/note; echo err >&2; touch /host/x || exit 7",
+            ]),
+            Duration::from_secs(30),
+        )
+        .expect("exec");
+    assert_eq!(
+        (got.stdout.as_slice(), got.exit_code),
+        (&b"from the host\n"[..], 7)
+    );
+    let stderr = String::from_utf8_lossy(&got.stderr);
+    assert!(
+        stderr.starts_with("err\n") && stderr.contains("Read-only"),
+        "{stderr}"
+    );
+    let slow = engine.exec_sync(&a, &argv(&["sleep", "30"]), Duration::from_millis(300));
+    assert!(
+        slow.as_ref()
+            .is_err_and(|e| e.to_string().contains("timed out")),
+        "{slow:?}"
+    );
+    let tty = engine
+        .exec(&a, &argv(&["tty"]), ExecIo::default(), true)
+        .expect("exec on a terminal");
+    let master = tty
+        .terminal()
+        .expect("a terminal")
+        .try_clone_to_owned()
+        .expect("dup");
+    assert_eq!(tty.wait().expect("wait"), 0);
+    let mut seen = String::new();
+    let _ = std::io::Read::read_to_string(&mut std::fs::File::from(master), &mut seen);
+    assert!(seen.starts_with("/dev/pts/"), "{seen:?}");
+
+    // Its counters, and its limits changed in place.
+    let stats = engine.stats(&a).expect("stats");
+    assert!(
+        stats.cpu_usage_ns > 0 && stats.memory_working_set_bytes > 0,
+        "{stats:?}"
+    );
+    engine
+        .update_resources(
+            &a,
+            &ResourceRequirements {
+                limits: [(
+                    "memory".to_owned(),
+                    Quantity::parse("48Mi").expect("quantity"),
+                )]
+                .into(),
+                ..ResourceRequirements::default()
+            },
+        )
+        .expect("update");
+    assert_eq!(memory_limit(a_run.pid), 48 * 1024 * 1024);
+
     // Renamed away (as kubelet rotates), the log is opened again.
     let wait_tick = |path: &Path| {
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -5,8 +5,11 @@
 //! process's, or with a tty a pty of the container relayed to the
 //! caller's terminal ([`crate::terminal`]); its exit code is returned.
 
+use std::os::fd::AsFd;
+
 use peapod_core::{CgroupHierarchy, ContainerSpawn, NamespacePlan, Stdio, TerminationSignals};
 use peapod_image::Store;
+use peapod_spec::{Container, Pod};
 use rustix::fs::{Mode, OFlags};
 use rustix::process::{Pid, PidfdFlags};
 
@@ -16,8 +19,8 @@ use crate::images;
 use crate::paths::Paths;
 use crate::seccomp_profile;
 use crate::security_context::PodSecurity;
-use crate::state::{Liveness, PodKey, StateStore};
-use crate::teardown::{self, cgroup_name};
+use crate::state::{Liveness, PodDir, PodKey, StateStore};
+use crate::teardown;
 use crate::terminal::{self, Pty};
 
 /// What to run where.
@@ -66,30 +69,6 @@ pub fn exec(paths: &Paths, key: &PodKey, request: &ExecRequest) -> Result<i32> {
             container,
         });
     };
-    // With its supervisor killed, a container may well still run: its
-    // process record (pid and start time) says, not the supervisor's.
-    let orphaned = dir.liveness()? != Liveness::Alive;
-    let not_running = || {
-        let why = if orphaned {
-            "container is not running (its process ended after the pod's supervisor was killed)"
-        } else {
-            "container is not running"
-        };
-        Error::container(&container, why)
-    };
-    let record = dir.read_supervisor()?.unwrap_or_default();
-    let target = *record.containers.get(&container).ok_or_else(not_running)?;
-    let pid = Pid::from_raw(target.pid).ok_or_else(not_running)?;
-    let pidfd = rustix::process::pidfd_open(pid, PidfdFlags::empty()).map_err(|_| not_running())?;
-    // Opened first, checked after: the pidfd is the container's process,
-    // not a recycled pid.
-    if !target.is_alive() {
-        return Err(not_running());
-    }
-    // The container's process recomputed from pod.json and its image, by
-    // the function that made it (no record of it to keep in step): the
-    // same working folder, user, groups, capabilities and no_new_privs;
-    // the environment is the one the container's process started with.
     let image_id = pod
         .status
         .as_ref()
@@ -102,51 +81,143 @@ pub fn exec(paths: &Paths, key: &PodKey, request: &ExecRequest) -> Result<i32> {
         .find(|s| s.name == container)
         .map(|s| s.image_id.clone())
         .unwrap_or_default();
-    let store = Store::open(paths.images()).map_err(|e| Error::container(&container, e))?;
-    let image = images::started_from(&store, spec, &image_id)?;
-    let security = PodSecurity::of(&pod)
-        .map_err(|e| Error::container(&container, e))?
-        .container(spec, &image.identity)?;
-    let mut process = container_process::process_spec(spec, &image.defaults, "");
-    process.argv.clone_from(&request.argv);
-    if let Ok(environ) = std::fs::read(format!("/proc/{}/environ", target.pid)) {
-        process.env = environ
-            .split(|&b| b == 0)
-            .filter(|e| !e.is_empty())
-            .map(|e| String::from_utf8_lossy(e).into_owned())
-            .collect();
-    }
-    security.apply(&mut process);
-    let uid = pod.metadata.uid.unwrap_or_default();
-    // The filter the container got when it was created, not compiled again.
-    let container_dir = crate::container::layers_dir(&teardown::lib_dir(paths, &uid), &container);
-    process.seccomp = seccomp_profile::read_exec_record(&container, &container_dir)?;
-    let hierarchy = CgroupHierarchy::detect().map_err(|e| Error::container(&container, e))?;
-    let cgroup = hierarchy.open(format!("{}/{container}", cgroup_name(&uid)));
+    let target = ExecTarget::find(paths, &dir, &pod, spec, &image_id, &request.argv)?;
     let stdio = if request.stdin {
         Stdio::default()
     } else {
-        let null = rustix::fs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| Error::sys("open /dev/null", e))?;
         Stdio {
-            stdin: Some(null),
+            stdin: Some(dev_null()?),
             ..Stdio::default()
         }
     };
-    let spawn = ContainerSpawn {
-        process,
-        namespaces: NamespacePlan::exec(),
-        join_from: Some(std::os::fd::AsFd::as_fd(&pidfd)),
-        mounts: None,
-        cgroup: Some(&cgroup),
-        stdio,
-    };
+    let spawn = target.spawn(stdio);
     if request.tty {
         return with_terminal(spawn, target.pid, request.stdin, &container);
     }
     let child = spawn.spawn().map_err(|e| Error::container(&container, e))?;
     let status = child.wait().map_err(|e| Error::container(&container, e))?;
     Ok(status.exit_code())
+}
+
+/// A running container to exec in: its process (by pidfd), its cgroup,
+/// and the process an exec runs as.
+#[derive(Debug)]
+pub(crate) struct ExecTarget {
+    /// The container's name.
+    pub container: String,
+    /// Its process's pid.
+    pub pid: i32,
+    pidfd: std::os::fd::OwnedFd,
+    cgroup: peapod_core::Cgroup,
+    process: peapod_core::ProcessSpec,
+}
+
+impl ExecTarget {
+    /// The running container `spec` of the pod in `dir` (started from
+    /// image `image_id`), to run `argv` in.
+    pub(crate) fn find(
+        paths: &Paths,
+        dir: &PodDir,
+        pod: &Pod,
+        spec: &Container,
+        image_id: &str,
+        argv: &[String],
+    ) -> Result<Self> {
+        let container = spec.name.clone();
+        // With its supervisor killed, a container may well still run: its
+        // process record (pid and start time) says, not the supervisor's.
+        let orphaned = dir.liveness()? != Liveness::Alive;
+        let not_running = || {
+            let why = if orphaned {
+                "container is not running (its process ended after the pod's supervisor was killed)"
+            } else {
+                "container is not running"
+            };
+            Error::container(&container, why)
+        };
+        let record = dir.read_supervisor()?.unwrap_or_default();
+        let target = *record.containers.get(&container).ok_or_else(not_running)?;
+        let pid = Pid::from_raw(target.pid).ok_or_else(not_running)?;
+        let pidfd =
+            rustix::process::pidfd_open(pid, PidfdFlags::empty()).map_err(|_| not_running())?;
+        // Opened first, checked after: the pidfd is the container's process,
+        // not a recycled pid.
+        if !target.is_alive() {
+            return Err(not_running());
+        }
+        // The container's process recomputed from its spec and its image,
+        // by the function that made it (no record of it to keep in step):
+        // the same working folder, user, groups, capabilities and
+        // no_new_privs; the environment is the one the container's process
+        // started with.
+        let store = Store::open(paths.images()).map_err(|e| Error::container(&container, e))?;
+        let image = images::started_from(&store, spec, image_id)?;
+        let security = PodSecurity::of(pod)
+            .map_err(|e| Error::container(&container, e))?
+            .container(spec, &image.identity)?;
+        let mut process = container_process::process_spec(spec, &image.defaults, "");
+        process.argv = argv.to_vec();
+        if let Ok(environ) = std::fs::read(format!("/proc/{}/environ", target.pid)) {
+            process.env = environ
+                .split(|&b| b == 0)
+                .filter(|e| !e.is_empty())
+                .map(|e| String::from_utf8_lossy(e).into_owned())
+                .collect();
+        }
+        security.apply(&mut process);
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        // The filter the container got when it was created, not compiled again.
+        let container_dir =
+            crate::container::layers_dir(&teardown::lib_dir(paths, &uid), &container);
+        process.seccomp = seccomp_profile::read_exec_record(&container, &container_dir)?;
+        // The cgroup the container's process is in, wherever its pod's is.
+        let cgroup = process_cgroup(target.pid).map_err(|e| Error::container(&container, e))?;
+        Ok(Self {
+            container,
+            pid: target.pid,
+            pidfd,
+            cgroup,
+            process,
+        })
+    }
+
+    /// The spawn of the exec's process with `stdio`.
+    pub(crate) fn spawn(&self, stdio: Stdio) -> ContainerSpawn<'_> {
+        ContainerSpawn {
+            process: self.process.clone(),
+            namespaces: NamespacePlan::exec(),
+            join_from: Some(self.pidfd.as_fd()),
+            mounts: None,
+            cgroup: Some(&self.cgroup),
+            stdio,
+        }
+    }
+}
+
+/// The cgroup (v2: the unified one; v1: each controller's) process `pid`
+/// is in, from `/proc/<pid>/cgroup`.
+fn process_cgroup(pid: i32) -> peapod_core::Result<peapod_core::Cgroup> {
+    let hierarchy = CgroupHierarchy::detect()?;
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    // `0::/path` on v2; on v1 the line of a controller peapod uses.
+    let rel = text
+        .lines()
+        .find_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+            let wanted = controllers.is_empty()
+                || controllers.split(',').any(|c| c == "memory" || c == "pids");
+            wanted.then_some(path)
+        })
+        .unwrap_or_default()
+        .to_owned();
+    Ok(hierarchy.open(rel))
+}
+
+/// `/dev/null` to read from.
+pub(crate) fn dev_null() -> Result<std::os::fd::OwnedFd> {
+    rustix::fs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| Error::sys("open /dev/null", e))
 }
 
 /// Runs `spawn` on a new pty of the container whose process is `pid`,

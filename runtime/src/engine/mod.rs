@@ -21,6 +21,7 @@
 
 mod cgroup;
 mod config;
+mod exec;
 pub(crate) mod record;
 mod removal;
 mod stats;
@@ -31,6 +32,8 @@ use std::time::Duration;
 pub(crate) use cgroup::{limit_container, sandbox_cgroup};
 pub(crate) use config::cgroup_parent;
 pub use config::{ContainerConfig, Device, Mount, PortMapping, Propagation, SandboxConfig};
+pub(crate) use exec::SPEC_FILE;
+pub use exec::{ExecIo, ExecOutput, ExecProcess};
 pub use record::{ContainerState, ContainerStatus, SandboxState, SandboxStatus};
 pub(crate) use removal::SandboxRemoval;
 pub use stats::{ContainerStats, stats};
@@ -199,6 +202,46 @@ impl Engine {
     pub fn reopen_log(&self, id: &str) -> Result<()> {
         let (dir, local) = self.container_of(id)?;
         Self::call(&dir, &Request::ReopenLog { id: local }, REQUEST_TIMEOUT)
+    }
+
+    /// Container `id`'s CPU time, memory working set and writable layer.
+    pub fn stats(&self, id: &str) -> Result<ContainerStats> {
+        let (dir, local) = self.container_of(id)?;
+        let (cgroup, uid) = Self::pod_cgroup(&dir)?;
+        stats::stats_in(&self.paths, &cgroup, &uid, &local)
+    }
+
+    /// Changes container `id`'s cgroup limits in place to those of
+    /// `resources` (CPU, memory, ...), as the CRI's
+    /// `UpdateContainerResources`.
+    pub fn update_resources(
+        &self,
+        id: &str,
+        resources: &peapod_spec::ResourceRequirements,
+    ) -> Result<()> {
+        let (dir, local) = self.container_of(id)?;
+        let (cgroup, _) = Self::pod_cgroup(&dir)?;
+        let container = peapod_spec::Container {
+            resources: Some(resources.clone()),
+            ..peapod_spec::Container::default()
+        };
+        let fail = |e: peapod_core::Error| Error::container(&local, e);
+        let hierarchy = peapod_core::CgroupHierarchy::detect().map_err(fail)?;
+        hierarchy
+            .open(cgroup.join(&local))
+            .set_limits(&crate::container_process::cgroup_limits(&container))
+            .map_err(fail)
+    }
+
+    /// The cgroup of the sandbox in `dir` (relative to the hierarchy's
+    /// root) and its own uid.
+    fn pod_cgroup(dir: &PodDir) -> Result<(PathBuf, String)> {
+        let uid = dir.read_pod()?.metadata.uid.unwrap_or_default();
+        let parent = match record::read(dir)?.and_then(|r| r.config.cgroup_parent) {
+            Some(p) => config::cgroup_parent(&p)?,
+            None => PathBuf::new(),
+        };
+        Ok((parent.join(crate::teardown::cgroup_name(&uid)), uid))
     }
 
     /// Removes container `id` (killed first when it runs): its cgroup,

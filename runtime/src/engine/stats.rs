@@ -3,6 +3,8 @@
 //! memory working set of its cgroup, and the disk its writable layer
 //! takes.
 
+use std::path::Path;
+
 use peapod_core::CgroupHierarchy;
 
 use crate::error::{Error, Result};
@@ -24,9 +26,20 @@ pub struct ContainerStats {
 
 /// Reads `container`'s counters in the pod whose uid is `pod_uid`.
 pub fn stats(paths: &Paths, pod_uid: &str, container: &str) -> Result<ContainerStats> {
+    stats_in(paths, Path::new(&cgroup_name(pod_uid)), pod_uid, container)
+}
+
+/// [`stats`] of a pod whose cgroup is `pod_cgroup` (relative to the
+/// hierarchy's root: an engine sandbox's may have a parent).
+pub(crate) fn stats_in(
+    paths: &Paths,
+    pod_cgroup: &Path,
+    pod_uid: &str,
+    container: &str,
+) -> Result<ContainerStats> {
     let hierarchy = CgroupHierarchy::detect().map_err(|e| Error::container(container, e))?;
     let usage = hierarchy
-        .open(format!("{}/{container}", cgroup_name(pod_uid)))
+        .open(pod_cgroup.join(container))
         .usage()
         .map_err(|e| Error::container(container, e))?;
     let upper = crate::container::layers_dir(&lib_dir(paths, pod_uid), container).join("upper");

@@ -208,6 +208,10 @@ impl Supervisor {
             .map_err(|e| Error::io(&log_path, e))?;
         let created =
             container::create(sandbox, &spec, &image, &self.hostname, log, binds(config))?;
+        // What an exec recomputes the container's process from.
+        let file = container::layers_dir(&sandbox.lib_dir, &local).join(crate::engine::SPEC_FILE);
+        let json = serde_json::to_vec(&spec).map_err(|e| Error::json("container spec", e))?;
+        std::fs::write(&file, json).map_err(|e| Error::io(&file, e))?;
         let status = ContainerStatus::created(
             &engine.status.id,
             config,
