@@ -1,21 +1,32 @@
-//! `peapod apply -f FILE` / `peapod create -f FILE`: run the file's pods.
+//! `apply`, `create` and `replace` of the pods of manifests, as kubectl's:
+//! `create` makes new pods only; `apply` makes the missing ones and
+//! brings those that run to the manifest where a running pod may change
+//! (`unchanged`, `configured`, or the API server's refusal); `replace`
+//! does the same as an update, and with `--force` deletes and recreates.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use peapod_runtime::Paths;
-use peapod_runtime::launch::Launcher;
+use peapod_runtime::launch::{Launcher, key_of};
 use peapod_runtime::pod_config::PodConfig;
+use peapod_runtime::pod_update::{self, Change};
+use peapod_runtime::{Error, Paths, inspect, teardown};
+use peapod_spec::Pod;
 
-use crate::manifest::read_manifest;
+use crate::manifest::{Loaded, read_manifests};
 
-/// Run the pods of a manifest: returns once every container runs.
+/// The manifests to apply, and how.
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
-    /// The manifest (YAML or JSON; `-` for stdin).
-    #[arg(short = 'f', long = "filename", value_name = "FILE")]
-    file: PathBuf,
+    /// A manifest (YAML or JSON), a directory of them (`*.yaml`, `*.yml`,
+    /// `*.json`, by name), or `-` for stdin; may repeat.
+    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    /// Read the directories of `-f` with their subdirectories.
+    #[arg(short = 'R', long)]
+    recursive: bool,
     /// Wait until every container runs (or fails to start); `--wait=false`
     /// returns as soon as the pod's supervisor is started.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
@@ -24,25 +35,156 @@ pub struct ApplyArgs {
     /// `*.yml` and `*.json` file of DIR, as if written in the manifest.
     #[arg(long, value_name = "DIR")]
     config_dir: Option<PathBuf>,
+    /// `apply`: delete and recreate a pod whose change cannot be made
+    /// while it runs; `replace`: delete and recreate every pod.
+    #[arg(long)]
+    force: bool,
     /// When to pull the pods' images, for every container instead of its
     /// `imagePullPolicy`: `always`, `missing` (only when not in the
     /// store) or `never` (a missing image fails with ErrImageNeverPull).
     #[arg(long, value_enum, value_name = "POLICY")]
     pull: Option<crate::pull_flag::Pull>,
+    /// With `--force`: seconds between SIGTERM and SIGKILL for the
+    /// deleted pods (their `terminationGracePeriodSeconds` by default).
+    #[arg(long, value_name = "SECONDS")]
+    grace_period: Option<u64>,
 }
 
-/// Runs `apply`.
-pub fn run(args: &ApplyArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
-    let loaded = read_manifest(&args.file, args.config_dir.as_deref())?;
+/// Which verb runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// Create or update.
+    Apply,
+    /// Create only.
+    Create,
+    /// Update (`--force`: delete and recreate).
+    Replace,
+}
+
+/// Runs `apply`, `create` or `replace`: each pod in turn; a pod that fails
+/// is said on stderr and the others go on (exit 1 at the end), as kubectl.
+pub fn run(args: &ApplyArgs, verb: Verb, paths: &Paths) -> anyhow::Result<ExitCode> {
+    if args.force && verb == Verb::Create {
+        anyhow::bail!(
+            "unknown flag: --force (create never replaces a pod; use \"peapod replace --force -f FILE\")"
+        );
+    }
+    let loaded = read_manifests(&args.files, args.recursive, args.config_dir.as_deref())?;
     let launcher = Launcher {
         exe: std::env::current_exe().context("finding the peapod binary")?,
         wait: args.wait,
     };
-    for pod in loaded.pods {
-        let config = PodConfig::for_pod(&pod, &loaded.config_maps, &loaded.secrets)
-            .with_pull(args.pull.map(crate::pull_flag::Pull::policy));
-        let key = launcher.create_with(paths, pod, &config)?;
-        println!("pod/{} created", key.name);
+    let mut code = ExitCode::SUCCESS;
+    for (pod, file) in loaded.pods.iter().zip(&loaded.files) {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let one = One {
+            args,
+            verb,
+            paths,
+            launcher: &launcher,
+            loaded: &loaded,
+        };
+        match one.apply(pod) {
+            Ok(lines) => {
+                let mut out = crate::stdout::stdout();
+                for line in lines {
+                    writeln!(out, "{line}")?;
+                }
+            }
+            Err(e) => {
+                eprintln!("{}", explain(&e, verb, &name, file));
+                code = ExitCode::FAILURE;
+            }
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
+}
+
+/// One pod of the manifests being applied.
+struct One<'a> {
+    args: &'a ApplyArgs,
+    verb: Verb,
+    paths: &'a Paths,
+    launcher: &'a Launcher,
+    loaded: &'a Loaded,
+}
+
+impl One<'_> {
+    /// Applies `pod`; the lines to print.
+    fn apply(&self, pod: &Pod) -> Result<Vec<String>, Error> {
+        let pod = if self.verb == Verb::Create {
+            pod.clone()
+        } else {
+            pod_update::with_last_applied(pod.clone())?
+        };
+        let key = key_of(&pod)?;
+        if self.verb == Verb::Replace && self.args.force {
+            return self.recreate(&pod, "replaced");
+        }
+        let exists = match self.create(&pod) {
+            Ok(()) => return Ok(vec![format!("pod/{} created", key.name)]),
+            Err(e @ Error::AlreadyExists { .. }) => e,
+            Err(e) => return Err(e),
+        };
+        if self.verb == Verb::Create {
+            return Err(exists);
+        }
+        let live = inspect::get(self.paths, &key)?;
+        let done = if self.verb == Verb::Replace {
+            "replaced"
+        } else {
+            "configured"
+        };
+        match pod_update::compare(&live, &pod) {
+            Ok(Change::Unchanged) if self.verb == Verb::Apply => {
+                Ok(vec![format!("pod/{} unchanged", key.name)])
+            }
+            Ok(Change::Unchanged) => Ok(vec![format!("pod/{} {done}", key.name)]),
+            Ok(Change::Configured(update)) => {
+                pod_update::configure(self.paths, &key, update)?;
+                Ok(vec![format!("pod/{} {done}", key.name)])
+            }
+            Err(Error::Invalid { .. }) if self.args.force => self.recreate(&pod, done),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates the pod with the ConfigMaps and Secrets it reads.
+    fn create(&self, pod: &Pod) -> Result<(), Error> {
+        let config = PodConfig::for_pod(pod, &self.loaded.config_maps, &self.loaded.secrets)
+            .with_pull(self.args.pull.map(crate::pull_flag::Pull::policy));
+        self.launcher
+            .create_with(self.paths, pod.clone(), &config)?;
+        Ok(())
+    }
+
+    /// Deletes the pod (if there) and creates it again: `pod "x" deleted`,
+    /// `pod/x <done>`.
+    fn recreate(&self, pod: &Pod, done: &str) -> Result<Vec<String>, Error> {
+        let key = key_of(pod)?;
+        let mut lines = Vec::new();
+        match teardown::delete(self.paths, &key, self.args.grace_period) {
+            Ok(()) => lines.push(format!("pod \"{}\" deleted", key.name)),
+            Err(Error::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        self.create(pod)?;
+        lines.push(format!("pod/{} {done}", key.name));
+        Ok(lines)
+    }
+}
+
+/// The error line of a pod that failed, with what to do next.
+fn explain(err: &Error, verb: Verb, name: &str, file: &str) -> String {
+    let line = crate::error_message::of_runtime(err);
+    let file = if file == "<stdin>" { "-" } else { file };
+    match err {
+        Error::AlreadyExists { .. } if verb == Verb::Create => format!(
+            "{line}; use \"peapod apply -f {file}\" to update it, or \"peapod delete pod {name}\" first"
+        ),
+        Error::Invalid { .. } => format!(
+            "{line}\nA running pod cannot take this change: delete and recreate it with \"peapod replace --force -f {file}\" (or \"peapod apply --force -f {file}\")"
+        ),
+        _ => line,
+    }
 }

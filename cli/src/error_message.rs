@@ -10,6 +10,8 @@ pub fn of_runtime(err: &Error) -> String {
     match err {
         Error::NotFound { .. } => format!("Error from server (NotFound): {err}"),
         Error::AlreadyExists { .. } => format!("Error from server (AlreadyExists): {err}"),
+        // kubectl prints the API server's Invalid status as it is.
+        Error::Invalid { .. } => err.to_string(),
         _ => format!("error: {err}"),
     }
 }

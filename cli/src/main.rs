@@ -58,10 +58,12 @@ enum Command {
     Validate(validate::Args),
     /// Document a resource or field: `explain pod.spec.containers`.
     Explain(explain::Args),
-    /// Run the pods of a manifest (returns once every container runs).
+    /// Create pods, or change running ones as far as a running pod may change.
     Apply(apply::ApplyArgs),
-    /// Same as apply.
+    /// Create pods (an existing one is an error).
     Create(apply::ApplyArgs),
+    /// Replace pods (`--force`: delete and recreate them).
+    Replace(apply::ApplyArgs),
     /// Show pods (or events): a table, `-o json|yaml|wide|name|jsonpath=|custom-columns=`, `-l`, `-w`.
     Get(get::GetArgs),
     /// Show a pod in detail: containers, states, conditions, volumes, events.
@@ -99,7 +101,9 @@ fn main() -> ExitCode {
         // peapod:dispatch (each verb's arm goes here)
         Command::Validate(a) => Ok(validate::run(&a)),
         Command::Explain(a) => explain::run(&a),
-        Command::Apply(a) | Command::Create(a) => apply::run(&a, &paths(root.as_deref())),
+        Command::Apply(a) => apply::run(&a, apply::Verb::Apply, &paths(root.as_deref())),
+        Command::Create(a) => apply::run(&a, apply::Verb::Create, &paths(root.as_deref())),
+        Command::Replace(a) => apply::run(&a, apply::Verb::Replace, &paths(root.as_deref())),
         Command::Get(a) => get::run(&a, &paths(root.as_deref())),
         Command::Describe(a) => describe::run(&a, &paths(root.as_deref())),
         Command::Delete(a) => delete::run(&a, &paths(root.as_deref())),

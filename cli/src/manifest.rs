@@ -1,4 +1,5 @@
-//! Reading `-f FILE` (or `-f -` for stdin) into pods, through
+//! Reading `-f FILE` (or `-f -` for stdin, or `-f DIR`, `-R` for its
+//! subdirectories; `-f` may repeat) into pods, through
 //! `peapod-spec`'s parser, defaults and validation; with `--config-dir`,
 //! the ConfigMaps and Secrets of a directory's files join the file's, as
 //! if they were written in it.
@@ -19,6 +20,8 @@ pub struct Loaded {
     pub config_maps: Vec<ConfigMap>,
     /// The file's Secrets, then the config directory's.
     pub secrets: Vec<Secret>,
+    /// The file each pod was read from, as messages name it (`<stdin>`).
+    pub files: Vec<String>,
 }
 
 /// The pods of a manifest file; its warnings are printed to stderr.
@@ -30,6 +33,19 @@ pub fn read_pods(file: &Path) -> anyhow::Result<Vec<Pod>> {
 /// `*.yaml`, `*.yml` and `*.json` file of `config_dir`; errors name the
 /// file, line and column.
 pub fn read_manifest(file: &Path, config_dir: Option<&Path>) -> anyhow::Result<Loaded> {
+    read_manifests(&[file.to_path_buf()], false, config_dir)
+}
+
+/// The pods of every file of `inputs` (a file, `-` for stdin, or a
+/// directory: its `*.yaml`, `*.yml` and `*.json` files by name, and with
+/// `recursive` those of its subdirectories), with the ConfigMaps and
+/// Secrets of all of them and of `config_dir`: a pod may refer to one
+/// defined in another file. Errors name the file, line and column.
+pub fn read_manifests(
+    inputs: &[PathBuf],
+    recursive: bool,
+    config_dir: Option<&Path>,
+) -> anyhow::Result<Loaded> {
     let mut extra = Loaded::default();
     if let Some(dir) = config_dir {
         for path in config_files(dir)? {
@@ -46,24 +62,107 @@ pub fn read_manifest(file: &Path, config_dir: Option<&Path>) -> anyhow::Result<L
             extra.secrets.extend(manifest.secrets);
         }
     }
-    let (source, name) = read_source(file)?;
-    let context = Context {
+    let mut sources = Vec::new();
+    for input in inputs {
+        for file in manifest_files(input, recursive)? {
+            sources.push(read_source(&file)?);
+        }
+    }
+    if sources.is_empty() {
+        let named: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+        bail!(
+            "no objects passed to apply: {} holds no *.yaml, *.yml or *.json file{}",
+            named.join(", "),
+            if recursive {
+                ""
+            } else {
+                " (-R reads subdirectories)"
+            }
+        );
+    }
+    // Each file on its own first; one that refers to a ConfigMap or
+    // Secret of another file is read again knowing all of them.
+    let alone = Context {
         config_maps: &extra.config_maps,
         secrets: &extra.secrets,
     };
-    let manifest = parse(&source, &name, context)?;
-    if manifest.pods.is_empty() {
-        bail!("{name}: no Pod in the file");
+    let first: Vec<_> = sources
+        .iter()
+        .map(|(source, name)| {
+            peapod_spec::parse_manifest_with(source, name, ValidationMode::Strict, alone)
+        })
+        .collect();
+    let mut config_maps = extra.config_maps.clone();
+    let mut secrets = extra.secrets.clone();
+    for manifest in first.iter().flatten() {
+        config_maps.extend(manifest.config_maps.iter().cloned());
+        secrets.extend(manifest.secrets.iter().cloned());
     }
-    let mut config_maps = manifest.config_maps;
-    config_maps.extend(extra.config_maps);
-    let mut secrets = manifest.secrets;
-    secrets.extend(extra.secrets);
-    Ok(Loaded {
-        pods: manifest.pods,
-        config_maps,
-        secrets,
-    })
+    let mut loaded = Loaded::default();
+    for ((source, name), parsed) in sources.iter().zip(first) {
+        let manifest = match parsed {
+            Ok(manifest) => {
+                warn(&manifest);
+                manifest
+            }
+            Err(_) => parse(
+                source,
+                name,
+                Context {
+                    config_maps: &config_maps,
+                    secrets: &secrets,
+                },
+            )?,
+        };
+        loaded
+            .files
+            .extend(std::iter::repeat_n(name.clone(), manifest.pods.len()));
+        loaded.pods.extend(manifest.pods);
+        loaded.config_maps.extend(manifest.config_maps);
+        loaded.secrets.extend(manifest.secrets);
+    }
+    if loaded.pods.is_empty() {
+        let names: Vec<&str> = sources.iter().map(|(_, name)| name.as_str()).collect();
+        bail!("{}: no Pod in the file", names.join(", "));
+    }
+    loaded.config_maps.extend(extra.config_maps);
+    loaded.secrets.extend(extra.secrets);
+    Ok(loaded)
+}
+
+/// The files `input` stands for: itself (or stdin), or a directory's
+/// manifest files, sorted by path, those of subdirectories with `recursive`.
+fn manifest_files(input: &Path, recursive: bool) -> anyhow::Result<Vec<PathBuf>> {
+    if input == Path::new("-") || !input.is_dir() {
+        return Ok(vec![input.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let mut dirs = vec![input.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries =
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?;
+        for entry in entries {
+            let path = entry
+                .with_context(|| format!("reading {}", dir.display()))?
+                .path();
+            if path.is_dir() {
+                if recursive {
+                    dirs.push(path);
+                }
+            } else if is_manifest(&path) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// A `*.yaml`, `*.yml` or `*.json` file.
+fn is_manifest(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
 }
 
 /// The text of a manifest (`-` is stdin) and the name messages give it.
@@ -102,10 +201,15 @@ pub fn read_source(file: &Path) -> anyhow::Result<(String, String)> {
 fn parse(source: &str, name: &str, context: Context<'_>) -> anyhow::Result<peapod_spec::Manifest> {
     let manifest = peapod_spec::parse_manifest_with(source, name, ValidationMode::Strict, context)
         .map_err(|diagnostics| anyhow::anyhow!("{diagnostics}"))?;
+    warn(&manifest);
+    Ok(manifest)
+}
+
+/// Prints the manifest's warnings to stderr.
+fn warn(manifest: &peapod_spec::Manifest) {
     for w in &manifest.warnings {
         eprintln!("warning: {w}");
     }
-    Ok(manifest)
 }
 
 /// The manifest files of `dir`, sorted by name.
@@ -117,11 +221,7 @@ fn config_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         let path = entry
             .with_context(|| format!("reading --config-dir {}", dir.display()))?
             .path();
-        let manifest = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"));
-        if manifest && path.is_file() {
+        if is_manifest(&path) && path.is_file() {
             files.push(path);
         }
     }

@@ -70,6 +70,10 @@ pub enum Request {
     },
     /// Engine: kill every container; the sandbox stays until removed.
     StopSandbox,
+    /// Apply an update the pod may take while it runs (`apply` of a
+    /// changed manifest); the answer comes once it is recorded, the
+    /// restarts it brings going on after.
+    Configure(Box<crate::pod_update::PodUpdate>),
 }
 
 /// What a supervisor answers.

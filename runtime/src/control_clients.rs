@@ -14,9 +14,11 @@ use crate::control::{self, Request};
 /// How long a client has to send its request line.
 pub(crate) const READ_DEADLINE: Duration = Duration::from_secs(1);
 
-/// The longest request line taken (an engine's container configuration,
-/// with its environment, mounts, labels and annotations, is the longest).
-const MAX_REQUEST: usize = 64 * 1024;
+/// The longest request line taken: room for an engine's container
+/// configuration (environment, mounts, labels, annotations) and for a
+/// configure request, whose annotations hold the applied manifest (the
+/// API server takes 256 KiB of annotations).
+const MAX_REQUEST: usize = 1 << 20;
 
 /// A client whose request is being read.
 #[derive(Debug)]
@@ -79,7 +81,7 @@ impl ControlClients {
         let Some(client) = self.reading.get_mut(&id) else {
             return Received::Gone;
         };
-        let mut buf = [0u8; 1024];
+        let mut buf = [0u8; 16 * 1024];
         loop {
             match client.stream.read(&mut buf) {
                 Ok(0) => return self.refuse(id, "the client hung up before its request"),
@@ -89,7 +91,8 @@ impl ControlClients {
                         return self.parse(id, end);
                     }
                     if client.line.len() > MAX_REQUEST {
-                        return self.refuse(id, "request longer than 4096 bytes");
+                        let why = format!("request longer than {MAX_REQUEST} bytes");
+                        return self.refuse(id, &why);
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Received::Pending,
@@ -176,8 +179,21 @@ mod tests {
         let (mut ours, theirs) = UnixStream::pair().expect("a socket pair");
         let mut clients = ControlClients::default();
         let id = clients.add(theirs, Instant::now()).expect("a socket pair");
-        ours.write_all(&vec![b'x'; MAX_REQUEST + 10])
-            .expect("a socket pair");
-        assert!(matches!(clients.read(id), Received::Refused(..)));
+        // More than a socket buffer holds: written while it is read.
+        let writer = std::thread::spawn(move || {
+            let _ = ours.write_all(&vec![b'x'; MAX_REQUEST + 10]);
+        });
+        let received = loop {
+            match clients.read(id) {
+                Received::Pending => std::thread::yield_now(),
+                other => break other,
+            }
+        };
+        let Received::Refused(stream, why) = received else {
+            panic!("refused: {received:?}");
+        };
+        drop(stream);
+        writer.join().expect("writer");
+        assert_eq!(why, format!("request longer than {MAX_REQUEST} bytes"));
     }
 }

@@ -20,6 +20,17 @@ pub enum Error {
         /// Pod name.
         name: String,
     },
+    /// An update the API server would refuse: `The Pod "web" is invalid:
+    /// spec: Forbidden: ...`.
+    #[error("The {kind} \"{name}\" is invalid: {message}")]
+    Invalid {
+        /// The object's kind (`Pod`).
+        kind: &'static str,
+        /// Its name.
+        name: String,
+        /// The field path and why.
+        message: String,
+    },
     /// No container of that name in the pod.
     #[error("container {container} is not valid for pod {pod}")]
     NoSuchContainer {

@@ -43,6 +43,7 @@ pub mod network;
 mod paths;
 pub mod pod_config;
 mod pod_files;
+pub mod pod_update;
 pub mod pod_watch;
 pub mod run_once;
 mod runs;

@@ -13,6 +13,7 @@ mod control_requests;
 mod engine_mode;
 mod exits;
 mod hook_runs;
+mod pod_updates;
 
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::AsFd;

@@ -71,6 +71,12 @@ pub(crate) struct ContainerControl {
     pub stop: Option<ContainerStop>,
     /// The pull of its image, told at its first start.
     pub pulled: Option<PullRecord>,
+    /// Its definition changed (a new image): it is being stopped to start
+    /// again at once, whatever the restart policy.
+    pub redefined: bool,
+    /// The image and image id its next instance starts from, once they
+    /// differ from the status' (shown from that start on).
+    pub next_image: Option<(String, String)>,
 }
 
 impl ContainerControl {
@@ -126,6 +132,8 @@ impl ContainerControl {
             probe_handlers,
             stop: None,
             pulled: None,
+            redefined: false,
+            next_image: None,
         }
     }
 

@@ -20,6 +20,7 @@
 
 mod container;
 mod pod_status;
+mod redefine;
 mod start;
 mod stop;
 #[cfg(test)]
@@ -138,6 +139,14 @@ pub(crate) enum Event {
     /// The supervisor measured a storage limit exceeded
     /// ([`crate::eviction`]): evict the pod, with kubelet's message.
     Evicted(String),
+    /// An apply changed the running pod: its `activeDeadlineSeconds`, and
+    /// the containers whose image changed (by index, as now defined).
+    Configured {
+        /// The deadline as applied (counted from `startTime`).
+        active_deadline_seconds: Option<i64>,
+        /// The redefined containers.
+        containers: Vec<(usize, ContainerInput)>,
+    },
 }
 
 /// What the supervisor must do, in order.
@@ -226,6 +235,8 @@ pub(crate) struct PodController {
     stop: Option<PodStop>,
     /// The pod's `startTime`.
     start_time: Timestamp,
+    /// The same moment on the monotonic clock (the deadline counts from it).
+    start_instant: Instant,
     /// When `activeDeadlineSeconds` runs out (counted from `startTime`).
     active_deadline: Option<Instant>,
     /// It ran out: the pod is `Failed`, `DeadlineExceeded`.
@@ -294,6 +305,7 @@ impl PodController {
             backoff,
             stop: None,
             start_time: start.wall,
+            start_instant: start.now,
             active_deadline,
             deadline_exceeded: false,
             evicted: None,
@@ -344,6 +356,10 @@ impl PodController {
             Event::StopRequested(grace) => self.stop_pod(grace, false, t),
             Event::Tick => {}
             Event::Evicted(message) => self.evict(message, t),
+            Event::Configured {
+                active_deadline_seconds,
+                containers,
+            } => self.configured(active_deadline_seconds, containers, t),
         }
         self.step(t);
         std::mem::take(&mut self.out)
@@ -557,14 +573,16 @@ impl PodController {
         // A completed init container reads `ready: true`, as kubelet sets it.
         c.status.ready = c.kind == Kind::Init && code == 0;
         c.status.started = Some(false);
+        let redefined = std::mem::take(&mut c.redefined);
         let restart = !stopping
-            && match c.kind {
-                // An init container is retried on failure unless the pod
-                // never restarts; it is done after its first success.
-                Kind::Init => code != 0 && policy != RestartPolicy::Never,
-                Kind::Sidecar => true,
-                Kind::App => status::restarts(policy, code),
-            };
+            && (redefined
+                || match c.kind {
+                    // An init container is retried on failure unless the pod
+                    // never restarts; it is done after its first success.
+                    Kind::Init => code != 0 && policy != RestartPolicy::Never,
+                    Kind::Sidecar => true,
+                    Kind::App => status::restarts(policy, code),
+                });
         if restart {
             self.schedule_restart(i, t);
         }

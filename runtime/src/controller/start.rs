@@ -134,6 +134,9 @@ impl PodController {
         c.launching = false;
         c.retire_exit();
         c.status.container_id = Some(id);
+        if let Some((image, image_id)) = c.next_image.take() {
+            (c.status.image, c.status.image_id) = (image, image_id);
+        }
         c.restart_at = None;
         c.stop = None;
         c.running_since = Some((t.now, t.wall));

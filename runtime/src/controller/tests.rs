@@ -836,3 +836,81 @@ fn pull_durations_read_as_go_prints_them() {
     assert_eq!(go_duration(Duration::from_millis(123_500)), "2m3.5s");
     assert_eq!(go_duration(Duration::from_secs(3600)), "1h0m0s");
 }
+
+/// The input of container `i` of `yaml` with its image changed to `image`.
+fn redefined(yaml: &str, i: usize, image: &str) -> (usize, ContainerInput) {
+    let manifest = parse_manifest(yaml, "pod.yaml", ValidationMode::Strict).expect("parses");
+    let pod = &manifest.pods[0];
+    let init = i < pod.spec.init_containers.len();
+    let mut spec = if init {
+        pod.spec.init_containers[i].clone()
+    } else {
+        pod.spec.containers[i - pod.spec.init_containers.len()].clone()
+    };
+    spec.image = image.into();
+    let input = ContainerInput {
+        spec,
+        init,
+        image_id: format!("sha256:{image}"),
+        stop_signal: None,
+        pulled: None,
+    };
+    (i, input)
+}
+
+#[test]
+fn a_changed_image_restarts_the_running_container_with_it_whatever_the_policy() {
+    let spec = "  restartPolicy: Never\n  terminationGracePeriodSeconds: 5\n  containers:\n    - { name: a, image: busybox }\n    - { name: b, image: busybox }\n";
+    let yaml = yaml(spec);
+    let mut p = running(&yaml);
+    let changed = p.feed(Event::Configured {
+        active_deadline_seconds: None,
+        containers: vec![redefined(&yaml, 1, "busybox:new")],
+    });
+    assert_eq!(reasons(&changed), ["Killing"]);
+    assert_eq!(signals(&changed), [(1, 15)], "only b, with SIGTERM");
+    assert_eq!(p.state(1).image, "busybox", "the running instance's image");
+    let exited = p.signalled(1, 15);
+    assert_eq!(launches(&exited), [vec![1]], "at once, though Never");
+    p.carry_out(exited);
+    assert_eq!(p.ctl.restart_count(1), 1);
+    assert_eq!(p.ctl.restart_count(0), 0);
+    assert_eq!(p.state(1).image, "busybox:new");
+    assert_eq!(p.state(1).image_id, "sha256:busybox:new");
+    assert!(p.ctl.is_running(1));
+    // A later exit follows the pod's policy again.
+    assert!(launches(&p.exit(1, 0)).is_empty());
+}
+
+#[test]
+fn an_applied_deadline_counts_from_start_time_and_a_container_in_back_off_restarts_at_once() {
+    let spec = "  restartPolicy: OnFailure\n  containers:\n    - { name: a, image: busybox }\n";
+    let yaml = yaml(spec);
+    let mut p = running(&yaml);
+    p.wait(10.0);
+    let once = p.exit(0, 1);
+    assert_eq!(launches(&once), [vec![0]], "the first restart is at once");
+    p.carry_out(once);
+    let done = p.exit(0, 1);
+    assert!(launches(&done).is_empty(), "waits for its back-off");
+    assert_eq!(
+        p.state(0)
+            .state
+            .waiting
+            .as_ref()
+            .and_then(|w| w.reason.as_deref()),
+        Some("CrashLoopBackOff")
+    );
+    let restarted = p.feed(Event::Configured {
+        active_deadline_seconds: Some(30),
+        containers: vec![redefined(&yaml, 0, "busybox:new")],
+    });
+    assert!(signals(&restarted).is_empty());
+    assert_eq!(launches(&restarted), [vec![0]], "a fresh back-off: at once");
+    p.carry_out(restarted);
+    assert_eq!(p.state(0).image, "busybox:new");
+    assert_eq!(
+        p.ctl.next_deadline(),
+        Some(p.origin + Duration::from_secs(30))
+    );
+}

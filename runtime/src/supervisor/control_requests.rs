@@ -57,6 +57,13 @@ impl Supervisor {
                     grace_period_seconds,
                 },
             ) => self.stop_requested(grace_period_seconds, stream),
+            Received::Request(stream, Request::Configure(update)) if self.engine.is_none() => {
+                let answer = match self.configure(*update) {
+                    Ok(()) => Response::Ok,
+                    Err(e) => Response::Error(e.to_string()),
+                };
+                let _ = control::send(&stream, &answer);
+            }
             Received::Request(stream, request) if self.engine.is_some() => {
                 self.engine_request(request, stream);
             }

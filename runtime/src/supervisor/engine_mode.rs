@@ -146,6 +146,9 @@ impl Supervisor {
                 return;
             }
             Request::Stop { .. } | Request::Ping => Ok(()),
+            Request::Configure(_) => Err(Error::Config(
+                "an engine sandbox has no pod to configure: its containers are the engine's".into(),
+            )),
         };
         // The record first: what the client reads next is what it asked.
         self.publish_engine();
@@ -373,7 +376,8 @@ impl Supervisor {
                 | Event::HookDone { .. }
                 | Event::ProbeDone { .. }
                 | Event::Tick
-                | Event::Evicted(_) => {}
+                | Event::Evicted(_)
+                | Event::Configured { .. } => {}
             }
         }
         let now = Instant::now();
