@@ -279,6 +279,24 @@ fn a_docker_io_mirror_in_registries_conf_serves_image_busybox() {
     assert_eq!(inspect[0]["LayerDirs"].as_array().unwrap().len(), 3);
     assert!(!root.ok(&["image", "ls"]).contains(&reg.host()));
 
+    // A tag neither the mirror nor (unreachable) docker.io has.
+    let out = apply(
+        &root,
+        "absent",
+        &one_container("absent", "busybox:9.9"),
+        &[],
+    );
+    let _absent = Pod {
+        root: &root,
+        name: "absent".to_owned(),
+    };
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(r#"ErrImagePull: Failed to pull image "busybox:9.9": "#),
+        "{}",
+        stderr(&out)
+    );
+
     // A file peapod would not follow is refused, naming it.
     std::fs::write(
         root.path().join("etc/registries.conf"),

@@ -58,12 +58,7 @@ pub(crate) fn resolve(
     let start = Instant::now();
     let ensured = store
         .ensure_reporting(&container.image, policy, options)
-        .map_err(|e| match e {
-            peapod_image::Error::NotPresentNever { .. } => {
-                Error::container(&container.name, format!("ErrImageNeverPull: {e}"))
-            }
-            e => Error::container(&container.name, e),
-        })?;
+        .map_err(|e| Error::container(&container.name, with_reason(&container.image, &e)))?;
     let pulled = ensured.pulled.map(|p| PullRecord {
         took: p.took,
         including_waiting: start.elapsed(),
@@ -73,6 +68,24 @@ pub(crate) fn resolve(
         pulled,
         ..resolved(container, ensured.image)
     })
+}
+
+/// `e` led by kubelet's waiting reason for it: `ErrImageNeverPull`,
+/// `InvalidImageName`, or `ErrImagePull` with kubelet's `Failed to pull
+/// image "x": ...`.
+fn with_reason(image: &str, e: &peapod_image::Error) -> String {
+    use peapod_image::Error as E;
+    match e {
+        E::NotPresentNever { .. } => format!("ErrImageNeverPull: {e}"),
+        E::InvalidReference { .. } => format!("InvalidImageName: {e}"),
+        E::Registry { .. }
+        | E::Http { .. }
+        | E::Config { .. }
+        | E::DigestMismatch { .. }
+        | E::BadLayer { .. }
+        | E::UnsafeEntry { .. } => format!("ErrImagePull: Failed to pull image {image:?}: {e}"),
+        _ => e.to_string(),
+    }
 }
 
 /// How this host pulls: through the mirrors and insecure registries of
