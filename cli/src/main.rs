@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod apply;
+mod cp;
 mod default_container;
 mod delete;
 mod describe;
@@ -72,6 +73,8 @@ enum Command {
     Delete(delete::DeleteArgs),
     /// Run a command in a running container.
     Exec(exec::ExecArgs),
+    /// Copy files and folders to and from a container (`POD:PATH`).
+    Cp(cp::CpArgs),
     /// Run one container in the foreground (`--rm`: remove it at exit).
     Run(run::RunArgs),
     /// Print a container's logs.
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
         Command::Describe(a) => describe::run(&a, &paths(root.as_deref())),
         Command::Delete(a) => delete::run(&a, &paths(root.as_deref())),
         Command::Exec(a) => exec::run(&a, &paths(root.as_deref())),
+        Command::Cp(a) => cp::run(&a, &paths(root.as_deref())),
         Command::Run(a) => Ok(run::run(&a, &paths(root.as_deref()))),
         Command::Logs(a) => logs::run(&a, &paths(root.as_deref())),
         Command::Wait(a) => wait::run(&a, &paths(root.as_deref())),

@@ -445,3 +445,63 @@ fn run_refuses_what_kubectl_refuses() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "piped\n");
     assert_eq!(root.pod_leftovers(), Vec::<std::path::PathBuf>::new());
 }
+
+#[test]
+fn cp_round_trips_a_folder_with_a_symlink_and_modes() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some((_g, root)) = start("cp_round_trip", "cp", shared) else {
+        return;
+    };
+    let pod = root.apply("files", &SLEEPER.replace("NAME", "files"));
+    let src = root.path().join("src");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::write(src.join("sub/data"), "hello\n").unwrap();
+    std::fs::write(src.join("run.sh"), "#!/bin/sh\necho ran\n").unwrap();
+    std::fs::set_permissions(src.join("run.sh"), std::fs::Permissions::from_mode(0o750)).unwrap();
+    std::os::unix::fs::symlink("sub/data", src.join("link")).unwrap();
+    let out = root.run(&["cp", src.to_str().unwrap(), "files:/tmp/copy"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    // What the container sees: the mode, the symlink as a symlink.
+    assert_eq!(
+        pod.sh("c", "stat -c %a /tmp/copy/run.sh; readlink /tmp/copy/link; cat /tmp/copy/link; /tmp/copy/run.sh"),
+        "750\nsub/data\nhello\nran\n"
+    );
+    // And back: the same tree, kubectl's notice for the absolute path.
+    let back = root.path().join("back");
+    let out = root.run(&["cp", "files:/tmp/copy", back.to_str().unwrap(), "-c", "c"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "tar: removing leading '/' from member names\n"
+    );
+    let mode = std::fs::metadata(back.join("run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o750);
+    assert_eq!(
+        std::fs::read_link(back.join("link")).unwrap(),
+        std::path::Path::new("sub/data")
+    );
+    assert_eq!(
+        std::fs::read_to_string(back.join("sub/data")).unwrap(),
+        "hello\n"
+    );
+    // A file into an existing folder lands in it by its name.
+    let out = root.run(&["cp", "files:/tmp/copy/sub/data", back.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(back.join("data")).unwrap(),
+        "hello\n"
+    );
+    // A missing path: tar's own words and kubectl's error.
+    let out = root.run(&["cp", "files:/nosuch", back.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .ends_with("error: command terminated with exit code 1\n"),
+        "{out:?}"
+    );
+    drop(pod);
+}

@@ -5,7 +5,7 @@
 //! process's, or with a tty a pty of the container relayed to the
 //! caller's terminal ([`crate::terminal`]); its exit code is returned.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 
 use peapod_core::{CgroupHierarchy, ContainerSpawn, NamespacePlan, Stdio, TerminationSignals};
 use peapod_image::Store;
@@ -38,9 +38,30 @@ pub struct ExecRequest {
     pub tty: bool,
 }
 
+/// Where an exec's stdin and stdout go instead of the caller's (`cp`'s
+/// tar streams).
+#[derive(Debug, Default)]
+pub struct Streams {
+    /// The process's stdin (else the caller's with `-i`, `/dev/null`
+    /// without).
+    pub stdin: Option<OwnedFd>,
+    /// The process's stdout (else the caller's).
+    pub stdout: Option<OwnedFd>,
+}
+
 /// Runs `request` in pod `key`; returns the exit code (128 + n for a
 /// signal).
 pub fn exec(paths: &Paths, key: &PodKey, request: &ExecRequest) -> Result<i32> {
+    exec_with(paths, key, request, Streams::default())
+}
+
+/// [`exec`] with `streams` as the process's stdin and stdout.
+pub fn exec_with(
+    paths: &Paths,
+    key: &PodKey,
+    request: &ExecRequest,
+    streams: Streams,
+) -> Result<i32> {
     let dir = StateStore::new(paths).pod(key);
     if !dir.exists() {
         return Err(Error::NotFound {
@@ -82,13 +103,15 @@ pub fn exec(paths: &Paths, key: &PodKey, request: &ExecRequest) -> Result<i32> {
         .map(|s| s.image_id.clone())
         .unwrap_or_default();
     let target = ExecTarget::find(paths, &dir, &pod, spec, &image_id, &request.argv)?;
-    let stdio = if request.stdin {
-        Stdio::default()
-    } else {
-        Stdio {
-            stdin: Some(dev_null()?),
-            ..Stdio::default()
-        }
+    let stdin = match streams.stdin {
+        Some(fd) => Some(fd),
+        None if request.stdin => None,
+        None => Some(dev_null()?),
+    };
+    let stdio = Stdio {
+        stdin,
+        stdout: streams.stdout,
+        stderr: None,
     };
     let spawn = target.spawn(stdio);
     if request.tty {
