@@ -18,8 +18,9 @@ use crate::cri_log;
 use crate::error::{Error, Result};
 use crate::log_rotation::{self, RotatedKey};
 
-/// Takes the records read: whether it is a partial one, and its message.
-pub(crate) type Sink<'a> = dyn FnMut(bool, &str) + 'a;
+/// Takes the records read: its time (as written, RFC 3339 with
+/// nanoseconds), whether it is a partial one, and its message.
+pub(crate) type Sink<'a> = dyn FnMut(&str, bool, &str) + 'a;
 
 /// The log of one container run being read.
 #[derive(Debug)]
@@ -141,8 +142,9 @@ fn copy_records(file: &mut File, offset: u64, sink: &mut Sink<'_>) -> io::Result
             break;
         }
         pos += n as u64;
-        if let Some((_, partial, msg)) = cri_log::parse_record(line.trim_end_matches('\n')) {
-            sink(partial, msg);
+        let record = line.trim_end_matches('\n');
+        if let Some((_, partial, msg)) = cri_log::parse_record(record) {
+            sink(record.split(' ').next().unwrap_or_default(), partial, msg);
         }
     }
     Ok(pos)
@@ -167,7 +169,7 @@ mod tests {
 
     fn read(log: &mut RunLog) -> Vec<String> {
         let mut lines = Vec::new();
-        log.read_available(&mut |_, msg: &str| lines.push(msg.to_owned()))
+        log.read_available(&mut |_, _, msg: &str| lines.push(msg.to_owned()))
             .expect("read");
         lines
     }

@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::time::Duration;
 
+use crate::clock::Timestamp;
 use crate::cri_log;
 use crate::error::{Error, Result};
 use crate::log_reader::RunLog;
@@ -24,6 +25,12 @@ pub struct LogsRequest {
     pub previous: bool,
     /// Only the last lines (`--tail`); all when `None`.
     pub tail: Option<usize>,
+    /// Only the records written at or after this time (`--since`,
+    /// `--since-time`).
+    pub since: Option<Timestamp>,
+    /// Each line after its record's time (`--timestamps`), as kubectl
+    /// prints it (RFC 3339 with the nanoseconds' trailing zeros cut).
+    pub timestamps: bool,
 }
 
 /// Writes the log of a container of pod `key` to `out`.
@@ -83,9 +90,9 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
     let uid = pod.metadata.uid.clone().unwrap_or_default();
     let log_dir = cri_log::pod_log_dir(&paths.log, &key.namespace, &key.name, &uid);
     let path_of = |n: i32| cri_log::log_path(&log_dir, &container, u32::try_from(n).unwrap_or(0));
-    let mut printer = Printer::new(out, request.tail);
+    let mut printer = Printer::new(out, request);
     let mut run = RunLog::new(path_of(restart));
-    run.read_available(&mut |partial, msg| printer.record(partial, msg))?;
+    run.read_available(&mut |time, partial, msg| printer.record(time, partial, msg))?;
     printer.end_of_tail();
     if !request.follow || request.previous {
         return Ok(());
@@ -95,7 +102,7 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
         let Ok(pod) = dir.read_pod() else {
             return Ok(());
         };
-        run.read_available(&mut |partial, msg| printer.record(partial, msg))?;
+        run.read_available(&mut |time, partial, msg| printer.record(time, partial, msg))?;
         let Some(now) = status_of(&pod) else {
             return Ok(());
         };
@@ -103,7 +110,7 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
         // container no longer runs (exited, waiting for its restart, or
         // already restarted), what it wrote last is in the file now.
         if now.restart_count != restart || now.state.running.is_none() {
-            run.read_available(&mut |partial, msg| printer.record(partial, msg))?;
+            run.read_available(&mut |time, partial, msg| printer.record(time, partial, msg))?;
             return Ok(());
         }
     }
@@ -111,34 +118,54 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
 
 /// Writes messages out: full records end their line, partial ones are
 /// joined to the next. With a tail, the lines are held (the last `n`)
-/// until [`Printer::end_of_tail`], then written as they come.
+/// until [`Printer::end_of_tail`], then written as they come. Records
+/// older than `since` are left out; with `timestamps` a line starts with
+/// the time of its first record.
 struct Printer<'a> {
     out: &'a mut dyn Write,
     tail: Option<VecDeque<String>>,
     limit: usize,
-    /// The line being joined from partial records, while tailing.
+    since: Option<Timestamp>,
+    timestamps: bool,
+    /// The line being joined from partial records.
     line: String,
+    /// Whether the last record written was a partial one (the line goes on).
+    mid_line: bool,
 }
 
 impl<'a> Printer<'a> {
-    fn new(out: &'a mut dyn Write, tail: Option<usize>) -> Self {
+    fn new(out: &'a mut dyn Write, request: &LogsRequest) -> Self {
         Self {
             out,
-            tail: tail.map(|_| VecDeque::new()),
-            limit: tail.unwrap_or(0),
+            tail: request.tail.map(|_| VecDeque::new()),
+            limit: request.tail.unwrap_or(0),
+            since: request.since,
+            timestamps: request.timestamps,
             line: String::new(),
+            mid_line: false,
         }
     }
 
-    fn record(&mut self, partial: bool, message: &str) {
+    fn record(&mut self, time: &str, partial: bool, message: &str) {
+        if let Some(since) = self.since
+            && Timestamp::parse_rfc3339(time).is_some_and(|t| t < since)
+        {
+            return;
+        }
+        if self.timestamps && !self.mid_line {
+            self.line.push_str(&go_rfc3339_nano(time));
+            self.line.push(' ');
+        }
+        self.mid_line = partial;
+        self.line.push_str(message);
         let Some(kept) = &mut self.tail else {
-            let _ = self.out.write_all(message.as_bytes());
+            let mut text = std::mem::take(&mut self.line);
             if !partial {
-                let _ = self.out.write_all(b"\n");
+                text.push('\n');
             }
+            let _ = self.out.write_all(text.as_bytes());
             return;
         };
-        self.line.push_str(message);
         if !partial {
             kept.push_back(std::mem::take(&mut self.line));
             if kept.len() > self.limit {
@@ -163,19 +190,59 @@ impl<'a> Printer<'a> {
     }
 }
 
+/// A CRI record's time as Go's `RFC3339Nano` prints it: the fraction's
+/// trailing zeros cut (`...:05.1Z`, `...:05Z`).
+fn go_rfc3339_nano(time: &str) -> String {
+    let Some((whole, fraction)) = time.strip_suffix('Z').and_then(|t| t.split_once('.')) else {
+        return time.to_owned();
+    };
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() {
+        format!("{whole}Z")
+    } else {
+        format!("{whole}.{fraction}Z")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const T: &str = "2026-01-02T03:04:05.120000000Z";
+
     fn printed(tail: Option<usize>, records: &[(bool, &str)]) -> String {
         let mut out = Vec::new();
-        let mut printer = Printer::new(&mut out, tail);
+        let request = LogsRequest {
+            tail,
+            ..Default::default()
+        };
+        let mut printer = Printer::new(&mut out, &request);
         for (partial, msg) in records {
-            printer.record(*partial, msg);
+            printer.record(T, *partial, msg);
         }
         printer.end_of_tail();
-        printer.record(false, "after");
+        printer.record(T, false, "after");
         String::from_utf8(out).expect("utf8")
+    }
+
+    #[test]
+    fn since_leaves_older_records_out_and_timestamps_start_lines() {
+        let mut out = Vec::new();
+        let request = LogsRequest {
+            since: Timestamp::parse_rfc3339("2026-01-02T03:04:05Z"),
+            timestamps: true,
+            ..Default::default()
+        };
+        let mut printer = Printer::new(&mut out, &request);
+        printer.record("2026-01-02T03:04:04.999999999Z", false, "old");
+        printer.record("2026-01-02T03:04:05.000000000Z", true, "new ");
+        printer.record("2026-01-02T03:04:05.500000000Z", false, "line");
+        printer.record(T, false, "x");
+        printer.end_of_tail();
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            "2026-01-02T03:04:05Z new line\n2026-01-02T03:04:05.12Z x\n"
+        );
     }
 
     #[test]
