@@ -298,6 +298,24 @@ fn engine_second_process() {
         .expect("update");
     assert_eq!(memory_limit(a_run.pid), 48 * 1024 * 1024);
 
+    // Attached, a container created with stdin reads what is written.
+    let mut echo = shell("echo", "while read line; do echo \"got $line\"; done");
+    echo.stdin = true;
+    let e = engine.create_container(&id, &echo).expect("create echo");
+    engine.start_container(&e).expect("start echo");
+    let attached = engine.attach(&e).expect("attach");
+    let mut input = std::fs::File::from(attached.input.expect("its stdin"));
+    std::io::Write::write_all(&mut input, b"hello\n").expect("write");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&attached.log_path)
+        .unwrap_or_default()
+        .contains("stdout F got hello")
+    {
+        assert!(Instant::now() < deadline, "no echo");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    engine.remove_container(&e).expect("remove echo");
+
     // Renamed away (as kubelet rotates), the log is opened again.
     let wait_tick = |path: &Path| {
         let deadline = Instant::now() + Duration::from_secs(30);

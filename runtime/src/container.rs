@@ -141,9 +141,23 @@ pub(crate) struct Created {
     streams: Vec<LogStream>,
     spec: ProcessSpec,
     stdin: Option<OwnedFd>,
+    /// Its stdio is a terminal.
+    tty: bool,
 }
 
 impl Created {
+    /// The fd (in this process) a caller writes the container's input to:
+    /// its stdin pipe's write end (`stdin: true`) or its terminal's
+    /// master (`tty: true`); `None` without either.
+    pub(crate) fn input_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        match &self.stdin {
+            Some(fd) => Some(fd.as_raw_fd()),
+            None if self.tty => self.streams.first().map(|s| s.fd.as_raw_fd()),
+            None => None,
+        }
+    }
+
     /// Lets the process `execve`; the error is the step that failed
     /// before it (a missing executable, a mount).
     pub(crate) fn start(self) -> Result<Started> {
@@ -316,6 +330,7 @@ pub(crate) fn create(
         streams,
         spec,
         stdin,
+        tty: container.tty.unwrap_or(false),
     })
 }
 

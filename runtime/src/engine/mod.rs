@@ -19,6 +19,7 @@
 //! - [`stats`]: a container's CPU, memory working set and writable layer
 //!   (`top`, the CRI's stats).
 
+mod attach;
 mod cgroup;
 mod config;
 mod exec;
@@ -29,6 +30,8 @@ mod stats;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use attach::Attached;
+pub(crate) use attach::INPUT_FD_FILE;
 pub(crate) use cgroup::{limit_container, sandbox_cgroup};
 pub(crate) use config::cgroup_parent;
 pub use config::{ContainerConfig, Device, Mount, PortMapping, Propagation, SandboxConfig};
