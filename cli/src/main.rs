@@ -11,6 +11,7 @@ mod delete;
 mod describe;
 mod duration;
 mod error_message;
+mod examples;
 mod exec;
 mod explain;
 mod get;
@@ -19,6 +20,7 @@ mod get_watch;
 mod image;
 mod jsonpath;
 mod logs;
+mod man;
 mod manifest;
 mod node;
 mod pull_flag;
@@ -36,7 +38,7 @@ mod wait;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Run Kubernetes Pod manifests on one Linux host, without a cluster.
 #[derive(Debug, Parser)]
@@ -83,12 +85,21 @@ enum Command {
     Wait(wait::WaitArgs),
     /// Show the CPU and memory pods use: `top pod [NAME] [--containers]`.
     Top(top::TopArgs),
+    /// Write the man pages into a folder (run by scripts/install.sh).
+    #[command(hide = true)]
+    Man(man::ManArgs),
     /// The per-pod supervisor (started by `apply`).
     #[command(hide = true)]
     Supervise(supervise::SuperviseArgs),
     /// Manage images: import, load, pull, ls, rm, inspect, tag, save, prune.
     #[command(subcommand)]
     Image(image::ImageCommand),
+}
+
+/// The command line, read against the definition with its examples.
+fn parse() -> Cli {
+    let matches = examples::with_examples(Cli::command()).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 fn paths(root: Option<&std::path::Path>) -> peapod_runtime::Paths {
@@ -98,7 +109,7 @@ fn paths(root: Option<&std::path::Path>) -> peapod_runtime::Paths {
 fn main() -> ExitCode {
     peapod_runtime::supervisor::pause_if_invoked();
     trace_log::install_from_env();
-    let cli = Cli::parse();
+    let cli = parse();
     let root = cli.root;
     let result: anyhow::Result<ExitCode> = match cli.command {
         // peapod:dispatch (each verb's arm goes here)
@@ -116,6 +127,7 @@ fn main() -> ExitCode {
         Command::Logs(a) => logs::run(&a, &paths(root.as_deref())),
         Command::Wait(a) => wait::run(&a, &paths(root.as_deref())),
         Command::Top(a) => top::run(&a, &paths(root.as_deref())),
+        Command::Man(a) => man::run(&a),
         Command::Supervise(a) => Ok(supervise::run(a)),
         Command::Image(cmd) => image::run(cmd, &peapod_runtime::Paths::from_root(root.as_deref())),
     };

@@ -1,0 +1,47 @@
+//! `--help` of each verb ends with kubectl-like examples, and `peapod man
+//! DIR` writes a man page per visible verb from the same definition.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::process::Command;
+
+fn peapod(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_peapod"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "peapod {args:?}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn help_had_no_examples_and_there_were_no_man_pages() {
+    let help = peapod(&["apply", "--help"]);
+    assert!(
+        help.contains("Examples:\n  # Create the pods of a manifest, or bring running ones to it\n  peapod apply -f examples/myapp.yaml\n"),
+        "{help}"
+    );
+    let image_ls = peapod(&["image", "ls", "--help"]);
+    assert!(image_ls.contains("Examples:\n  # "), "{image_ls}");
+
+    let dir = std::env::temp_dir().join(format!("peapod-man-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let listed = peapod(&["man", dir.to_str().unwrap()]);
+    let page = |name: &str| std::fs::read_to_string(dir.join(name));
+    let apply = page("peapod-apply.1").unwrap();
+    let top = page("peapod.1").unwrap();
+    let hidden = page("peapod-supervise.1").is_err() && page("peapod-man.1").is_err();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        listed.lines().any(|l| l.ends_with("/peapod-image-ls.1")),
+        "{listed}"
+    );
+    assert!(apply.contains(".TH peapod-apply 1"), "{apply}");
+    assert!(apply.contains("recursive"), "{apply}");
+    assert!(
+        apply.contains("peapod apply \\-R \\-f manifests/"),
+        "{apply}"
+    );
+    assert!(top.contains("peapod\\-apply(1)"), "{top}");
+    assert!(hidden, "no page for the hidden verbs");
+}
