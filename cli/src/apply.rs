@@ -75,6 +75,27 @@ pub fn run(args: &ApplyArgs, verb: Verb, paths: &Paths) -> anyhow::Result<ExitCo
         wait: args.wait,
     };
     let mut code = ExitCode::SUCCESS;
+    for workload in &loaded.workloads {
+        let config = PodConfig::for_pod(
+            &workload.template_pod(),
+            &loaded.config_maps,
+            &loaded.secrets,
+        )
+        .with_pull(args.pull.map(crate::pull_flag::Pull::policy));
+        let (kind, name) = (workload.workload_kind(), workload.name());
+        match peapod_runtime::workload::apply(paths, &launcher.exe, workload.clone(), config) {
+            Ok(applied) => writeln!(
+                crate::stdout::stdout(),
+                "{}/{name} {}",
+                kind.resource(),
+                applied.word()
+            )?,
+            Err(e) => {
+                eprintln!("{}", crate::error_message::of_runtime(&e));
+                code = ExitCode::FAILURE;
+            }
+        }
+    }
     for (pod, file) in loaded.pods.iter().zip(&loaded.files) {
         let name = pod.metadata.name.clone().unwrap_or_default();
         let one = One {

@@ -10,7 +10,7 @@ use peapod_runtime::launch::key_of;
 use peapod_runtime::state::PodKey;
 use peapod_runtime::{Paths, teardown};
 
-use crate::manifest::read_pods;
+use crate::manifest::read_manifest;
 
 /// Delete pods.
 #[derive(Debug, clap::Args)]
@@ -36,11 +36,35 @@ pub struct DeleteArgs {
 
 /// Runs `delete`.
 pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
+    if let Some(kind) = crate::workloads::kind_of(&args.targets) {
+        let (ns, grace) = (args.namespace.as_str(), args.grace_period);
+        return crate::workloads::delete(
+            kind,
+            &args.targets,
+            ns,
+            grace,
+            args.ignore_not_found,
+            paths,
+        );
+    }
     let keys: Vec<PodKey> = if let Some(file) = &args.file {
-        read_pods(file)?
-            .iter()
-            .map(key_of)
-            .collect::<Result<_, _>>()?
+        let loaded = read_manifest(file, None)?;
+        for w in &loaded.workloads {
+            let (kind, name) = (w.workload_kind(), w.name().to_owned());
+            let targets = [kind.resource().to_owned(), name];
+            let code = crate::workloads::delete(
+                kind,
+                &targets,
+                w.namespace(),
+                args.grace_period,
+                args.ignore_not_found,
+                paths,
+            )?;
+            if code != ExitCode::SUCCESS {
+                return Ok(code);
+            }
+        }
+        loaded.pods.iter().map(key_of).collect::<Result<_, _>>()?
     } else {
         if args.targets.is_empty() {
             bail!(

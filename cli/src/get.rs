@@ -171,6 +171,11 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     if crate::get_events::is_events(&args.targets) {
         return crate::get_events::run(args.events_query(), paths);
     }
+    if let Some(kind) = crate::workloads::kind_of(&args.targets) {
+        let output = args.output.as_deref();
+        let (ns, all) = (args.namespace.as_str(), args.all_namespaces);
+        return crate::workloads::get(kind, &args.targets, output, ns, all, paths);
+    }
     let targets = all_as_pods(&args.targets);
     let names = crate::resource_args::pod_names("get", &targets)?;
     // The printer first, as kubectl: a bad format is the one error.

@@ -34,6 +34,7 @@ mod top;
 mod trace_log;
 mod validate;
 mod wait;
+mod workloads;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,6 +92,9 @@ enum Command {
     /// The per-pod supervisor (started by `apply`).
     #[command(hide = true)]
     Supervise(supervise::SuperviseArgs),
+    /// The per-workload keeper (started by `apply`).
+    #[command(hide = true)]
+    Keep(supervise::SuperviseArgs),
     /// Manage images: import, load, pull, ls, rm, inspect, tag, save, prune.
     #[command(subcommand)]
     Image(image::ImageCommand),
@@ -129,6 +133,7 @@ fn main() -> ExitCode {
         Command::Top(a) => top::run(&a, &paths(root.as_deref())),
         Command::Man(a) => man::run(&a),
         Command::Supervise(a) => Ok(supervise::run(a)),
+        Command::Keep(a) => Ok(supervise::keep(a)),
         Command::Image(cmd) => image::run(cmd, &peapod_runtime::Paths::from_root(root.as_deref())),
     };
     let _ = root;

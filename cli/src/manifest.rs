@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use peapod_spec::{ConfigMap, Context, MAX_MANIFEST_BYTES, Pod, Secret, ValidationMode};
+use peapod_spec::{ConfigMap, Context, MAX_MANIFEST_BYTES, Pod, Secret, ValidationMode, Workload};
 
 /// The pods of a manifest with the ConfigMaps and Secrets they may read.
 #[derive(Debug, Default)]
@@ -22,6 +22,8 @@ pub struct Loaded {
     pub secrets: Vec<Secret>,
     /// The file each pod was read from, as messages name it (`<stdin>`).
     pub files: Vec<String>,
+    /// The Deployments, ReplicaSets, StatefulSets, DaemonSets and Jobs.
+    pub workloads: Vec<Workload>,
 }
 
 /// The pods of a manifest file; its warnings are printed to stderr.
@@ -118,12 +120,13 @@ pub fn read_manifests(
             .files
             .extend(std::iter::repeat_n(name.clone(), manifest.pods.len()));
         loaded.pods.extend(manifest.pods);
+        loaded.workloads.extend(manifest.workloads);
         loaded.config_maps.extend(manifest.config_maps);
         loaded.secrets.extend(manifest.secrets);
     }
-    if loaded.pods.is_empty() {
+    if loaded.pods.is_empty() && loaded.workloads.is_empty() {
         let names: Vec<&str> = sources.iter().map(|(_, name)| name.as_str()).collect();
-        bail!("{}: no Pod in the file", names.join(", "));
+        bail!("{}: no Pod or workload in the file", names.join(", "));
     }
     loaded.config_maps.extend(extra.config_maps);
     loaded.secrets.extend(extra.secrets);

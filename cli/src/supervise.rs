@@ -21,18 +21,33 @@ pub struct SuperviseArgs {
     /// Configuration folder (`registries.conf`).
     #[arg(long, value_name = "DIR")]
     etc_root: PathBuf,
-    /// The pod's state folder.
+    /// The pod's (or the workload's) state folder.
     pod_dir: PathBuf,
 }
 
 /// Runs the supervisor until the pod is gone.
 pub fn run(args: SuperviseArgs) -> ExitCode {
-    let paths = Paths {
-        run: args.run_root,
-        lib: args.lib_root,
-        log: args.log_root,
-        etc: args.etc_root,
-    };
-    let code = supervisor::supervise(&paths, &args.pod_dir);
+    let (paths, dir) = args.into_parts();
+    let code = supervisor::supervise(&paths, &dir);
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// `peapod keep ...` (hidden): a workload's keeper, `dir` its folder;
+/// runs until the workload is deleted or, for a Job, has ended.
+pub fn keep(args: SuperviseArgs) -> ExitCode {
+    let (paths, dir) = args.into_parts();
+    let code = peapod_runtime::workload::keep(&paths, &dir);
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+impl SuperviseArgs {
+    fn into_parts(self) -> (Paths, PathBuf) {
+        let paths = Paths {
+            run: self.run_root,
+            lib: self.lib_root,
+            log: self.log_root,
+            etc: self.etc_root,
+        };
+        (paths, self.pod_dir)
+    }
 }

@@ -122,7 +122,7 @@ pub fn admit(mut pod: Pod) -> Result<Pod> {
 }
 
 /// A random UUID from the kernel, as the API server gives every object.
-fn new_uid() -> String {
+pub(crate) fn new_uid() -> String {
     std::fs::read_to_string("/proc/sys/kernel/random/uuid").map_or_else(
         |_| format!("{:x}", Timestamp::now().unix_seconds()),
         |s| s.trim().to_owned(),

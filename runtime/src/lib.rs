@@ -59,6 +59,7 @@ mod terminal;
 mod termination;
 mod termination_message;
 mod userns_ids;
+pub mod workload;
 
 pub use error::{Error, Result};
 pub use paths::Paths;

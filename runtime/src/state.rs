@@ -344,7 +344,7 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over
 /// `path`: readers see the old or the new file, never a torn one.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let _span = tracing::debug_span!("write_state", file = ?path.file_name()).entered();
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     let write = || -> io::Result<()> {

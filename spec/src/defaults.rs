@@ -16,6 +16,18 @@ pub const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS: i64 = 30;
 /// File mode of ConfigMap, Secret, downward API and projected files (0644).
 pub const DEFAULT_FILE_MODE: i32 = 0o644;
 
+/// Fills in what the API server would for a workload: its namespace, and
+/// its template's as a pod's (the template in the workload's namespace).
+pub fn apply_workload_defaults(workload: &mut crate::workload::Workload) {
+    workload
+        .metadata
+        .namespace
+        .get_or_insert_with(|| DEFAULT_NAMESPACE.to_owned());
+    let mut pod = workload.template_pod();
+    apply_defaults(&mut pod);
+    workload.spec.template.spec = pod.spec;
+}
+
 /// Fills in what the API server would.
 pub fn apply_defaults(pod: &mut Pod) {
     pod.metadata

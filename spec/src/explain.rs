@@ -16,12 +16,31 @@ pub fn explain(path: &str) -> Result<String, Error> {
         "pod" | "pods" | "po" => &schema::POD,
         "configmap" | "configmaps" | "cm" => &schema::CONFIG_MAP,
         "secret" | "secrets" => &schema::SECRET,
-        _ => {
-            return Err(Error::UnknownExplainPath {
-                path: path.to_owned(),
-                hint: did_you_mean(resource, ["pod", "configmap", "secret"]),
-            });
-        }
+        other => match crate::workload::WorkloadKind::from_resource(other) {
+            Some(crate::workload::WorkloadKind::Deployment) => &schema::DEPLOYMENT,
+            Some(crate::workload::WorkloadKind::ReplicaSet) => &schema::REPLICA_SET,
+            Some(crate::workload::WorkloadKind::StatefulSet) => &schema::STATEFUL_SET,
+            Some(crate::workload::WorkloadKind::DaemonSet) => &schema::DAEMON_SET,
+            Some(crate::workload::WorkloadKind::Job) => &schema::JOB,
+            None => {
+                return Err(Error::UnknownExplainPath {
+                    path: path.to_owned(),
+                    hint: did_you_mean(
+                        resource,
+                        [
+                            "pod",
+                            "configmap",
+                            "secret",
+                            "deployment",
+                            "replicaset",
+                            "statefulset",
+                            "daemonset",
+                            "job",
+                        ],
+                    ),
+                });
+            }
+        },
     };
     let mut def = root;
     let mut field: Option<&'static Field> = None;
@@ -43,7 +62,9 @@ pub fn explain(path: &str) -> Result<String, Error> {
 
 fn render(root: &TypeDef, field: Option<&Field>, def: &TypeDef) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "KIND:       {}\nVERSION:    v1\n", root.name);
+    let version = crate::workload::WorkloadKind::from_name(root.name)
+        .map_or("v1", crate::workload::WorkloadKind::api_version);
+    let _ = writeln!(out, "KIND:       {}\nVERSION:    {version}\n", root.name);
     if let Some(field) = field {
         let _ = writeln!(
             out,
@@ -193,6 +214,6 @@ mod tests {
             err.to_string(),
             "pod.spec.contaners: no such field; did you mean \"containers\"?"
         );
-        assert!(explain("deployment").is_err());
+        assert!(explain("ingress").is_err());
     }
 }

@@ -40,6 +40,7 @@ mod status;
 mod syntax;
 mod validation;
 mod volume;
+mod workload;
 
 pub use config_data::{ConfigMap, Secret};
 pub use container::{
@@ -67,8 +68,8 @@ pub use manifest::{
 pub use node::Position;
 pub use output::to_yaml;
 pub use pod::{
-    DNSPolicy, HostAlias, ObjectMeta, Pod, PodDNSConfig, PodDNSConfigOption, PodOS, PodSpec,
-    RestartPolicy,
+    DNSPolicy, HostAlias, ObjectMeta, OwnerReference, Pod, PodDNSConfig, PodDNSConfigOption, PodOS,
+    PodSpec, RestartPolicy,
 };
 pub use qos::QOSClass;
 pub use quantity::Quantity;
@@ -86,6 +87,10 @@ pub use volume::{
     DownwardAPIVolumeSource, EmptyDirVolumeSource, HostPathType, HostPathVolumeSource, KeyToPath,
     ProjectedVolumeSource, SERVICE_ACCOUNT_TOKEN_PLACEHOLDER, SecretProjection, SecretVolumeSource,
     ServiceAccountTokenProjection, StorageMedium, Volume, VolumeProjection, VolumeSource,
+};
+
+pub use workload::{
+    LabelSelector, LabelSelectorRequirement, PodTemplateSpec, Workload, WorkloadKind, WorkloadSpec,
 };
 
 /// For the `manifest_fast_path` fuzz target, not an API: whether the fast

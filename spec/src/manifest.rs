@@ -13,6 +13,7 @@ use crate::pod::Pod;
 use crate::schema::{self, TypeDef};
 use crate::syntax::syntax_error;
 use crate::validation::Validator;
+use crate::workload::{Workload, WorkloadKind};
 
 /// How unknown fields are treated, like `kubectl --validate=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -50,6 +51,9 @@ pub struct Manifest {
     pub config_maps: Vec<ConfigMap>,
     /// The Secrets, in file order.
     pub secrets: Vec<Secret>,
+    /// The Deployments, ReplicaSets, StatefulSets, DaemonSets and Jobs,
+    /// in file order, their templates defaulted as pods.
+    pub workloads: Vec<Workload>,
     /// Ignored fields and other findings that do not stop the pods.
     pub warnings: Vec<Diagnostic>,
 }
@@ -118,6 +122,7 @@ pub fn parse_manifest_with(
     let mut manifest = Manifest::default();
     let (mut pod_nodes, mut config_map_nodes, mut secret_nodes) =
         (Vec::new(), Vec::new(), Vec::new());
+    let mut workload_nodes = Vec::new();
     for node in &mut documents {
         match read_document(node, mode, &mut report) {
             Some(Document::Pod(pod)) => {
@@ -132,16 +137,26 @@ pub fn parse_manifest_with(
                 manifest.secrets.push(secret);
                 secret_nodes.push(&*node);
             }
+            Some(Document::Workload(workload)) => {
+                manifest.workloads.push(*workload);
+                workload_nodes.push(&*node);
+            }
             None => {}
         }
     }
     for pod in &mut manifest.pods {
         apply_defaults(pod);
     }
+    for workload in &mut manifest.workloads {
+        crate::defaults::apply_workload_defaults(workload);
+    }
     crate::service_account::add_placeholders(&mut manifest, &pod_nodes, context, &mut report);
     let mut validator = Validator::new(&mut report, &manifest, context);
     for (pod, node) in manifest.pods.iter().zip(pod_nodes) {
         validator.pod(pod, node);
+    }
+    for (workload, node) in manifest.workloads.iter().zip(workload_nodes) {
+        validator.workload(workload, node);
     }
     let mut objects_seen = BTreeSet::new();
     for (config_map, node) in manifest.config_maps.iter().zip(config_map_nodes) {
@@ -181,6 +196,7 @@ enum Document {
     Pod(Box<Pod>),
     ConfigMap(ConfigMap),
     Secret(Secret),
+    Workload(Box<Workload>),
 }
 
 /// Checks one document against the schema of its kind and reads it.
@@ -190,7 +206,7 @@ fn read_document(node: &mut Node, mode: ValidationMode, report: &mut Report) -> 
             node.position,
             "",
             format!(
-                "expected a Pod, ConfigMap or Secret document, found {}",
+                "expected a Pod, ConfigMap, Secret or workload document, found {}",
                 node.value.describe()
             ),
         );
@@ -204,7 +220,8 @@ fn read_document(node: &mut Node, mode: ValidationMode, report: &mut Report) -> 
     let document = match def.name {
         "Pod" => from_node(node).map(|pod| Document::Pod(Box::new(pod))),
         "ConfigMap" => from_node(node).map(Document::ConfigMap),
-        _ => from_node(node).map(Document::Secret),
+        "Secret" => from_node(node).map(Document::Secret),
+        _ => from_node(node).map(|workload| Document::Workload(Box::new(workload))),
     };
     match document {
         Ok(document) => Some(document),
@@ -222,16 +239,38 @@ fn read_document(node: &mut Node, mode: ValidationMode, report: &mut Report) -> 
 /// The schema of the document's `kind`, after checking `apiVersion`.
 fn document_type(node: &Node, report: &mut Report) -> Option<&'static TypeDef> {
     let kind_position = node.get("kind").map_or(node.position, |e| e.key_position);
-    let def = match node.get_str("kind") {
+    let kind = node.get_str("kind");
+    let def = match kind {
         Some("Pod") => &schema::POD,
         Some("ConfigMap") => &schema::CONFIG_MAP,
         Some("Secret") => &schema::SECRET,
+        Some("Deployment") => &schema::DEPLOYMENT,
+        Some("ReplicaSet") => &schema::REPLICA_SET,
+        Some("StatefulSet") => &schema::STATEFUL_SET,
+        Some("DaemonSet") => &schema::DAEMON_SET,
+        Some("Job") => &schema::JOB,
+        Some("Service") => {
+            report.warn(
+                kind_position,
+                "kind",
+                "Service skipped: peapod has no Services on a single host (pods reach each other by their IP on the bridge; a hostPort publishes a port)",
+            );
+            return None;
+        }
+        Some("CronJob") => {
+            report.error(
+                kind_position,
+                "kind",
+                "unsupported kind \"CronJob\": peapod has no scheduler; run the jobTemplate as a Job from a systemd timer or cron",
+            );
+            return None;
+        }
         Some(other) => {
             report.error(
                 kind_position,
                 "kind",
                 format!(
-                    "unsupported kind {other:?}: peapod reads Pod, ConfigMap and Secret documents"
+                    "unsupported kind {other:?}: peapod reads Pod, ConfigMap, Secret, Deployment, ReplicaSet, StatefulSet, DaemonSet and Job documents"
                 ),
             );
             return None;
@@ -240,14 +279,21 @@ fn document_type(node: &Node, report: &mut Report) -> Option<&'static TypeDef> {
             report.error(
                 kind_position,
                 "kind",
-                "required value: expected Pod, ConfigMap or Secret",
+                "required value: expected Pod, ConfigMap, Secret, Deployment, ReplicaSet, StatefulSet, DaemonSet or Job",
             );
             return None;
         }
     };
+    let api_version = kind
+        .and_then(WorkloadKind::from_name)
+        .map_or("v1", WorkloadKind::api_version);
     match node.get("apiVersion") {
-        Some(entry) if matches!(&entry.value.value, Value::Str(v) if v == "v1") => {}
-        Some(entry) => report.error(entry.key_position, "apiVersion", "expected \"v1\""),
+        Some(entry) if matches!(&entry.value.value, Value::Str(v) if v == api_version) => {}
+        Some(entry) => report.error(
+            entry.key_position,
+            "apiVersion",
+            format!("expected {api_version:?}"),
+        ),
         // Missing: the schema check reports it.
         None => {}
     }

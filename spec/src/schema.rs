@@ -9,8 +9,10 @@
 mod container;
 mod pod;
 mod volume;
+mod workload;
 
 pub(crate) use pod::{CONFIG_MAP, POD, SECRET};
+pub(crate) use workload::{DAEMON_SET, DEPLOYMENT, JOB, REPLICA_SET, STATEFUL_SET};
 
 /// What a field holds.
 #[derive(Debug, Clone, Copy)]
@@ -83,10 +85,6 @@ pub(crate) enum Support {
     /// warning naming the field, unless it holds `honoured`, the one value
     /// peapod's behaviour matches (`""`: none). README's "Fields peapod
     /// does not enforce" lists these.
-    #[allow(
-        dead_code,
-        reason = "no schema field is unenforced since hostUsers is; the warning, explain and README check stay for the next one"
-    )]
     NotEnforced {
         /// The value written out (`false`, `Default`) that needs no warning.
         honoured: &'static str,
@@ -106,7 +104,7 @@ impl Support {
 }
 
 /// One field of a type.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Field {
     /// Its name on the wire (camelCase).
     pub name: &'static str,

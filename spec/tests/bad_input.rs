@@ -139,9 +139,17 @@ bad!(
 
 bad!(
     unsupported_kind_is_an_error,
-    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n",
+    "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n",
     [
-        "pod.yaml:2:1: kind: unsupported kind \"Deployment\": peapod reads Pod, ConfigMap and Secret documents"
+        "pod.yaml:2:1: kind: unsupported kind \"Ingress\": peapod reads Pod, ConfigMap, Secret, Deployment, ReplicaSet, StatefulSet, DaemonSet and Job documents"
+    ]
+);
+
+bad!(
+    cron_job_is_refused_with_what_to_do_instead,
+    "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\n",
+    [
+        "pod.yaml:2:1: kind: unsupported kind \"CronJob\": peapod has no scheduler; run the jobTemplate as a Job from a systemd timer or cron"
     ]
 );
 
@@ -154,7 +162,7 @@ bad!(
 bad!(
     scalar_document_is_an_error,
     "just text\n",
-    ["pod.yaml:1:1: expected a Pod, ConfigMap or Secret document, found a string"]
+    ["pod.yaml:1:1: expected a Pod, ConfigMap, Secret or workload document, found a string"]
 );
 
 // Names.

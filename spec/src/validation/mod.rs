@@ -10,6 +10,7 @@ mod references;
 mod security;
 mod sysctls;
 mod volume;
+mod workload;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -33,12 +34,17 @@ pub(crate) struct Validator<'r, 'm> {
     secrets: HashMap<&'m str, BTreeSet<&'m str>>,
     /// Pods seen, by namespace and name.
     pods_seen: BTreeSet<(&'m str, &'m str)>,
+    /// Workloads seen, by kind, namespace and name.
+    workloads_seen: BTreeSet<(crate::workload::WorkloadKind, &'m str, &'m str)>,
 }
 
 /// Where findings of one document point.
 #[derive(Clone, Copy)]
 pub(crate) struct Doc<'n> {
     node: &'n Node,
+    /// What field paths are below in the document read (`spec.template.`
+    /// for a workload's pod template, whose node `node` is).
+    prefix: &'n str,
 }
 
 impl<'r, 'm> Validator<'r, 'm> {
@@ -68,6 +74,7 @@ impl<'r, 'm> Validator<'r, 'm> {
             config_maps,
             secrets,
             pods_seen: BTreeSet::new(),
+            workloads_seen: BTreeSet::new(),
         }
     }
 
@@ -76,7 +83,9 @@ impl<'r, 'm> Validator<'r, 'm> {
     /// when there is an error.
     fn error(&mut self, doc: Doc<'_>, path: impl fmt::Display, message: impl Into<String>) {
         let path = path.to_string();
-        self.report.error(doc.node.locate(&path), &path, message);
+        let at = doc.node.locate(&path);
+        self.report
+            .error(at, &format!("{}{path}", doc.prefix), message);
     }
 
     /// Reports that the field `path` is read but not enforced by peapod.
@@ -87,7 +96,9 @@ impl<'r, 'm> Validator<'r, 'm> {
     /// Reports a warning at the field `path` of the document.
     fn warn(&mut self, doc: Doc<'_>, path: impl fmt::Display, message: impl Into<String>) {
         let path = path.to_string();
-        self.report.warn(doc.node.locate(&path), &path, message);
+        let at = doc.node.locate(&path);
+        self.report
+            .warn(at, &format!("{}{path}", doc.prefix), message);
     }
 
     /// Reports an error when `check` finds `value` does not fit its syntax.
@@ -109,7 +120,7 @@ impl<'r, 'm> Validator<'r, 'm> {
 
     /// Validates one pod, read from `node`.
     pub fn pod(&mut self, pod: &'m Pod, node: &Node) {
-        let doc = Doc { node };
+        let doc = Doc { node, prefix: "" };
         self.metadata(doc, &pod.metadata, true);
         if let Some(name) = &pod.metadata.name {
             let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();

@@ -26,7 +26,7 @@ impl<'m> Validator<'_, 'm> {
         node: &Node,
         seen: &mut BTreeSet<(&'static str, &'m str)>,
     ) {
-        let doc = Doc { node };
+        let doc = Doc { node, prefix: "" };
         self.object_name(doc, "ConfigMap", config_map.metadata.name.as_deref(), seen);
         self.metadata(doc, &config_map.metadata, false);
         self.data_keys(doc, "data", config_map.data.keys());
@@ -56,7 +56,7 @@ impl<'m> Validator<'_, 'm> {
         node: &Node,
         seen: &mut BTreeSet<(&'static str, &'m str)>,
     ) {
-        let doc = Doc { node };
+        let doc = Doc { node, prefix: "" };
         self.object_name(doc, "Secret", secret.metadata.name.as_deref(), seen);
         self.metadata(doc, &secret.metadata, false);
         self.data_keys(doc, "data", secret.data.keys());
