@@ -207,13 +207,13 @@ fn type_slash_name_was_read_as_a_pod_name() {
         (0, "b\n".to_owned(), String::new())
     );
     // A type peapod has not: kubectl's error, from every verb.
-    let wrong = "error: the server doesn't have a resource type \"deploy\"\n";
+    let wrong = "error: the server doesn't have a resource type \"svc\"\n";
     for args in [
-        &["get", "deploy/two"][..],
-        &["describe", "deploy/two"],
-        &["logs", "deploy/two"],
-        &["exec", "deploy/two", "--", "true"],
-        &["delete", "deploy/two"],
+        &["get", "svc/two"][..],
+        &["describe", "svc/two"],
+        &["logs", "svc/two"],
+        &["exec", "svc/two", "--", "true"],
+        &["delete", "svc/two"],
     ] {
         assert_eq!(
             root.outcome(args),
