@@ -279,6 +279,42 @@ fn a_docker_io_mirror_in_registries_conf_serves_image_busybox() {
     assert_eq!(inspect[0]["LayerDirs"].as_array().unwrap().len(), 3);
     assert!(!root.ok(&["image", "ls"]).contains(&reg.host()));
 
+    // busybox:1.30.1 is in the store (imported, no /hello) and would be
+    // IfNotPresent: --pull=always pulls the mirror's anyway.
+    reg.push(&dir, "busybox", "hub/library/busybox:1.30.1", None);
+    let out = apply(
+        &root,
+        "always",
+        &one_container("always", "busybox:1.30.1"),
+        &["--pull=always"],
+    );
+    let always = Pod {
+        root: &root,
+        name: "always".to_owned(),
+    };
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(always.sh("app", "cat /hello"), "world\n");
+    drop(always);
+    // `busybox` (Always by Kubernetes' rule) with --pull=missing: the
+    // store has it, no pull.
+    let out = apply(
+        &root,
+        "missing",
+        &one_container("missing", "busybox"),
+        &["--pull=missing"],
+    );
+    let _missing = Pod {
+        root: &root,
+        name: "missing".to_owned(),
+    };
+    assert!(out.status.success(), "{}", stderr(&out));
+    let describe = root.ok(&["describe", "pod", "missing"]);
+    assert!(
+        describe.contains(r#"Container image "busybox" already present on machine"#)
+            && !describe.contains("Pulling"),
+        "{describe}"
+    );
+
     // A tag neither the mirror nor (unreachable) docker.io has.
     let out = apply(
         &root,
