@@ -23,6 +23,7 @@ mod logs;
 mod man;
 mod manifest;
 mod node;
+mod port_forward;
 mod pull_flag;
 mod resource_args;
 mod run;
@@ -78,6 +79,8 @@ enum Command {
     Exec(exec::ExecArgs),
     /// Copy files and folders to and from a container (`POD:PATH`).
     Cp(cp::CpArgs),
+    /// Forward local ports to a pod: `port-forward POD [LOCAL:]REMOTE`.
+    PortForward(port_forward::PortForwardArgs),
     /// Run one container in the foreground (`--rm`: remove it at exit).
     Run(run::RunArgs),
     /// Print a container's logs.
@@ -127,6 +130,7 @@ fn main() -> ExitCode {
         Command::Delete(a) => delete::run(&a, &paths(root.as_deref())),
         Command::Exec(a) => exec::run(&a, &paths(root.as_deref())),
         Command::Cp(a) => cp::run(&a, &paths(root.as_deref())),
+        Command::PortForward(a) => port_forward::run(&a, &paths(root.as_deref())),
         Command::Run(a) => Ok(run::run(&a, &paths(root.as_deref()))),
         Command::Logs(a) => logs::run(&a, &paths(root.as_deref())),
         Command::Wait(a) => wait::run(&a, &paths(root.as_deref())),

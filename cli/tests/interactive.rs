@@ -505,3 +505,59 @@ fn cp_round_trips_a_folder_with_a_symlink_and_modes() {
     );
     drop(pod);
 }
+
+/// A child process killed and reaped when dropped.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn port_forward_carries_a_tcp_round_trip_into_the_pod() {
+    let Some((_g, root)) = start("port_forward", "port-forward", shared) else {
+        return;
+    };
+    let yaml = SLEEPER.replace("NAME", "fwd").replace(
+        r#"command: ["sleep", "1000"]"#,
+        r#"command: ["sh", "-c", "while true; do nc -l -p 8080 -e sed s/ping/pong/; done"]"#,
+    );
+    let pod = root.apply("fwd", &yaml);
+    let mut child = Killed(
+        root.command(&["port-forward", "pod/fwd", ":8080"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines =
+        std::io::BufRead::lines(std::io::BufReader::new(child.0.stdout.take().unwrap()));
+    let first = lines.next().unwrap().unwrap();
+    let port = first
+        .strip_prefix("Forwarding from 127.0.0.1:")
+        .and_then(|rest| rest.strip_suffix(" -> 8080"))
+        .unwrap_or_else(|| panic!("{first:?}"));
+    // The pod's server listens again between connections: retried until
+    // one gets its answer.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let answer = loop {
+        let mut conn = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+        conn.write_all(b"ping from the host\n").unwrap();
+        conn.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut got = String::new();
+        let _ = std::io::Read::read_to_string(&mut conn, &mut got);
+        if !got.is_empty() || Instant::now() > deadline {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(answer, "pong from the host\n");
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        format!("Handling connection for {port}")
+    );
+    drop(child);
+    drop(pod);
+}

@@ -42,6 +42,7 @@ mod loop_token;
 pub mod network;
 mod paths;
 pub mod pod_config;
+pub mod pod_connect;
 mod pod_files;
 pub mod pod_update;
 pub mod pod_watch;
