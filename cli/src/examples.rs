@@ -123,6 +123,15 @@ const EXAMPLES: &[(&str, &str)] = &[
   peapod attach -it myapp",
     ),
     (
+        "serve",
+        "  # Serve the CRI where kubelet and crictl look for peapod
+  peapod serve
+  crictl --runtime-endpoint unix:///run/peapod/peapod.sock version
+
+  # A socket of its own, for a second instance
+  peapod --root /srv/peapod2 serve --cri unix:///run/peapod2.sock",
+    ),
+    (
         "cp",
         "  # Copy a file out of a pod, and a folder into it
   peapod cp myapp:/etc/hostname ./hostname

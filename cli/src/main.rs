@@ -28,6 +28,7 @@ mod pull_flag;
 mod resource_args;
 mod run;
 mod selector;
+mod serve;
 mod stdout;
 mod supervise;
 mod tabwriter;
@@ -92,6 +93,8 @@ enum Command {
     /// Write the man pages into a folder (run by scripts/install.sh).
     #[command(hide = true)]
     Man(man::ManArgs),
+    /// Serve the Kubernetes CRI on a unix socket (for kubelet, crictl).
+    Serve(serve::ServeArgs),
     /// The per-pod supervisor (started by `apply`).
     #[command(hide = true)]
     Supervise(supervise::SuperviseArgs),
@@ -136,6 +139,7 @@ fn main() -> ExitCode {
         Command::Wait(a) => wait::run(&a, &paths(root.as_deref())),
         Command::Top(a) => top::run(&a, &paths(root.as_deref())),
         Command::Man(a) => man::run(&a),
+        Command::Serve(a) => serve::run(&a, &paths(root.as_deref())),
         Command::Supervise(a) => Ok(supervise::run(a)),
         Command::Keep(a) => Ok(supervise::keep(a)),
         Command::Image(cmd) => image::run(cmd, &peapod_runtime::Paths::from_root(root.as_deref())),

@@ -14,16 +14,35 @@ use std::path::Path;
 /// writes) counts as empty rather than failing the measure; a missing
 /// `path` is 0.
 pub fn disk_usage(path: &Path) -> io::Result<u64> {
+    usage(path).map(|u| u.bytes)
+}
+
+/// What a folder holds on its filesystem: bytes as [`disk_usage`] counts
+/// them, and inodes (the folder itself included), as kubelet's image
+/// filesystem stats report both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Bytes allocated (512-byte blocks).
+    pub bytes: u64,
+    /// Files, folders and links walked.
+    pub inodes: u64,
+}
+
+/// [`disk_usage`] with the inode count: the same walk.
+pub fn usage(path: &Path) -> io::Result<Usage> {
     let meta = match fs::symlink_metadata(path) {
         Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Usage::default()),
         Err(e) => return Err(e),
     };
     below(path, &meta, meta.dev())
 }
 
-fn below(path: &Path, meta: &fs::Metadata, device: u64) -> io::Result<u64> {
-    let mut total = meta.blocks() * 512;
+fn below(path: &Path, meta: &fs::Metadata, device: u64) -> io::Result<Usage> {
+    let mut total = Usage {
+        bytes: meta.blocks() * 512,
+        inodes: 1,
+    };
     if !meta.is_dir() || meta.dev() != device {
         return Ok(total);
     }
@@ -44,7 +63,9 @@ fn below(path: &Path, meta: &fs::Metadata, device: u64) -> io::Result<u64> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),
         };
-        total += below(&child, &meta, device)?;
+        let sub = below(&child, &meta, device)?;
+        total.bytes += sub.bytes;
+        total.inodes += sub.inodes;
     }
     Ok(total)
 }
@@ -62,6 +83,15 @@ mod tests {
         fs::write(t.path().join("d/f"), vec![1u8; 256 * 1024]).expect("write");
         let after = disk_usage(t.path()).expect("du");
         assert!(after >= before + 256 * 1024, "{before} -> {after}");
+    }
+
+    #[test]
+    fn inodes_count_the_folder_and_everything_below_it() {
+        let t = TempDir::new("du-inodes");
+        fs::create_dir(t.path().join("d")).expect("mkdir");
+        fs::write(t.path().join("d/f"), b"x").expect("write");
+        std::os::unix::fs::symlink("f", t.path().join("d/l")).expect("symlink");
+        assert_eq!(usage(t.path()).expect("du").inodes, 4);
     }
 
     #[test]

@@ -46,7 +46,7 @@ mod teardown;
 mod tmpfs;
 
 pub use dirs::VolumeDirs;
-pub use disk_usage::disk_usage;
+pub use disk_usage::{Usage, disk_usage, usage};
 pub use downward_api::{metadata_field_value, resource_field_value};
 pub use empty_dir::{EmptyDirLimit, SizeLimitExceeded};
 pub use error::{Error, Result};

@@ -1,0 +1,26 @@
+//! The Kubernetes CRI v1 endpoint of peapod: `peapod serve`.
+//!
+//! Owns: the gRPC server on a unix socket (`runtime.v1.RuntimeService` and
+//! `runtime.v1.ImageService`, generated from the vendored `api.proto` by
+//! `build.rs`), and the mapping of each RPC onto peapod's image store and
+//! engine. The only crate of the workspace with tokio, and only a
+//! current-thread runtime inside [`serve`].
+//!
+//! Does not own: images (`peapod-image`), sandboxes and containers
+//! (`peapod-runtime`'s engine). RPCs peapod does not serve answer
+//! `UNIMPLEMENTED`.
+
+pub mod api;
+mod client;
+mod endpoint;
+mod error;
+mod image_service;
+mod registry_auth;
+mod runtime_service;
+mod server;
+mod status_code;
+
+pub use client::Client;
+pub use endpoint::Endpoint;
+pub use error::{Error, Result};
+pub use server::{Options, serve};
