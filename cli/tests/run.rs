@@ -325,7 +325,9 @@ fn a_missing_image_or_command_is_a_clear_error_and_leaves_nothing() {
     let out = run(&root, &["--rm", "--network", "none", "nosuch:1", "true"]);
     assert_eq!(out.status.code(), Some(125));
     assert!(
-        stderr(&out).contains("image \"nosuch:1\" not found"),
+        stderr(&out).contains(
+            "ErrImageNeverPull: Container image \"nosuch:1\" is not present with pull policy of Never"
+        ),
         "{}",
         stderr(&out)
     );
