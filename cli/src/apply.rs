@@ -206,6 +206,50 @@ fn explain(err: &Error, verb: Verb, name: &str, file: &str) -> String {
         Error::Invalid { .. } => format!(
             "{line}\nA running pod cannot take this change: delete and recreate it with \"peapod replace --force -f {file}\" (or \"peapod apply --force -f {file}\")"
         ),
+        Error::Start(_)
+        | Error::Container { .. }
+        | Error::Exec { .. }
+        | Error::Create { .. }
+        | Error::Pod { .. }
+        | Error::Supervisor { .. } => {
+            let text = err.to_string();
+            let next = if text.contains("ErrImagePull") || text.contains("ErrImageNeverPull") {
+                "; put the image in the store with \"peapod image pull IMAGE\" or \"peapod image load -i ARCHIVE\", then apply again"
+            } else {
+                "; nothing of it is left: fix the manifest and apply again (\"peapod validate -f FILE\" checks it)"
+            };
+            format!("error: pod \"{name}\" did not start: {text}{next}")
+        }
         _ => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_start_names_the_pod_and_the_next_step() {
+        let pull = Error::Start(
+            "container \"a\": ErrImagePull: Failed to pull image \"nosuch:9\": no such host".into(),
+        );
+        assert_eq!(
+            explain(&pull, Verb::Apply, "web", "web.yaml"),
+            "error: pod \"web\" did not start: container \"a\": ErrImagePull: Failed to pull image \"nosuch:9\": no such host; put the image in the store with \"peapod image pull IMAGE\" or \"peapod image load -i ARCHIVE\", then apply again"
+        );
+        let exec = Error::container("a", "exec \"nosuch\": executable file not found in $PATH");
+        assert!(
+            explain(&exec, Verb::Create, "web", "<stdin>").ends_with(
+                "did not start: container \"a\": exec \"nosuch\": executable file not found in $PATH; nothing of it is left: fix the manifest and apply again (\"peapod validate -f FILE\" checks it)"
+            )
+        );
+        let exists = Error::AlreadyExists {
+            namespace: "default".into(),
+            name: "web".into(),
+        };
+        assert_eq!(
+            explain(&exists, Verb::Create, "web", "<stdin>"),
+            "Error from server (AlreadyExists): pods \"web\" already exists; use \"peapod apply -f -\" to update it, or \"peapod delete pod web\" first"
+        );
     }
 }

@@ -12,6 +12,9 @@ pub fn of_runtime(err: &Error) -> String {
         Error::AlreadyExists { .. } => format!("Error from server (AlreadyExists): {err}"),
         // kubectl prints the API server's Invalid status as it is.
         Error::Invalid { .. } => err.to_string(),
+        Error::NoSuchContainer { pod, .. } => format!(
+            "error: {err}; \"peapod get pod {pod} -o jsonpath='{{.spec.containers[*].name}}'\" lists its containers"
+        ),
         _ => format!("error: {err}"),
     }
 }
@@ -37,7 +40,11 @@ pub fn of(err: &anyhow::Error) -> String {
         return format!("Error from server (BadRequest): {bad}");
     }
     match err.chain().find_map(|e| e.downcast_ref::<Error>()) {
-        Some(e @ (Error::NotFound { .. } | Error::AlreadyExists { .. })) => of_runtime(e),
+        Some(
+            e @ (Error::NotFound { .. }
+            | Error::AlreadyExists { .. }
+            | Error::NoSuchContainer { .. }),
+        ) => of_runtime(e),
         _ => format!("error: {err:#}"),
     }
 }

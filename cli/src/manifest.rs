@@ -176,7 +176,14 @@ pub fn read_source(file: &Path) -> anyhow::Result<(String, String)> {
     let (name, reader): (String, Box<dyn Read>) = if file == Path::new("-") {
         ("<stdin>".to_owned(), Box::new(std::io::stdin().lock()))
     } else {
-        let opened = File::open(file).with_context(|| format!("reading {}", file.display()))?;
+        let opened = match File::open(file) {
+            Ok(opened) => opened,
+            // kubectl's words for a missing file.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                bail!("the path \"{}\" does not exist", file.display())
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
+        };
         (file.display().to_string(), Box::new(opened))
     };
     // Reserved, not touched: only the pages read become resident, and the

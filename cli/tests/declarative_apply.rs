@@ -247,3 +247,51 @@ fn apply_took_one_file_and_no_directory_nor_stdin() {
     );
     assert!(root.run(&["get", "pod", "bad"]).status.code() == Some(1));
 }
+
+#[test]
+fn errors_did_not_say_what_to_do_next() {
+    let Some((_g, root)) = start("declarative_apply_errors", "apply-errors", shared) else {
+        return;
+    };
+    let missing = root.path().join("nofile.yaml");
+    let (code, _, err) = run(&root, &["apply", "-f", missing.to_str().unwrap()]);
+    assert_eq!(
+        (code, err),
+        (
+            1,
+            format!("error: the path \"{}\" does not exist\n", missing.display())
+        )
+    );
+
+    let file = root.path().join("decl.yaml");
+    let path = file.to_str().unwrap();
+    std::fs::write(&file, manifest("nosuch:9", "", "exec sleep 1000")).unwrap();
+    let (code, _, err) = run(&root, &["apply", "--pull=never", "-f", path]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("error: pod \"decl\" did not start: container \"app\": ErrImageNeverPull"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("; put the image in the store with \"peapod image pull IMAGE\" or \"peapod image load -i ARCHIVE\", then apply again\n"),
+        "{err}"
+    );
+    assert!(root.pod_leftovers().is_empty(), "nothing of it is left");
+
+    std::fs::write(&file, manifest("busybox:1.31.1", "", "exec sleep 1000")).unwrap();
+    let _pod = {
+        assert_eq!(run(&root, &["apply", "-f", path]).1, "pod/decl created\n");
+        Pod {
+            root: &root,
+            name: "decl".into(),
+        }
+    };
+    let (code, _, err) = run(&root, &["exec", "decl", "-c", "zz", "--", "true"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "error: container zz is not valid for pod decl; \"peapod get pod decl -o jsonpath='{.spec.containers[*].name}'\" lists its containers\n"
+        )
+    );
+}

@@ -35,8 +35,10 @@ fn with_endless_stdin(root: &TempDir, args: &[&str]) -> Output {
         let line = b"# yes yes yes yes yes yes yes yes yes yes yes yes yes yes\n".repeat(1024);
         let mut written = 0_usize;
         // Stops at EPIPE: peapod read its bound and closed stdin by exiting.
-        while stdin.write_all(&line).is_ok() {
-            written += line.len();
+        // Every byte written counts, those of a last partial write too
+        // (counting whole chunks only fell short of the bound now and then).
+        while let Ok(n) = stdin.write(&line) {
+            written += n;
         }
         written
     });
