@@ -149,8 +149,9 @@ const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "serve",
-        "  # Serve the CRI on a socket for crictl or a kubelet
-  peapod serve --cri",
+        "  # Serve the CRI for crictl or a kubelet on the default socket, or on another
+  peapod serve
+  peapod serve --cri unix:///tmp/peapod.sock",
     ),
     (
         "version",
