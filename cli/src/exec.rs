@@ -15,43 +15,61 @@ use peapod_runtime::{Paths, exec};
     # A command in container c, its output here\n  peapod exec mypod -c c -- ls /\n\n  \
     # Data piped in\n  echo hi | peapod exec -i mypod -- cat")]
 pub struct ExecArgs {
-    /// Pass stdin to the command.
+    #[command(flatten)]
+    target: StreamArgs,
+    /// The command and its arguments (after `--`).
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+/// The container and the streams of `exec` and `attach`.
+#[derive(Debug, clap::Args)]
+pub struct StreamArgs {
+    /// Pass stdin to the container.
     #[arg(short = 'i', long)]
-    stdin: bool,
-    /// A terminal for the command (with `-i`): a pty of the container,
-    /// this terminal in raw mode while it runs, its size passed on.
+    pub stdin: bool,
+    /// A terminal (with `-i`): this one in raw mode meanwhile, its size
+    /// passed on.
     #[arg(short = 't', long)]
-    tty: bool,
+    pub tty: bool,
     /// The container; the pod's default one (its
     /// `kubectl.kubernetes.io/default-container` annotation, else its
     /// first) when not given.
     #[arg(short = 'c', long, value_name = "CONTAINER")]
-    container: Option<String>,
+    pub container: Option<String>,
     /// The namespace.
     #[arg(short = 'n', long, default_value = "default")]
-    namespace: String,
+    pub namespace: String,
     /// The pod: `NAME` or `pod/NAME`.
     #[arg(value_name = "POD")]
-    pod: String,
-    /// The command and its arguments (after `--`).
-    #[arg(last = true, required = true, value_name = "COMMAND")]
-    command: Vec<String>,
+    pub pod: String,
+}
+
+impl StreamArgs {
+    /// The pod's key and the container (the default one, with kubectl's
+    /// notice, when none is named).
+    pub fn resolve(&self, paths: &Paths) -> anyhow::Result<(PodKey, String)> {
+        let key = PodKey::new(&self.namespace, crate::resource_args::pod_name(&self.pod)?);
+        let container =
+            crate::default_container::container(paths, &key, self.container.as_deref())?;
+        Ok((key, container))
+    }
 }
 
 /// Runs `exec`.
 pub fn run(args: &ExecArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     // kubectl's rules: a tty only with stdin (`-t` alone runs without
     // one, silently), and only when stdin is a terminal.
-    let tty = args.tty && args.stdin && std::io::stdin().is_terminal();
-    if args.tty && args.stdin && !tty {
+    let t = &args.target;
+    let tty = t.tty && t.stdin && std::io::stdin().is_terminal();
+    if t.tty && t.stdin && !tty {
         eprintln!("Unable to use a TTY - input is not a terminal or the right kind of file");
     }
-    let key = PodKey::new(&args.namespace, crate::resource_args::pod_name(&args.pod)?);
-    let container = crate::default_container::container(paths, &key, args.container.as_deref())?;
+    let (key, container) = t.resolve(paths)?;
     let request = ExecRequest {
         container: Some(container),
         argv: args.command.clone(),
-        stdin: args.stdin,
+        stdin: t.stdin,
         tty,
     };
     let code = exec::exec(paths, &key, &request)?;

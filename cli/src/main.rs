@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod apply;
+mod attach;
 mod cp;
 mod default_container;
 mod delete;
@@ -78,6 +79,8 @@ enum Command {
     Delete(delete::DeleteArgs),
     /// Run a command in a running container.
     Exec(exec::ExecArgs),
+    /// Attach to a running container's output (and stdin with `-i`).
+    Attach(attach::AttachArgs),
     /// Copy files and folders to and from a container (`POD:PATH`).
     Cp(cp::CpArgs),
     /// Forward local ports to a pod: `port-forward POD [LOCAL:]REMOTE`.
@@ -132,6 +135,7 @@ fn main() -> ExitCode {
         Command::Describe(a) => describe::run(&a, &paths(root.as_deref())),
         Command::Delete(a) => delete::run(&a, &paths(root.as_deref())),
         Command::Exec(a) => exec::run(&a, &paths(root.as_deref())),
+        Command::Attach(a) => attach::run(&a, &paths(root.as_deref())),
         Command::Cp(a) => cp::run(&a, &paths(root.as_deref())),
         Command::PortForward(a) => port_forward::run(&a, &paths(root.as_deref())),
         Command::Run(a) => Ok(run::run(&a, &paths(root.as_deref()))),

@@ -561,3 +561,85 @@ fn port_forward_carries_a_tcp_round_trip_into_the_pod() {
     drop(child);
     drop(pod);
 }
+
+#[test]
+fn attach_it_types_into_the_containers_shell_and_ctrl_p_ctrl_q_detaches() {
+    let Some((_g, root)) = start("attach_it", "attach-it", shared) else {
+        return;
+    };
+    let yaml = SLEEPER.replace("NAME", "att").replace(
+        r#"command: ["sleep", "1000"]"#,
+        "command: [\"sh\"]\n    stdin: true\n    tty: true",
+    );
+    let pod = root.apply("att", &yaml);
+    let (terminal, slave) = Terminal::open(30, 90);
+    let before = terminal.modes();
+    let mut child = on_terminal(&root, &slave, &["attach", "att", "-it"]);
+    drop(slave);
+    terminal.wait_for("If you don't see a command prompt, try pressing enter.");
+    // The output is the container's log from the attach on: typed until
+    // an answer comes back, so a line the follower started after is not
+    // waited for.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut n = 0;
+    loop {
+        n += 1;
+        terminal.type_in(&format!("echo ma''rk{n}\n"));
+        let (lock, changed) = &*terminal.output;
+        let out = lock.lock().unwrap();
+        let (out, _) = changed
+            .wait_timeout(out, Duration::from_millis(500))
+            .unwrap();
+        if String::from_utf8_lossy(&out).contains("\nmark") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+    terminal.type_in("\x10\x11");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    terminal.wait_for("read escape sequence");
+    assert_eq!(terminal.modes(), before, "the terminal was not restored");
+    // Detached, not stopped.
+    let v = pod.json();
+    assert!(
+        v["status"]["containerStatuses"][0]["state"]["running"].is_object(),
+        "{v:#}"
+    );
+    drop(pod);
+}
+
+#[test]
+fn attach_i_feeds_stdin_and_ends_with_the_container() {
+    let Some((_g, root)) = start("attach_i", "attach-i", shared) else {
+        return;
+    };
+    let yaml = SLEEPER.replace("NAME", "feed").replace(
+        r#"command: ["sleep", "1000"]"#,
+        "command: [\"sh\", \"-c\", \"until read -t 1 x; do echo waiting; done; echo got-$x\"]\n    stdin: true\n  restartPolicy: Never",
+    );
+    let pod = root.apply("feed", &yaml);
+    let mut child = Killed(
+        root.command(&["attach", "feed", "-i"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines =
+        std::io::BufRead::lines(std::io::BufReader::new(child.0.stdout.take().unwrap()));
+    // The container's output reaches us: its input will be read.
+    assert_eq!(lines.next().unwrap().unwrap(), "waiting");
+    child.0.stdin.take().unwrap().write_all(b"one\n").unwrap();
+    let rest: Vec<String> = lines
+        .map(Result::unwrap)
+        .filter(|l| l != "waiting")
+        .collect();
+    assert_eq!(rest, ["got-one"]);
+    assert_eq!(child.0.wait().unwrap().code(), Some(0));
+    drop(pod);
+}

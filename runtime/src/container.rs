@@ -158,6 +158,17 @@ impl Created {
         }
     }
 
+    /// Writes where an attach finds the container's input in this
+    /// process ([`Created::input_fd`]) to its layers folder `layers`;
+    /// nothing without an input.
+    pub(crate) fn record_input(&self, layers: &Path) -> Result<()> {
+        if let Some(fd) = self.input_fd() {
+            let file = layers.join(crate::engine::INPUT_FD_FILE);
+            std::fs::write(&file, fd.to_string()).map_err(|e| Error::io(&file, e))?;
+        }
+        Ok(())
+    }
+
     /// Lets the process `execve`; the error is the step that failed
     /// before it (a missing executable, a mount).
     pub(crate) fn start(self) -> Result<Started> {

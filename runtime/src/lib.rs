@@ -41,6 +41,7 @@ pub mod logs;
 mod loop_token;
 pub mod network;
 mod paths;
+pub mod pod_attach;
 pub mod pod_config;
 pub mod pod_connect;
 mod pod_files;

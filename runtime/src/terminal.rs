@@ -76,7 +76,7 @@ impl Pty {
 }
 
 /// The caller's terminal: its stdin, else its stdout, when one is.
-fn caller_terminal() -> Option<BorrowedFd<'static>> {
+pub(crate) fn caller_terminal() -> Option<BorrowedFd<'static>> {
     [rustix::stdio::stdin(), rustix::stdio::stdout()]
         .into_iter()
         .find(|fd| rustix::termios::isatty(fd))
@@ -113,17 +113,30 @@ pub(crate) fn relay(
 /// signals from keys: every key goes to the process); its settings come
 /// back when dropped, whichever way the relay ends.
 #[derive(Debug)]
-struct RawMode<'a> {
+pub(crate) struct RawMode<'a> {
     fd: BorrowedFd<'a>,
     saved: Termios,
 }
 
 impl<'a> RawMode<'a> {
     /// Puts terminal `fd` in raw mode.
-    fn enter(fd: BorrowedFd<'a>) -> Result<Self> {
+    pub(crate) fn enter(fd: BorrowedFd<'a>) -> Result<Self> {
+        Self::with_output(fd, false)
+    }
+
+    /// Raw input only: output keeps its processing (`\n` → `\r\n`),
+    /// for output that comes as lines of a log rather than from a pty.
+    pub(crate) fn input_only(fd: BorrowedFd<'a>) -> Result<Self> {
+        Self::with_output(fd, true)
+    }
+
+    fn with_output(fd: BorrowedFd<'a>, keep_output: bool) -> Result<Self> {
         let saved = rustix::termios::tcgetattr(fd).map_err(|e| Error::sys("tcgetattr", e))?;
         let mut raw = saved.clone();
         raw.make_raw();
+        if keep_output {
+            raw.output_modes = saved.output_modes;
+        }
         rustix::termios::tcsetattr(fd, OptionalActions::Now, &raw)
             .map_err(|e| Error::sys("tcsetattr", e))?;
         Ok(Self { fd, saved })
@@ -138,7 +151,7 @@ impl Drop for RawMode<'_> {
 
 /// Copies terminal `from`'s size to `to`; a `from` that is no terminal
 /// leaves `to` as it is.
-fn copy_window_size(from: BorrowedFd<'_>, to: BorrowedFd<'_>) {
+pub(crate) fn copy_window_size(from: BorrowedFd<'_>, to: BorrowedFd<'_>) {
     if let Ok(size) = rustix::termios::tcgetwinsize(from) {
         let _ = rustix::termios::tcsetwinsize(to, size);
     }
@@ -267,13 +280,25 @@ impl Relay<'_> {
 }
 
 /// Writes all of `bytes` to `fd` (blocking).
-fn write_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<()> {
+fn write_all(fd: BorrowedFd<'_>, bytes: &[u8]) -> Result<()> {
+    match write_all_to(fd, bytes) {
+        Err(Errno::PIPE) => crate::die_of_sigpipe(),
+        other => other.map_err(|e| Error::sys("write", e)),
+    }
+}
+
+/// Writes all of `bytes` to `fd`, waiting for room when it is
+/// non-blocking (a pty master another process reads too).
+pub(crate) fn write_all_to(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> rustix::io::Result<()> {
     while !bytes.is_empty() {
         match rustix::io::write(fd, bytes) {
             Ok(n) => bytes = &bytes[n..],
             Err(Errno::INTR) => {}
-            Err(Errno::PIPE) => crate::die_of_sigpipe(),
-            Err(e) => return Err(Error::sys("write", e)),
+            Err(Errno::AGAIN) => {
+                let mut fds = [PollFd::new(&fd, PollFlags::OUT)];
+                poll(&mut fds, None)?;
+            }
+            Err(e) => return Err(e),
         }
     }
     Ok(())

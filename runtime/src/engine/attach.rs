@@ -4,11 +4,11 @@
 //! file, which the caller follows (CRI format).
 
 use std::os::fd::{OwnedFd, RawFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{ContainerState, Engine};
 use crate::error::{Error, Result};
-use crate::state::ProcessRecord;
+use crate::state::{PodDir, ProcessRecord};
 
 /// The file, in a container's layers folder, that holds the number of the
 /// supervisor's fd of the container's input.
@@ -38,42 +38,43 @@ impl Engine {
             return Err(Error::container(&local, "container is not running"));
         }
         let uid = dir.read_pod()?.metadata.uid.unwrap_or_default();
-        let file =
-            crate::container::layers_dir(&crate::teardown::lib_dir(&self.paths, &uid), &local)
-                .join(INPUT_FD_FILE);
-        let number = match std::fs::read_to_string(&file) {
-            Ok(text) => text.trim().parse::<RawFd>().ok(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io(&file, e)),
-        };
-        let input = match number {
-            None => None,
-            Some(fd) => {
-                let record = dir.read_supervisor()?.unwrap_or_default();
-                let supervisor = ProcessRecord {
-                    pid: record.pid,
-                    start_time: record.start_time,
-                };
-                let gone = || Error::container(&local, "its sandbox's supervisor is gone");
-                let pid = rustix::process::Pid::from_raw(record.pid).ok_or_else(gone)?;
-                let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
-                    .map_err(|_| gone())?;
-                // Opened first, checked after: not a recycled pid.
-                if !supervisor.is_alive() {
-                    return Err(gone());
-                }
-                let taken = rustix::process::pidfd_getfd(
-                    &pidfd,
-                    fd,
-                    rustix::process::PidfdGetfdFlags::empty(),
-                )
-                .map_err(|e| Error::sys("pidfd_getfd", e))?;
-                Some(taken)
-            }
-        };
+        let layers =
+            crate::container::layers_dir(&crate::teardown::lib_dir(&self.paths, &uid), &local);
+        let input = input_of(&dir, &layers, &local)?;
         Ok(Attached {
             input,
             log_path: status.log_path,
         })
     }
+}
+
+/// The input of container `local` of the sandbox or pod in `dir` (its
+/// layers folder `layers`), taken from its supervisor with
+/// `pidfd_getfd`; `None` when it has none (neither `stdin` nor `tty`).
+pub(crate) fn input_of(dir: &PodDir, layers: &Path, local: &str) -> Result<Option<OwnedFd>> {
+    let file = layers.join(INPUT_FD_FILE);
+    let number = match std::fs::read_to_string(&file) {
+        Ok(text) => text.trim().parse::<RawFd>().ok(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(&file, e)),
+    };
+    let Some(fd) = number else {
+        return Ok(None);
+    };
+    let record = dir.read_supervisor()?.unwrap_or_default();
+    let supervisor = ProcessRecord {
+        pid: record.pid,
+        start_time: record.start_time,
+    };
+    let gone = || Error::container(local, "its sandbox's supervisor is gone");
+    let pid = rustix::process::Pid::from_raw(record.pid).ok_or_else(gone)?;
+    let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
+        .map_err(|_| gone())?;
+    // Opened first, checked after: not a recycled pid.
+    if !supervisor.is_alive() {
+        return Err(gone());
+    }
+    let taken = rustix::process::pidfd_getfd(&pidfd, fd, rustix::process::PidfdGetfdFlags::empty())
+        .map_err(|e| Error::sys("pidfd_getfd", e))?;
+    Ok(Some(taken))
 }

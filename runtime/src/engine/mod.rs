@@ -31,7 +31,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use attach::Attached;
-pub(crate) use attach::INPUT_FD_FILE;
+pub(crate) use attach::{INPUT_FD_FILE, input_of};
 pub(crate) use cgroup::{limit_container, sandbox_cgroup};
 pub(crate) use config::cgroup_parent;
 pub use config::{ContainerConfig, Device, Mount, PortMapping, Propagation, SandboxConfig};

@@ -65,14 +65,17 @@ impl Supervisor {
         let slot = &mut self.slots[i];
         let log = container::run_log(&self.log_dir, slot.name(), restarts)?;
         slot.log_path = log.path().to_path_buf();
-        container::create(
+        let created = container::create(
             sandbox,
             &slot.spec,
             &slot.image,
             &self.hostname,
             log,
             Vec::new(),
-        )
+        )?;
+        // Where `attach` finds its input (`stdin`/`tty` containers).
+        created.record_input(&container::layers_dir(&sandbox.lib_dir, slot.name()))?;
+        Ok(created)
     }
 
     /// Starts what [`Supervisor::create`] made and watches it.

@@ -216,11 +216,7 @@ impl Supervisor {
         let json = serde_json::to_vec(&spec).map_err(|e| Error::json("container spec", e))?;
         std::fs::write(&file, json).map_err(|e| Error::io(&file, e))?;
         // Where an attach finds the container's input in this process.
-        if let Some(fd) = created.input_fd() {
-            let file =
-                container::layers_dir(&sandbox.lib_dir, &local).join(crate::engine::INPUT_FD_FILE);
-            std::fs::write(&file, fd.to_string()).map_err(|e| Error::io(&file, e))?;
-        }
+        created.record_input(&container::layers_dir(&sandbox.lib_dir, &local))?;
         let status = ContainerStatus::created(
             &engine.status.id,
             config,
