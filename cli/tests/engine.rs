@@ -129,6 +129,8 @@ fn a_sandbox_made_by_one_process_runs_containers_that_another_drives() {
         .expect("uid")
         .to_owned();
     assert!(!common::cgroups_of(&uid).is_empty(), "the sandbox's cgroup");
+    let veth = Path::new("/sys/class/net").join(peapod_runtime::network::host_link(&uid));
+    assert!(veth.exists(), "its veth on the bridge");
 
     // Everything about containers, from a process of its own.
     let out = Command::new(std::env::current_exe().expect("test binary"))
@@ -170,6 +172,16 @@ fn a_sandbox_made_by_one_process_runs_containers_that_another_drives() {
     assert!(first.sandbox_status(&id).is_err(), "gone");
     assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
     assert_eq!(common::cgroups_of(&uid), Vec::<PathBuf>::new());
+    // The kernel takes the veth away with the network namespace.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while veth.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} is still there",
+            veth.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // The kubelet's log files are its own: they stay.
     assert!(logs.join("trap/0.log").exists());
 }
@@ -394,4 +406,85 @@ fn engine_second_process() {
         engine.remove_container(c).expect("removed already");
     }
     assert!(engine.container_status(&a).is_err());
+}
+
+/// A cgroup of the test's own, removed when it ends.
+struct ParentCgroup(peapod_core::Cgroup);
+
+impl Drop for ParentCgroup {
+    fn drop(&mut self) {
+        let _ = self.0.remove(Duration::from_secs(5));
+    }
+}
+
+#[test]
+fn a_sandbox_lives_in_its_cgroup_parent_and_goes_with_it_when_its_supervisor_was_killed() {
+    let Some((_guard, root)) =
+        common::start("engine_cgroup_parent", "engine-parent", common::shared)
+    else {
+        return;
+    };
+    let name = format!("peapod-engine-parent-{}", std::process::id());
+    let parent = ParentCgroup(
+        peapod_core::CgroupHierarchy::detect()
+            .and_then(|h| h.create(&name))
+            .expect("parent cgroup"),
+    );
+    let engine = engine(root.path());
+    let config = SandboxConfig {
+        name: "eparent".into(),
+        cgroup_parent: Some(format!("/{name}")),
+        ..SandboxConfig::default()
+    };
+    let id = engine.create_sandbox(&config).expect("sandbox");
+    let _sandbox = Sandbox {
+        engine: engine.clone(),
+        id: id.clone(),
+    };
+    let c = engine
+        .create_container(&id, &shell("sleeper", "sleep 1000"))
+        .expect("create");
+    engine.start_container(&c).expect("start");
+    let pid = wait_for(&engine, &c, "runs", |s| s.state == ContainerState::Running).pid;
+    let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("cgroup");
+    assert!(cgroup.contains(&format!("/{name}/peapod-")), "{cgroup}");
+
+    // Its supervisor killed, the container runs on, unwatched.
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.path().join(format!("run/pods/{id}/supervisor.json")))
+            .expect("supervisor.json"),
+    )
+    .expect("json");
+    let supervisor = i32::try_from(record["pid"].as_i64().expect("pid")).expect("pid");
+    Command::new("kill")
+        .args(["-9", &supervisor.to_string()])
+        .status()
+        .expect("kill");
+    let status = loop {
+        let s = engine.sandbox_status(&id).expect("status");
+        if s.state == SandboxState::NotReady {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.containers[&c].state, ContainerState::Unknown);
+    assert!(Path::new(&format!("/proc/{pid}")).exists(), "still running");
+
+    engine.remove_sandbox(&id).expect("remove");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(Instant::now() < deadline, "the container was not killed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let children: Vec<_> = parent
+        .0
+        .dirs()
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten())
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(children, Vec::<PathBuf>::new());
+    assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
 }

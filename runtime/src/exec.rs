@@ -188,6 +188,9 @@ impl ExecTarget {
                 .collect();
         }
         security.apply(&mut process);
+        // The container's own `tty` is not the exec's: a terminal only
+        // when the caller asks for one (and brings it).
+        process.tty = false;
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         // The filter the container got when it was created, not compiled again.
         let container_dir =

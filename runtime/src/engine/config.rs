@@ -322,3 +322,93 @@ impl ContainerConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sandbox_becomes_a_pod_with_its_namespaces_dns_and_labels() {
+        let config = SandboxConfig {
+            name: "web".into(),
+            hostname: Some("h".into()),
+            dns: Some(PodDNSConfig {
+                nameservers: vec!["10.0.0.10".into()],
+                ..PodDNSConfig::default()
+            }),
+            host_ipc: true,
+            share_pid: true,
+            labels: [("a".to_owned(), "b".to_owned())].into(),
+            port_mappings: vec![PortMapping {
+                protocol: Protocol::Udp,
+                container_port: 53,
+                host_port: 5353,
+                host_ip: None,
+            }],
+            ..SandboxConfig::default()
+        };
+        let pod = config.pod().expect("pod");
+        assert_eq!(pod.metadata.namespace.as_deref(), Some("default"));
+        assert_eq!(pod.metadata.labels["a"], "b");
+        assert_eq!(pod.spec.dns_policy, DNSPolicy::None);
+        assert_eq!(
+            (
+                pod.spec.host_ipc,
+                pod.spec.share_process_namespace,
+                pod.spec.host_network
+            ),
+            (Some(true), Some(true), Some(false))
+        );
+        assert!(pod.spec.containers.is_empty(), "no container in pod.json");
+        let built = config.pod_with_ports(&pod);
+        let port = &built.spec.containers[0].ports[0];
+        assert_eq!(
+            (port.container_port, port.host_port, port.protocol),
+            (53, Some(5353), Protocol::Udp)
+        );
+    }
+
+    #[test]
+    fn a_cgroup_parent_is_a_plain_relative_cgroupfs_path() {
+        assert_eq!(
+            cgroup_parent("/kubepods/burstable/pod1").expect("path"),
+            PathBuf::from("kubepods/burstable/pod1")
+        );
+        for bad in ["kubepods-burstable.slice", "a/../b", "./a"] {
+            assert!(cgroup_parent(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_container_is_literal_and_refuses_what_is_not_supported() {
+        let config = ContainerConfig {
+            name: "app".into(),
+            attempt: 2,
+            image: "busybox".into(),
+            args: vec!["echo $(HOME) $x".into()],
+            env: vec![("V".into(), "$(OTHER)".into())],
+            ..ContainerConfig::default()
+        };
+        let c = config.container().expect("container");
+        assert_eq!(c.name, "app.2");
+        assert_eq!(c.args, ["echo $$(HOME) $$x"]);
+        assert_eq!(c.env[0].value.as_deref(), Some("$$(OTHER)"));
+        assert!(c.termination_message_path.is_empty());
+        let mut device = config.clone();
+        device.devices.push(Device {
+            host_path: "/dev/fuse".into(),
+            container_path: "/dev/fuse".into(),
+            permissions: "rwm".into(),
+        });
+        assert!(device.container().is_err());
+        let mut shared = config.clone();
+        shared.mounts.push(Mount {
+            host_path: "/tmp".into(),
+            container_path: "/tmp".into(),
+            readonly: false,
+            propagation: Propagation::Bidirectional,
+        });
+        let err = shared.container().expect_err("refused").to_string();
+        assert!(err.contains("propagation"), "{err}");
+    }
+}

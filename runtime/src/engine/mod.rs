@@ -123,6 +123,23 @@ impl Engine {
         let Some(dir) = self.sandbox_dir(id)? else {
             return Ok(());
         };
+        // Its supervisor gone, what is left of a sandbox is found by its
+        // uid: a cgroup under a caller's parent is removed here first.
+        if dir.liveness()? == Liveness::Dead
+            && let Ok((cgroup, _)) = Self::pod_cgroup(&dir)
+            && cgroup.parent().is_some_and(|p| !p.as_os_str().is_empty())
+        {
+            let fail = |e: peapod_core::Error| Error::pod(id, e);
+            let cgroup = peapod_core::CgroupHierarchy::detect()
+                .map_err(fail)?
+                .open(cgroup);
+            if cgroup.dirs().iter().any(|d| d.exists()) {
+                cgroup
+                    .kill_all(crate::teardown::CGROUP_TIMEOUT)
+                    .and_then(|()| cgroup.remove(crate::teardown::CGROUP_TIMEOUT))
+                    .map_err(fail)?;
+            }
+        }
         match crate::teardown::delete(&self.paths, dir.key(), Some(0)) {
             Err(Error::NotFound { .. }) => Ok(()),
             other => other,
