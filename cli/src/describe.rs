@@ -176,16 +176,20 @@ fn pod_header(w: &mut String, pod: &Pod, deletion: Option<&Deletion>) {
         "Labels",
         meta.labels.iter().map(|(k, v)| format!("{k}={v}")),
     );
+    // kubectl's describe leaves out the last-applied configuration.
     multiline(
         w,
         "Annotations",
-        meta.annotations.iter().map(|(k, v)| {
-            let l = format!("{k}: {v}");
-            match l.char_indices().nth(140) {
-                Some((cut, _)) => format!("{}...", &l[..cut]),
-                None => l,
-            }
-        }),
+        meta.annotations
+            .iter()
+            .filter(|(k, _)| k.as_str() != peapod_runtime::pod_update::LAST_APPLIED)
+            .map(|(k, v)| {
+                let l = format!("{k}: {v}");
+                match l.char_indices().nth(140) {
+                    Some((cut, _)) => format!("{}...", &l[..cut]),
+                    None => l,
+                }
+            }),
     );
     let phase = status.phase;
     match deletion {
@@ -719,6 +723,9 @@ mod tests {
         let mut pod = Pod::default();
         pod.metadata.name = Some("web".into());
         pod.metadata.labels = BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())]);
+        // As kubectl, describe leaves apply's record out.
+        pod.metadata.annotations =
+            BTreeMap::from([(peapod_runtime::pod_update::LAST_APPLIED.into(), "{}".into())]);
         let text = describe(&pod, None, &[]);
         assert!(
             text.contains("Labels:           a=1\n                  b=2\n"),
