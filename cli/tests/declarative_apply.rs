@@ -149,6 +149,16 @@ fn a_second_apply_said_already_exists_and_nothing_could_be_changed_in_place() {
         )
     );
 
+    // apply --force deletes and recreates a pod whose change was refused.
+    let (code, out, err) = run(&root, &["apply", "--force", "-f", path]);
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "pod \"decl\" deleted\npod/decl configured\n"),
+        "{err}"
+    );
+    let forced = pod.json();
+    assert_ne!(forced["metadata"]["uid"], first["metadata"]["uid"]);
+
     // replace --force deletes and recreates: a new pod with the new command.
     let (code, out, err) = run(&root, &["replace", "--force", "-f", path]);
     assert_eq!(
@@ -157,7 +167,7 @@ fn a_second_apply_said_already_exists_and_nothing_could_be_changed_in_place() {
         "{err}"
     );
     let replaced = pod.json();
-    assert_ne!(replaced["metadata"]["uid"], first["metadata"]["uid"]);
+    assert_ne!(replaced["metadata"]["uid"], forced["metadata"]["uid"]);
     assert_eq!(
         replaced["spec"]["containers"][0]["command"][2],
         "echo started >> /starts/log; exec sleep 999"
