@@ -10,6 +10,16 @@ use crate::schema::{self, Field, Kind, Support, TypeDef};
 /// The documentation of the resource or field at `path`
 /// (`pod`, `pod.spec.containers`, `configmap.data`).
 pub fn explain(path: &str) -> Result<String, Error> {
+    explain_with(path, false)
+}
+
+/// [`explain`] with every field below `path` as kubectl's `--recursive`
+/// lists them: a tree of names and types, without their descriptions.
+pub fn explain_recursive(path: &str) -> Result<String, Error> {
+    explain_with(path, true)
+}
+
+fn explain_with(path: &str, recursive: bool) -> Result<String, Error> {
     let mut segments = path.split('.').filter(|s| !s.is_empty());
     let resource = segments.next().unwrap_or_default();
     let root: &'static TypeDef = match resource.to_ascii_lowercase().as_str() {
@@ -57,10 +67,10 @@ pub fn explain(path: &str) -> Result<String, Error> {
             None => break,
         }
     }
-    Ok(render(root, field, def))
+    Ok(render(root, field, def, recursive))
 }
 
-fn render(root: &TypeDef, field: Option<&Field>, def: &TypeDef) -> String {
+fn render(root: &TypeDef, field: Option<&Field>, def: &TypeDef, recursive: bool) -> String {
     let mut out = String::new();
     let version = crate::workload::WorkloadKind::from_name(root.name)
         .map_or("v1", crate::workload::WorkloadKind::api_version);
@@ -95,9 +105,12 @@ fn render(root: &TypeDef, field: Option<&Field>, def: &TypeDef) -> String {
         wrap(&mut out, def.doc, 4);
     }
     let has_fields = field.is_none_or(|f| f.kind.object().is_some());
-    if has_fields {
+    if has_fields && recursive {
         out.push_str("\nFIELDS:\n");
-        for child in def.fields {
+        tree(&mut out, def, 1, &mut vec![def.name]);
+    } else if has_fields {
+        out.push_str("\nFIELDS:\n");
+        for child in sorted(def) {
             let _ = writeln!(
                 out,
                 "  {}\t<{}>{}",
@@ -113,6 +126,35 @@ fn render(root: &TypeDef, field: Option<&Field>, def: &TypeDef) -> String {
         }
     }
     out
+}
+
+/// The fields of `def` as kubectl lists them: by name.
+fn sorted(def: &TypeDef) -> Vec<&Field> {
+    let mut fields: Vec<&Field> = def.fields.iter().collect();
+    fields.sort_by_key(|f| f.name);
+    fields
+}
+
+/// `--recursive`'s tree: each field, then its own fields indented two
+/// more; a type already open above is not entered again (no cycles).
+fn tree(out: &mut String, def: &TypeDef, depth: usize, open: &mut Vec<&'static str>) {
+    for child in sorted(def) {
+        let _ = writeln!(
+            out,
+            "{}{}\t<{}>{}",
+            "  ".repeat(depth),
+            child.name,
+            child.kind.type_name(),
+            required(child)
+        );
+        if let Some(next) = child.kind.object()
+            && !open.contains(&next.name)
+        {
+            open.push(next.name);
+            tree(out, next, depth + 1, open);
+            open.pop();
+        }
+    }
 }
 
 fn required(field: &Field) -> &'static str {
@@ -205,6 +247,38 @@ mod tests {
         assert!(!text.contains("peapod:"), "{text}");
         let text = explain("pod.spec.containers.securityContext.readOnlyRootFilesystem").unwrap();
         assert!(!text.contains("peapod:"), "{text}");
+    }
+
+    #[test]
+    fn fields_are_listed_by_name_as_kubectl_sorts_them() {
+        let text = explain("pod.spec.containers").unwrap();
+        let names: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+            .filter_map(|l| l.trim().split('\t').next())
+            .collect();
+        let mut want = names.clone();
+        want.sort_unstable();
+        assert!(names.len() > 10, "{text}");
+        assert_eq!(names, want);
+    }
+
+    #[test]
+    fn recursive_lists_the_tree_of_fields_without_descriptions() {
+        let text = explain_recursive("pod.spec.containers").unwrap();
+        assert!(text.contains("\nFIELDS:\n  args\t<[]string>\n"), "{text}");
+        assert!(
+            text.contains(
+                "  securityContext\t<SecurityContext>\n    allowPrivilegeEscalation\t<boolean>\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("\n      add\t<[]string>\n"), "{text}");
+        let pod = explain_recursive("pod").unwrap();
+        assert!(
+            pod.contains("\n  spec\t<PodSpec> -required-\n    activeDeadlineSeconds\t<integer>\n"),
+            "{pod}"
+        );
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use duration::parse_duration;
 pub use error::Error;
 pub use expansion::{Expansion, expand_references};
-pub use explain::explain;
+pub use explain::{explain, explain_recursive};
 pub use handler::{
     ExecAction, GRPCAction, HTTPGetAction, HTTPHeader, IntOrString, Lifecycle, LifecycleHandler,
     Probe, SleepAction, TCPSocketAction, URIScheme,
