@@ -18,7 +18,10 @@ const EXAMPLES: &[(&str, &str)] = &[
   peapod explain pod.spec.containers
 
   # One field
-  peapod explain pod.spec.restartPolicy",
+  peapod explain pod.spec.restartPolicy
+
+  # Every field below, as a tree
+  peapod explain pods.spec --recursive",
     ),
     (
         "apply",
@@ -58,7 +61,17 @@ const EXAMPLES: &[(&str, &str)] = &[
   peapod get pod myapp -o jsonpath='{.status.podIP}'
 
   # Pods by label, watching for changes
-  peapod get pods -l app=web -w",
+  peapod get pods -l app=web -w
+
+  # Set-based and field selectors, labels shown
+  peapod get pods -l 'app in (web,db),!canary' --field-selector status.phase=Running --show-labels
+
+  # A line per pod from a JSONPath template, or chosen columns, sorted
+  peapod get pods -o jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.status.podIP}{\"\\n\"}{end}'
+  peapod get pods -o custom-columns=NAME:.metadata.name,IP:.status.podIP --sort-by=.metadata.creationTimestamp
+
+  # The events of one pod
+  peapod get events --field-selector involvedObject.name=myapp",
     ),
     (
         "describe",
@@ -101,7 +114,13 @@ const EXAMPLES: &[(&str, &str)] = &[
 
   # The last 20 lines of container web, and of its previous run
   peapod logs myapp -c web --tail=20
-  peapod logs myapp -c web --previous",
+  peapod logs myapp -c web --previous
+
+  # Every container, each line after its pod and container and its time
+  peapod logs myapp --all-containers --prefix --timestamps --since=10m
+
+  # The default containers of the pods labelled app=web, followed
+  peapod logs -l app=web -f --max-log-requests=10",
     ),
     (
         "wait",
@@ -109,7 +128,10 @@ const EXAMPLES: &[(&str, &str)] = &[
   peapod wait pod/myapp --for=condition=Ready --timeout=60s
 
   # Wait until a pod is gone
-  peapod wait pod/myapp --for=delete",
+  peapod wait pod/myapp --for=delete
+
+  # Wait for a field's value, for every pod labelled app=web
+  peapod wait pods -l app=web --for=jsonpath='{.status.phase}'=Running",
     ),
     (
         "top",

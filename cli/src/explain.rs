@@ -6,9 +6,6 @@ use std::process::ExitCode;
 
 /// Describe a resource or one of its fields.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:
-  peapod explain pods.spec.containers
-  peapod explain pod.spec --recursive")]
 pub struct Args {
     /// `pod`, `pod.spec`, `pods.spec.containers.ports`, `configmap`,
     /// `secret`.

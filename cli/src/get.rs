@@ -19,13 +19,6 @@ use crate::{node, tabwriter};
 
 /// Show pods (or their events).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:
-  peapod get pods -l app=web,tier!=db --show-labels
-  peapod get po web -o jsonpath='{.status.podIP}'
-  peapod get pods -o jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.status.phase}{\"\\n\"}{end}'
-  peapod get pods -o custom-columns=NAME:.metadata.name,IP:.status.podIP --sort-by=.metadata.creationTimestamp
-  peapod get pods --field-selector status.phase=Running -w
-  peapod get events --field-selector involvedObject.name=web")]
 pub struct GetArgs {
     /// `pods [NAME...]` (`pod`, `po`, any case), `pod/NAME...`, `events`
     /// (`ev`) or `all`; every pod of the namespace when no name is given.
@@ -176,7 +169,12 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         let (ns, all) = (args.namespace.as_str(), args.all_namespaces);
         return crate::workloads::get(kind, &args.targets, output, ns, all, paths);
     }
-    let targets = all_as_pods(&args.targets);
+    let all = is_all(&args.targets);
+    let targets = if all {
+        vec!["pods".to_owned()]
+    } else {
+        args.targets.clone()
+    };
     let names = crate::resource_args::pod_names("get", &targets)?;
     // The printer first, as kubectl: a bad format is the one error.
     let format = Format::of(args.output.as_deref())?;
@@ -212,6 +210,9 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     // As kubectl: the pods found are printed, each one missing is an
     // error of its own after them.
     let (pods, missing) = query.pods(paths)?;
+    if all {
+        return get_all(args, &printer, paths, &pods);
+    }
     let single = query.names.len() == 1;
     let mut out = crate::stdout::stdout();
     // The one pod asked for is missing: its error alone, as kubectl.
@@ -248,16 +249,51 @@ impl GetArgs {
     }
 }
 
-/// `get all`: the pods (the kinds peapod runs). Workload kinds join here
-/// as the spec learns them.
-fn all_as_pods(targets: &[String]) -> Vec<String> {
-    let mut targets = targets.to_vec();
-    if let Some(first) = targets.first_mut()
-        && first.eq_ignore_ascii_case("all")
-    {
-        "pods".clone_into(first);
+/// Whether `targets` are `all` (kubectl's `get all`).
+fn is_all(targets: &[String]) -> bool {
+    matches!(targets, [only] if only.eq_ignore_ascii_case("all"))
+}
+
+/// `get all`: the pods, then each workload kind that has objects, a blank
+/// line between two tables, as kubectl; `No resources found` once when
+/// there is nothing at all.
+fn get_all(
+    args: &GetArgs,
+    printer: &Printer,
+    paths: &Paths,
+    pods: &[Pod],
+) -> anyhow::Result<ExitCode> {
+    let ns = (!args.all_namespaces).then_some(args.namespace.as_str());
+    let mut printed = !pods.is_empty();
+    if printed {
+        printer.print(&mut crate::stdout::stdout(), paths, pods, false)?;
     }
-    targets
+    for kind in peapod_spec::WorkloadKind::ALL {
+        if peapod_runtime::workload::list(paths, ns, Some(kind))?.is_empty() {
+            continue;
+        }
+        if printed && printer.format.is_human() {
+            writeln!(crate::stdout::stdout())?;
+        }
+        printed = true;
+        let targets = [kind.resource().to_owned()];
+        let output = args.output.as_deref();
+        crate::workloads::get(
+            kind,
+            &targets,
+            output,
+            &args.namespace,
+            args.all_namespaces,
+            paths,
+        )?;
+    }
+    if !printed {
+        match ns {
+            Some(ns) => eprintln!("No resources found in {ns} namespace."),
+            None => eprintln!("No resources found"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The printers of `-o`.

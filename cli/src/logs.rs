@@ -16,10 +16,6 @@ use crate::duration::{GoDuration, parse_go};
 
 /// Print containers' logs.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:
-  peapod logs web --tail=20 --timestamps
-  peapod logs pod/web --all-containers --prefix --since=10m
-  peapod logs -l app=web -f --max-log-requests=10")]
 pub struct LogsArgs {
     /// The pod: `NAME` or `pod/NAME` (none with `-l`).
     #[arg(value_name = "POD", required_unless_present = "selector")]

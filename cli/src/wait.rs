@@ -19,11 +19,6 @@ use crate::jsonpath::{Template, text_of};
 
 /// Wait for a condition on pods.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:
-  peapod wait pod/web --for=condition=Ready --timeout=60s
-  peapod wait pods -l app=web --for=condition=Ready
-  peapod wait pod/web --for=jsonpath='{.status.phase}'=Running
-  peapod wait pod/web --for=delete --timeout=2m")]
 pub struct WaitArgs {
     /// `pod/NAME...` or `pods [NAME...]` (with `-l` or `--all`).
     #[arg(required = true, value_name = "TYPE[/NAME]")]
