@@ -15,6 +15,13 @@ pub struct ServeArgs {
     /// `DIR/run/peapod.sock`. A stale socket file is replaced.
     #[arg(long = "cri", value_name = "ENDPOINT")]
     cri: Option<String>,
+    /// Static pods, as kubelet's --pod-manifest-path: the pods of every
+    /// `*.yaml`, `*.yml` and `*.json` file of DIR are kept running, named
+    /// `<name>-<hostname>`; a new file starts its pods, a changed one
+    /// replaces them, a removed one deletes them. Pods whose file did not
+    /// change are left running across a restart of `serve`.
+    #[arg(long, value_name = "DIR")]
+    manifests: Option<std::path::PathBuf>,
 }
 
 /// Serves until SIGTERM or SIGINT; `listening on unix://…` on stdout once
@@ -24,6 +31,17 @@ pub fn run(args: &ServeArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         Some(text) => Endpoint::parse(text)?,
         None => Endpoint::under_run(&paths.run),
     };
+    if let Some(dir) = args.manifests.clone() {
+        let exe = std::env::current_exe().context("finding the peapod binary")?;
+        let static_paths = paths.clone();
+        // The watch runs beside the CRI server; it ends with the process.
+        std::thread::spawn(move || {
+            if let Err(e) = peapod_runtime::static_pods::keep(&static_paths, &exe, &dir) {
+                eprintln!("peapod serve: --manifests {}: {e}", dir.display());
+                std::process::exit(1);
+            }
+        });
+    }
     let options = Options {
         endpoint,
         paths: paths.clone(),

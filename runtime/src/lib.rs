@@ -54,6 +54,7 @@ pub(crate) mod seccomp_profile;
 mod security_context;
 mod slot;
 pub mod state;
+pub mod static_pods;
 pub mod status;
 pub mod supervisor;
 pub mod teardown;
