@@ -142,6 +142,10 @@ impl One<'_> {
         if self.verb == Verb::Replace && self.args.force {
             return self.recreate(&pod, "replaced");
         }
+        if self.verb == Verb::Replace {
+            // kubectl's replace updates what exists and creates nothing.
+            inspect::get(self.paths, &key)?;
+        }
         let exists = match self.create(&pod) {
             Ok(()) => return Ok(vec![format!("pod/{} created", key.name)]),
             Err(e @ Error::AlreadyExists { .. }) => e,

@@ -275,6 +275,17 @@ fn errors_did_not_say_what_to_do_next() {
 
     let file = root.path().join("decl.yaml");
     let path = file.to_str().unwrap();
+    std::fs::write(&file, manifest("busybox:1.31.1", "", "exec sleep 1000")).unwrap();
+    let (code, out, err) = run(&root, &["replace", "-f", path]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            1,
+            "",
+            "Error from server (NotFound): pods \"decl\" not found\n"
+        ),
+        "replace creates nothing"
+    );
     std::fs::write(&file, manifest("nosuch:9", "", "exec sleep 1000")).unwrap();
     let (code, _, err) = run(&root, &["apply", "--pull=never", "-f", path]);
     assert_eq!(code, 1);
