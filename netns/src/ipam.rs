@@ -14,11 +14,11 @@
 //! handed out again while a link of the pod's veth name exists — a second
 //! pod answering ARP for the same address from a dying namespace would
 //! poison the host's neighbour cache. The next allocation sweeps the
-//! quarantine with one dump of the host's links. Allocation is also
+//! quarantine, looking each veth up in sysfs (no netlink dump: that waits
+//! for the RTNL lock the kernel holds while it destroys the veths). Allocation is also
 //! round-robin (after the last address handed out), so a quarantined
 //! address is rarely even looked at.
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::net::{IpAddr, Ipv4Addr};
@@ -242,7 +242,7 @@ impl Ipam {
         name: &str,
         owner: Owner,
         host_ports: &[HostPort],
-        links: &Links<'_>,
+        link_exists: &LinkExists<'_>,
     ) -> Result<Allocation> {
         if pod.is_empty() || pod.contains(['\n', ' ', '/']) {
             return Err(Error::Config {
@@ -259,7 +259,7 @@ impl Ipam {
         let lock = self.lock()?;
         let (quarantined, mut live): (Vec<Lease>, Vec<Lease>) =
             self.leases()?.into_iter().partition(|lease| lease.released);
-        let quarantined = self.sweep(quarantined, links)?;
+        let quarantined = self.sweep(quarantined, link_exists)?;
         let mut reclaimed = Vec::new();
         for port in host_ports {
             let clash = |lease: &Lease| {
@@ -338,16 +338,12 @@ impl Ipam {
     }
 
     /// Ends the quarantine of the leases whose veth is gone (their files
-    /// go); returns the others. `links` lists the host's links, asked
-    /// only when something is in quarantine.
-    fn sweep(&self, quarantined: Vec<Lease>, links: &Links<'_>) -> Result<Vec<Lease>> {
-        if quarantined.is_empty() {
-            return Ok(quarantined);
-        }
-        let present = links()?;
+    /// go); returns the others. `link_exists` tells whether a link of
+    /// that name is still on the host.
+    fn sweep(&self, quarantined: Vec<Lease>, link_exists: &LinkExists<'_>) -> Result<Vec<Lease>> {
         let mut kept = Vec::new();
         for lease in quarantined {
-            if present.contains(&veth_name(&lease.pod)) {
+            if link_exists(&veth_name(&lease.pod)) {
                 kept.push(lease);
             } else {
                 self.remove(lease.ip)?;
@@ -408,8 +404,9 @@ impl Ipam {
     }
 }
 
-/// The names of the host's links, asked when a quarantine is swept.
-pub(crate) type Links<'a> = dyn Fn() -> Result<BTreeSet<String>> + 'a;
+/// Whether a link of this name is on the host, asked when a quarantine
+/// is swept.
+pub(crate) type LinkExists<'a> = dyn Fn(&str) -> bool + 'a;
 
 pub(crate) fn remove_file_if_present(path: &Path) -> Result<()> {
     match fs::remove_file(path) {
@@ -435,6 +432,7 @@ impl HostPort {
 mod tests {
     use super::*;
     use crate::host_ports::Protocol;
+    use std::collections::BTreeSet;
 
     fn store(name: &str, subnet: &str) -> (Ipam, PathBuf) {
         let dir = std::env::temp_dir().join(format!("peapod-ipam-{name}-{}", std::process::id()));
@@ -442,9 +440,8 @@ mod tests {
         (Ipam::new(&dir, subnet.parse().unwrap()), dir)
     }
 
-    #[allow(clippy::unnecessary_wraps, reason = "the shape of `Links`")]
-    fn no_links() -> Result<BTreeSet<String>> {
-        Ok(BTreeSet::new())
+    fn no_links(_: &str) -> bool {
+        false
     }
 
     fn me() -> Owner {
@@ -531,7 +528,7 @@ mod tests {
         assert!(ipam.lease_of("a").unwrap().is_none());
         assert!(ipam.all().unwrap().is_empty());
         assert!(ipam.quarantine("a").unwrap().is_none());
-        let veth_still_there = || Ok(BTreeSet::from([veth_name("a")]));
+        let veth_still_there = |name: &str| name == veth_name("a");
         let error = ipam
             .allocate("b", "b", me(), &[], &veth_still_there)
             .unwrap_err()
@@ -557,7 +554,7 @@ mod tests {
             .lease
             .ip;
         ipam.quarantine("a").unwrap();
-        let veth_still_there = || Ok(BTreeSet::from([veth_name("a")]));
+        let veth_still_there = |name: &str| name == veth_name("a");
         let again = ipam
             .allocate("a", "a", me(), &[], &veth_still_there)
             .unwrap();

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::BorrowedFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::bridge::ensure_bridge;
 use crate::error::{Error, Result};
@@ -14,6 +14,9 @@ use crate::nftables::{NFT_SEARCHED, Nft};
 use crate::subnet::{Ipv4Subnet, ipv6_for};
 use crate::sysctl::enable_sysctl;
 use crate::veth::{POD_INTERFACE, PodAddress, configure_pod_side, short_id, veth_name};
+
+/// Where sysfs lists the links of the host's network namespace.
+const SYS_CLASS_NET: &str = "/sys/class/net";
 
 /// The default bridge name.
 pub const DEFAULT_BRIDGE: &str = "peapod0";
@@ -207,8 +210,10 @@ impl Network {
         let owner = Owner::of(std::process::id()).ok_or_else(|| Error::Config {
             reason: "cannot read this process's /proc/self/stat".into(),
         })?;
-        let links = || Netlink::open()?.link_names();
-        let allocation = self.ipam.allocate(pod, name, owner, host_ports, &links)?;
+        let link_exists = |name: &str| Path::new(SYS_CLASS_NET).join(name).exists();
+        let allocation = self
+            .ipam
+            .allocate(pod, name, owner, host_ports, &link_exists)?;
         for stale in &allocation.reclaimed {
             tracing::info!(pod = %stale.pod, ip = %stale.ip, "reclaiming the lease of a dead supervisor");
             self.remove_links_and_rules(stale)?;

@@ -149,17 +149,30 @@ pub(crate) fn exec_record(container_dir: &Path) -> PathBuf {
     container_dir.join("seccomp.bpf")
 }
 
-/// Writes `filter` (`None`: unconfined) to the container's record,
-/// through a temporary file and a rename.
+/// Writes `filter` (`None`: unconfined) to the container's record. The
+/// first start writes it in place (one new inode, no rename: nothing can
+/// `exec` into a container before it has started); a restart, when an
+/// `exec` may be reading the old record, goes through a temporary file
+/// and a rename.
 pub(crate) fn write_exec_record(
     container_dir: &Path,
     filter: Option<&SeccompFilter>,
 ) -> std::io::Result<()> {
+    use std::io::Write as _;
     let bytes = filter.map_or_else(
         || SeccompFilter::unconfined().to_bytes(),
         SeccompFilter::to_bytes,
     );
     let path = exec_record(container_dir);
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
+        Ok(mut file) => return file.write_all(&bytes),
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+        Err(_) => {}
+    }
     let tmp = path.with_extension("bpf.tmp");
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, &path)
@@ -207,6 +220,27 @@ mod tests {
         assert_eq!(choice(&unconfined), Choice::Unconfined);
         let local = security(Some((SeccompProfileType::Localhost, "deny.json")));
         assert_eq!(choice(&local), Choice::Localhost(Some("deny.json".into())));
+    }
+
+    #[test]
+    fn exec_record_is_written_in_place_then_replaced_on_restart() {
+        let dir = std::env::temp_dir().join(format!("peapod-exec-record-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let names = || -> Vec<_> {
+            std::fs::read_dir(&dir)
+                .expect("read dir")
+                .map(|e| e.expect("entry").file_name())
+                .collect()
+        };
+        // First start, then a restart over the existing record: either way
+        // the one file reads back, and no temporary file stays.
+        for _ in 0..2 {
+            write_exec_record(&dir, None).expect("write");
+            assert!(read_exec_record("c", &dir).expect("read").is_none());
+            assert_eq!(names(), ["seccomp.bpf"]);
+        }
+        std::fs::remove_dir_all(&dir).expect("clean");
     }
 
     #[test]
