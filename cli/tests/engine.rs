@@ -119,6 +119,15 @@ fn a_sandbox_made_by_one_process_runs_containers_that_another_drives() {
     assert!(again.to_string().contains("already exists"), "{again}");
     let status = first.sandbox_status(&id).expect("status");
     assert_eq!(status.state, SandboxState::Ready);
+    // `get` sees it, running, with its address.
+    let listed = root.ok(&["get", "pods", "-o", "wide"]);
+    let ip = status.ips.first().expect("an address").to_string();
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("esb ") && l.contains("Running") && l.contains(&ip)),
+        "{listed}"
+    );
     assert_eq!(status.config.labels["app"], "engine");
     let uid = serde_json::from_str::<serde_json::Value>(
         &std::fs::read_to_string(root.path().join(format!("run/pods/{id}/pod.json")))

@@ -444,6 +444,23 @@ impl Supervisor {
         if let Err(e) = record::write(&self.dir, &engine.status) {
             warn!("{e}");
         }
+        // What `get` shows of it: running while ready, with its addresses
+        // (its containers are the caller's, not the pod's).
+        let phase = match engine.status.state {
+            SandboxState::Ready => peapod_spec::PodPhase::Running,
+            SandboxState::NotReady => peapod_spec::PodPhase::Succeeded,
+        };
+        let ips = &engine.status.ips;
+        let status = self.pod.status.get_or_insert_with(Default::default);
+        status.phase = Some(phase);
+        status.pod_ip = ips.first().map(ToString::to_string);
+        status.pod_ips = ips
+            .iter()
+            .map(|ip| peapod_spec::PodIP { ip: ip.to_string() })
+            .collect();
+        if let Err(e) = self.dir.write_pod(&self.pod) {
+            warn!("{e}");
+        }
     }
 }
 
