@@ -5,10 +5,15 @@
 
 use peapod_runtime::Error;
 
-/// kubectl's line for an error of the runtime.
+/// What a user does after a pod was not found.
+pub const NOT_FOUND_NEXT: &str = "\"peapod get pods -A\" lists the pods";
+
+/// kubectl's line for an error of the runtime, with the next step.
 pub fn of_runtime(err: &Error) -> String {
     match err {
-        Error::NotFound { .. } => format!("Error from server (NotFound): {err}"),
+        Error::NotFound { .. } => {
+            format!("Error from server (NotFound): {err}; {NOT_FOUND_NEXT}")
+        }
         Error::AlreadyExists { .. } => format!("Error from server (AlreadyExists): {err}"),
         // kubectl prints the API server's Invalid status as it is.
         Error::Invalid { .. } => err.to_string(),
@@ -58,7 +63,7 @@ mod tests {
         let missing = anyhow::Error::new(Error::NotFound { name: "web".into() });
         assert_eq!(
             of(&missing.context("reading the pod")),
-            "Error from server (NotFound): pods \"web\" not found"
+            "Error from server (NotFound): pods \"web\" not found; \"peapod get pods -A\" lists the pods"
         );
         let exists = Error::AlreadyExists {
             namespace: "default".into(),

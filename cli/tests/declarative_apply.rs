@@ -282,7 +282,7 @@ fn errors_did_not_say_what_to_do_next() {
         (
             1,
             "",
-            "Error from server (NotFound): pods \"decl\" not found\n"
+            "Error from server (NotFound): pods \"decl\" not found; \"peapod get pods -A\" lists the pods\n"
         ),
         "replace creates nothing"
     );

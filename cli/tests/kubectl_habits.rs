@@ -256,7 +256,7 @@ fn get_all_namespaces_said_default_namespace_and_errors_had_two_prefixes() {
         empty("No resources found in kube-system namespace.\n")
     );
     // A missing pod: the API server's NotFound, the same from every verb.
-    let not_found = "Error from server (NotFound): pods \"nosuch\" not found\n";
+    let not_found = "Error from server (NotFound): pods \"nosuch\" not found; \"peapod get pods -A\" lists the pods\n";
     for args in [
         &["get", "po", "nosuch"][..],
         &["get", "pod/nosuch", "-o", "json"],

@@ -113,7 +113,7 @@ fn wait_times_out_with_kubectls_message_and_sees_a_deletion() {
         (
             1,
             String::new(),
-            "Error from server (NotFound): pods \"nosuch\" not found\n".to_owned()
+            "Error from server (NotFound): pods \"nosuch\" not found; \"peapod get pods -A\" lists the pods\n".to_owned()
         )
     );
     assert_eq!(
