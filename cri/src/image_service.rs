@@ -19,6 +19,7 @@ use crate::api::{
     ListImagesResponse, PullImageRequest, PullImageResponse, RemoveImageRequest,
     RemoveImageResponse, UInt64Value,
 };
+use crate::blocking::blocking;
 use crate::error::Result;
 use crate::registry_auth::AuthFile;
 use crate::server::Options;
@@ -37,6 +38,15 @@ impl Images {
             store: Store::open(options.paths.images())?,
             paths: options.paths.clone(),
         })
+    }
+
+    /// Runs `call` on a clone of the service, on the blocking pool.
+    async fn run<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(Images) -> Result<T, Status> + Send + 'static,
+    ) -> Result<T, Status> {
+        let images = self.clone();
+        blocking(move || call(images)).await
     }
 
     /// Where a pull's auth files live: `<run>/cri`.
@@ -114,17 +124,6 @@ impl Images {
     }
 }
 
-/// Runs a blocking store call off the async runtime's thread.
-async fn blocking<T: Send + 'static>(
-    images: &Images,
-    call: impl FnOnce(Images) -> Result<T, Status> + Send + 'static,
-) -> Result<T, Status> {
-    let images = images.clone();
-    tokio::task::spawn_blocking(move || call(images))
-        .await
-        .map_err(|e| Status::internal(format!("image store call: {e}")))?
-}
-
 /// The image an `ImageSpec` names; an empty one is refused.
 fn spec_image(spec: Option<&ImageSpec>) -> Result<&str, Status> {
     spec.map(|s| s.image.as_str())
@@ -169,7 +168,8 @@ fn cri_image(details: &peapod_image::ImageDetails) -> Image {
     }
 }
 
-fn now_nanos() -> i64 {
+/// Nanoseconds since the epoch, now (the CRI's timestamps).
+pub(crate) fn now_nanos() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
@@ -187,17 +187,18 @@ impl ImageService for Images {
             .and_then(|f| f.image)
             .map(|s| s.image)
             .filter(|s| !s.is_empty());
-        let images = blocking(self, move |images| {
-            if let Some(name) = filter {
-                return Ok(images.record(&name)?.into_iter().collect());
-            }
-            let mut out = Vec::new();
-            for summary in images.store.list().map_err(|e| status_code::of_image(&e))? {
-                out.extend(images.record(&summary.id.to_string())?);
-            }
-            Ok(out)
-        })
-        .await?;
+        let images = self
+            .run(move |images| {
+                if let Some(name) = filter {
+                    return Ok(images.record(&name)?.into_iter().collect());
+                }
+                let mut out = Vec::new();
+                for summary in images.store.list().map_err(|e| status_code::of_image(&e))? {
+                    out.extend(images.record(&summary.id.to_string())?);
+                }
+                Ok(out)
+            })
+            .await?;
         Ok(Response::new(ListImagesResponse { images }))
     }
 
@@ -208,21 +209,22 @@ impl ImageService for Images {
         let request = request.into_inner();
         let name = spec_image(request.image.as_ref())?.to_string();
         let verbose = request.verbose;
-        let (image, info) = blocking(self, move |images| {
-            let image = images.record(&name)?;
-            let mut info = std::collections::HashMap::new();
-            if verbose
-                && image.is_some()
-                && let Ok(details) = images.store.inspect(&name)
-            {
-                info.insert(
-                    "info".to_string(),
-                    serde_json::to_string(&details).unwrap_or_default(),
-                );
-            }
-            Ok((image, info))
-        })
-        .await?;
+        let (image, info) = self
+            .run(move |images| {
+                let image = images.record(&name)?;
+                let mut info = std::collections::HashMap::new();
+                if verbose
+                    && image.is_some()
+                    && let Ok(details) = images.store.inspect(&name)
+                {
+                    info.insert(
+                        "info".to_string(),
+                        serde_json::to_string(&details).unwrap_or_default(),
+                    );
+                }
+                Ok((image, info))
+            })
+            .await?;
         // An image the store lacks is no error: `image` is unset.
         Ok(Response::new(ImageStatusResponse { image, info }))
     }
@@ -232,7 +234,7 @@ impl ImageService for Images {
         request: Request<PullImageRequest>,
     ) -> Result<Response<PullImageResponse>, Status> {
         let request = request.into_inner();
-        let image_ref = blocking(self, move |images| images.pull(&request)).await?;
+        let image_ref = self.run(move |images| images.pull(&request)).await?;
         Ok(Response::new(PullImageResponse { image_ref }))
     }
 
@@ -241,7 +243,7 @@ impl ImageService for Images {
         request: Request<RemoveImageRequest>,
     ) -> Result<Response<RemoveImageResponse>, Status> {
         let name = spec_image(request.get_ref().image.as_ref())?.to_string();
-        blocking(self, move |images| images.remove(&name)).await?;
+        self.run(move |images| images.remove(&name)).await?;
         Ok(Response::new(RemoveImageResponse {}))
     }
 
@@ -249,7 +251,7 @@ impl ImageService for Images {
         &self,
         _request: Request<ImageFsInfoRequest>,
     ) -> Result<Response<ImageFsInfoResponse>, Status> {
-        let usage = blocking(self, |images| images.fs_info()).await?;
+        let usage = self.run(move |images| images.fs_info()).await?;
         Ok(Response::new(ImageFsInfoResponse {
             image_filesystems: vec![usage],
             container_filesystems: Vec::new(),

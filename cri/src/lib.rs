@@ -11,14 +11,17 @@
 //! `UNIMPLEMENTED`.
 
 pub mod api;
+mod blocking;
 mod client;
 mod endpoint;
 mod error;
+mod from_engine;
 mod image_service;
 mod registry_auth;
 mod runtime_service;
 mod server;
 mod status_code;
+mod to_engine;
 
 pub use client::Client;
 pub use endpoint::Endpoint;

@@ -1,15 +1,32 @@
-//! `runtime.v1.RuntimeService`: the runtime's identity and conditions.
-//! Sandbox and container RPCs not served yet answer `UNIMPLEMENTED` (the
-//! generated default stubs).
+//! `runtime.v1.RuntimeService`: the runtime's identity and conditions,
+//! and sandboxes and containers on peapod's engine (the kubelet is the
+//! controller: the engine runs no restart, probe or hook for them). RPCs
+//! not served answer `UNIMPLEMENTED` (the generated default stubs).
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use peapod_runtime::Paths;
+use peapod_runtime::engine::{ContainerStatus, Engine};
 use peapod_runtime::network::Mode;
 use tonic::{Request, Response, Status};
 
 use crate::api::runtime_service_server::RuntimeService;
 use crate::api::{
-    RuntimeCondition, RuntimeStatus, StatusRequest, StatusResponse, VersionRequest, VersionResponse,
+    ContainerStatsRequest, ContainerStatsResponse, ContainerStatusRequest, ContainerStatusResponse,
+    CreateContainerRequest, CreateContainerResponse, ExecSyncRequest, ExecSyncResponse,
+    ListContainerStatsRequest, ListContainerStatsResponse, ListContainersRequest,
+    ListContainersResponse, ListPodSandboxRequest, ListPodSandboxResponse, PodSandboxStatusRequest,
+    PodSandboxStatusResponse, RemoveContainerRequest, RemoveContainerResponse,
+    RemovePodSandboxRequest, RemovePodSandboxResponse, ReopenContainerLogRequest,
+    ReopenContainerLogResponse, RunPodSandboxRequest, RunPodSandboxResponse, RuntimeCondition,
+    RuntimeStatus, StartContainerRequest, StartContainerResponse, StatusRequest, StatusResponse,
+    StopContainerRequest, StopContainerResponse, StopPodSandboxRequest, StopPodSandboxResponse,
+    UpdateContainerResourcesRequest, UpdateContainerResourcesResponse, VersionRequest,
+    VersionResponse,
 };
+use crate::blocking::blocking;
+use crate::{from_engine, status_code, to_engine};
 
 /// The version of the kubelet runtime API peapod speaks, as containerd
 /// and CRI-O answer it.
@@ -19,11 +36,54 @@ const KUBELET_API_VERSION: &str = "0.1.0";
 #[derive(Debug, Clone)]
 pub(crate) struct Runtime {
     paths: Paths,
+    engine: Engine,
 }
 
 impl Runtime {
-    pub(crate) fn new(paths: Paths) -> Self {
-        Self { paths }
+    /// The service on the state under `paths`; `exe` is the peapod
+    /// binary each sandbox's supervisor runs.
+    pub(crate) fn new(paths: Paths, exe: PathBuf) -> Self {
+        Self {
+            engine: Engine::new(paths.clone(), exe),
+            paths,
+        }
+    }
+
+    /// Runs `call` on the engine, on the blocking pool; the runtime's
+    /// errors as gRPC statuses.
+    async fn engine<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Engine) -> peapod_runtime::Result<T> + Send + 'static,
+    ) -> Result<T, Status> {
+        let engine = self.engine.clone();
+        blocking(move || call(&engine).map_err(|e| status_code::of_runtime(&e))).await
+    }
+
+    /// The containers `ListContainers` and `ListContainerStats` filter:
+    /// by id, sandbox, state and labels.
+    async fn containers(
+        &self,
+        id: String,
+        sandbox: String,
+        state: Option<i32>,
+        selector: std::collections::HashMap<String, String>,
+    ) -> Result<Vec<ContainerStatus>, Status> {
+        let all = self
+            .engine(move |e| {
+                let sandbox = Some(sandbox.as_str()).filter(|s| !s.is_empty());
+                match e.list_containers(sandbox) {
+                    // A filter naming a sandbox that is gone matches nothing.
+                    Err(peapod_runtime::Error::NotFound { .. }) => Ok(Vec::new()),
+                    other => other,
+                }
+            })
+            .await?;
+        Ok(all
+            .into_iter()
+            .filter(|c| id.is_empty() || c.id == id)
+            .filter(|c| state.is_none_or(|s| from_engine::container_state(c) == s))
+            .filter(|c| from_engine::selected(&selector, &c.labels))
+            .collect())
     }
 
     /// `RuntimeReady`: the state folder can be made.
@@ -87,4 +147,245 @@ impl RuntimeService for Runtime {
             ..StatusResponse::default()
         }))
     }
+
+    async fn run_pod_sandbox(
+        &self,
+        request: Request<RunPodSandboxRequest>,
+    ) -> Result<Response<RunPodSandboxResponse>, Status> {
+        let request = request.into_inner();
+        if !request.runtime_handler.is_empty() {
+            return Err(Status::invalid_argument(format!(
+                "runtime_handler {:?}: peapod has only its default handler",
+                request.runtime_handler
+            )));
+        }
+        let config = to_engine::sandbox(&request.config.unwrap_or_default())?;
+        let pod_sandbox_id = self.engine(move |e| e.create_sandbox(&config)).await?;
+        Ok(Response::new(RunPodSandboxResponse { pod_sandbox_id }))
+    }
+
+    async fn stop_pod_sandbox(
+        &self,
+        request: Request<StopPodSandboxRequest>,
+    ) -> Result<Response<StopPodSandboxResponse>, Status> {
+        let id = request.into_inner().pod_sandbox_id;
+        self.engine(move |e| e.stop_sandbox(&id)).await?;
+        Ok(Response::new(StopPodSandboxResponse {}))
+    }
+
+    async fn remove_pod_sandbox(
+        &self,
+        request: Request<RemovePodSandboxRequest>,
+    ) -> Result<Response<RemovePodSandboxResponse>, Status> {
+        let id = request.into_inner().pod_sandbox_id;
+        self.engine(move |e| e.remove_sandbox(&id)).await?;
+        Ok(Response::new(RemovePodSandboxResponse {}))
+    }
+
+    async fn pod_sandbox_status(
+        &self,
+        request: Request<PodSandboxStatusRequest>,
+    ) -> Result<Response<PodSandboxStatusResponse>, Status> {
+        let id = request.into_inner().pod_sandbox_id;
+        let status = self.engine(move |e| e.sandbox_status(&id)).await?;
+        let containers_statuses = status
+            .containers
+            .values()
+            .map(from_engine::container_status)
+            .collect();
+        Ok(Response::new(PodSandboxStatusResponse {
+            status: Some(from_engine::pod_sandbox_status(&status)),
+            containers_statuses,
+            ..PodSandboxStatusResponse::default()
+        }))
+    }
+
+    async fn list_pod_sandbox(
+        &self,
+        request: Request<ListPodSandboxRequest>,
+    ) -> Result<Response<ListPodSandboxResponse>, Status> {
+        let filter = request.into_inner().filter.unwrap_or_default();
+        let all = self.engine(Engine::list_sandboxes).await?;
+        let items = all
+            .iter()
+            .filter(|s| filter.id.is_empty() || s.id == filter.id)
+            .filter(|s| {
+                filter
+                    .state
+                    .as_ref()
+                    .is_none_or(|v| from_engine::sandbox_state(s) == v.state)
+            })
+            .filter(|s| from_engine::selected(&filter.label_selector, &s.config.labels))
+            .map(from_engine::pod_sandbox)
+            .collect();
+        Ok(Response::new(ListPodSandboxResponse { items }))
+    }
+
+    async fn create_container(
+        &self,
+        request: Request<CreateContainerRequest>,
+    ) -> Result<Response<CreateContainerResponse>, Status> {
+        let request = request.into_inner();
+        let config = to_engine::container(&request.config.unwrap_or_default())?;
+        let sandbox = request.pod_sandbox_id;
+        let container_id = self
+            .engine(move |e| e.create_container(&sandbox, &config))
+            .await?;
+        Ok(Response::new(CreateContainerResponse { container_id }))
+    }
+
+    async fn start_container(
+        &self,
+        request: Request<StartContainerRequest>,
+    ) -> Result<Response<StartContainerResponse>, Status> {
+        let id = request.into_inner().container_id;
+        self.engine(move |e| e.start_container(&id)).await?;
+        Ok(Response::new(StartContainerResponse {}))
+    }
+
+    async fn stop_container(
+        &self,
+        request: Request<StopContainerRequest>,
+    ) -> Result<Response<StopContainerResponse>, Status> {
+        let request = request.into_inner();
+        let timeout = Duration::from_secs(u64::try_from(request.timeout).unwrap_or(0));
+        let id = request.container_id;
+        self.engine(move |e| e.stop_container(&id, timeout)).await?;
+        Ok(Response::new(StopContainerResponse {}))
+    }
+
+    async fn remove_container(
+        &self,
+        request: Request<RemoveContainerRequest>,
+    ) -> Result<Response<RemoveContainerResponse>, Status> {
+        let id = request.into_inner().container_id;
+        self.engine(move |e| e.remove_container(&id)).await?;
+        Ok(Response::new(RemoveContainerResponse {}))
+    }
+
+    async fn list_containers(
+        &self,
+        request: Request<ListContainersRequest>,
+    ) -> Result<Response<ListContainersResponse>, Status> {
+        let f = request.into_inner().filter.unwrap_or_default();
+        let containers = self
+            .containers(
+                f.id,
+                f.pod_sandbox_id,
+                f.state.map(|s| s.state),
+                f.label_selector,
+            )
+            .await?
+            .iter()
+            .map(from_engine::container)
+            .collect();
+        Ok(Response::new(ListContainersResponse { containers }))
+    }
+
+    async fn container_status(
+        &self,
+        request: Request<ContainerStatusRequest>,
+    ) -> Result<Response<ContainerStatusResponse>, Status> {
+        let id = request.into_inner().container_id;
+        let status = self.engine(move |e| e.container_status(&id)).await?;
+        Ok(Response::new(ContainerStatusResponse {
+            status: Some(from_engine::container_status(&status)),
+            ..ContainerStatusResponse::default()
+        }))
+    }
+
+    async fn update_container_resources(
+        &self,
+        request: Request<UpdateContainerResourcesRequest>,
+    ) -> Result<Response<UpdateContainerResourcesResponse>, Status> {
+        let request = request.into_inner();
+        let linux = request
+            .linux
+            .ok_or_else(|| Status::invalid_argument("linux resources are required"))?;
+        let resources = to_engine::resources(&linux)?;
+        let id = request.container_id;
+        self.engine(move |e| e.update_resources(&id, &resources))
+            .await?;
+        Ok(Response::new(UpdateContainerResourcesResponse {}))
+    }
+
+    async fn reopen_container_log(
+        &self,
+        request: Request<ReopenContainerLogRequest>,
+    ) -> Result<Response<ReopenContainerLogResponse>, Status> {
+        let id = request.into_inner().container_id;
+        self.engine(move |e| e.reopen_log(&id)).await?;
+        Ok(Response::new(ReopenContainerLogResponse {}))
+    }
+
+    async fn exec_sync(
+        &self,
+        request: Request<ExecSyncRequest>,
+    ) -> Result<Response<ExecSyncResponse>, Status> {
+        let request = request.into_inner();
+        if request.cmd.is_empty() {
+            return Err(Status::invalid_argument("cmd is required"));
+        }
+        // 0: no timeout, as the CRI says.
+        let timeout = match u64::try_from(request.timeout) {
+            Ok(0) | Err(_) => Duration::MAX,
+            Ok(s) => Duration::from_secs(s),
+        };
+        let (id, cmd) = (request.container_id, request.cmd);
+        let out = self
+            .engine(move |e| e.exec_sync(&id, &cmd, timeout))
+            .await?;
+        Ok(Response::new(ExecSyncResponse {
+            stdout: out.stdout,
+            stderr: out.stderr,
+            exit_code: out.exit_code,
+        }))
+    }
+
+    async fn container_stats(
+        &self,
+        request: Request<ContainerStatsRequest>,
+    ) -> Result<Response<ContainerStatsResponse>, Status> {
+        let id = request.into_inner().container_id;
+        let (status, stats) = self
+            .engine(move |e| Ok((e.container_status(&id)?, e.stats(&id)?)))
+            .await?;
+        Ok(Response::new(ContainerStatsResponse {
+            stats: Some(from_engine::container_stats(
+                &status,
+                &stats,
+                crate::image_service::now_nanos(),
+            )),
+        }))
+    }
+
+    async fn list_container_stats(
+        &self,
+        request: Request<ListContainerStatsRequest>,
+    ) -> Result<Response<ListContainerStatsResponse>, Status> {
+        let f = request.into_inner().filter.unwrap_or_default();
+        let running = api_running();
+        let containers = self
+            .containers(f.id, f.pod_sandbox_id, Some(running), f.label_selector)
+            .await?;
+        let stats = self
+            .engine(move |e| {
+                let now = crate::image_service::now_nanos();
+                Ok(containers
+                    .iter()
+                    // A container that ended meanwhile has no stats.
+                    .filter_map(|c| {
+                        e.stats(&c.id)
+                            .ok()
+                            .map(|s| from_engine::container_stats(c, &s, now))
+                    })
+                    .collect())
+            })
+            .await?;
+        Ok(Response::new(ListContainerStatsResponse { stats }))
+    }
+}
+
+fn api_running() -> i32 {
+    crate::api::ContainerState::ContainerRunning as i32
 }

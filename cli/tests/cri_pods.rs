@@ -1,0 +1,408 @@
+//! `peapod serve`'s RuntimeService on the engine, walked as critest's
+//! groups walk it: sandbox run/status/list/stop/remove, two containers
+//! sharing the sandbox's namespaces, exit codes, `ExecSync`, stats,
+//! `ReopenContainerLog` after a rename, idempotence, and `serve`
+//! restarted while a pod runs. (In the CLI's package for the reason
+//! `cri_images.rs` gives.)
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+#[path = "common/cri_server.rs"]
+mod cri_server;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use common::{shared, start};
+use cri_server::Serve;
+use peapod_cri::Client;
+use peapod_cri::api::{
+    ContainerConfig, ContainerMetadata, ContainerState, ContainerStatsRequest,
+    ContainerStatusRequest, CreateContainerRequest, ExecSyncRequest, ImageSpec,
+    ListContainersRequest, ListPodSandboxRequest, PodSandboxConfig, PodSandboxFilter,
+    PodSandboxMetadata, PodSandboxState, PodSandboxStateValue, PodSandboxStatusRequest,
+    RemoveContainerRequest, RemovePodSandboxRequest, ReopenContainerLogRequest,
+    RunPodSandboxRequest, StartContainerRequest, StopContainerRequest, StopPodSandboxRequest,
+};
+use tonic::Code;
+
+fn sandbox_config(name: &str, log_dir: &std::path::Path) -> PodSandboxConfig {
+    PodSandboxConfig {
+        metadata: Some(PodSandboxMetadata {
+            name: name.into(),
+            uid: format!("uid-{name}"),
+            namespace: "cri".into(),
+            attempt: 0,
+        }),
+        hostname: name.into(),
+        log_directory: log_dir.display().to_string(),
+        labels: HashMap::from([("app".to_string(), name.to_string())]),
+        ..PodSandboxConfig::default()
+    }
+}
+
+fn shell(name: &str, script: &str) -> ContainerConfig {
+    ContainerConfig {
+        metadata: Some(ContainerMetadata {
+            name: name.into(),
+            attempt: 0,
+        }),
+        image: Some(ImageSpec {
+            image: "busybox:1.31.1".into(),
+            ..ImageSpec::default()
+        }),
+        command: vec!["sh".into(), "-c".into(), script.into()],
+        log_path: format!("{name}.log"),
+        labels: HashMap::from([("container".to_string(), name.to_string())]),
+        ..ContainerConfig::default()
+    }
+}
+
+/// Removes the sandbox through the socket when the test ends.
+struct SandboxGuard<'a> {
+    client: &'a Client,
+    id: String,
+}
+
+impl Drop for SandboxGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .client
+            .block_on(self.client.runtime_service.clone().remove_pod_sandbox(
+                RemovePodSandboxRequest {
+                    pod_sandbox_id: self.id.clone(),
+                },
+            ));
+    }
+}
+
+fn run_sandbox(client: &Client, config: PodSandboxConfig) -> Result<String, tonic::Status> {
+    client
+        .block_on(
+            client
+                .runtime_service
+                .clone()
+                .run_pod_sandbox(RunPodSandboxRequest {
+                    config: Some(config),
+                    runtime_handler: String::new(),
+                }),
+        )
+        .map(|r| r.into_inner().pod_sandbox_id)
+}
+
+fn create_and_start(client: &Client, sandbox: &str, config: ContainerConfig) -> String {
+    let rt = || client.runtime_service.clone();
+    let id = client
+        .block_on(rt().create_container(CreateContainerRequest {
+            pod_sandbox_id: sandbox.into(),
+            config: Some(config),
+            sandbox_config: None,
+        }))
+        .unwrap()
+        .into_inner()
+        .container_id;
+    client
+        .block_on(rt().start_container(StartContainerRequest {
+            container_id: id.clone(),
+        }))
+        .unwrap();
+    id
+}
+
+fn status(client: &Client, id: &str) -> peapod_cri::api::ContainerStatus {
+    client
+        .block_on(
+            client
+                .runtime_service
+                .clone()
+                .container_status(ContainerStatusRequest {
+                    container_id: id.into(),
+                    verbose: false,
+                }),
+        )
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap()
+}
+
+/// Polls `ContainerStatus` until one snapshot satisfies `check`.
+fn wait_for(
+    client: &Client,
+    id: &str,
+    what: &str,
+    check: impl Fn(&peapod_cri::api::ContainerStatus) -> bool,
+) -> peapod_cri::api::ContainerStatus {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = status(client, id);
+        if check(&s) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "{what}: {s:#?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn exec(client: &Client, id: &str, cmd: &[&str]) -> (i32, String) {
+    let out = client
+        .block_on(client.runtime_service.clone().exec_sync(ExecSyncRequest {
+            container_id: id.into(),
+            cmd: cmd.iter().map(ToString::to_string).collect(),
+            timeout: 30,
+        }))
+        .unwrap()
+        .into_inner();
+    (
+        out.exit_code,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn sandbox_and_containers_through_the_socket() {
+    let Some((_g, root)) = start(
+        "sandbox_and_containers_through_the_socket",
+        "cri-pods",
+        shared,
+    ) else {
+        return;
+    };
+    let serve = Serve::start(root.path(), &[]);
+    let client = serve.client();
+    let rt = || client.runtime_service.clone();
+    let logs = root.path().join("kubelet-logs/cri_web");
+
+    let id = run_sandbox(&client, sandbox_config("web", &logs)).unwrap();
+    let _guard = SandboxGuard {
+        client: &client,
+        id: id.clone(),
+    };
+    // The same name, uid and attempt again is refused.
+    let again = run_sandbox(&client, sandbox_config("web", &logs)).unwrap_err();
+    assert_eq!(again.code(), Code::AlreadyExists, "{again:?}");
+
+    let sandbox = client
+        .block_on(rt().pod_sandbox_status(PodSandboxStatusRequest {
+            pod_sandbox_id: id.clone(),
+            verbose: false,
+        }))
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    assert_eq!(sandbox.state, PodSandboxState::SandboxReady as i32);
+    assert_eq!(sandbox.metadata.as_ref().unwrap().uid, "uid-web");
+    assert!(sandbox.created_at > 0);
+    let ip = sandbox.network.as_ref().unwrap().ip.clone();
+    assert!(ip.starts_with("10.77."), "{sandbox:?}");
+
+    // Two containers: they share the network, IPC and UTS namespaces.
+    let a = create_and_start(
+        &client,
+        &id,
+        shell("a", "echo started; hostname > /tmp/h; exec sleep 3600"),
+    );
+    let b = create_and_start(&client, &id, shell("b", "exec sleep 3600"));
+    for c in [&a, &b] {
+        wait_for(&client, c, "running", |s| {
+            s.state == ContainerState::ContainerRunning as i32
+        });
+    }
+    let (code, host_a) = exec(&client, &a, &["hostname"]);
+    assert_eq!(code, 0);
+    assert_eq!(host_a.trim(), "web");
+    let (_, host_b) = exec(&client, &b, &["hostname"]);
+    assert_eq!(host_b, host_a);
+    let (_, ns_a) = exec(
+        &client,
+        &a,
+        &[
+            "readlink",
+            "/proc/self/ns/net",
+            "/proc/self/ns/ipc",
+            "/proc/self/ns/uts",
+        ],
+    );
+    let (_, ns_b) = exec(
+        &client,
+        &b,
+        &[
+            "readlink",
+            "/proc/self/ns/net",
+            "/proc/self/ns/ipc",
+            "/proc/self/ns/uts",
+        ],
+    );
+    assert_eq!(ns_a, ns_b);
+    let (_, addr) = exec(&client, &b, &["ip", "-4", "-o", "addr", "show", "eth0"]);
+    assert!(addr.contains(&ip), "{addr}");
+    // ExecSync's exit code and stderr.
+    let (code, _) = exec(&client, &a, &["sh", "-c", "exit 7"]);
+    assert_eq!(code, 7);
+
+    // List, filtered by sandbox, state and labels.
+    let listed = client
+        .block_on(rt().list_containers(ListContainersRequest {
+            filter: Some(peapod_cri::api::ContainerFilter {
+                pod_sandbox_id: id.clone(),
+                label_selector: HashMap::from([("container".into(), "b".into())]),
+                ..Default::default()
+            }),
+        }))
+        .unwrap()
+        .into_inner()
+        .containers;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, b);
+    let sandboxes = client
+        .block_on(rt().list_pod_sandbox(ListPodSandboxRequest {
+            filter: Some(PodSandboxFilter {
+                state: Some(PodSandboxStateValue {
+                    state: PodSandboxState::SandboxReady as i32,
+                }),
+                label_selector: HashMap::from([("app".into(), "web".into())]),
+                ..Default::default()
+            }),
+        }))
+        .unwrap()
+        .into_inner()
+        .items;
+    assert_eq!(sandboxes.len(), 1);
+    assert_eq!(sandboxes[0].id, id);
+
+    // Stats from the cgroup.
+    let stats = client
+        .block_on(rt().container_stats(ContainerStatsRequest {
+            container_id: a.clone(),
+        }))
+        .unwrap()
+        .into_inner()
+        .stats
+        .unwrap();
+    assert!(stats.memory.unwrap().working_set_bytes.unwrap().value > 0);
+    assert!(stats.cpu.unwrap().usage_core_nano_seconds.unwrap().value > 0);
+
+    // The log in CRI format where the kubelet asked; renamed, then reopened.
+    let log = logs.join("a.log");
+    assert_eq!(status(&client, &a).log_path, log.display().to_string());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains(" stdout F started"), "{text}");
+    std::fs::rename(&log, logs.join("a.log.1")).unwrap();
+    client
+        .block_on(rt().reopen_container_log(ReopenContainerLogRequest {
+            container_id: a.clone(),
+        }))
+        .unwrap();
+    assert!(log.exists(), "reopened at its path");
+
+    // A container that exits: its code and reason.
+    let c = create_and_start(&client, &id, shell("c", "exit 3"));
+    let done = wait_for(&client, &c, "exited", |s| {
+        s.state == ContainerState::ContainerExited as i32
+    });
+    assert_eq!(done.exit_code, 3);
+    assert_eq!(done.reason, "Error");
+    assert!(done.finished_at >= done.started_at && done.started_at > 0);
+
+    // Stop with a timeout, remove; twice is fine.
+    client
+        .block_on(rt().stop_container(StopContainerRequest {
+            container_id: b.clone(),
+            timeout: 1,
+        }))
+        .unwrap();
+    let stopped = status(&client, &b);
+    assert_eq!(stopped.state, ContainerState::ContainerExited as i32);
+    for _ in 0..2 {
+        client
+            .block_on(rt().remove_container(RemoveContainerRequest {
+                container_id: b.clone(),
+            }))
+            .unwrap();
+    }
+    let gone = client
+        .block_on(rt().container_status(ContainerStatusRequest {
+            container_id: b.clone(),
+            verbose: false,
+        }))
+        .unwrap_err();
+    assert_eq!(gone.code(), Code::NotFound, "{gone:?}");
+
+    // Stop and remove the sandbox, each twice.
+    for _ in 0..2 {
+        client
+            .block_on(rt().stop_pod_sandbox(StopPodSandboxRequest {
+                pod_sandbox_id: id.clone(),
+            }))
+            .unwrap();
+    }
+    let stopped = client
+        .block_on(rt().pod_sandbox_status(PodSandboxStatusRequest {
+            pod_sandbox_id: id.clone(),
+            verbose: false,
+        }))
+        .unwrap()
+        .into_inner()
+        .status
+        .unwrap();
+    assert_eq!(stopped.state, PodSandboxState::SandboxNotready as i32);
+    for _ in 0..2 {
+        client
+            .block_on(rt().remove_pod_sandbox(RemovePodSandboxRequest {
+                pod_sandbox_id: id.clone(),
+            }))
+            .unwrap();
+    }
+    let listed = client
+        .block_on(rt().list_pod_sandbox(ListPodSandboxRequest { filter: None }))
+        .unwrap()
+        .into_inner()
+        .items;
+    assert!(listed.is_empty(), "{listed:?}");
+    assert!(root.pod_leftovers().iter().all(|p| !p.ends_with("cri_web")));
+}
+
+#[test]
+fn a_pod_outlives_a_restart_of_serve() {
+    let Some((_g, root)) = start("a_pod_outlives_a_restart_of_serve", "cri-restart", shared) else {
+        return;
+    };
+    let logs = root.path().join("kubelet-logs/cri_keep");
+    let mut first = Serve::start(root.path(), &[]);
+    let client = first.client();
+    let id = run_sandbox(&client, sandbox_config("keep", &logs)).unwrap();
+    let c = create_and_start(&client, &id, shell("c", "exec sleep 3600"));
+    wait_for(&client, &c, "running", |s| {
+        s.state == ContainerState::ContainerRunning as i32
+    });
+    let started_before = status(&client, &c).started_at;
+    assert_eq!(exec(&client, &c, &["touch", "/tmp/mark"]).0, 0);
+    drop(client);
+    assert!(first.terminate().success());
+
+    let second = Serve::start(root.path(), &[]);
+    let client = second.client();
+    let _guard = SandboxGuard {
+        client: &client,
+        id: id.clone(),
+    };
+    let listed = client
+        .block_on(
+            client
+                .runtime_service
+                .clone()
+                .list_pod_sandbox(ListPodSandboxRequest { filter: None }),
+        )
+        .unwrap()
+        .into_inner()
+        .items;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].state, PodSandboxState::SandboxReady as i32);
+    let s = status(&client, &c);
+    assert_eq!(s.state, ContainerState::ContainerRunning as i32);
+    // The same run of the same container, reached again.
+    assert_eq!(s.started_at, started_before);
+    assert_eq!(exec(&client, &c, &["ls", "/tmp/mark"]).0, 0);
+}
