@@ -17,8 +17,8 @@ const EXAMPLES: &[(&str, &str)] = &[
         "  # Document the fields of a pod's containers
   peapod explain pod.spec.containers
 
-  # One field
-  peapod explain pod.spec.restartPolicy
+  # Every field below spec, indented
+  peapod explain pod.spec --recursive
 
   # Every field below, as a tree
   peapod explain pods.spec --recursive",
