@@ -106,7 +106,7 @@ fn leases_of(uid: &str) -> Vec<String> {
 /// its veth once the kernel is done (it goes with the pod's network
 /// namespace, in the kernel's own worker: waited for on netlink).
 fn network_of(uid: &str) -> Vec<String> {
-    let mut found = network_now(uid);
+    let mut found = leases_and_rules_of(uid);
     let left = network::wait_host_links_gone(&[uid], Duration::from_secs(10)).unwrap();
     found.extend(left.into_iter().map(|link| format!("link {link}")));
     found
@@ -115,11 +115,19 @@ fn network_of(uid: &str) -> Vec<String> {
 /// [`network_of`] without waiting: the veth as it is now.
 fn network_now(uid: &str) -> Vec<String> {
     let link = network::host_link(uid);
-    let chain = format!("pod_{}", &link[2..]);
-    let mut found = leases_of(uid);
+    let mut found = leases_and_rules_of(uid);
     if Path::new("/sys/class/net").join(&link).exists() {
         found.push(format!("link {link}"));
     }
+    found
+}
+
+/// The leases and the nft chain of pod `uid`: gone when `delete` returns
+/// (its veth goes later, with the pod's network namespace).
+fn leases_and_rules_of(uid: &str) -> Vec<String> {
+    let link = network::host_link(uid);
+    let chain = format!("pod_{}", &link[2..]);
+    let mut found = leases_of(uid);
     if nft_table().contains(&chain) {
         found.push(format!("nft chain {chain}"));
     }
