@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use peapod_runtime::engine::{ContainerState, ContainerStatus, SandboxState, SandboxStatus};
+use peapod_runtime::engine::{
+    ContainerState, ContainerStatus, InterfaceStats, SandboxState, SandboxStats, SandboxStatus,
+};
 
 use crate::api;
 
@@ -191,5 +193,63 @@ pub(crate) fn container_stats(
             inodes_used: None,
         }),
         swap: None,
+    }
+}
+
+fn interface(i: &InterfaceStats) -> api::NetworkInterfaceUsage {
+    let value = |value| Some(api::UInt64Value { value });
+    api::NetworkInterfaceUsage {
+        name: i.name.clone(),
+        rx_bytes: value(i.rx_bytes),
+        rx_errors: value(i.rx_errors),
+        tx_bytes: value(i.tx_bytes),
+        tx_errors: value(i.tx_errors),
+    }
+}
+
+/// `PodSandboxStats`' stats: the sandbox's cgroup, its processes, its
+/// network (`eth0` the default interface, the others but loopback after
+/// it; none on the host's network), and its running containers' `stats`.
+pub(crate) fn pod_sandbox_stats(
+    s: &SandboxStatus,
+    stats: &SandboxStats,
+    containers: Vec<api::ContainerStats>,
+    now: i64,
+) -> api::PodSandboxStats {
+    let value = |value| Some(api::UInt64Value { value });
+    let (default, others): (Vec<_>, Vec<_>) =
+        stats.interfaces.iter().partition(|i| i.name == "eth0");
+    let network = (!stats.interfaces.is_empty()).then(|| api::NetworkUsage {
+        timestamp: now,
+        default_interface: default.first().map(|i| interface(i)),
+        interfaces: others.into_iter().map(interface).collect(),
+    });
+    api::PodSandboxStats {
+        attributes: Some(api::PodSandboxAttributes {
+            id: s.id.clone(),
+            metadata: Some(sandbox_metadata(s)),
+            labels: map(&s.config.labels),
+            annotations: map(&s.config.annotations),
+        }),
+        linux: Some(api::LinuxPodSandboxStats {
+            cpu: Some(api::CpuUsage {
+                timestamp: now,
+                usage_core_nano_seconds: value(stats.cpu_usage_ns),
+                usage_nano_cores: None,
+            }),
+            memory: Some(api::MemoryUsage {
+                timestamp: now,
+                working_set_bytes: value(stats.memory_working_set_bytes),
+                usage_bytes: value(stats.memory_usage_bytes),
+                ..api::MemoryUsage::default()
+            }),
+            network,
+            process: Some(api::ProcessUsage {
+                timestamp: now,
+                process_count: value(stats.process_count),
+            }),
+            containers,
+        }),
+        windows: None,
     }
 }

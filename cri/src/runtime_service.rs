@@ -1,29 +1,38 @@
 //! `runtime.v1.RuntimeService`: the runtime's identity and conditions,
 //! and sandboxes and containers on peapod's engine (the kubelet is the
 //! controller: the engine runs no restart, probe or hook for them). RPCs
-//! not served answer `UNIMPLEMENTED` (the generated default stubs).
+//! a single host does not serve answer `UNIMPLEMENTED` with a message
+//! saying why.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use peapod_runtime::Paths;
-use peapod_runtime::engine::{ContainerStatus, Engine};
+use peapod_runtime::engine::{
+    ContainerState, ContainerStatus, Engine, SandboxState, SandboxStatus,
+};
 use peapod_runtime::network::Mode;
 use tonic::{Request, Response, Status};
 
 use crate::api::runtime_service_server::RuntimeService;
 use crate::api::{
+    CgroupDriver, CheckpointContainerRequest, CheckpointContainerResponse, ContainerEventResponse,
     ContainerStatsRequest, ContainerStatsResponse, ContainerStatusRequest, ContainerStatusResponse,
     CreateContainerRequest, CreateContainerResponse, ExecSyncRequest, ExecSyncResponse,
-    ListContainerStatsRequest, ListContainerStatsResponse, ListContainersRequest,
-    ListContainersResponse, ListPodSandboxRequest, ListPodSandboxResponse, PodSandboxStatusRequest,
-    PodSandboxStatusResponse, RemoveContainerRequest, RemoveContainerResponse,
-    RemovePodSandboxRequest, RemovePodSandboxResponse, ReopenContainerLogRequest,
-    ReopenContainerLogResponse, RunPodSandboxRequest, RunPodSandboxResponse, RuntimeCondition,
-    RuntimeStatus, StartContainerRequest, StartContainerResponse, StatusRequest, StatusResponse,
-    StopContainerRequest, StopContainerResponse, StopPodSandboxRequest, StopPodSandboxResponse,
-    UpdateContainerResourcesRequest, UpdateContainerResourcesResponse, VersionRequest,
-    VersionResponse,
+    GetEventsRequest, LinuxRuntimeConfiguration, ListContainerStatsRequest,
+    ListContainerStatsResponse, ListContainersRequest, ListContainersResponse,
+    ListMetricDescriptorsRequest, ListMetricDescriptorsResponse, ListPodSandboxMetricsRequest,
+    ListPodSandboxMetricsResponse, ListPodSandboxRequest, ListPodSandboxResponse,
+    ListPodSandboxStatsRequest, ListPodSandboxStatsResponse, PodSandboxStatsRequest,
+    PodSandboxStatsResponse, PodSandboxStatusRequest, PodSandboxStatusResponse,
+    RemoveContainerRequest, RemoveContainerResponse, RemovePodSandboxRequest,
+    RemovePodSandboxResponse, ReopenContainerLogRequest, ReopenContainerLogResponse,
+    RunPodSandboxRequest, RunPodSandboxResponse, RuntimeCondition, RuntimeConfigRequest,
+    RuntimeConfigResponse, RuntimeStatus, StartContainerRequest, StartContainerResponse,
+    StatusRequest, StatusResponse, StopContainerRequest, StopContainerResponse,
+    StopPodSandboxRequest, StopPodSandboxResponse, UpdateContainerResourcesRequest,
+    UpdateContainerResourcesResponse, UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse,
+    VersionRequest, VersionResponse,
 };
 use crate::blocking::blocking;
 use crate::{from_engine, status_code, to_engine};
@@ -107,6 +116,44 @@ impl Runtime {
         };
         condition("NetworkReady", problem)
     }
+}
+
+/// The stats of each of `containers` that runs; one that ended meanwhile
+/// is left out.
+fn running_stats<'a>(
+    e: &Engine,
+    containers: impl IntoIterator<Item = &'a ContainerStatus>,
+) -> Vec<crate::api::ContainerStats> {
+    let now = crate::image_service::now_nanos();
+    containers
+        .into_iter()
+        .filter(|c| c.state == ContainerState::Running)
+        .filter_map(|c| {
+            e.stats(&c.id)
+                .ok()
+                .map(|s| from_engine::container_stats(c, &s, now))
+        })
+        .collect()
+}
+
+/// The stats of sandbox `s` and of its running containers.
+fn sandbox_stats(
+    e: &Engine,
+    s: &SandboxStatus,
+) -> peapod_runtime::Result<crate::api::PodSandboxStats> {
+    let stats = e.sandbox_stats(&s.id)?;
+    let containers = running_stats(e, s.containers.values());
+    Ok(from_engine::pod_sandbox_stats(
+        s,
+        &stats,
+        containers,
+        crate::image_service::now_nanos(),
+    ))
+}
+
+/// What peapod answers for an RPC a single host does not serve.
+fn not_served(rpc: &str, why: &str) -> Status {
+    Status::unimplemented(format!("{rpc}: {why}"))
 }
 
 fn condition(kind: &str, problem: Option<(&str, String)>) -> RuntimeCondition {
@@ -369,20 +416,124 @@ impl RuntimeService for Runtime {
             .containers(f.id, f.pod_sandbox_id, Some(running), f.label_selector)
             .await?;
         let stats = self
+            .engine(move |e| Ok(running_stats(e, &containers)))
+            .await?;
+        Ok(Response::new(ListContainerStatsResponse { stats }))
+    }
+
+    async fn pod_sandbox_stats(
+        &self,
+        request: Request<PodSandboxStatsRequest>,
+    ) -> Result<Response<PodSandboxStatsResponse>, Status> {
+        let id = request.into_inner().pod_sandbox_id;
+        let status = self.engine(move |e| e.sandbox_status(&id)).await?;
+        if status.state != SandboxState::Ready {
+            return Err(Status::failed_precondition(format!(
+                "pod sandbox {}: not ready (stopped): nothing runs in it to measure",
+                status.id
+            )));
+        }
+        let stats = self.engine(move |e| sandbox_stats(e, &status)).await?;
+        Ok(Response::new(PodSandboxStatsResponse {
+            stats: Some(stats),
+        }))
+    }
+
+    async fn list_pod_sandbox_stats(
+        &self,
+        request: Request<ListPodSandboxStatsRequest>,
+    ) -> Result<Response<ListPodSandboxStatsResponse>, Status> {
+        let filter = request.into_inner().filter.unwrap_or_default();
+        let stats = self
             .engine(move |e| {
-                let now = crate::image_service::now_nanos();
-                Ok(containers
+                Ok(e.list_sandboxes()?
                     .iter()
-                    // A container that ended meanwhile has no stats.
-                    .filter_map(|c| {
-                        e.stats(&c.id)
-                            .ok()
-                            .map(|s| from_engine::container_stats(c, &s, now))
-                    })
+                    .filter(|s| filter.id.is_empty() || s.id == filter.id)
+                    .filter(|s| from_engine::selected(&filter.label_selector, &s.config.labels))
+                    .filter(|s| s.state == SandboxState::Ready)
+                    // A sandbox stopped or removed meanwhile is left out.
+                    .filter_map(|s| sandbox_stats(e, s).ok())
                     .collect())
             })
             .await?;
-        Ok(Response::new(ListContainerStatsResponse { stats }))
+        Ok(Response::new(ListPodSandboxStatsResponse { stats }))
+    }
+
+    async fn runtime_config(
+        &self,
+        _request: Request<RuntimeConfigRequest>,
+    ) -> Result<Response<RuntimeConfigResponse>, Status> {
+        // peapod writes its cgroups itself, under the parent the kubelet
+        // names (`cgroup_parent`): the kubelet's cgroupfs driver.
+        Ok(Response::new(RuntimeConfigResponse {
+            linux: Some(LinuxRuntimeConfiguration {
+                cgroup_driver: CgroupDriver::Cgroupfs as i32,
+            }),
+        }))
+    }
+
+    async fn update_runtime_config(
+        &self,
+        request: Request<UpdateRuntimeConfigRequest>,
+    ) -> Result<Response<UpdateRuntimeConfigResponse>, Status> {
+        let cidr = request
+            .into_inner()
+            .runtime_config
+            .and_then(|c| c.network_config)
+            .map(|n| n.pod_cidr)
+            .unwrap_or_default();
+        let ours = peapod_runtime::network::pod_subnet();
+        if cidr.is_empty() || cidr == ours {
+            return Ok(Response::new(UpdateRuntimeConfigResponse {}));
+        }
+        Err(Status::invalid_argument(format!(
+            "runtime_config.network_config.pod_cidr {cidr}: peapod's pods take their \
+             addresses from its bridge's subnet {ours}, which the kubelet cannot change: \
+             give this node that pod CIDR"
+        )))
+    }
+
+    async fn checkpoint_container(
+        &self,
+        _request: Request<CheckpointContainerRequest>,
+    ) -> Result<Response<CheckpointContainerResponse>, Status> {
+        Err(not_served(
+            "CheckpointContainer",
+            "peapod does not checkpoint containers (no CRIU)",
+        ))
+    }
+
+    async fn get_container_events(
+        &self,
+        _request: Request<GetEventsRequest>,
+    ) -> Result<Response<tonic::codegen::BoxStream<ContainerEventResponse>>, Status> {
+        Err(not_served(
+            "GetContainerEvents",
+            "peapod sends no container events: the kubelet's generic PLEG polls (leave the \
+             EventedPLEG feature gate off)",
+        ))
+    }
+
+    async fn list_metric_descriptors(
+        &self,
+        _request: Request<ListMetricDescriptorsRequest>,
+    ) -> Result<Response<ListMetricDescriptorsResponse>, Status> {
+        Err(not_served(
+            "ListMetricDescriptors",
+            "peapod serves no Prometheus metrics over the CRI: the kubelet reads \
+             ListPodSandboxStats (leave the PodAndContainerStatsFromCRI feature gate off)",
+        ))
+    }
+
+    async fn list_pod_sandbox_metrics(
+        &self,
+        _request: Request<ListPodSandboxMetricsRequest>,
+    ) -> Result<Response<ListPodSandboxMetricsResponse>, Status> {
+        Err(not_served(
+            "ListPodSandboxMetrics",
+            "peapod serves no Prometheus metrics over the CRI: the kubelet reads \
+             ListPodSandboxStats (leave the PodAndContainerStatsFromCRI feature gate off)",
+        ))
     }
 }
 

@@ -74,6 +74,13 @@ fn network_config() -> NetworkConfig {
     config
 }
 
+/// The subnet the bridge network leases pod addresses from
+/// (`10.77.0.0/16`): what the CRI's `UpdateRuntimeConfig` compares a
+/// kubelet's pod CIDR with.
+pub fn pod_subnet() -> String {
+    network_config().subnet.to_string()
+}
+
 /// A pod's network between its lease and its links ([`prepare`]): the
 /// addresses are known (for the hosts file and the status), and
 /// [`Pending::connect`] makes the links (or brings `lo` up) after the

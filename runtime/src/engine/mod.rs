@@ -17,12 +17,13 @@
 //! - [`SandboxRemoval`]: removing a sandbox's host side (what is left in
 //!   its cgroup, its network, its volumes and folders, the cgroup);
 //! - [`stats`]: a container's CPU, memory working set and writable layer
-//!   (`top`, the CRI's stats).
+//!   (`top`, the CRI's stats); [`Engine::sandbox_stats`] a sandbox's.
 
 mod attach;
 mod cgroup;
 mod config;
 mod exec;
+mod net_dev;
 pub(crate) mod record;
 mod removal;
 mod stats;
@@ -37,9 +38,10 @@ pub(crate) use config::cgroup_parent;
 pub use config::{ContainerConfig, Device, Mount, PortMapping, Propagation, SandboxConfig};
 pub(crate) use exec::SPEC_FILE;
 pub use exec::{ExecIo, ExecOutput, ExecProcess};
+pub use net_dev::InterfaceStats;
 pub use record::{ContainerState, ContainerStatus, SandboxState, SandboxStatus};
 pub(crate) use removal::SandboxRemoval;
-pub use stats::{ContainerStats, stats};
+pub use stats::{ContainerStats, SandboxStats, stats};
 
 use crate::control::{self, Request, Response};
 use crate::error::{Error, Result};
@@ -229,6 +231,15 @@ impl Engine {
         let (dir, local) = self.container_of(id)?;
         let (cgroup, uid) = Self::pod_cgroup(&dir)?;
         stats::stats_in(&self.paths, &cgroup, &uid, &local)
+    }
+
+    /// Sandbox `id`'s CPU time, memory, process count and network
+    /// counters; refused when its supervisor is not running.
+    pub fn sandbox_stats(&self, id: &str) -> Result<SandboxStats> {
+        let dir = self.live_sandbox(id)?;
+        let host_network = record::read(&dir)?.is_some_and(|r| r.config.host_network);
+        let (cgroup, _) = Self::pod_cgroup(&dir)?;
+        stats::sandbox_stats_in(id, &cgroup, host_network)
     }
 
     /// Changes container `id`'s cgroup limits in place to those of

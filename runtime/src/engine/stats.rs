@@ -1,12 +1,14 @@
 //! A container's resource usage, as the kubelet reports it
 //! (`ContainerStats` of the CRI, `kubectl top`): the CPU time and the
 //! memory working set of its cgroup, and the disk its writable layer
-//! takes.
+//! takes; and a sandbox's (`PodSandboxStats`): its cgroup's, the number
+//! of its processes and its network namespace's interface counters.
 
 use std::path::Path;
 
 use peapod_core::CgroupHierarchy;
 
+use super::net_dev::{self, InterfaceStats};
 use crate::error::{Error, Result};
 use crate::paths::Paths;
 use crate::teardown::{cgroup_name, lib_dir};
@@ -49,5 +51,58 @@ pub(crate) fn stats_in(
         cpu_usage_ns: usage.cpu_usage_ns,
         memory_working_set_bytes: usage.memory_working_set_bytes,
         writable_layer_bytes,
+    })
+}
+
+/// One reading of a sandbox's counters (its containers' are read one by
+/// one with [`stats`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SandboxStats {
+    /// CPU time of every process of the sandbox (pause and containers)
+    /// since it was created, in ns.
+    pub cpu_usage_ns: u64,
+    /// Memory charged to the sandbox's cgroup, page cache included.
+    pub memory_usage_bytes: u64,
+    /// That usage less the inactive file cache (see
+    /// [`ContainerStats::memory_working_set_bytes`]).
+    pub memory_working_set_bytes: u64,
+    /// Processes in the sandbox's cgroup, pause included.
+    pub process_count: u64,
+    /// The interfaces of its network namespace but loopback (`eth0` on
+    /// the bridge); none on the host's network.
+    pub interfaces: Vec<InterfaceStats>,
+}
+
+/// Reads the counters of the sandbox whose cgroup is `pod_cgroup`
+/// (relative to the hierarchy's root); the network's through its pause
+/// process (cgroup `pause` under it) unless it is on the host's network.
+pub(crate) fn sandbox_stats_in(
+    name: &str,
+    pod_cgroup: &Path,
+    host_network: bool,
+) -> Result<SandboxStats> {
+    let fail = |e: peapod_core::Error| Error::pod(name, e);
+    let hierarchy = CgroupHierarchy::detect().map_err(fail)?;
+    let cgroup = hierarchy.open(pod_cgroup);
+    let usage = cgroup.usage().map_err(fail)?;
+    let pids = cgroup.pids().map_err(fail)?;
+    let interfaces = if host_network {
+        Vec::new()
+    } else {
+        let pause = hierarchy
+            .open(pod_cgroup.join("pause"))
+            .pids()
+            .map_err(fail)?;
+        let pid = pause
+            .first()
+            .ok_or_else(|| Error::pod(name, "its pause process is gone: no network to read"))?;
+        net_dev::read(*pid)?
+    };
+    Ok(SandboxStats {
+        cpu_usage_ns: usage.cpu_usage_ns,
+        memory_usage_bytes: usage.memory_usage_bytes,
+        memory_working_set_bytes: usage.memory_working_set_bytes,
+        process_count: u64::try_from(pids.len()).unwrap_or(u64::MAX),
+        interfaces,
     })
 }
