@@ -39,6 +39,7 @@ mod validate;
 mod wait;
 mod workloads;
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -123,6 +124,22 @@ fn main() -> ExitCode {
     peapod_runtime::supervisor::pause_if_invoked();
     trace_log::install_from_env();
     let cli = parse();
+    // CVE-2019-5736: a verb that clones processes into containers runs its
+    // binary from a read-only mount, which no container can write through.
+    if matches!(
+        cli.command,
+        Command::Exec(_) | Command::Cp(_) | Command::Run(_) | Command::Serve(_)
+    ) {
+        let run = paths(cli.root.as_deref()).run;
+        let _ = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&run);
+        if let Err(err) = peapod_runtime::SealedExe::reexec_unless_read_only(&run) {
+            eprintln!("peapod: {err}");
+            return ExitCode::FAILURE;
+        }
+    }
     let root = cli.root;
     let result: anyhow::Result<ExitCode> = match cli.command {
         // peapod:dispatch (each verb's arm goes here)

@@ -212,7 +212,7 @@ fn detach(args: &RunArgs, paths: &Paths, options: &RunOptions) -> anyhow::Result
     let name = pod.metadata.name.clone().unwrap_or_default();
     pod.metadata.labels.insert("run".to_owned(), name);
     let launcher = Launcher {
-        exe: std::env::current_exe().context("finding the peapod binary")?,
+        exe: peapod_runtime::SealedExe::own_binary().context("finding the peapod binary")?,
         wait: true,
     };
     let config = PodConfig::default().with_pull(options.pull);

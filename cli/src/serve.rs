@@ -32,7 +32,7 @@ pub fn run(args: &ServeArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         None => Endpoint::under_run(&paths.run),
     };
     if let Some(dir) = args.manifests.clone() {
-        let exe = std::env::current_exe().context("finding the peapod binary")?;
+        let exe = peapod_runtime::SealedExe::own_binary().context("finding the peapod binary")?;
         let static_paths = paths.clone();
         // The watch runs beside the CRI server; it ends with the process.
         std::thread::spawn(move || {

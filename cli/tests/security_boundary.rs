@@ -347,14 +347,9 @@ fn a_working_dir_under_proc_self_fd_cannot_start_cve_2024_21626() {
     assert_eq!(sh(&pod, "readlink /proc/1/cwd").trim(), "/bin");
 }
 
-#[test]
-fn an_image_whose_dev_null_is_a_symlink_does_not_redirect_the_masks_cve_2025_31133() {
-    let Some((_g, root)) = start("dev/null symlink", "sb-null", shared) else {
-        return;
-    };
-    // The attack image: /dev/null pointing at a file the mask would
-    // otherwise expose writable (here a host file, and core_pattern).
-    let image = TempDir::new("sb-null-image");
+/// A copy of the busybox root filesystem to make an attack image of.
+fn busybox_copy(tag: &str) -> TempDir {
+    let image = TempDir::new(tag);
     let status = std::process::Command::new("cp")
         .arg("-a")
         .arg(format!("{}/.", busybox_rootfs().display()))
@@ -362,6 +357,29 @@ fn an_image_whose_dev_null_is_a_symlink_does_not_redirect_the_masks_cve_2025_311
         .status()
         .unwrap();
     assert!(status.success());
+    image
+}
+
+/// Imports the folder `image` as the image `name`.
+fn import(root: &Root, image: &TempDir, name: &str) {
+    root.ok(&[
+        "image",
+        "import",
+        "-c",
+        r#"CMD ["sh"]"#,
+        image.path().to_str().unwrap(),
+        name,
+    ]);
+}
+
+#[test]
+fn an_image_whose_dev_null_is_a_symlink_does_not_redirect_the_masks_cve_2025_31133() {
+    let Some((_g, root)) = start("dev/null symlink", "sb-null", shared) else {
+        return;
+    };
+    // The attack image: /dev/null pointing at a file the mask would
+    // otherwise expose writable (here a host file, and core_pattern).
+    let image = busybox_copy("sb-null-image");
     let host_file = TempDir::new("sb-null-host");
     let target = host_file.path().join("secret");
     std::fs::write(&target, "host secret\n").unwrap();
@@ -372,14 +390,7 @@ fn an_image_whose_dev_null_is_a_symlink_does_not_redirect_the_masks_cve_2025_311
         image.path().join("dev/null"),
     )
     .unwrap();
-    root.ok(&[
-        "image",
-        "import",
-        "-c",
-        r#"CMD ["sh"]"#,
-        image.path().to_str().unwrap(),
-        "nullattack:1",
-    ]);
+    import(&root, &image, "nullattack:1");
     let core_pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap();
     let yaml = pod_yaml("nullattack", "", "").replace("busybox:1.31.1", "nullattack:1");
     let pod = apply(&root, "nullattack", &yaml, &[]);
@@ -545,4 +556,67 @@ fn a_container_process_holds_no_fd_but_its_stdio() {
             .collect::<Vec<_>>(),
         ["0", "1", "2", "3"]
     );
+}
+
+/// The files `ldd` lists for `binary` (its loader and libraries), none
+/// for a static one.
+fn shared_libraries(binary: &Path) -> Vec<std::path::PathBuf> {
+    let out = std::process::Command::new("ldd")
+        .arg(binary)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter(|w| w.starts_with('/'))
+        .map(std::path::PathBuf::from)
+        .collect()
+}
+
+/// CVE-2019-5736: a container program that is the script `#!/proc/self/exe`
+/// makes the process `peapod exec` clones run the binary that cloned it
+/// inside the container, and a process of the container opens the host's
+/// binary through that process's `/proc/<pid>/exe`. peapod's supervisor
+/// runs its binary through a private read-only overlayfs, so the reopen
+/// for writing is refused with EROFS (it was ETXTBSY before, which holds
+/// only while some peapod process executes the file: after that, the
+/// write went through to the host's binary).
+#[test]
+fn the_runtime_binary_cannot_be_opened_for_writing_through_proc_pid_exe_cve_2019_5736() {
+    let Some((_g, root)) = start("/proc/pid/exe", "sb-exe", shared) else {
+        return;
+    };
+    let peapod = Path::new(env!("CARGO_BIN_EXE_peapod"));
+    // The attack image: busybox, the script, and what the peapod binary
+    // needs to start (its loader and libraries, when it is not static).
+    let image = busybox_copy("sb-exe-image");
+    for library in shared_libraries(peapod) {
+        let inside = image.path().join(library.strip_prefix("/").unwrap());
+        std::fs::create_dir_all(inside.parent().unwrap()).unwrap();
+        std::fs::copy(&library, &inside).unwrap();
+    }
+    let evil = image.path().join("evil");
+    std::fs::write(&evil, "#!/proc/self/exe\n").unwrap();
+    std::fs::set_permissions(&evil, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    import(&root, &image, "exeattack:1");
+    // The container's own process watches for the runtime's binary.
+    let yaml = pod_yaml("exeattack", "", "")
+        .replace("busybox:1.31.1", "exeattack:1")
+        .replace(
+            "command: [\"sleep\", \"3600\"]",
+            "command: [sh, -c, 'probe exe-write /proc/self/exe > /tmp/w; mv /tmp/w /tmp/caught; exec sleep 3600']",
+        );
+    let pod = apply(&root, "exeattack", &yaml, &[]);
+    let mut caught = String::new();
+    for _ in 0..200 {
+        // Runs the peapod binary in the container (it fails on its
+        // arguments); the watcher may catch it while it runs.
+        let _ = pod.exec("c", &["/evil"]);
+        let (code, out) = pod.exec("c", &["cat", "/tmp/caught"]);
+        if code == 0 {
+            caught = out;
+            break;
+        }
+    }
+    let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(peapod).unwrap());
+    assert_eq!(caught, format!("exe-write: EROFS ino={inode}\n"));
 }

@@ -88,6 +88,7 @@ mod pause;
 mod proc_stat;
 mod process;
 mod process_spec;
+mod sealed_exe;
 mod seccomp;
 mod spawn;
 mod sys;
@@ -115,6 +116,7 @@ pub use process::{ExitStatus, Process};
 pub use process_spec::{
     Capabilities, Credentials, DEFAULT_PATH, ProcessSpec, Rlimit, RlimitResource, Stdio,
 };
+pub use sealed_exe::SealedExe;
 pub use seccomp::{
     ArgCondition, ArgOp, NumberedRule, ResolvedProfile, RuleFilter, SeccompAction, SeccompFilter,
     SeccompProfile, SyscallRule,

@@ -59,7 +59,8 @@ async fn run(options: &Options, ready: &mut dyn std::io::Write) -> Result<()> {
     };
     let _ = writeln!(ready, "listening on {}", options.endpoint);
     let _ = ready.flush();
-    let exe = std::env::current_exe().map_err(|e| Error::io("find", "/proc/self/exe", e))?;
+    let exe = peapod_runtime::SealedExe::own_binary()
+        .map_err(|e| Error::io("find", "/proc/self/exe", e))?;
     let runtime = Runtime::new(options.paths.clone(), exe);
     let images = Images::new(options)?;
     let served = tonic::transport::Server::builder()

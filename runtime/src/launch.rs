@@ -7,12 +7,14 @@
 //! the pod's folder; nothing of it stays on the caller's terminal.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use peapod_core::SealedExe;
 use peapod_spec::{ContainerStatus, Pod, PodPhase, PodStatus};
 use serde::{Deserialize, Serialize};
 
@@ -198,14 +200,23 @@ impl Launcher {
         let log_reader =
             File::open(dir.supervisor_log()).map_err(|e| Error::io(dir.supervisor_log(), e))?;
         let spawned = tracing::debug_span!("spawn_supervisor").entered();
-        let mut child = Command::new(&self.exe)
-            .arg(SUPERVISE_VERB)
-            .args(supervise_args(paths, dir.path()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(write_end))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .map_err(|e| Error::io(&self.exe, e))?;
+        let sealed = sealed_exe(&self.exe, &paths.run).map_err(|e| Error::Supervisor {
+            pod: dir.key().name.clone(),
+            message: format!("{}: {e}", self.exe.display()),
+        })?;
+        let mut child = Command::new(
+            sealed
+                .as_ref()
+                .map_or_else(|| self.exe.clone(), SealedExe::exec_path),
+        )
+        .arg0(&self.exe)
+        .arg(SUPERVISE_VERB)
+        .args(supervise_args(paths, dir.path()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .map_err(|e| Error::io(&self.exe, e))?;
         drop(spawned);
         if !self.wait {
             return Ok(None);
@@ -229,6 +240,23 @@ impl Launcher {
         };
         Ok(Some(report))
     }
+}
+
+/// `exe` opened through a private read-only mount ([`SealedExe`]), so
+/// that no container can write the host's binary through the
+/// `/proc/<pid>/exe` of a process the supervisor makes (CVE-2019-5736);
+/// `None` for a script (a test's stand-in supervisor), which its
+/// interpreter could not open by a close-on-exec fd and which makes no
+/// container.
+fn sealed_exe(exe: &Path, spare_lower: &Path) -> peapod_core::Result<Option<SealedExe>> {
+    let mut magic = [0u8; 2];
+    let script = File::open(exe)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == b"#!");
+    if script {
+        return Ok(None);
+    }
+    SealedExe::open(exe, spare_lower).map(Some)
 }
 
 /// The arguments after the verb: where state lives, and the pod folder.

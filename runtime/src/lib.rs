@@ -66,5 +66,8 @@ pub mod workload;
 
 pub use error::{Error, Result};
 pub use paths::Paths;
+/// The peapod binary through a read-only mount (CVE-2019-5736): the CLI
+/// verbs that clone processes into containers re-exec through it.
+pub use peapod_core::SealedExe;
 /// The CLI's end when the reader of its stdout has gone (`| head`).
 pub use peapod_core::die_of_sigpipe;

@@ -107,6 +107,9 @@ calls:
   syslog                       syslog(SYSLOG_ACTION_SIZE_BUFFER)
   userfaultfd                  userfaultfd(0)
   raw <nr> [arg...]            syscall nr with up to 6 integer arguments
+  exe-write <argv0>            waits for another process whose argv[0] is <argv0>, opens its
+                               /proc/<pid>/exe (O_PATH) and that again for reading and writing
+                               (nothing is written); prints `exe-write: <result> ino=<inode>`
 ";
 
 fn main() {
@@ -328,8 +331,62 @@ fn run(call: &str, args: &[String]) -> Result<io::Result<()>, String> {
             }
             sys(nr, &rest)
         }
+        "exe-write" => {
+            let (result, inode) = exe_write(arg(0)?);
+            let how = result
+                .as_ref()
+                .map_or_else(|e| errno_name(e.raw_os_error().unwrap_or(0)), |()| "ok".into());
+            println!("exe-write: {how} ino={inode}");
+            std::process::exit(i32::from(result.is_err()));
+        }
         other => return Err(format!("unknown call {other:?}")),
     })
+}
+
+/// The CVE-2019-5736 attack's first steps: spins over `/proc` until
+/// another process runs with `argv0` as its `argv[0]` (a runtime's binary
+/// exec'd through `#!/proc/self/exe`), holds its executable by an `O_PATH`
+/// fd, then reopens that for reading and writing. Returns how the reopen
+/// went and the inode held.
+fn exe_write(argv0: &str) -> (io::Result<()>, u64) {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    const O_PATH: i32 = 0o10_000_000;
+    let own = std::process::id().to_string();
+    let wanted = format!("{argv0}\0");
+    loop {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else {
+                continue;
+            };
+            if pid == own {
+                continue;
+            }
+            let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+                continue;
+            };
+            if !cmdline.starts_with(wanted.as_bytes()) {
+                continue;
+            }
+            let Ok(held) = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(O_PATH)
+                .open(format!("/proc/{pid}/exe"))
+            else {
+                continue;
+            };
+            let inode = held.metadata().map_or(0, |m| m.ino());
+            let reopened = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(format!("/proc/self/fd/{}", held.as_raw_fd()));
+            return (reopened.map(drop), inode);
+        }
+    }
 }
 
 /// A syscall with up to six integer arguments (missing ones are 0).

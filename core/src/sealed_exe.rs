@@ -1,0 +1,187 @@
+//! The peapod binary seen through a read-only filesystem, for the
+//! processes that make containers (CVE-2019-5736).
+//!
+//! A container child is a copy of the process that cloned it, so its
+//! `/proc/self/exe` is that process's binary until it execs. A container
+//! program that is a script starting `#!/proc/self/exe` makes the kernel
+//! run that binary inside the container; a process of the container can
+//! then open `/proc/<pid>/exe`, the host's binary, and write it once
+//! nothing executes it any more: the next `peapod` run on the host is
+//! the container's code, as root. The not-dumpable window of `spawn.rs`
+//! does not cover this (the script's exec makes a new, dumpable process).
+//!
+//! So a supervisor is exec'd from [`SealedExe`]: the binary's folder as the
+//! upper of two lower layers of a private overlayfs made with `fsopen`
+//! and mounted read-only, nosuid and nodev, never attached anywhere (as
+//! runc since 1.2). An overlay with only lower layers is a read-only
+//! filesystem: an open for writing of its files is refused with `EROFS`
+//! at once, even while the binary runs, and no remount makes the layers
+//! below it writable through it. Where overlayfs cannot be made over the
+//! binary's folder, a detached read-only bind mount of the file (which a
+//! process holding CAP_SYS_ADMIN could remount) is the fallback.
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{CWD, Mode, OFlags};
+use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags, OpenTreeFlags};
+
+use crate::error::{Error, Result};
+
+/// The peapod binary opened through a private read-only mount: exec it by
+/// [`SealedExe::exec_path`] (this process keeps the fd open until then).
+#[derive(Debug)]
+pub struct SealedExe {
+    file: OwnedFd,
+}
+
+impl SealedExe {
+    /// Opens `exe` (an absolute path to a regular file) through a private
+    /// read-only overlayfs of its folder; `spare_lower` is any existing
+    /// folder not above or below it, the overlay's second (hidden) lower
+    /// layer (overlayfs wants two lower layers to mount without an upper
+    /// one). Falls back to a detached read-only bind mount of the file.
+    pub fn open(exe: &Path, spare_lower: &Path) -> Result<Self> {
+        let file = match through_overlay(exe, spare_lower) {
+            Ok(file) => file,
+            Err(overlay) => {
+                tracing::debug!(
+                    "sealed exe: no overlayfs over {} ({overlay}); a read-only bind mount instead",
+                    exe.display()
+                );
+                through_read_only_bind(exe)
+                    .map_err(|e| Error::sys("a read-only mount of the peapod binary", e))?
+            }
+        };
+        Ok(Self { file })
+    }
+
+    /// `/proc/self/fd/N`: the path that execs the sealed binary, valid in
+    /// this process and in a child forked from it until it execs.
+    pub fn exec_path(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
+    }
+
+    /// Makes sure this process runs its binary from a read-only mount
+    /// before it clones a process into a container (`peapod exec`, `run`,
+    /// `cp`, the CRI server's exec): returns at once when it does (it was
+    /// exec'd through a [`SealedExe`], or the binary is installed on a
+    /// read-only filesystem), else replaces the process with its own
+    /// binary through one ([`SealedExe::open`] with `spare_lower`), same
+    /// arguments and environment, and does not return on success. Call it
+    /// first thing in `main`, while the process has one thread.
+    pub fn reexec_unless_read_only(spare_lower: &Path) -> Result<()> {
+        if own_exe_is_read_only()? {
+            return Ok(());
+        }
+        if std::env::var_os(REEXECED).is_some() {
+            return Err(Error::sys(
+                "re-exec through a read-only mount of the peapod binary",
+                std::io::Error::other("the binary is still on a writable mount"),
+            ));
+        }
+        let exe = std::fs::read_link("/proc/self/exe")
+            .map_err(|e| Error::sys("readlink /proc/self/exe", e))?;
+        let sealed = Self::open(&exe, spare_lower)?;
+        let mut args = std::env::args_os();
+        let argv0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
+        let failed = std::process::Command::new(sealed.exec_path())
+            .arg0(argv0)
+            .args(args)
+            .env(REEXECED, &exe)
+            .exec();
+        Err(Error::sys(
+            "exec the peapod binary through a read-only mount",
+            failed,
+        ))
+    }
+
+    /// The host path of this process's binary, to start another peapod
+    /// process from (a supervisor): `/proc/self/exe`'s target, or for a
+    /// process [`SealedExe::reexec_unless_read_only`] replaced (whose
+    /// `/proc/self/exe` names a file of a mount that is nowhere) the path
+    /// it was exec'd from.
+    pub fn own_binary() -> std::io::Result<PathBuf> {
+        match std::env::var_os(REEXECED) {
+            Some(path) if own_exe_is_read_only().unwrap_or(false) => Ok(path.into()),
+            _ => std::env::current_exe(),
+        }
+    }
+}
+
+/// Set, to the binary's host path, in the environment of a process
+/// [`SealedExe::reexec_unless_read_only`] replaced: it never loops, and
+/// [`SealedExe::own_binary`] reads it.
+const REEXECED: &str = "PEAPOD_SEALED_EXE";
+
+/// Whether `/proc/self/exe` is on a read-only mount.
+fn own_exe_is_read_only() -> Result<bool> {
+    let exe = rustix::fs::open(
+        "/proc/self/exe",
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::sys("open /proc/self/exe", e))?;
+    let stat = rustix::fs::fstatvfs(&exe).map_err(|e| Error::sys("statvfs /proc/self/exe", e))?;
+    Ok(stat.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY))
+}
+
+/// `exe` opened `O_PATH` in a detached overlayfs whose lower layers are its
+/// folder (on top) and `spare_lower`, mounted read-only, nosuid, nodev.
+fn through_overlay(exe: &Path, spare_lower: &Path) -> rustix::io::Result<OwnedFd> {
+    let (Some(folder), Some(name)) = (exe.parent(), exe.file_name()) else {
+        return Err(rustix::io::Errno::INVAL);
+    };
+    let lower = format!(
+        "{}:{}",
+        escape_lower(&folder.to_string_lossy()),
+        escape_lower(&spare_lower.to_string_lossy())
+    );
+    let context = rustix::mount::fsopen("overlay", FsOpenFlags::FSOPEN_CLOEXEC)?;
+    rustix::mount::fsconfig_set_string(&context, "lowerdir", lower.as_str())?;
+    // Inode numbers are of no interest here; xino's warnings in dmesg are.
+    let _ = rustix::mount::fsconfig_set_string(&context, "xino", "off");
+    rustix::mount::fsconfig_create(&context)?;
+    let mount = rustix::mount::fsmount(
+        &context,
+        FsMountFlags::FSMOUNT_CLOEXEC,
+        MountAttrFlags::MOUNT_ATTR_RDONLY
+            | MountAttrFlags::MOUNT_ATTR_NOSUID
+            | MountAttrFlags::MOUNT_ATTR_NODEV,
+    )?;
+    rustix::fs::openat(
+        &mount,
+        name,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// `exe` as a detached bind mount of the file alone, made read-only.
+fn through_read_only_bind(exe: &Path) -> rustix::io::Result<OwnedFd> {
+    let tree = rustix::mount::open_tree(
+        CWD,
+        exe,
+        OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC,
+    )?;
+    crate::sys::mount_attr::make_read_only_recursively(tree.as_fd())?;
+    Ok(tree)
+}
+
+/// A folder as one entry of overlayfs' `lowerdir` list: `\` and `:`
+/// escaped with `\`.
+fn escape_lower(path: &str) -> String {
+    path.replace('\\', "\\\\").replace(':', "\\:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lower_folders_escape_colons_and_backslashes() {
+        assert_eq!(escape_lower("/usr/bin"), "/usr/bin");
+        assert_eq!(escape_lower("/a:b\\c"), "/a\\:b\\\\c");
+    }
+}
