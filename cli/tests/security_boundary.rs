@@ -122,6 +122,15 @@ fn masked_paths_are_empty_and_read_only_paths_refuse_writes_unless_privileged() 
     for file in &files {
         let script = format!("wc -c < {file}");
         assert_eq!(sh(&plain, &script).trim(), "0", "{file} is not masked");
+        // The mask is the null device; a privileged container sees the
+        // kernel's file.
+        let kind = format!("stat -c %F {file}");
+        assert_eq!(sh(&plain, &kind).trim(), "character special file");
+        assert_eq!(
+            sh(&privileged, &kind).trim(),
+            "regular empty file",
+            "{file}"
+        );
         // Files root always reads something from (not kcore: it is the
         // size of the address space; not keys: it lists what one may view).
         if ["/proc/timer_list", "/proc/sched_debug"].contains(file) {
@@ -159,6 +168,7 @@ fn masked_paths_are_empty_and_read_only_paths_refuse_writes_unless_privileged() 
         // An empty write: refused by the read-only mount, a no-op otherwise.
         let script = "printf '' > /proc/sysrq-trigger && echo WROTE";
         assert!(!sh(&plain, script).contains("WROTE"));
+        assert!(sh(&privileged, script).contains("WROTE"));
     }
 }
 

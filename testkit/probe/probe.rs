@@ -107,6 +107,8 @@ calls:
   syslog                       syslog(SYSLOG_ACTION_SIZE_BUFFER)
   userfaultfd                  userfaultfd(0)
   raw <nr> [arg...]            syscall nr with up to 6 integer arguments
+  int80 <nr>                   the i386 syscall <nr> through `int 0x80` (x86_64 only; 20 is
+                               getpid): a 32-bit call from a 64-bit process
   exe-write <argv0>            waits for another process whose argv[0] is <argv0>, opens its
                                /proc/<pid>/exe (O_PATH) and that again for reading and writing
                                (nothing is written); prints `exe-write: <result> ino=<inode>`
@@ -331,6 +333,7 @@ fn run(call: &str, args: &[String]) -> Result<io::Result<()>, String> {
             }
             sys(nr, &rest)
         }
+        "int80" => int80(number(arg(0)?)?),
         "exe-write" => {
             let (result, inode) = exe_write(arg(0)?);
             let how = result
@@ -387,6 +390,37 @@ fn exe_write(argv0: &str) -> (io::Result<()>, u64) {
             return (reopened.map(drop), inode);
         }
     }
+}
+
+/// The i386 system call `nr` (no arguments) through `int 0x80`, which a
+/// 64-bit process may use where the kernel has IA-32 emulation: the
+/// kernel (and seccomp) sees it with the i386 audit architecture.
+#[cfg(target_arch = "x86_64")]
+fn int80(nr: i64) -> io::Result<()> {
+    let mut ret = nr;
+    // SAFETY: `int 0x80` with no argument registers the call reads
+    // (getpid and the like): the kernel writes the result to eax and
+    // preserves every other register of a 64-bit caller but r8-r11.
+    unsafe {
+        std::arch::asm!(
+            "int 0x80",
+            inout("rax") ret,
+            out("r8") _, out("r9") _, out("r10") _, out("r11") _,
+            options(nostack),
+        );
+    }
+    let ret = i64::from(ret as i32);
+    if ret < 0 {
+        Err(io::Error::from_raw_os_error(i32::try_from(-ret).unwrap_or(0)))
+    } else {
+        Ok(())
+    }
+}
+
+/// No `int 0x80` on this architecture.
+#[cfg(not(target_arch = "x86_64"))]
+fn int80(_nr: i64) -> io::Result<()> {
+    Err(io::Error::from_raw_os_error(38))
 }
 
 /// A syscall with up to six integer arguments (missing ones are 0).
