@@ -78,6 +78,7 @@ fn sandbox_create(c: &mut Criterion) {
                 exe: Some(exe.clone()),
                 sysctls: Vec::new(),
                 user_namespace: None,
+                keeper: None,
             })
             .unwrap();
             if net != Net::Host {

@@ -109,38 +109,28 @@ spec:
     command: ["sleep", "1000"]
   - name: talker
     image: busybox:1.31.1
-    command: ["sh", "-c", "while echo tick; do sleep 0.05; done"]
+    command: ["sh", "-c", "i=0; while echo tick $i; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done"]
 "#,
     );
     let supervisor = pod.supervisor_pid();
-    let killed = std::process::Command::new("kill")
-        .args(["-9", &supervisor.to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    // The talker writes into a pipe no one reads any more: its write
-    // fails and it ends (a logger that outlives the supervisor is still to
-    // come). Its status must say it ended, not `Running`.
-    let v = pod.wait_for("the talker reads as ended", |v| {
+    kill_9(supervisor);
+    let v = pod.wait_for("the pod reads as Unknown", |v| {
         v["status"]["phase"] == "Unknown"
-            && v["status"]["containerStatuses"][1]["state"]["terminated"]["reason"]
-                == "ContainerStatusUnknown"
     });
-    let quiet = &v["status"]["containerStatuses"][0];
-    assert_eq!(quiet["name"], "quiet");
-    assert!(quiet["state"]["running"].is_object(), "{v:#}");
+    assert_eq!(v["status"]["reason"], "SupervisorLost", "{v:#}");
+    // The quiet container ends unseen: its status says so, not `Running`.
+    kill_9(pod.container_pid("quiet"));
+    let v = pod.wait_for("the quiet container reads as ended", |v| {
+        v["status"]["containerStatuses"][0]["state"]["terminated"]["reason"]
+            == "ContainerStatusUnknown"
+    });
     assert_eq!(
-        v["status"]["containerStatuses"][1]["state"]["terminated"]["exitCode"],
+        v["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"],
         137
     );
     let described = root.ok(&["describe", "pod", "orphan"]);
     assert!(described.contains("ContainerStatusUnknown"), "{described}");
-    // exec joins the live container by its own process record.
-    assert_eq!(
-        pod.exec("quiet", &["echo", "still here"]),
-        (0, "still here\n".to_owned())
-    );
-    let out = root.run(&["exec", "orphan", "-c", "talker", "--", "true"]);
+    let out = root.run(&["exec", "orphan", "-c", "quiet", "--", "true"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -149,6 +139,65 @@ spec:
         ),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_container_writing_to_stdout_died_of_sigpipe_after_a_kill_9_of_the_supervisor() {
+    let Some((_g, root)) = start("killed_supervisor_sigpipe", "kill9-sigpipe", shared) else {
+        return;
+    };
+    let pod = root.apply(
+        "talker",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: talker
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: talker
+    image: busybox:1.31.1
+    command: ["sh", "-c", "i=0; while echo tick $i; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done"]
+"#,
+    );
+    let count = || -> u64 {
+        let (code, out, err) =
+            root.outcome(&["exec", "talker", "-c", "talker", "--", "cat", "/tmp/count"]);
+        assert_eq!(code, 0, "{out}{err}");
+        out.trim().parse().unwrap_or(0)
+    };
+    let pid = pod.container_pid("talker");
+    kill_9(pod.supervisor_pid());
+    pod.wait_for("the pod reads as Unknown", |v| {
+        v["status"]["phase"] == "Unknown"
+    });
+    // The talker's writes after the kill found a reader: it goes on
+    // counting (exec joins it by its own process record), no SIGPIPE.
+    let after_kill = count();
+    let mut now = after_kill;
+    for _ in 0..400 {
+        if now >= after_kill + 20 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        now = count();
+    }
+    assert!(now >= after_kill + 20, "the talker stopped at {now}");
+    assert_eq!(pod.container_pid("talker"), pid);
+    let v = pod.json();
+    assert!(
+        v["status"]["containerStatuses"][0]["state"]["running"].is_object(),
+        "{v:#}"
+    );
+}
+
+fn kill_9(pid: i32) {
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
 }
 
 #[test]

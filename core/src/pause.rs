@@ -14,7 +14,7 @@
 //! [`is_pause_invocation`] is true.
 
 use std::ffi::OsStr;
-use std::os::fd::OwnedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rustix::process::{WaitOptions, waitpid};
@@ -58,6 +58,11 @@ pub struct PauseSpec<'a> {
     /// with this map (uids and gids alike), and owns the namespaces it
     /// makes from it; `None` stays in the caller's.
     pub user_namespace: Option<IdMap>,
+    /// A file the pause holds as its stdin for as long as it lives (it
+    /// never reads it): a socket whose queue keeps fds alive past its
+    /// caller, such as a pod's log pipes when its supervisor is killed.
+    /// `None` is `/dev/null`.
+    pub keeper: Option<BorrowedFd<'a>>,
 }
 
 /// The pause program, built from `pause/pause.rs` by the build script.
@@ -173,7 +178,12 @@ fn spawn_from(spec: &PauseSpec<'_>, exe: &PauseExe<'_>) -> Result<Held> {
         mounts: None,
         cgroup: spec.cgroup,
         stdio: Stdio {
-            stdin: Some(null("open /dev/null")?),
+            stdin: Some(match spec.keeper {
+                Some(fd) => fd
+                    .try_clone_to_owned()
+                    .map_err(|e| Error::sys("dup the pause's keeper", e))?,
+                None => null("open /dev/null")?,
+            }),
             stdout: Some(null("open /dev/null")?),
             stderr: Some(null("open /dev/null")?),
         },

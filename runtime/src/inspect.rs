@@ -145,11 +145,13 @@ pub fn deletion(paths: &Paths, key: &PodKey) -> Option<Deletion> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
-/// The status of a pod whose supervisor died: phase `Unknown`, nothing
-/// ready.
+/// The status of a pod whose supervisor died: phase `Unknown` with reason
+/// `SupervisorLost` (kubelet's `NodeLost` for a node that stopped
+/// answering), nothing ready.
 pub fn mark_unknown(pod: &mut Pod) {
     let status = pod.status.get_or_insert_with(Default::default);
     status.phase = Some(PodPhase::Unknown);
+    status.reason = Some("SupervisorLost".into());
     status.message =
         Some("the pod's supervisor is gone; `peapod delete` removes what is left".into());
     for c in status
@@ -188,7 +190,9 @@ mod tests {
         dir.write_supervisor(&SupervisorRecord::default())
             .expect("written");
         let got = get(&paths, &key).expect("read");
-        assert_eq!(got.status.and_then(|s| s.phase), Some(PodPhase::Unknown));
+        let status = got.status.unwrap_or_default();
+        assert_eq!(status.phase, Some(PodPhase::Unknown));
+        assert_eq!(status.reason.as_deref(), Some("SupervisorLost"));
         let _ = std::fs::remove_dir_all(root);
     }
 }

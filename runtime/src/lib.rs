@@ -40,6 +40,7 @@ pub(crate) mod log_rotation;
 pub mod logs;
 mod loop_token;
 pub mod network;
+mod parked_streams;
 mod paths;
 pub mod pod_attach;
 pub mod pod_config;

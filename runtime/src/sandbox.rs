@@ -21,6 +21,7 @@ use tracing::debug_span;
 use crate::engine;
 use crate::error::{Error, Result};
 use crate::network;
+use crate::parked_streams::ParkedStreams;
 use crate::paths::Paths;
 use crate::pod_config::PodConfig;
 use crate::pod_files;
@@ -58,11 +59,14 @@ pub(crate) struct Sandbox {
     pub seccomp: RefCell<FilterCache>,
     /// `hostUsers: false`: the host ids of the pod's user namespace.
     pub id_map: Option<IdMap>,
+    /// Copies of the containers' log streams, held by the pause.
+    pub parked: ParkedStreams,
 }
 
 /// What [`Sandbox::build`] made after the pod cgroup.
 struct Built {
     pause: Process,
+    parked: ParkedStreams,
     id_map: Option<IdMap>,
     volumes: PodVolumes,
     files: PodFiles,
@@ -102,6 +106,7 @@ impl Sandbox {
         match built {
             Ok(Built {
                 pause,
+                parked,
                 id_map,
                 volumes,
                 files,
@@ -129,6 +134,7 @@ impl Sandbox {
                     host_pid: pod.spec.host_pid.unwrap_or(false),
                     security,
                     id_map,
+                    parked,
                 })
             }
             Err(e) => {
@@ -157,6 +163,7 @@ impl Sandbox {
         } else {
             None
         };
+        let parked = ParkedStreams::new().map_err(|e| Error::pod(name, e))?;
         let pause_spec = PauseSpec {
             host_network,
             share_process_namespace: pod.spec.share_process_namespace.unwrap_or(false),
@@ -165,6 +172,7 @@ impl Sandbox {
             cgroup: Some(&pause_cgroup),
             exe: None,
             user_namespace,
+            keeper: Some(parked.pause_end()),
             sysctls: pod
                 .spec
                 .security_context
@@ -203,6 +211,7 @@ impl Sandbox {
         };
         Ok(Built {
             pause,
+            parked,
             id_map: user_namespace,
             volumes,
             files,

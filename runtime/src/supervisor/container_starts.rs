@@ -11,6 +11,7 @@ use crate::controller::Event;
 use crate::error::{Error, Result};
 use crate::loop_token::Token;
 use crate::state::ProcessRecord;
+use tracing::warn;
 
 impl Supervisor {
     /// Creates the containers of `list` (each set up to its `execve`, on
@@ -103,11 +104,29 @@ impl Supervisor {
         let slot = &mut self.slots[i];
         slot.streams.append(&mut started.streams);
         slot.run = Some(started);
+        // Before anyone hears of the start (`apply` returns on it).
+        self.park_streams();
         if let Some(rec) = ProcessRecord::of(pid) {
             self.record.containers.insert(name, rec);
         }
         let _ = self.dir.write_supervisor(&self.record);
         self.pending.push_back(Event::Started(i));
         Ok(())
+    }
+
+    /// Parks copies of the log streams in use with the pause, in place of
+    /// those parked before: a `kill -9` of this process leaves each pipe a
+    /// reader ([`crate::parked_streams`]).
+    pub(super) fn park_streams(&self) {
+        let Some(sandbox) = &self.sandbox else {
+            return;
+        };
+        let fds: Vec<_> = (self.slots.iter())
+            .flat_map(|slot| &slot.streams)
+            .map(|stream| stream.fd.as_fd())
+            .collect();
+        if let Err(e) = sandbox.parked.park(&fds) {
+            warn!("parking the log streams with the pause: {e}");
+        }
     }
 }

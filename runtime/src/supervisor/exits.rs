@@ -46,9 +46,11 @@ impl Supervisor {
                 if let Err(e) = self.events.watch_readable(fd, Token::Output(id).encode()) {
                     warn!("log stream of {}: {e}", slot.spec.name);
                     slot.streams.remove(s);
+                    self.park_streams();
                 }
             } else {
                 slot.streams.remove(s);
+                self.park_streams();
             }
             return;
         }
