@@ -7,46 +7,46 @@
 //! timers and the control socket until the pod is stopped. What to do is
 //! the pod controller's (`controller/`): the loop turns what happens into
 //! its events and carries out the actions it answers.
+//!
+//! This file is the loop and its wiring (the state, `run`, `wait`,
+//! `publish`, the end). Its parts: `startup` (images, control socket,
+//! event loop, sandbox), `actions` (the controller's actions carried out),
+//! `container_starts`, `exits` (reaping, log pumps), `hook_runs`,
+//! `control_requests`, `pod_updates`, and `engine_mode` (a sandbox the
+//! engine's callers drive, the controller off).
 
+mod actions;
 mod container_starts;
 mod control_requests;
 mod engine_mode;
 mod exits;
 mod hook_runs;
 mod pod_updates;
+mod startup;
 
 use std::collections::{HashMap, VecDeque};
-use std::os::fd::AsFd;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use peapod_core::{EventKind, EventLoop, Process, TerminationSignals};
-use peapod_image::Store;
 use peapod_spec::Pod;
-use tracing::{debug_span, warn};
+use tracing::warn;
 
-use crate::backoff::BackoffPolicy;
 use crate::container;
 use crate::control::{self, Response};
 use crate::control_clients::ControlClients;
-use crate::controller::{Action, ContainerInput, Event, PodController, Time};
-use crate::cri_log;
+use crate::controller::{Event, PodController};
 use crate::error::{Error, Result};
 use crate::events::EventLog;
 use crate::eviction::StorageLimits;
-use crate::images;
 use crate::launch::{StartReport, report_start};
-use crate::lifecycle::Hook;
 use crate::loop_token::Token;
 use crate::paths::Paths;
-use crate::pod_files;
-use crate::runs::{Purpose, Runs};
+use crate::runs::Runs;
 use crate::sandbox::Sandbox;
 use crate::slot::Slot;
 use crate::state::{PodDir, SupervisorRecord};
-use crate::teardown::PodResources;
 use exits::ParkedExit;
 
 /// When this process was started as a pod's pause (`argv[0] ==
@@ -142,215 +142,6 @@ struct Supervisor {
 }
 
 impl Supervisor {
-    fn start(paths: Paths, dir: PodDir, pod: Pod, record: SupervisorRecord) -> Result<Self> {
-        // The pod's `startTime`: `activeDeadlineSeconds` counts from it.
-        let start_time = Time::now();
-        let _span = debug_span!("pod_start", pod = %dir.key().name).entered();
-        let name = dir.key().name.clone();
-        let uid = pod.metadata.uid.clone().unwrap_or_default();
-        // Images first: a missing one fails before anything is made.
-        let store = Store::open(paths.images()).map_err(|e| Error::pod(&name, e))?;
-        let config = crate::pod_config::PodConfig::read(&dir)?;
-        let pull_options = images::pull_options(&paths);
-        let mut slots = Vec::new();
-        let mut inputs = Vec::new();
-        let listed = pod
-            .spec
-            .init_containers
-            .iter()
-            .map(|c| (c, true))
-            .chain(pod.spec.containers.iter().map(|c| (c, false)));
-        for (c, init) in listed {
-            let image = images::resolve(&store, c, config.pull, &pull_options)?;
-            inputs.push(ContainerInput {
-                spec: c.clone(),
-                init,
-                image_id: image.id.clone(),
-                stop_signal: image.stop_signal,
-                pulled: image.pulled,
-            });
-            slots.push(Slot::new(c.clone(), image));
-        }
-        let controller = PodController::new(&pod, inputs, BackoffPolicy::from_env(), start_time);
-        crate::sandbox::enter_private_mount_namespace()?;
-        let socket = dir.control_socket();
-        let listener = control::via_short_path(&socket, UnixListener::bind)
-            .map_err(|e| Error::io(&socket, e))?;
-        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| Error::io(&socket, e))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| Error::io(&socket, e))?;
-        let resources = PodResources {
-            namespace: dir.key().namespace.clone(),
-            name: name.clone(),
-            uid: uid.clone(),
-        };
-        let log_dir = cri_log::pod_log_dir(&paths.log, &resources.namespace, &name, &uid);
-        // Before any thread starts, so they all keep the signals blocked.
-        let signals = TerminationSignals::block()
-            .map_err(|e| warn!("no signalfd, SIGTERM ends the supervisor at once: {e}"))
-            .ok();
-        let mut events = EventLoop::new().map_err(|e| Error::pod(&name, e))?;
-        if let Some(sfd) = &signals {
-            events
-                .watch_readable(sfd.fd(), Token::Signal.encode())
-                .map_err(|e| Error::pod(&name, e))?;
-        }
-        eprintln!(
-            "peapod supervise: pod {name}: event loop on {:?}",
-            events.backend()
-        );
-        events
-            .watch_readable(listener.as_fd(), Token::Control.encode())
-            .map_err(|e| Error::pod(&name, e))?;
-        let engine = crate::engine::record::read(&dir)?.map(engine_mode::EngineSide::new);
-        let sandbox = match &engine {
-            None => Sandbox::create(&paths, &pod, resources, config, None)?,
-            Some(engine) => {
-                let sandbox_config = &engine.status.config;
-                let parent = (sandbox_config.cgroup_parent.as_deref())
-                    .map(crate::engine::cgroup_parent)
-                    .transpose()?;
-                let built = sandbox_config.pod_with_ports(&pod);
-                let mut sandbox =
-                    Sandbox::create(&paths, &built, resources, config, parent.as_deref())?;
-                // No container start to wait for: the links now.
-                if let Err(e) = sandbox.connect_network() {
-                    let _ = sandbox.destroy(&paths);
-                    return Err(e);
-                }
-                sandbox
-            }
-        };
-        let storage_limits = StorageLimits::of(&pod);
-        let mut sup = Self {
-            event_log: EventLog::open(&dir),
-            hostname: pod_files::uts_hostname(&pod),
-            paths,
-            dir,
-            pod,
-            record,
-            sandbox: Some(sandbox),
-            slots,
-            controller,
-            pending: VecDeque::new(),
-            listener,
-            signals,
-            events,
-            stream_ids: 0,
-            runs: Runs::default(),
-            reaping: HashMap::new(),
-            reap_ids: 0,
-            incoming: ControlClients::default(),
-            clients: Vec::new(),
-            parked_exits: Vec::new(),
-            failed_start: None,
-            finished: false,
-            storage_limits,
-            log_dir,
-            engine,
-            removing: false,
-        };
-        if sup.engine.is_some() {
-            sup.publish();
-            report_start(&StartReport::Running);
-        } else {
-            sup.feed(Event::Tick);
-            sup.publish();
-        }
-        Ok(sup)
-    }
-
-    /// Hands `event` to the controller and carries out what it answers,
-    /// with whatever events that brings, until none is left.
-    fn feed(&mut self, event: Event) {
-        self.pending.push_back(event);
-        if self.engine.is_some() {
-            self.engine_events();
-            return;
-        }
-        while let Some(event) = self.pending.pop_front() {
-            for action in self.controller.handle(event, Time::now()) {
-                self.execute(action);
-            }
-        }
-    }
-
-    /// Carries out one action of the controller; what comes of it goes
-    /// to [`Supervisor::pending`].
-    fn execute(&mut self, action: Action) {
-        match action {
-            Action::Launch(list) => self.launch(&list),
-            Action::RunHook {
-                container,
-                hook,
-                handler,
-                timeout,
-            } => {
-                let purpose = match hook {
-                    Hook::PostStart => Purpose::PostStart(container),
-                    Hook::PreStop => Purpose::PreStop(container),
-                };
-                if let Some(outcome) = self.start_run(purpose, &handler, timeout) {
-                    self.run_done(purpose, outcome);
-                }
-            }
-            Action::RunProbe {
-                container,
-                kind,
-                handler,
-                timeout,
-            } => {
-                let purpose = Purpose::Probe(container, kind);
-                if let Some(outcome) = self.start_run(purpose, &handler, timeout) {
-                    self.run_done(purpose, outcome);
-                }
-            }
-            Action::CancelRuns {
-                container,
-                post_start_only,
-            } => self.runs.cancel(&mut self.events, |p| {
-                if post_start_only {
-                    p == Purpose::PostStart(container)
-                } else {
-                    p.slot() == container
-                }
-            }),
-            Action::Signal { container, signal } => {
-                if let Some(run) = &self.slots[container].run {
-                    let _ = run.process.signal(signal);
-                }
-            }
-            Action::Kill(container) => {
-                if let Some(run) = &self.slots[container].run {
-                    let _ = run.process.kill();
-                }
-            }
-            Action::Record {
-                type_,
-                reason,
-                container,
-                message,
-            } => {
-                let path = container.map(|i| self.controller.field_path(i));
-                if let Err(e) = self
-                    .event_log
-                    .record(type_, reason, path.as_deref(), message)
-                {
-                    warn!("event {reason}: {e}");
-                }
-            }
-            Action::ReportStarted => {
-                self.publish();
-                report_start(&StartReport::Running);
-            }
-            Action::ReportFailed(error) => self.failed_start = Some(error),
-            Action::Finish => self.finished = true,
-            Action::Log(line) => warn!("{line}"),
-        }
-    }
-
     fn run(&mut self) -> Result<()> {
         loop {
             if self.finished {
