@@ -1,5 +1,7 @@
-//! `peapod delete pod NAME...` / `peapod delete -f FILE`: stop pods (grace
-//! period, then SIGKILL) and remove everything of them.
+//! `peapod delete pod NAME...` / `peapod delete -f FILE` / `peapod delete
+//! pods --all|-l SELECTOR`: stop pods (grace period, then SIGKILL) and
+//! remove everything of them; `--wait=false` returns once each pod was
+//! asked to stop, as kubectl returns once the API server took the delete.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use peapod_runtime::launch::key_of;
 use peapod_runtime::state::PodKey;
-use peapod_runtime::{Paths, teardown};
+use peapod_runtime::{Paths, inspect, teardown};
 
 use crate::manifest::read_manifest;
 
@@ -32,12 +34,29 @@ pub struct DeleteArgs {
     /// A missing pod is not an error.
     #[arg(long)]
     ignore_not_found: bool,
+    /// Every pod of the namespace (of every namespace with `-A`).
+    #[arg(long, conflicts_with = "selector")]
+    all: bool,
+    /// The pods whose labels match (`a=b`, `a!=b`, `a in (x,y)`, ...).
+    #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
+    selector: Option<String>,
+    /// With `--all` or `-l`: the pods of every namespace.
+    #[arg(short = 'A', long)]
+    all_namespaces: bool,
+    /// A grace period of 1 second (kubectl's "now").
+    #[arg(long, conflicts_with = "grace_period")]
+    now: bool,
+    /// `false`: return once each pod was asked to stop (it shows
+    /// `Terminating` and removes itself), not once it is gone.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    wait: bool,
 }
 
 /// Runs `delete`.
 pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let grace = if args.now { Some(1) } else { args.grace_period };
     if let Some(kind) = crate::workloads::kind_of(&args.targets) {
-        let (ns, grace) = (args.namespace.as_str(), args.grace_period);
+        let ns = args.namespace.as_str();
         return crate::workloads::delete(
             kind,
             &args.targets,
@@ -48,6 +67,9 @@ pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         );
     }
     let keys: Vec<PodKey> = if let Some(file) = &args.file {
+        if args.all || args.selector.is_some() {
+            bail!("cannot delete by file and by --all or -l at once");
+        }
         let loaded = read_manifest(file, None)?;
         for w in &loaded.workloads {
             let (kind, name) = (w.workload_kind(), w.name().to_owned());
@@ -56,7 +78,7 @@ pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
                 kind,
                 &targets,
                 w.namespace(),
-                args.grace_period,
+                grace,
                 args.ignore_not_found,
                 paths,
             )?;
@@ -72,20 +94,40 @@ pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
             );
         }
         let names = crate::resource_args::pod_names("delete", &args.targets)?;
-        if names.is_empty() {
-            bail!("resource(s) were provided, but no name was specified");
+        if args.all || args.selector.is_some() {
+            if !names.is_empty() {
+                bail!("name cannot be provided when a selector is specified");
+            }
+            let keys = selected(args, paths)?;
+            if keys.is_empty() {
+                writeln!(crate::stdout::stdout(), "No resources found")?;
+            }
+            keys
+        } else {
+            if names.is_empty() {
+                bail!(
+                    "resource(s) were provided, but no name was specified; \"peapod delete pods --all\" deletes every pod of the namespace"
+                );
+            }
+            names
+                .iter()
+                .map(|n| PodKey::new(&args.namespace, n))
+                .collect()
         }
-        names
-            .iter()
-            .map(|n| PodKey::new(&args.namespace, n))
-            .collect()
+    };
+    let stop = |key: &PodKey| {
+        if args.wait {
+            teardown::delete(paths, key, grace)
+        } else {
+            teardown::request_delete(paths, key, grace)
+        }
     };
     // As kubectl: every pod is asked to stop at once (each waits out its
     // own grace period), and each is reported in the order named.
     std::thread::scope(|scope| {
         let stops: Vec<_> = keys
             .iter()
-            .map(|key| scope.spawn(move || teardown::delete(paths, key, args.grace_period)))
+            .map(|key| scope.spawn(move || stop(key)))
             .collect();
         let mut code = ExitCode::SUCCESS;
         for (key, stop) in keys.iter().zip(stops) {
@@ -103,4 +145,22 @@ pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         }
         Ok(code)
     })
+}
+
+/// The pods `--all` or `-l` name, in the namespace (or every one with
+/// `-A`), by namespace and name.
+fn selected(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<Vec<PodKey>> {
+    let (labels, _) = crate::get::selectors(args.selector.as_deref(), None, &[], "pods")?;
+    let ns = (!args.all_namespaces).then_some(args.namespace.as_str());
+    let mut keys: Vec<PodKey> = inspect::list(paths, ns)?
+        .into_iter()
+        .filter(|p| labels.matches(&p.metadata.labels))
+        .filter_map(|p| {
+            let name = p.metadata.name?;
+            let namespace = p.metadata.namespace.unwrap_or_else(|| "default".to_owned());
+            Some(PodKey::new(namespace, name))
+        })
+        .collect();
+    keys.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    Ok(keys)
 }

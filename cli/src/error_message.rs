@@ -50,8 +50,35 @@ pub fn of(err: &anyhow::Error) -> String {
             | Error::AlreadyExists { .. }
             | Error::NoSuchContainer { .. }),
         ) => of_runtime(e),
-        _ => format!("error: {err:#}"),
+        _ => format!("error: {}", chain(err)),
     }
+}
+
+/// kubectl's NotFound line for a workload (`deployment.apps "web"`), with
+/// the next step.
+pub fn workload_not_found(resource: &str, name: &str) -> String {
+    let plural = resource.split('.').next().unwrap_or(resource);
+    format!(
+        "Error from server (NotFound): {resource} {name:?} not found; \"peapod get {plural}s -A\" lists the {plural}s"
+    )
+}
+
+/// The causes of `err`, outermost first, joined by `: `; a cause that
+/// the message before it already ends with (an error whose text repeats
+/// its source's) is said once.
+fn chain(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let cause = cause.to_string();
+        if text.ends_with(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }
 
 #[cfg(test)]
@@ -76,6 +103,39 @@ mod tests {
         assert_eq!(
             of(&anyhow::anyhow!("bad").context("while reading")),
             "error: while reading: bad"
+        );
+    }
+
+    /// An error whose message ends with its source's text (thiserror's
+    /// `"{op} {path}: {source}"` with `#[source]`).
+    #[derive(Debug)]
+    struct Repeats(std::io::Error);
+
+    impl std::fmt::Display for Repeats {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "read /x: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Repeats {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn image_import_of_a_missing_path_printed_the_cause_twice() {
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let text = missing.to_string();
+        let err = anyhow::Error::new(Repeats(missing)).context("importing");
+        assert_eq!(of(&err), format!("error: importing: read /x: {text}"));
+    }
+
+    #[test]
+    fn a_missing_workload_says_what_to_do_next() {
+        assert_eq!(
+            workload_not_found("deployment.apps", "web"),
+            "Error from server (NotFound): deployment.apps \"web\" not found; \"peapod get deployments -A\" lists the deployments"
         );
     }
 }

@@ -137,6 +137,15 @@ pub fn selectors(
     Ok((l, f))
 }
 
+/// kubectl's line for an empty list: of namespace `ns`, or of every
+/// namespace (`None`, `-A`).
+pub fn no_resources(ns: Option<&str>) -> String {
+    match ns {
+        Some(ns) => format!("No resources found in {ns} namespace."),
+        None => "No resources found".to_owned(),
+    }
+}
+
 /// Sorts `pods` by the value `template` finds in each (`--sort-by`).
 fn sort_by(pods: &mut [Pod], template: &Template) -> anyhow::Result<()> {
     let mut keyed = pods
@@ -220,11 +229,8 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         printer.print(&mut out, paths, &pods, single)?;
     }
     if pods.is_empty() && query.names.is_empty() && printer.format.is_human() {
-        if args.all_namespaces {
-            eprintln!("No resources found");
-        } else {
-            eprintln!("No resources found in {} namespace.", args.namespace);
-        }
+        let ns = (!args.all_namespaces).then_some(args.namespace.as_str());
+        eprintln!("{}", no_resources(ns));
     }
     for e in &missing {
         eprintln!("{}", crate::error_message::of_runtime(e));
@@ -288,10 +294,7 @@ fn get_all(
         )?;
     }
     if !printed {
-        match ns {
-            Some(ns) => eprintln!("No resources found in {ns} namespace."),
-            None => eprintln!("No resources found"),
-        }
+        eprintln!("{}", no_resources(ns));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -190,10 +190,7 @@ pub fn run(query: EventsQuery<'_>, paths: &Paths) -> anyhow::Result<ExitCode> {
         _ => print(&mut out, format, &listed, namespaces, true)?,
     }
     if listed.is_empty() && matches!(format, "" | "wide") {
-        match query.namespace {
-            Some(ns) => eprintln!("No resources found in {ns} namespace."),
-            None => eprintln!("No resources found"),
-        }
+        eprintln!("{}", crate::get::no_resources(query.namespace));
     }
     let Some(watch) = watch.as_mut() else {
         return Ok(ExitCode::SUCCESS);

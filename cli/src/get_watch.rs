@@ -60,10 +60,7 @@ pub fn run(
     let mut header_printed = false;
     if !watch_only {
         if pods.is_empty() && matches!(printer.format, Format::Table | Format::Wide) {
-            match &query.namespace {
-                Some(ns) => eprintln!("No resources found in {ns} namespace."),
-                None => eprintln!("No resources found"),
-            }
+            eprintln!("{}", crate::get::no_resources(query.namespace.as_deref()));
         }
         if matches!(
             printer.format,

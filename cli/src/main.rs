@@ -6,6 +6,7 @@
 
 mod apply;
 mod attach;
+mod completion;
 mod cp;
 mod default_container;
 mod delete;
@@ -36,6 +37,7 @@ mod tabwriter;
 mod top;
 mod trace_log;
 mod validate;
+mod version;
 mod wait;
 mod workloads;
 
@@ -105,14 +107,30 @@ enum Command {
     /// The per-workload keeper (started by `apply`).
     #[command(hide = true)]
     Keep(supervise::SuperviseArgs),
+    /// Print the client and runtime versions (`-o json|yaml`).
+    Version(version::VersionArgs),
+    /// Print a shell completion script: `completion bash|zsh|fish`.
+    Completion(completion::CompletionArgs),
     /// Manage images: import, load, pull, ls, rm, inspect, tag, save, prune.
     #[command(subcommand)]
     Image(image::ImageCommand),
 }
 
-/// The command line, read against the definition with its examples.
+/// The definition `--help`, the man pages and the completion scripts
+/// show: the verbs with their examples; `create` without the flags of
+/// `apply` and `replace` it refuses (`--force`, and `--grace-period`,
+/// which only goes with it).
+fn command() -> clap::Command {
+    examples::with_examples(Cli::command()).mut_subcommand("create", |create| {
+        create
+            .mut_arg("force", |a| a.hide(true))
+            .mut_arg("grace_period", |a| a.hide(true))
+    })
+}
+
+/// The command line, read against [`command`].
 fn parse() -> Cli {
-    let matches = examples::with_examples(Cli::command()).get_matches();
+    let matches = command().get_matches();
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
@@ -163,6 +181,8 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve::run(&a, &paths(root.as_deref())),
         Command::Supervise(a) => Ok(supervise::run(a)),
         Command::Keep(a) => Ok(supervise::keep(a)),
+        Command::Version(a) => version::run(&a),
+        Command::Completion(a) => Ok(completion::run(&a)),
         Command::Image(cmd) => image::run(cmd, &peapod_runtime::Paths::from_root(root.as_deref())),
     };
     let _ = root;

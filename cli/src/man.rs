@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::CommandFactory;
 
 /// Where to write the pages.
 #[derive(Debug, clap::Args)]
@@ -25,7 +24,7 @@ pub struct ManArgs {
 pub fn run(args: &ManArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("creating {}", args.dir.display()))?;
-    let command = crate::examples::with_examples(crate::Cli::command());
+    let command = crate::command();
     clap_mangen::generate_to(command, &args.dir)
         .with_context(|| format!("writing the man pages to {}", args.dir.display()))?;
     let mut pages: Vec<PathBuf> = std::fs::read_dir(&args.dir)

@@ -2,7 +2,9 @@
 //! a pod, as kubectl forwards: it accepts on `127.0.0.1:LOCAL` and for each
 //! connection opens one to `127.0.0.1:REMOTE` in the pod's network
 //! namespace ([`peapod_runtime::pod_connect`]), copying both ways until
-//! each side ends. Runs until interrupted.
+//! each side ends. Runs until interrupted, or until the pod is deleted:
+//! then `error: lost connection to pod` (exit 1), as kubectl's stream
+//! breaks with the pod.
 
 use std::io::Write;
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
@@ -12,6 +14,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use peapod_runtime::Paths;
 use peapod_runtime::pod_connect::PodNetwork;
+use peapod_runtime::pod_watch::PodWatch;
 use peapod_runtime::state::PodKey;
 
 /// Forward local ports to a pod.
@@ -41,7 +44,9 @@ pub fn run(args: &PortForwardArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         .map(|p| ports(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let network = Arc::new(PodNetwork::of(paths, &key)?);
-    let mut accepting = Vec::new();
+    // Each accepting thread runs for ever, the watch until the pod is
+    // gone: the first to end ends the command with its error.
+    let (ended_tx, ended) = std::sync::mpsc::channel::<anyhow::Result<()>>();
     for (local, remote) in ports {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, local))
             .with_context(|| format!("unable to listen on port {local}"))?;
@@ -52,17 +57,30 @@ pub fn run(args: &PortForwardArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "Forwarding from 127.0.0.1:{local} -> {remote}")?;
         out.flush()?;
-        let network = Arc::clone(&network);
-        accepting.push(std::thread::spawn(move || {
-            accept(&listener, &network, local, remote)
-        }));
+        let (network, ended_tx) = (Arc::clone(&network), ended_tx.clone());
+        std::thread::spawn(move || {
+            let _ = ended_tx.send(accept(&listener, &network, local, remote));
+        });
     }
-    for thread in accepting {
-        thread
-            .join()
-            .map_err(|_| anyhow::anyhow!("a forwarding thread panicked"))??;
+    let (paths, key) = (paths.clone(), key.clone());
+    std::thread::spawn(move || {
+        let gone =
+            wait_gone(&paths, &key).and_then(|()| Err(anyhow::anyhow!("lost connection to pod")));
+        let _ = ended_tx.send(gone);
+    });
+    match ended.recv() {
+        Ok(Err(e)) => Err(e),
+        Ok(Ok(())) | Err(_) => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// Returns once pod `key` is deleted (its folder gone).
+fn wait_gone(paths: &Paths, key: &PodKey) -> anyhow::Result<()> {
+    let mut watch = PodWatch::new(paths)?;
+    while peapod_runtime::inspect::get(paths, key).is_ok() {
+        watch.wait(paths, None)?;
+    }
+    Ok(())
 }
 
 /// `[LOCAL:]REMOTE` as `(local, remote)`; an empty LOCAL is 0 (any free

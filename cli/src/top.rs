@@ -73,11 +73,8 @@ pub fn run(args: &TopArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         if let Some(name) = &args.name {
             bail!("metrics not available yet: pod {name:?} has no running container");
         }
-        if args.all_namespaces {
-            eprintln!("No resources found");
-        } else {
-            eprintln!("No resources found in {} namespace.", args.namespace);
-        }
+        let ns = (!args.all_namespaces).then_some(args.namespace.as_str());
+        eprintln!("{}", crate::get::no_resources(ns));
         return Ok(ExitCode::SUCCESS);
     }
     let first = read_all(paths, &running);

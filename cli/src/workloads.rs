@@ -55,7 +55,7 @@ pub fn get(
                     writeln!(out, "{}", line.trim_end())?;
                 }
             } else if names.is_empty() {
-                eprintln!("No resources found in {namespace} namespace.");
+                eprintln!("{}", crate::get::no_resources(ns));
             }
         }
         Some("name") => {
@@ -86,8 +86,8 @@ pub fn get(
         .filter(|n| !views.iter().any(|v| v.record.workload.name() == n.as_str()))
     {
         eprintln!(
-            "Error from server (NotFound): {} {name:?} not found",
-            kind.resource()
+            "{}",
+            crate::error_message::workload_not_found(kind.resource(), name)
         );
         code = ExitCode::FAILURE;
     }
@@ -270,8 +270,8 @@ pub fn delete(
             Err(peapod_runtime::Error::NotFound { .. }) if ignore_not_found => {}
             Err(peapod_runtime::Error::NotFound { .. }) => {
                 eprintln!(
-                    "Error from server (NotFound): {} {name:?} not found",
-                    kind.resource()
+                    "{}",
+                    crate::error_message::workload_not_found(kind.resource(), &name)
                 );
                 code = ExitCode::FAILURE;
             }

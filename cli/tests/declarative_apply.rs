@@ -10,9 +10,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::Stdio;
-
 use common::{Pod, Root, shared, start};
 
 /// A pod of one container that counts its starts in an emptyDir.
@@ -219,26 +216,16 @@ fn apply_took_one_file_and_no_directory_nor_stdin() {
     assert_eq!(guards[1].sh("c", "echo $WORD"), "hello\n");
 
     // `-` is stdin, and -f repeats.
-    let mut child = root
-        .command(&[
+    let out = root.feed(
+        &[
             "apply",
             "-f",
             "-",
             "-f",
             dir.join("b.yaml").to_str().unwrap(),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(pod_yaml("from-stdin").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ],
+        pod_yaml("from-stdin").as_bytes(),
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "pod/from-stdin created\npod/in-b unchanged\n",

@@ -4,19 +4,12 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::process::Command;
+mod common;
 
 fn explain(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_peapod"))
-        .arg("explain")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let mut argv = vec!["explain"];
+    argv.extend(args);
+    common::peapod(&argv)
 }
 
 /// The field names at the first level of FIELDS.

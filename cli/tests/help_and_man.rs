@@ -45,3 +45,23 @@ fn help_had_no_examples_and_there_were_no_man_pages() {
     assert!(top.contains("peapod\\-apply(1)"), "{top}");
     assert!(hidden, "no page for the hidden verbs");
 }
+
+#[test]
+fn create_help_listed_force() {
+    let create = peapod(&["create", "--help"]);
+    assert!(
+        !create.contains("--force") && !create.contains("--grace-period"),
+        "{create}"
+    );
+    let apply = peapod(&["apply", "--help"]);
+    assert!(apply.contains("--force"), "{apply}");
+    let out = Command::new(env!("CARGO_BIN_EXE_peapod"))
+        .args(["create", "--force", "-f", "x.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("use \"peapod replace --force -f FILE\""),
+        "{out:?}"
+    );
+}

@@ -276,22 +276,7 @@ fn exec_i_pipes_stdin_and_it_without_a_terminal_warns() {
         return;
     };
     let pod = root.apply("pipe", &SLEEPER.replace("NAME", "pipe"));
-    let feed = |args: &[&str]| {
-        let mut child = root
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"one\ntwo\n")
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
+    let feed = |args: &[&str]| root.feed(args, b"one\ntwo\n");
     let out = feed(&["exec", "-i", "pipe", "--", "cat"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -434,14 +419,7 @@ fn run_refuses_what_kubectl_refuses() {
         assert_eq!(out.status.code(), Some(125), "{args:?}");
     }
     // podman's form still runs in the foreground, -i passing stdin.
-    let mut child = root
-        .command(&["run", "--rm", "-i", "busybox:1.31.1", "cat"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"piped\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = root.feed(&["run", "--rm", "-i", "busybox:1.31.1", "cat"], b"piped\n");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "piped\n");
     assert_eq!(root.pod_leftovers(), Vec::<std::path::PathBuf>::new());
 }

@@ -294,40 +294,14 @@ fn get_all_namespaces_said_default_namespace_and_errors_had_two_prefixes() {
     }
 }
 
-/// A folder of the test's root for a hostPath volume.
-fn shared_dir(root: &Root) -> std::path::PathBuf {
-    let dir = root.path().join("shared");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// A pod whose container, told to stop, marks `shared/NAME` and waits
 /// for the marks of both `pa` and `pb` before it exits and marks
 /// `shared/NAME.done`: it ends by itself only if both were told at once.
 fn waits_for_its_sibling(name: &str, shared: &std::path::Path) -> String {
-    format!(
-        "
-apiVersion: v1
-kind: Pod
-metadata:
-  name: {name}
-spec:
-  terminationGracePeriodSeconds: 30
-  containers:
-  - name: c
-    image: busybox:1.31.1
-    command:
-    - sh
-    - -c
-    - trap 'touch /s/{name}; until [ -f /s/pa ] && [ -f /s/pb ]; do sleep 0.05; done; touch /s/{name}.done; exit 0' TERM; touch /s/{name}.up; sleep 1000 & wait
-    volumeMounts:
-    - {{name: s, mountPath: /s}}
-  volumes:
-  - name: s
-    hostPath: {{path: {}, type: Directory}}
-",
-        shared.display()
-    )
+    let script = format!(
+        "trap 'touch /s/{name}; until [ -f /s/pa ] && [ -f /s/pb ]; do sleep 0.05; done; touch /s/{name}.done; exit 0' TERM; touch /s/{name}.up; sleep 1000 & wait"
+    );
+    common::pod_with_shared(name, "", 30, &script, shared)
 }
 
 #[test]
@@ -335,7 +309,7 @@ fn delete_of_two_pods_stopped_them_one_after_the_other() {
     let Some((_g, root)) = start("delete_in_parallel", "delete-parallel", shared) else {
         return;
     };
-    let dir = shared_dir(&root);
+    let dir = root.shared_dir();
     let pa = root.apply("pa", &waits_for_its_sibling("pa", &dir));
     let pb = root.apply("pb", &waits_for_its_sibling("pb", &dir));
     // Both traps set before the stop.
@@ -403,7 +377,7 @@ fn logs_follow_of_a_restarting_container_never_returned() {
     let Some((_g, root)) = start("logs_follow_ends", "logs-follow-ends", shared) else {
         return;
     };
-    let dir = shared_dir(&root);
+    let dir = root.shared_dir();
     // Its run ends when the test says; restartPolicy Always starts it again.
     let pod = root.apply(
         "again",
@@ -429,5 +403,89 @@ fn logs_follow_of_a_restarting_container_never_returned() {
     assert_eq!(rest, "end\n");
     let out = follow.wait_with_output().unwrap();
     assert!(out.status.success(), "{out:?}");
+    drop(pod);
+}
+
+#[test]
+fn workload_errors_lacked_the_next_step_and_get_deployments_a_named_a_namespace() {
+    let Some((_g, root)) = start("workload_messages", "workload-messages", shared) else {
+        return;
+    };
+    assert_eq!(
+        root.outcome(&["get", "deployments", "-A"]),
+        (0, String::new(), "No resources found\n".to_owned())
+    );
+    assert_eq!(
+        root.outcome(&["get", "deployments"]),
+        (
+            0,
+            String::new(),
+            "No resources found in default namespace.\n".to_owned()
+        )
+    );
+    for args in [
+        &["get", "deployment", "nosuch"][..],
+        &["delete", "deployment", "nosuch"],
+    ] {
+        assert_eq!(
+            root.outcome(args),
+            (
+                1,
+                String::new(),
+                "Error from server (NotFound): deployment.apps \"nosuch\" not found; \"peapod get deployments -A\" lists the deployments\n".to_owned()
+            ),
+            "{args:?}"
+        );
+    }
+    let (code, _, err) = root.outcome(&["get", "job", "nosuch"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.ends_with("; \"peapod get jobs -A\" lists the jobs\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn image_import_of_a_missing_path_said_the_cause_twice() {
+    let Some((_g, root)) = start("import_missing", "import-missing", shared) else {
+        return;
+    };
+    let missing = root.path().join("nosuch");
+    let (code, out, err) = root.outcome(&["image", "import", missing.to_str().unwrap(), "x:1"]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    let cause = "No such file or directory (os error 2)";
+    assert_eq!(err.matches(cause).count(), 1, "{err}");
+    assert!(err.contains(missing.to_str().unwrap()), "{err}");
+}
+
+#[test]
+fn port_forward_did_not_end_when_its_pod_was_deleted() {
+    let Some((_g, root)) = start("port_forward_gone", "port-forward-gone", shared) else {
+        return;
+    };
+    let pod = root.apply(
+        "fwdgone",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: fwdgone\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.31.1\n    command: [\"sleep\", \"1000\"]\n",
+    );
+    let mut forward = root
+        .command(&["port-forward", "fwdgone", ":8080"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(forward.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.starts_with("Forwarding from 127.0.0.1:"), "{line}");
+    root.ok(&["delete", "pod", "fwdgone"]);
+    // kubectl's stream breaks with the pod: an error, exit 1.
+    let out = forward.wait_with_output().unwrap();
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        ),
+        (Some(1), "error: lost connection to pod\n".to_owned())
+    );
     drop(pod);
 }

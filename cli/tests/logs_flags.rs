@@ -146,8 +146,7 @@ fn follow_of_several_pods_prints_whole_lines_and_ends_with_them() {
     let Some((_g, root)) = start("logs_follow_many", "logs-follow-many", shared) else {
         return;
     };
-    let dir = root.path().join("shared");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = root.shared_dir();
     let pod = |name: &str| {
         format!(
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{app: many}}\nspec:\n  restartPolicy: Never\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.31.1\n    command: [\"sh\", \"-c\", \"echo {name}-start; until [ -f /s/go ]; do sleep 0.05; done; seq 1 2000 | sed 's/^/{name}-/'\"]\n    volumeMounts:\n    - {{name: s, mountPath: /s}}\n  volumes:\n  - name: s\n    hostPath: {{path: {}, type: Directory}}\n",
@@ -186,4 +185,55 @@ fn follow_of_several_pods_prints_whole_lines_and_ends_with_them() {
         assert_eq!(mine, want, "{name}");
     }
     assert_eq!(rest.lines().count(), 4000, "nothing but whole lines");
+}
+
+/// Every line of `logs -f args` until it ends by itself, and how it ended.
+fn follow_to_the_end(root: &Root, args: &[&str], then: impl FnOnce()) -> (bool, Vec<String>) {
+    let mut follow = root.command(args).stdout(Stdio::piped()).spawn().unwrap();
+    let stdout = follow.stdout.take().unwrap();
+    then();
+    let lines = BufReader::new(stdout).lines().map(Result::unwrap).collect();
+    (follow.wait().unwrap().success(), lines)
+}
+
+#[test]
+fn follow_lost_no_line_across_a_restart() {
+    let Some((_g, root)) = start("logs_follow_restart", "logs-follow-restart", shared) else {
+        return;
+    };
+    let dir = root.shared_dir();
+    // Run N waits for `startN`, prints 3000 numbered lines, and ends at
+    // `goN`; restartPolicy Always starts the next run at once.
+    let pod = root.apply(
+        "rerun",
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: rerun\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.31.1\n    command: [\"sh\", \"-c\", \"i=$(cat /s/runs 2>/dev/null || echo 0); echo $((i+1)) > /s/runs; until [ -f /s/start$i ]; do sleep 0.05; done; seq 1 3000 | sed s/^/run$i-/; until [ -f /s/go$i ]; do sleep 0.05; done\"]\n    volumeMounts:\n    - {{name: s, mountPath: /s}}\n  volumes:\n  - name: s\n    hostPath: {{path: {}, type: Directory}}\n",
+            dir.display()
+        ),
+    );
+    let want = |run: u32| -> Vec<String> { (1..=3000).map(|n| format!("run{run}-{n}")).collect() };
+    for run in 0..2u32 {
+        pod.wait_for(&format!("run {run} running"), |v| {
+            let c = &v["status"]["containerStatuses"][0];
+            c["restartCount"] == run && c["state"]["running"].is_object()
+        });
+        if run == 1 {
+            // The run before is whole in its own file.
+            assert_eq!(
+                root.ok(&["logs", "-p", "rerun"])
+                    .lines()
+                    .collect::<Vec<_>>(),
+                want(0)
+            );
+        }
+        // The stream follows this run to its end, every line once, and
+        // ends with it (kubectl's stream ends with its container).
+        let (ended, lines) = follow_to_the_end(&root, &["logs", "-f", "rerun"], || {
+            std::fs::write(dir.join(format!("start{run}")), "").unwrap();
+            std::fs::write(dir.join(format!("go{run}")), "").unwrap();
+        });
+        assert!(ended);
+        assert_eq!(lines, want(run), "run {run}");
+    }
+    drop(pod);
 }

@@ -12,6 +12,7 @@ use crate::cri_log;
 use crate::error::{Error, Result};
 use crate::log_reader::RunLog;
 use crate::paths::Paths;
+use crate::pod_watch::FolderWatch;
 use crate::state::{PodKey, StateStore};
 
 /// Which log, how.
@@ -90,15 +91,25 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
     let uid = pod.metadata.uid.clone().unwrap_or_default();
     let log_dir = cri_log::pod_log_dir(&paths.log, &key.namespace, &key.name, &uid);
     let path_of = |n: i32| cri_log::log_path(&log_dir, &container, u32::try_from(n).unwrap_or(0));
+    let following = request.follow && !request.previous;
+    // Woken by each record the supervisor writes and each status it
+    // publishes (watched before the first read, so nothing written
+    // meanwhile waits for the timeout, which only covers a supervisor
+    // killed outright: its pod changes no file).
+    let watch = if following {
+        Some(FolderWatch::new(&[dir.path(), &log_dir.join(&container)])?)
+    } else {
+        None
+    };
     let mut printer = Printer::new(out, request);
     let mut run = RunLog::new(path_of(restart));
     run.read_available(&mut |time, partial, msg| printer.record(time, partial, msg))?;
     printer.end_of_tail();
-    if !request.follow || request.previous {
+    let Some(watch) = watch else {
         return Ok(());
-    }
+    };
     loop {
-        std::thread::sleep(Duration::from_millis(100));
+        watch.wait(Duration::from_secs(1))?;
         let Ok(pod) = dir.read_pod() else {
             return Ok(());
         };

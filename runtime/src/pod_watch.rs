@@ -102,31 +102,78 @@ impl PodWatch {
                     }))
                 }
             };
-            let mut fds = [PollFd::new(&self.fd, PollFlags::IN)];
-            match rustix::event::poll(&mut fds, timeout.as_ref()) {
-                // Timed out (the deadline is checked above) or interrupted.
-                Ok(0) | Err(Errno::INTR) => {}
-                Ok(_) => break,
-                Err(e) => return Err(Error::io(&self.pods, e.into())),
+            if readable(&self.fd, timeout.as_ref()).map_err(|e| Error::io(&self.pods, e.into()))? {
+                break;
             }
         }
-        self.drain()?;
+        drain(&self.fd).map_err(|e| Error::io(&self.pods, e.into()))?;
         self.watch_new_pods(paths)?;
         Ok(true)
     }
+}
 
-    /// Reads every queued event (their content does not matter: the
-    /// caller reads the state again).
-    fn drain(&self) -> Result<()> {
-        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
-        let mut reader = inotify::Reader::new(&self.fd, &mut buf);
-        loop {
-            match reader.next() {
-                Ok(_) | Err(Errno::INTR) => {}
-                Err(Errno::AGAIN) => return Ok(()),
-                Err(e) => return Err(Error::io(&self.pods, e.into())),
+/// Whether `fd` became readable within `timeout` (`None`: no limit); an
+/// interrupted wait is `false` as a timeout.
+fn readable(fd: &OwnedFd, timeout: Option<&Timespec>) -> std::result::Result<bool, Errno> {
+    let mut fds = [PollFd::new(fd, PollFlags::IN)];
+    match rustix::event::poll(&mut fds, timeout) {
+        Ok(0) | Err(Errno::INTR) => Ok(false),
+        Ok(_) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads every queued event of inotify `fd` (their content does not
+/// matter: the caller reads the state again).
+fn drain(fd: &OwnedFd) -> std::result::Result<(), Errno> {
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
+    let mut reader = inotify::Reader::new(fd, &mut buf);
+    loop {
+        match reader.next() {
+            Ok(_) | Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Inotify watches on a few folders, for a reader of files in them that
+/// reads again after each wake-up (`logs -f`: a pod's folder, where
+/// `pod.json` is replaced at each status change, and its container's
+/// log folder, written at each record and at each rotation), so what is
+/// written shows at once instead of at the next tick of a timer.
+#[derive(Debug)]
+pub(crate) struct FolderWatch {
+    fd: OwnedFd,
+}
+
+impl FolderWatch {
+    /// Watches `folders`; one missing is not watched (the caller's
+    /// timeout covers it).
+    pub(crate) fn new(folders: &[&std::path::Path]) -> Result<Self> {
+        let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK)
+            .map_err(|e| Error::sys("inotify_init", e))?;
+        for folder in folders {
+            let flags = pod_dir_flags() | WatchFlags::CREATE | WatchFlags::ONLYDIR;
+            match inotify::add_watch(&fd, *folder, flags) {
+                Ok(_) | Err(Errno::NOENT | Errno::NOTDIR) => {}
+                Err(e) => return Err(Error::io(folder, e.into())),
             }
         }
+        Ok(Self { fd })
+    }
+
+    /// Blocks until something changed in the folders or `timeout`
+    /// passed.
+    pub(crate) fn wait(&self, timeout: std::time::Duration) -> Result<()> {
+        let timeout = Timespec::try_from(timeout).unwrap_or(Timespec {
+            tv_sec: i64::MAX,
+            tv_nsec: 0,
+        });
+        if readable(&self.fd, Some(&timeout)).map_err(|e| Error::sys("poll", e))? {
+            drain(&self.fd).map_err(|e| Error::sys("inotify read", e))?;
+        }
+        Ok(())
     }
 }
 

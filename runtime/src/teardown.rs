@@ -114,6 +114,36 @@ pub fn clean_after_dead(paths: &Paths, dir: &PodDir) -> Result<()> {
 /// Deletes pod `key`: through its supervisor when it runs (SIGTERM,
 /// grace period, SIGKILL, cleanup), else directly.
 pub fn delete(paths: &Paths, key: &PodKey, grace_period_seconds: Option<u64>) -> Result<()> {
+    stop(paths, key, grace_period_seconds, Until::Removed)
+}
+
+/// Asks pod `key` to stop (kubectl's `delete --wait=false`) and returns
+/// once its supervisor took the request: the pod reads `Terminating`
+/// and goes on stopping, then removes itself, without the caller. A pod
+/// whose supervisor is gone is removed at once, as [`delete`] does.
+pub fn request_delete(
+    paths: &Paths,
+    key: &PodKey,
+    grace_period_seconds: Option<u64>,
+) -> Result<()> {
+    stop(paths, key, grace_period_seconds, Until::Asked)
+}
+
+/// How long [`stop`] waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Until {
+    /// The pod is gone.
+    Removed,
+    /// The supervisor recorded the deletion.
+    Asked,
+}
+
+fn stop(
+    paths: &Paths,
+    key: &PodKey,
+    grace_period_seconds: Option<u64>,
+    until: Until,
+) -> Result<()> {
     let dir = StateStore::new(paths).pod(key);
     if !dir.exists() {
         return Err(Error::NotFound {
@@ -138,14 +168,51 @@ pub fn delete(paths: &Paths, key: &PodKey, grace_period_seconds: Option<u64>) ->
         let request = Request::Stop {
             grace_period_seconds: Some(grace),
         };
-        let timeout = Duration::from_secs(grace + 30);
-        if let Ok(Response::Ok) = control::call(&dir.control_socket(), &request, timeout) {
-            // The supervisor answered after removing the folder.
-            return Ok(());
+        if until == Until::Asked {
+            if ask_to_stop(paths, key, &dir, &request)? {
+                return Ok(());
+            }
+        } else {
+            let timeout = Duration::from_secs(grace + 30);
+            if let Ok(Response::Ok) = control::call(&dir.control_socket(), &request, timeout) {
+                // The supervisor answered after removing the folder.
+                return Ok(());
+            }
         }
     }
     clean_after_dead(paths, &dir)
 }
+
+/// Sends `request` (a stop) without waiting for its answer, then waits
+/// until the supervisor recorded the deletion or the pod is gone
+/// (`true`); `false` when the supervisor could not be reached or did not
+/// take the request within the control socket's client deadline.
+fn ask_to_stop(paths: &Paths, key: &PodKey, dir: &PodDir, request: &Request) -> Result<bool> {
+    // Watches first, so the deletion record cannot fall between the
+    // request and the wait.
+    let mut watch = crate::pod_watch::PodWatch::new(paths)?;
+    let socket = dir.control_socket();
+    let Ok(stream) = control::via_short_path(&socket, std::os::unix::net::UnixStream::connect)
+    else {
+        return Ok(false);
+    };
+    if control::send(&stream, request).is_err() {
+        return Ok(false);
+    }
+    let deadline = Instant::now() + ASK_DEADLINE;
+    loop {
+        if !dir.exists() || crate::inspect::deletion(paths, key).is_some() {
+            return Ok(true);
+        }
+        if !watch.wait(paths, Some(deadline))? {
+            return Ok(false);
+        }
+    }
+}
+
+/// How long a supervisor may take to read a stop request: the control
+/// socket's client deadline (a second), with room for a loaded host.
+const ASK_DEADLINE: Duration = Duration::from_secs(10);
 
 #[cfg(test)]
 mod tests {

@@ -4,8 +4,9 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -65,12 +66,28 @@ impl Root {
 
     /// `peapod args`: exit code, stdout, stderr.
     pub fn outcome(&self, args: &[&str]) -> (i32, String, String) {
-        let out = self.run(args);
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
+        outcome(&mut self.command(args))
+    }
+
+    /// `peapod args` with `input` on its stdin (closed after it): what it
+    /// printed and how it ended.
+    pub fn feed(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// A folder of the root for a hostPath volume ([`pod_with_shared`]).
+    pub fn shared_dir(&self) -> PathBuf {
+        let dir = self.path().join("shared");
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     pub fn ok(&self, args: &[&str]) -> String {
@@ -138,6 +155,56 @@ impl Root {
             .map(|e| e.unwrap().path())
             .collect()
     }
+}
+
+/// What `command` ended with: exit code, stdout, stderr.
+pub fn outcome(command: &mut Command) -> (i32, String, String) {
+    let out = command.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// `peapod args` without `--root` (verbs that need no state).
+pub fn peapod(args: &[&str]) -> (i32, String, String) {
+    outcome(Command::new(env!("CARGO_BIN_EXE_peapod")).args(args))
+}
+
+/// A pod `name` whose container `c` (busybox) runs `sh -c script` with
+/// the folder `shared` at `/s`; `metadata` holds more lines of its
+/// metadata (two spaces in, each ending with a newline).
+pub fn pod_with_shared(
+    name: &str,
+    metadata: &str,
+    grace_seconds: u32,
+    script: &str,
+    shared: &Path,
+) -> String {
+    format!(
+        "
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+{metadata}spec:
+  terminationGracePeriodSeconds: {grace_seconds}
+  containers:
+  - name: c
+    image: busybox:1.31.1
+    command:
+    - sh
+    - -c
+    - {script}
+    volumeMounts:
+    - {{name: s, mountPath: /s}}
+  volumes:
+  - name: s
+    hostPath: {{path: {}, type: Directory}}
+",
+        shared.display()
+    )
 }
 
 /// The cgroups of pod `uid` on the host (`peapod-<uid>` in any v1
