@@ -210,6 +210,11 @@ fn an_ordinary_container_is_refused_what_privileged_or_an_added_capability_allow
     assert_ne!(code(&pod, "nonroot", chown), 0, "chown as non-root");
     // The same succeed where the capability is there: the test can tell.
     assert_eq!(code(&pod, "added", mount), 0, "mount with SYS_ADMIN");
+    // RuntimeDefault opens clone3 and new namespaces to CAP_SYS_ADMIN
+    // (its capability-gated groups), not to the default set.
+    let clone3 = ["probe", "clone3", "mount"];
+    assert_eq!(pod.exec("plain", &clone3), (1, "clone3: ENOSYS\n".into()));
+    assert_eq!(pod.exec("added", &clone3), (0, "clone3: ok\n".into()));
     assert_eq!(
         code(&pod, "added", address),
         0,
