@@ -130,9 +130,12 @@ fn from_pod(paths: &Paths, from: &Remote, container: &str, dest: &Path) -> anyho
     let unpacked = unpacker
         .join()
         .map_err(|_| anyhow::anyhow!("cp: the unpacking thread panicked"))?;
-    match code? {
-        0 => unpacked,
-        n => bail!("command terminated with exit code {n}"),
+    match (code?, unpacked) {
+        (0, unpacked) => unpacked,
+        // The container's tar died of SIGPIPE because the unpacking here
+        // stopped reading at a refused entry: that refusal is the error.
+        (141, Err(refused)) => Err(refused),
+        (n, _) => bail!("command terminated with exit code {n}"),
     }
 }
 
@@ -162,6 +165,10 @@ fn unpack(input: impl Read, base: &str, dest: &Path) -> anyhow::Result<()> {
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).with_context(|| format!("{}", parent.display()))?;
         }
+        if entry.header().entry_type().is_hard_link() {
+            hard_link(&entry, &name, base, &root, &target)?;
+            continue;
+        }
         entry.set_preserve_permissions(true);
         entry.set_preserve_mtime(true);
         entry
@@ -172,6 +179,35 @@ fn unpack(input: impl Read, base: &str, dest: &Path) -> anyhow::Result<()> {
         bail!("{}: nothing was copied", dest.display());
     }
     Ok(())
+}
+
+/// A hard link entry `name` made as `target`, to an entry copied before
+/// it. The tar crate would link to its link name as a path of this host
+/// (`/etc/shadow` from a container's tar), so the name is taken below
+/// `root` as the entries are, and refused when it is not of the copied
+/// path.
+fn hard_link<R: Read>(
+    entry: &tar::Entry<'_, R>,
+    name: &Path,
+    base: &str,
+    root: &Path,
+    target: &Path,
+) -> anyhow::Result<()> {
+    let link = entry
+        .link_name()
+        .context("a hard link's target")?
+        .with_context(|| format!("{}: a hard link without a target", name.display()))?;
+    let Ok(rel) = relative(&link, base) else {
+        bail!(
+            "{}: a hard link to {} outside the copied path, refused",
+            name.display(),
+            link.display()
+        );
+    };
+    refuse_symlinked_parents(root, &rel)?;
+    let source = root.join(&rel);
+    std::fs::hard_link(&source, target)
+        .with_context(|| format!("{}: hard link to {}", target.display(), source.display()))
 }
 
 /// `name` without its first component `base`; an entry that climbs out
@@ -315,6 +351,46 @@ mod tests {
         assert!(relative(Path::new("x/../../etc"), "x").is_err());
         assert!(relative(Path::new("y/a"), "x").is_err());
         assert!(relative(Path::new("/etc/passwd"), "x").is_err());
+    }
+
+    #[test]
+    fn a_hard_link_is_made_below_the_destination_or_refused() {
+        let tmp = std::env::temp_dir().join(format!("peapod-cp-link-{}", std::process::id()));
+        let outside = tmp.join("host-file");
+        std::fs::create_dir_all(&tmp).expect("dir");
+        std::fs::write(&outside, "host\n").expect("file");
+        let archive = |link_to: &Path| {
+            let mut builder = tar::Builder::new(Vec::new());
+            let mut file = tar::Header::new_gnu();
+            file.set_size(2);
+            file.set_mode(0o644);
+            builder
+                .append_data(&mut file, "x/a", &b"a\n"[..])
+                .expect("file");
+            let mut link = tar::Header::new_gnu();
+            link.set_entry_type(tar::EntryType::Link);
+            link.set_size(0);
+            builder
+                .append_link(&mut link, "x/b", link_to)
+                .expect("link");
+            builder.into_inner().expect("archive")
+        };
+        // A container's tar linking to a file of the host.
+        let err = unpack(&archive(&outside)[..], "x", &tmp.join("bad")).expect_err("refused");
+        assert!(
+            format!("{err:#}").contains("a hard link to")
+                && format!("{err:#}").contains("outside the copied path"),
+            "{err:#}"
+        );
+        assert!(!tmp.join("bad/b").exists());
+        // A link between two copied entries is made between their copies.
+        unpack(&archive(Path::new("x/a"))[..], "x", &tmp.join("good")).expect("copied");
+        let ino = |p: &str| {
+            std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(tmp.join(p)).expect(p))
+        };
+        assert_eq!(ino("good/a"), ino("good/b"));
+        assert_ne!(ino("good/b"), ino("host-file"));
+        let _ = std::fs::remove_dir_all(&tmp);
     }
 
     #[test]

@@ -630,3 +630,48 @@ fn the_runtime_binary_cannot_be_opened_for_writing_through_proc_pid_exe_cve_2019
     let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(peapod).unwrap());
     assert_eq!(caught, format!("exe-write: EROFS ino={inode}\n"));
 }
+
+/// `peapod cp POD:PATH here` unpacks what the container's own `tar`
+/// writes; a container whose `tar` sends a hard link to a file of the
+/// host (by its absolute path) gets the copy refused, and no link to that
+/// file is made on the host.
+#[test]
+fn cp_from_a_container_whose_tar_links_to_a_host_file_is_refused() {
+    let Some((_g, root)) = start("cp hard link", "sb-cp", shared) else {
+        return;
+    };
+    let host_file = root.path().join("host-secret");
+    std::fs::write(&host_file, "host secret\n").unwrap();
+    let mut archive = tar::Builder::new(Vec::new());
+    let mut link = tar::Header::new_gnu();
+    link.set_entry_type(tar::EntryType::Link);
+    link.set_size(0);
+    archive
+        .append_link(&mut link, "data/x", &host_file)
+        .unwrap();
+    let image = busybox_copy("sb-cp-image");
+    std::fs::write(image.path().join("evil.tar"), archive.into_inner().unwrap()).unwrap();
+    let tar = image.path().join("bin/tar");
+    std::fs::remove_file(&tar).unwrap();
+    std::fs::write(&tar, "#!/bin/sh\ncat /evil.tar\n").unwrap();
+    std::fs::set_permissions(&tar, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    import(&root, &image, "cpattack:1");
+    let yaml = pod_yaml("cpattack", "", "").replace("busybox:1.31.1", "cpattack:1");
+    let _pod = apply(&root, "cpattack", &yaml, &[]);
+    let dest = root.path().join("copied");
+    let out = root.run(&["cp", "cpattack:/data", dest.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "data/x: a hard link to {} outside the copied path, refused",
+            host_file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!dest.join("x").exists());
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::nlink(&std::fs::metadata(&host_file).unwrap()),
+        1
+    );
+}
