@@ -348,3 +348,106 @@ fn a_docker_io_mirror_in_registries_conf_serves_image_busybox() {
         "{err}"
     );
 }
+
+/// The files and folders of `dir`, relative, sorted (`d ` folders).
+fn tree(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(dir).unwrap().display().to_string();
+            if p.is_dir() && !p.is_symlink() {
+                out.push(format!("d {rel}"));
+                pending.push(p);
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The mount points a pod needs on its image's root and the image lacks
+/// (`/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf`, a volume's folder
+/// below a missing one) come from one layer per image, made once: no
+/// container's upper layer on disk gets a copy of them (before, each
+/// container's overlay copied `/etc` and `/usr` up and made them there:
+/// six inodes a container, as many removals at delete), the containers
+/// see them as before, and the layer goes with its image.
+#[test]
+fn mount_points_come_from_one_layer_per_image_not_from_copies_per_container() {
+    let Some((_g, root)) = common::start(
+        "mount_points_come_from_one_layer_per_image_not_from_copies_per_container",
+        "mount-point-layer",
+        common::shared,
+    ) else {
+        return;
+    };
+    let yaml = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n    \
+             - {{ name: one, image: busybox:1.30.1, command: [sleep, \"600\"], \
+             volumeMounts: [{{ name: logs, mountPath: /usr/logs/data }}] }}\n    \
+             - {{ name: two, image: busybox:1.30.1, command: [sleep, \"600\"], \
+             volumeMounts: [{{ name: logs, mountPath: /usr/logs/data }}] }}\n  \
+             volumes: [{{ name: logs, emptyDir: {{}} }}]\n"
+        )
+    };
+    let pods = [
+        root.apply("mpl-a", &yaml("mpl-a")),
+        root.apply("mpl-b", &yaml("mpl-b")),
+    ];
+    for pod in &pods {
+        for c in ["one", "two"] {
+            let seen = pod.sh(
+                c,
+                "cat /etc/hostname; grep -c localhost /etc/hosts; \
+                 echo $HOSTNAME-$0 > /usr/logs/data/$0 && cat /usr/logs/data/$0; \
+                 stat -c '%a %U' /etc /usr",
+            );
+            let want = format!("{0}\n2\n{0}-sh\n755 root\n755 root\n", pod.name);
+            assert_eq!(seen, want, "{} {c}", pod.name);
+        }
+    }
+    for pod in &pods {
+        let uid = pod.json()["metadata"]["uid"].as_str().unwrap().to_owned();
+        for c in ["one", "two"] {
+            let upper = root
+                .path()
+                .join(format!("lib/pods/{uid}/containers/{c}/upper"));
+            assert_eq!(
+                tree(&upper),
+                Vec::<String>::new(),
+                "{} {c}: upper",
+                pod.name
+            );
+        }
+    }
+    let layers = root.path().join("lib/images/mountpoints");
+    let made: Vec<_> = std::fs::read_dir(&layers)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        made.len(),
+        1,
+        "one layer for the image and these paths: {made:?}"
+    );
+    assert_eq!(
+        tree(&made[0]),
+        [
+            "d etc",
+            "d usr",
+            "d usr/logs",
+            "d usr/logs/data",
+            "etc/hostname",
+            "etc/hosts",
+            "etc/resolv.conf"
+        ]
+    );
+    drop(pods);
+    root.ok(&["image", "prune", "--all"]);
+    assert_eq!(tree(&layers), Vec::<String>::new(), "gone with the image");
+}

@@ -104,7 +104,7 @@ pub use error::{Error, Result};
 pub use event_loop::{Event, EventKind, EventLoop, EventLoopBackend};
 pub use mount_plan::{
     Confinement, MASKED_PATHS, MountOptions, MountPlan, MountStep, Propagation, READONLY_PATHS,
-    RootFs,
+    RootFs, RootMountPoint,
 };
 pub use namespaces::{NamespacePlan, Namespaces};
 pub use pause::{

@@ -186,6 +186,16 @@ pub enum MountStep {
     },
 }
 
+/// A path a [`MountPlan`] makes on its root filesystem itself, not on a
+/// filesystem the plan mounted before it ([`MountPlan::root_mount_points`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootMountPoint {
+    /// Path in the container (`/etc`, `/etc/hosts`, `/usr/logs`).
+    pub path: PathBuf,
+    /// A folder (else a file: the target of a file bind).
+    pub is_dir: bool,
+}
+
 /// How much of the host a container's standard mounts let through
 /// ([`MountPlan::with_standard_mounts_for`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -346,6 +356,21 @@ impl MountPlan {
             }
         }
         self
+    }
+
+    /// Every folder and file the child makes on the root filesystem itself
+    /// when it applies this plan (a missing mount point and its missing
+    /// parents), in the order it makes them, each once; paths below a
+    /// target the plan mounted earlier (`/dev/pts` on the `/dev` tmpfs)
+    /// are not listed. On an overlay root each of these is a copy-up into
+    /// the container's upper layer unless a lower layer holds it already:
+    /// a layer holding them (an image's mount-point layer) spares every
+    /// container of the image those inodes.
+    ///
+    /// # Errors
+    /// The plan does not validate.
+    pub fn root_mount_points(&self) -> Result<Vec<RootMountPoint>> {
+        Ok(crate::mount_setup::MountSetup::compile(self)?.root_mount_points())
     }
 
     /// Checks the plan: container paths absolute and without `..`, host
@@ -634,6 +659,46 @@ mod tests {
             options: MountOptions::default(),
         });
         assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn root_mount_points_are_the_paths_made_on_the_root_itself() {
+        let bind = |source: &str, target: &str| MountStep::Bind {
+            source: source.into(),
+            target: target.into(),
+            recursive: false,
+            options: MountOptions::default(),
+        };
+        let p = plan()
+            .with_standard_mounts(Some(Path::new("/run/peapod/pod/shm")), 0)
+            .step(bind("/run/peapod/no-such/hosts", "/etc/hosts"))
+            .step(bind("/run/peapod/no-such/hostname", "/etc/hostname"))
+            // A folder source: a folder mount point, its parent made first.
+            .step(bind("/", "/usr/logs"))
+            // On the /dev tmpfs, and below the bind above: not on the root.
+            .step(bind("/run/peapod/no-such/log", "/dev/termination-log"))
+            .step(bind("/", "/usr/logs/deeper"));
+        let points: Vec<(String, bool)> = p
+            .root_mount_points()
+            .expect("valid")
+            .into_iter()
+            .map(|m| (m.path.display().to_string(), m.is_dir))
+            .collect();
+        let want = [
+            ("/proc", true),
+            ("/dev", true),
+            ("/sys", true),
+            ("/etc", true),
+            ("/etc/hosts", false),
+            ("/etc/hostname", false),
+            ("/usr", true),
+            ("/usr/logs", true),
+        ];
+        assert_eq!(
+            points,
+            want.map(|(p, d)| (p.to_owned(), d)),
+            "each once, in order"
+        );
     }
 
     #[test]

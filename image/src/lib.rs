@@ -5,7 +5,8 @@
 //! `docker save` archives, saving OCI archives, pulling from OCI registries
 //! (through the mirrors of a containers-registries.conf(5) file), unpacking layers
 //! safely (whiteouts, no entry written outside its layer), and the ordered
-//! lower directories of an image for an overlay rootfs.
+//! lower directories of an image for an overlay rootfs, with the layer of
+//! mount points its containers need on top of them.
 //!
 //! Does not own: mounting (that is `peapod-volumes` and `peapod-core`).
 //!
@@ -24,6 +25,7 @@ mod digest;
 mod error;
 mod import;
 mod index;
+mod mount_points;
 pub mod oci;
 mod reference;
 mod registries;

@@ -5,6 +5,7 @@
 //! <dir>/index.json           references → image IDs, image and layer records
 //! <dir>/blobs/sha256/<hex>   image configs and manifests, by digest
 //! <dir>/layers/<hex>/        each layer unpacked once, named by its diffID
+//! <dir>/mountpoints/<a>-<b>/ an image's mount-point layer (`mount_points.rs`)
 //! <dir>/tmp/<pid>-<n>-<what> work in progress (removed when its pid is gone)
 //! ```
 //!
@@ -373,11 +374,16 @@ impl Store {
             .collect();
         for name in dir_names(&layers_dir)? {
             if !used_layers.contains(name.as_str()) {
-                // Out of `layers/` first (one rename), so a crash midway never
-                // leaves a half-removed layer under a valid name.
-                let doomed = self.temp_path(&format!("gc-{name}"));
-                fs::rename(layers_dir.join(&name), &doomed).ctx("rename", &doomed)?;
-                fs::remove_dir_all(&doomed).ctx("remove", &doomed)?;
+                self.remove_folder(&layers_dir, &name)?;
+            }
+        }
+        let points_dir = self.dir.join(crate::mount_points::MOUNT_POINTS_DIR);
+        if points_dir.is_dir() {
+            for name in dir_names(&points_dir)? {
+                let image = name.split('-').next().unwrap_or_default();
+                if !index.images.keys().any(|id| id.hex().starts_with(image)) {
+                    self.remove_folder(&points_dir, &name)?;
+                }
             }
         }
         let blobs_dir = self.dir.join("blobs/sha256");
@@ -410,6 +416,14 @@ impl Store {
             .collect();
         index.layers.retain(|d, _| used.contains(d));
         self.write_index(&index)
+    }
+
+    /// Removes `parent/name`, out of `parent` first (one rename), so a
+    /// crash midway never leaves a half-removed layer under a valid name.
+    fn remove_folder(&self, parent: &Path, name: &str) -> Result<()> {
+        let doomed = self.temp_path(&format!("gc-{name}"));
+        fs::rename(parent.join(name), &doomed).ctx("rename", &doomed)?;
+        fs::remove_dir_all(&doomed).ctx("remove", &doomed)
     }
 
     /// Unpacks one layer into a temporary folder; checks its diffID when

@@ -31,6 +31,7 @@ use crate::engine;
 use crate::error::{Error, Result};
 use crate::images::ResolvedImage;
 use crate::log_rotation::{self, RotationPolicy};
+use crate::mount_point_layer;
 use crate::sandbox::Sandbox;
 use crate::seccomp_profile;
 use crate::termination_message;
@@ -255,6 +256,7 @@ pub(crate) fn create(
         });
     }
     plan.steps.extend(binds);
+    mount_point_layer::put_under_upper(&mut plan, image, name);
     drop(plan_span);
     let mut spec = container_process::process_spec(&resolved, &image.defaults, hostname);
     security.apply(&mut spec);

@@ -18,6 +18,8 @@ pub(crate) struct ResolvedImage {
     pub id: String,
     /// overlayfs lower dirs, topmost first.
     pub lower: Vec<PathBuf>,
+    /// The store it is in (its mount-point layers: `mount_point_layer.rs`).
+    pub store: Store,
     /// ENTRYPOINT, CMD, ENV, WORKDIR.
     pub defaults: ImageDefaults,
     /// STOPSIGNAL as a number (`None`: SIGTERM).
@@ -66,7 +68,7 @@ pub(crate) fn resolve(
     });
     Ok(ResolvedImage {
         pulled,
-        ..resolved(container, ensured.image)
+        ..resolved(store, container, ensured.image)
     })
 }
 
@@ -113,10 +115,10 @@ pub(crate) fn started_from(
     let image = store
         .image(name)
         .map_err(|e| Error::container(&container.name, e))?;
-    Ok(resolved(container, image))
+    Ok(resolved(store, container, image))
 }
 
-fn resolved(container: &Container, image: peapod_image::Image) -> ResolvedImage {
+fn resolved(store: &Store, container: &Container, image: peapod_image::Image) -> ResolvedImage {
     let c = image.config;
     let image_stop_signal = c.stop_signal.as_deref().and_then(|s| {
         let sig = crate::termination::parse_signal(s);
@@ -142,6 +144,7 @@ fn resolved(container: &Container, image: peapod_image::Image) -> ResolvedImage 
         pulled: None,
         id: image.id.to_string(),
         lower: image.lower_dirs,
+        store: store.clone(),
         defaults: ImageDefaults {
             entrypoint: c.entrypoint.unwrap_or_default(),
             cmd: c.cmd.unwrap_or_default(),

@@ -39,6 +39,7 @@ mod log_reader;
 pub(crate) mod log_rotation;
 pub mod logs;
 mod loop_token;
+mod mount_point_layer;
 pub mod network;
 mod parked_streams;
 mod paths;

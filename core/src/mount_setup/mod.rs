@@ -21,7 +21,7 @@ use rustix::mount::{MountFlags, MountPropagationFlags};
 
 use crate::child_error::Step;
 use crate::error::{Error, Result};
-use crate::mount_plan::{MountOptions, MountPlan, MountStep, Propagation, RootFs};
+use crate::mount_plan::{MountOptions, MountPlan, MountStep, Propagation, RootFs, RootMountPoint};
 
 /// A path in the container, split for `*at` calls under the root.
 #[derive(Debug)]
@@ -32,6 +32,12 @@ struct InRoot {
     parent: CString,
     /// Its last component (`pts`).
     name: CString,
+}
+
+impl InRoot {
+    fn as_path(&self) -> &Path {
+        Path::new(std::ffi::OsStr::from_bytes(self.path.as_bytes()))
+    }
 }
 
 /// One syscall-level operation on paths in the container.
@@ -126,6 +132,50 @@ impl MountSetup {
             readonly_root: plan.readonly_root,
             ops,
         })
+    }
+}
+
+impl MountSetup {
+    /// What [`MountPlan::root_mount_points`] says, read from the ops the
+    /// child runs: the folders and files made before anything is mounted
+    /// on them or above them.
+    pub(crate) fn root_mount_points(&self) -> Vec<RootMountPoint> {
+        let mut mounted: Vec<&Path> = Vec::new();
+        let mut points: Vec<RootMountPoint> = Vec::new();
+        let mut add = |p: &InRoot, is_dir: bool, mounted: &[&Path]| {
+            let path = p.as_path();
+            let on_root = !mounted.iter().any(|m| path.starts_with(m));
+            if on_root && !points.iter().any(|q| q.path == path) {
+                points.push(RootMountPoint {
+                    path: path.to_path_buf(),
+                    is_dir,
+                });
+            }
+        };
+        for op in &self.ops {
+            match op {
+                Op::MakeDirs(dirs) => {
+                    for d in dirs {
+                        add(d, true, &mounted);
+                    }
+                }
+                Op::MakeFile { parents, file } => {
+                    for d in parents {
+                        add(d, true, &mounted);
+                    }
+                    add(file, false, &mounted);
+                }
+                Op::Mount { target, .. }
+                | Op::Bind { target, .. }
+                | Op::Mask { path: target }
+                | Op::ReadOnly { path: target } => mounted.push(target.as_path()),
+                Op::IdmapInPlace(_)
+                | Op::Remount { .. }
+                | Op::ReadOnlyRecursively { .. }
+                | Op::Symlink { .. } => {}
+            }
+        }
+        points
     }
 }
 
