@@ -26,9 +26,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, criterion_group};
 use peapod_runtime::Paths;
-use peapod_runtime::launch::Launcher;
 use peapod_runtime::network::NETWORK_ENV;
-use peapod_runtime::teardown;
+use peapod_runtime::pod::launch::Launcher;
+use peapod_runtime::pod::teardown;
 use peapod_spec::Pod;
 use peapod_testkit::{TempDir, require_root};
 

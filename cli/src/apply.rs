@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use peapod_runtime::launch::{Launcher, key_of};
-use peapod_runtime::pod_config::PodConfig;
-use peapod_runtime::pod_update::{self, Change};
-use peapod_runtime::{Error, Paths, inspect, teardown};
+use peapod_runtime::pod::launch::{Launcher, key_of};
+use peapod_runtime::pod::pod_config::PodConfig;
+use peapod_runtime::pod::pod_update::{self, Change};
+use peapod_runtime::{Error, Paths, pod::inspect, pod::teardown};
 use peapod_spec::Pod;
 
 use crate::manifest::{Loaded, read_manifests};

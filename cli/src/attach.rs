@@ -1,12 +1,12 @@
 //! `peapod attach POD [-c CONTAINER] [-i] [-t]`: a running container's
 //! own output, and with `-i` its stdin (a container with `stdin: true`
 //! or `tty: true`), as kubectl attaches; Ctrl-P Ctrl-Q detaches from a
-//! terminal ([`peapod_runtime::pod_attach`]).
+//! terminal ([`peapod_runtime::pod::pod_attach`]).
 
 use std::process::ExitCode;
 
 use peapod_runtime::Paths;
-use peapod_runtime::pod_attach::{self, AttachEnd, AttachRequest};
+use peapod_runtime::pod::pod_attach::{self, AttachEnd, AttachRequest};
 
 /// Attach to a running container.
 #[derive(Debug, clap::Args)]

@@ -11,8 +11,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use peapod_runtime::Paths;
-use peapod_runtime::exec::{self, ExecRequest, Streams};
-use peapod_runtime::state::PodKey;
+use peapod_runtime::PodKey;
+use peapod_runtime::pod::exec::{self, ExecRequest, Streams};
 
 /// Copy files and folders to and from a container.
 #[derive(Debug, clap::Args)]

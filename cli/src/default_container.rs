@@ -5,8 +5,8 @@
 
 use std::io::Write;
 
-use peapod_runtime::state::PodKey;
-use peapod_runtime::{Paths, inspect};
+use peapod_runtime::PodKey;
+use peapod_runtime::{Paths, pod::inspect};
 use peapod_spec::Pod;
 
 /// The annotation naming a pod's default container (KEP 2227).

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use peapod_runtime::launch::key_of;
-use peapod_runtime::state::PodKey;
-use peapod_runtime::{Paths, inspect, teardown};
+use peapod_runtime::PodKey;
+use peapod_runtime::pod::launch::key_of;
+use peapod_runtime::{Paths, pod::inspect, pod::teardown};
 
 use crate::manifest::read_manifest;
 

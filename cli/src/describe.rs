@@ -7,12 +7,12 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use peapod_runtime::clock::Timestamp;
-use peapod_runtime::events::Event;
-use peapod_runtime::inspect::Deletion;
-use peapod_runtime::state::PodKey;
-use peapod_runtime::status::phase_name;
-use peapod_runtime::{Paths, inspect};
+use peapod_runtime::PodKey;
+use peapod_runtime::Timestamp;
+use peapod_runtime::pod::events::Event;
+use peapod_runtime::pod::inspect::Deletion;
+use peapod_runtime::pod::status::phase_name;
+use peapod_runtime::{Paths, pod::inspect};
 use peapod_spec::{
     Container, ContainerState, ContainerStatus, EnvVar, IntOrString, Pod, PodPhase, Probe,
     ResourceRequirements, URIScheme, Volume, VolumeSource,
@@ -182,7 +182,7 @@ fn pod_header(w: &mut String, pod: &Pod, deletion: Option<&Deletion>) {
         "Annotations",
         meta.annotations
             .iter()
-            .filter(|(k, _)| k.as_str() != peapod_runtime::pod_update::LAST_APPLIED)
+            .filter(|(k, _)| k.as_str() != peapod_runtime::pod::pod_update::LAST_APPLIED)
             .map(|(k, v)| {
                 let l = format!("{k}: {v}");
                 match l.char_indices().nth(140) {
@@ -665,7 +665,7 @@ mod tests {
     fn repeated_events_show_their_count_and_span() {
         let now = Timestamp::now().rfc3339();
         let e = Event {
-            type_: peapod_runtime::events::EventType::Warning,
+            type_: peapod_runtime::pod::events::EventType::Warning,
             reason: "BackOff".into(),
             field_path: None,
             message: "Back-off restarting failed container web".into(),
@@ -724,8 +724,10 @@ mod tests {
         pod.metadata.name = Some("web".into());
         pod.metadata.labels = BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())]);
         // As kubectl, describe leaves apply's record out.
-        pod.metadata.annotations =
-            BTreeMap::from([(peapod_runtime::pod_update::LAST_APPLIED.into(), "{}".into())]);
+        pod.metadata.annotations = BTreeMap::from([(
+            peapod_runtime::pod::pod_update::LAST_APPLIED.into(),
+            "{}".into(),
+        )]);
         let text = describe(&pod, None, &[]);
         assert!(
             text.contains("Labels:           a=1\n                  b=2\n"),

@@ -1,7 +1,7 @@
 //! Ages as kubectl prints them (`translateTimestampSince`, i.e.
 //! apimachinery's `duration.HumanDuration`): `45s`, `2m30s`, `3h1m`, `3d`.
 
-use peapod_runtime::clock::Timestamp;
+use peapod_runtime::Timestamp;
 
 /// The age of an RFC 3339 time, `<unknown>` when it does not parse.
 pub fn since(t: &str) -> String {

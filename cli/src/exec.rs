@@ -4,9 +4,9 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use peapod_runtime::exec::ExecRequest;
-use peapod_runtime::state::PodKey;
-use peapod_runtime::{Paths, exec};
+use peapod_runtime::PodKey;
+use peapod_runtime::pod::exec::ExecRequest;
+use peapod_runtime::{Paths, pod::exec};
 
 /// Run a command in a container.
 #[derive(Debug, clap::Args)]

@@ -7,8 +7,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use peapod_runtime::state::PodKey;
-use peapod_runtime::{Paths, inspect, status};
+use peapod_runtime::PodKey;
+use peapod_runtime::{Paths, pod::inspect, pod::status};
 use peapod_spec::Pod;
 use serde_json::Value;
 

@@ -8,8 +8,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use peapod_runtime::state::PodKey;
-use peapod_runtime::{Paths, inspect};
+use peapod_runtime::PodKey;
+use peapod_runtime::{Paths, pod::inspect};
 use serde_json::{Value, json};
 
 use crate::duration::since;
@@ -175,7 +175,7 @@ pub fn run(query: EventsQuery<'_>, paths: &Paths) -> anyhow::Result<ExitCode> {
             .collect()
     };
     let mut watch = if query.watch {
-        Some(peapod_runtime::pod_watch::PodWatch::new(paths)?)
+        Some(peapod_runtime::pod::pod_watch::PodWatch::new(paths)?)
     } else {
         None
     };

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use peapod_runtime::Paths;
-use peapod_runtime::pod_watch::PodWatch;
+use peapod_runtime::pod::pod_watch::PodWatch;
 use peapod_spec::Pod;
 
 use crate::get::{Format, Printer, Query, document, print_rows};
@@ -30,14 +30,14 @@ fn signature(printer: &Printer, paths: &Paths, pod: &Pod) -> anyhow::Result<Stri
         }
         Format::CustomColumns(_) => Ok(printer.row(paths, pod)?.join("\t")),
         _ => {
-            let deleting = peapod_runtime::inspect::deletion(paths, &key_of(pod)).is_some();
+            let deleting = peapod_runtime::pod::inspect::deletion(paths, &key_of(pod)).is_some();
             Ok(format!("{deleting}{}", serde_json::to_string(pod)?))
         }
     }
 }
 
-fn key_of(pod: &Pod) -> peapod_runtime::state::PodKey {
-    peapod_runtime::state::PodKey::new(
+fn key_of(pod: &Pod) -> peapod_runtime::PodKey {
+    peapod_runtime::PodKey::new(
         pod.metadata.namespace.as_deref().unwrap_or("default"),
         pod.metadata.name.as_deref().unwrap_or_default(),
     )
@@ -73,7 +73,7 @@ pub fn run(
             print(&mut out, printer, paths, &pods, &mut header_printed)?;
         }
     }
-    let mut seen: BTreeMap<peapod_runtime::state::PodKey, (String, Pod)> = BTreeMap::new();
+    let mut seen: BTreeMap<peapod_runtime::PodKey, (String, Pod)> = BTreeMap::new();
     for p in pods {
         seen.insert(key_of(&p), (signature(printer, paths, &p)?, p));
     }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use peapod_image::{Digest, ImageConfig, Progress, PullOptions, Reference, Store};
-use peapod_runtime::image_use;
+use peapod_runtime::pod::image_use;
 
 use crate::tabwriter;
 

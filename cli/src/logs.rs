@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use anyhow::bail;
-use peapod_runtime::clock::Timestamp;
-use peapod_runtime::logs::LogsRequest;
-use peapod_runtime::state::PodKey;
-use peapod_runtime::{Paths, inspect, logs};
+use peapod_runtime::PodKey;
+use peapod_runtime::Timestamp;
+use peapod_runtime::pod::logs::LogsRequest;
+use peapod_runtime::{Paths, pod::inspect, pod::logs};
 
 use crate::duration::{GoDuration, parse_go};
 

@@ -139,7 +139,7 @@ fn paths(root: Option<&std::path::Path>) -> peapod_runtime::Paths {
 }
 
 fn main() -> ExitCode {
-    peapod_runtime::supervisor::pause_if_invoked();
+    peapod_runtime::pause_if_invoked();
     trace_log::install_from_env();
     let cli = parse();
     // CVE-2019-5736: a verb that clones processes into containers runs its

@@ -1,7 +1,7 @@
 //! `peapod port-forward POD [LOCAL:]REMOTE...`: the host's loopback into
 //! a pod, as kubectl forwards: it accepts on `127.0.0.1:LOCAL` and for each
 //! connection opens one to `127.0.0.1:REMOTE` in the pod's network
-//! namespace ([`peapod_runtime::pod_connect`]), copying both ways until
+//! namespace ([`peapod_runtime::pod::pod_connect`]), copying both ways until
 //! each side ends. Runs until interrupted, or until the pod is deleted:
 //! then `error: lost connection to pod` (exit 1), as kubectl's stream
 //! breaks with the pod.
@@ -13,9 +13,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use peapod_runtime::Paths;
-use peapod_runtime::pod_connect::PodNetwork;
-use peapod_runtime::pod_watch::PodWatch;
-use peapod_runtime::state::PodKey;
+use peapod_runtime::PodKey;
+use peapod_runtime::pod::pod_connect::PodNetwork;
+use peapod_runtime::pod::pod_watch::PodWatch;
 
 /// Forward local ports to a pod.
 #[derive(Debug, clap::Args)]
@@ -77,7 +77,7 @@ pub fn run(args: &PortForwardArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
 /// Returns once pod `key` is deleted (its folder gone).
 fn wait_gone(paths: &Paths, key: &PodKey) -> anyhow::Result<()> {
     let mut watch = PodWatch::new(paths)?;
-    while peapod_runtime::inspect::get(paths, key).is_ok() {
+    while peapod_runtime::pod::inspect::get(paths, key).is_ok() {
         watch.wait(paths, None)?;
     }
     Ok(())

@@ -11,10 +11,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use peapod_runtime::Paths;
-use peapod_runtime::launch::Launcher;
 use peapod_runtime::network::Mode;
-use peapod_runtime::pod_config::PodConfig;
-use peapod_runtime::run_once::{self, RunOptions};
+use peapod_runtime::pod::launch::Launcher;
+use peapod_runtime::pod::pod_config::PodConfig;
+use peapod_runtime::pod::run_once::{self, RunOptions};
 use peapod_spec::RestartPolicy;
 
 /// Run one container: in the foreground, exiting with its exit code (125

@@ -36,7 +36,7 @@ pub fn run(args: &ServeArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         let static_paths = paths.clone();
         // The watch runs beside the CRI server; it ends with the process.
         std::thread::spawn(move || {
-            if let Err(e) = peapod_runtime::static_pods::keep(&static_paths, &exe, &dir) {
+            if let Err(e) = peapod_runtime::workload::static_pods::keep(&static_paths, &exe, &dir) {
                 eprintln!("peapod serve: --manifests {}: {e}", dir.display());
                 std::process::exit(1);
             }

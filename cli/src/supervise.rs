@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use peapod_runtime::{Paths, supervisor};
+use peapod_runtime::{Paths, supervise};
 
 /// Run a pod's supervisor (started by `apply`).
 #[derive(Debug, clap::Args)]
@@ -28,7 +28,7 @@ pub struct SuperviseArgs {
 /// Runs the supervisor until the pod is gone.
 pub fn run(args: SuperviseArgs) -> ExitCode {
     let (paths, dir) = args.into_parts();
-    let code = supervisor::supervise(&paths, &dir);
+    let code = supervise(&paths, &dir);
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 

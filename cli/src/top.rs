@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
+use peapod_runtime::PodKey;
 use peapod_runtime::engine::{self, ContainerStats};
-use peapod_runtime::state::PodKey;
-use peapod_runtime::{Paths, inspect};
+use peapod_runtime::{Paths, pod::inspect};
 use peapod_spec::Pod;
 
 use crate::tabwriter;

@@ -225,8 +225,8 @@ fn table(kind: WorkloadKind, views: &[WorkloadView], namespaces: bool) -> Vec<Ve
                 let duration = match (&job.start_time, &job.completion_time) {
                     (Some(start), Some(end)) => {
                         let secs = |t: &str| {
-                            peapod_runtime::clock::Timestamp::parse_rfc3339(t)
-                                .map_or(0, peapod_runtime::clock::Timestamp::unix_seconds)
+                            peapod_runtime::Timestamp::parse_rfc3339(t)
+                                .map_or(0, peapod_runtime::Timestamp::unix_seconds)
                         };
                         human_duration(secs(end).saturating_sub(secs(start)))
                     }

@@ -91,9 +91,9 @@ impl Images {
             Err(peapod_image::Error::UnknownImage { .. }) => return Ok(()),
             Err(e) => return Err(status_code::of_image(&e)),
         };
-        let users = peapod_runtime::image_use::in_use(&self.paths, &self.store)
+        let users = peapod_runtime::pod::image_use::in_use(&self.paths, &self.store)
             .map_err(|e| status_code::of_runtime(&e))?;
-        if let Some(user) = peapod_runtime::image_use::user_of(&users, &image.id) {
+        if let Some(user) = peapod_runtime::pod::image_use::user_of(&users, &image.id) {
             return Err(Status::failed_precondition(format!(
                 "image {name} ({}) is in use by {user}",
                 image.id

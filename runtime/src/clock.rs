@@ -115,17 +115,6 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Human age as kubectl prints it: `45s`, `3m`, `2h`, `5d`.
-pub fn human_age(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..120 => format!("{s}s"),
-        120..7200 => format!("{}m", s / 60),
-        7200..172_800 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,13 +138,5 @@ mod tests {
     fn parse_round_trips_nanos() {
         let t = Timestamp::now();
         assert_eq!(Timestamp::parse_rfc3339(&t.rfc3339_nanos()), Some(t));
-    }
-
-    #[test]
-    fn ages_read_like_kubectl() {
-        assert_eq!(human_age(Duration::from_secs(45)), "45s");
-        assert_eq!(human_age(Duration::from_secs(180)), "3m");
-        assert_eq!(human_age(Duration::from_secs(3 * 3600)), "3h");
-        assert_eq!(human_age(Duration::from_secs(3 * 86_400)), "3d");
     }
 }

@@ -10,15 +10,18 @@
 //! Does not own: syscalls (`peapod-core`), networking (`peapod-netns`),
 //! mounts plans (`peapod-volumes`), images (`peapod-image`).
 //!
-//! The CLI's calls: [`launch::Launcher::create`] (`apply`), [`inspect`]
-//! (`get`), [`exec::exec`], [`logs::logs`], [`teardown::delete`], [`run_once::run`] (`run`), and
-//! [`supervisor::supervise`] behind the hidden `supervise` verb, and
-//! [`die_of_sigpipe`] when the reader of its output has gone.
+//! The public surface: [`Paths`], [`PodKey`], [`Error`], [`Timestamp`] at
+//! the root; [`engine`] (sandboxes and containers, what the CRI drives);
+//! [`pod`] (what the CLI does to pods: `apply`, `get`, `exec`, `logs`,
+//! `delete`, `run` ...); [`workload`] (Deployments, Jobs, StatefulSets,
+//! static pods); [`network`] (the bridge's names and modes); and
+//! [`supervise`] behind the hidden `supervise` verb. The rest is the
+//! crate's own.
 #![forbid(unsafe_code)]
 
 pub(crate) mod backoff;
 pub(crate) mod cgroup_boundary;
-pub mod clock;
+pub(crate) mod clock;
 mod container;
 pub(crate) mod container_process;
 pub(crate) mod control;
@@ -27,49 +30,43 @@ pub(crate) mod controller;
 pub(crate) mod cri_log;
 pub mod engine;
 mod error;
-pub mod events;
 pub(crate) mod eviction;
-pub mod exec;
-pub mod image_use;
 mod images;
-pub mod inspect;
-pub mod launch;
 mod lifecycle;
 mod log_reader;
 pub(crate) mod log_rotation;
-pub mod logs;
 mod loop_token;
 mod mount_point_layer;
 pub mod network;
 mod parked_streams;
 mod paths;
-pub mod pod_attach;
-pub mod pod_config;
-pub mod pod_connect;
+pub mod pod;
 mod pod_files;
-pub mod pod_update;
-pub mod pod_watch;
-pub mod run_once;
 mod runs;
 mod sandbox;
 pub(crate) mod seccomp_profile;
 mod security_context;
 mod slot;
-pub mod state;
-pub mod static_pods;
-pub mod status;
-pub mod supervisor;
-pub mod teardown;
+pub(crate) mod state;
+pub(crate) mod supervisor;
 mod terminal;
 mod termination;
 mod termination_message;
 mod userns_ids;
 pub mod workload;
 
+pub use clock::Timestamp;
 pub use error::{Error, Result};
 pub use paths::Paths;
+pub use state::PodKey;
+pub use supervisor::{pause_if_invoked, supervise};
+
+// The crate's own paths to the modules of `pod` and `workload`.
 /// The peapod binary through a read-only mount (CVE-2019-5736): the CLI
 /// verbs that clone processes into containers re-exec through it.
 pub use peapod_core::SealedExe;
 /// The CLI's end when the reader of its stdout has gone (`| head`).
 pub use peapod_core::die_of_sigpipe;
+pub(crate) use pod::{
+    events, exec, inspect, launch, logs, pod_config, pod_update, pod_watch, status, teardown,
+};

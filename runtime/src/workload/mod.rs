@@ -8,6 +8,7 @@
 mod keeper;
 mod naming;
 mod reconcile;
+pub mod static_pods;
 mod store;
 
 use std::fs::OpenOptions;
