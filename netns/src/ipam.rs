@@ -15,7 +15,10 @@
 //! pod answering ARP for the same address from a dying namespace would
 //! poison the host's neighbour cache. The next allocation sweeps the
 //! quarantine, looking each veth up in sysfs (no netlink dump: that waits
-//! for the RTNL lock the kernel holds while it destroys the veths). Allocation is also
+//! for the RTNL lock the kernel holds while it destroys the veths); a veth
+//! still there [`QUARANTINE_LIMIT`] after the release, its namespace kept
+//! alive by something else, is deleted by the sweep itself, so neither it
+//! nor the address leaks. Allocation is also
 //! round-robin (after the last address handed out), so a quarantined
 //! address is rarely even looked at.
 
@@ -242,7 +245,7 @@ impl Ipam {
         name: &str,
         owner: Owner,
         host_ports: &[HostPort],
-        link_exists: &LinkExists<'_>,
+        links: &dyn HostLinks,
     ) -> Result<Allocation> {
         if pod.is_empty() || pod.contains(['\n', ' ', '/']) {
             return Err(Error::Config {
@@ -259,7 +262,7 @@ impl Ipam {
         let lock = self.lock()?;
         let (quarantined, mut live): (Vec<Lease>, Vec<Lease>) =
             self.leases()?.into_iter().partition(|lease| lease.released);
-        let quarantined = self.sweep(quarantined, link_exists)?;
+        let quarantined = self.sweep(quarantined, links)?;
         let mut reclaimed = Vec::new();
         for port in host_ports {
             let clash = |lease: &Lease| {
@@ -338,18 +341,40 @@ impl Ipam {
     }
 
     /// Ends the quarantine of the leases whose veth is gone (their files
-    /// go); returns the others. `link_exists` tells whether a link of
-    /// that name is still on the host.
-    fn sweep(&self, quarantined: Vec<Lease>, link_exists: &LinkExists<'_>) -> Result<Vec<Lease>> {
+    /// go), deleting the veths still there [`QUARANTINE_LIMIT`] after
+    /// their release (the lease file's time: it is rewritten when the
+    /// quarantine starts); returns the others.
+    fn sweep(&self, quarantined: Vec<Lease>, links: &dyn HostLinks) -> Result<Vec<Lease>> {
         let mut kept = Vec::new();
         for lease in quarantined {
-            if link_exists(&veth_name(&lease.pod)) {
-                kept.push(lease);
-            } else {
+            let veth = veth_name(&lease.pod);
+            let gone = !links.exists(&veth)
+                || (self.quarantined_for(lease.ip) >= QUARANTINE_LIMIT && {
+                    tracing::warn!(
+                        pod = %lease.name,
+                        veth,
+                        "the veth of a deleted pod is still there: its network namespace is \
+                         kept alive by something else (an fd, a bind mount); deleting it"
+                    );
+                    links.delete(&veth)
+                });
+            if gone {
                 self.remove(lease.ip)?;
+            } else {
+                kept.push(lease);
             }
         }
         Ok(kept)
+    }
+
+    /// How long the lease of `ip` has been in quarantine: since its file
+    /// was last written.
+    fn quarantined_for(&self, ip: Ipv4Addr) -> std::time::Duration {
+        fs::metadata(self.lease_path(ip))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .unwrap_or_default()
     }
 
     /// The lease of `pod`, if it has one (not in quarantine).
@@ -404,9 +429,32 @@ impl Ipam {
     }
 }
 
-/// Whether a link of this name is on the host, asked when a quarantine
-/// is swept.
-pub(crate) type LinkExists<'a> = dyn Fn(&str) -> bool + 'a;
+/// The host's links as a quarantine sweep sees them. A closure is one
+/// that only looks (tests).
+pub(crate) trait HostLinks {
+    /// Whether a link of this name is on the host.
+    fn exists(&self, name: &str) -> bool;
+    /// Deletes the link of this name (both ends of a veth); whether it is
+    /// gone. Asked for a veth still there [`QUARANTINE_LIMIT`] after its
+    /// pod's release.
+    fn delete(&self, _name: &str) -> bool {
+        false
+    }
+}
+
+impl<F: Fn(&str) -> bool> HostLinks for F {
+    fn exists(&self, name: &str) -> bool {
+        self(name)
+    }
+}
+
+/// How long a released address waits for its veth to go with the pod's
+/// network namespace before the sweep deletes the veth itself. The kernel
+/// destroys a namespace within a second or so of its last process; one
+/// still there after this is kept alive by something else (an fd of
+/// `/proc/<pid>/ns/net` someone holds, a bind mount of it, a process that
+/// joined it), and its veth and address would otherwise stay forever.
+pub(crate) const QUARANTINE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub(crate) fn remove_file_if_present(path: &Path) -> Result<()> {
     match fs::remove_file(path) {
@@ -542,6 +590,41 @@ mod tests {
             .ip;
         assert_eq!(b, a);
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 2); // lock + b
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Links that are there until deleted, the deletions recorded.
+    struct Stuck(std::cell::RefCell<Vec<String>>);
+
+    impl HostLinks for Stuck {
+        fn exists(&self, name: &str) -> bool {
+            !self.0.borrow().iter().any(|d| d == name)
+        }
+        fn delete(&self, name: &str) -> bool {
+            self.0.borrow_mut().push(name.to_owned());
+            true
+        }
+    }
+
+    #[test]
+    fn veth_still_there_past_the_quarantine_limit_is_deleted_and_its_address_freed() {
+        let (ipam, dir) = store("stuck", "10.99.0.0/30");
+        let a = ipam.allocate("a", "a", me(), &[], &no_links).unwrap();
+        let a = a.lease.ip;
+        ipam.quarantine("a").unwrap();
+        let links = Stuck(std::cell::RefCell::new(Vec::new()));
+        // Within the limit: left to the kernel.
+        assert!(ipam.allocate("b", "b", me(), &[], &links).is_err());
+        assert!(links.0.borrow().is_empty());
+        let released = std::time::SystemTime::now() - QUARANTINE_LIMIT;
+        File::options()
+            .write(true)
+            .open(dir.join(a.to_string()))
+            .and_then(|f| f.set_times(fs::FileTimes::new().set_modified(released)))
+            .unwrap();
+        let b = ipam.allocate("b", "b", me(), &[], &links).unwrap().lease.ip;
+        assert_eq!(b, a);
+        assert_eq!(*links.0.borrow(), [veth_name("a")]);
         fs::remove_dir_all(dir).unwrap();
     }
 

@@ -18,6 +18,27 @@ use crate::veth::{POD_INTERFACE, PodAddress, configure_pod_side, short_id, veth_
 /// Where sysfs lists the links of the host's network namespace.
 const SYS_CLASS_NET: &str = "/sys/class/net";
 
+/// The host's links for a quarantine sweep: looked up in sysfs (no
+/// netlink dump, which waits for the RTNL lock the kernel's namespace
+/// cleanup holds), deleted over netlink.
+struct SysfsLinks;
+
+impl crate::ipam::HostLinks for SysfsLinks {
+    fn exists(&self, name: &str) -> bool {
+        Path::new(SYS_CLASS_NET).join(name).exists()
+    }
+
+    fn delete(&self, name: &str) -> bool {
+        match Netlink::open().and_then(|mut n| n.delete_link(name)) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!("{e}");
+                false
+            }
+        }
+    }
+}
+
 /// The default bridge name.
 pub const DEFAULT_BRIDGE: &str = "peapod0";
 
@@ -210,10 +231,9 @@ impl Network {
         let owner = Owner::of(std::process::id()).ok_or_else(|| Error::Config {
             reason: "cannot read this process's /proc/self/stat".into(),
         })?;
-        let link_exists = |name: &str| Path::new(SYS_CLASS_NET).join(name).exists();
         let allocation = self
             .ipam
-            .allocate(pod, name, owner, host_ports, &link_exists)?;
+            .allocate(pod, name, owner, host_ports, &SysfsLinks)?;
         for stale in &allocation.reclaimed {
             tracing::info!(pod = %stale.pod, ip = %stale.ip, "reclaiming the lease of a dead supervisor");
             self.remove_links_and_rules(stale)?;

@@ -747,3 +747,55 @@ fn release_leaves_the_veth_to_its_namespace_and_quarantines_its_address() {
         Vec::<String>::new()
     );
 }
+
+/// The fallback of the quarantine: a namespace whose processes are all
+/// gone but which an fd still holds (someone's open
+/// `/proc/<pid>/ns/net`; a bind mount of it does the same) keeps the
+/// veth, so the address would stay in quarantine forever. Past the
+/// quarantine limit (the lease file backdated here), the next allocation
+/// deletes that veth itself and hands the address out again.
+#[test]
+fn a_veth_kept_by_a_leaked_namespace_is_deleted_after_the_quarantine_limit() {
+    if !require_root("a_veth_kept_by_a_leaked_namespace_is_deleted_after_the_quarantine_limit") {
+        return;
+    }
+    // A /30 has one pod address: the next pod can only get the first's.
+    let test = TestNetwork::with_prefix(14, 30);
+    let leaked = TestPod::new();
+    let net = test
+        .network
+        .attach("leaked", leaked.netns.as_fd(), &[])
+        .unwrap();
+    test.network.release("leaked").unwrap();
+    // The pod's last process dies; the fd alone keeps its namespace.
+    let netns = leaked.netns.try_clone().unwrap();
+    drop(leaked); // kills and reaps its process
+    let second = TestPod::new();
+    assert!(
+        test.network
+            .attach("second", second.netns.as_fd(), &[])
+            .is_err()
+    );
+    assert!(
+        link_exists(&net.veth),
+        "within the limit: left to the kernel"
+    );
+    let released = std::time::SystemTime::now() - Duration::from_secs(11);
+    File::options()
+        .write(true)
+        .open(test.lease_dir().join(net.ip.to_string()))
+        .and_then(|f| f.set_times(std::fs::FileTimes::new().set_modified(released)))
+        .unwrap();
+    let again = test
+        .network
+        .attach("second", second.netns.as_fd(), &[])
+        .unwrap();
+    assert_eq!(again.ip, net.ip);
+    assert!(!link_exists(&net.veth), "deleted by the sweep");
+    test.network.release("second").unwrap();
+    drop((netns, second));
+    assert_eq!(
+        peapod_netns::wait_named_links_gone(&[again.veth], Duration::from_secs(10)).unwrap(),
+        Vec::<String>::new()
+    );
+}
