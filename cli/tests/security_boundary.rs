@@ -675,3 +675,33 @@ fn cp_from_a_container_whose_tar_links_to_a_host_file_is_refused() {
         1
     );
 }
+
+/// What the caller's environment holds (a token in the admin's shell)
+/// never reaches a container: `peapod exec` and `peapod run` give the
+/// process the container's environment only, as `kubectl exec` does.
+#[test]
+fn the_callers_environment_does_not_reach_exec_or_run() {
+    let Some((_g, root)) = start("caller env", "sb-env", shared) else {
+        return;
+    };
+    let pod = apply(&root, "envleak", &pod_yaml("envleak", "", ""), &[]);
+    let secret = ("HOST_ONLY_TOKEN", "s3cr3t-value");
+    let exec = root
+        .command(&["exec", "envleak", "--", "env"])
+        .env(secret.0, secret.1)
+        .output()
+        .unwrap();
+    let run = root
+        .command(&["run", "--rm", "--network", "none", "busybox:1.31.1", "env"])
+        .env(secret.0, secret.1)
+        .output()
+        .unwrap();
+    for (what, out) in [("exec", exec), ("run", run)] {
+        let env = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{what}: {out:?}");
+        assert!(env.contains("PATH="), "{what}: {env}");
+        assert!(!env.contains(secret.1), "{what}: {env}");
+        assert!(!env.contains("PEAPOD"), "{what}: {env}");
+    }
+    drop(pod);
+}
