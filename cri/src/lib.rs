@@ -14,6 +14,7 @@ pub mod api;
 mod blocking;
 mod client;
 mod endpoint;
+mod enforcement;
 mod error;
 mod from_engine;
 mod image_service;

@@ -1,6 +1,7 @@
 //! CRI requests as the engine's configurations. What a single host cannot
 //! give, or peapod does not do yet, is refused with `INVALID_ARGUMENT` or
-//! `UNIMPLEMENTED` naming the field, never dropped silently.
+//! `UNIMPLEMENTED` naming the field, never dropped silently; what every
+//! kubelet sends and peapod cannot apply is said once ([`enforcement`]).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,13 +14,16 @@ use peapod_spec::{
 use tonic::Status;
 
 use crate::api;
+use crate::enforcement::{self, apparmor, masked_paths, strict_groups, swap, warn_once};
 
 /// `NamespaceMode` values of the CRI.
 const MODE_POD: i32 = 0;
 const MODE_CONTAINER: i32 = 1;
 const MODE_NODE: i32 = 2;
+const MODE_TARGET: i32 = 3;
 
-fn unsupported(field: &str, why: &str) -> Status {
+/// `UNIMPLEMENTED`, naming the field and why.
+pub(crate) fn unsupported(field: &str, why: &str) -> Status {
     Status::unimplemented(format!("{field}: {why}"))
 }
 
@@ -55,6 +59,23 @@ pub(crate) fn sandbox(config: &api::PodSandboxConfig) -> Result<SandboxConfig, S
     }
     if security.selinux_options.is_some() {
         return Err(unsupported("selinux_options", "SELinux is not supported"));
+    }
+    strict_groups(
+        "linux.security_context",
+        security.supplemental_groups_policy,
+    )?;
+    apparmor(
+        "linux.security_context.apparmor",
+        security.apparmor.as_ref(),
+    )?;
+    if linux.resources.is_some() || linux.overhead.is_some() {
+        // The CRI's own words: on Linux the kubelet configures the pod
+        // cgroup (`cgroup_parent`) with them; hints for VM runtimes.
+        warn_once(
+            "linux.resources/overhead of a sandbox",
+            "the kubelet limits the pod cgroup under cgroup_parent itself; peapod limits \
+             each container",
+        );
     }
     let mut pod_security = PodSecurityContext {
         run_as_user: security.run_as_user.map(|v| v.value),
@@ -182,6 +203,12 @@ pub(crate) fn container(config: &api::ContainerConfig) -> Result<ContainerConfig
     if !config.devices.is_empty() || !config.cdi_devices.is_empty() {
         return Err(unsupported("devices", "host devices are not supported yet"));
     }
+    if config.stdin_once {
+        return Err(Status::invalid_argument(
+            "stdin_once: peapod keeps a container's stdin open across attaches; \
+             leave stdinOnce unset",
+        ));
+    }
     let linux = config.linux.clone().unwrap_or_default();
     let mounts = config
         .mounts
@@ -229,6 +256,12 @@ fn mount(m: &api::Mount) -> Result<Mount, Status> {
             "idmapped mounts over the CRI",
         ));
     }
+    if m.selinux_relabel && enforcement::selinux_enabled() {
+        return Err(unsupported(
+            "mounts.selinux_relabel",
+            "SELinux is not supported",
+        ));
+    }
     let propagation = match api::MountPropagation::try_from(m.propagation) {
         Ok(api::MountPropagation::PropagationHostToContainer) => Propagation::HostToContainer,
         Ok(api::MountPropagation::PropagationBidirectional) => Propagation::Bidirectional,
@@ -249,11 +282,16 @@ pub(crate) fn resources(r: &api::LinuxContainerResources) -> Result<ResourceRequ
     if !r.cpuset_cpus.is_empty() || !r.cpuset_mems.is_empty() {
         return Err(unsupported("resources.cpuset", "cpusets are not supported"));
     }
-    if r.hugepage_limits.iter().any(|h| h.limit != 0) || !r.unified.is_empty() {
-        return Err(unsupported(
-            "resources.hugepage_limits/unified",
-            "not supported",
-        ));
+    if r.hugepage_limits.iter().any(|h| h.limit != 0) {
+        return Err(unsupported("resources.hugepage_limits", "not supported"));
+    }
+    swap(r)?;
+    if r.oom_score_adj != 0 {
+        warn_once(
+            "resources.oom_score_adj",
+            "containers keep the OOM score they inherit (0); the kubelet's QoS scores \
+             are not written",
+        );
     }
     let quantity = |text: String| {
         Quantity::parse(&text).map_err(|e| Status::invalid_argument(format!("resources: {e}")))
@@ -288,14 +326,16 @@ fn container_security(s: &api::LinuxContainerSecurityContext) -> Result<Security
             "give a numeric run_as_user (the image's user is used otherwise)",
         ));
     }
-    let localhost = api::security_profile::ProfileType::Localhost as i32;
-    if s.apparmor
+    apparmor("apparmor", s.apparmor.as_ref())?;
+    masked_paths(s)?;
+    strict_groups("security_context", s.supplemental_groups_policy)?;
+    if s.namespace_options
         .as_ref()
-        .is_some_and(|a| a.profile_type == localhost)
+        .is_some_and(|n| n.pid == MODE_TARGET || !n.target_id.is_empty())
     {
         return Err(unsupported(
-            "apparmor",
-            "AppArmor profiles are not supported",
+            "namespace_options.pid",
+            "a container in another container's PID namespace (TARGET) is not supported",
         ));
     }
     let caps = s.capabilities.clone().unwrap_or_default();

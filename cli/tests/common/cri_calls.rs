@@ -55,14 +55,17 @@ pub struct SandboxGuard<'a> {
 
 impl Drop for SandboxGuard<'_> {
     fn drop(&mut self) {
-        let _ = self
-            .client
-            .block_on(self.client.runtime_service.clone().remove_pod_sandbox(
-                RemovePodSandboxRequest {
-                    pod_sandbox_id: self.id.clone(),
-                },
-            ));
+        remove_sandbox(self.client, &self.id);
     }
+}
+
+/// Removes sandbox `id`, whatever comes of it (a guard's end).
+pub fn remove_sandbox(client: &Client, id: &str) {
+    let _ = client.block_on(client.runtime_service.clone().remove_pod_sandbox(
+        RemovePodSandboxRequest {
+            pod_sandbox_id: id.into(),
+        },
+    ));
 }
 
 pub fn run_sandbox(client: &Client, config: PodSandboxConfig) -> Result<String, tonic::Status> {
@@ -95,6 +98,15 @@ pub fn create_and_start(client: &Client, sandbox: &str, config: ContainerConfig)
             container_id: id.clone(),
         }))
         .unwrap();
+    id
+}
+
+/// Creates and starts `config` in `sandbox`, and waits until it runs.
+pub fn running(client: &Client, sandbox: &str, config: ContainerConfig) -> String {
+    let id = create_and_start(client, sandbox, config);
+    wait_for(client, &id, "running", |s| {
+        s.state == peapod_cri::api::ContainerState::ContainerRunning as i32
+    });
     id
 }
 

@@ -27,11 +27,26 @@ fn write_controller(dirs: &[PathBuf], file: &str, value: &str) -> Result<()> {
 
 pub(super) fn set_limits(dirs: &[PathBuf], l: &CgroupLimits) -> Result<()> {
     if let Some(bytes) = l.memory_max_bytes {
-        write_controller(dirs, "memory.limit_in_bytes", &bytes.to_string())?;
         // With swap accounting, the same bound on memory+swap, so the
-        // container is OOM-killed rather than swapped out.
-        if let Some(dir) = with_file(dirs, "memory.memsw.limit_in_bytes") {
-            write_file(dir, "memory.memsw.limit_in_bytes", &bytes.to_string())?;
+        // container is OOM-killed rather than swapped out. The kernel
+        // keeps the memory limit at or below memsw's (EINVAL otherwise):
+        // a limit raised in place (`UpdateContainerResources`) goes to
+        // memsw first, a lowered one after.
+        const MEMSW: &str = "memory.memsw.limit_in_bytes";
+        let value = bytes.to_string();
+        let memsw = with_file(dirs, MEMSW);
+        let raised = memsw.filter(|dir| {
+            std::fs::read_to_string(dir.join(MEMSW))
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .is_some_and(|current| current < bytes)
+        });
+        if let Some(dir) = raised {
+            write_file(dir, MEMSW, &value)?;
+        }
+        write_controller(dirs, "memory.limit_in_bytes", &value)?;
+        if let (Some(dir), None) = (memsw, raised) {
+            write_file(dir, MEMSW, &value)?;
         }
     }
     if l.cpu_quota_us.is_some() || l.cpu_period_us.is_some() {
