@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use peapod_runtime::PodKey;
 use peapod_runtime::Timestamp;
+use peapod_runtime::pod::ephemeral::EphemeralContainer;
 use peapod_runtime::pod::events::Event;
 use peapod_runtime::pod::inspect::Deletion;
 use peapod_runtime::pod::status::phase_name;
@@ -94,14 +95,25 @@ pub fn run(args: &DescribeArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         if printed > 0 {
             write!(out, "\n\n")?;
         }
-        write!(out, "{}", describe(&pod, deletion.as_ref(), &events))?;
+        let ephemeral = peapod_runtime::pod::ephemeral::list(paths, key);
+        write!(
+            out,
+            "{}",
+            describe(&pod, deletion.as_ref(), &ephemeral, &events)
+        )?;
         printed += 1;
     }
     Ok(code)
 }
 
-/// The text of `kubectl describe pod`; `deletion`: a stop in progress.
-pub fn describe(pod: &Pod, deletion: Option<&Deletion>, events: &[Event]) -> String {
+/// The text of `kubectl describe pod`; `deletion`: a stop in progress;
+/// `ephemeral`: the containers `peapod debug` added.
+pub fn describe(
+    pod: &Pod,
+    deletion: Option<&Deletion>,
+    ephemeral: &[EphemeralContainer],
+    events: &[Event],
+) -> String {
     let mut w = String::new();
     pod_header(&mut w, pod, deletion);
     let status = pod.status.clone().unwrap_or_default();
@@ -119,6 +131,11 @@ pub fn describe(pod: &Pod, deletion: Option<&Deletion>, events: &[Event]) -> Str
         &pod.spec.containers,
         &status.container_statuses,
     );
+    if !ephemeral.is_empty() {
+        let specs: Vec<Container> = ephemeral.iter().map(|e| e.spec.clone()).collect();
+        let statuses: Vec<ContainerStatus> = ephemeral.iter().map(|e| e.status.clone()).collect();
+        containers(&mut w, "Ephemeral Containers", &specs, &statuses);
+    }
     if !status.conditions.is_empty() {
         w.push_str("Conditions:\n  Type\tStatus\n");
         for c in &status.conditions {
@@ -728,7 +745,7 @@ mod tests {
             peapod_runtime::pod::pod_update::LAST_APPLIED.into(),
             "{}".into(),
         )]);
-        let text = describe(&pod, None, &[]);
+        let text = describe(&pod, None, &[], &[]);
         assert!(
             text.contains("Labels:           a=1\n                  b=2\n"),
             "{text}"
@@ -808,6 +825,6 @@ mod tests {
         ]
         .map(|l| format!("{l}\n"))
         .concat();
-        assert_eq!(describe(&pod, None, &[]), expected);
+        assert_eq!(describe(&pod, None, &[], &[]), expected);
     }
 }

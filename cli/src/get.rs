@@ -428,11 +428,11 @@ impl Printer {
     ) -> anyhow::Result<()> {
         match &self.format {
             Format::Json => {
-                let doc = document(pods, single)?;
+                let doc = document(paths, pods, single);
                 writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
             }
             Format::Yaml => {
-                let doc = document(pods, single)?;
+                let doc = document(paths, pods, single);
                 write!(out, "{}", serde_saphyr::to_string(&doc)?)?;
             }
             Format::Name => {
@@ -445,7 +445,7 @@ impl Printer {
                 }
             }
             Format::JsonPath(t) => {
-                let doc = document(pods, single)?;
+                let doc = document(paths, pods, single);
                 let text = t.render(&doc).map_err(|e| {
                     anyhow::anyhow!("error executing jsonpath: Error executing template: {e}")
                 })?;
@@ -582,17 +582,27 @@ pub fn print_rows(out: &mut dyn Write, rows: &[Vec<String>]) -> anyhow::Result<(
     Ok(())
 }
 
-/// One pod as itself, several as a v1 `List`.
-pub fn document(pods: &[Pod], single: bool) -> anyhow::Result<Value> {
-    if single && let Some(p) = pods.first() {
-        return Ok(serde_json::to_value(p)?);
+/// One pod as itself, several as a v1 `List`; each with its ephemeral
+/// containers (`peapod debug`).
+pub fn document(paths: &Paths, pods: &[Pod], single: bool) -> Value {
+    let mut items: Vec<Value> = pods
+        .iter()
+        .map(|p| {
+            let ephemeral = peapod_runtime::pod::launch::key_of(p)
+                .map(|key| peapod_runtime::pod::ephemeral::list(paths, &key))
+                .unwrap_or_default();
+            peapod_runtime::pod::ephemeral::with_ephemeral(p, &ephemeral)
+        })
+        .collect();
+    if single && !items.is_empty() {
+        return items.swap_remove(0);
     }
-    Ok(serde_json::json!({
+    serde_json::json!({
         "apiVersion": "v1",
         "kind": "List",
-        "items": pods,
+        "items": items,
         "metadata": { "resourceVersion": "" },
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -129,7 +129,7 @@ fn print(
                 write!(
                     out,
                     "---\n{}",
-                    serde_saphyr::to_string(&document(std::slice::from_ref(p), true)?)?
+                    serde_saphyr::to_string(&document(paths, std::slice::from_ref(p), true))?
                 )?;
             }
             out.flush()?;

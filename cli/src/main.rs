@@ -8,6 +8,7 @@ mod apply;
 mod attach;
 mod completion;
 mod cp;
+mod debug;
 mod default_container;
 mod delete;
 mod describe;
@@ -86,6 +87,8 @@ enum Command {
     Attach(attach::AttachArgs),
     /// Copy files and folders to and from a container (`POD:PATH`).
     Cp(cp::CpArgs),
+    /// Add an ephemeral container to a pod: `debug POD -it --image=IMG --target=CTR`.
+    Debug(debug::DebugArgs),
     /// Forward local ports to a pod: `port-forward POD [LOCAL:]REMOTE`.
     PortForward(port_forward::PortForwardArgs),
     /// Run one container in the foreground (`--rm`: remove it at exit).
@@ -146,7 +149,7 @@ fn main() -> ExitCode {
     // binary from a read-only mount, which no container can write through.
     if matches!(
         cli.command,
-        Command::Exec(_) | Command::Cp(_) | Command::Run(_) | Command::Serve(_)
+        Command::Exec(_) | Command::Cp(_) | Command::Run(_) | Command::Serve(_) | Command::Debug(_)
     ) {
         let run = paths(cli.root.as_deref()).run;
         let _ = std::fs::DirBuilder::new()
@@ -172,6 +175,7 @@ fn main() -> ExitCode {
         Command::Exec(a) => exec::run(&a, &paths(root.as_deref())),
         Command::Attach(a) => attach::run(&a, &paths(root.as_deref())),
         Command::Cp(a) => cp::run(&a, &paths(root.as_deref())),
+        Command::Debug(a) => debug::run(&a, &paths(root.as_deref())),
         Command::PortForward(a) => port_forward::run(&a, &paths(root.as_deref())),
         Command::Run(a) => Ok(run::run(&a, &paths(root.as_deref()))),
         Command::Logs(a) => logs::run(&a, &paths(root.as_deref())),

@@ -254,6 +254,43 @@ fn exec_it_from_a_real_terminal_failed_with_operation_not_permitted() {
 }
 
 #[test]
+fn debug_it_gives_a_shell_on_this_terminal_seeing_the_targets_processes() {
+    let Some((_g, root)) = start("debug_it", "debug-it", shared) else {
+        return;
+    };
+    let pod = root.apply("dbgit", &SLEEPER.replace("NAME", "dbgit"));
+    let (terminal, slave) = Terminal::open(30, 90);
+    let before = terminal.modes();
+    let args = [
+        "debug",
+        "dbgit",
+        "-it",
+        "--image=busybox:1.31.1",
+        "--target=c",
+        "-c",
+        "dbg",
+    ];
+    let mut child = on_terminal(&root, &slave, &args);
+    drop(slave);
+    terminal.wait_for("Defaulting debug container name to dbg.\r\n");
+    terminal.type_in("echo h''i; stty size; tr '\\0' _ </proc/1/cmdline; echo\n");
+    terminal.wait_for("\r\nhi\r\n");
+    terminal.wait_for("\r\n30 90\r\n");
+    terminal.wait_for("\r\nsleep_1000_\r\n");
+    assert_ne!(terminal.modes(), before, "the caller's terminal is not raw");
+    terminal.type_in("exit 5\n");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(5), "{}", terminal.wait_for(""));
+    assert_eq!(terminal.modes(), before, "the terminal was not restored");
+    let v = pod.json();
+    let shown = &v["status"]["ephemeralContainerStatuses"][0];
+    assert_eq!(shown["name"], "dbg", "{v:#}");
+    assert_eq!(shown["state"]["terminated"]["exitCode"], 5, "{v:#}");
+    assert_eq!(v["spec"]["ephemeralContainers"][0]["tty"], true, "{v:#}");
+    drop(pod);
+}
+
+#[test]
 fn exec_t_alone_failed_with_inappropriate_ioctl() {
     let Some((_g, root)) = start("exec_t_alone", "exec-t", shared) else {
         return;

@@ -252,3 +252,135 @@ fn delete_now_is_a_grace_period_of_one_second() {
         "--now and --grace-period together are refused"
     );
 }
+
+/// A pod of two containers: `web` marks `/tmp/mark` in its own root and
+/// sleeps 1000 s, `other` sleeps 1001 s.
+const TWO_SLEEPERS: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: dbg
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: web
+    image: busybox:1.31.1
+    command: ["sh", "-c", "echo marked > /tmp/mark; exec sleep 1000"]
+  - name: other
+    image: busybox:1.31.1
+    command: ["sleep", "1001"]
+"#;
+
+/// What a shell prints of its namespaces (`/proc/self/ns/*`), one line
+/// each.
+const NAMESPACES: &str =
+    "for n in pid net ipc uts mnt; do echo $n=$(readlink /proc/self/ns/$n); done";
+
+#[test]
+fn debug_was_missing() {
+    let Some((_g, root)) = start("debug", "debug", shared) else {
+        return;
+    };
+    let pod = root.apply("dbg", TWO_SLEEPERS);
+    let until_marked = "until [ -f /tmp/mark ]; do sleep 0.05; done";
+    let web = pod.sh("web", &format!("{until_marked}; {NAMESPACES}"));
+    let script = format!(
+        "ps -o args | grep -v -e ps -e grep -e sh -e COMMAND; hostname; ls /tmp; cat /proc/1/root/tmp/mark; {NAMESPACES}; exit 3\n"
+    );
+    let out = root.feed(
+        &[
+            "debug",
+            "dbg",
+            "-i",
+            "--image=busybox:1.31.1",
+            "--target=web",
+            "-c",
+            "dbg1",
+            "--",
+            "sh",
+        ],
+        script.as_bytes(),
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{stdout}{:?}", out.stderr);
+    // web's processes (not other's), the pod's hostname, a root of its
+    // own (no mark) from which web's is reached through /proc.
+    let (seen, namespaces) = stdout.split_at(stdout.find("pid=").unwrap());
+    assert_eq!(seen, "sleep 1000\ndbg\nmarked\n");
+    let ns = |text: &str, n: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{n}=")))
+            .unwrap()
+            .to_owned()
+    };
+    for shared_ns in ["pid", "net", "ipc", "uts"] {
+        assert_eq!(
+            ns(namespaces, shared_ns),
+            ns(&web, shared_ns),
+            "{shared_ns}"
+        );
+    }
+    assert_ne!(ns(namespaces, "mnt"), ns(&web, "mnt"));
+    // Shown as kubectl shows an ephemeral container, terminated.
+    let shown = root.ok(&[
+        "get",
+        "pod",
+        "dbg",
+        "-o",
+        "jsonpath={.spec.ephemeralContainers[0].name} {.spec.ephemeralContainers[0].targetContainerName} {.status.ephemeralContainerStatuses[0].state.terminated.exitCode}",
+    ]);
+    assert_eq!(shown, "dbg1 web 3");
+    let yaml = root.ok(&["get", "pod", "dbg", "-o", "yaml"]);
+    assert!(yaml.contains("  ephemeralContainers:\n  - command:\n    - sh\n    image: busybox:1.31.1\n    name: dbg1\n"), "{yaml}");
+    let describe = root.ok(&["describe", "pod", "dbg"]);
+    assert!(
+        describe.contains("Ephemeral Containers:\n  dbg1:\n    Container ID:"),
+        "{describe}"
+    );
+    // Without a target: the pod's network, a PID namespace of its own.
+    let out = root.feed(
+        &[
+            "debug",
+            "pod/dbg",
+            "-i",
+            "--image=busybox:1.31.1",
+            "--",
+            "sh",
+        ],
+        format!("{NAMESPACES}\n").as_bytes(),
+    );
+    let alone = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(ns(&alone, "net"), ns(&web, "net"));
+    assert_ne!(ns(&alone, "pid"), ns(&web, "pid"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).is_empty(),
+        "{:?}",
+        out.stderr
+    );
+    // What kubectl would refuse, or peapod cannot do yet, said.
+    for (args, want) in [
+        (
+            &["debug", "dbg", "--image=busybox:1.31.1"][..],
+            "error: peapod debug runs the ephemeral container while it is attached: add -i (and -t for a shell), as in \"peapod debug dbg -it --image=busybox:1.31.1\"\n",
+        ),
+        (
+            &[
+                "debug",
+                "dbg",
+                "-i",
+                "--image=busybox:1.31.1",
+                "--target=nosuch",
+            ],
+            "error: container nosuch is not valid for pod dbg; ",
+        ),
+        (
+            &["debug", "dbg", "-i", "--image=busybox:1.31.1", "-c", "dbg1"],
+            "error: container \"dbg1\": the pod has one of that name already\n",
+        ),
+    ] {
+        let (code, _, err) = root.outcome(args);
+        assert_eq!(code, 1, "{args:?}");
+        assert!(err.starts_with(want), "{args:?}: {err}");
+    }
+    drop(pod);
+}

@@ -69,15 +69,7 @@ pub fn exec_with(
         });
     }
     let pod = dir.read_pod()?;
-    let container = match &request.container {
-        Some(c) => c.clone(),
-        None => pod
-            .spec
-            .containers
-            .first()
-            .map(|c| c.name.clone())
-            .unwrap_or_default(),
-    };
+    let container = named_or_first(&pod, request.container.as_ref());
     let Some(spec) = pod
         .spec
         .containers
@@ -222,7 +214,7 @@ impl ExecTarget {
 
 /// The cgroup (v2: the unified one; v1: each controller's) process `pid`
 /// is in, from `/proc/<pid>/cgroup`.
-fn process_cgroup(pid: i32) -> peapod_core::Result<peapod_core::Cgroup> {
+pub(crate) fn process_cgroup(pid: i32) -> peapod_core::Result<peapod_core::Cgroup> {
     let hierarchy = CgroupHierarchy::detect()?;
     let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
     // `0::/path` on v2; on v1 the line of a controller peapod uses.
@@ -238,6 +230,17 @@ fn process_cgroup(pid: i32) -> peapod_core::Result<peapod_core::Cgroup> {
         .unwrap_or_default()
         .to_owned();
     Ok(hierarchy.open(rel))
+}
+
+/// The container `named`, else the pod's first app container.
+pub(crate) fn named_or_first(pod: &Pod, named: Option<&String>) -> String {
+    named.cloned().unwrap_or_else(|| {
+        pod.spec
+            .containers
+            .first()
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    })
 }
 
 /// `/dev/null` to read from.

@@ -2,9 +2,11 @@
 //! [`launch`] (`apply`), [`inspect`] (`get`, `describe`), [`exec`],
 //! [`logs`], [`pod_attach`] (`attach`), [`pod_connect`] (`port-forward`),
 //! [`pod_update`] (`apply` to a running pod), [`pod_watch`] (`get -w`,
-//! `wait`), [`teardown`] (`delete`), [`run_once`] (`run`), and what they
+//! `wait`), [`teardown`] (`delete`), [`run_once`] (`run`), [`ephemeral`]
+//! (`debug`), and what they
 //! read: [`status`], [`events`], [`pod_config`], [`image_use`].
 
+pub mod ephemeral;
 pub mod events;
 pub mod exec;
 pub mod image_use;
