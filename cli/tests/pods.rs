@@ -391,9 +391,12 @@ fn killed_supervisor_reads_unknown_and_delete_still_removes_everything() {
         .status()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
+    // Phase Unknown with reason SupervisorLost, which the table shows as
+    // kubectl shows a reason (1a4dfde).
     loop {
         let table = root.ok(&["get", "pods"]);
-        if table.contains("Unknown") {
+        if table.contains("SupervisorLost") {
+            assert_eq!(pod.json()["status"]["phase"], "Unknown", "{table}");
             break;
         }
         assert!(Instant::now() < deadline, "{table}");
