@@ -22,6 +22,11 @@ pub struct ServeArgs {
     /// change are left running across a restart of `serve`.
     #[arg(long, value_name = "DIR")]
     manifests: Option<std::path::PathBuf>,
+    /// Where the streaming server listens: the URLs that Exec, Attach and
+    /// PortForward return (WebSocket, `v4`/`v5.channel.k8s.io`) point
+    /// there. Default a free port of 127.0.0.1, as containerd's.
+    #[arg(long, value_name = "IP:PORT", default_value_t = peapod_cri::DEFAULT_STREAMING_ADDR)]
+    streaming_addr: std::net::SocketAddr,
 }
 
 /// Serves until SIGTERM or SIGINT; `listening on unix://…` on stdout once
@@ -45,6 +50,7 @@ pub fn run(args: &ServeArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     let options = Options {
         endpoint,
         paths: paths.clone(),
+        streaming_addr: args.streaming_addr,
     };
     peapod_cri::serve(&options, &mut std::io::stdout()).context("peapod serve")?;
     Ok(ExitCode::SUCCESS)

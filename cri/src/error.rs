@@ -37,6 +37,14 @@ pub enum Error {
         /// The cause.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The streaming server's address.
+    #[error("--streaming-addr {addr}: {source}")]
+    Streaming {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// The image store.
     #[error(transparent)]
     Image(#[from] peapod_image::Error),

@@ -4,7 +4,6 @@
 //! a single host does not serve answer `UNIMPLEMENTED` with a message
 //! saying why.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use peapod_runtime::Paths;
@@ -16,16 +15,17 @@ use tonic::{Request, Response, Status};
 
 use crate::api::runtime_service_server::RuntimeService;
 use crate::api::{
-    CgroupDriver, CheckpointContainerRequest, CheckpointContainerResponse, ContainerEventResponse,
-    ContainerStatsRequest, ContainerStatsResponse, ContainerStatusRequest, ContainerStatusResponse,
-    CreateContainerRequest, CreateContainerResponse, ExecSyncRequest, ExecSyncResponse,
-    GetEventsRequest, LinuxRuntimeConfiguration, ListContainerStatsRequest,
+    AttachRequest, AttachResponse, CgroupDriver, CheckpointContainerRequest,
+    CheckpointContainerResponse, ContainerEventResponse, ContainerStatsRequest,
+    ContainerStatsResponse, ContainerStatusRequest, ContainerStatusResponse,
+    CreateContainerRequest, CreateContainerResponse, ExecRequest, ExecResponse, ExecSyncRequest,
+    ExecSyncResponse, GetEventsRequest, LinuxRuntimeConfiguration, ListContainerStatsRequest,
     ListContainerStatsResponse, ListContainersRequest, ListContainersResponse,
     ListMetricDescriptorsRequest, ListMetricDescriptorsResponse, ListPodSandboxMetricsRequest,
     ListPodSandboxMetricsResponse, ListPodSandboxRequest, ListPodSandboxResponse,
     ListPodSandboxStatsRequest, ListPodSandboxStatsResponse, PodSandboxStatsRequest,
-    PodSandboxStatsResponse, PodSandboxStatusRequest, PodSandboxStatusResponse,
-    RemoveContainerRequest, RemoveContainerResponse, RemovePodSandboxRequest,
+    PodSandboxStatsResponse, PodSandboxStatusRequest, PodSandboxStatusResponse, PortForwardRequest,
+    PortForwardResponse, RemoveContainerRequest, RemoveContainerResponse, RemovePodSandboxRequest,
     RemovePodSandboxResponse, ReopenContainerLogRequest, ReopenContainerLogResponse,
     RunPodSandboxRequest, RunPodSandboxResponse, RuntimeCondition, RuntimeConfigRequest,
     RuntimeConfigResponse, RuntimeStatus, StartContainerRequest, StartContainerResponse,
@@ -35,6 +35,7 @@ use crate::api::{
     VersionRequest, VersionResponse,
 };
 use crate::blocking::blocking;
+use crate::streaming::Streaming;
 use crate::{from_engine, status_code, to_engine};
 
 /// The version of the kubelet runtime API peapod speaks, as containerd
@@ -46,15 +47,17 @@ const KUBELET_API_VERSION: &str = "0.1.0";
 pub(crate) struct Runtime {
     paths: Paths,
     engine: Engine,
+    streaming: Streaming,
 }
 
 impl Runtime {
-    /// The service on the state under `paths`; `exe` is the peapod
-    /// binary each sandbox's supervisor runs.
-    pub(crate) fn new(paths: Paths, exe: PathBuf) -> Self {
+    /// The service on the state under `paths`, through `engine`; the
+    /// streaming RPCs' URLs are `streaming`'s.
+    pub(crate) fn new(paths: Paths, engine: Engine, streaming: Streaming) -> Self {
         Self {
-            engine: Engine::new(paths.clone(), exe),
             paths,
+            engine,
+            streaming,
         }
     }
 
@@ -387,6 +390,27 @@ impl RuntimeService for Runtime {
             stderr: out.stderr,
             exit_code: out.exit_code,
         }))
+    }
+
+    async fn exec(&self, request: Request<ExecRequest>) -> Result<Response<ExecResponse>, Status> {
+        let url = self.streaming.exec(request.into_inner()).await?;
+        Ok(Response::new(ExecResponse { url }))
+    }
+
+    async fn attach(
+        &self,
+        request: Request<AttachRequest>,
+    ) -> Result<Response<AttachResponse>, Status> {
+        let url = self.streaming.attach(request.into_inner()).await?;
+        Ok(Response::new(AttachResponse { url }))
+    }
+
+    async fn port_forward(
+        &self,
+        request: Request<PortForwardRequest>,
+    ) -> Result<Response<PortForwardResponse>, Status> {
+        let url = self.streaming.port_forward(request.into_inner()).await?;
+        Ok(Response::new(PortForwardResponse { url }))
     }
 
     async fn container_stats(

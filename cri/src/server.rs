@@ -5,6 +5,7 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 
 use peapod_runtime::Paths;
+use peapod_runtime::engine::Engine;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_stream::wrappers::UnixListenerStream;
 
@@ -14,6 +15,7 @@ use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::image_service::Images;
 use crate::runtime_service::Runtime;
+use crate::streaming::Streaming;
 
 /// What `peapod serve` serves, and where.
 #[derive(Debug, Clone)]
@@ -24,7 +26,16 @@ pub struct Options {
     /// configuration (mirrors, insecure and blocked registries) of
     /// [`Paths::registries_conf`], as CRI-O reads its registries.conf.
     pub paths: Paths,
+    /// Where the streaming server of `Exec`, `Attach` and `PortForward`
+    /// listens (`--streaming-addr`; port 0: a free one).
+    pub streaming_addr: std::net::SocketAddr,
 }
+
+/// The default streaming address: a free port of 127.0.0.1, as
+/// containerd's.
+pub const DEFAULT_STREAMING_ADDR: std::net::SocketAddr = std::net::SocketAddr::V4(
+    std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0),
+);
 
 /// Serves the CRI on `options.endpoint` until SIGTERM or SIGINT, then
 /// stops accepting, lets the calls in flight finish, and removes the
@@ -57,11 +68,24 @@ async fn run(options: &Options, ready: &mut dyn std::io::Write) -> Result<()> {
         }
         tracing::info!("shutting down");
     };
-    let _ = writeln!(ready, "listening on {}", options.endpoint);
-    let _ = ready.flush();
     let exe = peapod_runtime::SealedExe::own_binary()
         .map_err(|e| Error::io("find", "/proc/self/exe", e))?;
-    let runtime = Runtime::new(options.paths.clone(), exe);
+    let engine = Engine::new(options.paths.clone(), exe);
+    let (streaming, tcp) = Streaming::bind(
+        options.streaming_addr,
+        engine.clone(),
+        options.paths.clone(),
+    )?;
+    let tcp = tokio::net::TcpListener::from_std(tcp).map_err(|source| Error::Streaming {
+        addr: options.streaming_addr,
+        source,
+    })?;
+    tracing::info!("streaming server on {}", streaming.base());
+    // Ends with the runtime, when `serve` returns.
+    tokio::spawn(streaming.clone().serve(tcp));
+    let _ = writeln!(ready, "listening on {}", options.endpoint);
+    let _ = ready.flush();
+    let runtime = Runtime::new(options.paths.clone(), engine, streaming);
     let images = Images::new(options)?;
     let served = tonic::transport::Server::builder()
         .add_service(RuntimeServiceServer::new(runtime))

@@ -19,6 +19,7 @@
 //! crate's own.
 #![forbid(unsafe_code)]
 
+mod attach_output;
 pub(crate) mod backoff;
 pub(crate) mod cgroup_boundary;
 pub(crate) mod clock;

@@ -14,13 +14,13 @@ use std::io::{self, BufRead, BufReader, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::cri_log;
+use crate::cri_log::{self, Stream};
 use crate::error::{Error, Result};
 use crate::log_rotation::{self, RotatedKey};
 
 /// Takes the records read: its time (as written, RFC 3339 with
-/// nanoseconds), whether it is a partial one, and its message.
-pub(crate) type Sink<'a> = dyn FnMut(&str, bool, &str) + 'a;
+/// nanoseconds), its stream, whether it is a partial one, and its message.
+pub(crate) type Sink<'a> = dyn FnMut(&str, Stream, bool, &str) + 'a;
 
 /// The log of one container run being read.
 #[derive(Debug)]
@@ -143,8 +143,13 @@ fn copy_records(file: &mut File, offset: u64, sink: &mut Sink<'_>) -> io::Result
         }
         pos += n as u64;
         let record = line.trim_end_matches('\n');
-        if let Some((_, partial, msg)) = cri_log::parse_record(record) {
-            sink(record.split(' ').next().unwrap_or_default(), partial, msg);
+        if let Some((stream, partial, msg)) = cri_log::parse_record(record) {
+            sink(
+                record.split(' ').next().unwrap_or_default(),
+                stream,
+                partial,
+                msg,
+            );
         }
     }
     Ok(pos)
@@ -169,7 +174,7 @@ mod tests {
 
     fn read(log: &mut RunLog) -> Vec<String> {
         let mut lines = Vec::new();
-        log.read_available(&mut |_, _, msg: &str| lines.push(msg.to_owned()))
+        log.read_available(&mut |_, _, _, msg: &str| lines.push(msg.to_owned()))
             .expect("read");
         lines
     }

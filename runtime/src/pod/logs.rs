@@ -103,7 +103,7 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
     };
     let mut printer = Printer::new(out, request);
     let mut run = RunLog::new(path_of(restart));
-    run.read_available(&mut |time, partial, msg| printer.record(time, partial, msg))?;
+    run.read_available(&mut |time, _, partial, msg| printer.record(time, partial, msg))?;
     printer.end_of_tail();
     let Some(watch) = watch else {
         return Ok(());
@@ -113,7 +113,7 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
         let Ok(pod) = dir.read_pod() else {
             return Ok(());
         };
-        run.read_available(&mut |time, partial, msg| printer.record(time, partial, msg))?;
+        run.read_available(&mut |time, _, partial, msg| printer.record(time, partial, msg))?;
         let Some(now) = status_of(&pod) else {
             return Ok(());
         };
@@ -121,7 +121,7 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
         // container no longer runs (exited, waiting for its restart, or
         // already restarted), what it wrote last is in the file now.
         if now.restart_count != restart || now.state.running.is_none() {
-            run.read_available(&mut |time, partial, msg| printer.record(time, partial, msg))?;
+            run.read_available(&mut |time, _, partial, msg| printer.record(time, partial, msg))?;
             return Ok(());
         }
     }

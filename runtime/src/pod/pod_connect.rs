@@ -50,6 +50,18 @@ impl PodNetwork {
         ))
     }
 
+    /// The network namespace of the engine's sandbox `id` (the CRI's
+    /// `PortForward`).
+    ///
+    /// # Errors
+    /// No such sandbox, or none of its containers runs.
+    pub fn of_sandbox(paths: &Paths, id: &str) -> Result<Self> {
+        let key = PodKey::from_dir_name(id).ok_or_else(|| Error::NotFound {
+            name: id.to_owned(),
+        })?;
+        Self::of(paths, &key)
+    }
+
     /// A TCP connection to `127.0.0.1:port` inside the pod.
     pub fn connect(&self, port: u16) -> std::io::Result<TcpStream> {
         std::thread::scope(|s| {
