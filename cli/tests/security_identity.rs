@@ -512,3 +512,40 @@ fn ptrace_of_a_more_privileged_container_in_a_shared_pid_pod_needs_sys_ptrace() 
     let (code, out) = pod.exec("tracer", &["sh", "-c", &attach]);
     assert_eq!((code, out.as_str()), (0, "ptrace: ok\n"), "tracer");
 }
+
+/// `peapod debug`'s ephemeral container goes through the same security
+/// computation as the pod's containers: the pod-level user and groups,
+/// containerd's default capability set as the bound (non-root: nothing
+/// effective), RuntimeDefault, the masked paths.
+#[test]
+fn an_ephemeral_debug_container_gets_the_pods_identity_and_the_default_confinement() {
+    let Some((_host, root)) = start("debug_identity", "sec-debug", shared) else {
+        return;
+    };
+    let spec = "  securityContext:\n    runAsUser: 1000\n    runAsGroup: 3000\n    supplementalGroups: [4000]\n";
+    let pod = root.apply(
+        "debugged",
+        &pod_yaml("debugged", spec, &[("app", "busybox:1.31.1", "")]),
+    );
+    let script = "id; grep -E '^(CapEff|CapBnd|Seccomp|NoNewPrivs):' /proc/self/status; \
+                  probe keyctl; wc -c < /proc/keys; true";
+    let out = root.run(&[
+        "debug",
+        "debugged",
+        "-i",
+        "--image=busybox:1.31.1",
+        "--target=app",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "uid=1000 gid=3000 groups=3000,4000\nCapEff:\t{NONE}\nCapBnd:\t{DEFAULT_SET}\nNoNewPrivs:\t0\nSeccomp:\t2\nkeyctl: EPERM\n0\n"
+        )
+    );
+    drop(pod);
+}
