@@ -830,3 +830,34 @@ spec:
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("Read-only file system"), "{stderr}");
 }
+
+/// `delete` answers once the pod's processes, state, network rules and
+/// cgroups are gone and its folders are off their paths; its supervisor
+/// removes the folders from the disk after answering (one rename each on
+/// the user's path instead of an unlink per file and folder), and before
+/// it exits, with whatever an earlier, killed supervisor left in
+/// `<lib>/trash`.
+#[test]
+fn delete_moves_the_pods_folders_aside_and_its_supervisor_removes_them_before_it_exits() {
+    let Some((_host, root)) = start("delete_moves_folders_aside", "pods-trash", shared) else {
+        return;
+    };
+    let pod = root.apply("myapp", &seed_000(true));
+    pod.sh("myapp1", "echo kept > /usr/logs/file");
+    let sup = pod.supervisor_pid();
+    let trash = root.path().join("lib/trash");
+    let left = trash.join("0123-left-by-a-killed-supervisor-0");
+    std::fs::create_dir_all(left.join("containers/c/upper")).unwrap();
+    root.ok(&["delete", "pod", "myapp"]);
+    assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{sup}")).exists() && !is_zombie(sup) {
+        assert!(Instant::now() < deadline, "supervisor {sup} still runs");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let held: Vec<_> = std::fs::read_dir(&trash)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(held, Vec::<PathBuf>::new(), "removed before it exited");
+}

@@ -53,6 +53,7 @@ pub(crate) mod supervisor;
 mod terminal;
 mod termination;
 mod termination_message;
+mod trash;
 mod userns_ids;
 pub mod workload;
 

@@ -29,6 +29,7 @@ use crate::seccomp_profile::FilterCache;
 use crate::security_context::PodSecurity;
 use crate::state::ProcessRecord;
 use crate::teardown::{self, PodResources};
+use crate::trash::Trash;
 use crate::userns_ids::IdBlocks;
 
 /// The running sandbox of one pod.
@@ -221,13 +222,13 @@ impl Sandbox {
     }
 
     /// Stops the pause and removes everything of the pod (processes left
-    /// in its cgroup are killed).
-    pub fn destroy(self, paths: &Paths) -> Result<()> {
+    /// in its cgroup are killed), its folders put in `trash`.
+    pub fn destroy(self, paths: &Paths, trash: &mut Trash) -> Result<()> {
         // Reaped here, so no zombie pause outlives the supervisor.
         if self.pause.kill().is_ok() {
             let _ = self.pause.wait();
         }
-        teardown::remove_pod_resources(paths, &self.resources, Some(&self.cgroup))
+        teardown::remove_pod_resources_with(paths, &self.resources, Some(&self.cgroup), trash)
     }
 
     /// Makes the pod's links (bridge veth, addresses, host ports; or `lo`

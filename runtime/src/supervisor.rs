@@ -47,6 +47,7 @@ use crate::runs::Runs;
 use crate::sandbox::Sandbox;
 use crate::slot::Slot;
 use crate::state::{PodDir, SupervisorRecord};
+use crate::trash::Trash;
 use exits::ParkedExit;
 
 /// When this process was started as a pod's pause (`argv[0] ==
@@ -139,6 +140,10 @@ struct Supervisor {
     engine: Option<engine_mode::EngineSide>,
     /// An engine sandbox is being removed: finished once nothing runs.
     removing: bool,
+    /// The pod's folders once removed: taken off their paths by
+    /// [`Supervisor::finish`], removed from the disk when the supervisor
+    /// is dropped, after it answered (`trash.rs`).
+    trash: Trash,
 }
 
 impl Supervisor {
@@ -256,7 +261,7 @@ impl Supervisor {
             slot.streams.clear();
         }
         if let Some(sandbox) = self.sandbox.take()
-            && let Err(e) = sandbox.destroy(&self.paths)
+            && let Err(e) = sandbox.destroy(&self.paths, &mut self.trash)
         {
             warn!("{e}");
         }

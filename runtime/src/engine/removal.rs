@@ -12,6 +12,7 @@ use peapod_volumes::VolumeDirs;
 use crate::error::{Error, Result};
 use crate::network;
 use crate::teardown;
+use crate::trash::Trash;
 
 /// What a sandbox holds on the host, to remove with
 /// [`SandboxRemoval::remove`].
@@ -35,6 +36,12 @@ pub(crate) struct SandboxRemoval<'a> {
 impl SandboxRemoval<'_> {
     /// Removes it all, in order; the first error.
     pub(crate) fn remove(self) -> Result<()> {
+        self.remove_with(&mut Trash::at_once())
+    }
+
+    /// [`SandboxRemoval::remove`], its folders put in `trash` (removed
+    /// when the trash is dropped, for a deferred one).
+    pub(crate) fn remove_with(self, trash: &mut Trash) -> Result<()> {
         let mut first: Option<Error> = None;
         let mut keep = |r: Result<()>| {
             if let Err(e) = r
@@ -75,7 +82,7 @@ impl SandboxRemoval<'_> {
             keep(peapod_volumes::teardown(dirs).map_err(|e| Error::pod(name, e)));
         }
         for folder in self.folders {
-            keep(remove_tree(folder));
+            keep(trash.put(&folder));
         }
         if let Some(cg) = cgroup {
             keep(
@@ -84,14 +91,5 @@ impl SandboxRemoval<'_> {
             );
         }
         first.map_or(Ok(()), Err)
-    }
-}
-
-/// Removes a folder and what it holds; gone already is fine.
-fn remove_tree(path: PathBuf) -> Result<()> {
-    match std::fs::remove_dir_all(&path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io(path, e)),
     }
 }

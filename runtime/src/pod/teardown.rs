@@ -4,7 +4,9 @@
 //! layers, pod files and logs (removed with the pod, as kubelet does when
 //! a pod object is deleted), then its state folder.
 //!
-//! The supervisor calls [`remove_pod_resources`] as its last act; `delete`
+//! The supervisor calls [`remove_pod_resources`] as its last act (the
+//! pod's folders moved into `<lib>/trash/`, removed once it answered:
+//! `trash.rs`); `delete`
 //! of a pod whose supervisor was killed calls [`clean_after_dead`], which
 //! finds the same things from the pod's uid and the recorded cgroup.
 
@@ -20,6 +22,7 @@ use crate::engine::SandboxRemoval;
 use crate::error::{Error, Result};
 use crate::paths::Paths;
 use crate::state::{Liveness, PodDir, PodKey, ProcessRecord, StateStore};
+use crate::trash::Trash;
 use crate::userns_ids::IdBlocks;
 
 /// How long killing and removing cgroups may take.
@@ -55,6 +58,16 @@ pub fn remove_pod_resources(
     pod: &PodResources,
     cgroup: Option<&Cgroup>,
 ) -> Result<()> {
+    remove_pod_resources_with(paths, pod, cgroup, &mut Trash::at_once())
+}
+
+/// [`remove_pod_resources`], the pod's folders put in `trash`.
+pub(crate) fn remove_pod_resources_with(
+    paths: &Paths,
+    pod: &PodResources,
+    cgroup: Option<&Cgroup>,
+    trash: &mut Trash,
+) -> Result<()> {
     let volumes = VolumeDirs::new(&paths.lib, &pod.uid);
     let folders = vec![
         volumes.pod_dir().to_path_buf(),
@@ -68,7 +81,7 @@ pub fn remove_pod_resources(
         volumes: Some(volumes),
         folders,
     }
-    .remove();
+    .remove_with(trash);
     // After the removal killed every process of the pod's cgroup: no
     // process runs with the block's ids any more.
     let released = IdBlocks::new(&paths.lib).release(&pod.uid);

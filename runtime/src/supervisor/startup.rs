@@ -32,6 +32,7 @@ use crate::sandbox::Sandbox;
 use crate::slot::Slot;
 use crate::state::{PodDir, SupervisorRecord};
 use crate::teardown::PodResources;
+use crate::trash::Trash;
 
 impl Supervisor {
     /// Builds the supervisor of the pod in `dir` and starts it.
@@ -115,13 +116,14 @@ impl Supervisor {
                     Sandbox::create(&paths, &built, resources, config, parent.as_deref())?;
                 // No container start to wait for: the links now.
                 if let Err(e) = sandbox.connect_network() {
-                    let _ = sandbox.destroy(&paths);
+                    let _ = sandbox.destroy(&paths, &mut Trash::at_once());
                     return Err(e);
                 }
                 sandbox
             }
         };
         let storage_limits = StorageLimits::of(&pod);
+        let trash = Trash::deferred(&paths.lib);
         let mut sup = Self {
             event_log: EventLog::open(&dir),
             hostname: pod_files::uts_hostname(&pod),
@@ -149,6 +151,7 @@ impl Supervisor {
             log_dir,
             engine,
             removing: false,
+            trash,
         };
         if sup.engine.is_some() {
             sup.publish();
