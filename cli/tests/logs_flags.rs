@@ -187,12 +187,23 @@ fn follow_of_several_pods_prints_whole_lines_and_ends_with_them() {
     assert_eq!(rest.lines().count(), 4000, "nothing but whole lines");
 }
 
-/// Every line of `logs -f args` until it ends by itself, and how it ended.
-fn follow_to_the_end(root: &Root, args: &[&str], then: impl FnOnce()) -> (bool, Vec<String>) {
+/// Every line of `logs -f args` until it ends by itself, and how it
+/// ended: `start` once it runs, `end` once it printed its first line (so
+/// it follows the run that printed it, not the next one).
+fn follow_to_the_end(
+    root: &Root,
+    args: &[&str],
+    start: impl FnOnce(),
+    end: impl FnOnce(),
+) -> (bool, Vec<String>) {
     let mut follow = root.command(args).stdout(Stdio::piped()).spawn().unwrap();
-    let stdout = follow.stdout.take().unwrap();
-    then();
-    let lines = BufReader::new(stdout).lines().map(Result::unwrap).collect();
+    let mut lines = BufReader::new(follow.stdout.take().unwrap()).lines();
+    start();
+    let first = lines.next().unwrap().unwrap();
+    end();
+    let lines = std::iter::once(first)
+        .chain(lines.map(Result::unwrap))
+        .collect();
     (follow.wait().unwrap().success(), lines)
 }
 
@@ -228,10 +239,12 @@ fn follow_lost_no_line_across_a_restart() {
         }
         // The stream follows this run to its end, every line once, and
         // ends with it (kubectl's stream ends with its container).
-        let (ended, lines) = follow_to_the_end(&root, &["logs", "-f", "rerun"], || {
-            std::fs::write(dir.join(format!("start{run}")), "").unwrap();
-            std::fs::write(dir.join(format!("go{run}")), "").unwrap();
-        });
+        let (ended, lines) = follow_to_the_end(
+            &root,
+            &["logs", "-f", "rerun"],
+            || std::fs::write(dir.join(format!("start{run}")), "").unwrap(),
+            || std::fs::write(dir.join(format!("go{run}")), "").unwrap(),
+        );
         assert!(ended);
         assert_eq!(lines, want(run), "run {run}");
     }
