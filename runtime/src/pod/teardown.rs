@@ -198,8 +198,10 @@ fn stop(
 
 /// Sends `request` (a stop) without waiting for its answer, then waits
 /// until the supervisor recorded the deletion or the pod is gone
-/// (`true`); `false` when the supervisor could not be reached or did not
-/// take the request within the control socket's client deadline.
+/// (`true`); `false` when the supervisor could not be reached (it is
+/// gone: the caller cleans up after it). A supervisor that was reached
+/// but did not record the deletion in time is an error, never a reason to
+/// tear a live pod down from outside.
 fn ask_to_stop(paths: &Paths, key: &PodKey, dir: &PodDir, request: &Request) -> Result<bool> {
     // Watches first, so the deletion record cannot fall between the
     // request and the wait.
@@ -218,7 +220,13 @@ fn ask_to_stop(paths: &Paths, key: &PodKey, dir: &PodDir, request: &Request) -> 
             return Ok(true);
         }
         if !watch.wait(paths, Some(deadline))? {
-            return Ok(false);
+            return Err(Error::pod(
+                &key.name,
+                format!(
+                    "its supervisor did not take the stop request within {} s",
+                    ASK_DEADLINE.as_secs()
+                ),
+            ));
         }
     }
 }
