@@ -65,3 +65,29 @@ fn create_help_listed_force() {
         "{out:?}"
     );
 }
+
+#[test]
+fn install_wrote_no_completion_scripts() {
+    let prefix = std::env::temp_dir().join(format!("peapod-install-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&prefix);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/install.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .env("PREFIX", &prefix)
+        .env("BIN", env!("CARGO_BIN_EXE_peapod"))
+        .output()
+        .unwrap();
+    let read = |rel: &str| std::fs::read_to_string(prefix.join(rel)).unwrap_or_default();
+    let (bash, zsh, fish, man) = (
+        read("share/bash-completion/completions/peapod"),
+        read("share/zsh/site-functions/_peapod"),
+        read("share/fish/vendor_completions.d/peapod.fish"),
+        read("share/man/man1/peapod-debug.1"),
+    );
+    let _ = std::fs::remove_dir_all(&prefix);
+    assert!(out.status.success(), "{out:?}");
+    assert!(bash.contains("complete -F _peapod"), "{bash}");
+    assert!(zsh.starts_with("#compdef peapod"), "{zsh}");
+    assert!(fish.contains("complete -c peapod"), "{fish}");
+    assert!(man.contains(".TH peapod-debug 1"), "{man}");
+}
