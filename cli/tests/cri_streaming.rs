@@ -50,7 +50,7 @@ fn served(test: &str) -> Option<Served> {
 }
 
 /// A sandbox of its own (removed at the end) with one busybox container
-/// `main` running `script`.
+/// `main` (running `script`, or of `config`).
 struct Pod<'a> {
     client: &'a Client,
     sandbox: SandboxGuard<'a>,
@@ -58,16 +58,16 @@ struct Pod<'a> {
 }
 
 impl<'a> Pod<'a> {
-    fn run(served: &'a Served, name: &str, script: &str, stdin: bool) -> Self {
+    fn run(served: &'a Served, name: &str, script: &str) -> Self {
+        Self::with(served, name, shell("main", script))
+    }
+
+    fn with(served: &'a Served, name: &str, config: ContainerConfig) -> Self {
         let client = &served.client;
         let logs = served.root.path().join("logs");
         let sandbox = SandboxGuard {
             client,
             id: run_sandbox(client, sandbox_config(name, &logs)).unwrap(),
-        };
-        let config = ContainerConfig {
-            stdin,
-            ..shell("main", script)
         };
         let container = running(client, &sandbox.id, config);
         Pod {
@@ -222,7 +222,7 @@ fn exec_through_the_url_with_output_input_and_exit_status() {
         return;
     };
     let client = &served.client;
-    let pod = Pod::run(&served, "exec", "exec sleep 3600", false);
+    let pod = Pod::run(&served, "exec", "exec sleep 3600");
 
     // `echo hello` (v4): its output and a Success.
     let url = pod.exec(&["echo", "hello"], false, false, true).unwrap();
@@ -291,7 +291,7 @@ fn exec_on_a_terminal_sees_the_resize() {
     let Some(served) = served("exec_on_a_terminal_sees_the_resize") else {
         return;
     };
-    let pod = Pod::run(&served, "tty", "exec sleep 3600", false);
+    let pod = Pod::run(&served, "tty", "exec sleep 3600");
     let url = pod.exec(&["sh"], true, true, false).unwrap();
     let mut ws = open(&url, "v4.channel.k8s.io");
     // In order on one connection: the size is set before the shell reads.
@@ -309,11 +309,15 @@ fn attach_passes_stdin_and_streams_the_output() {
         return;
     };
     let client = &served.client;
-    let pod = Pod::run(
+    let script =
+        "echo before; while read line; do echo \"got $line\"; echo \"err $line\" >&2; done";
+    let pod = Pod::with(
         &served,
         "attach",
-        "echo before; while read line; do echo \"got $line\"; echo \"err $line\" >&2; done",
-        true,
+        ContainerConfig {
+            stdin: true,
+            ..shell("main", script)
+        },
     );
     let attach = |stderr: bool| {
         client
@@ -376,7 +380,7 @@ fn port_forward_round_trips_bytes() {
         return;
     };
     let client = &served.client;
-    let pod = Pod::run(&served, "forward", "exec nc -ll -p 8080 -e cat", false);
+    let pod = Pod::run(&served, "forward", "exec nc -ll -p 8080 -e cat");
     pod.wait_until("netstat -ltn | grep -q ':8080 '");
     let forward = |port: i32| {
         client
@@ -443,4 +447,45 @@ fn port_forward_round_trips_bytes() {
             .unwrap(),
         "HTTP 400 Bad Request"
     );
+}
+
+#[test]
+fn attach_to_a_terminal_passes_the_resize() {
+    let Some(served) = served("attach_to_a_terminal_passes_the_resize") else {
+        return;
+    };
+    let client = &served.client;
+    let pod = Pod::with(
+        &served,
+        "attach-tty",
+        ContainerConfig {
+            stdin: true,
+            tty: true,
+            ..shell(
+                "main",
+                "while read line; do echo \"size $(stty size)\"; done",
+            )
+        },
+    );
+    let url = client
+        .block_on(client.runtime_service.clone().attach(AttachRequest {
+            container_id: pod.container.clone(),
+            stdin: true,
+            tty: true,
+            stdout: true,
+            stderr: false,
+        }))
+        .unwrap()
+        .into_inner()
+        .url;
+    let mut ws = open(&url, "v5.channel.k8s.io");
+    send(&mut ws, 4, br#"{"Width":90,"Height":30}"#);
+    send(&mut ws, 0, b"x\n");
+    let seen = read_until(&mut ws, |o| {
+        o.stdout
+            .split_once("size ")
+            .is_some_and(|(_, rest)| rest.contains('\n'))
+    });
+    assert!(seen.stdout.contains("size 30 90"), "{seen:?}");
+    close(&mut ws);
 }

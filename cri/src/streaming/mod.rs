@@ -181,7 +181,12 @@ impl Streaming {
                     let server = self.clone();
                     tokio::spawn(async move { server.connection(stream).await });
                 }
-                Err(e) => tracing::warn!("streaming server: accept: {e}"),
+                Err(e) => {
+                    // Out of fds or memory: give the sessions a moment to
+                    // end instead of spinning on the error.
+                    tracing::warn!("streaming server: accept: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
             }
         }
     }
