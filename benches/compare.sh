@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # benches/compare.sh: the same work done side by side, in one run,
 # alternating, by peapod and by the runtimes a user would pick instead
-# (runc, crun, podman from Debian's packages), printed as a markdown table:
+# (runc, crun, podman, and containerd's CRI for `peapod serve`, from
+# Debian's packages; case 6 is in compare-cri.sh), printed as a markdown table:
 # median and min-max of each, and the ratio peapod/other.
 #
 #   sudo benches/compare.sh > table.md
 #
 # Root only (it runs containers). It installs what it lacks with apt-get
-# (runc crun podman jq busybox-static), builds peapod if
+# (runc crun podman jq busybox-static containerd containernetworking-plugins),
+# builds peapod (and compare-cri.sh's client) if
 # ${PEAPOD:-target/release/peapod} is missing, keeps every runtime's state
 # in one temporary folder, and removes all of it at the end (trap): nothing
 # of peapod, runc, crun or podman stays running or mounted.
@@ -16,7 +18,8 @@
 #   PEAPOD      the peapod binary (default: target/release/peapod)
 #   ROUNDS      rounds of the one-container case (default 100)
 #   POD_ROUNDS  rounds of the two-container pod cases (default 20; podman
-#               takes seconds a round)
+#               takes seconds a round), case 6's too
+#   CRI_CYCLE   case 6's CRI client (default: target/release/cri_cycle)
 #
 # Each round runs every contender of a case once, in an order rotated by
 # one each round (A B C, B C A, C A B...), so drift of the machine falls on
@@ -37,6 +40,9 @@ PATH_ENV='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 say() { printf '%s\n' "compare.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
 
+# shellcheck source=benches/compare-cri.sh
+. "$here/compare-cri.sh"
+
 [ "$(id -u)" = 0 ] || die "run as root (containers need it)"
 
 # --- what we compare with, from Debian's packages -------------------------
@@ -47,6 +53,7 @@ done
 command -v file >/dev/null || need+=(file) # busybox-rootfs.sh uses it
 file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || need+=(busybox-static)
 command -v nsenter >/dev/null || need+=(util-linux)
+mapfile -t -O "${#need[@]}" need < <(cri_needs)
 if ((${#need[@]})); then
   say "installing ${need[*]}"
   apt-get update -qq >&2
@@ -93,6 +100,7 @@ crun_cmd() {
 cleanup() {
   set +e
   say "cleaning up $tmp"
+  cri_cleanup
   if [ -d "$tmp/peapod" ]; then
     pp delete -f "$fx/true.yaml" --ignore-not-found --grace-period 0 >/dev/null 2>&1
     pp delete -f "$fx/myapp.yaml" --ignore-not-found --grace-period 0 >/dev/null 2>&1
@@ -366,6 +374,8 @@ say "case 1: one container running \`true\` ($ROUNDS rounds)"
 run_case "$ROUNDS" peapod_run peapod_runbr peapod_true runc_true crun_true
 say "case 2: the seed 000 pod up and down ($POD_ROUNDS rounds)"
 run_case "$POD_ROUNDS" peapod_pod kube_pod podcli_pod runc_one
+say "case 6: the seed 000 pod over the CRI, peapod serve and containerd ($POD_ROUNDS rounds)"
+cri_case "$POD_ROUNDS"
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -392,7 +402,7 @@ row() {
 
 cat <<EOF
 Measured $started on $(nproc) cores, kernel $(uname -r), load average $load_start at the start and $load_end at the end; $ROUNDS rounds of case 1 and $POD_ROUNDS of case 2 after one warm-up round each, contenders alternating; $((SECONDS - t_start)) s in all.
-peapod $("$PEAPOD" --version | cut -d' ' -f2) (\`$PEAPOD\`, built $(date -u -r "$PEAPOD" '+%H:%M UTC'); tree at $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')), $(runc --version | head -1), $(crun --version | head -1), $(podman --version).
+peapod $("$PEAPOD" --version | cut -d' ' -f2) (\`$PEAPOD\`, built $(date -u -r "$PEAPOD" '+%H:%M UTC'); tree at $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')), $(runc --version | head -1), $(crun --version | head -1), $(podman --version), $(containerd --version | cut -d' ' -f1,3).
 
 | runtime | what is timed | median ms | min–max ms | peapod/this |
 |---|---|---:|---:|---|
@@ -426,6 +436,7 @@ cat <<EOF
 EOF
 row peapod_pod total peapod_pod "peapod" "\`apply\` + \`delete -f myapp.yaml\`, default bridge network (row 4)"
 row runc_one total peapod_pod "runc" "\`runc run\` of one busybox container running \`true\`, in case 2's rounds"
+cri_rows
 if [ -s "$tmp/s/peapod_true.apply" ]; then
   read -r a _ <<<"$(stats "$tmp/s/peapod_true.apply")"
   read -r w _ <<<"$(stats "$tmp/s/peapod_true.wait")"

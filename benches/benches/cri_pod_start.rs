@@ -1,10 +1,11 @@
 //! A pod start through the CRI socket, as a kubelet drives it: the seed
-//! 000 pod (two busybox containers running `sleep`, a shared PID
-//! namespace, 128Mi/500m limits each) as `RunPodSandbox`, then
-//! `CreateContainer` + `StartContainer` for each container, timed from the
-//! first request to the last answer. The sandbox is removed after each
-//! run, outside the timing. (The manifest's emptyDir is left out: over the
-//! CRI a volume is a host path the kubelet made.)
+//! 000 pod of `peapod_benches::cri_pod` (two busybox containers running
+//! `sleep`, a shared PID namespace, 128Mi/500m limits each) as
+//! `RunPodSandbox`, then `CreateContainer` + `StartContainer` for each
+//! container, timed from the first request to the last answer; each
+//! sandbox has a log folder, as a kubelet gives it. The sandbox is stopped
+//! and removed after each run, outside the timing. `compare.sh` drives
+//! the same sequence against containerd with `cri_cycle`.
 //!
 //! `peapod serve` runs on the bench's own `--root` (a tmpfs on `run/`),
 //! driven by peapod-cri's `Client`; the network is `PEAPOD_NETWORK`'s
@@ -15,98 +16,16 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use peapod_benches::cri_pod;
 use peapod_cri::Client;
-use peapod_cri::api::{
-    ContainerConfig, ContainerMetadata, CreateContainerRequest, ImageSpec, LinuxContainerConfig,
-    LinuxContainerResources, LinuxPodSandboxConfig, LinuxSandboxSecurityContext, NamespaceOption,
-    PodSandboxConfig, PodSandboxMetadata, RemovePodSandboxRequest, RunPodSandboxRequest,
-    StartContainerRequest,
-};
 use peapod_testkit::{TempDir, require_root};
 
 use common::{RunTmpfs, bench_median, import_busybox, peapod_exe};
-
-fn sandbox(n: u32) -> PodSandboxConfig {
-    PodSandboxConfig {
-        metadata: Some(PodSandboxMetadata {
-            name: format!("myapp-{n}"),
-            uid: format!("uid-{n}"),
-            namespace: "default".into(),
-            attempt: 0,
-        }),
-        hostname: "myapp".into(),
-        linux: Some(LinuxPodSandboxConfig {
-            security_context: Some(LinuxSandboxSecurityContext {
-                // shareProcessNamespace: the pod's PID namespace.
-                namespace_options: Some(NamespaceOption::default()),
-                ..LinuxSandboxSecurityContext::default()
-            }),
-            ..LinuxPodSandboxConfig::default()
-        }),
-        labels: HashMap::from([("app".into(), "myapp".into())]),
-        ..PodSandboxConfig::default()
-    }
-}
-
-fn container(name: &str, image: &str) -> ContainerConfig {
-    ContainerConfig {
-        metadata: Some(ContainerMetadata {
-            name: name.into(),
-            attempt: 0,
-        }),
-        image: Some(ImageSpec {
-            image: image.into(),
-            ..ImageSpec::default()
-        }),
-        command: vec!["sleep".into(), "1000".into()],
-        log_path: format!("{name}/0.log"),
-        linux: Some(LinuxContainerConfig {
-            resources: Some(LinuxContainerResources {
-                cpu_period: 100_000,
-                cpu_quota: 50_000,
-                memory_limit_in_bytes: 128 << 20,
-                ..LinuxContainerResources::default()
-            }),
-            security_context: None,
-        }),
-        ..ContainerConfig::default()
-    }
-}
-
-/// One pod start; returns its time and the sandbox's id.
-fn start(client: &Client, n: u32) -> (Duration, String) {
-    let rt = || client.runtime_service.clone();
-    let began = Instant::now();
-    let id = client
-        .block_on(rt().run_pod_sandbox(RunPodSandboxRequest {
-            config: Some(sandbox(n)),
-            runtime_handler: String::new(),
-        }))
-        .unwrap()
-        .into_inner()
-        .pod_sandbox_id;
-    for (name, image) in [("myapp1", "busybox:1.30.1"), ("myapp2", "busybox:1.31.1")] {
-        let container_id = client
-            .block_on(rt().create_container(CreateContainerRequest {
-                pod_sandbox_id: id.clone(),
-                config: Some(container(name, image)),
-                sandbox_config: Some(sandbox(n)),
-            }))
-            .unwrap()
-            .into_inner()
-            .container_id;
-        client
-            .block_on(rt().start_container(StartContainerRequest { container_id }))
-            .unwrap();
-    }
-    (began.elapsed(), id)
-}
 
 fn cri_pod_start(c: &mut Criterion) {
     if !require_root("cri_pod_start bench") {
@@ -117,6 +36,7 @@ fn cri_pod_start(c: &mut Criterion) {
     };
     let tmp = TempDir::new("bench-cri-pod-start");
     let _run = RunTmpfs::mount(tmp.path());
+    let logs = tmp.path().join("pod-logs");
     import_busybox(&exe, tmp.path(), &["busybox:1.30.1", "busybox:1.31.1"]);
     let mut serve = Command::new(&exe)
         .arg("--root")
@@ -144,15 +64,8 @@ fn cri_pod_start(c: &mut Criterion) {
         &format!("cri_pod_start/{mode}"),
         || {
             n += 1;
-            let (took, id) = start(&client, n);
-            client
-                .block_on(
-                    client
-                        .runtime_service
-                        .clone()
-                        .remove_pod_sandbox(RemovePodSandboxRequest { pod_sandbox_id: id }),
-                )
-                .unwrap();
+            let (took, id) = cri_pod::start(&client, n, Some(&logs)).unwrap();
+            cri_pod::stop_and_remove(&client, &id).unwrap();
             took
         },
     );
