@@ -46,6 +46,10 @@ pub struct DeleteArgs {
     /// A grace period of 1 second (kubectl's "now").
     #[arg(long, conflicts_with = "grace_period")]
     now: bool,
+    /// SIGKILL at once (a grace period of 0), with kubectl's warning and
+    /// its `force deleted`.
+    #[arg(long, conflicts_with = "now")]
+    force: bool,
     /// `false`: return once each pod was asked to stop (it shows
     /// `Terminating` and removes itself), not once it is gone.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
@@ -54,7 +58,24 @@ pub struct DeleteArgs {
 
 /// Runs `delete`.
 pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
-    let grace = if args.now { Some(1) } else { args.grace_period };
+    let grace = match (args.force, args.now, args.grace_period) {
+        (true, _, Some(g)) if g > 0 => {
+            bail!("--force and --grace-period greater than 0 cannot be specified together")
+        }
+        (true, _, _) => Some(0),
+        (false, true, _) => Some(1),
+        (false, false, g) => g,
+    };
+    if args.force {
+        eprintln!(
+            "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely."
+        );
+    }
+    let deleted = if args.force {
+        "force deleted"
+    } else {
+        "deleted"
+    };
     if let Some(kind) = crate::workloads::kind_of(&args.targets) {
         let ns = args.namespace.as_str();
         return crate::workloads::delete(
@@ -135,7 +156,7 @@ pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             match result {
-                Ok(()) => writeln!(crate::stdout::stdout(), "pod \"{}\" deleted", key.name)?,
+                Ok(()) => writeln!(crate::stdout::stdout(), "pod \"{}\" {deleted}", key.name)?,
                 Err(peapod_runtime::Error::NotFound { .. }) if args.ignore_not_found => {}
                 Err(e) => {
                     eprintln!("{}", crate::error_message::of_runtime(&e));

@@ -223,7 +223,7 @@ fn delete_had_no_all_selector_nor_wait_false() {
 }
 
 #[test]
-fn delete_now_is_a_grace_period_of_one_second() {
+fn delete_now_is_a_grace_period_of_one_second_and_force_of_none() {
     let Some((_g, root)) = start("delete_now", "delete-now", shared) else {
         return;
     };
@@ -251,6 +251,26 @@ fn delete_now_is_a_grace_period_of_one_second() {
         2,
         "--now and --grace-period together are refused"
     );
+    // --force: SIGKILL at once, whatever the trap and the hour of grace.
+    apply_held(&root, &dir, &[("forced", "default", "x")]);
+    assert_eq!(
+        root.outcome(&["delete", "pod", "forced", "--force", "--grace-period=3"]),
+        (
+            1,
+            String::new(),
+            "error: --force and --grace-period greater than 0 cannot be specified together\n"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        root.outcome(&["delete", "pod", "forced", "--force"]),
+        (
+            0,
+            "pod \"forced\" force deleted\n".to_owned(),
+            "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n".to_owned()
+        )
+    );
+    assert_eq!(listed(&root), Vec::<String>::new());
 }
 
 /// A pod of two containers: `web` marks `/tmp/mark` in its own root and
