@@ -75,21 +75,26 @@ impl SealedExe {
         if own_exe_is_read_only()? {
             return Ok(());
         }
-        if std::env::var_os(REEXECED).is_some() {
+        let exe = std::fs::read_link("/proc/self/exe")
+            .map_err(|e| Error::sys("readlink /proc/self/exe", e))?;
+        // Set by this very process (exec keeps the pid): this is the
+        // re-exec, and its binary is still writable. (Set by another, the
+        // variable was inherited: re-exec.)
+        if reexeced().is_some_and(|(pid, _)| pid == std::process::id()) {
             return Err(Error::sys(
                 "re-exec through a read-only mount of the peapod binary",
                 std::io::Error::other("the binary is still on a writable mount"),
             ));
         }
-        let exe = std::fs::read_link("/proc/self/exe")
-            .map_err(|e| Error::sys("readlink /proc/self/exe", e))?;
         let sealed = Self::open(&exe, spare_lower)?;
         let mut args = std::env::args_os();
         let argv0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
+        let mut marker = std::ffi::OsString::from(format!("{}:", std::process::id()));
+        marker.push(&exe);
         let failed = std::process::Command::new(sealed.exec_path())
             .arg0(argv0)
             .args(args)
-            .env(REEXECED, &exe)
+            .env(REEXECED, marker)
             .exec();
         Err(Error::sys(
             "exec the peapod binary through a read-only mount",
@@ -103,16 +108,31 @@ impl SealedExe {
     /// `/proc/self/exe` names a file of a mount that is nowhere) the path
     /// it was exec'd from.
     pub fn own_binary() -> std::io::Result<PathBuf> {
-        match std::env::var_os(REEXECED) {
-            Some(path) if own_exe_is_read_only().unwrap_or(false) => Ok(path.into()),
+        match reexeced() {
+            Some((_, path)) if own_exe_is_read_only().unwrap_or(false) => Ok(path),
             _ => std::env::current_exe(),
         }
     }
 }
 
-/// Set, to the binary's host path, in the environment of a process
-/// [`SealedExe::reexec_unless_read_only`] replaced: it never loops, and
-/// [`SealedExe::own_binary`] reads it.
+/// The pid and binary path [`REEXECED`] holds (`PID:PATH`), when set.
+fn reexeced() -> Option<(u32, PathBuf)> {
+    parse_marker(&std::env::var_os(REEXECED)?)
+}
+
+/// `PID:PATH` as its two parts (the path may hold colons).
+fn parse_marker(value: &std::ffi::OsStr) -> Option<(u32, PathBuf)> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = value.as_bytes();
+    let colon = bytes.iter().position(|b| *b == b':')?;
+    let pid = std::str::from_utf8(&bytes[..colon]).ok()?.parse().ok()?;
+    let path = std::ffi::OsStr::from_bytes(&bytes[colon + 1..]);
+    Some((pid, PathBuf::from(path)))
+}
+
+/// Set to `PID:PATH` (the process and its binary's host path) in the
+/// environment of a process [`SealedExe::reexec_unless_read_only`]
+/// replaced: it never loops, and [`SealedExe::own_binary`] reads it.
 const REEXECED: &str = "PEAPOD_SEALED_EXE";
 
 /// Whether `/proc/self/exe` is on a read-only mount.
@@ -178,6 +198,17 @@ fn escape_lower(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reexec_marker_is_a_pid_and_a_path() {
+        use std::ffi::OsStr;
+        assert_eq!(
+            parse_marker(OsStr::new("42:/usr/bin/pea:pod")),
+            Some((42, PathBuf::from("/usr/bin/pea:pod")))
+        );
+        assert_eq!(parse_marker(OsStr::new("/usr/bin/peapod")), None);
+        assert_eq!(parse_marker(OsStr::new("x:/p")), None);
+    }
 
     #[test]
     fn lower_folders_escape_colons_and_backslashes() {
