@@ -118,20 +118,18 @@ pub(crate) fn prepare(pod: &Pod, uid: &str, pause_pid: i32) -> Result<(Vec<IpAdd
     lease(pod, uid, netns, Mode::from_env()?)
 }
 
-/// Leases and wires at once the network namespace given as an fd, in the
-/// mode given (`peapod run`, which has no pause and takes `--network`).
-pub(crate) fn attach_netns(
+/// Leases the addresses of `pod` for the network namespace `netns` (none
+/// with [`Mode::None`]); the links are made by [`Pending::connect`].
+pub(crate) fn lease_netns(
     pod: &Pod,
     uid: &str,
     netns: BorrowedFd<'_>,
     mode: Mode,
-) -> Result<Vec<IpAddr>> {
+) -> Result<(Vec<IpAddr>, Pending)> {
     let netns = netns
         .try_clone_to_owned()
         .map_err(|e| Error::pod(pod_name(pod), e))?;
-    let (ips, pending) = lease(pod, uid, netns, mode)?;
-    pending.connect()?;
-    Ok(ips)
+    lease(pod, uid, netns, mode)
 }
 
 /// [`prepare`] for the network namespace `netns`, in `mode`.

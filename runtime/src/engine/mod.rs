@@ -18,6 +18,10 @@
 //!   its cgroup, its network, its volumes and folders, the cgroup);
 //! - [`stats`]: a container's CPU, memory working set and writable layer
 //!   (`top`, the CRI's stats); [`Engine::sandbox_stats`] a sandbox's.
+//!
+//! Its sandbox-less mode, [`Standalone`], is one container with no pause
+//! and no supervisor, created, started and removed by the calling process
+//! with the same steps (`peapod run`).
 
 mod attach;
 mod cgroup;
@@ -26,6 +30,7 @@ mod exec;
 mod net_dev;
 pub(crate) mod record;
 mod removal;
+mod standalone;
 mod stats;
 
 use std::path::PathBuf;
@@ -43,6 +48,7 @@ pub use exec::{ExecIo, ExecOutput, ExecProcess};
 pub use net_dev::InterfaceStats;
 pub use record::{ContainerState, ContainerStatus, SandboxState, SandboxStatus};
 pub(crate) use removal::SandboxRemoval;
+pub(crate) use standalone::{Standalone, StandaloneSpec, null_stdin};
 pub use stats::{ContainerStats, SandboxStats, stats};
 
 use crate::control::{self, Request, Response};

@@ -1,51 +1,39 @@
 //! `peapod run`: one container in the foreground, as `crun run` or
-//! `podman run` do, without a supervisor and without a pause.
+//! `podman run` do: the engine's sandbox-less mode
+//! ([`crate::engine::Standalone`]: no pause, no supervisor) driven by the
+//! calling process.
 //!
-//! The calling process is the supervisor: it makes the container's cgroup,
-//! a network namespace (wired as [`crate::network`] wires a pod's: `lo`
-//! only, or a veth on the bridge), a fresh overlay layer, then spawns the
-//! container creating its own mount, PID, IPC and UTS namespaces and
-//! joining that network namespace, waits for it, and removes everything.
-//! The command is PID 1 of its PID namespace; stdout and stderr are the
-//! caller's, stdin is `/dev/null` (the caller's with `-i`); with `-t` a
-//! pty of the host is its terminal, relayed to the caller's
-//! ([`crate::terminal`]; the container's `/dev/pts` is its own, so
-//! `tty` there names no file).
+//! This is the run's policy: the pod it stands for (one container named
+//! as the pod, `restartPolicy: Never`), its image, security and seccomp
+//! computed as a pod's container's, its stdio (the caller's stdout and
+//! stderr, `/dev/null` as stdin or the caller's with `-i`; with `-t` a
+//! pty of the host relayed to the caller's, [`crate::terminal`]; the
+//! container's `/dev/pts` is its own, so `tty` there names no file), the
+//! signals passed on, and the pod's status.
 //!
 //! State: the pod has a folder in the state store like any pod (so `get`
 //! lists it and `delete` removes it, and the name is taken while it runs),
 //! holding `pod.json`, `supervisor.json` (the caller's pid) and the
 //! container's writable layer (`container/{upper,work,rootfs}`: on the run
-//! root, a tmpfs on a real host, so removing it costs no disk I/O; the
-//! pod files `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf` are
-//! written into its upper layer rather than bind-mounted). With
+//! root, a tmpfs on a real host, so removing it costs no disk I/O). With
 //! [`RunOptions::remove`] the folder goes at exit; without, only
 //! `pod.json` stays, with the pod `Succeeded` or `Failed` and the
 //! container's `terminated` state, until `peapod delete`.
 
-use std::os::fd::{AsFd, OwnedFd};
-use std::sync::Arc;
-
-use peapod_core::{
-    Cgroup, ContainerSpawn, ExitStatus, MountPlan, NamespacePlan, Namespaces, Process, RootFs,
-    SeccompFilter, Stdio, TerminationSignals,
-};
+use peapod_core::{ExitStatus, Process, Stdio, TerminationSignals};
 use peapod_image::Store;
 use peapod_spec::{Container, ContainerPort, EnvVar, Pod, PodPhase, RestartPolicy};
-use rustix::fs::{Mode, OFlags};
 use tracing::debug_span;
 
 use crate::clock::Timestamp;
-use crate::container_process;
-use crate::engine::{self, SandboxRemoval};
+use crate::engine::{Standalone, StandaloneSpec, null_stdin};
 use crate::error::{Error, Result};
-use crate::images::{self, ResolvedImage};
+use crate::images;
 use crate::launch;
-use crate::network::{self, Mode as NetworkMode};
+use crate::network::Mode as NetworkMode;
 use crate::paths::Paths;
-use crate::pod_files;
 use crate::seccomp_profile::FilterCache;
-use crate::security_context::{PodSecurity, ProcessSecurity};
+use crate::security_context::PodSecurity;
 use crate::state::{PodDir, ProcessRecord, StateStore, SupervisorRecord};
 use crate::status::{self, ExitKind};
 use crate::terminal::{self, Pty};
@@ -106,32 +94,47 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
         .container(&container, &image.identity)?;
     // RuntimeDefault: `run` has no option for another profile.
     let seccomp = FilterCache::new(paths).filter(&container.name, &security)?;
-    let dir = StateStore::new(paths).create(&key)?;
-    let mut once = Once {
-        dir,
-        seccomp,
-        uid: pod.metadata.uid.clone().unwrap_or_default(),
-        cgroup: None,
-        network: options.network,
-    };
     let pty = if options.tty {
         Some(Pty::on_host()?)
     } else {
         None
     };
-    let started = once.start(
-        &pod,
-        &container,
-        &image,
-        &security,
-        options.stdin,
-        pty.as_ref(),
-    );
+    let dir = StateStore::new(paths).create(&key)?;
+    let stdio = match &pty {
+        Some(pty) => pty.slave_stdio(),
+        None if options.stdin => Ok(Stdio::default()),
+        None => null_stdin(),
+    };
+    let created = stdio.and_then(|stdio| {
+        write_supervisor(&dir)?;
+        Standalone::create(StandaloneSpec {
+            pod: &pod,
+            container: &container,
+            image: &image,
+            security: &security,
+            seccomp,
+            network: options.network,
+            stdio,
+            tty: pty.is_some(),
+            layer_dir: dir.path().join("container"),
+        })
+    });
+    let mut standalone = match created {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = dir.remove();
+            return Err(e);
+        }
+    };
+    let started_at = Timestamp::now().rfc3339();
+    let started = standalone
+        .start()
+        .and_then(|process| Ok((process, record_start(&dir, &pod, &standalone, &started_at)?)));
     let (process, mut pod) = match started {
         Ok(s) => s,
         Err(e) => {
-            let _ = once.teardown();
-            let _ = once.dir.remove();
+            let _ = standalone.remove();
+            let _ = dir.remove();
             return Err(e);
         }
     };
@@ -139,14 +142,14 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
         Some(pty) => terminal::relay(pty, options.stdin, &process, &signals),
         None => wait_passing_signals(&process, &signals),
     };
-    let cleaned = once.teardown();
+    let cleaned = standalone.remove();
     let status = waited?;
     if options.remove {
-        cleaned.and_then(|()| once.dir.remove())?;
+        cleaned.and_then(|()| dir.remove())?;
     } else {
         cleaned?;
         record_end(&mut pod, &status);
-        once.dir.write_pod(&pod)?;
+        dir.write_pod(&pod)?;
     }
     Ok(status.exit_code())
 }
@@ -197,130 +200,36 @@ fn escape(s: &str) -> String {
     s.replace('$', "$$")
 }
 
-/// What a run made, for its teardown.
-struct Once {
-    dir: PodDir,
-    seccomp: Option<Arc<SeccompFilter>>,
-    uid: String,
-    cgroup: Option<Cgroup>,
-    network: NetworkMode,
+/// `supervisor.json` naming the caller: the pod's process while it runs.
+fn write_supervisor(dir: &PodDir) -> Result<()> {
+    let record = ProcessRecord::of(std::process::id().cast_signed());
+    dir.write_supervisor(&SupervisorRecord {
+        pid: record.map_or(0, |r| r.pid),
+        start_time: record.map_or(0, |r| r.start_time),
+        containers: std::collections::BTreeMap::new(),
+    })
 }
 
-impl Once {
-    /// Everything up to the running container; `pod.json` then says
-    /// `Running`.
-    fn start(
-        &mut self,
-        pod: &Pod,
-        container: &Container,
-        image: &ResolvedImage,
-        security: &ProcessSecurity,
-        stdin: bool,
-        pty: Option<&Pty>,
-    ) -> Result<(Process, Pod)> {
-        let name = &container.name;
-        let fail = |e: &dyn std::fmt::Display| Error::container(name, e);
-        let record = ProcessRecord::of(std::process::id().cast_signed());
-        self.dir.write_supervisor(&SupervisorRecord {
-            pid: record.map_or(0, |r| r.pid),
-            start_time: record.map_or(0, |r| r.start_time),
-            containers: std::collections::BTreeMap::new(),
-        })?;
-        let cgroup = engine::sandbox_cgroup(name, &self.uid, None)?;
-        let cgroup = &*self.cgroup.insert(cgroup);
-        engine::limit_container(cgroup, container).map_err(|e| fail(&e))?;
-        let netns = new_netns().map_err(|e| fail(&e))?;
-        let pod_ips = {
-            let _s = debug_span!("network").entered();
-            network::attach_netns(pod, &self.uid, netns.as_fd(), self.network)?
-        };
-        let layers =
-            crate::container::fresh_layers(&self.dir.path().join("container"), &image.lower)
-                .map_err(|e| fail(&e))?;
-        pod_files::write(pod, &pod_ips, &layers.upper.join("etc"))?;
-        let hostname = pod.hostname();
-        let mut process = container_process::process_spec(container, &image.defaults, &hostname);
-        security.apply(&mut process);
-        process.hostname = Some(hostname);
-        process.seccomp.clone_from(&self.seccomp);
-        let root = RootFs::Overlay {
-            lower: layers.lower,
-            upper: layers.upper,
-            work: layers.work,
-        };
-        let stdio = match pty {
-            Some(pty) => {
-                process.tty = true;
-                pty.slave_stdio()?
-            }
-            None if stdin => Stdio::default(),
-            None => Stdio {
-                stdin: Some(
-                    rustix::fs::open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-                        .map_err(|e| Error::sys("open /dev/null", e))?,
-                ),
-                ..Stdio::default()
-            },
-        };
-        let spawn = ContainerSpawn {
-            process,
-            namespaces: NamespacePlan {
-                create: Namespaces::MNT
-                    | Namespaces::PID
-                    | Namespaces::IPC
-                    | Namespaces::UTS
-                    | Namespaces::CGROUP,
-                join: Namespaces::NET,
-            },
-            join_from: Some(netns.as_fd()),
-            mounts: Some(
-                MountPlan::new(root, &layers.mountpoint).with_standard_mounts_for(
-                    None,
-                    peapod_volumes::SHM_SIZE,
-                    peapod_volumes::confinement(container),
-                ),
-            ),
-            cgroup: Some(cgroup),
-            stdio,
-        };
-        let started_at = Timestamp::now().rfc3339();
-        let process = spawn.spawn().map_err(|e| Error::spawn(name, &e))?;
-        let mut pod = pod.clone();
-        if let Some(st) = pod.status.as_mut() {
-            st.phase = Some(PodPhase::Running);
-            st.pod_ips = pod_ips
-                .iter()
-                .map(|ip| peapod_spec::PodIP { ip: ip.to_string() })
-                .collect();
-            st.pod_ip = st.pod_ips.first().map(|ip| ip.ip.clone());
-            st.start_time = Some(started_at.clone());
-            for c in &mut st.container_statuses {
-                c.state = status::running(started_at.clone());
-                c.started = Some(true);
-                // No readiness probe: ready once running, as kubelet says.
-                c.ready = true;
-            }
+/// The pod `Running` in `pod.json`, with its addresses and start time;
+/// returns the pod as written.
+fn record_start(dir: &PodDir, pod: &Pod, standalone: &Standalone, started_at: &str) -> Result<Pod> {
+    let mut pod = pod.clone();
+    if let Some(st) = pod.status.as_mut() {
+        st.phase = Some(PodPhase::Running);
+        st.pod_ips = (standalone.ips.iter())
+            .map(|ip| peapod_spec::PodIP { ip: ip.to_string() })
+            .collect();
+        st.pod_ip = st.pod_ips.first().map(|ip| ip.ip.clone());
+        st.start_time = Some(started_at.to_owned());
+        for c in &mut st.container_statuses {
+            c.state = status::running(started_at.to_owned());
+            c.started = Some(true);
+            // No readiness probe: ready once running, as kubelet says.
+            c.ready = true;
         }
-        self.dir.write_pod(&pod)?;
-        Ok((process, pod))
     }
-
-    /// Kills what is left in the cgroup, removes the network, the
-    /// container's layer and the cgroup ([`SandboxRemoval`]). Every step
-    /// runs; the first error is returned.
-    fn teardown(&mut self) -> Result<()> {
-        let name = self.dir.key().name.clone();
-        let cgroup = self.cgroup.take();
-        SandboxRemoval {
-            name: &name,
-            uid: &self.uid,
-            cgroup: cgroup.as_ref(),
-            network: self.network == NetworkMode::Bridge,
-            volumes: None,
-            folders: vec![self.dir.path().join("container")],
-        }
-        .remove()
-    }
+    dir.write_pod(&pod)?;
+    Ok(pod)
 }
 
 /// Waits for the container; the first `SIGINT`, `SIGTERM`, `SIGHUP` or
@@ -377,26 +286,4 @@ fn record_end(pod: &mut Pod, exit: &ExitStatus) {
         c.started = Some(false);
         c.ready = false;
     }
-}
-
-/// A new network namespace, held by the returned fd only: the calling
-/// thread unshares one and goes back to its own.
-fn new_netns() -> std::io::Result<OwnedFd> {
-    use rustix::thread::{LinkNameSpaceType, UnshareFlags};
-    let open = || {
-        rustix::fs::open(
-            "/proc/thread-self/ns/net",
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-    };
-    let own = open()?;
-    // `unshare(CLONE_NEWNET)` alone is sound: rustix deprecated the safe
-    // wrapper because of `CLONE_FILES`, which is not used here. Only the
-    // calling thread moves, and it moves back below.
-    #[allow(deprecated)]
-    rustix::thread::unshare(UnshareFlags::NEWNET)?;
-    let new = open();
-    rustix::thread::move_into_link_name_space(own.as_fd(), Some(LinkNameSpaceType::Network))?;
-    Ok(new?)
 }
