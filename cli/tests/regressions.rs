@@ -146,9 +146,26 @@ fn a_container_writing_to_stdout_died_of_sigpipe_after_a_kill_9_of_the_superviso
     let Some((_g, root)) = start("killed_supervisor_sigpipe", "kill9-sigpipe", shared) else {
         return;
     };
+    keeps_writing_after_a_kill_9(&root, "");
+}
+
+#[test]
+fn a_tty_container_lost_its_terminal_after_a_kill_9_of_the_supervisor() {
+    let Some((_g, root)) = start("killed_supervisor_tty", "kill9-tty", shared) else {
+        return;
+    };
+    // Its output goes to a pty whose master the supervisor read: closed,
+    // the container's writes fail (EIO) and its session is hung up.
+    keeps_writing_after_a_kill_9(&root, "    tty: true\n");
+}
+
+/// A container writing to its stdout in a loop (with `extra` lines in its
+/// spec) keeps running and writing after its supervisor is killed.
+fn keeps_writing_after_a_kill_9(root: &common::Root, extra: &str) {
     let pod = root.apply(
         "talker",
-        r#"
+        &format!(
+            r#"
 apiVersion: v1
 kind: Pod
 metadata:
@@ -159,7 +176,8 @@ spec:
   - name: talker
     image: busybox:1.31.1
     command: ["sh", "-c", "i=0; while echo tick $i; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done"]
-"#,
+{extra}"#
+        ),
     );
     let count = || -> u64 {
         let (code, out, err) =
