@@ -695,3 +695,48 @@ fn fields_peapod_cannot_honour_are_refused_by_name() {
         .containers;
     assert!(listed.is_empty(), "{listed:?}");
 }
+
+#[test]
+fn the_kubelets_oom_score_adj_is_the_containers_never_below_the_supervisors() {
+    let Some(pod) = Pod::start(
+        "the_kubelets_oom_score_adj_is_the_containers_never_below_the_supervisors",
+        "oomscore",
+        |_| {},
+    ) else {
+        return;
+    };
+    let (client, id) = (&pod.client, pod.id.clone());
+    // The supervisor's own score is this process's (serve's, inherited).
+    let own: i64 = std::fs::read_to_string("/proc/self/oom_score_adj")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    for (name, wanted) in [("burstable", 500), ("guaranteed", -998)] {
+        let mut config = shell(name, "cat /proc/self/oom_score_adj; exec sleep 3600");
+        config.linux = Some(LinuxContainerConfig {
+            resources: Some(LinuxContainerResources {
+                oom_score_adj: wanted,
+                ..LinuxContainerResources::default()
+            }),
+            security_context: None,
+        });
+        running(client, &id, config);
+        // The container's own process, as its first output line says.
+        let log = pod
+            .root
+            .path()
+            .join(format!("kubelet-logs/cri_oomscore/{name}.log"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let line = loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if let Some(line) = text.lines().next() {
+                break line.to_owned();
+            }
+            assert!(Instant::now() < deadline, "{name}: nothing in {log:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let score = line.rsplit(' ').next().unwrap();
+        assert_eq!(score, wanted.max(own).to_string(), "{name}: {line}");
+    }
+}

@@ -188,6 +188,18 @@ fn sorted(map: &std::collections::HashMap<String, String>) -> BTreeMap<String, S
     map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
+/// The kubelet's QoS score of a container: enforced (0 is what it
+/// inherits anyway).
+fn oom_score_adj(r: &api::LinuxContainerResources) -> Result<Option<i32>, Status> {
+    match r.oom_score_adj {
+        0 => Ok(None),
+        v @ -1000..=1000 => Ok(i32::try_from(v).ok()),
+        v => Err(Status::invalid_argument(format!(
+            "resources.oom_score_adj {v}: out of -1000..=1000"
+        ))),
+    }
+}
+
 /// `CreateContainer`'s config as the engine's.
 pub(crate) fn container(config: &api::ContainerConfig) -> Result<ContainerConfig, Status> {
     let meta = config
@@ -238,6 +250,12 @@ pub(crate) fn container(config: &api::ContainerConfig) -> Result<ContainerConfig
         log_path: Some(PathBuf::from(&config.log_path)).filter(|p| !p.as_os_str().is_empty()),
         stdin: config.stdin,
         tty: config.tty,
+        oom_score_adj: linux
+            .resources
+            .as_ref()
+            .map(oom_score_adj)
+            .transpose()?
+            .flatten(),
         labels: sorted(&config.labels),
         annotations: sorted(&config.annotations),
     })
@@ -278,6 +296,8 @@ fn mount(m: &api::Mount) -> Result<Mount, Status> {
 /// The CRI's cgroup settings as a container's `resources`: the CPU
 /// quota over the period as a CPU limit, shares as a CPU request, the
 /// memory limit. cpuset, hugepages and `unified` are refused when set.
+/// `oom_score_adj` is taken at creation only (an update cannot change a
+/// pod's QoS class, whose score it is).
 pub(crate) fn resources(r: &api::LinuxContainerResources) -> Result<ResourceRequirements, Status> {
     if !r.cpuset_cpus.is_empty() || !r.cpuset_mems.is_empty() {
         return Err(unsupported("resources.cpuset", "cpusets are not supported"));
@@ -286,13 +306,6 @@ pub(crate) fn resources(r: &api::LinuxContainerResources) -> Result<ResourceRequ
         return Err(unsupported("resources.hugepage_limits", "not supported"));
     }
     swap(r)?;
-    if r.oom_score_adj != 0 {
-        warn_once(
-            "resources.oom_score_adj",
-            "containers keep the OOM score they inherit (0); the kubelet's QoS scores \
-             are not written",
-        );
-    }
     let quantity = |text: String| {
         Quantity::parse(&text).map_err(|e| Status::invalid_argument(format!("resources: {e}")))
     };

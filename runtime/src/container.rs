@@ -147,6 +147,11 @@ pub(crate) struct Created {
 }
 
 impl Created {
+    /// The held process's pid.
+    pub(crate) fn pid(&self) -> Option<i32> {
+        self.held.pid()
+    }
+
     /// The fd (in this process) a caller writes the container's input to:
     /// its stdin pipe's write end (`stdin: true`) or its terminal's
     /// master (`tty: true`); `None` without either.

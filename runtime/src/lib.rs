@@ -39,6 +39,7 @@ pub(crate) mod log_rotation;
 mod loop_token;
 mod mount_point_layer;
 pub mod network;
+mod oom_score;
 mod parked_streams;
 mod paths;
 pub mod pod;

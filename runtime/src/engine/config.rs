@@ -114,6 +114,10 @@ pub struct ContainerConfig {
     pub stdin: bool,
     /// Give it a terminal.
     pub tty: bool,
+    /// Its processes' OOM score adjustment (the kubelet's QoS score,
+    /// -1000..=1000), never below the supervisor's own; `None`: inherited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_score_adj: Option<i32>,
     /// Labels, kept and shown back.
     pub labels: BTreeMap<String, String>,
     /// Annotations, kept and shown back.

@@ -211,6 +211,9 @@ impl Supervisor {
             .map_err(|e| Error::io(&log_path, e))?;
         let created =
             container::create(sandbox, &spec, &image, &self.hostname, log, binds(config))?;
+        if let (Some(score), Some(pid)) = (config.oom_score_adj, created.pid()) {
+            crate::oom_score::set(pid, score)?;
+        }
         // What an exec recomputes the container's process from.
         let file = container::layers_dir(&sandbox.lib_dir, &local).join(crate::engine::SPEC_FILE);
         let json = serde_json::to_vec(&spec).map_err(|e| Error::json("container spec", e))?;
