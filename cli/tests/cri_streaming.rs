@@ -301,6 +301,13 @@ fn exec_on_a_terminal_sees_the_resize() {
     assert!(ended.stdout.contains("40 100"), "{ended:?}");
     assert!(ended.stdout.contains("/dev/pts/"), "{ended:?}");
     assert_eq!(exit_code(ended.status.as_ref().unwrap()), 7);
+
+    // A client gone hangs the terminal up: its process gets SIGHUP.
+    let url = pod.exec(&["sleep", "3601"], true, true, false).unwrap();
+    let mut ws = open(&url, "v5.channel.k8s.io");
+    pod.wait_until("ps | grep -q 'sleep 360[1]'");
+    close(&mut ws);
+    pod.wait_until("! ps | grep -q 'sleep 360[1]'");
 }
 
 #[test]

@@ -105,20 +105,18 @@ fn spawn(engine: &Engine, request: &ExecRequest) -> Result<Spawned, String> {
         stdout: stdout_w,
         stderr: stderr_w,
     };
-    let process = engine
+    let mut process = engine
         .exec(&request.container_id, &request.cmd, io, request.tty)
         .map_err(|e| e.to_string())?;
-    let master = process
-        .terminal()
-        .map(|t| t.try_clone_to_owned())
-        .transpose()
-        .map_err(|e| format!("dup the terminal: {e}"))?;
+    let master = process.take_terminal();
     Ok((process, stdin_w, stdout_r, stderr_r, master))
 }
 
 impl Started {
     /// Relays until the process ended and its output is drained; its exit
-    /// code. A client gone closes the input (the process sees its end).
+    /// code. A client gone closes the input (the process sees its end);
+    /// on a terminal, the master is closed too: the terminal hangs up and
+    /// the process gets SIGHUP, as when an ssh session drops.
     async fn relay<S>(self, incoming: S, v5: bool, out: &fd_io::Outgoing) -> std::io::Result<i32>
     where
         S: futures_util::Stream<
@@ -130,11 +128,12 @@ impl Started {
             + Send
             + 'static,
     {
-        let input = tokio::spawn(input::relay(
+        let tty = self.terminal.is_some();
+        let mut input = tokio::spawn(input::relay(
             incoming,
             Input {
                 stdin: self.stdin,
-                terminal: self.terminal.clone(),
+                terminal: self.terminal,
                 v5,
             },
         ));
@@ -143,7 +142,20 @@ impl Started {
             .into_iter()
             .map(|(channel, fd)| tokio::spawn(fd_io::pump(fd, channel, out.clone())))
             .collect();
-        let code = self.process.code().await;
+        let exited = self.process.code();
+        tokio::pin!(exited);
+        let code = tokio::select! {
+            code = &mut exited => code,
+            _ = &mut input => {
+                if tty {
+                    // The master's last holder is the pump.
+                    for pump in &pumps {
+                        pump.abort();
+                    }
+                }
+                exited.await
+            }
+        };
         for pump in pumps {
             let _ = pump.await;
         }

@@ -178,6 +178,9 @@ impl Streaming {
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
+                    // Small frames (a keystroke, a status) go out at once,
+                    // not held for Nagle's algorithm.
+                    let _ = stream.set_nodelay(true);
                     let server = self.clone();
                     tokio::spawn(async move { server.connection(stream).await });
                 }

@@ -69,6 +69,12 @@ impl ExecProcess {
         self.master.as_ref().map(AsFd::as_fd)
     }
 
+    /// Takes the master of its terminal (with `tty`): closed by the
+    /// caller, the terminal hangs up and the process gets SIGHUP.
+    pub fn take_terminal(&mut self) -> Option<OwnedFd> {
+        self.master.take()
+    }
+
     /// Waits for it to end; its exit code (128 + n for signal n).
     ///
     /// # Errors
