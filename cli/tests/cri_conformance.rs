@@ -29,6 +29,7 @@ use cri_calls::{
 };
 use cri_server::Serve;
 use peapod_cri::Client;
+use peapod_cri::api::security_profile::ProfileType;
 use peapod_cri::api::{
     Capability, CgroupDriver, CheckpointContainerRequest, ContainerState, ContainerStatsFilter,
     CreateContainerRequest, Int64Value, LinuxContainerConfig, LinuxContainerResources,
@@ -36,7 +37,7 @@ use peapod_cri::api::{
     ListContainerStatsRequest, ListPodSandboxStatsRequest, NamespaceMode, NamespaceOption,
     NetworkConfig, PodSandboxConfig, PodSandboxStats, PodSandboxStatsFilter,
     PodSandboxStatsRequest, PortMapping, RemovePodSandboxRequest, RuntimeConfig,
-    RuntimeConfigRequest, StopPodSandboxRequest, UpdateContainerResourcesRequest,
+    RuntimeConfigRequest, SecurityProfile, StopPodSandboxRequest, UpdateContainerResourcesRequest,
     UpdateRuntimeConfigRequest,
 };
 use tonic::Code;
@@ -397,6 +398,52 @@ fn the_security_context_is_what_the_container_sees() {
         chown | net_raw,
         "{kept}"
     );
+}
+
+/// A kubelet sends a `Localhost` seccomp profile as the absolute host path
+/// it resolved under its own seccomp root (`localhost_ref`); peapod reads
+/// that file, as containerd does, and a profile that denies `mkdir` makes
+/// `mkdir` fail in the container while a RuntimeDefault neighbour's works.
+#[test]
+fn a_localhost_seccomp_profile_is_read_from_the_kubelets_absolute_path() {
+    let Some(pod) = Pod::start(
+        "a_localhost_seccomp_profile_is_read_from_the_kubelets_absolute_path",
+        "seclocal",
+        |_| {},
+    ) else {
+        return;
+    };
+    let profile = pod.root.path().join("kubelet-seccomp/deny-mkdir.json");
+    std::fs::create_dir_all(profile.parent().unwrap()).unwrap();
+    std::fs::write(
+        &profile,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}"#,
+    )
+    .unwrap();
+    let (client, id) = (&pod.client, pod.id.clone());
+    let confined = running(
+        client,
+        &id,
+        secured(
+            "confined",
+            "exec sleep 3600",
+            LinuxContainerSecurityContext {
+                seccomp: Some(SecurityProfile {
+                    profile_type: ProfileType::Localhost as i32,
+                    localhost_ref: profile.display().to_string(),
+                }),
+                ..LinuxContainerSecurityContext::default()
+            },
+        ),
+    );
+    let plain = running(client, &id, shell("plain", "exec sleep 3600"));
+    let (code, out) = exec(client, &confined, &["sh", "-c", "mkdir /tmp/denied 2>&1"]);
+    assert_ne!(code, 0, "mkdir under a profile denying it: {out}");
+    assert!(out.contains("Operation not permitted"), "{out}");
+    assert_eq!(exec(client, &plain, &["mkdir", "/tmp/allowed"]).0, 0);
+    let (_, status) = exec(client, &confined, &["cat", "/proc/self/status"]);
+    assert!(status.contains("Seccomp:\t2"), "{status}");
 }
 
 /// `config` with a memory limit and a memory+swap limit (0: none).

@@ -126,12 +126,19 @@ fn compile(root: &Path, choice: &Choice, caps: Capabilities) -> Compiled {
 }
 
 /// `root/name`, for a relative `name` that stays below `root` (as the
-/// Kubernetes API requires of `localhostProfile`).
+/// Kubernetes API requires of `localhostProfile`), or `name` itself when
+/// it is absolute: the CRI's `localhost_ref` is the host path a kubelet
+/// resolved under its own seccomp root, as containerd reads it. A
+/// manifest cannot carry an absolute name (spec validation refuses it as
+/// the API server does), so only a CRI caller reaches that branch.
 fn localhost_path(root: &Path, name: Option<&str>) -> std::result::Result<PathBuf, String> {
     let Some(name) = name.filter(|n| !n.is_empty()) else {
         return Err("seccomp profile: type Localhost needs localhostProfile".into());
     };
     let relative = Path::new(name);
+    if relative.is_absolute() {
+        return Ok(relative.to_path_buf());
+    }
     if !relative
         .components()
         .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
@@ -251,13 +258,17 @@ mod tests {
     }
 
     #[test]
-    fn localhost_names_stay_below_the_profile_root() {
+    fn relative_names_stay_below_the_profile_root_and_the_cris_absolute_ref_is_taken() {
         let root = Path::new("/var/lib/peapod/seccomp");
         assert_eq!(
             localhost_path(root, Some("profiles/deny.json")).expect("path"),
             root.join("profiles/deny.json")
         );
-        for bad in ["/etc/deny.json", "../deny.json", "a/../../b.json"] {
+        assert_eq!(
+            localhost_path(root, Some("/var/lib/kubelet/seccomp/deny.json")).expect("path"),
+            Path::new("/var/lib/kubelet/seccomp/deny.json")
+        );
+        for bad in ["../deny.json", "a/../../b.json"] {
             let e = localhost_path(root, Some(bad)).expect_err(bad);
             assert!(e.contains("must be a relative path"), "{e}");
         }
