@@ -144,6 +144,9 @@ fn paths(root: Option<&std::path::Path>) -> peapod_runtime::Paths {
 fn main() -> ExitCode {
     peapod_runtime::pause_if_invoked();
     trace_log::install_from_env();
+    if let Some(code) = supervise::fast_path() {
+        return code;
+    }
     let cli = parse();
     // CVE-2019-5736: a verb that clones processes into containers runs its
     // binary from a read-only mount, which no container can write through.
