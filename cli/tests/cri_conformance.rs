@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use std::sync::RwLockReadGuard;
 
-use common::{Root, cgroups_of, shared, start};
+use common::{Root, cgroups_of, free_port, shared, start};
 use cri_calls::{
     create_and_start, exec, remove_sandbox, run_sandbox, running, sandbox_config, shell, status,
     wait_for,
@@ -275,15 +275,6 @@ fn runtime_config_is_cgroupfs_and_what_a_host_cannot_do_is_a_clear_status() {
         checkpoint.message().starts_with("CheckpointContainer: "),
         "{checkpoint:?}"
     );
-}
-
-/// A port of the host's loopback nobody listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Pod, Root, shared, start};
+use common::{Pod, Root, free_port, shared, start};
 use rustix::termios::{InputModes, LocalModes};
 
 /// A pod with a container spinning on a CPU and one holding 20 MiB (a
@@ -331,15 +331,6 @@ fn exec_i_pipes_stdin_and_it_without_a_terminal_warns() {
         "not a tty\none\ntwo\n"
     );
     drop(pod);
-}
-
-/// A TCP port free on the host now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// What a TCP connection to `addr` reads to its end, once something

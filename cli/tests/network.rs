@@ -10,14 +10,14 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Pod, Root, cgroups_of, exclusive, shared, start};
+use common::{Pod, Root, cgroups_of, exclusive, free_port, shared, start};
 use peapod_runtime::network;
 
 /// A pod serving `hi` with busybox httpd on `port`, logging requests
@@ -132,14 +132,6 @@ fn leases_and_rules_of(uid: &str) -> Vec<String> {
         found.push(format!("nft chain {chain}"));
     }
     found
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn http_get(address: &str) -> Option<String> {

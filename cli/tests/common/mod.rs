@@ -300,3 +300,12 @@ impl Drop for Pod<'_> {
         ]);
     }
 }
+
+/// A TCP port of the host's loopback nobody listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
