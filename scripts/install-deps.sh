@@ -12,6 +12,7 @@ packages=(
   docker-registry  # image pull tests: a real registry on 127.0.0.1
   skopeo           # pushes the test images into that registry
   apache2-utils    # htpasswd: the registry's basic-auth test login
+  zsh fish         # `peapod completion zsh|fish` loaded in the real shells
 )
 missing=()
 for p in "${packages[@]}"; do

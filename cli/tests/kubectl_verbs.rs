@@ -1,15 +1,15 @@
-//! The verbs and flags of kubectl added last: `version`, `completion`,
-//! `delete --all`, `-l`, `--now`, `--wait=false`, and `port-forward`
-//! ending with its pod. Root only but for `version` and `completion`;
-//! each root test has its own `--root` and deletes its pods in a drop
-//! guard.
+//! The verbs and flags of kubectl added last: `version`, `delete
+//! --all`, `-l`, `--now`, `--wait=false`, and `port-forward` ending with
+//! its pod (`completion` is `completion.rs`'s). Root only but for
+//! `version`; each root test has its own `--root` and deletes its pods
+//! in a drop guard.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use common::{Root, peapod, shared, start};
 
@@ -49,55 +49,6 @@ fn version_was_only_a_flag() {
             "error: --output must be 'yaml' or 'json', not \"wide\"\n".to_owned()
         )
     );
-}
-
-/// What bash's completion of `words` (the last one being completed)
-/// offers, with the script `peapod completion bash` printed loaded.
-fn bash_completes(words: &[&str]) -> Vec<String> {
-    let exe = env!("CARGO_BIN_EXE_peapod");
-    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
-    let cword = words.len() - 1;
-    let script = format!(
-        "source <('{exe}' completion bash) && COMP_WORDS=({}) && COMP_CWORD={cword} && _peapod peapod '{}' '{}' && printf '%s\\n' \"${{COMPREPLY[@]}}\"",
-        quoted.join(" "),
-        words[cword],
-        words[cword - 1]
-    );
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-#[test]
-fn completion_was_missing() {
-    assert_eq!(bash_completes(&["peapod", "del"]), ["delete"]);
-    assert_eq!(bash_completes(&["peapod", "delete", "--wa"]), ["--wait"]);
-    let shells: Vec<String> = bash_completes(&["peapod", "completion", ""])
-        .into_iter()
-        .filter(|w| !w.starts_with('-'))
-        .collect();
-    assert_eq!(shells, ["bash", "zsh", "fish"]);
-    let (code, zsh, _) = peapod(&["completion", "zsh"]);
-    assert_eq!(code, 0);
-    assert!(zsh.starts_with("#compdef peapod\n"), "{zsh}");
-    let (code, fish, _) = peapod(&["completion", "fish"]);
-    assert_eq!(code, 0);
-    assert!(
-        fish.lines().any(|l| l
-            .starts_with("complete -c peapod -n \"__fish_peapod_needs_command\" -f -a \"delete\"")),
-        "{fish}"
-    );
-    let (code, _, err) = peapod(&["completion", "powershell"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("invalid value 'powershell'"), "{err}");
 }
 
 /// A pod of namespace `ns` labelled `app: APP` whose container, told to
