@@ -80,6 +80,19 @@ impl StateStore {
         PodDir::new(key.clone(), self.pods.join(key.dir_name()))
     }
 
+    /// The folder of a pod that exists; [`Error::NotFound`] naming the pod
+    /// when it does not (what every verb on an existing pod answers first).
+    pub fn existing(&self, key: &PodKey) -> Result<PodDir> {
+        let dir = self.pod(key);
+        if dir.exists() {
+            Ok(dir)
+        } else {
+            Err(Error::NotFound {
+                name: key.name.clone(),
+            })
+        }
+    }
+
     /// Creates the folder of a new pod; [`Error::AlreadyExists`] when one
     /// of that name is there (the `mkdir` is the atomic claim on the name).
     pub fn create(&self, key: &PodKey) -> Result<PodDir> {

@@ -107,12 +107,7 @@ pub fn list(paths: &Paths, key: &PodKey) -> Vec<EphemeralContainer> {
 /// Adds the ephemeral container `request` to pod `key` and relays the
 /// caller's stdio to it until it ends; returns its exit code.
 pub fn debug(paths: &Paths, key: &PodKey, request: &DebugRequest) -> Result<i32> {
-    let dir = StateStore::new(paths).pod(key);
-    if !dir.exists() {
-        return Err(Error::NotFound {
-            name: key.name.clone(),
-        });
-    }
+    let dir = StateStore::new(paths).existing(key)?;
     let pod = dir.read_pod()?;
     let name = &request.name;
     let fail = |e: &dyn std::fmt::Display| Error::container(name, e);

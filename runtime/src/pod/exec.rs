@@ -62,12 +62,7 @@ pub fn exec_with(
     request: &ExecRequest,
     streams: Streams,
 ) -> Result<i32> {
-    let dir = StateStore::new(paths).pod(key);
-    if !dir.exists() {
-        return Err(Error::NotFound {
-            name: key.name.clone(),
-        });
-    }
+    let dir = StateStore::new(paths).existing(key)?;
     let pod = dir.read_pod()?;
     let container = named_or_first(&pod, request.container.as_ref());
     let Some(spec) = pod

@@ -36,12 +36,7 @@ pub struct LogsRequest {
 
 /// Writes the log of a container of pod `key` to `out`.
 pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Write) -> Result<()> {
-    let dir = StateStore::new(paths).pod(key);
-    if !dir.exists() {
-        return Err(Error::NotFound {
-            name: key.name.clone(),
-        });
-    }
+    let dir = StateStore::new(paths).existing(key)?;
     let pod = dir.read_pod()?;
     let names: Vec<&str> = pod
         .spec

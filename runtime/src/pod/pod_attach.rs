@@ -46,12 +46,7 @@ pub enum AttachEnd {
 /// Attaches the caller's stdio to `request.container` of pod `key` until
 /// its run ends or the caller detaches.
 pub fn attach(paths: &Paths, key: &PodKey, request: &AttachRequest) -> Result<AttachEnd> {
-    let dir = StateStore::new(paths).pod(key);
-    if !dir.exists() {
-        return Err(Error::NotFound {
-            name: key.name.clone(),
-        });
-    }
+    let dir = StateStore::new(paths).existing(key)?;
     let pod = dir.read_pod()?;
     let name = &request.container;
     let Some(spec) = pod.spec.containers.iter().find(|c| &c.name == name) else {

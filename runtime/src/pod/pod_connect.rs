@@ -24,12 +24,7 @@ impl PodNetwork {
     /// The network namespace of pod `key`, through one of its running
     /// containers' processes (every container of a pod shares it).
     pub fn of(paths: &Paths, key: &PodKey) -> Result<Self> {
-        let dir = StateStore::new(paths).pod(key);
-        if !dir.exists() {
-            return Err(Error::NotFound {
-                name: key.name.clone(),
-            });
-        }
+        let dir = StateStore::new(paths).existing(key)?;
         let record = dir.read_supervisor()?.unwrap_or_default();
         for process in record.containers.values() {
             let path = format!("/proc/{}/ns/net", process.pid);

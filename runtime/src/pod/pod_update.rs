@@ -222,12 +222,7 @@ const CONFIGURE_TIMEOUT: Duration = Duration::from_secs(120);
 /// pod or it refused the update (an image it cannot find: nothing of the
 /// update is applied then).
 pub fn configure(paths: &Paths, key: &PodKey, update: PodUpdate) -> Result<()> {
-    let dir = StateStore::new(paths).pod(key);
-    if !dir.exists() {
-        return Err(Error::NotFound {
-            name: key.name.clone(),
-        });
-    }
+    let dir = StateStore::new(paths).existing(key)?;
     let gone = |message: &str| Error::Supervisor {
         pod: key.name.clone(),
         message: message.to_owned(),

@@ -157,12 +157,7 @@ fn stop(
     grace_period_seconds: Option<u64>,
     until: Until,
 ) -> Result<()> {
-    let dir = StateStore::new(paths).pod(key);
-    if !dir.exists() {
-        return Err(Error::NotFound {
-            name: key.name.clone(),
-        });
-    }
+    let dir = StateStore::new(paths).existing(key)?;
     let mut liveness = dir.liveness()?;
     // A pod being created: give its supervisor a moment to record itself.
     let deadline = Instant::now() + Duration::from_secs(5);
