@@ -210,19 +210,7 @@ fn hosts_file_has_the_pod_ip_and_the_host_aliases_in_every_container() {
         include_str!("../../spec/tests/fixtures/seeds/001-1-my-first-test.yaml"),
     );
     let ip = pod_ip(&pod);
-    let expected = format!(
-        "# Kubernetes-managed hosts file.\n\
-         127.0.0.1\tlocalhost\n\
-         ::1\tlocalhost ip6-localhost ip6-loopback\n\
-         fe00::0\tip6-localnet\n\
-         fe00::0\tip6-mcastprefix\n\
-         fe00::1\tip6-allnodes\n\
-         fe00::2\tip6-allrouters\n\
-         {ip}\tmy-first-test\n\
-         \n\
-         # Entries added by HostAliases.\n\
-         10.9.8.7\thost.test.site\thost.aliases.test.site\n"
-    );
+    let expected = common::seed_001_hosts_file(&ip);
     for container in ["my-test-container1", "my-test-container2"] {
         assert_eq!(pod.sh(container, "cat /etc/hosts"), expected);
     }

@@ -309,3 +309,21 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The `/etc/hosts` both containers of seed 001's `my-first-test`
+/// print, for the pod's address `ip`.
+pub fn seed_001_hosts_file(ip: &str) -> String {
+    format!(
+        "# Kubernetes-managed hosts file.\n\
+         127.0.0.1\tlocalhost\n\
+         ::1\tlocalhost ip6-localhost ip6-loopback\n\
+         fe00::0\tip6-localnet\n\
+         fe00::0\tip6-mcastprefix\n\
+         fe00::1\tip6-allnodes\n\
+         fe00::2\tip6-allrouters\n\
+         {ip}\tmy-first-test\n\
+         \n\
+         # Entries added by HostAliases.\n\
+         10.9.8.7\thost.test.site\thost.aliases.test.site\n"
+    )
+}
