@@ -222,6 +222,35 @@ fn peapod_under(child: &std::process::Child) -> i32 {
     }
 }
 
+/// The checks of a process's own terminal, typed into its shell: the
+/// first pty of the container's devpts as `tty` and as its stdin, owned
+/// as runc leaves it (the process's uid, group 5 `tty`, 0620), the
+/// caller's size `rows` × `cols`.
+fn own_terminal_shows(terminal: &Terminal, rows: u16, cols: u16) {
+    terminal.type_in("tty; ls -l /proc/self/fd/0; stat -c %u:%g:%a /dev/pts/0; stty size\n");
+    terminal.wait_for("\r\n/dev/pts/0\r\n");
+    terminal.wait_for("/proc/self/fd/0 -> /dev/pts/0\r\n");
+    terminal.wait_for("\r\n0:5:620\r\n");
+    terminal.wait_for(&format!("\r\n{rows} {cols}\r\n"));
+}
+
+/// Resizes `terminal` to `rows` × `cols` and checks the process on the
+/// other side sees it: the `peapod` under `child` gets its `SIGWINCH`
+/// (sent here too, should the kernel's reach it late) and resizes the
+/// container's pty.
+fn resize_reaches_the_container(
+    terminal: &Terminal,
+    child: &std::process::Child,
+    rows: u16,
+    cols: u16,
+) {
+    terminal.resize(rows, cols);
+    let peapod = rustix::process::Pid::from_raw(peapod_under(child)).unwrap();
+    rustix::process::kill_process(peapod, rustix::process::Signal::WINCH).unwrap();
+    terminal.type_in("stty size\n");
+    terminal.wait_for(&format!("\r\n{rows} {cols}\r\n"));
+}
+
 #[test]
 fn exec_it_from_a_real_terminal_failed_with_operation_not_permitted() {
     let Some((_g, root)) = start("exec_it_terminal", "exec-it", shared) else {
@@ -232,20 +261,15 @@ fn exec_it_from_a_real_terminal_failed_with_operation_not_permitted() {
     let before = terminal.modes();
     let mut child = on_terminal(&root, &slave, &["exec", "-it", "shell", "--", "sh"]);
     drop(slave);
-    terminal.type_in("echo h''i; tty; stty size\n");
+    terminal.type_in("echo h''i\n");
     // `hi` once printed (the echoed keys hold `h''i`), the container's
     // own pty as the terminal, the caller's size.
     terminal.wait_for("\r\nhi\r\n");
-    terminal.wait_for("/dev/pts/0\r\n");
-    terminal.wait_for("\r\n40 100\r\n");
+    own_terminal_shows(&terminal, 40, 100);
     // Raw mode: no echo by the caller's terminal, the keys go as typed.
     assert_ne!(terminal.modes(), before, "the caller's terminal is not raw");
     // A resize reaches the process with the next SIGWINCH.
-    terminal.resize(50, 120);
-    let peapod = rustix::process::Pid::from_raw(peapod_under(&child)).unwrap();
-    rustix::process::kill_process(peapod, rustix::process::Signal::WINCH).unwrap();
-    terminal.type_in("stty size\n");
-    terminal.wait_for("\r\n50 120\r\n");
+    resize_reaches_the_container(&terminal, &child, 50, 120);
     terminal.type_in("exit 3\n");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(3), "{}", terminal.wait_for(""));
@@ -254,7 +278,7 @@ fn exec_it_from_a_real_terminal_failed_with_operation_not_permitted() {
 }
 
 #[test]
-fn debug_it_gives_a_shell_on_this_terminal_seeing_the_targets_processes() {
+fn debug_it_gives_a_shell_on_its_own_terminal_seeing_the_targets_processes() {
     let Some((_g, root)) = start("debug_it", "debug-it", shared) else {
         return;
     };
@@ -273,11 +297,13 @@ fn debug_it_gives_a_shell_on_this_terminal_seeing_the_targets_processes() {
     let mut child = on_terminal(&root, &slave, &args);
     drop(slave);
     terminal.wait_for("Defaulting debug container name to dbg.\r\n");
-    terminal.type_in("echo h''i; stty size; tr '\\0' _ </proc/1/cmdline; echo\n");
+    terminal.type_in("echo h''i; tr '\\0' _ </proc/1/cmdline; echo\n");
     terminal.wait_for("\r\nhi\r\n");
-    terminal.wait_for("\r\n30 90\r\n");
     terminal.wait_for("\r\nsleep_1000_\r\n");
+    // Its own devpts, not the target's: `tty` was `not a tty`.
+    own_terminal_shows(&terminal, 30, 90);
     assert_ne!(terminal.modes(), before, "the caller's terminal is not raw");
+    resize_reaches_the_container(&terminal, &child, 35, 95);
     terminal.type_in("exit 5\n");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(5), "{}", terminal.wait_for(""));
@@ -395,7 +421,7 @@ fn run_name_image_treated_the_name_as_the_image() {
 }
 
 #[test]
-fn run_it_rm_gives_a_terminal_and_leaves_nothing() {
+fn run_it_rm_gives_a_terminal_of_its_own_devpts_and_leaves_nothing() {
     let Some((_g, root)) = start("run_it_rm", "run-it", shared) else {
         return;
     };
@@ -412,10 +438,13 @@ fn run_it_rm_gives_a_terminal_and_leaves_nothing() {
     ];
     let mut child = on_terminal(&root, &slave, &args);
     drop(slave);
-    terminal.type_in("echo h''i; stty size; [ -t 0 ] && echo on-a-tty\n");
+    terminal.type_in("echo h''i; [ -t 0 ] && echo on-a-tty\n");
     terminal.wait_for("\r\nhi\r\n");
-    terminal.wait_for("\r\n40 100\r\n");
     terminal.wait_for("\r\non-a-tty\r\n");
+    // The container's own pty (it was one of the host's, which `tty`
+    // inside could not name).
+    own_terminal_shows(&terminal, 40, 100);
+    resize_reaches_the_container(&terminal, &child, 45, 110);
     terminal.type_in("exit 4\n");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(4), "{}", terminal.wait_for(""));
@@ -605,6 +634,9 @@ fn attach_it_types_into_the_containers_shell_and_ctrl_p_ctrl_q_detaches() {
             String::from_utf8_lossy(&out)
         );
     }
+    // A `tty: true` container's terminal is a pty of its own devpts.
+    terminal.type_in("tty\n");
+    terminal.wait_for("/dev/pts/0");
     terminal.type_in("\x10\x11");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));

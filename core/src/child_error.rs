@@ -38,13 +38,15 @@ pub(crate) enum Step {
     Seccomp,
     /// An idmapped mount for the pod's user namespace.
     Idmap,
+    /// The process's own terminal (`crate::terminal`).
+    Terminal,
     Exec,
     /// `argv[0]` searched in `PATH` and found nowhere.
     ExecNotFound,
 }
 
 impl Step {
-    const ALL: [Step; 23] = [
+    const ALL: [Step; 24] = [
         Step::CgroupJoin,
         Step::Setns,
         Step::Unshare,
@@ -66,6 +68,7 @@ impl Step {
         Step::NoNewPrivs,
         Step::Seccomp,
         Step::Idmap,
+        Step::Terminal,
         Step::Exec,
         Step::ExecNotFound,
     ];
@@ -93,6 +96,7 @@ impl Step {
             Step::NoNewPrivs => "no_new_privs",
             Step::Seccomp => "install seccomp filter",
             Step::Idmap => "idmapped mount for the pod's user namespace",
+            Step::Terminal => "open the container's terminal",
             Step::Exec | Step::ExecNotFound => "exec",
         }
     }

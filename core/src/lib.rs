@@ -93,6 +93,7 @@ mod seccomp;
 mod spawn;
 mod sys;
 mod sysctl;
+mod terminal;
 mod termination_signals;
 mod user_namespace;
 
@@ -114,7 +115,7 @@ pub use pause::{
 pub use proc_stat::process_start_time;
 pub use process::{ExitStatus, Process};
 pub use process_spec::{
-    Capabilities, Credentials, DEFAULT_PATH, ProcessSpec, Rlimit, RlimitResource, Stdio,
+    Capabilities, Credentials, DEFAULT_PATH, ProcessSpec, Rlimit, RlimitResource, Stdio, WindowSize,
 };
 pub use sealed_exe::SealedExe;
 pub use seccomp::{

@@ -45,8 +45,44 @@ pub struct ProcessSpec {
     /// above what is inherited is clipped, never raised (raising needs
     /// `CAP_SYS_RESOURCE`, which hosts like this one do not grant).
     pub rlimits: Vec<Rlimit>,
-    /// The process gets a controlling terminal: stdin must be a tty.
+    /// The process gets a terminal of its own: a new pty of the
+    /// `/dev/pts` it sees once its mounts are made, as its stdin, stdout,
+    /// stderr and controlling terminal (the spawn's `stdio` must be
+    /// empty); its master comes back to the spawner
+    /// ([`crate::Held::terminal`]).
     pub tty: bool,
+    /// The terminal's size before the process runs (with `tty`); `None`
+    /// leaves the kernel's 0×0 until the master is resized.
+    pub window_size: Option<WindowSize>,
+}
+
+/// A terminal's size in character cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WindowSize {
+    /// Lines.
+    pub rows: u16,
+    /// Columns.
+    pub cols: u16,
+}
+
+impl WindowSize {
+    /// The size of terminal `fd`; `None` when it is no terminal.
+    pub fn of(fd: impl std::os::fd::AsFd) -> Option<Self> {
+        rustix::termios::tcgetwinsize(fd).ok().map(|w| Self {
+            rows: w.ws_row,
+            cols: w.ws_col,
+        })
+    }
+
+    /// The kernel's `struct winsize`.
+    pub(crate) fn winsize(self) -> rustix::termios::Winsize {
+        rustix::termios::Winsize {
+            ws_row: self.rows,
+            ws_col: self.cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        }
+    }
 }
 
 impl ProcessSpec {
@@ -63,6 +99,7 @@ impl ProcessSpec {
             seccomp: None,
             rlimits: Vec::new(),
             tty: false,
+            window_size: None,
         }
     }
 

@@ -41,7 +41,7 @@ use crate::mount_plan::MountPlan;
 use crate::mount_setup::MountSetup;
 use crate::namespaces::{NamespacePlan, Namespaces};
 use crate::process::Process;
-use crate::process_spec::{Capabilities, ProcessSpec, Stdio};
+use crate::process_spec::{Capabilities, ProcessSpec, Stdio, WindowSize};
 use crate::seccomp::SeccompFilter;
 use crate::sys::clone3::{Forked, clone3};
 use crate::sys::exec::{CStrVec, execve, execveat_fd};
@@ -119,12 +119,36 @@ pub struct Held {
     errors: OwnedFd,
     /// The write end of the go pipe; `None` for a child that is not held.
     go: Option<OwnedFd>,
+    /// The socket the child sends its terminal's master on (`tty`), until
+    /// [`Held::terminal`] takes it.
+    terminal: Option<OwnedFd>,
 }
 
 impl Held {
     /// The child's pid in the caller's PID namespace.
     pub fn pid(&self) -> Option<i32> {
         self.process.as_ref().map(Process::pid)
+    }
+
+    /// The master of the process's own terminal ([`ProcessSpec::tty`]),
+    /// once the child has opened it (after its mounts, before `execve`);
+    /// the error is the step that failed before, or an error when the
+    /// process has no terminal or it was taken already.
+    pub fn terminal(&mut self) -> Result<OwnedFd> {
+        let socket = self
+            .terminal
+            .take()
+            .ok_or_else(|| Error::invalid("terminal", "the process has none, or it was taken"))?;
+        let received = crate::terminal::receive(&socket)
+            .map_err(|e| Error::sys("receive the terminal's master", e))?;
+        match received {
+            Some(master) => Ok(master),
+            // The child ended without sending it: its error record says
+            // why (dropping `self` reaps it).
+            None => Err(child_error::collect(&self.errors)
+                .err()
+                .unwrap_or_else(|| Error::invalid("terminal", "the process started without one"))),
+        }
     }
 
     /// Lets the child `execve` and returns once it did — or with the step
@@ -207,6 +231,7 @@ pub(crate) struct Prepared<'a> {
     placement: Option<Placement>,
     stdio: [Option<OwnedFd>; 3],
     tty: bool,
+    window_size: Option<WindowSize>,
     uid: Uid,
     gid: Gid,
     groups: Vec<Gid>,
@@ -228,6 +253,16 @@ impl<'a> Prepared<'a> {
         } = spawn;
         p.validate()?;
         namespaces.validate()?;
+        if p.tty
+            && [&stdio.stdin, &stdio.stdout, &stdio.stderr]
+                .iter()
+                .any(|fd| fd.is_some())
+        {
+            return Err(Error::invalid(
+                "stdio",
+                "a process with a tty gets its stdio from its own terminal",
+            ));
+        }
         if !namespaces.join.is_empty() && join_from.is_none() {
             return Err(Error::invalid(
                 "join_from",
@@ -302,6 +337,7 @@ impl<'a> Prepared<'a> {
             placement: cgroup.map(Cgroup::placement).transpose()?,
             stdio: [stdio.stdin, stdio.stdout, stdio.stderr],
             tty: p.tty,
+            window_size: p.window_size,
             uid: Uid::from_raw(p.user.uid),
             gid: Gid::from_raw(p.user.gid),
             groups: p.user.groups.iter().map(|g| Gid::from_raw(*g)).collect(),
@@ -318,24 +354,19 @@ impl<'a> Prepared<'a> {
         self.start(false)?.release()
     }
 
-    /// The fds the child keeps open until `execve`: its error pipe, its go
-    /// pipe, its stdio, the pidfd it joins, its cgroup files, the file it
-    /// executes. Sorted, no duplicates.
-    fn fds_to_keep(
-        &self,
-        err: &OwnedFd,
-        go: Option<&OwnedFd>,
-        maps: Option<&OwnedFd>,
-    ) -> Vec<RawFd> {
-        let mut keep: Vec<RawFd> = [Some(err), go]
-            .into_iter()
+    /// The fds the child keeps open until `execve`: its error pipe, its
+    /// other channels `ch` (go and id-map pipes, terminal socket), its
+    /// stdio, the pidfd it joins, its cgroup files, the file it executes.
+    /// Sorted, no duplicates.
+    fn fds_to_keep(&self, err: &OwnedFd, ch: &[Option<&OwnedFd>]) -> Vec<RawFd> {
+        let mut keep: Vec<RawFd> = std::iter::once(Some(err))
+            .chain(ch.iter().copied())
             .flatten()
             .chain(self.stdio.iter().flatten())
             .map(AsRawFd::as_raw_fd)
             .collect();
         keep.extend(self.join_from.map(|fd| fd.as_raw_fd()));
         keep.extend(self.userns.as_ref().map(AsRawFd::as_raw_fd));
-        keep.extend(maps.map(AsRawFd::as_raw_fd));
         if let Some(Placement::WriteTasks(files)) = &self.placement {
             keep.extend(files.iter().map(AsRawFd::as_raw_fd));
         }
@@ -366,13 +397,27 @@ impl<'a> Prepared<'a> {
         } else {
             (None, None)
         };
+        let (terminal_parent, terminal_child) = if self.tty {
+            let (parent, child) = crate::terminal::channel()
+                .map_err(|e| Error::sys("socket pair for the terminal", e))?;
+            (Some(parent), Some(child))
+        } else {
+            (None, None)
+        };
         if self.create.contains(Namespaces::USER) != self.id_map.is_some() {
             return Err(Error::invalid(
                 "namespaces",
                 "a new user namespace needs its id map, and only it",
             ));
         }
-        let keep = self.fds_to_keep(&err_write, go_read.as_ref(), maps_read.as_ref());
+        let keep = self.fds_to_keep(
+            &err_write,
+            &[
+                go_read.as_ref(),
+                maps_read.as_ref(),
+                terminal_child.as_ref(),
+            ],
+        );
         let cgroup_fd = match &self.placement {
             Some(Placement::IntoCgroup(fd)) => Some(fd.as_fd()),
             _ => None,
@@ -401,6 +446,7 @@ impl<'a> Prepared<'a> {
                     errors: &err_write,
                     go: go_read.as_ref(),
                     maps: maps_read.as_ref(),
+                    terminal: terminal_child.as_ref(),
                     keep: &keep,
                 },
             );
@@ -414,10 +460,12 @@ impl<'a> Prepared<'a> {
                 drop(err_write);
                 drop(go_read);
                 drop(maps_read);
+                drop(terminal_child);
                 let held = Held {
                     process: Some(Process::new(pid, pidfd)),
                     errors: err_read,
                     go: go_write,
+                    terminal: terminal_parent,
                 };
                 // Dropping `held` on an error kills and reaps the child.
                 left?;
@@ -500,6 +548,8 @@ struct Channels<'a> {
     /// The read end of the pipe the parent writes to once the id maps of
     /// the child's new user namespace are written.
     maps: Option<&'a OwnedFd>,
+    /// The socket the child sends its terminal's master on (`tty`).
+    terminal: Option<&'a OwnedFd>,
     /// Every fd the child needs, sorted ([`Prepared::fds_to_keep`]).
     keep: &'a [RawFd],
 }
@@ -580,6 +630,11 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
         // credentials step below drops them as for any container.
         rustix::thread::move_into_link_name_space(userns.as_fd(), Some(LinkNameSpaceType::User))
             .map_err(at(Step::Setns, c"user namespace"))?;
+    }
+    if let Some(socket) = ch.terminal {
+        // After the mounts: a pty of the container's own devpts.
+        crate::terminal::set_up_in_child(socket.as_fd(), p.uid, p.window_size)
+            .map_err(|(e, path)| (Step::Terminal, e, path))?;
     }
     if !p.no_new_privs {
         // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN:
@@ -665,9 +720,6 @@ fn child_stdio<'p>(p: &'p Prepared<'_>) -> ChildResult<'p> {
     }
     if let Some(fd) = &lifted[2] {
         rustix::stdio::dup2_stderr(fd).map_err(err)?;
-    }
-    if p.tty {
-        rustix::process::ioctl_tiocsctty(rustix::stdio::stdin()).map_err(err)?;
     }
     // The lifted copies are CLOEXEC; leaking them until exec is harmless,
     // and dropping would only close them.

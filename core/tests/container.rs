@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use common::*;
 use peapod_core::{
     Capabilities, ContainerSpawn, MountPlan, NamespacePlan, PauseSpec, Rlimit, RlimitResource,
-    RootFs,
+    RootFs, WindowSize,
 };
 use peapod_testkit::{TempDir, busybox_rootfs, require_root};
 
@@ -225,46 +225,32 @@ fn bind_onto_an_image_file_copies_nothing_up_into_the_upper_layer() {
 }
 
 #[test]
-fn tty_container_gets_the_pty_as_controlling_terminal() {
-    if !require_root("tty_container_gets_the_pty_as_controlling_terminal") {
+fn tty_container_gets_a_pty_of_its_own_devpts_as_controlling_terminal() {
+    if !require_root("tty_container_gets_a_pty_of_its_own_devpts_as_controlling_terminal") {
         return;
     }
     let _serial = serial();
     let scratch = TempDir::new("core-tty");
     let mut cleanup = Cleanup::default();
     cleanup.processes.push(pause_with(&PauseSpec::default()));
-    let master =
-        rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY)
-            .expect("openpt");
-    rustix::pty::grantpt(&master).expect("grantpt");
-    rustix::pty::unlockpt(&master).expect("unlockpt");
-    let name = rustix::pty::ptsname(&master, Vec::new()).expect("ptsname");
-    let open_slave = || {
-        rustix::fs::open(
-            name.as_c_str(),
-            rustix::fs::OFlags::RDWR | rustix::fs::OFlags::NOCTTY | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        )
-        .expect("open slave")
-    };
     let mut spawn = container(
         &cleanup.processes[0],
         scratch.path(),
         "t",
         false,
-        // `ps -o tty` would need the host's devpts; the session's own
-        // checks are enough: stdin is a tty and /dev/tty opens.
         &[
             "sh",
             "-c",
-            "test -t 0 && echo stdin-is-tty; : < /dev/tty && echo has-ctty",
+            "tty; readlink /proc/self/fd/0; readlink /proc/self/fd/2; : < /dev/tty && echo has-ctty; \
+             stat -c %u:%g:%a /dev/pts/0; stty size",
         ],
     );
     spawn.process.tty = true;
-    spawn.stdio.stdin = Some(open_slave());
-    spawn.stdio.stdout = Some(open_slave());
-    spawn.stdio.stderr = Some(open_slave());
-    let child = spawn.spawn().expect("spawn");
+    spawn.process.user.uid = 1234;
+    spawn.process.window_size = Some(WindowSize { rows: 33, cols: 77 });
+    let mut held = spawn.spawn_held().expect("spawn");
+    let master = held.terminal().expect("the terminal's master");
+    let child = held.release().expect("release");
     assert_eq!(child.wait().expect("wait").exit_code(), 0);
     // Every slave fd is closed now: the master reads what is buffered,
     // then EIO.
@@ -273,8 +259,21 @@ fn tty_container_gets_the_pty_as_controlling_terminal() {
     while let Ok(n @ 1..) = rustix::io::read(&master, &mut buf) {
         out.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
-    assert!(out.contains("stdin-is-tty"), "{out}");
-    assert!(out.contains("has-ctty"), "{out}");
+    // The first pty of the container's own devpts, owned as runc leaves
+    // it, the size given before the process ran.
+    assert_eq!(
+        out,
+        "/dev/pts/0\r\n/dev/pts/0\r\n/dev/pts/0\r\nhas-ctty\r\n1234:5:620\r\n33 77\r\n"
+    );
+}
+
+#[test]
+fn tty_with_stdio_given_is_refused() {
+    let mut spawn = ContainerSpawn::new(peapod_core::ProcessSpec::new(["true"]));
+    spawn.process.tty = true;
+    spawn.stdio.stdout = Some(pipe().1);
+    let err = spawn.spawn().expect_err("refused");
+    assert!(err.to_string().contains("own terminal"), "{err}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Starting one container of a pod: a fresh writable layer over its image,
 //! its mount plan (peapod-volumes), its process (image defaults + spec),
-//! its cgroup with limits, its stdio (pipes, or a pty with `tty: true`),
+//! its cgroup with limits, its stdio (pipes, or with `tty: true` a pty of
+//! its own devpts, opened by its child once mounted),
 //! then core's `clone3` spawn joining the pause's namespaces.
 //!
 //! Two steps: [`create`] sets everything up and leaves the child waiting
@@ -10,7 +11,7 @@
 //! made on both cores while the pod's start order stays the same.
 
 use std::cell::RefCell;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -275,21 +276,10 @@ pub(crate) fn create(
     drop(cgroup_span);
     let stdio_span = debug_span!("stdio_and_logs").entered();
     let file = Rc::new(RefCell::new(log));
-    let (stdio, streams, stdin) = if container.tty.unwrap_or(false) {
-        let (master, slave) = open_pty().map_err(|e| fail(&e))?;
-        let dup = |fd: &OwnedFd| fd.try_clone().map_err(|e| fail(&e));
-        let stdio = Stdio {
-            stdin: Some(dup(&slave)?),
-            stdout: Some(dup(&slave)?),
-            stderr: Some(slave),
-        };
-        let stream = LogStream {
-            id: 0,
-            fd: master,
-            splitter: LineSplitter::new(Stream::Stdout),
-            file: Rc::clone(&file),
-        };
-        (stdio, vec![stream], None)
+    let tty = container.tty.unwrap_or(false);
+    // With a tty, its stdio is the terminal its child opens.
+    let (stdio, mut streams, stdin) = if tty {
+        (Stdio::default(), Vec::new(), None)
     } else {
         let (out_r, out_w) = nonblocking_pipe().map_err(|e| fail(&e))?;
         let (err_r, err_w) = nonblocking_pipe().map_err(|e| fail(&e))?;
@@ -339,7 +329,18 @@ pub(crate) fn create(
         cgroup: Some(&cgroup),
         stdio,
     };
-    let held = spawn.spawn_held().map_err(|e| fail(&e))?;
+    let mut held = spawn.spawn_held().map_err(|e| fail(&e))?;
+    if tty {
+        // Waits for the child's mounts: its devpts holds the pty.
+        let master = held.terminal().map_err(|e| fail(&e))?;
+        set_nonblocking(&master).map_err(|e| fail(&e))?;
+        streams.push(LogStream {
+            id: 0,
+            fd: master,
+            splitter: LineSplitter::new(Stream::Stdout),
+            file,
+        });
+    }
     Ok(Created {
         name: name.clone(),
         held,
@@ -348,7 +349,7 @@ pub(crate) fn create(
         streams,
         spec,
         stdin,
-        tty: container.tty.unwrap_or(false),
+        tty,
     })
 }
 
@@ -384,22 +385,4 @@ fn set_nonblocking(fd: &OwnedFd) -> std::io::Result<()> {
     let flags = rustix::fs::fcntl_getfl(fd)?;
     rustix::fs::fcntl_setfl(fd, flags | OFlags::NONBLOCK)?;
     Ok(())
-}
-
-/// A pty pair: the master (the supervisor's, non-blocking) and the slave
-/// (the container's stdio and controlling terminal).
-fn open_pty() -> std::io::Result<(OwnedFd, OwnedFd)> {
-    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
-    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
-    grantpt(&master)?;
-    unlockpt(&master)?;
-    let name = ptsname(&master, Vec::new())?;
-    let slave = rustix::fs::open(
-        name.as_c_str(),
-        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
-    set_nonblocking(&master)?;
-    let _ = master.as_fd();
-    Ok((master, slave))
 }

@@ -1,78 +1,40 @@
-//! A terminal for a process in a container (`exec -it`), as runc gives
-//! one: a pty allocated in the container's own devpts, so the process
-//! sees `/dev/pts/N` of its `/dev/pts` and can make it its controlling
-//! terminal (setsid and `TIOCSCTTY` in the child, core's spawn). The
-//! caller's terminal goes into raw mode for as long as the relay runs
-//! ([`RawMode`], restored on every way out), its size is copied to the
-//! pty at the start and on each `SIGWINCH`, keys go in and output comes
-//! out until the process ends.
+//! A terminal for a process in a container (`exec -it`, `run -it`,
+//! `debug -it`), as runc gives one: a pty of the container's own devpts,
+//! opened by the process's child setup once its mounts are made (core's
+//! `ProcessSpec::tty`), so the process sees `/dev/pts/N` of its
+//! `/dev/pts` as its controlling terminal; the master comes back to
+//! peapod. The caller's terminal goes into raw mode for as long as the
+//! relay runs ([`RawMode`], restored on every way out), its size is the
+//! pty's at the start and is copied to it on each `SIGWINCH`, keys go in
+//! and output comes out until the process ends.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use peapod_core::{ExitStatus, Process, Stdio, TerminationSignals};
+use peapod_core::{ContainerSpawn, ExitStatus, Process, Stdio, TerminationSignals, WindowSize};
 use rustix::event::{PollFd, PollFlags, poll};
-use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
-use rustix::pty::OpenptFlags;
 use rustix::termios::{OptionalActions, Termios};
 
 use crate::error::{Error, Result};
 
-/// A pty's two ends.
-#[derive(Debug)]
-pub(crate) struct Pty {
-    /// The side peapod reads and writes.
-    pub(crate) master: OwnedFd,
-    /// The process's terminal (its stdin, stdout and stderr).
-    pub(crate) slave: OwnedFd,
+/// Starts `spawn` on a terminal of its own (a pty of the `/dev/pts` it
+/// sees) of `size` (0×0 when `None`); returns the process, started, and
+/// the pty's master.
+pub(crate) fn spawn_on_own_terminal(
+    mut spawn: ContainerSpawn<'_>,
+    size: Option<WindowSize>,
+) -> peapod_core::Result<(Process, OwnedFd)> {
+    spawn.process.tty = true;
+    spawn.process.window_size = size;
+    spawn.stdio = Stdio::default();
+    let mut held = spawn.spawn_held()?;
+    let master = held.terminal()?;
+    Ok((held.release()?, master))
 }
 
-impl Pty {
-    /// A new pty of the devpts mounted at `/dev/pts` in the root of
-    /// process `pid` (a container's process).
-    pub(crate) fn in_root_of(pid: i32) -> Result<Self> {
-        let ptmx = format!("/proc/{pid}/root/dev/pts/ptmx");
-        let master = rustix::fs::open(
-            &ptmx,
-            OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| Error::sys("open the container's /dev/pts/ptmx", e))?;
-        rustix::pty::unlockpt(&master).map_err(|e| Error::sys("unlockpt", e))?;
-        // The peer by the master's fd, not by a path: the slave of this
-        // very devpts instance, whatever the caller's mounts are.
-        let slave = rustix::pty::ioctl_tiocgptpeer(
-            &master,
-            OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC,
-        )
-        .map_err(|e| Error::sys("TIOCGPTPEER", e))?;
-        Ok(Self { master, slave })
-    }
-
-    /// A new pty of the host's devpts (`peapod run -t`: the container's
-    /// devpts is not mounted yet when its stdio is set up).
-    pub(crate) fn on_host() -> Result<Self> {
-        let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
-        let master = rustix::pty::openpt(flags).map_err(|e| Error::sys("open /dev/ptmx", e))?;
-        rustix::pty::unlockpt(&master).map_err(|e| Error::sys("unlockpt", e))?;
-        let slave = rustix::pty::ioctl_tiocgptpeer(&master, flags)
-            .map_err(|e| Error::sys("TIOCGPTPEER", e))?;
-        Ok(Self { master, slave })
-    }
-
-    /// The slave as a process's stdin, stdout and stderr, the pty's size
-    /// the caller's terminal's.
-    pub(crate) fn slave_stdio(&self) -> Result<Stdio> {
-        if let Some(t) = caller_terminal() {
-            copy_window_size(t, self.master.as_fd());
-        }
-        let slave = || self.slave.try_clone().map_err(|e| Error::sys("dup pty", e));
-        Ok(Stdio {
-            stdin: Some(slave()?),
-            stdout: Some(slave()?),
-            stderr: Some(slave()?),
-        })
-    }
+/// The size of the caller's terminal, when it has one.
+pub(crate) fn caller_window_size() -> Option<WindowSize> {
+    caller_terminal().and_then(WindowSize::of)
 }
 
 /// The caller's terminal: its stdin, else its stdout, when one is.
@@ -82,18 +44,16 @@ pub(crate) fn caller_terminal() -> Option<BorrowedFd<'static>> {
         .find(|fd| rustix::termios::isatty(fd))
 }
 
-/// Relays the caller's stdio to `pty` (its slave given to `process`)
-/// until `process` ends: the caller's terminal raw meanwhile when its
-/// input is relayed (`stdin`) and is a terminal; returns the process's
-/// exit status.
+/// Relays the caller's stdio to the pty whose master is `master` (the
+/// process's terminal) until `process` ends: the caller's terminal raw
+/// meanwhile when its input is relayed (`stdin`) and is a terminal;
+/// returns the process's exit status.
 pub(crate) fn relay(
-    pty: Pty,
+    master: &OwnedFd,
     stdin: bool,
     process: &Process,
     signals: &TerminationSignals,
 ) -> Result<ExitStatus> {
-    // Only the process holds the slave now: its end is the pty's end.
-    drop(pty.slave);
     let caller_in = rustix::stdio::stdin();
     let _raw = if stdin && rustix::termios::isatty(caller_in) {
         Some(RawMode::enter(caller_in)?)
@@ -101,7 +61,7 @@ pub(crate) fn relay(
         None
     };
     Relay {
-        master: pty.master.as_fd(),
+        master: master.as_fd(),
         input: stdin.then_some(caller_in),
         output: rustix::stdio::stdout(),
         terminal: caller_terminal(),

@@ -16,7 +16,6 @@ use peapod_spec::Container;
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::exec::{ExecTarget, dev_null};
-use crate::terminal::Pty;
 
 /// The file of a container's spec, in its layers folder: what an exec
 /// recomputes the container's process from.
@@ -155,21 +154,25 @@ impl Engine {
         let target = self.exec_target(id, argv)?;
         let fail = |e: &dyn std::fmt::Display| Error::container(&target.container, e);
         let or_null = |fd: Option<OwnedFd>| fd.map_or_else(dev_null, Ok);
-        let (stdio, master) = if tty {
-            let pty = Pty::in_root_of(target.pid)?;
-            (pty.slave_stdio()?, Some(pty.master))
-        } else {
-            let stdio = Stdio {
-                stdin: Some(or_null(io.stdin)?),
-                stdout: Some(or_null(io.stdout)?),
-                stderr: Some(or_null(io.stderr)?),
-            };
-            (stdio, None)
+        if tty {
+            let spawn = target.spawn(Stdio::default());
+            let (process, master) =
+                crate::terminal::spawn_on_own_terminal(spawn, None).map_err(|e| fail(&e))?;
+            return Ok(ExecProcess {
+                process,
+                master: Some(master),
+            });
+        }
+        let stdio = Stdio {
+            stdin: Some(or_null(io.stdin)?),
+            stdout: Some(or_null(io.stdout)?),
+            stderr: Some(or_null(io.stderr)?),
         };
-        let mut spawn = target.spawn(stdio);
-        spawn.process.tty = tty;
-        let process = spawn.spawn().map_err(|e| fail(&e))?;
-        Ok(ExecProcess { process, master })
+        let process = target.spawn(stdio).spawn().map_err(|e| fail(&e))?;
+        Ok(ExecProcess {
+            process,
+            master: None,
+        })
     }
 
     /// What an exec in container `id` joins and runs as.

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use peapod_core::{
     Cgroup, ContainerSpawn, Held, MountPlan, NamespacePlan, Namespaces, Process, RootFs,
-    SeccompFilter, Stdio,
+    SeccompFilter, Stdio, WindowSize,
 };
 use peapod_spec::{Container, Pod};
 use rustix::fs::{Mode, OFlags};
@@ -48,9 +48,13 @@ pub(crate) struct StandaloneSpec<'a> {
     pub seccomp: Option<Arc<SeccompFilter>>,
     /// `lo` only, or the bridge.
     pub network: NetworkMode,
-    /// Its stdio; a terminal's slave with `tty`.
+    /// Its stdio; unused with `tty`.
     pub stdio: Stdio,
+    /// A terminal of its own devpts as its stdio
+    /// ([`Standalone::terminal`]).
     pub tty: bool,
+    /// The terminal's size at start (0×0 when `None`).
+    pub window_size: Option<WindowSize>,
     /// Where its writable layer goes (`upper`, `work`, `rootfs`).
     pub layer_dir: PathBuf,
 }
@@ -67,6 +71,8 @@ pub(crate) struct Standalone {
     held: Option<Held>,
     /// Its addresses (none with `lo` only).
     pub ips: Vec<IpAddr>,
+    /// The master of its terminal (`tty`), for the caller to take.
+    pub terminal: Option<OwnedFd>,
 }
 
 impl Standalone {
@@ -81,6 +87,7 @@ impl Standalone {
             layer_dir: spec.layer_dir.clone(),
             held: None,
             ips: Vec::new(),
+            terminal: None,
         };
         match made.build(spec) {
             Ok(()) => Ok(made),
@@ -113,6 +120,7 @@ impl Standalone {
         process.hostname = Some(hostname);
         process.seccomp = spec.seccomp;
         process.tty = spec.tty;
+        process.window_size = spec.window_size;
         let root = RootFs::Overlay {
             lower: layers.lower,
             upper: layers.upper,
@@ -137,13 +145,21 @@ impl Standalone {
                 ),
             ),
             cgroup: Some(cgroup),
-            stdio: spec.stdio,
+            stdio: if spec.tty {
+                Stdio::default()
+            } else {
+                spec.stdio
+            },
         };
-        let held = spawn.spawn_held().map_err(|e| Error::spawn(name, &e))?;
+        let mut held = spawn.spawn_held().map_err(|e| Error::spawn(name, &e))?;
         // The links are made while the child makes its mounts.
         {
             let _s = debug_span!("network_links").entered();
             links.connect()?;
+        }
+        if spec.tty {
+            // Opened by the child once its devpts is mounted.
+            self.terminal = Some(held.terminal().map_err(|e| Error::spawn(name, &e))?);
         }
         self.held = Some(held);
         Ok(())

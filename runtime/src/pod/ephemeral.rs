@@ -12,10 +12,9 @@
 //! (`ephemeral-<name>.json`: its spec and status, running then
 //! terminated), so `get -o yaml` shows `spec.ephemeralContainers` and
 //! `status.ephemeralContainerStatuses`, and `describe` its section, until
-//! the pod is deleted. Not yet: a detached ephemeral container (without
-//! `-i`), `hostUsers: false` pods, a pty of the container's own devpts
-//! (its terminal is a pty of the target's devpts, so `tty` inside says
-//! `not a tty`, as under `peapod run -it`).
+//! the pod is deleted. With `-t` its terminal is a pty of its own devpts
+//! (`/dev/pts/0` inside, [`crate::terminal`]). Not yet: a detached
+//! ephemeral container (without `-i`), `hostUsers: false` pods.
 
 use std::os::fd::AsFd;
 
@@ -35,7 +34,7 @@ use crate::paths::Paths;
 use crate::seccomp_profile::FilterCache;
 use crate::security_context::PodSecurity;
 use crate::state::{PodDir, PodKey, StateStore, write_atomic};
-use crate::terminal::{self, Pty};
+use crate::terminal;
 
 /// The ephemeral container to add.
 #[derive(Debug, Clone, Default)]
@@ -188,7 +187,7 @@ pub fn debug(paths: &Paths, key: &PodKey, request: &DebugRequest) -> Result<i32>
     if pod.spec.host_network == Some(true) {
         join.remove(Namespaces::NET);
     }
-    let mut spawn = ContainerSpawn {
+    let spawn = ContainerSpawn {
         process: spec,
         namespaces: NamespacePlan { create, join },
         join_from: Some(pidfd.as_fd()),
@@ -209,14 +208,6 @@ pub fn debug(paths: &Paths, key: &PodKey, request: &DebugRequest) -> Result<i32>
             ..Stdio::default()
         },
     };
-    let pty = if request.tty {
-        let pty = Pty::in_root_of(process.pid)?;
-        spawn.process.tty = true;
-        spawn.stdio = pty.slave_stdio()?;
-        Some(pty)
-    } else {
-        None
-    };
     let signals = if request.tty {
         TerminationSignals::block_with_window_changes()
     } else {
@@ -236,10 +227,17 @@ pub fn debug(paths: &Paths, key: &PodKey, request: &DebugRequest) -> Result<i32>
             ..ContainerStatus::default()
         },
     };
-    let child = spawn.spawn().map_err(|e| Error::spawn(name, &e))?;
+    let (child, master) = if request.tty {
+        let size = terminal::caller_window_size();
+        let (child, master) =
+            terminal::spawn_on_own_terminal(spawn, size).map_err(|e| Error::spawn(name, &e))?;
+        (child, Some(master))
+    } else {
+        (spawn.spawn().map_err(|e| Error::spawn(name, &e))?, None)
+    };
     record(&dir, &shown)?;
-    let status = match pty {
-        Some(pty) => terminal::relay(pty, request.stdin, &child, &signals),
+    let status = match master {
+        Some(master) => terminal::relay(&master, request.stdin, &child, &signals),
         None => child.wait().map_err(|e| fail(&e)),
     };
     let code = status

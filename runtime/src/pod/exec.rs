@@ -21,7 +21,7 @@ use crate::seccomp_profile;
 use crate::security_context::PodSecurity;
 use crate::state::{Liveness, PodDir, PodKey, StateStore};
 use crate::teardown;
-use crate::terminal::{self, Pty};
+use crate::terminal;
 
 /// What to run where.
 #[derive(Debug, Clone, Default)]
@@ -102,7 +102,7 @@ pub fn exec_with(
     };
     let spawn = target.spawn(stdio);
     if request.tty {
-        return with_terminal(spawn, target.pid, request.stdin, &container);
+        return with_terminal(spawn, request.stdin, &container);
     }
     let child = spawn.spawn().map_err(|e| Error::container(&container, e))?;
     let status = child.wait().map_err(|e| Error::container(&container, e))?;
@@ -115,8 +115,6 @@ pub fn exec_with(
 pub(crate) struct ExecTarget {
     /// The container's name.
     pub container: String,
-    /// Its process's pid.
-    pub pid: i32,
     pidfd: std::os::fd::OwnedFd,
     cgroup: peapod_core::Cgroup,
     process: peapod_core::ProcessSpec,
@@ -187,7 +185,6 @@ impl ExecTarget {
         let cgroup = process_cgroup(target.pid).map_err(|e| Error::container(&container, e))?;
         Ok(Self {
             container,
-            pid: target.pid,
             pidfd,
             cgroup,
             process,
@@ -244,19 +241,12 @@ pub(crate) fn dev_null() -> Result<std::os::fd::OwnedFd> {
         .map_err(|e| Error::sys("open /dev/null", e))
 }
 
-/// Runs `spawn` on a new pty of the container whose process is `pid`,
-/// relayed to the caller's terminal ([`terminal::relay`]).
-fn with_terminal(
-    mut spawn: ContainerSpawn<'_>,
-    pid: i32,
-    stdin: bool,
-    container: &str,
-) -> Result<i32> {
+/// Runs `spawn` on a new pty of the container's own devpts, relayed to
+/// the caller's terminal ([`terminal::relay`]).
+fn with_terminal(spawn: ContainerSpawn<'_>, stdin: bool, container: &str) -> Result<i32> {
     let fail = |e: &dyn std::fmt::Display| Error::container(container, e);
-    let pty = Pty::in_root_of(pid)?;
-    spawn.process.tty = true;
-    spawn.stdio = pty.slave_stdio()?;
     let signals = TerminationSignals::block_with_window_changes().map_err(|e| fail(&e))?;
-    let child = spawn.spawn().map_err(|e| fail(&e))?;
-    Ok(terminal::relay(pty, stdin, &child, &signals)?.exit_code())
+    let (child, master) = terminal::spawn_on_own_terminal(spawn, terminal::caller_window_size())
+        .map_err(|e| fail(&e))?;
+    Ok(terminal::relay(&master, stdin, &child, &signals)?.exit_code())
 }

@@ -7,8 +7,8 @@
 //! as the pod, `restartPolicy: Never`), its image, security and seccomp
 //! computed as a pod's container's, its stdio (the caller's stdout and
 //! stderr, `/dev/null` as stdin or the caller's with `-i`; with `-t` a
-//! pty of the host relayed to the caller's, [`crate::terminal`]; the
-//! container's `/dev/pts` is its own, so `tty` there names no file), the
+//! pty of the container's own devpts, `/dev/pts/0` inside, relayed to
+//! the caller's terminal, [`crate::terminal`]), the
 //! signals passed on, and the pod's status.
 //!
 //! State: the pod has a folder in the state store like any pod (so `get`
@@ -36,7 +36,7 @@ use crate::seccomp_profile::FilterCache;
 use crate::security_context::PodSecurity;
 use crate::state::{PodDir, ProcessRecord, StateStore, SupervisorRecord};
 use crate::status::{self, ExitKind};
-use crate::terminal::{self, Pty};
+use crate::terminal;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -94,16 +94,11 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
         .container(&container, &image.identity)?;
     // RuntimeDefault: `run` has no option for another profile.
     let seccomp = FilterCache::new(paths).filter(&container.name, &security)?;
-    let pty = if options.tty {
-        Some(Pty::on_host()?)
-    } else {
-        None
-    };
     let dir = StateStore::new(paths).create(&key)?;
-    let stdio = match &pty {
-        Some(pty) => pty.slave_stdio(),
-        None if options.stdin => Ok(Stdio::default()),
-        None => null_stdin(),
+    let stdio = if options.stdin || options.tty {
+        Ok(Stdio::default())
+    } else {
+        null_stdin()
     };
     let created = stdio.and_then(|stdio| {
         write_supervisor(&dir)?;
@@ -115,7 +110,8 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
             seccomp,
             network: options.network,
             stdio,
-            tty: pty.is_some(),
+            tty: options.tty,
+            window_size: terminal::caller_window_size().filter(|_| options.tty),
             layer_dir: dir.path().join("container"),
         })
     });
@@ -138,8 +134,8 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
             return Err(e);
         }
     };
-    let waited = match pty {
-        Some(pty) => terminal::relay(pty, options.stdin, &process, &signals),
+    let waited = match standalone.terminal.take() {
+        Some(master) => terminal::relay(&master, options.stdin, &process, &signals),
         None => wait_passing_signals(&process, &signals),
     };
     let cleaned = standalone.remove();
