@@ -48,6 +48,7 @@ pub fn of(err: &anyhow::Error) -> String {
         Some(
             e @ (Error::NotFound { .. }
             | Error::AlreadyExists { .. }
+            | Error::Invalid { .. }
             | Error::NoSuchContainer { .. }),
         ) => of_runtime(e),
         _ => format!("error: {}", chain(err)),

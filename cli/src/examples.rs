@@ -241,6 +241,74 @@ const EXAMPLES: &[(&str, &str)] = &[
         "  # The man pages of peapod and of each verb, into a folder
   peapod man /usr/local/share/man/man1",
     ),
+    (
+        "label",
+        "  # Add a label to a running pod (in place: no restart)
+  peapod label pod myapp tier=web
+
+  # Change a label the pod has, and remove another
+  peapod label pod/myapp tier=db --overwrite
+  peapod label pod myapp tier-",
+    ),
+    (
+        "annotate",
+        "  # Add an annotation to a running pod
+  peapod annotate pod myapp description='my first pod'
+
+  # Remove it
+  peapod annotate pod myapp description-",
+    ),
+    (
+        "patch",
+        "  # Merge a label into a pod (a strategic merge patch)
+  peapod patch pod myapp -p '{\"metadata\":{\"labels\":{\"tier\":\"web\"}}}'
+
+  # A new image for one container: it restarts with it
+  peapod patch pod myapp -p '{\"spec\":{\"containers\":[{\"name\":\"myapp1\",\"image\":\"busybox:1.31.1\"}]}}'
+
+  # A JSON patch
+  peapod patch pod myapp --type=json -p '[{\"op\":\"remove\",\"path\":\"/metadata/labels/tier\"}]'",
+    ),
+    (
+        "edit",
+        "  # Edit a running pod in vi (what a running pod cannot change is refused)
+  peapod edit pod myapp
+
+  # With another editor
+  KUBE_EDITOR=nano peapod edit pod/myapp",
+    ),
+    (
+        "set",
+        "  # Restart a pod's container with a new image
+  peapod set image pod/myapp myapp1=busybox:1.31.1",
+    ),
+    (
+        "set image",
+        "  # Restart a pod's container with a new image
+  peapod set image pod/myapp myapp1=busybox:1.31.1
+
+  # Every container of the pod
+  peapod set image pod/myapp '*=busybox:1.31.1'",
+    ),
+    (
+        "events",
+        "  # The events of the pods of the default namespace, of every namespace
+  peapod events
+  peapod events -A
+
+  # The warnings of one pod
+  peapod events --for pod/myapp --types=Warning",
+    ),
+    (
+        "api-resources",
+        "  # The resource types peapod reads, with their short names
+  peapod api-resources",
+    ),
+    (
+        "api-versions",
+        "  # The API group/versions of those types
+  peapod api-versions",
+    ),
 ];
 
 /// `command` with the examples of its verbs (and of `image`'s verbs) at

@@ -4,6 +4,7 @@
 //! formats what they return. No pod logic lives here.
 #![forbid(unsafe_code)]
 
+mod api_resources;
 mod apply;
 mod attach;
 mod completion;
@@ -13,7 +14,9 @@ mod default_container;
 mod delete;
 mod describe;
 mod duration;
+mod edit;
 mod error_message;
+mod events;
 mod examples;
 mod exec;
 mod explain;
@@ -22,16 +25,20 @@ mod get_events;
 mod get_watch;
 mod image;
 mod jsonpath;
+mod label;
 mod logs;
 mod man;
 mod manifest;
 mod node;
+mod patch;
+mod pod_edit;
 mod port_forward;
 mod pull_flag;
 mod resource_args;
 mod run;
 mod selector;
 mod serve;
+mod set_image;
 mod stdout;
 mod supervise;
 mod tabwriter;
@@ -75,6 +82,17 @@ enum Command {
     Create(apply::ApplyArgs),
     /// Replace pods (`--force`: delete and recreate them).
     Replace(apply::ApplyArgs),
+    /// Set or remove labels of running pods: `label pod NAME KEY=VALUE KEY-`.
+    Label(label::MetadataArgs),
+    /// Set or remove annotations of running pods: `annotate pod NAME KEY=VALUE KEY-`.
+    Annotate(label::MetadataArgs),
+    /// Change running pods with a patch (strategic, merge or JSON).
+    Patch(patch::PatchArgs),
+    /// Change running pods in your editor (`KUBE_EDITOR`, `EDITOR`).
+    Edit(edit::EditArgs),
+    /// Change the images of running pods: `set image pod/NAME CONTAINER=IMAGE`.
+    #[command(subcommand)]
+    Set(set_image::SetCommand),
     /// Show pods (or events): a table, `-o json|yaml|wide|name|jsonpath=|custom-columns=`, `-l`, `-w`.
     Get(get::GetArgs),
     /// Show a pod in detail: containers, states, conditions, volumes, events.
@@ -110,6 +128,12 @@ enum Command {
     /// The per-workload keeper (started by `apply`).
     #[command(hide = true)]
     Keep(supervise::SuperviseArgs),
+    /// List the events of the pods (`get events`): `events --for pod/NAME`.
+    Events(events::EventsArgs),
+    /// List the resource types peapod reads (pods, events, workloads).
+    ApiResources(api_resources::ApiResourcesArgs),
+    /// List the API group/versions of those types.
+    ApiVersions,
     /// Print the client and runtime versions (`-o json|yaml`).
     Version(version::VersionArgs),
     /// Print a shell completion script: `completion bash|zsh|fish`.
@@ -172,6 +196,14 @@ fn main() -> ExitCode {
         Command::Apply(a) => apply::run(&a, apply::Verb::Apply, &paths(root.as_deref())),
         Command::Create(a) => apply::run(&a, apply::Verb::Create, &paths(root.as_deref())),
         Command::Replace(a) => apply::run(&a, apply::Verb::Replace, &paths(root.as_deref())),
+        Command::Label(a) => label::run(&a, label::Which::Labels, &paths(root.as_deref())),
+        Command::Annotate(a) => label::run(&a, label::Which::Annotations, &paths(root.as_deref())),
+        Command::Patch(a) => patch::run(&a, &paths(root.as_deref())),
+        Command::Edit(a) => edit::run(&a, &paths(root.as_deref())),
+        Command::Set(cmd) => set_image::run(&cmd, &paths(root.as_deref())),
+        Command::Events(a) => events::run(&a, &paths(root.as_deref())),
+        Command::ApiResources(a) => api_resources::run(&a),
+        Command::ApiVersions => api_resources::versions(),
         Command::Get(a) => get::run(&a, &paths(root.as_deref())),
         Command::Describe(a) => describe::run(&a, &paths(root.as_deref())),
         Command::Delete(a) => delete::run(&a, &paths(root.as_deref())),

@@ -1,0 +1,128 @@
+//! What `label`, `annotate`, `patch`, `set image` and `edit` share: a
+//! change made to a running pod's object, checked as a manifest is
+//! checked, then carried out in place as `apply` carries a change out
+//! ([`pod_update`]): labels, annotations, images and
+//! `activeDeadlineSeconds`; any other change is refused with the API
+//! server's words, and the pod is left as it was.
+
+use anyhow::{Context, anyhow, bail};
+use peapod_runtime::pod::{inspect, pod_update};
+use peapod_runtime::{Paths, PodKey};
+use peapod_spec::{Pod, ValidationMode};
+use serde_json::Value;
+
+/// What a change came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The pod took the change.
+    Changed,
+    /// The change left the pod as it was.
+    Unchanged,
+}
+
+/// The pod `key` as it runs now (status and all).
+///
+/// # Errors
+/// The pod does not exist (kubectl's NotFound).
+pub fn live(paths: &Paths, key: &PodKey) -> anyhow::Result<Pod> {
+    Ok(inspect::get(paths, key)?)
+}
+
+/// The pod's object as a manifest would hold it: its JSON without status.
+///
+/// # Errors
+/// The pod cannot be written as JSON.
+pub fn object(pod: &Pod) -> anyhow::Result<Value> {
+    let mut value = serde_json::to_value(pod).context("the pod as JSON")?;
+    if let Some(map) = value.as_object_mut() {
+        map.remove("status");
+    }
+    Ok(value)
+}
+
+/// Changes pod `key` with `change` (made on its [`object`]), then carries
+/// the result out ([`carry_out`]).
+///
+/// # Errors
+/// The pod does not exist; `change` failed; see [`carry_out`].
+pub fn edit(
+    paths: &Paths,
+    key: &PodKey,
+    what: &str,
+    change: impl FnOnce(&mut Value) -> anyhow::Result<()>,
+) -> anyhow::Result<Outcome> {
+    let live = live(paths, key)?;
+    let mut value = object(&live)?;
+    change(&mut value)?;
+    let text = serde_json::to_string_pretty(&value).context("the changed pod as JSON")?;
+    carry_out(paths, key, &live, &text, what)
+}
+
+/// Reads `text` (YAML or JSON: the pod `live` as changed) with the checks
+/// of `apply` (an invalid label is refused as in a manifest; `what` names
+/// it in messages) and hands what changed to the pod's supervisor.
+///
+/// # Errors
+/// The text is not one valid pod of the same name; the change is one a
+/// running pod cannot take (the API server's `Invalid` message); the
+/// supervisor refused it.
+pub fn carry_out(
+    paths: &Paths,
+    key: &PodKey,
+    live: &Pod,
+    text: &str,
+    what: &str,
+) -> anyhow::Result<Outcome> {
+    // The live pod's own warnings (an ignored field of its manifest) were
+    // printed by its apply; a change adds none of them.
+    let manifest = peapod_spec::parse_manifest(text, what, ValidationMode::Strict)
+        .map_err(|diagnostics| anyhow!("{diagnostics}"))?;
+    let [pod] = <[Pod; 1]>::try_from(manifest.pods)
+        .map_err(|_| anyhow!("{what}: the change must leave one Pod"))?;
+    if pod.metadata.name.as_deref() != Some(key.name.as_str()) {
+        bail!(
+            "{what}: metadata.name: Forbidden: the name of a pod cannot change (\"{}\")",
+            key.name
+        );
+    }
+    match pod_update::compare(live, &pod)? {
+        pod_update::Change::Unchanged => Ok(Outcome::Unchanged),
+        pod_update::Change::Configured(update) => {
+            pod_update::configure(paths, key, update)?;
+            Ok(Outcome::Changed)
+        }
+    }
+}
+
+/// Prints `err` of a change to pod `name` as kubectl prints it (the API
+/// server's `Invalid` as it is), with the way to make a change a running
+/// pod cannot take.
+pub fn report(err: &anyhow::Error, name: &str) {
+    eprintln!("{}", crate::error_message::of(err));
+    let invalid = err.chain().any(|e| {
+        matches!(
+            e.downcast_ref(),
+            Some(peapod_runtime::Error::Invalid { .. })
+        )
+    });
+    if invalid {
+        eprintln!(
+            "A running pod cannot take this change: write it out with \"peapod get pod {name} -o yaml > {name}.yaml\", change the file, and recreate the pod with \"peapod replace --force -f {name}.yaml\""
+        );
+    }
+}
+
+/// The pods of `targets` (`TYPE NAME...` or `TYPE/NAME...`) in `namespace`.
+///
+/// # Errors
+/// A type peapod has not; no name given.
+pub fn keys(verb: &str, targets: &[String], namespace: &str) -> anyhow::Result<Vec<PodKey>> {
+    let names = crate::resource_args::pod_names(verb, targets)?;
+    if names.is_empty() {
+        bail!("resource(s) were provided, but no name was specified");
+    }
+    Ok(names
+        .into_iter()
+        .map(|n| PodKey::new(namespace, n))
+        .collect())
+}
