@@ -18,7 +18,7 @@ use crate::selector::{FieldSelector, LabelSelector};
 use crate::{node, tabwriter};
 
 /// Show pods (or their events).
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct GetArgs {
     /// `pods [NAME...]` (`pod`, `po`, any case), `pod/NAME...`, `events`
     /// (`ev`) or `all`; every pod of the namespace when no name is given.
@@ -46,6 +46,18 @@ pub struct GetArgs {
     /// A LABELS column at the end of the table.
     #[arg(long)]
     show_labels: bool,
+    /// A column for the value of each of these labels (`-L app,tier`,
+    /// repeatable).
+    #[arg(
+        short = 'L',
+        long = "label-columns",
+        value_name = "KEY",
+        value_delimiter = ','
+    )]
+    label_columns: Vec<String>,
+    /// The table without its header line.
+    #[arg(long)]
+    no_headers: bool,
     /// Sort by the value of a JSONPath (`.metadata.name`, `{.status.podIP}`).
     #[arg(long, value_name = "JSONPATH")]
     sort_by: Option<String>,
@@ -170,6 +182,9 @@ fn sort_by(pods: &mut [Pod], template: &Template) -> anyhow::Result<()> {
 
 /// Runs `get`.
 pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
+    if let Some(kinds) = args.targets.first().filter(|t| t.contains(',')) {
+        return several_kinds(args, kinds, paths);
+    }
     if crate::get_events::is_events(&args.targets) {
         return crate::get_events::run(args.events_query(), paths);
     }
@@ -212,6 +227,8 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         format,
         namespaces: args.all_namespaces,
         show_labels: args.show_labels,
+        label_columns: args.label_columns.clone(),
+        no_headers: args.no_headers,
     };
     if args.watch || args.watch_only {
         return crate::get_watch::run(&query, &printer, paths, args.watch_only);
@@ -253,6 +270,34 @@ impl GetArgs {
             watch: self.watch || self.watch_only,
         }
     }
+}
+
+/// `get po,deploy [NAME...]`: each kind in turn, as kubectl lists them
+/// (a blank line between tables); a kind peapod has not is the one error,
+/// before anything is printed.
+fn several_kinds(args: &GetArgs, kinds: &str, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let kinds: Vec<String> = kinds.split(',').map(str::to_owned).collect();
+    for kind in &kinds {
+        let one = std::slice::from_ref(kind);
+        if !crate::get_events::is_events(one) && crate::workloads::kind_of(one).is_none() {
+            crate::resource_args::pod_names("get", one)?;
+        }
+    }
+    let human = Format::of(args.output.as_deref())?.is_human();
+    let mut code = ExitCode::SUCCESS;
+    for (i, kind) in kinds.iter().enumerate() {
+        if i > 0 && human {
+            writeln!(crate::stdout::stdout())?;
+        }
+        let mut one = args.clone();
+        one.targets = std::iter::once(kind.clone())
+            .chain(args.targets[1..].iter().cloned())
+            .collect();
+        if run(&one, paths)? != ExitCode::SUCCESS {
+            code = ExitCode::FAILURE;
+        }
+    }
+    Ok(code)
 }
 
 /// Whether `targets` are `all` (kubectl's `get all`).
@@ -414,6 +459,10 @@ pub struct Printer {
     pub namespaces: bool,
     /// `--show-labels`.
     pub show_labels: bool,
+    /// `-L`: a column for each of these labels' values.
+    pub label_columns: Vec<String>,
+    /// `--no-headers`.
+    pub no_headers: bool,
 }
 
 impl Printer {
@@ -472,7 +521,7 @@ impl Printer {
         if pods.is_empty() {
             return Ok(rows);
         }
-        if header {
+        if header && !self.no_headers {
             rows.push(self.header());
         }
         for p in pods {
@@ -493,10 +542,17 @@ impl Printer {
         if matches!(self.format, Format::Wide) {
             header.extend(["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]);
         }
+        let mut header: Vec<String> = header.iter().map(ToString::to_string).collect();
+        // kubectl heads a label's column with its name, in capitals.
+        header.extend(
+            self.label_columns
+                .iter()
+                .map(|k| k.rsplit('/').next().unwrap_or(k).to_uppercase()),
+        );
         if self.show_labels {
-            header.push("LABELS");
+            header.push("LABELS".to_owned());
         }
-        header.iter().map(ToString::to_string).collect()
+        header
     }
 
     /// One pod's row.
@@ -552,6 +608,11 @@ impl Printer {
             row.push(node::name());
             row.extend(["<none>".to_owned(), "<none>".to_owned()]);
         }
+        row.extend(
+            self.label_columns
+                .iter()
+                .map(|k| p.metadata.labels.get(k).cloned().unwrap_or_default()),
+        );
         if self.show_labels {
             row.push(labels_cell(&p.metadata.labels));
         }
@@ -638,6 +699,8 @@ mod tests {
             format: if wide { Format::Wide } else { Format::Table },
             namespaces,
             show_labels: false,
+            label_columns: Vec::new(),
+            no_headers: false,
         };
         printer
             .print(&mut out, &paths, pods, false)

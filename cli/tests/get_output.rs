@@ -235,6 +235,24 @@ fn selectors_labels_and_kinds_pick_the_pods_kubectl_would() {
     );
     // get all: the pods.
     assert_eq!(root.ok(&["get", "all", "-o", "name"]), "pod/db\npod/web\n");
+    // -L: a column per label (empty where the pod has none), before
+    // LABELS; --no-headers: the rows alone.
+    let table = root.ok(&["get", "pods", "-L", "tier,app", "--no-headers"]);
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    assert_eq!((rows[0][0], rows[0].last()), ("db", Some(&"db")), "{table}");
+    assert_eq!(rows[1][0], "web", "{table}");
+    assert_eq!(rows[1][rows[1].len() - 2..], ["front", "web"], "{table}");
+    let table = root.ok(&["get", "pods", "-L", "tier", "--show-labels"]);
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header[header.len() - 3..],
+        ["AGE", "TIER", "LABELS"],
+        "{table}"
+    );
 }
 
 #[test]
