@@ -394,3 +394,95 @@ fn watch_prints_a_row_per_change_and_the_rows_of_a_deleted_pod() {
         assert_eq!(name, "pod/w2", "only changes are printed");
     }
 }
+
+#[test]
+fn yaml_is_kubectls_document_with_its_keys_sorted() {
+    let Some((_g, root)) = start("get_yaml_golden", "get-yaml", shared) else {
+        return;
+    };
+    let pod = root.apply("golden", &sleeper("golden", "{app: golden}", 0));
+    pod.wait_for("running", |v| v["status"]["phase"] == "Running");
+    let yaml = root.ok(&["get", "pod", "golden", "-o", "yaml"]);
+    let uid = pod.json()["metadata"]["uid"].as_str().unwrap().to_owned();
+    // What depends on the clock and the uid, masked; the rest as written.
+    let masked: String = yaml
+        .lines()
+        .map(|l| match l.split_once(": ") {
+            Some((k, _)) if k.ends_with("creationTimestamp") || k.ends_with("Time") => {
+                format!("{k}: T\n")
+            }
+            Some((k, _)) if k.trim_end().ends_with("startedAt") => format!("{k}: T\n"),
+            Some((k, _)) if k.ends_with("imageID") => format!("{k}: X\n"),
+            Some((k, v))
+                if k.ends_with("podIP") || k.ends_with("- ip") || k.ends_with("hostIP") =>
+            {
+                assert!(!v.is_empty());
+                format!("{k}: IP\n")
+            }
+            _ => format!("{}\n", l.replace(&uid, "UID")),
+        })
+        .collect();
+    let (head, rest) = masked.split_once("  creationTimestamp: T\n").unwrap();
+    assert!(
+        head.starts_with("apiVersion: v1\nkind: Pod\nmetadata:\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: "),
+        "{yaml}"
+    );
+    assert_eq!(
+        rest,
+        r#"  labels:
+    app: golden
+  name: golden
+  namespace: default
+  uid: UID
+spec:
+  containers:
+  - command:
+    - sleep
+    - "1000"
+    image: busybox:1.31.1
+    imagePullPolicy: IfNotPresent
+    name: c
+    terminationMessagePath: /dev/termination-log
+    terminationMessagePolicy: File
+  dnsPolicy: ClusterFirst
+  restartPolicy: Always
+  terminationGracePeriodSeconds: 0
+status:
+  conditions:
+  - lastTransitionTime: T
+    status: "True"
+    type: PodReadyToStartContainers
+  - lastTransitionTime: T
+    status: "True"
+    type: Initialized
+  - lastTransitionTime: T
+    status: "True"
+    type: Ready
+  - lastTransitionTime: T
+    status: "True"
+    type: ContainersReady
+  - lastTransitionTime: T
+    status: "True"
+    type: PodScheduled
+  containerStatuses:
+  - containerID: peapod://UID/c
+    image: busybox:1.31.1
+    imageID: X
+    name: c
+    ready: true
+    restartCount: 0
+    started: true
+    state:
+      running:
+        startedAt: T
+  hostIP: IP
+  phase: Running
+  podIP: IP
+  podIPs:
+  - ip: IP
+  qosClass: BestEffort
+  startTime: T
+"#,
+        "{yaml}"
+    );
+}

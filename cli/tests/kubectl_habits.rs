@@ -88,6 +88,8 @@ fn a_closed_stdout_ended_verbs_with_broken_pipe_errors_or_an_abort() {
         &["get", "po", "--show-labels", "-l", "!nolabel"],
         &["get", "po", "-w"],
         &["get", "events"],
+        &["events"],
+        &["api-resources"],
         &["describe", "pod", "printer"],
         &["describe", "pods"],
         &["logs", "printer"],
