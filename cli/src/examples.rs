@@ -270,6 +270,14 @@ const EXAMPLES: &[(&str, &str)] = &[
   peapod patch pod myapp --type=json -p '[{\"op\":\"remove\",\"path\":\"/metadata/labels/tier\"}]'",
     ),
     (
+        "diff",
+        "  # What applying the manifest would change (exit 1: something would)
+  peapod diff -f examples/myapp.yaml
+
+  # With another diff program
+  KUBECTL_EXTERNAL_DIFF='diff -u --color' peapod diff -f pod.yaml",
+    ),
+    (
         "edit",
         "  # Edit a running pod in vi (what a running pod cannot change is refused)
   peapod edit pod myapp

@@ -13,6 +13,7 @@ mod debug;
 mod default_container;
 mod delete;
 mod describe;
+mod diff;
 mod duration;
 mod edit;
 mod error_message;
@@ -88,6 +89,8 @@ enum Command {
     Annotate(label::MetadataArgs),
     /// Change running pods with a patch (strategic, merge or JSON).
     Patch(patch::PatchArgs),
+    /// Show what `apply -f` would change: `diff -u` of the live and the applied pods.
+    Diff(diff::DiffArgs),
     /// Change running pods in your editor (`KUBE_EDITOR`, `EDITOR`).
     Edit(edit::EditArgs),
     /// Change the images of running pods: `set image pod/NAME CONTAINER=IMAGE`.
@@ -199,6 +202,7 @@ fn main() -> ExitCode {
         Command::Label(a) => label::run(&a, label::Which::Labels, &paths(root.as_deref())),
         Command::Annotate(a) => label::run(&a, label::Which::Annotations, &paths(root.as_deref())),
         Command::Patch(a) => patch::run(&a, &paths(root.as_deref())),
+        Command::Diff(a) => Ok(diff::run(&a, &paths(root.as_deref()))),
         Command::Edit(a) => edit::run(&a, &paths(root.as_deref())),
         Command::Set(cmd) => set_image::run(&cmd, &paths(root.as_deref())),
         Command::Events(a) => events::run(&a, &paths(root.as_deref())),

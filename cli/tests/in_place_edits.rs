@@ -356,3 +356,55 @@ fn events_and_api_resources_answer_as_kubectl() {
     let (code, out, err) = root.outcome(&["events", "--for", "pod/ev", "--types=Warning"]);
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
 }
+
+#[test]
+fn diff_shows_what_apply_would_change_with_kubectls_exit_codes() {
+    let Some((_g, root)) = start("diff", "edit-diff", shared) else {
+        return;
+    };
+    let file = root.path().join("df.yaml");
+    let path = file.to_str().unwrap();
+    std::fs::write(&file, two_sleepers("df", 0)).unwrap();
+    // Not created yet: the whole pod is new.
+    let (code, out, err) = root.outcome(&["diff", "-f", path]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("\n+kind: Pod\n"), "{out}");
+    let pod = root.apply("df", &two_sleepers("df", 0));
+    assert_eq!(
+        root.outcome(&["diff", "-f", path]),
+        (0, String::new(), String::new())
+    );
+
+    std::fs::write(
+        &file,
+        two_sleepers("df", 0)
+            .replace("{app: web}", "{app: web2}")
+            .replace(
+                "{name: b, image: busybox:1.30.1",
+                "{name: b, image: busybox:1.31.1",
+            ),
+    )
+    .unwrap();
+    let (code, out, err) = root.outcome(&["diff", "-f", path]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.starts_with("diff -u -N "), "{out}");
+    for line in [
+        "\n-    app: web\n",
+        "\n+    app: web2\n",
+        "\n-    image: busybox:1.30.1\n",
+        "\n+    image: busybox:1.31.1\n",
+    ] {
+        assert!(out.contains(line), "{line:?}: {out}");
+    }
+    // diff changed nothing.
+    let v = pod.json();
+    assert_eq!(v["metadata"]["labels"]["app"], "web");
+
+    std::fs::write(&file, two_sleepers("df", 0).replace("\"1000\"", "\"999\"")).unwrap();
+    let (code, out, err) = root.outcome(&["diff", "-f", path]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(
+        err.starts_with("The Pod \"df\" is invalid: spec: Forbidden"),
+        "{err}"
+    );
+}
