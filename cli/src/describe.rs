@@ -40,6 +40,9 @@ pub struct DescribeArgs {
     /// The namespace.
     #[arg(short = 'n', long, default_value = "default")]
     namespace: String,
+    /// Only the pods whose labels match (`a=b`, `a!=b`, `a in (x,y)`, ...).
+    #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
+    selector: Option<String>,
 }
 
 /// Runs `describe`.
@@ -56,9 +59,14 @@ pub fn run(args: &DescribeArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
             .collect()
     } else {
         let names = crate::resource_args::pod_names("describe", &args.targets)?;
+        if !names.is_empty() && args.selector.is_some() {
+            anyhow::bail!("name cannot be provided when a selector is specified");
+        }
+        let (labels, _) = crate::get::selectors(args.selector.as_deref(), None, &[], "pods")?;
         if names.is_empty() {
             inspect::list(paths, Some(&args.namespace))?
                 .iter()
+                .filter(|p| labels.matches(&p.metadata.labels))
                 .map(|p| {
                     PodKey::new(
                         &args.namespace,

@@ -253,6 +253,27 @@ fn selectors_labels_and_kinds_pick_the_pods_kubectl_would() {
         ["AGE", "TIER", "LABELS"],
         "{table}"
     );
+    // describe -l: the matching pods only.
+    let described = root.ok(&["describe", "pods", "-l", "tier=front"]);
+    assert!(
+        described.starts_with("Name:             web\n"),
+        "{described}"
+    );
+    assert!(!described.contains("Name:             db\n"), "{described}");
+    // Several kinds at once: each in turn; a kind peapod has not is the
+    // error, before anything is printed.
+    assert_eq!(
+        root.ok(&["get", "po,deploy", "-o", "name"]),
+        "pod/db\npod/web\n"
+    );
+    assert_eq!(
+        root.outcome(&["get", "po,svc"]),
+        (
+            1,
+            String::new(),
+            "error: the server doesn't have a resource type \"svc\"\n".to_owned()
+        )
+    );
 }
 
 #[test]
