@@ -408,3 +408,30 @@ fn diff_shows_what_apply_would_change_with_kubectls_exit_codes() {
         "{err}"
     );
 }
+
+#[test]
+fn get_yaml_piped_into_apply_keeps_the_pod() {
+    let Some((_g, root)) = start("yaml_round_trip", "edit-round", shared) else {
+        return;
+    };
+    let pod = root.apply("rt", &two_sleepers("rt", 0));
+    let uid = pod.json()["metadata"]["uid"].clone();
+    // The first round records the defaulted manifest as last applied
+    // (configured, as kubectl's); the next finds nothing to change.
+    for want in ["pod/rt configured\n", "pod/rt unchanged\n"] {
+        let yaml = root.ok(&["get", "pod", "rt", "-o", "yaml"]);
+        let out = root.feed(&["apply", "-f", "-"], yaml.as_bytes());
+        assert_eq!(
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).as_ref()
+            ),
+            (Some(0), want),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let v = pod.json();
+    assert_eq!(v["metadata"]["uid"], uid);
+    assert_eq!(v["status"]["containerStatuses"][0]["restartCount"], 0);
+}
