@@ -37,7 +37,13 @@ const HEADER: &str = "# Please edit the object below. Lines beginning with a '#'
 /// A pod is missing; the editor failed; the saved text is not a valid
 /// pod or makes a change a running pod cannot take (the file is kept).
 pub fn run(args: &EditArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
-    let keys = pod_edit::keys("edit", &args.targets, &args.namespace)?;
+    let keys = pod_edit::keys(
+        "edit",
+        &args.targets,
+        &args.namespace,
+        &pod_edit::Selection::none(),
+        paths,
+    )?;
     let editor = std::env::var("KUBE_EDITOR")
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".to_owned());

@@ -95,6 +95,17 @@ pub struct Query {
 }
 
 impl Query {
+    /// Every pod of `namespace` whose labels `labels` keeps.
+    pub fn by_labels(namespace: &str, labels: LabelSelector) -> Self {
+        Self {
+            names: Vec::new(),
+            namespace: Some(namespace.to_owned()),
+            labels,
+            fields: FieldSelector::default(),
+            sort_by: None,
+        }
+    }
+
     /// The pods asked for, filtered and sorted; the missing ones named as
     /// their errors.
     pub fn pods(&self, paths: &Paths) -> anyhow::Result<(Vec<Pod>, Vec<peapod_runtime::Error>)> {

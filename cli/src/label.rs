@@ -65,6 +65,8 @@ pub struct MetadataArgs {
     /// The namespace.
     #[arg(short = 'n', long, default_value = "default")]
     namespace: String,
+    #[command(flatten)]
+    selection: pod_edit::Selection,
 }
 
 /// What the command line asks of each pod's map.
@@ -158,7 +160,13 @@ fn change_map(
 /// change (after the pods before it took theirs, as kubectl goes on).
 pub fn run(args: &MetadataArgs, which: Which, paths: &Paths) -> anyhow::Result<ExitCode> {
     let (targets, changes) = split(&args.args)?;
-    let keys = pod_edit::keys(which.verb(), &targets, &args.namespace)?;
+    let keys = pod_edit::keys(
+        which.verb(),
+        &targets,
+        &args.namespace,
+        &args.selection,
+        paths,
+    )?;
     let mut out = crate::stdout::stdout();
     let mut code = ExitCode::SUCCESS;
     for key in keys {

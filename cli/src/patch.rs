@@ -69,7 +69,13 @@ pub fn run(args: &PatchArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     };
     let patch: Value = serde_json::from_str(&text)
         .map_err(|e| anyhow!("unable to parse {text:?} as a JSON patch: {e}"))?;
-    let keys = pod_edit::keys("patch", &args.targets, &args.namespace)?;
+    let keys = pod_edit::keys(
+        "patch",
+        &args.targets,
+        &args.namespace,
+        &pod_edit::Selection::none(),
+        paths,
+    )?;
     let mut out = crate::stdout::stdout();
     let mut code = ExitCode::SUCCESS;
     for key in keys {

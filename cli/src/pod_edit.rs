@@ -112,17 +112,60 @@ pub fn report(err: &anyhow::Error, name: &str) {
     }
 }
 
-/// The pods of `targets` (`TYPE NAME...` or `TYPE/NAME...`) in `namespace`.
+/// `--all` and `-l`: the pods a verb changes when none is named.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Selection {
+    /// Every pod of the namespace.
+    #[arg(long, conflicts_with = "selector")]
+    all: bool,
+    /// The pods of the namespace whose labels match (`a=b`, `a!=b`,
+    /// `a in (x,y)`, ...).
+    #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
+    selector: Option<String>,
+}
+
+impl Selection {
+    /// No selection: the pods must be named (`patch`, `edit`).
+    pub fn none() -> Self {
+        Self {
+            all: false,
+            selector: None,
+        }
+    }
+}
+
+/// The pods of `targets` (`TYPE NAME...` or `TYPE/NAME...`) in
+/// `namespace`, or with `--all`/`-l` those `selection` keeps there.
 ///
 /// # Errors
-/// A type peapod has not; no name given.
-pub fn keys(verb: &str, targets: &[String], namespace: &str) -> anyhow::Result<Vec<PodKey>> {
+/// A type peapod has not; names and a selection at once; neither.
+pub fn keys(
+    verb: &str,
+    targets: &[String],
+    namespace: &str,
+    selection: &Selection,
+    paths: &Paths,
+) -> anyhow::Result<Vec<PodKey>> {
     let names = crate::resource_args::pod_names(verb, targets)?;
-    if names.is_empty() {
-        bail!("resource(s) were provided, but no name was specified");
+    let selecting = selection.all || selection.selector.is_some();
+    if !names.is_empty() {
+        if selecting {
+            bail!("name cannot be provided when a selector or --all is specified");
+        }
+        return Ok(names
+            .into_iter()
+            .map(|n| PodKey::new(namespace, n))
+            .collect());
     }
-    Ok(names
-        .into_iter()
-        .map(|n| PodKey::new(namespace, n))
+    if !selecting {
+        bail!(
+            "resource(s) were provided, but no name was specified; name the pods, or select them with --all or -l"
+        );
+    }
+    let (labels, _) = crate::get::selectors(selection.selector.as_deref(), None, &[], "pods")?;
+    let (pods, _) = crate::get::Query::by_labels(namespace, labels).pods(paths)?;
+    Ok(pods
+        .iter()
+        .map(|p| PodKey::new(namespace, p.metadata.name.as_deref().unwrap_or_default()))
         .collect())
 }

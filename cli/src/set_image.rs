@@ -29,6 +29,8 @@ pub struct SetImageArgs {
     /// The namespace.
     #[arg(short = 'n', long, default_value = "default")]
     namespace: String,
+    #[command(flatten)]
+    selection: pod_edit::Selection,
 }
 
 /// Runs `set`.
@@ -81,7 +83,13 @@ fn image(args: &SetImageArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
                 .ok_or_else(|| anyhow!("{p:?}: an image update is CONTAINER=IMAGE"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let keys = pod_edit::keys("set image", targets, &args.namespace)?;
+    let keys = pod_edit::keys(
+        "set image",
+        targets,
+        &args.namespace,
+        &args.selection,
+        paths,
+    )?;
     let mut out = crate::stdout::stdout();
     let mut code = ExitCode::SUCCESS;
     for key in keys {

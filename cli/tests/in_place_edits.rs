@@ -96,6 +96,25 @@ fn label_and_annotate_change_a_running_pod_without_a_restart() {
     for c in 0..2 {
         assert_eq!(v["status"]["containerStatuses"][c]["restartCount"], 0);
     }
+    // --all and -l: the pods of the namespace, the selected ones.
+    let other = root.apply("other", &two_sleepers("other", 0));
+    assert_eq!(
+        root.outcome(&["label", "pods", "--all", "seen=all"]),
+        (
+            0,
+            "pod/lab labeled\npod/other labeled\n".to_owned(),
+            String::new()
+        )
+    );
+    assert_eq!(
+        root.outcome(&["annotate", "pods", "-l", "tier=db", "only=lab"]),
+        ok_line("pod/lab annotated")
+    );
+    assert_eq!(other.json()["metadata"]["labels"]["seen"], "all");
+    assert!(other.json()["metadata"]["annotations"]["only"].is_null());
+    let (code, _, err) = root.outcome(&["label", "pods", "x=y"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no name was specified"), "{err}");
     let (code, _, err) = root.outcome(&["label", "pod", "nosuch", "a=b"]);
     assert_eq!(code, 1);
     assert!(
