@@ -167,7 +167,17 @@ const EXAMPLES: &[(&str, &str)] = &[
     (
         "debug",
         "  # A busybox container in a pod, sharing container web's namespaces
-  peapod debug myapp -it --image=busybox --target=web",
+  peapod debug myapp -it --image=busybox --target=web
+
+  # The same, detached: its output with logs, attach to follow it
+  peapod debug myapp --image=busybox -c dbg -- sh -c 'netstat -tln'
+  peapod logs myapp -c dbg
+
+  # A copy of the pod with every image changed, sharing its processes
+  peapod debug myapp --copy-to=myapp-debug --set-image=*=busybox
+
+  # A shell on the node: the host's namespaces, its / at /host
+  peapod debug node/$(hostname) -it --image=busybox",
     ),
     (
         "serve",

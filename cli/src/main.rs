@@ -108,7 +108,7 @@ enum Command {
     Attach(attach::AttachArgs),
     /// Copy files and folders to and from a container (`POD:PATH`).
     Cp(cp::CpArgs),
-    /// Add an ephemeral container to a pod: `debug POD -it --image=IMG --target=CTR`.
+    /// Debug a pod or the node: `debug POD -it --image=IMG --target=CTR`, `--copy-to`, `node/NAME`.
     Debug(debug::DebugArgs),
     /// Forward local ports to a pod: `port-forward POD [LOCAL:]REMOTE`.
     PortForward(port_forward::PortForwardArgs),
@@ -137,6 +137,9 @@ enum Command {
     ApiResources(api_resources::ApiResourcesArgs),
     /// List the API group/versions of those types.
     ApiVersions,
+    /// The holder of a detached ephemeral container (started by `debug`).
+    #[command(hide = true)]
+    Ephemeral(debug::HoldArgs),
     /// Print the client and runtime versions (`-o json|yaml`).
     Version(version::VersionArgs),
     /// Print a shell completion script: `completion bash|zsh|fish`.
@@ -179,7 +182,12 @@ fn main() -> ExitCode {
     // binary from a read-only mount, which no container can write through.
     if matches!(
         cli.command,
-        Command::Exec(_) | Command::Cp(_) | Command::Run(_) | Command::Serve(_) | Command::Debug(_)
+        Command::Exec(_)
+            | Command::Cp(_)
+            | Command::Run(_)
+            | Command::Serve(_)
+            | Command::Debug(_)
+            | Command::Ephemeral(_)
     ) {
         let run = paths(cli.root.as_deref()).run;
         let _ = std::fs::DirBuilder::new()
@@ -224,6 +232,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve::run(&a, &paths(root.as_deref())),
         Command::Supervise(a) => Ok(supervise::run(a)),
         Command::Keep(a) => Ok(supervise::keep(a)),
+        Command::Ephemeral(a) => Ok(debug::hold(a)),
         Command::Version(a) => version::run(&a),
         Command::Completion(a) => Ok(completion::run(&a)),
         Command::Image(cmd) => image::run(cmd, &peapod_runtime::Paths::from_root(root.as_deref())),

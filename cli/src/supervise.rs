@@ -96,7 +96,7 @@ fn read_by_hand(args: impl Iterator<Item = OsString>) -> Option<(Verb, Supervise
 }
 
 impl SuperviseArgs {
-    fn into_parts(self) -> (Paths, PathBuf) {
+    pub(crate) fn into_parts(self) -> (Paths, PathBuf) {
         let paths = Paths {
             run: self.run_root,
             lib: self.lib_root,

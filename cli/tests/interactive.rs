@@ -296,7 +296,8 @@ fn debug_it_gives_a_shell_on_its_own_terminal_seeing_the_targets_processes() {
     ];
     let mut child = on_terminal(&root, &slave, &args);
     drop(slave);
-    terminal.wait_for("Defaulting debug container name to dbg.\r\n");
+    // kubectl's notice of the target (not of the name, which was given).
+    terminal.wait_for("Targeting container \"c\". If you don't see processes");
     terminal.type_in("echo h''i; tr '\\0' _ </proc/1/cmdline; echo\n");
     terminal.wait_for("\r\nhi\r\n");
     terminal.wait_for("\r\nsleep_1000_\r\n");

@@ -58,15 +58,7 @@ fn namespaces(pod: &Pod<'_>, container: &str) -> Vec<String> {
 }
 
 fn host_namespaces() -> Vec<String> {
-    ["net", "ipc", "uts", "mnt", "pid"]
-        .iter()
-        .map(|n| {
-            std::fs::read_link(format!("/proc/self/ns/{n}"))
-                .unwrap()
-                .display()
-                .to_string()
-        })
-        .collect()
+    common::host_namespaces(&["net", "ipc", "uts", "mnt", "pid"])
 }
 
 #[test]

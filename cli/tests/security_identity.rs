@@ -533,6 +533,8 @@ fn an_ephemeral_debug_container_gets_the_pods_identity_and_the_default_confineme
         "debug",
         "debugged",
         "-i",
+        "-q",
+        "--profile=baseline",
         "--image=busybox:1.31.1",
         "--target=app",
         "--",

@@ -327,3 +327,17 @@ pub fn seed_001_hosts_file(ip: &str) -> String {
          10.9.8.7\thost.test.site\thost.aliases.test.site\n"
     )
 }
+
+/// The test process's (the host's) namespaces `names` (`net`, `pid`,
+/// ...), as `readlink /proc/self/ns/<name>` prints them (`net:[4026...]`).
+pub fn host_namespaces(names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| {
+            std::fs::read_link(format!("/proc/self/ns/{n}"))
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect()
+}

@@ -1,56 +1,113 @@
 //! `debug`: an ephemeral container in a running pod, as `kubectl debug
-//! POD -it --image=IMG --target=CTR` adds one. It runs from the caller's
-//! process, as `exec` does, for as long as the caller is attached: its own
-//! root filesystem (the image's layers under a fresh overlay in the pod's
-//! folder), its own mount and cgroup namespaces, and the target
-//! container's PID namespace and the pod's network, IPC and UTS
-//! namespaces, joined by the target's pidfd (without a target, those of
-//! the pod's first container and a PID namespace of its own). Like an
-//! `exec`, it lives in the target's cgroup.
+//! POD --image=IMG [--target=CTR]` adds one. Its own root filesystem
+//! (the image's layers under a fresh overlay in the pod's folder), its
+//! own mount and cgroup namespaces, and the target container's PID
+//! namespace and the pod's network, IPC, UTS (and user) namespaces,
+//! joined by the target's pidfd (without a target, those of the pod's
+//! first container and a PID namespace of its own). Like an `exec`, it
+//! lives in the target's cgroup, so it ends with the pod. The profile
+//! (`--profile`, [`crate::pod::debug_profile`]) sets its security
+//! context.
+//!
+//! With `-i` it runs from the caller's process for as long as the caller
+//! is attached ([`debug`]). Without, it is detached ([`start_detached`]):
+//! a holder process of its own (the same binary as the hidden verb
+//! [`HOLD_VERB`], in a session of its own) spawns it with its output into
+//! its CRI log (`<log>/<pod>/<name>/0.log`, which `logs -c NAME` and
+//! `attach -c NAME` read), tells the caller it runs, and records its end.
 //!
 //! Each one is recorded in the pod's state folder
 //! (`ephemeral-<name>.json`: its spec and status, running then
 //! terminated), so `get -o yaml` shows `spec.ephemeralContainers` and
 //! `status.ephemeralContainerStatuses`, and `describe` its section, until
 //! the pod is deleted. With `-t` its terminal is a pty of its own devpts
-//! (`/dev/pts/0` inside, [`crate::terminal`]). Not yet: a detached
-//! ephemeral container (without `-i`), `hostUsers: false` pods.
+//! (`/dev/pts/0` inside, [`crate::terminal`]). Not yet: a detached one's
+//! stdin.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio as ChildStdio};
+use std::sync::{Mutex, PoisonError};
 
 use peapod_core::{
-    ContainerSpawn, MountPlan, NamespacePlan, Namespaces, RootFs, Stdio, TerminationSignals,
+    ContainerSpawn, ExitStatus, MountPlan, NamespacePlan, Namespaces, Process, RootFs, Stdio,
+    TerminationSignals,
 };
 use peapod_image::Store;
-use peapod_spec::{Container, ContainerStateTerminated, ContainerStatus, Pod};
+use peapod_spec::{Container, ContainerStateTerminated, ContainerStatus, EnvVar, Pod, PullPolicy};
+use rustix::pipe::{PipeFlags, pipe_with};
 use rustix::process::{Pid, PidfdFlags};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
+use crate::cri_log::{self, LineSplitter, LogFile, Stream};
 use crate::error::{Error, Result};
 use crate::exec::dev_null;
 use crate::images;
+use crate::launch::{StartReport, report_start};
 use crate::paths::Paths;
+use crate::pod::debug_profile::{Profile, Style};
 use crate::seccomp_profile::FilterCache;
 use crate::security_context::PodSecurity;
 use crate::state::{PodDir, PodKey, StateStore, write_atomic};
 use crate::terminal;
 
+/// The hidden verb of the `peapod` binary that holds a detached
+/// ephemeral container: `peapod ephemeral --run-root R --lib-root L
+/// --log-root G --etc-root E POD_DIR REQUEST_JSON`.
+pub const HOLD_VERB: &str = "ephemeral";
+
 /// The ephemeral container to add.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DebugRequest {
     /// Its name (`debugger-xxxxx` when the caller has none).
     pub name: String,
     /// Its image.
     pub image: String,
+    /// `--image-pull-policy`.
+    pub image_pull_policy: Option<PullPolicy>,
     /// The container whose PID namespace it joins (`--target`).
     pub target: Option<String>,
-    /// Its command (the image's entrypoint and cmd when empty).
+    /// Its command (the image's entrypoint and cmd when empty), or its
+    /// args with `arguments_only`.
     pub command: Vec<String>,
+    /// `--arguments-only`: `command` are the image entrypoint's args.
+    pub arguments_only: bool,
+    /// `--env`.
+    pub env: Vec<EnvVar>,
     /// Pass the caller's stdin (`-i`).
     pub stdin: bool,
     /// A terminal (`-t`).
     pub tty: bool,
+    /// `--profile`.
+    pub profile: Profile,
+}
+
+impl DebugRequest {
+    /// The container it adds, the profile applied.
+    pub fn container(&self) -> Container {
+        let (command, args) = if self.arguments_only {
+            (Vec::new(), self.command.clone())
+        } else {
+            (self.command.clone(), Vec::new())
+        };
+        let mut container = Container {
+            name: self.name.clone(),
+            image: self.image.clone(),
+            image_pull_policy: self.image_pull_policy,
+            command,
+            args,
+            env: self.env.clone(),
+            stdin: Some(self.stdin),
+            tty: Some(self.tty),
+            termination_message_path: "/dev/termination-log".to_owned(),
+            ..Container::default()
+        };
+        self.profile
+            .apply_to_container(&mut container, Style::Ephemeral);
+        container
+    }
 }
 
 /// An ephemeral container as the pod shows it: its spec (kubectl's
@@ -69,7 +126,7 @@ pub struct EphemeralContainer {
 }
 
 /// The file of ephemeral container `name` in the pod's state folder.
-fn record_file(dir: &PodDir, name: &str) -> std::path::PathBuf {
+fn record_file(dir: &PodDir, name: &str) -> PathBuf {
     dir.path().join(format!("ephemeral-{name}.json"))
 }
 
@@ -103,9 +160,149 @@ pub fn list(paths: &Paths, key: &PodKey) -> Vec<EphemeralContainer> {
     found
 }
 
+/// Where an ephemeral container's stdio goes.
+enum Output {
+    /// The caller's (a terminal of its own with `tty`).
+    Caller,
+    /// Pipes whose read ends the holder pumps into its log.
+    Log,
+}
+
+/// A started ephemeral container.
+struct Running {
+    dir: PodDir,
+    /// The uid of the pod it runs in.
+    pod_uid: Option<String>,
+    shown: EphemeralContainer,
+    started_at: String,
+    child: Process,
+    /// With `tty`: the master of its own terminal.
+    master: Option<OwnedFd>,
+    signals: Option<TerminationSignals>,
+    /// With [`Output::Log`]: its stdout and stderr, and its log file.
+    log: Option<(OwnedFd, OwnedFd, LogFile)>,
+}
+
 /// Adds the ephemeral container `request` to pod `key` and relays the
 /// caller's stdio to it until it ends; returns its exit code.
 pub fn debug(paths: &Paths, key: &PodKey, request: &DebugRequest) -> Result<i32> {
+    let running = start(paths, key, request, &Output::Caller)?;
+    let status = match (&running.master, &running.signals) {
+        (Some(master), Some(signals)) => {
+            terminal::relay(master, request.stdin, &running.child, signals)
+        }
+        _ => running
+            .child
+            .wait()
+            .map_err(|e| Error::container(&request.name, e)),
+    };
+    running.finish(status)
+}
+
+/// Adds the ephemeral container `request` to pod `key`, detached: a
+/// holder process (`exe` run as [`HOLD_VERB`]) starts it and keeps its
+/// log; returns once it runs.
+///
+/// # Errors
+/// Why it could not start, as the holder said it.
+pub fn start_detached(
+    paths: &Paths,
+    key: &PodKey,
+    request: &DebugRequest,
+    exe: &Path,
+) -> Result<()> {
+    let dir = StateStore::new(paths).existing(key)?;
+    let json = serde_json::to_string(request).map_err(|e| Error::json("debug request", e))?;
+    let (report, report_end) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::sys("pipe", e))?;
+    let mut holder = Command::new(exe)
+        .arg(HOLD_VERB)
+        .args(crate::launch::supervise_args(paths, dir.path()))
+        .arg(json)
+        .stdin(ChildStdio::null())
+        .stdout(ChildStdio::from(report_end))
+        .stderr(ChildStdio::null())
+        .spawn()
+        .map_err(|e| Error::io(exe, e))?;
+    match crate::launch::read_report(report)? {
+        Some(StartReport::Running) => Ok(()),
+        Some(StartReport::Failed(message)) => {
+            let _ = holder.wait();
+            Err(Error::Start(message))
+        }
+        None => {
+            let status = holder.wait().map_err(|e| Error::io(exe, e))?;
+            Err(Error::container(
+                &request.name,
+                format!("its holder ended ({status}) before it started"),
+            ))
+        }
+    }
+}
+
+/// The holder of a detached ephemeral container (the hidden verb
+/// [`HOLD_VERB`]): in a session of its own, starts `request` (JSON) in
+/// the pod of `pod_dir`, reports the start on stdout as a supervisor
+/// does, writes its output into its log until it ends and records the
+/// end. Returns the process's exit code.
+pub fn hold(paths: &Paths, pod_dir: &Path, request: &str) -> i32 {
+    let _ = rustix::process::setsid();
+    let _ = std::env::set_current_dir("/");
+    let started = serde_json::from_str::<DebugRequest>(request)
+        .map_err(|e| Error::json("debug request", e))
+        .and_then(|request| {
+            let dir = PodDir::open(pod_dir)?;
+            start(paths, dir.key(), &request, &Output::Log)
+        });
+    let mut running = match started {
+        Ok(running) => running,
+        Err(e) => {
+            report_start(&StartReport::Failed(e.to_string()));
+            return 1;
+        }
+    };
+    report_start(&StartReport::Running);
+    if let Some((stdout, stderr, file)) = running.log.take() {
+        pump(stdout, stderr, file);
+    }
+    let name = running.shown.spec.name.clone();
+    let status = running.child.wait().map_err(|e| Error::container(&name, e));
+    i32::from(running.finish(status).is_err())
+}
+
+/// Writes what the container prints on `stdout` and `stderr` into `file`
+/// as CRI records, until both are closed.
+fn pump(stdout: OwnedFd, stderr: OwnedFd, file: LogFile) {
+    let file = Mutex::new(file);
+    std::thread::scope(|scope| {
+        for (fd, stream) in [(stdout, Stream::Stdout), (stderr, Stream::Stderr)] {
+            let file = &file;
+            scope.spawn(move || {
+                let mut splitter = LineSplitter::new(stream);
+                let mut buf = vec![0u8; 16 * 1024];
+                let write = |records: &[u8]| {
+                    let _ = file
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .write(records);
+                };
+                loop {
+                    match rustix::io::read(&fd, &mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => write(&splitter.feed(Timestamp::now(), &buf[..n])),
+                        Err(rustix::io::Errno::INTR) => {}
+                        Err(_) => break,
+                    }
+                }
+                write(&splitter.finish(Timestamp::now()));
+            });
+        }
+    });
+}
+
+/// Starts the ephemeral container `request` in pod `key`, its stdio as
+/// `output` says, and records it running.
+#[allow(clippy::too_many_lines)]
+fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -> Result<Running> {
     let dir = StateStore::new(paths).existing(key)?;
     let pod = dir.read_pod()?;
     let name = &request.name;
@@ -119,11 +316,6 @@ pub fn debug(paths: &Paths, key: &PodKey, request: &DebugRequest) -> Result<i32>
         || record_file(&dir, name).exists()
     {
         return Err(fail(&"the pod has one of that name already"));
-    }
-    if pod.spec.host_users == Some(false) {
-        return Err(fail(
-            &"debug of a pod with hostUsers: false is not supported yet",
-        ));
     }
     // Whose namespaces: the target's (its PID namespace too), else the
     // first app container's (the pod's network, IPC and UTS).
@@ -144,21 +336,20 @@ pub fn debug(paths: &Paths, key: &PodKey, request: &DebugRequest) -> Result<i32>
     }
     let cgroup = crate::exec::process_cgroup(process.pid).map_err(|e| fail(&e))?;
 
-    let container = Container {
-        name: name.clone(),
-        image: request.image.clone(),
-        command: request.command.clone(),
-        stdin: Some(request.stdin),
-        tty: Some(request.tty),
-        termination_message_path: "/dev/termination-log".to_owned(),
-        ..Container::default()
-    };
+    let container = request.container();
     let store = Store::open(paths.images()).map_err(|e| fail(&e))?;
     let image = images::resolve(&store, &container, None, &images::pull_options(paths))?;
     let security = PodSecurity::of(&pod)
         .map_err(|e| fail(&e))?
         .container(&container, &image.identity)?;
     let uid = pod.metadata.uid.clone().unwrap_or_default();
+    let log = match output {
+        Output::Log => {
+            let log_dir = cri_log::pod_log_dir(&paths.log, &key.namespace, &key.name, &uid);
+            Some(crate::container::run_log(&log_dir, name, 0)?)
+        }
+        Output::Caller => None,
+    };
     let layers_dir = crate::container::layers_dir(&crate::teardown::lib_dir(paths, &uid), name);
     let layers = crate::container::fresh_layers(&layers_dir, &image.lower).map_err(|e| fail(&e))?;
     let pod_ips: Vec<std::net::IpAddr> = pod
@@ -187,7 +378,7 @@ pub fn debug(paths: &Paths, key: &PodKey, request: &DebugRequest) -> Result<i32>
     if pod.spec.host_network == Some(true) {
         join.remove(Namespaces::NET);
     }
-    let spawn = ContainerSpawn {
+    let mut spawn = ContainerSpawn {
         process: spec,
         namespaces: NamespacePlan { create, join },
         join_from: Some(pidfd.as_fd()),
@@ -208,14 +399,23 @@ pub fn debug(paths: &Paths, key: &PodKey, request: &DebugRequest) -> Result<i32>
             ..Stdio::default()
         },
     };
-    let signals = if request.tty {
-        TerminationSignals::block_with_window_changes()
+    let (signals, log) = if let (Output::Log, Some(file)) = (output, log) {
+        let pipe = || pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::sys("pipe", e));
+        let ((stdout, out_end), (stderr, err_end)) = (pipe()?, pipe()?);
+        spawn.stdio.stdout = Some(out_end);
+        spawn.stdio.stderr = Some(err_end);
+        (None, Some((stdout, stderr, file)))
     } else {
-        TerminationSignals::block()
-    }
-    .map_err(|e| fail(&e))?;
+        let signals = if request.tty {
+            TerminationSignals::block_with_window_changes()
+        } else {
+            TerminationSignals::block()
+        }
+        .map_err(|e| fail(&e))?;
+        (Some(signals), None)
+    };
     let started_at = Timestamp::now().rfc3339();
-    let mut shown = EphemeralContainer {
+    let shown = EphemeralContainer {
         spec: container.clone(),
         target_container_name: request.target.clone(),
         status: ContainerStatus {
@@ -236,26 +436,50 @@ pub fn debug(paths: &Paths, key: &PodKey, request: &DebugRequest) -> Result<i32>
         (spawn.spawn().map_err(|e| Error::spawn(name, &e))?, None)
     };
     record(&dir, &shown)?;
-    let status = match master {
-        Some(master) => terminal::relay(&master, request.stdin, &child, &signals),
-        None => child.wait().map_err(|e| fail(&e)),
-    };
-    let code = status
-        .as_ref()
-        .map_or(137, peapod_core::ExitStatus::exit_code);
-    shown.status.state = crate::status::terminated(ContainerStateTerminated {
-        exit_code: code,
-        reason: Some(if code == 0 { "Completed" } else { "Error" }.to_owned()),
-        started_at: Some(started_at),
-        finished_at: Some(Timestamp::now().rfc3339()),
-        container_id: shown.status.container_id.clone(),
-        ..ContainerStateTerminated::default()
-    });
-    // The pod may be gone meanwhile: nothing left to show it in.
-    if dir.exists() {
-        let _ = record(&dir, &shown);
+    Ok(Running {
+        dir,
+        pod_uid: pod.metadata.uid.clone(),
+        shown,
+        started_at,
+        child,
+        master,
+        signals,
+        log,
+    })
+}
+
+impl Running {
+    /// Records the container's end (`status`, 137 when it could not be
+    /// had); returns its exit code.
+    fn finish(mut self, status: Result<ExitStatus>) -> Result<i32> {
+        let code = status.as_ref().map_or(137, ExitStatus::exit_code);
+        self.shown.status.state = crate::status::terminated(ContainerStateTerminated {
+            exit_code: code,
+            reason: Some(if code == 0 { "Completed" } else { "Error" }.to_owned()),
+            started_at: Some(self.started_at),
+            finished_at: Some(Timestamp::now().rfc3339()),
+            container_id: self.shown.status.container_id.clone(),
+            ..ContainerStateTerminated::default()
+        });
+        // The pod may be gone meanwhile (nothing left to show it in), or
+        // even made again under its name (not the pod it ran in).
+        let same_pod = self.dir.read_pod().ok().and_then(|p| p.metadata.uid);
+        if same_pod.is_some() && same_pod == self.pod_uid {
+            let _ = record(&self.dir, &self.shown);
+        }
+        Ok(status?.exit_code())
     }
-    Ok(status?.exit_code())
+}
+
+/// The status of ephemeral container `name` of the pod in `dir`, if it
+/// has one of that name.
+pub(crate) fn status_in(dir: &PodDir, name: &str) -> Option<ContainerStatus> {
+    read_record(dir, name).map(|e| e.status)
+}
+
+/// The record of ephemeral container `name` of the pod in `dir`.
+pub(crate) fn read_record(dir: &PodDir, name: &str) -> Option<EphemeralContainer> {
+    serde_json::from_slice(&std::fs::read(record_file(dir, name)).ok()?).ok()
 }
 
 /// Writes `container`'s record (by rename: a reader never sees half).

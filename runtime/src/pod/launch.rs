@@ -275,7 +275,7 @@ pub fn supervise_args(paths: &Paths, pod_dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The supervisor's start report; `None` when it closed the pipe without one.
-fn read_report(pipe: OwnedFd) -> Result<Option<StartReport>> {
+pub(crate) fn read_report(pipe: OwnedFd) -> Result<Option<StartReport>> {
     let mut line = String::new();
     let n = BufReader::new(File::from(pipe))
         .read_line(&mut line)

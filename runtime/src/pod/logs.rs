@@ -59,13 +59,16 @@ pub fn logs(paths: &Paths, key: &PodKey, request: &LogsRequest, out: &mut dyn Wr
         }
     };
     let status_of = |pod: &peapod_spec::Pod| {
-        pod.status.as_ref().and_then(|s| {
-            s.container_statuses
-                .iter()
-                .chain(&s.init_container_statuses)
-                .find(|c| c.name == container)
-                .cloned()
-        })
+        pod.status
+            .as_ref()
+            .and_then(|s| {
+                s.container_statuses
+                    .iter()
+                    .chain(&s.init_container_statuses)
+                    .find(|c| c.name == container)
+                    .cloned()
+            })
+            .or_else(|| crate::pod::ephemeral::status_in(&dir, &container))
     };
     let restart_of = |pod: &peapod_spec::Pod| status_of(pod).map(|c| c.restart_count);
     let Some(mut restart) = restart_of(&pod) else {

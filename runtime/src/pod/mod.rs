@@ -3,9 +3,12 @@
 //! [`logs`], [`pod_attach`] (`attach`), [`pod_connect`] (`port-forward`),
 //! [`pod_update`] (`apply` to a running pod), [`pod_watch`] (`get -w`,
 //! `wait`), [`teardown`] (`delete`), [`run_once`] (`run`), [`ephemeral`]
-//! (`debug`), and what they
+//! (`debug`), [`debug_copy`] (`debug --copy-to`, `debug node/NAME`),
+//! [`debug_profile`] (`debug --profile`), and what they
 //! read: [`status`], [`events`], [`pod_config`], [`image_use`].
 
+pub mod debug_copy;
+pub mod debug_profile;
 pub mod ephemeral;
 pub mod events;
 pub mod exec;

@@ -49,16 +49,20 @@ pub fn attach(paths: &Paths, key: &PodKey, request: &AttachRequest) -> Result<At
     let dir = StateStore::new(paths).existing(key)?;
     let pod = dir.read_pod()?;
     let name = &request.container;
-    let Some(spec) = pod.spec.containers.iter().find(|c| &c.name == name) else {
+    // One of its containers, or an ephemeral one (`debug`).
+    let ephemeral = crate::pod::ephemeral::read_record(&dir, name);
+    let Some(spec) = (pod.spec.containers.iter())
+        .chain(ephemeral.as_ref().map(|e| &e.spec))
+        .find(|c| &c.name == name)
+    else {
         return Err(Error::NoSuchContainer {
             pod: key.name.clone(),
             container: name.clone(),
         });
     };
-    let running = pod
-        .status
-        .iter()
+    let running = (pod.status.iter())
         .flat_map(|s| &s.container_statuses)
+        .chain(ephemeral.as_ref().map(|e| &e.status))
         .any(|s| &s.name == name && s.state.running.is_some());
     if !running {
         return Err(Error::container(name, "container is not running"));
@@ -82,10 +86,13 @@ pub fn attach(paths: &Paths, key: &PodKey, request: &AttachRequest) -> Result<At
         eprintln!("Unable to use a TTY - container {name} did not allocate one");
     }
     let (done, finished) = rustix::pipe::pipe().map_err(|e| Error::sys("pipe", e))?;
+    // From now on: the records written from this time, whenever the
+    // follower reads the file first (the caller's input may already
+    // have an answer by then).
     let follow = LogsRequest {
         container: Some(name.clone()),
         follow: true,
-        tail: Some(0),
+        since: Some(crate::clock::Timestamp::now()),
         ..LogsRequest::default()
     };
     let (paths, key) = (paths.clone(), key.clone());
