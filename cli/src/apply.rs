@@ -48,6 +48,10 @@ pub struct ApplyArgs {
     /// deleted pods (their `terminationGracePeriodSeconds` by default).
     #[arg(long, value_name = "SECONDS")]
     grace_period: Option<u64>,
+    /// `client` or `server`: say what would be done to each pod, and do
+    /// nothing.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "none", num_args = 0..=1, default_missing_value = "client")]
+    dry_run: crate::dry_run::DryRun,
 }
 
 /// Which verb runs.
@@ -70,6 +74,9 @@ pub fn run(args: &ApplyArgs, verb: Verb, paths: &Paths) -> anyhow::Result<ExitCo
         );
     }
     let loaded = read_manifests(&args.files, args.recursive, args.config_dir.as_deref())?;
+    if args.dry_run != crate::dry_run::DryRun::None {
+        return crate::dry_run::run(&loaded, verb, args.force, args.dry_run, paths);
+    }
     let launcher = Launcher {
         exe: std::env::current_exe().context("finding the peapod binary")?,
         wait: args.wait,

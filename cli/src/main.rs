@@ -14,6 +14,7 @@ mod default_container;
 mod delete;
 mod describe;
 mod diff;
+mod dry_run;
 mod duration;
 mod edit;
 mod error_message;

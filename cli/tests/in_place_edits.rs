@@ -454,3 +454,59 @@ fn get_yaml_piped_into_apply_keeps_the_pod() {
     assert_eq!(v["metadata"]["uid"], uid);
     assert_eq!(v["status"]["containerStatuses"][0]["restartCount"], 0);
 }
+
+#[test]
+fn dry_run_says_what_apply_create_and_replace_would_do_and_does_nothing() {
+    let Some((_g, root)) = start("dry_run", "edit-dry", shared) else {
+        return;
+    };
+    let file = root.path().join("dr.yaml");
+    let path = file.to_str().unwrap();
+    std::fs::write(&file, two_sleepers("dr", 0)).unwrap();
+    assert_eq!(
+        root.outcome(&["apply", "--dry-run=client", "-f", path]),
+        ok_line("pod/dr created (dry run)")
+    );
+    assert_eq!(
+        root.outcome(&["create", "--dry-run=server", "-f", path]),
+        ok_line("pod/dr created (server dry run)")
+    );
+    let (code, _, err) = root.outcome(&["get", "pod", "dr"]);
+    assert_eq!(code, 1, "nothing was created: {err}");
+    assert!(
+        root.pod_leftovers().is_empty(),
+        "{:?}",
+        root.pod_leftovers()
+    );
+
+    let pod = root.apply("dr", &two_sleepers("dr", 0));
+    assert_eq!(
+        root.outcome(&["apply", "--dry-run=client", "-f", path]),
+        ok_line("pod/dr unchanged (dry run)")
+    );
+    std::fs::write(
+        &file,
+        two_sleepers("dr", 0).replace("{app: web}", "{app: dry}"),
+    )
+    .unwrap();
+    assert_eq!(
+        root.outcome(&["apply", "--dry-run=client", "-f", path]),
+        ok_line("pod/dr configured (dry run)")
+    );
+    assert_eq!(pod.json()["metadata"]["labels"]["app"], "web");
+    let (code, _, err) = root.outcome(&["create", "--dry-run=client", "-f", path]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("Error from server (AlreadyExists)"),
+        "{err}"
+    );
+    std::fs::write(&file, two_sleepers("dr", 0).replace("\"1000\"", "\"999\"")).unwrap();
+    let (code, out, err) = root.outcome(&["apply", "--dry-run=client", "-f", path]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.starts_with("The Pod \"dr\" is invalid"), "{err}");
+    assert_eq!(
+        root.outcome(&["replace", "--force", "--dry-run=client", "-f", path]),
+        ok_line("pod/dr replaced (dry run)")
+    );
+    assert_eq!(pod.json()["spec"]["containers"][1]["command"][1], "1000");
+}
