@@ -251,6 +251,28 @@ fn resize_reaches_the_container(
     terminal.wait_for(&format!("\r\n{rows} {cols}\r\n"));
 }
 
+/// The exit status of `child` (from [`on_terminal`]), which is to end by
+/// itself: a hang fails the test after a deadline rather than holding it
+/// forever, and the `peapod` under it is ended first (two `SIGHUP`s: the
+/// second kills its container), so it leaves nothing running.
+fn exit_of(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let peapod = rustix::process::Pid::from_raw(peapod_under(child)).unwrap();
+            for _ in 0..2 {
+                let _ = rustix::process::kill_process(peapod, rustix::process::Signal::HUP);
+            }
+            let _ = child.wait();
+            panic!("peapod did not end");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn exec_it_from_a_real_terminal_failed_with_operation_not_permitted() {
     let Some((_g, root)) = start("exec_it_terminal", "exec-it", shared) else {
@@ -271,9 +293,32 @@ fn exec_it_from_a_real_terminal_failed_with_operation_not_permitted() {
     // A resize reaches the process with the next SIGWINCH.
     resize_reaches_the_container(&terminal, &child, 50, 120);
     terminal.type_in("exit 3\n");
-    let status = child.wait().unwrap();
+    let status = exit_of(&mut child);
     assert_eq!(status.code(), Some(3), "{}", terminal.wait_for(""));
     assert_eq!(terminal.modes(), before, "the terminal was not restored");
+    drop(pod);
+}
+
+#[test]
+fn exec_it_in_a_host_users_false_pod_gets_its_own_terminal() {
+    let Some((_g, root)) = start("exec_it_userns", "exec-it-userns", shared) else {
+        return;
+    };
+    let yaml = SLEEPER
+        .replace("NAME", "nsshell")
+        .replace("spec:\n", "spec:\n  hostUsers: false\n");
+    let pod = root.apply("nsshell", &yaml);
+    let (terminal, slave) = Terminal::open(28, 84);
+    let mut child = on_terminal(&root, &slave, &["exec", "-it", "nsshell", "--", "sh"]);
+    drop(slave);
+    // Opened from inside the pod's user namespace: its first pty, the
+    // caller's size (the slave's group, the host's 5, is unmapped there).
+    terminal.type_in("tty; stty size; id -u\n");
+    terminal.wait_for("\r\n/dev/pts/0\r\n28 84\r\n0\r\n");
+    resize_reaches_the_container(&terminal, &child, 29, 85);
+    terminal.type_in("exit 6\n");
+    let status = exit_of(&mut child);
+    assert_eq!(status.code(), Some(6), "{}", terminal.wait_for(""));
     drop(pod);
 }
 
@@ -306,7 +351,7 @@ fn debug_it_gives_a_shell_on_its_own_terminal_seeing_the_targets_processes() {
     assert_ne!(terminal.modes(), before, "the caller's terminal is not raw");
     resize_reaches_the_container(&terminal, &child, 35, 95);
     terminal.type_in("exit 5\n");
-    let status = child.wait().unwrap();
+    let status = exit_of(&mut child);
     assert_eq!(status.code(), Some(5), "{}", terminal.wait_for(""));
     assert_eq!(terminal.modes(), before, "the terminal was not restored");
     let v = pod.json();
@@ -327,7 +372,7 @@ fn exec_t_alone_failed_with_inappropriate_ioctl() {
     // As kubectl: no stdin, so no tty either (`tty` says so, exit 1).
     let mut child = on_terminal(&root, &slave, &["exec", "-t", "tonly", "--", "tty"]);
     drop(slave);
-    let status = child.wait().unwrap();
+    let status = exit_of(&mut child);
     let out = terminal.wait_for("not a tty");
     assert_eq!(status.code(), Some(1), "{out}");
     assert!(!out.contains("error"), "{out}");
@@ -446,8 +491,13 @@ fn run_it_rm_gives_a_terminal_of_its_own_devpts_and_leaves_nothing() {
     // inside could not name).
     own_terminal_shows(&terminal, 40, 100);
     resize_reaches_the_container(&terminal, &child, 45, 110);
-    terminal.type_in("exit 4\n");
-    let status = child.wait().unwrap();
+    // Ctrl-D ends the shell with its last command's status; typed once
+    // the shell reads a line again (its new prompt shows it), not while
+    // a command runs, where the terminal's line discipline would eat it.
+    terminal.type_in("PS1='eof-''ready> '; (exit 4)\n");
+    terminal.wait_for("eof-ready> ");
+    terminal.type_in("\x04");
+    let status = exit_of(&mut child);
     assert_eq!(status.code(), Some(4), "{}", terminal.wait_for(""));
     assert_eq!(terminal.modes(), before, "the terminal was not restored");
     assert_eq!(root.pod_leftovers(), Vec::<std::path::PathBuf>::new());
@@ -639,7 +689,7 @@ fn attach_it_types_into_the_containers_shell_and_ctrl_p_ctrl_q_detaches() {
     terminal.type_in("tty\n");
     terminal.wait_for("/dev/pts/0");
     terminal.type_in("\x10\x11");
-    let status = child.wait().unwrap();
+    let status = exit_of(&mut child);
     assert_eq!(status.code(), Some(0));
     terminal.wait_for("read escape sequence");
     assert_eq!(terminal.modes(), before, "the terminal was not restored");
