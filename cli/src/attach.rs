@@ -26,6 +26,7 @@ pub fn run(args: &AttachArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         container,
         stdin: args.target.stdin,
         tty: args.target.tty,
+        from_start: false,
     };
     if pod_attach::attach(paths, &key, &request)? == AttachEnd::Detached {
         eprintln!("read escape sequence");

@@ -50,6 +50,9 @@ pub struct DebugArgs {
     /// Pass stdin to it and attach (without `-i` it runs detached).
     #[arg(short = 'i', long)]
     stdin: bool,
+    /// Attach to its output once it runs (`true` with `-i`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    attach: Option<bool>,
     /// A terminal (with `-i`).
     #[arg(short = 't', long)]
     tty: bool,
@@ -120,6 +123,11 @@ enum Subject<'a> {
 impl DebugArgs {
     /// kubectl's checks of the flags, in its order and words.
     fn validate(&self) -> anyhow::Result<()> {
+        if self.attach == Some(true) && self.image.is_none() && self.container.is_none() {
+            bail!(
+                "you must specify --container or create a new container using --image in order to attach."
+            );
+        }
         if self.copy_to.is_some() {
             if self.image.is_none() && self.set_image.is_empty() && self.command.is_empty() {
                 bail!("you must specify --image, --set-image or command arguments.");
@@ -199,6 +207,11 @@ impl DebugArgs {
         })
     }
 
+    /// Whether to attach to the debug container: `--attach`, else `-i`.
+    fn attaching(&self) -> bool {
+        self.attach.unwrap_or(self.stdin)
+    }
+
     /// Prints an informational message on stdout, as kubectl does,
     /// unless `--quiet`.
     fn inform(&self, message: &str) {
@@ -248,6 +261,11 @@ fn debug_ephemeral(
     profile: Profile,
     tty: bool,
 ) -> anyhow::Result<ExitCode> {
+    if args.stdin && !args.attaching() {
+        bail!(
+            "a detached ephemeral container takes no stdin in peapod yet: leave out --attach=false, or -i"
+        );
+    }
     let name = args.container.clone().unwrap_or_else(|| {
         let name = format!("debugger-{}", suffix());
         args.inform(&format!("Defaulting debug container name to {name}."));
@@ -271,7 +289,7 @@ fn debug_ephemeral(
     }
     if !args.stdin {
         ephemeral::start_detached(paths, key, &request, &own_binary()?)?;
-        return Ok(ExitCode::SUCCESS);
+        return attach_if_asked(args, paths, key, Some(&request.name), false);
     }
     if tty && !args.quiet {
         eprintln!("If you don't see a command prompt, try pressing enter.");
@@ -351,8 +369,8 @@ fn debug_node(
     attach_if_asked(args, paths, &key, Some(&container_name), tty)
 }
 
-/// With `-i`, attaches to `container` of the new pod `key` as kubectl
-/// does (its log when it already ended).
+/// With `-i` or `--attach`, attaches to the new `container` of pod `key`
+/// as kubectl does (its log when it already ended), from its start.
 fn attach_if_asked(
     args: &DebugArgs,
     paths: &Paths,
@@ -360,12 +378,14 @@ fn attach_if_asked(
     container: Option<&str>,
     tty: bool,
 ) -> anyhow::Result<ExitCode> {
-    let (Some(container), true) = (container, args.stdin) else {
+    let (Some(container), true) = (container, args.attaching()) else {
         return Ok(ExitCode::SUCCESS);
     };
     let pod = peapod_runtime::pod::inspect::get(paths, key)?;
+    let ephemeral = ephemeral::list(paths, key);
     let running = (pod.status.iter())
         .flat_map(|s| &s.container_statuses)
+        .chain(ephemeral.iter().map(|e| &e.status))
         .any(|s| s.name == container && s.state.running.is_some());
     if running {
         if tty && !args.quiet {
@@ -373,8 +393,9 @@ fn attach_if_asked(
         }
         let request = AttachRequest {
             container: container.to_owned(),
-            stdin: true,
+            stdin: args.stdin,
             tty,
+            from_start: true,
         };
         if pod_attach::attach(paths, key, &request)? == pod_attach::AttachEnd::Detached {
             eprintln!("read escape sequence");

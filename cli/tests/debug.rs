@@ -230,6 +230,12 @@ fn detached_debug_runs_on_and_attach_logs_and_delete_reach_it() {
         (0, targeting("web"), String::new())
     );
     assert_eq!(ephemeral_state(&root, "bg").0, "running");
+    let describe = root.ok(&["describe", "pod", "dbg"]);
+    let section = &describe[describe.find("Ephemeral Containers:\n  bg:\n").unwrap()..];
+    assert!(
+        section.contains("    State:          Running\n"),
+        "{describe}"
+    );
     // `logs -f` reads it from its start and ends with it.
     let mut follow = root
         .command(&["logs", "-f", "dbg", "-c", "bg"])
@@ -291,6 +297,24 @@ fn detached_debug_runs_on_and_attach_logs_and_delete_reach_it() {
         ephemeral_state(&root, "bg2"),
         ("terminated".to_owned(), Some(0))
     );
+    // --attach: its output from its start (or its log, once it ended).
+    let (code, out, err) = root.outcome(&[
+        "debug",
+        "dbg",
+        "--image=busybox:1.31.1",
+        "-q",
+        "-c",
+        "bg4",
+        "--attach",
+        "--",
+        "sh",
+        "-c",
+        "echo attached-out; echo to-stderr >&2",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let mut lines: Vec<&str> = out.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(lines, ["attached-out", "to-stderr"]);
     // One still running when the pod is deleted ends with it, and its
     // holder too: nothing of the test's root runs any more.
     root.ok(&[
@@ -674,6 +698,14 @@ fn debug_flags_are_checked_as_kubectl_checks_them() {
         (
             &["debug", "deploy/p", "--image=i"],
             "the server doesn't have a resource type \"deploy\"",
+        ),
+        (
+            &["debug", "p", "--copy-to=q", "--set-image=*=i", "--attach"],
+            "you must specify --container or create a new container using --image in order to attach.",
+        ),
+        (
+            &["debug", "p", "--image=i", "-i", "--attach=false"],
+            "a detached ephemeral container takes no stdin in peapod yet: leave out --attach=false, or -i",
         ),
     ] {
         assert_eq!(

@@ -31,6 +31,10 @@ pub struct AttachRequest {
     /// The caller's terminal drives the container's (`-t`): raw, its
     /// size passed on, Ctrl-P Ctrl-Q detaching.
     pub tty: bool,
+    /// Its output from the start of its run, not from now: a container
+    /// the caller just started (`debug`), whose first lines would
+    /// otherwise fall before the attach.
+    pub from_start: bool,
 }
 
 /// How an attach ended.
@@ -92,7 +96,7 @@ pub fn attach(paths: &Paths, key: &PodKey, request: &AttachRequest) -> Result<At
     let follow = LogsRequest {
         container: Some(name.clone()),
         follow: true,
-        since: Some(crate::clock::Timestamp::now()),
+        since: (!request.from_start).then(crate::clock::Timestamp::now),
         ..LogsRequest::default()
     };
     let (paths, key) = (paths.clone(), key.clone());
