@@ -38,6 +38,7 @@ mod port_forward;
 mod pull_flag;
 mod resource_args;
 mod run;
+mod sealed_verbs;
 mod selector;
 mod serve;
 mod set_image;
@@ -51,7 +52,6 @@ mod version;
 mod wait;
 mod workloads;
 
-use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -162,10 +162,12 @@ fn command() -> clap::Command {
     })
 }
 
-/// The command line, read against [`command`].
-fn parse() -> Cli {
+/// The command line, read against [`command`], and its verb's name.
+fn parse() -> (Cli, String) {
     let matches = command().get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    let verb = matches.subcommand_name().unwrap_or_default().to_owned();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    (cli, verb)
 }
 
 fn paths(root: Option<&std::path::Path>) -> peapod_runtime::Paths {
@@ -178,27 +180,14 @@ fn main() -> ExitCode {
     if let Some(code) = supervise::fast_path() {
         return code;
     }
-    let cli = parse();
     // CVE-2019-5736: a verb that clones processes into containers runs its
     // binary from a read-only mount, which no container can write through.
-    if matches!(
-        cli.command,
-        Command::Exec(_)
-            | Command::Cp(_)
-            | Command::Run(_)
-            | Command::Serve(_)
-            | Command::Debug(_)
-            | Command::Ephemeral(_)
-    ) {
-        let run = paths(cli.root.as_deref()).run;
-        let _ = std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&run);
-        if let Err(err) = peapod_runtime::SealedExe::reexec_unless_read_only(&run) {
-            eprintln!("peapod: {err}");
-            return ExitCode::FAILURE;
-        }
+    if let Some(code) = sealed_verbs::reexec_before_parsing() {
+        return code;
+    }
+    let (cli, verb) = parse();
+    if let Some(code) = sealed_verbs::after_parsing(&verb, &paths(cli.root.as_deref()).run) {
+        return code;
     }
     let root = cli.root;
     let result: anyhow::Result<ExitCode> = match cli.command {

@@ -314,6 +314,45 @@ fn a_running_run_is_listed_and_delete_ends_it_and_removes_everything() {
     assert_nothing_left(&root, &uid);
 }
 
+/// CVE-2019-5736: `run` clones its container from its own process, so
+/// it runs its binary from a private read-only mount (re-executed before
+/// it reads its command line): the host's binary cannot be opened for
+/// writing through its `/proc/<pid>/exe`, whichever side of the verb
+/// `--root` is given.
+#[test]
+fn run_executes_its_binary_from_a_read_only_mount() {
+    let Some((_g, root)) = start("run sealed binary", "run-sealed", shared) else {
+        return;
+    };
+    let root_path = root.path().to_str().unwrap().to_owned();
+    let before = ["--root", root_path.as_str(), "run", "--name", "sealed-a"];
+    let after = ["run", "--root", root_path.as_str(), "--name", "sealed-b"];
+    for (argv, name) in [(before, "sealed-a"), (after, "sealed-b")] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_peapod"))
+            .args(argv)
+            .args(["--rm", "--network", "none", "busybox"])
+            .args(["sh", "-c", "echo started; exec sleep 1000"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        assert_eq!(first_line(&mut child).trim_end(), "started");
+        let exe = format!("/proc/{}/exe", child.id());
+        let write = std::fs::OpenOptions::new().write(true).open(&exe);
+        let errno = write.as_ref().err().and_then(std::io::Error::raw_os_error);
+        assert_eq!(errno, Some(30), "{exe} opened for writing: {write:?}"); // EROFS
+        let host_binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_peapod")).unwrap();
+        let sealed = std::fs::metadata(&exe).unwrap();
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::ino(&sealed),
+            std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(host_binary).unwrap()),
+            "{exe} is not the peapod binary"
+        );
+        root.ok(&["delete", "pod", name]);
+        assert_eq!(child.wait().unwrap().code(), None);
+    }
+    assert_no_state(&root);
+}
+
 #[test]
 fn a_missing_image_or_command_is_a_clear_error_and_leaves_nothing() {
     let Some((_g, root)) = start("run errors", "run-errors", shared) else {

@@ -68,10 +68,12 @@ impl SealedExe {
     /// `cp`, the CRI server's exec): returns at once when it does (it was
     /// exec'd through a [`SealedExe`], or the binary is installed on a
     /// read-only filesystem), else replaces the process with its own
-    /// binary through one ([`SealedExe::open`] with `spare_lower`), same
-    /// arguments and environment, and does not return on success. Call it
-    /// first thing in `main`, while the process has one thread.
-    pub fn reexec_unless_read_only(spare_lower: &Path) -> Result<()> {
+    /// binary through one ([`SealedExe::open`], the spare lower layer
+    /// `/dev`, or `/etc` for a binary under `/dev`), same arguments and
+    /// environment, and does not return on success. Call it first thing
+    /// in `main`, while the process has one thread: it needs nothing of
+    /// the command line, so it may run before the command line is read.
+    pub fn reexec_unless_read_only() -> Result<()> {
         if own_exe_is_read_only()? {
             return Ok(());
         }
@@ -86,6 +88,7 @@ impl SealedExe {
                 std::io::Error::other("the binary is still on a writable mount"),
             ));
         }
+        let spare_lower = spare_lower_beside(exe.parent().unwrap_or(Path::new("/")));
         let sealed = Self::open(&exe, spare_lower)?;
         let mut args = std::env::args_os();
         let argv0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
@@ -112,6 +115,19 @@ impl SealedExe {
             Some((_, path)) if own_exe_is_read_only().unwrap_or(false) => Ok(path),
             _ => std::env::current_exe(),
         }
+    }
+}
+
+/// A folder every host has that is neither above nor below `folder` (the
+/// binary's), for the overlay's hidden second lower layer: `/dev`, or
+/// `/etc` for a binary under `/dev`. (A binary in `/` itself has none:
+/// the overlay refuses it and the read-only bind is used.) No name of it
+/// shows through: the binary's folder is the upper lower layer.
+fn spare_lower_beside(folder: &Path) -> &'static Path {
+    if folder.starts_with("/dev") {
+        Path::new("/etc")
+    } else {
+        Path::new("/dev")
     }
 }
 
@@ -208,6 +224,23 @@ mod tests {
         );
         assert_eq!(parse_marker(OsStr::new("/usr/bin/peapod")), None);
         assert_eq!(parse_marker(OsStr::new("x:/p")), None);
+    }
+
+    #[test]
+    fn the_spare_lower_layer_is_never_above_or_below_the_binary() {
+        for folder in [
+            "/usr/local/bin",
+            "/work/target/debug",
+            "/dev/shm",
+            "/devices",
+        ] {
+            let spare = spare_lower_beside(Path::new(folder));
+            assert!(
+                !Path::new(folder).starts_with(spare) && !spare.starts_with(folder),
+                "{folder}: {}",
+                spare.display()
+            );
+        }
     }
 
     #[test]
