@@ -11,9 +11,12 @@ report() { echo "check-host-clean: left behind: $*" >&2; bad=1; }
 pp_links() { for l in /sys/class/net/pp*; do [ -e "$l" ] && return 0; done; return 1; }
 if pp_links; then
   coproc watch { exec timeout 10 ip -o monitor link; }
-  while pp_links && read -r -t 10 _ <&"${watch[0]}"; do :; done
-  kill "$watch_PID" 2>/dev/null
-  wait "$watch_PID" 2>/dev/null
+  # bash unsets watch_PID and watch once the coprocess has ended (the
+  # 10 s timeout): keep the pid, and let a closed pipe end the loop.
+  watch_pid=$watch_PID
+  while pp_links && read -r -t 10 _ <&"${watch[0]:-/dev/null}"; do :; done
+  kill "$watch_pid" 2>/dev/null
+  wait "$watch_pid" 2>/dev/null
 fi
 while read -r line; do report "mount $line"; done < <(awk '$5 ~ /peapod/ || $4 ~ /peapod/ {print $5}' /proc/self/mountinfo)
 for l in /sys/class/net/*; do
