@@ -236,7 +236,9 @@ pub fn run(args: &DebugArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
             "--profile=legacy is deprecated and planned to be removed in v1.39. It is recommended to specify other profile, for example \"--profile=general\"."
         );
     }
-    let tty = args.tty && std::io::stdin().is_terminal();
+    // The caller's terminal matters only to an attach: a detached
+    // container's terminal is its own.
+    let tty = args.tty && (!args.attaching() || std::io::stdin().is_terminal());
     if args.tty && !tty {
         eprintln!("Unable to use a TTY - input is not a terminal or the right kind of file");
     }
@@ -261,11 +263,6 @@ fn debug_ephemeral(
     profile: Profile,
     tty: bool,
 ) -> anyhow::Result<ExitCode> {
-    if args.stdin && !args.attaching() {
-        bail!(
-            "a detached ephemeral container takes no stdin in peapod yet: leave out --attach=false, or -i"
-        );
-    }
     let name = args.container.clone().unwrap_or_else(|| {
         let name = format!("debugger-{}", suffix());
         args.inform(&format!("Defaulting debug container name to {name}."));
@@ -287,7 +284,7 @@ fn debug_ephemeral(
     if let Some(warning) = debug_profile::non_root_warning(&pod, &request.container()) {
         eprintln!("{warning}");
     }
-    if !args.stdin {
+    if !args.attaching() || !args.stdin {
         ephemeral::start_detached(paths, key, &request, &own_binary()?)?;
         return attach_if_asked(args, paths, key, Some(&request.name), false);
     }

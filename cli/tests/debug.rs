@@ -315,6 +315,39 @@ fn detached_debug_runs_on_and_attach_logs_and_delete_reach_it() {
     let mut lines: Vec<&str> = out.lines().collect();
     lines.sort_unstable();
     assert_eq!(lines, ["attached-out", "to-stderr"]);
+    // -i --attach=false: detached, its stdin held for a later attach -i;
+    // with -t its own terminal too.
+    for (name, tty) in [("held", "-i"), ("term", "-it")] {
+        let (code, out, err) = root.outcome(&[
+            "debug",
+            "dbg",
+            "--image=busybox:1.31.1",
+            "-q",
+            tty,
+            "--attach=false",
+            "-c",
+            name,
+            "--",
+            "sh",
+        ]);
+        assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""), "{name}");
+        assert_eq!(ephemeral_state(&root, name).0, "running");
+        let out = root.feed(
+            &["attach", "dbg", "-c", name, "-i"],
+            b"echo via-attach; tty; exit 7\n",
+        );
+        assert!(out.status.success(), "{out:?}");
+        let seen = String::from_utf8(out.stdout).unwrap().replace('\r', "");
+        if name == "held" {
+            assert_eq!(seen, "via-attach\nnot a tty\n");
+        } else {
+            assert!(seen.contains("\nvia-attach\n/dev/pts/0\n"), "{seen:?}");
+        }
+        assert_eq!(
+            ephemeral_state(&root, name),
+            ("terminated".to_owned(), Some(7))
+        );
+    }
     // One still running when the pod is deleted ends with it, and its
     // holder too: nothing of the test's root runs any more.
     root.ok(&[
@@ -702,10 +735,6 @@ fn debug_flags_are_checked_as_kubectl_checks_them() {
         (
             &["debug", "p", "--copy-to=q", "--set-image=*=i", "--attach"],
             "you must specify --container or create a new container using --image in order to attach.",
-        ),
-        (
-            &["debug", "p", "--image=i", "-i", "--attach=false"],
-            "a detached ephemeral container takes no stdin in peapod yet: leave out --attach=false, or -i",
         ),
     ] {
         assert_eq!(

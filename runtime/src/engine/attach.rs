@@ -52,6 +52,31 @@ impl Engine {
 /// layers folder `layers`), taken from its supervisor with
 /// `pidfd_getfd`; `None` when it has none (neither `stdin` nor `tty`).
 pub(crate) fn input_of(dir: &PodDir, layers: &Path, local: &str) -> Result<Option<OwnedFd>> {
+    let supervisor = || {
+        let record = dir.read_supervisor()?.unwrap_or_default();
+        Ok(ProcessRecord {
+            pid: record.pid,
+            start_time: record.start_time,
+        })
+    };
+    input_held(
+        layers,
+        local,
+        supervisor,
+        "its sandbox's supervisor is gone",
+    )
+}
+
+/// The input of container `local` (its layers folder `layers`), taken
+/// with `pidfd_getfd` from the process `holder` names (a supervisor, or
+/// the holder of a detached ephemeral container); `None` when it has
+/// none. `gone` says why not when that process has ended.
+pub(crate) fn input_held(
+    layers: &Path,
+    local: &str,
+    holder: impl FnOnce() -> Result<ProcessRecord>,
+    gone: &str,
+) -> Result<Option<OwnedFd>> {
     let file = layers.join(INPUT_FD_FILE);
     let number = match std::fs::read_to_string(&file) {
         Ok(text) => text.trim().parse::<RawFd>().ok(),
@@ -61,13 +86,9 @@ pub(crate) fn input_of(dir: &PodDir, layers: &Path, local: &str) -> Result<Optio
     let Some(fd) = number else {
         return Ok(None);
     };
-    let record = dir.read_supervisor()?.unwrap_or_default();
-    let supervisor = ProcessRecord {
-        pid: record.pid,
-        start_time: record.start_time,
-    };
-    let gone = || Error::container(local, "its sandbox's supervisor is gone");
-    let pid = rustix::process::Pid::from_raw(record.pid).ok_or_else(gone)?;
+    let supervisor = holder()?;
+    let gone = || Error::container(local, gone);
+    let pid = rustix::process::Pid::from_raw(supervisor.pid).ok_or_else(gone)?;
     let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
         .map_err(|_| gone())?;
     // Opened first, checked after: not a recycled pid.

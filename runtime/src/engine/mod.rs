@@ -39,7 +39,7 @@ use std::time::Duration;
 /// What an attach follows of a container's output ([`Attached::log_path`]).
 pub use crate::attach_output::{OutputFollower, Stream as OutputStream};
 pub use attach::Attached;
-pub(crate) use attach::{INPUT_FD_FILE, input_of};
+pub(crate) use attach::{INPUT_FD_FILE, input_held, input_of};
 pub(crate) use cgroup::{limit_container, sandbox_cgroup};
 pub(crate) use config::cgroup_parent;
 pub use config::{ContainerConfig, Device, Mount, PortMapping, Propagation, SandboxConfig};

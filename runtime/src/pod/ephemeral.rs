@@ -21,8 +21,11 @@
 //! terminated), so `get -o yaml` shows `spec.ephemeralContainers` and
 //! `status.ephemeralContainerStatuses`, and `describe` its section, until
 //! the pod is deleted. With `-t` its terminal is a pty of its own devpts
-//! (`/dev/pts/0` inside, [`crate::terminal`]). Not yet: a detached one's
-//! stdin.
+//! (`/dev/pts/0` inside, [`crate::terminal`]). A detached one with `stdin`
+//! or `tty` (`debug -i --attach=false`) has its stdin pipe's write end or
+//! its terminal's master held by its holder, named in `input.fd` of its
+//! layers folder, for `attach -i` to take with `pidfd_getfd` as from a
+//! supervisor.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -35,6 +38,7 @@ use peapod_core::{
 };
 use peapod_image::Store;
 use peapod_spec::{Container, ContainerStateTerminated, ContainerStatus, EnvVar, Pod, PullPolicy};
+use rustix::event::{PollFd, PollFlags, poll};
 use rustix::pipe::{PipeFlags, pipe_with};
 use rustix::process::{Pid, PidfdFlags};
 use serde::{Deserialize, Serialize};
@@ -49,7 +53,7 @@ use crate::paths::Paths;
 use crate::pod::debug_profile::{Profile, Style};
 use crate::seccomp_profile::FilterCache;
 use crate::security_context::PodSecurity;
-use crate::state::{PodDir, PodKey, StateStore, write_atomic};
+use crate::state::{PodDir, PodKey, ProcessRecord, StateStore, write_atomic};
 use crate::terminal;
 
 /// The hidden verb of the `peapod` binary that holds a detached
@@ -123,6 +127,9 @@ pub struct EphemeralContainer {
     pub target_container_name: Option<String>,
     /// Running, then terminated with its exit code.
     pub status: ContainerStatus,
+    /// The holder of a detached one, which holds its input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) holder: Option<ProcessRecord>,
 }
 
 /// The file of ephemeral container `name` in the pod's state folder.
@@ -180,7 +187,10 @@ struct Running {
     master: Option<OwnedFd>,
     signals: Option<TerminationSignals>,
     /// With [`Output::Log`]: its stdout and stderr, and its log file.
-    log: Option<(OwnedFd, OwnedFd, LogFile)>,
+    log: Option<(Vec<(OwnedFd, Stream)>, LogFile)>,
+    /// With [`Output::Log`] and `stdin` or `tty`: the write end of its
+    /// stdin, or its terminal's master, held for `attach -i` to take.
+    _input: Option<OwnedFd>,
 }
 
 /// Adds the ephemeral container `request` to pod `key` and relays the
@@ -261,20 +271,21 @@ pub fn hold(paths: &Paths, pod_dir: &Path, request: &str) -> i32 {
         }
     };
     report_start(&StartReport::Running);
-    if let Some((stdout, stderr, file)) = running.log.take() {
-        pump(stdout, stderr, file);
+    if let Some((streams, file)) = running.log.take() {
+        pump(streams, file);
     }
     let name = running.shown.spec.name.clone();
     let status = running.child.wait().map_err(|e| Error::container(&name, e));
     i32::from(running.finish(status).is_err())
 }
 
-/// Writes what the container prints on `stdout` and `stderr` into `file`
-/// as CRI records, until both are closed.
-fn pump(stdout: OwnedFd, stderr: OwnedFd, file: LogFile) {
+/// Writes what the container prints on each of `streams` (its stdout and
+/// stderr pipes, or its terminal's master) into `file` as CRI records,
+/// until each is closed.
+fn pump(streams: Vec<(OwnedFd, Stream)>, file: LogFile) {
     let file = Mutex::new(file);
     std::thread::scope(|scope| {
-        for (fd, stream) in [(stdout, Stream::Stdout), (stderr, Stream::Stderr)] {
+        for (fd, stream) in streams {
             let file = &file;
             scope.spawn(move || {
                 let mut splitter = LineSplitter::new(stream);
@@ -290,6 +301,12 @@ fn pump(stdout: OwnedFd, stderr: OwnedFd, file: LogFile) {
                         Ok(0) => break,
                         Ok(n) => write(&splitter.feed(Timestamp::now(), &buf[..n])),
                         Err(rustix::io::Errno::INTR) => {}
+                        // A terminal's master may be non-blocking.
+                        Err(rustix::io::Errno::AGAIN) => {
+                            let mut ready = [PollFd::new(&fd, PollFlags::IN)];
+                            let _ = poll(&mut ready, None);
+                        }
+                        // EOF of a pipe, EIO of a master whose terminal closed.
                         Err(_) => break,
                     }
                 }
@@ -399,12 +416,23 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
             ..Stdio::default()
         },
     };
+    let pipe = || pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::sys("pipe", e));
+    let mut input = None;
     let (signals, log) = if let (Output::Log, Some(file)) = (output, log) {
-        let pipe = || pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::sys("pipe", e));
-        let ((stdout, out_end), (stderr, err_end)) = (pipe()?, pipe()?);
-        spawn.stdio.stdout = Some(out_end);
-        spawn.stdio.stderr = Some(err_end);
-        (None, Some((stdout, stderr, file)))
+        if request.tty {
+            (None, Some((Vec::new(), file)))
+        } else {
+            let ((stdout, out_end), (stderr, err_end)) = (pipe()?, pipe()?);
+            spawn.stdio.stdout = Some(out_end);
+            spawn.stdio.stderr = Some(err_end);
+            if request.stdin {
+                let (read_end, write_end) = pipe()?;
+                spawn.stdio.stdin = Some(read_end);
+                input = Some(write_end);
+            }
+            let streams = vec![(stdout, Stream::Stdout), (stderr, Stream::Stderr)];
+            (None, Some((streams, file)))
+        }
     } else {
         let signals = if request.tty {
             TerminationSignals::block_with_window_changes()
@@ -415,9 +443,10 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
         (Some(signals), None)
     };
     let started_at = Timestamp::now().rfc3339();
-    let shown = EphemeralContainer {
+    let mut shown = EphemeralContainer {
         spec: container.clone(),
         target_container_name: request.target.clone(),
+        holder: None,
         status: ContainerStatus {
             name: name.clone(),
             state: crate::status::running(started_at.clone()),
@@ -427,7 +456,7 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
             ..ContainerStatus::default()
         },
     };
-    let (child, master) = if request.tty {
+    let (child, mut master) = if request.tty {
         let size = terminal::caller_window_size();
         let (child, master) =
             terminal::spawn_on_own_terminal(spawn, size).map_err(|e| Error::spawn(name, &e))?;
@@ -435,6 +464,24 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
     } else {
         (spawn.spawn().map_err(|e| Error::spawn(name, &e))?, None)
     };
+    let mut log = log;
+    if let Some((streams, _)) = &mut log {
+        // Detached: its terminal's output is its log, its master its
+        // input; `attach -i` takes the input from this process.
+        if let Some(master) = master.take() {
+            let output = master.try_clone().map_err(|e| fail(&e))?;
+            streams.push((output, Stream::Stdout));
+            input = Some(master);
+        }
+        if let Some(fd) = &input {
+            let number = std::os::fd::AsRawFd::as_raw_fd(fd).to_string();
+            write_atomic(
+                &layers_dir.join(crate::engine::INPUT_FD_FILE),
+                number.as_bytes(),
+            )?;
+        }
+        shown.holder = ProcessRecord::of(rustix::process::getpid().as_raw_nonzero().get());
+    }
     record(&dir, &shown)?;
     Ok(Running {
         dir,
@@ -445,6 +492,7 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
         master,
         signals,
         log,
+        _input: input,
     })
 }
 

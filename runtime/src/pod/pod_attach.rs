@@ -74,7 +74,16 @@ pub fn attach(paths: &Paths, key: &PodKey, request: &AttachRequest) -> Result<At
     let input = if request.stdin {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         let layers = crate::container::layers_dir(&crate::teardown::lib_dir(paths, &uid), name);
-        let input = crate::engine::input_of(&dir, &layers, name)?;
+        let input = match ephemeral.as_ref().and_then(|e| e.holder) {
+            // A detached ephemeral container's input is its holder's.
+            Some(holder) => crate::engine::input_held(
+                &layers,
+                name,
+                || Ok(holder),
+                "the holder of this ephemeral container is gone",
+            )?,
+            None => crate::engine::input_of(&dir, &layers, name)?,
+        };
         if input.is_none() {
             return Err(Error::container(
                 name,
