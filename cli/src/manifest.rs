@@ -87,6 +87,7 @@ pub fn read_manifests(
     let alone = Context {
         config_maps: &extra.config_maps,
         secrets: &extra.secrets,
+        ..Context::default()
     };
     let first: Vec<_> = sources
         .iter()
@@ -113,6 +114,7 @@ pub fn read_manifests(
                 Context {
                     config_maps: &config_maps,
                     secrets: &secrets,
+                    ..Context::default()
                 },
             )?,
         };

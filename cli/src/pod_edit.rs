@@ -8,7 +8,7 @@
 use anyhow::{Context, anyhow, bail};
 use peapod_runtime::pod::{inspect, pod_update};
 use peapod_runtime::{Paths, PodKey};
-use peapod_spec::{Pod, ValidationMode};
+use peapod_spec::{Context as ManifestContext, Pod, ValidationMode};
 use serde_json::Value;
 
 /// What a change came to.
@@ -58,9 +58,11 @@ pub fn edit(
     carry_out(paths, key, &live, &text, what)
 }
 
-/// Reads `text` (YAML or JSON: the pod `live` as changed) with the checks
-/// of `apply` (an invalid label is refused as in a manifest; `what` names
-/// it in messages) and hands what changed to the pod's supervisor.
+/// Reads `text` (YAML or JSON: the pod `live` as changed; `what` names it
+/// in messages) with the checks of `apply` (an unknown field or an invalid
+/// label is refused as in a manifest), but for the ConfigMaps and Secrets
+/// it names, found when the pod was made; then hands what changed to the
+/// pod's supervisor.
 ///
 /// # Errors
 /// The text is not one valid pod of the same name; the change is one a
@@ -73,12 +75,16 @@ pub fn carry_out(
     text: &str,
     what: &str,
 ) -> anyhow::Result<Outcome> {
+    let context = ManifestContext {
+        references_checked: true,
+        ..ManifestContext::default()
+    };
     // The live pod's own warnings (an ignored field of its manifest) were
     // printed by its apply; a change adds none of them.
-    let manifest = peapod_spec::parse_manifest(text, what, ValidationMode::Strict)
+    let manifest = peapod_spec::parse_manifest_with(text, what, ValidationMode::Strict, context)
         .map_err(|diagnostics| anyhow!("{diagnostics}"))?;
     let [pod] = <[Pod; 1]>::try_from(manifest.pods)
-        .map_err(|_| anyhow!("{what}: the change must leave one Pod"))?;
+        .map_err(|_| anyhow!("{what}: the change must leave one v1 Pod"))?;
     if pod.metadata.name.as_deref() != Some(key.name.as_str()) {
         bail!(
             "{what}: metadata.name: Forbidden: the name of a pod cannot change (\"{}\")",

@@ -510,3 +510,38 @@ fn dry_run_says_what_apply_create_and_replace_would_do_and_does_nothing() {
     );
     assert_eq!(pod.json()["spec"]["containers"][1]["command"][1], "1000");
 }
+
+#[test]
+fn a_pod_reading_a_config_map_takes_a_label_and_a_patch_with_an_unknown_field_is_refused() {
+    let Some((_g, root)) = start("edit_config_map", "edit-cm", shared) else {
+        return;
+    };
+    // The ConfigMap is in the manifest only: the change is checked
+    // without it (it was found when the pod was made).
+    let yaml = r#"apiVersion: v1
+kind: ConfigMap
+metadata: {name: greet}
+data: {word: hello}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: cm}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: c, image: "busybox:1.31.1", command: [sleep, "1000"],
+     env: [{name: W, valueFrom: {configMapKeyRef: {name: greet, key: word}}}]}
+"#;
+    let pod = root.apply("cm", yaml);
+    assert_eq!(
+        root.outcome(&["label", "pod", "cm", "a=b"]),
+        ok_line("pod/cm labeled")
+    );
+    let typo = r#"{"spec":{"containers":[{"name":"c","imagee":"busybox:1.30.1"}]}}"#;
+    let (code, out, err) = root.outcome(&["patch", "pod", "cm", "-p", typo]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.contains("imagee"), "{err}");
+    let v = pod.json();
+    assert_eq!(v["metadata"]["labels"]["a"], "b");
+    assert_eq!(pod.sh("c", "echo $W"), "hello\n");
+}

@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
                     let context = Context {
                         config_maps: &manifest.config_maps,
                         secrets: &manifest.secrets,
+                        references_checked: false,
                     };
                     let again =
                         parse_manifest_with(&yaml, "again.yaml", ValidationMode::Strict, context)

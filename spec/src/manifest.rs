@@ -66,6 +66,10 @@ pub struct Context<'a> {
     pub config_maps: &'a [ConfigMap],
     /// Extra Secrets.
     pub secrets: &'a [Secret],
+    /// The ConfigMaps and Secrets the pods name were found when the pods
+    /// were made (a running pod's object changed by `label`, `patch`,
+    /// `edit`): names and keys are not looked up again.
+    pub references_checked: bool,
 }
 
 /// Reads a manifest file (YAML or JSON, `---`-separated documents of kind

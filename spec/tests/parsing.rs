@@ -208,6 +208,7 @@ spec:
     let context = Context {
         config_maps: std::slice::from_ref(&settings),
         secrets: &[],
+        references_checked: false,
     };
     assert!(parse_manifest_with(source, "pod.yaml", ValidationMode::Strict, context).is_ok());
 }

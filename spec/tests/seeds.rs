@@ -61,6 +61,7 @@ fn every_good_seed_round_trips_through_yaml() {
         let context = Context {
             config_maps: &manifest.config_maps,
             secrets: &manifest.secrets,
+            references_checked: false,
         };
         let again = parse_manifest_with(&yaml, &name, ValidationMode::Strict, context)
             .unwrap_or_else(|d| panic!("{name} written back must parse:\n{d}\n{yaml}"));

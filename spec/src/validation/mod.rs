@@ -32,6 +32,8 @@ pub(crate) struct Validator<'r, 'm> {
     config_maps: HashMap<&'m str, BTreeSet<&'m str>>,
     /// Secret name → its keys (file and context).
     secrets: HashMap<&'m str, BTreeSet<&'m str>>,
+    /// [`Context::references_checked`]: references are not looked up.
+    references_checked: bool,
     /// Pods seen, by namespace and name.
     pods_seen: BTreeSet<(&'m str, &'m str)>,
     /// Workloads seen, by kind, namespace and name.
@@ -73,6 +75,7 @@ impl<'r, 'm> Validator<'r, 'm> {
             report,
             config_maps,
             secrets,
+            references_checked: context.references_checked,
             pods_seen: BTreeSet::new(),
             workloads_seen: BTreeSet::new(),
         }

@@ -31,7 +31,7 @@ impl Validator<'_, '_> {
         key: Option<&str>,
         optional: Option<bool>,
     ) {
-        if optional == Some(true) || name.is_empty() {
+        if optional == Some(true) || name.is_empty() || self.references_checked {
             return;
         }
         let objects = match kind {
