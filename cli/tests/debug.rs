@@ -348,6 +348,44 @@ fn detached_debug_runs_on_and_attach_logs_and_delete_reach_it() {
             ("terminated".to_owned(), Some(7))
         );
     }
+    // Its holder killed, nothing waits for it: shown as kubelet shows a
+    // container it lost.
+    root.ok(&[
+        "debug",
+        "dbg",
+        "--image=busybox:1.31.1",
+        "-c",
+        "lost",
+        "--",
+        "sleep",
+        "1001",
+    ]);
+    let record = root.path().join("run/pods/default_dbg/ephemeral-lost.json");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+    let holder = record["holder"]["pid"].as_i64().unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &holder.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while ephemeral_state(&root, "lost").0 == "running" && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let doc = pod_json(&root, "dbg");
+    let lost = doc["status"]["ephemeralContainerStatuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "lost")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        lost["state"]["terminated"]["reason"], "ContainerStatusUnknown",
+        "{lost}"
+    );
+    assert_eq!(lost["state"]["terminated"]["exitCode"], 137, "{lost}");
     // One still running when the pod is deleted ends with it, and its
     // holder too: nothing of the test's root runs any more.
     root.ok(&[

@@ -127,7 +127,8 @@ pub struct EphemeralContainer {
     pub target_container_name: Option<String>,
     /// Running, then terminated with its exit code.
     pub status: ContainerStatus,
-    /// The holder of a detached one, which holds its input.
+    /// The process that waits for it: the holder of a detached one
+    /// (which holds its input, if any), else the attached `debug`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) holder: Option<ProcessRecord>,
 }
@@ -150,6 +151,7 @@ pub fn list(paths: &Paths, key: &PodKey) -> Vec<EphemeralContainer> {
             name.starts_with("ephemeral-") && name.ends_with(".json")
         })
         .filter_map(|e| serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok())
+        .map(settled)
         .collect();
     let started = |c: &EphemeralContainer| {
         let s = &c.status.state;
@@ -480,8 +482,8 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
                 number.as_bytes(),
             )?;
         }
-        shown.holder = ProcessRecord::of(rustix::process::getpid().as_raw_nonzero().get());
     }
+    shown.holder = ProcessRecord::of(rustix::process::getpid().as_raw_nonzero().get());
     record(&dir, &shown)?;
     Ok(Running {
         dir,
@@ -527,7 +529,34 @@ pub(crate) fn status_in(dir: &PodDir, name: &str) -> Option<ContainerStatus> {
 
 /// The record of ephemeral container `name` of the pod in `dir`.
 pub(crate) fn read_record(dir: &PodDir, name: &str) -> Option<EphemeralContainer> {
-    serde_json::from_slice(&std::fs::read(record_file(dir, name)).ok()?).ok()
+    serde_json::from_slice(&std::fs::read(record_file(dir, name)).ok()?)
+        .ok()
+        .map(settled)
+}
+
+/// `container` as it is: shown running while the process that waits for
+/// it (its holder, or the attached `debug`) is gone, it ended unseen, and
+/// reads as kubelet shows a container it cannot find (terminated,
+/// `ContainerStatusUnknown`, exit code 137).
+fn settled(mut container: EphemeralContainer) -> EphemeralContainer {
+    let (Some(running), Some(holder)) = (&container.status.state.running, container.holder) else {
+        return container;
+    };
+    if holder.is_alive() {
+        return container;
+    }
+    container.status.state = crate::status::terminated(ContainerStateTerminated {
+        exit_code: 137,
+        reason: Some("ContainerStatusUnknown".into()),
+        message: Some(
+            "the process that waited for it (debug, or its holder) was killed: its exit status is unknown"
+                .into(),
+        ),
+        started_at: running.started_at.clone(),
+        container_id: container.status.container_id.clone(),
+        ..ContainerStateTerminated::default()
+    });
+    container
 }
 
 /// Writes `container`'s record (by rename: a reader never sees half).
