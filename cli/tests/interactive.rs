@@ -311,10 +311,9 @@ fn exec_it_in_a_host_users_false_pod_gets_its_own_terminal() {
     let (terminal, slave) = Terminal::open(28, 84);
     let mut child = on_terminal(&root, &slave, &["exec", "-it", "nsshell", "--", "sh"]);
     drop(slave);
-    // Opened from inside the pod's user namespace: its first pty, the
-    // caller's size (the slave's group, the host's 5, is unmapped there).
-    terminal.type_in("tty; stty size; id -u\n");
-    terminal.wait_for("\r\n/dev/pts/0\r\n28 84\r\n0\r\n");
+    // Opened from inside the pod's user namespace: its first pty, in the
+    // pod's group `tty` (it was the host's 5, unmapped there: 65534).
+    own_terminal_shows(&terminal, 28, 84);
     resize_reaches_the_container(&terminal, &child, 29, 85);
     terminal.type_in("exit 6\n");
     let status = exit_of(&mut child);

@@ -8,6 +8,10 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::user_namespace::IdMap;
+
+/// The group of ptys (`tty`), as runc's default spec mounts devpts.
+const TTY_GROUP: u32 = 5;
 
 /// Flags of a mount that the container should not be able to lift.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -121,10 +125,14 @@ pub enum MountStep {
         /// Leave it writable.
         writable: bool,
     },
-    /// `devpts` with `newinstance,ptmxmode=0666,mode=0620,gid=5`.
+    /// `devpts` with `newinstance,ptmxmode=0666,mode=0620,gid=GROUP`.
     Devpts {
         /// Path in the container, normally `/dev/pts`.
         target: PathBuf,
+        /// The host id of its ptys' group: 5 (`tty`), or the host id of
+        /// group 5 of the container's user namespace
+        /// ([`MountPlan::in_user_namespace`]).
+        group: u32,
     },
     /// `mqueue`, for the pod's IPC namespace.
     Mqueue {
@@ -252,6 +260,21 @@ impl MountPlan {
         }
     }
 
+    /// The plan of a container whose process runs in a user namespace
+    /// mapped by `map` (its mounts are made from the host's): its ptys'
+    /// group is the namespace's group 5 (`tty`), as a devpts mounted
+    /// inside the namespace would have it, so the process sees
+    /// `/dev/pts/N` in group `tty` and its terminal can be given to it.
+    pub fn in_user_namespace(&mut self, map: IdMap) {
+        for step in &mut self.steps {
+            if let MountStep::Devpts { group, .. } = step
+                && let Some(host) = map.host_id(TTY_GROUP)
+            {
+                *group = host;
+            }
+        }
+    }
+
     /// Appends a step.
     #[must_use]
     pub fn step(mut self, step: MountStep) -> Self {
@@ -321,6 +344,7 @@ impl MountPlan {
         }
         self.steps.push(MountStep::Devpts {
             target: "/dev/pts".into(),
+            group: TTY_GROUP,
         });
         self.steps.push(match pod_shm {
             Some(host) => MountStep::Bind {
@@ -409,7 +433,7 @@ impl MountPlan {
                 }
                 MountStep::Proc { target }
                 | MountStep::Sysfs { target, .. }
-                | MountStep::Devpts { target }
+                | MountStep::Devpts { target, .. }
                 | MountStep::Mqueue { target }
                 | MountStep::CgroupFs { target, .. }
                 | MountStep::HostDevices { target } => container_path(&at("target"), target)?,

@@ -580,11 +580,7 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
         // Then be the namespace's root (all capabilities kept): what the
         // kernel checks by owner, such as the IPC sysctls of the
         // namespaces made next, is the namespace root's.
-        let root = (Gid::ROOT, Uid::ROOT);
-        rustix::thread::set_thread_res_gid(root.0, root.0, root.0)
-            .map_err(at(Step::Credentials, c"user namespace root"))?;
-        rustix::thread::set_thread_res_uid(root.1, root.1, root.1)
-            .map_err(at(Step::Credentials, c"user namespace root"))?;
+        become_namespace_root()?;
     }
     // First, so the limits apply to everything the child does. `tasks`
     // and a single thread: no global cgroup lock (see `Placement`).
@@ -630,6 +626,12 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
         // credentials step below drops them as for any container.
         rustix::thread::move_into_link_name_space(userns.as_fd(), Some(LinkNameSpaceType::User))
             .map_err(at(Step::Setns, c"user namespace"))?;
+        // Then be its root, as a child that made the namespace is: the
+        // host's root is unmapped there, so what the child makes now (its
+        // terminal's slave) would be owned by nobody and could not be
+        // given to the process. Capabilities stay (not the namespace's
+        // root before: none are cleared).
+        become_namespace_root()?;
     }
     if let Some(socket) = ch.terminal {
         // After the mounts: a pty of the container's own devpts.
@@ -652,6 +654,14 @@ fn child_setup<'p>(p: &'p Prepared<'_>, ch: &Channels<'_>) -> ChildResult<'p, In
         wait_for_release(go);
     }
     child_exec(p)
+}
+
+/// uid and gid 0 of the user namespace the child is in (made or joined),
+/// keeping every capability it has there.
+fn become_namespace_root<'p>() -> ChildResult<'p> {
+    let err = |e| (Step::Credentials, e, c"user namespace root");
+    rustix::thread::set_thread_res_gid(Gid::ROOT, Gid::ROOT, Gid::ROOT).map_err(err)?;
+    rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::ROOT, Uid::ROOT).map_err(err)
 }
 
 /// `chdir` to the working folder resolved inside the process's root: a

@@ -6,10 +6,11 @@
 //! which relays it ([`crate::Held::terminal`]).
 //!
 //! The slave is what runc leaves: mode 0620 and group 5 (`tty`) from the
-//! devpts mount options, owned by the process's uid (runc's
-//! `fixStdioPermissions`; in a user namespace whose map lacks group 5 the
-//! kernel refuses that chown, and the slave stays the namespace root's, as
-//! runc lets it).
+//! devpts mount options (in a user namespace, the host id of its group 5:
+//! `MountPlan::in_user_namespace`), owned by the process's uid (runc's
+//! `fixStdioPermissions`; should the kernel refuse that chown, as for a
+//! group the namespace does not map, the slave stays root's, as runc lets
+//! it).
 
 use std::ffi::CStr;
 use std::mem::MaybeUninit;

@@ -18,6 +18,35 @@ pub struct IdMap {
 }
 
 impl IdMap {
+    /// The group map of process `pid`'s user namespace when it is one map
+    /// from 0 ([`IdMap::line`]'s shape); `None` for the host's own (the
+    /// whole id range) or another shape.
+    pub fn of_process(pid: i32) -> Option<Self> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/gid_map")).ok()?;
+        Self::parse(&text)
+    }
+
+    /// A map file's text, when it is one line `0 <base> <count>` that is
+    /// not the whole id range.
+    fn parse(text: &str) -> Option<Self> {
+        let mut lines = text.lines();
+        let mut fields = lines.next()?.split_whitespace().map(str::parse::<u32>);
+        let (inside, host_base, count) = (
+            fields.next()?.ok()?,
+            fields.next()?.ok()?,
+            fields.next()?.ok()?,
+        );
+        let own = host_base == 0 && count == u32::MAX;
+        (inside == 0 && !own && lines.next().is_none()).then_some(Self { host_base, count })
+    }
+
+    /// The host id of id `inside` of the namespace, when it is mapped.
+    pub fn host_id(self, inside: u32) -> Option<u32> {
+        (inside < self.count)
+            .then(|| self.host_base.checked_add(inside))
+            .flatten()
+    }
+
     /// The line `/proc/<pid>/uid_map` takes: `0 <base> <count>`.
     pub fn line(self) -> String {
         format!("0 {} {}\n", self.host_base, self.count)
@@ -46,6 +75,20 @@ impl IdMap {
 #[cfg(test)]
 mod tests {
     use super::IdMap;
+
+    #[test]
+    fn a_pods_map_file_is_read_back_and_the_hosts_own_is_none() {
+        let map = IdMap {
+            host_base: 100_000,
+            count: 65536,
+        };
+        assert_eq!(IdMap::parse(&map.line()), Some(map));
+        assert_eq!(IdMap::parse("         0 100000      65536\n"), Some(map));
+        assert_eq!(IdMap::parse("0 0 4294967295\n"), None);
+        assert_eq!(IdMap::parse("0 1000 1\n1 100000 65536\n"), None);
+        assert_eq!(map.host_id(5), Some(100_005));
+        assert_eq!(map.host_id(65536), None);
+    }
 
     #[test]
     fn map_line_is_what_uid_map_takes() {

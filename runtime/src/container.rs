@@ -263,6 +263,9 @@ pub(crate) fn create(
     }
     plan.steps.extend(binds);
     mount_point_layer::put_under_upper(&mut plan, image, name);
+    if let Some(map) = sandbox.id_map {
+        plan.in_user_namespace(map);
+    }
     drop(plan_span);
     let mut spec = container_process::process_spec(&resolved, &image.defaults, hostname);
     security.apply(&mut spec);

@@ -436,7 +436,7 @@ mod tests {
                     if *writable { "" } else { " ro" }
                 )
             }
-            MountStep::Devpts { target } => format!("devpts {}", target.display()),
+            MountStep::Devpts { target, .. } => format!("devpts {}", target.display()),
             MountStep::Mqueue { target } => format!("mqueue {}", target.display()),
             MountStep::Symlink { path, points_to } => {
                 format!("symlink {} -> {}", path.display(), points_to.display())

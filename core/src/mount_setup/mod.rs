@@ -289,11 +289,11 @@ fn compile_step(step: &MountStep, ops: &mut Vec<Op>) -> Result<()> {
                 });
             }
         }
-        MountStep::Devpts { target } => special(
+        MountStep::Devpts { target, group } => special(
             target,
             "devpts",
             MountFlags::NOSUID | MountFlags::NOEXEC,
-            Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
+            Some(&format!("newinstance,ptmxmode=0666,mode=0620,gid={group}")),
             ops,
         )?,
         MountStep::Mqueue { target } => special(target, "mqueue", secure_flags(), None, ops)?,

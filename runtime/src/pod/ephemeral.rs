@@ -397,17 +397,20 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
     if pod.spec.host_network == Some(true) {
         join.remove(Namespaces::NET);
     }
+    let mut plan = MountPlan::new(root, &layers.mountpoint).with_standard_mounts_for(
+        None,
+        peapod_volumes::SHM_SIZE,
+        peapod_volumes::confinement(&container),
+    );
+    // In a `hostUsers: false` pod, its ptys' group is the pod's `tty`.
+    if let Some(map) = peapod_core::IdMap::of_process(process.pid) {
+        plan.in_user_namespace(map);
+    }
     let mut spawn = ContainerSpawn {
         process: spec,
         namespaces: NamespacePlan { create, join },
         join_from: Some(pidfd.as_fd()),
-        mounts: Some(
-            MountPlan::new(root, &layers.mountpoint).with_standard_mounts_for(
-                None,
-                peapod_volumes::SHM_SIZE,
-                peapod_volumes::confinement(&container),
-            ),
-        ),
+        mounts: Some(plan),
         cgroup: Some(&cgroup),
         stdio: Stdio {
             stdin: if request.stdin {
