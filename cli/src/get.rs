@@ -196,13 +196,19 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     if let Some(kinds) = args.targets.first().filter(|t| t.contains(',')) {
         return several_kinds(args, kinds, paths);
     }
+    run_one(args, paths, false)
+}
+
+/// `get` of one kind; `prefixed`: its names as `KIND/NAME`, as kubectl
+/// names them when several kinds are listed (`get all`, `get po,deploy`).
+fn run_one(args: &GetArgs, paths: &Paths, prefixed: bool) -> anyhow::Result<ExitCode> {
     if crate::get_events::is_events(&args.targets) {
         return crate::get_events::run(args.events_query(), paths);
     }
     if let Some(kind) = crate::workloads::kind_of(&args.targets) {
         let output = args.output.as_deref();
         let (ns, all) = (args.namespace.as_str(), args.all_namespaces);
-        return crate::workloads::get(kind, &args.targets, output, ns, all, paths);
+        return crate::workloads::get(kind, &args.targets, output, (ns, all), prefixed, paths);
     }
     let all = is_all(&args.targets);
     let targets = if all {
@@ -240,6 +246,7 @@ pub fn run(args: &GetArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         show_labels: args.show_labels,
         label_columns: args.label_columns.clone(),
         no_headers: args.no_headers,
+        prefixed: prefixed || all,
     };
     if args.watch || args.watch_only {
         return crate::get_watch::run(&query, &printer, paths, args.watch_only);
@@ -295,18 +302,34 @@ fn several_kinds(args: &GetArgs, kinds: &str, paths: &Paths) -> anyhow::Result<E
         }
     }
     let human = Format::of(args.output.as_deref())?.is_human();
-    let mut code = ExitCode::SUCCESS;
-    for (i, kind) in kinds.iter().enumerate() {
-        if i > 0 && human {
+    let ns = (!args.all_namespaces).then_some(args.namespace.as_str());
+    let (mut code, mut printed) = (ExitCode::SUCCESS, false);
+    for kind in &kinds {
+        let one_kind = std::slice::from_ref(kind);
+        // As kubectl: a kind without objects prints nothing, not even
+        // its "No resources found".
+        let empty = match crate::workloads::kind_of(one_kind) {
+            Some(w) => peapod_runtime::workload::list(paths, ns, Some(w))?.is_empty(),
+            None if crate::get_events::is_events(one_kind) => false,
+            None => inspect::list(paths, ns)?.is_empty(),
+        };
+        if empty {
+            continue;
+        }
+        if printed && human {
             writeln!(crate::stdout::stdout())?;
         }
+        printed = true;
         let mut one = args.clone();
         one.targets = std::iter::once(kind.clone())
             .chain(args.targets[1..].iter().cloned())
             .collect();
-        if run(&one, paths)? != ExitCode::SUCCESS {
+        if run_one(&one, paths, true)? != ExitCode::SUCCESS {
             code = ExitCode::FAILURE;
         }
+    }
+    if !printed {
+        eprintln!("{}", no_resources(ns));
     }
     Ok(code)
 }
@@ -344,8 +367,8 @@ fn get_all(
             kind,
             &targets,
             output,
-            &args.namespace,
-            args.all_namespaces,
+            (&args.namespace, args.all_namespaces),
+            true,
             paths,
         )?;
     }
@@ -474,6 +497,8 @@ pub struct Printer {
     pub label_columns: Vec<String>,
     /// `--no-headers`.
     pub no_headers: bool,
+    /// Names as `pod/NAME` (`get all`, several kinds).
+    pub prefixed: bool,
 }
 
 impl Printer {
@@ -607,8 +632,13 @@ impl Printer {
         if self.namespaces {
             row.push(p.metadata.namespace.clone().unwrap_or_default());
         }
+        let name = p.metadata.name.clone().unwrap_or_default();
         row.extend([
-            p.metadata.name.clone().unwrap_or_default(),
+            if self.prefixed {
+                format!("pod/{name}")
+            } else {
+                name
+            },
             format!("{}/{}", summary.ready, summary.total),
             summary.status,
             restarts,
@@ -712,6 +742,7 @@ mod tests {
             show_labels: false,
             label_columns: Vec::new(),
             no_headers: false,
+            prefixed: false,
         };
         printer
             .print(&mut out, &paths, pods, false)

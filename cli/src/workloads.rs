@@ -36,8 +36,8 @@ pub fn get(
     kind: WorkloadKind,
     targets: &[String],
     output: Option<&str>,
-    namespace: &str,
-    all_namespaces: bool,
+    (namespace, all_namespaces): (&str, bool),
+    prefixed: bool,
     paths: &Paths,
 ) -> anyhow::Result<ExitCode> {
     let names = names(targets);
@@ -50,7 +50,7 @@ pub fn get(
     match output {
         None | Some("wide") => {
             if !views.is_empty() {
-                let rows = table(kind, &views, all_namespaces);
+                let rows = table(kind, &views, all_namespaces, prefixed);
                 for line in tabwriter::table(&rows).lines() {
                     writeln!(out, "{}", line.trim_end())?;
                 }
@@ -159,7 +159,13 @@ impl Counts {
     }
 }
 
-fn table(kind: WorkloadKind, views: &[WorkloadView], namespaces: bool) -> Vec<Vec<String>> {
+/// `prefixed`: names as `KIND.GROUP/NAME` (`get all`, several kinds).
+fn table(
+    kind: WorkloadKind,
+    views: &[WorkloadView],
+    namespaces: bool,
+    prefixed: bool,
+) -> Vec<Vec<String>> {
     let header: &[&str] = match kind {
         WorkloadKind::Deployment => &["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
         WorkloadKind::ReplicaSet => &["NAME", "DESIRED", "CURRENT", "READY", "AGE"],
@@ -191,7 +197,11 @@ fn table(kind: WorkloadKind, views: &[WorkloadView], namespaces: bool) -> Vec<Ve
         if namespaces {
             row.push(workload.namespace().to_owned());
         }
-        row.push(workload.name().to_owned());
+        row.push(if prefixed {
+            format!("{}/{}", kind.resource(), workload.name())
+        } else {
+            workload.name().to_owned()
+        });
         match kind {
             WorkloadKind::Deployment => row.extend([
                 format!("{}/{}", c.ready, c.desired),

@@ -235,6 +235,16 @@ fn selectors_labels_and_kinds_pick_the_pods_kubectl_would() {
     );
     // get all: the pods.
     assert_eq!(root.ok(&["get", "all", "-o", "name"]), "pod/db\npod/web\n");
+    // Several kinds in one table: names as kubectl writes them, KIND/NAME.
+    for args in [&["get", "all"][..], &["get", "po,deploy"]] {
+        let table = root.ok(args);
+        let names: Vec<&str> = table
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().next().unwrap())
+            .collect();
+        assert_eq!(names, ["pod/db", "pod/web"], "{args:?}: {table}");
+    }
     // -L: a column per label (empty where the pod has none), before
     // LABELS; --no-headers: the rows alone.
     let table = root.ok(&["get", "pods", "-L", "tier,app", "--no-headers"]);
