@@ -35,7 +35,15 @@ use peapod_spec::{EnvVar, PullPolicy};
 pub struct DebugArgs {
     /// The pod (`NAME`, `pod/NAME`) or the node (`node/NAME`).
     #[arg(value_name = "POD")]
-    pod: String,
+    pod: Option<String>,
+    /// Debug the pods of this manifest file instead.
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE",
+        conflicts_with = "pod"
+    )]
+    file: Option<std::path::PathBuf>,
     /// The image of the debug container.
     #[arg(long, value_name = "IMAGE")]
     image: Option<String>,
@@ -116,7 +124,7 @@ pub struct DebugArgs {
 
 /// What `debug` was asked to debug.
 enum Subject<'a> {
-    Pod(&'a str),
+    Pods(Vec<PodKey>),
     Node(&'a str),
 }
 
@@ -155,14 +163,29 @@ impl DebugArgs {
         Ok(())
     }
 
-    /// The pod or the node.
+    /// The pods (the one named, or those of `-f`) or the node.
     fn subject(&self) -> anyhow::Result<Subject<'_>> {
-        if let Some((kind, name)) = self.pod.split_once('/')
+        let Some(pod) = &self.pod else {
+            let Some(file) = &self.file else {
+                bail!("NAME or filename is required for debug");
+            };
+            let keys = crate::manifest::read_pods(file)?
+                .iter()
+                .map(|p| {
+                    let namespace = p.metadata.namespace.as_deref();
+                    let name = p.metadata.name.clone().unwrap_or_default();
+                    PodKey::new(namespace.unwrap_or(&self.namespace), name)
+                })
+                .collect();
+            return Ok(Subject::Pods(keys));
+        };
+        if let Some((kind, name)) = pod.split_once('/')
             && matches!(kind.to_ascii_lowercase().as_str(), "node" | "nodes" | "no")
         {
             return Ok(Subject::Node(name));
         }
-        Ok(Subject::Pod(crate::resource_args::pod_name(&self.pod)?))
+        let name = crate::resource_args::pod_name(pod)?;
+        Ok(Subject::Pods(vec![PodKey::new(&self.namespace, name)]))
     }
 
     fn pull_policy(&self) -> anyhow::Result<Option<PullPolicy>> {
@@ -244,13 +267,16 @@ pub fn run(args: &DebugArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     }
     match args.subject()? {
         Subject::Node(node) => debug_node(args, paths, node, profile, tty),
-        Subject::Pod(pod) => {
-            let key = PodKey::new(&args.namespace, pod);
-            if args.copy_to.is_some() {
-                debug_copy(args, paths, &key, profile, tty)
-            } else {
-                debug_ephemeral(args, paths, &key, profile, tty)
+        Subject::Pods(keys) => {
+            let mut code = ExitCode::SUCCESS;
+            for key in &keys {
+                code = if args.copy_to.is_some() {
+                    debug_copy(args, paths, key, profile, tty)?
+                } else {
+                    debug_ephemeral(args, paths, key, profile, tty)?
+                };
             }
+            Ok(code)
         }
     }
 }

@@ -315,6 +315,22 @@ fn detached_debug_runs_on_and_attach_logs_and_delete_reach_it() {
     let mut lines: Vec<&str> = out.lines().collect();
     lines.sort_unstable();
     assert_eq!(lines, ["attached-out", "to-stderr"]);
+    // -f: the pods of a manifest file.
+    let file = root.path().join("dbg.yaml");
+    let out = root.ok(&[
+        "debug",
+        "-f",
+        file.to_str().unwrap(),
+        "--image=busybox:1.31.1",
+        "-q",
+        "-c",
+        "fromfile",
+        "--attach",
+        "--",
+        "echo",
+        "from-file",
+    ]);
+    assert_eq!(out, "from-file\n");
     // -i --attach=false: detached, its stdin held for a later attach -i;
     // with -t its own terminal too.
     for (name, tty) in [("held", "-i"), ("term", "-it")] {
@@ -726,6 +742,10 @@ fn debug_joins_the_user_namespace_of_a_host_users_false_pod() {
 #[test]
 fn debug_flags_are_checked_as_kubectl_checks_them() {
     for (args, want) in [
+        (
+            &["debug", "--image=i"][..],
+            "NAME or filename is required for debug",
+        ),
         (
             &["debug", "p"][..],
             "you must specify --image when not using --copy-to.",
