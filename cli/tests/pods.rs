@@ -829,6 +829,63 @@ spec:
 /// the user's path instead of an unlink per file and folder), and before
 /// it exits, with whatever an earlier, killed supervisor left in
 /// `<lib>/trash`.
+/// Unmounts `path` (lazily) when dropped, even when the test failed.
+struct Unmount(PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// `delete` returns while the supervisor still empties its trash; by then
+/// it holds nothing open on the root's mounts (its lock and log were
+/// there), so a script may unmount them at once, as `compare.sh` does.
+#[test]
+fn the_roots_run_folder_unmounts_right_after_delete() {
+    let Some((_host, root)) = start(
+        "the_roots_run_folder_unmounts_right_after_delete",
+        "pods-umount",
+        shared,
+    ) else {
+        return;
+    };
+    let run = root.path().join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    assert!(
+        Command::new("mount")
+            .args(["-t", "tmpfs", "tmpfs"])
+            .arg(&run)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mounted = Unmount(run.clone());
+    let pod = root.apply("myapp", &seed_000(true));
+    // Enough files that emptying the trash outlasts the delete.
+    pod.sh("myapp1", "for i in $(seq 3000); do : > /usr/logs/f$i; done");
+    let sup = pod.supervisor_pid();
+    root.ok(&["delete", "pod", "myapp"]);
+    let unmounted = Command::new("umount").arg(&run).output().unwrap();
+    assert!(
+        unmounted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&unmounted.stderr)
+    );
+    std::mem::forget(mounted);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Path::new(&format!("/proc/{sup}")).exists() && !is_zombie(sup) {
+        assert!(Instant::now() < deadline, "supervisor {sup} still runs");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
+    let trash: Vec<_> = std::fs::read_dir(root.path().join("lib/trash"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(trash, Vec::<PathBuf>::new());
+}
+
 #[test]
 fn delete_moves_the_pods_folders_aside_and_its_supervisor_removes_them_before_it_exits() {
     let Some((_host, root)) = start("delete_moves_folders_aside", "pods-trash", shared) else {

@@ -31,6 +31,7 @@ use std::time::Instant;
 
 use peapod_core::{EventKind, EventLoop, Process, TerminationSignals};
 use peapod_spec::Pod;
+use rustix::fs::Mode;
 use tracing::warn;
 
 use crate::container;
@@ -74,7 +75,7 @@ fn run(paths: &Paths, pod_dir: &Path) -> Result<()> {
     let _ = rustix::process::setsid();
     let _ = std::env::set_current_dir("/");
     let dir = PodDir::open(pod_dir)?;
-    let _lock = dir.lock()?;
+    let lock = dir.lock()?;
     let me = rustix::process::getpid().as_raw_nonzero().get();
     let record = SupervisorRecord {
         pid: me,
@@ -84,7 +85,21 @@ fn run(paths: &Paths, pod_dir: &Path) -> Result<()> {
     dir.write_supervisor(&record)?;
     let pod = dir.read_pod()?;
     match Supervisor::start(paths.clone(), dir.clone(), pod, record) {
-        Ok(mut sup) => sup.run(),
+        Ok(mut sup) => {
+            let done = sup.run();
+            // The pod is gone and `delete` answered. What this process
+            // still holds open on the host's mounts (its lock, stderr on
+            // `supervisor.log`, the control socket, log files) goes before
+            // the trash is emptied, so a caller may unmount the root's
+            // folders right after `delete`.
+            let trash = std::mem::replace(&mut sup.trash, Trash::at_once());
+            drop(sup);
+            drop(lock);
+            let _ = rustix::fs::open("/dev/null", rustix::fs::OFlags::WRONLY, Mode::empty())
+                .and_then(|null| rustix::stdio::dup2_stderr(&null));
+            drop(trash);
+            done
+        }
         Err(e) => {
             let _ = dir.remove();
             report_start(&StartReport::Failed(e.to_string()));
