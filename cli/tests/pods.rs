@@ -829,6 +829,32 @@ spec:
 /// the user's path instead of an unlink per file and folder), and before
 /// it exits, with whatever an earlier, killed supervisor left in
 /// `<lib>/trash`.
+/// A container's writable layer is its own (fresh at each start, removed
+/// with the pod): its overlay is mounted `volatile`, so the container's
+/// exit does not sync the host's disk under `<lib>`.
+#[test]
+fn a_containers_root_overlay_is_volatile() {
+    let Some((_host, root)) = start(
+        "a_containers_root_overlay_is_volatile",
+        "pods-volatile",
+        shared,
+    ) else {
+        return;
+    };
+    let pod = root.apply("myapp", &seed_000(true));
+    let line = pod.sh("myapp1", "grep ' / / ' /proc/self/mountinfo");
+    let options = line.trim_end().rsplit(' ').next().unwrap_or_default();
+    assert!(line.contains(" - overlay "), "{line}");
+    // Newer kernels spell it `fsync=volatile`.
+    assert!(
+        options
+            .split(',')
+            .any(|o| o == "volatile" || o == "fsync=volatile"),
+        "{line}"
+    );
+    root.ok(&["delete", "pod", "myapp"]);
+}
+
 /// Unmounts `path` (lazily) when dropped, even when the test failed.
 struct Unmount(PathBuf);
 

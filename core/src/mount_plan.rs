@@ -242,6 +242,16 @@ pub struct MountPlan {
     pub root_mountpoint: PathBuf,
     /// Remount `/` read-only after the steps (`readOnlyRootFilesystem`).
     pub readonly_root: bool,
+    /// Mount an overlay root `volatile`: overlayfs skips every sync of its
+    /// upper layer, and so the one its unmount does when the container's
+    /// mount namespace dies with its last process, which otherwise syncs
+    /// the whole host filesystem the upper layer is on (each container's
+    /// exit waits for it: tens of ms on a busy disk). For a writable layer
+    /// that never outlives its container (made fresh for each start,
+    /// removed after it): overlayfs refuses to mount an upper/work pair
+    /// again once a volatile mount used it. A kernel without the option
+    /// (before 5.10) gets the overlay without it.
+    pub volatile_root: bool,
     /// Propagation set on `/` before anything is mounted.
     pub propagation: Propagation,
     /// The steps, in order, relative to the new root.
@@ -255,6 +265,7 @@ impl MountPlan {
             root,
             root_mountpoint: root_mountpoint.into(),
             readonly_root: false,
+            volatile_root: false,
             propagation: Propagation::Private,
             steps: Vec::new(),
         }

@@ -183,6 +183,41 @@ fn image_symlink_cannot_send_a_mount_outside_the_root() {
 }
 
 #[test]
+fn root_overlay_is_volatile_so_its_unmount_at_exit_syncs_nothing() {
+    if !require_root("root_overlay_is_volatile_so_its_unmount_at_exit_syncs_nothing") {
+        return;
+    }
+    let _serial = serial();
+    let scratch = TempDir::new("core-volatile");
+    let mut cleanup = Cleanup::default();
+    cleanup.processes.push(pause_with(&PauseSpec::default()));
+    // The root's line of the container's own mountinfo: its overlay's
+    // options, as the kernel took them.
+    let mut spawn = container(
+        &cleanup.processes[0],
+        scratch.path(),
+        "c",
+        false,
+        &["sh", "-c", "grep ' / / ' /proc/self/mountinfo"],
+    );
+    if let Some(plan) = &mut spawn.mounts {
+        plan.volatile_root = true;
+    }
+    let (code, out) = output(spawn);
+    assert_eq!(code, 0, "{out}");
+    let options = out.rsplit(' ').next().unwrap_or_default();
+    assert!(out.contains(" - overlay "), "{out}");
+    // Newer kernels spell it `fsync=volatile`.
+    assert!(
+        options
+            .trim_end()
+            .split(',')
+            .any(|o| o == "volatile" || o == "fsync=volatile"),
+        "{out}"
+    );
+}
+
+#[test]
 fn bind_onto_an_image_file_copies_nothing_up_into_the_upper_layer() {
     if !require_root("bind_onto_an_image_file_copies_nothing_up_into_the_upper_layer") {
         return;

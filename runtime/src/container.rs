@@ -262,6 +262,9 @@ pub(crate) fn create(
         });
     }
     plan.steps.extend(binds);
+    // `fresh_layers` made them for this start only: its exit need not sync
+    // the disk under them.
+    plan.volatile_root = true;
     mount_point_layer::put_under_upper(&mut plan, image, name);
     if let Some(map) = sandbox.id_map {
         plan.in_user_namespace(map);

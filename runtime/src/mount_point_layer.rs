@@ -52,7 +52,8 @@ pub(crate) fn put_under_upper(plan: &mut MountPlan, image: &ResolvedImage, conta
         }
     };
     let length = |p: &Path| p.as_os_str().len() + 1;
-    let data = "lowerdir=,upperdir=,workdir=".len()
+    // With `,volatile` (`MountPlan::volatile_root`).
+    let data = "lowerdir=,upperdir=,workdir=,volatile".len()
         + lower.iter().map(|l| length(l)).sum::<usize>()
         + length(&layer)
         + length(upper)

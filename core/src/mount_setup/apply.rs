@@ -27,15 +27,20 @@ impl MountSetup {
         rustix::mount::mount_change(c"/", self.propagation)
             .map_err(|e| (Step::Propagation, e, c"/"))?;
         match &self.root_mount {
-            RootMount::Overlay { data, layers } => {
+            RootMount::Overlay {
+                data,
+                durable,
+                layers,
+            } => {
                 idmap_in_place(layers, userns)?;
-                rustix::mount::mount(
-                    c"overlay",
-                    root,
-                    c"overlay",
-                    MountFlags::empty(),
-                    data.as_c_str(),
-                )
+                let overlay = |data: &CStr| {
+                    rustix::mount::mount(c"overlay", root, c"overlay", MountFlags::empty(), data)
+                };
+                match (overlay(data.as_c_str()), durable) {
+                    // A kernel without `volatile` (before 5.10).
+                    (Err(Errno::INVAL), Some(durable)) => overlay(durable.as_c_str()),
+                    (done, _) => done,
+                }
             }
             RootMount::Bind { source } => {
                 rustix::mount::mount_bind_recursive(source.as_c_str(), root)

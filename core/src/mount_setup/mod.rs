@@ -84,9 +84,12 @@ enum Op {
 #[derive(Debug)]
 enum RootMount {
     /// `layers`: the host folders idmapped in place first, with a pod
-    /// user namespace ([`idmapped_layers`]).
+    /// user namespace ([`idmapped_layers`]). `durable`: the options
+    /// without `volatile`, for a kernel that does not know it (`None`:
+    /// `data` has no `volatile`).
     Overlay {
         data: CString,
+        durable: Option<CString>,
         layers: Vec<CString>,
     },
     Bind {
@@ -111,7 +114,11 @@ impl MountSetup {
         plan.validate()?;
         let root_mount = match &plan.root {
             RootFs::Overlay { lower, upper, work } => RootMount::Overlay {
-                data: overlay_data(lower, upper, work)?,
+                data: overlay_data(lower, upper, work, plan.volatile_root)?,
+                durable: plan
+                    .volatile_root
+                    .then(|| overlay_data(lower, upper, work, false))
+                    .transpose()?,
                 layers: idmapped_layers(lower)?,
             },
             RootFs::Bind(source) => RootMount::Bind {
@@ -249,7 +256,7 @@ fn compile_step(step: &MountStep, ops: &mut Vec<Op>) -> Result<()> {
                 target: in_root(target)?,
                 fstype: c"overlay".to_owned(),
                 flags: flags_of(*options),
-                data: Some(overlay_data(lower, upper, work)?),
+                data: Some(overlay_data(lower, upper, work, false)?),
             });
         }
         MountStep::Tmpfs {
@@ -420,16 +427,19 @@ fn special(
     Ok(())
 }
 
-fn overlay_data(lower: &[PathBuf], upper: &Path, work: &Path) -> Result<CString> {
+/// overlayfs' options for these layers (`volatile`: see
+/// [`MountPlan::volatile_root`]).
+fn overlay_data(lower: &[PathBuf], upper: &Path, work: &Path, volatile: bool) -> Result<CString> {
     let lowerdir = lower
         .iter()
         .map(|l| l.to_string_lossy())
         .collect::<Vec<_>>()
         .join(":");
     cstr(Path::new(&format!(
-        "lowerdir={lowerdir},upperdir={},workdir={}",
+        "lowerdir={lowerdir},upperdir={},workdir={}{}",
         upper.display(),
-        work.display()
+        work.display(),
+        if volatile { ",volatile" } else { "" }
     )))
 }
 
@@ -519,11 +529,35 @@ mod tests {
     }
 
     #[test]
+    fn volatile_root_overlay_keeps_a_durable_fallback() {
+        let mut p = plan();
+        p.root = RootFs::Overlay {
+            lower: vec!["/l/base".into()],
+            upper: "/c/upper".into(),
+            work: "/c/work".into(),
+        };
+        let options = |p: &MountPlan| match MountSetup::compile(p).expect("compiles").root_mount {
+            RootMount::Overlay { data, durable, .. } => (data, durable),
+            RootMount::Bind { .. } => panic!("overlay root"),
+        };
+        let plain = c"lowerdir=/l/base,upperdir=/c/upper,workdir=/c/work";
+        assert_eq!(options(&p), (plain.to_owned(), None));
+        p.volatile_root = true;
+        let (data, durable) = options(&p);
+        assert_eq!(
+            data.as_c_str(),
+            c"lowerdir=/l/base,upperdir=/c/upper,workdir=/c/work,volatile"
+        );
+        assert_eq!(durable.as_deref(), Some(plain));
+    }
+
+    #[test]
     fn overlay_options_list_layers_top_first() {
         let data = overlay_data(
             &["/l/top".into(), "/l/base".into()],
             Path::new("/c/upper"),
             Path::new("/c/work"),
+            false,
         )
         .expect("ok");
         assert_eq!(
