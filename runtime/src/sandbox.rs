@@ -224,11 +224,16 @@ impl Sandbox {
     /// Stops the pause and removes everything of the pod (processes left
     /// in its cgroup are killed), its folders put in `trash`.
     pub fn destroy(self, paths: &Paths, trash: &mut Trash) -> Result<()> {
-        // Reaped here, so no zombie pause outlives the supervisor.
-        if self.pause.kill().is_ok() {
-            let _ = self.pause.wait();
-        }
-        teardown::remove_pod_resources_with(paths, &self.resources, Some(&self.cgroup), trash)
+        // Reaped on the way (no zombie pause outlives the supervisor),
+        // while its network, volumes and folders go.
+        let dying = self.pause.kill().is_ok().then_some(&self.pause);
+        teardown::remove_pod_resources_with(
+            paths,
+            &self.resources,
+            Some(&self.cgroup),
+            dying,
+            trash,
+        )
     }
 
     /// Makes the pod's links (bridge veth, addresses, host ports; or `lo`

@@ -41,6 +41,11 @@ impl Trash {
         }
     }
 
+    /// Whether folders put here are removed later (when it is dropped).
+    pub(crate) fn defers(&self) -> bool {
+        self.dir.is_some()
+    }
+
     /// Takes `folder` off its path: renamed into the trash (as its name
     /// and its rank in this trash: `<uid>-0`, `<ns>_<name>_<uid>-1`), or
     /// removed at once where it cannot be (another filesystem). A missing

@@ -53,5 +53,5 @@ pub use error::{Error, Result};
 pub use mount_plan::{PodFiles, RootfsLayers, confinement};
 pub use payload::{NodeAllocatable, VolumeInputs};
 pub use pod_volumes::PodVolumes;
-pub use teardown::teardown;
+pub use teardown::{teardown, unmount};
 pub use tmpfs::{SHM_SIZE, TmpfsMount};

@@ -6,7 +6,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use rustix::io::Errno;
-use rustix::mount::{UnmountFlags, unmount};
+use rustix::mount::{UnmountFlags, unmount as unmount_point};
 
 use crate::dirs::VolumeDirs;
 use crate::error::{Error, Result};
@@ -28,24 +28,7 @@ use crate::mountinfo;
 pub fn teardown(dirs: &VolumeDirs) -> Result<()> {
     let pod = dirs.pod_dir();
     let _span = tracing::debug_span!("volumes.teardown", pod = %pod.display()).entered();
-    let err = |path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::Teardown { path, source }
-    };
-    let mounts = mountinfo::read().map_err(err(pod))?;
-    for point in mountinfo::below(&mounts, pod) {
-        match unmount(&point, UnmountFlags::DETACH) {
-            // EINVAL: no longer a mount point; ENOENT: already gone.
-            Ok(()) | Err(Errno::INVAL | Errno::NOENT) => {}
-            Err(e) => return Err(err(&point)(e.into())),
-        }
-    }
-    let mounts = mountinfo::read().map_err(err(pod))?;
-    if let Some(left) = mountinfo::below(&mounts, pod).first() {
-        return Err(err(left)(io::Error::other(
-            "still a mount point after unmounting; refusing to remove below it",
-        )));
-    }
+    unmount(dirs)?;
     for dir in dirs.owned() {
         remove_tree(&dir)?;
     }
@@ -54,9 +37,47 @@ pub fn teardown(dirs: &VolumeDirs) -> Result<()> {
             if e.kind() != io::ErrorKind::NotFound
                 && e.kind() != io::ErrorKind::DirectoryNotEmpty =>
         {
-            Err(err(pod)(e))
+            Err(teardown_error(pod, e))
         }
         _ => Ok(()),
+    }
+}
+
+/// The first half of [`teardown`]: unmounts every mount below the pod
+/// folder that this process sees (its memory emptyDirs, secrets, pinned
+/// subPaths, `/dev/shm`) and checks that none is left, so that the folder
+/// can be removed as plain folders by whoever removes it, later (the
+/// runtime moves it aside at `delete` and removes it after answering).
+/// The folders stay. Idempotent.
+pub fn unmount(dirs: &VolumeDirs) -> Result<()> {
+    let pod = dirs.pod_dir();
+    let _span = tracing::debug_span!("volumes.unmount", pod = %pod.display()).entered();
+    let mounts = mountinfo::read().map_err(|e| teardown_error(pod, e))?;
+    let points = mountinfo::below(&mounts, pod);
+    if points.is_empty() {
+        return Ok(());
+    }
+    for point in &points {
+        match unmount_point(point, UnmountFlags::DETACH) {
+            // EINVAL: no longer a mount point; ENOENT: already gone.
+            Ok(()) | Err(Errno::INVAL | Errno::NOENT) => {}
+            Err(e) => return Err(teardown_error(point, e.into())),
+        }
+    }
+    let mounts = mountinfo::read().map_err(|e| teardown_error(pod, e))?;
+    if let Some(left) = mountinfo::below(&mounts, pod).first() {
+        return Err(teardown_error(
+            left,
+            io::Error::other("still a mount point after unmounting; refusing to remove below it"),
+        ));
+    }
+    Ok(())
+}
+
+fn teardown_error(path: &Path, source: io::Error) -> Error {
+    Error::Teardown {
+        path: path.to_owned(),
+        source,
     }
 }
 
@@ -66,21 +87,13 @@ fn remove_tree(root: &Path) -> Result<()> {
     let meta = match fs::symlink_metadata(root) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => {
-            return Err(Error::Teardown {
-                path: root.to_owned(),
-                source,
-            });
-        }
+        Err(source) => return Err(teardown_error(root, source)),
     };
     remove_below(root, meta.dev())
 }
 
 fn remove_below(dir: &Path, dev: u64) -> Result<()> {
-    let err = |path: &Path, source| Error::Teardown {
-        path: path.to_owned(),
-        source,
-    };
+    let err = teardown_error;
     for entry in fs::read_dir(dir).map_err(|e| err(dir, e))? {
         let entry = entry.map_err(|e| err(dir, e))?;
         let path = entry.path();
@@ -116,6 +129,17 @@ mod tests {
         teardown(&dirs).expect("teardown");
         assert!(!dirs.pod_dir().exists());
         teardown(&dirs).expect("again");
+    }
+
+    #[test]
+    fn unmount_alone_leaves_the_folders_for_their_remover() {
+        let t = TempDir::new("td-unmount");
+        let dirs = VolumeDirs::new(t.path(), "u1");
+        let d = dirs.empty_dir("cache");
+        fs::create_dir_all(&d).expect("mkdir");
+        fs::write(d.join("f"), "x").expect("write");
+        unmount(&dirs).expect("unmount");
+        assert_eq!(fs::read_to_string(d.join("f")).expect("kept"), "x");
     }
 
     #[test]

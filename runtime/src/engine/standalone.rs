@@ -187,6 +187,7 @@ impl Standalone {
             network: self.network == NetworkMode::Bridge,
             volumes: None,
             folders: vec![self.layer_dir.clone()],
+            dying: None,
         }
         .remove()
     }

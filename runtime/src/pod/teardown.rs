@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use peapod_core::Cgroup;
+use peapod_core::{Cgroup, Process};
 use peapod_volumes::VolumeDirs;
 
 use crate::control::{self, Request, Response};
@@ -58,14 +58,16 @@ pub fn remove_pod_resources(
     pod: &PodResources,
     cgroup: Option<&Cgroup>,
 ) -> Result<()> {
-    remove_pod_resources_with(paths, pod, cgroup, &mut Trash::at_once())
+    remove_pod_resources_with(paths, pod, cgroup, None, &mut Trash::at_once())
 }
 
-/// [`remove_pod_resources`], the pod's folders put in `trash`.
+/// [`remove_pod_resources`], the pod's folders put in `trash`; `dying`:
+/// its pause, SIGKILLed, reaped on the way ([`SandboxRemoval::dying`]).
 pub(crate) fn remove_pod_resources_with(
     paths: &Paths,
     pod: &PodResources,
     cgroup: Option<&Cgroup>,
+    dying: Option<&Process>,
     trash: &mut Trash,
 ) -> Result<()> {
     let volumes = VolumeDirs::new(&paths.lib, &pod.uid);
@@ -80,6 +82,7 @@ pub(crate) fn remove_pod_resources_with(
         network: true,
         volumes: Some(volumes),
         folders,
+        dying,
     }
     .remove_with(trash);
     // After the removal killed every process of the pod's cgroup: no
