@@ -307,12 +307,23 @@ impl Network {
     /// for a pod without a lease.
     pub fn release(&self, pod: &str) -> Result<()> {
         let _span = tracing::debug_span!("network_release", pod).entered();
-        let Some(lease) = self.ipam.lease_of(pod)? else {
-            return Ok(());
+        release(&self.ipam, |lease| self.remove_rules(lease), pod)
+    }
+
+    /// [`Network::release`] of pod `pod` without opening the network:
+    /// the bridge is neither looked at nor made (a deleted pod has no use
+    /// for it: no netlink round trip), and `nft` is looked for only when
+    /// the pod has host-port rules to remove.
+    pub fn release_pod(config: &NetworkConfig, pod: &str) -> Result<()> {
+        let _span = tracing::debug_span!("network_release", pod).entered();
+        let ipam = Ipam::new(&config.lease_dir, config.subnet);
+        let remove_rules = |lease: &Lease| {
+            if lease.host_ports.is_empty() {
+                return Ok(());
+            }
+            remove_rules(&Nft::new(&config.nft_table, config.nft.as_deref()), lease)
         };
-        let rules = self.remove_rules(&lease);
-        let quarantined = self.ipam.quarantine(pod).map(drop);
-        rules.and(quarantined)
+        release(&ipam, remove_rules, pod)
     }
 
     /// Unwires pod `pod` at once: its host-port rules, its veth (the peer
@@ -343,14 +354,7 @@ impl Network {
 
     /// Removes the pod's host-port rules, if it has host ports.
     fn remove_rules(&self, lease: &Lease) -> Result<()> {
-        if lease.host_ports.is_empty() {
-            return Ok(());
-        }
-        let script = self.nft.remove_pod_script(&chain_name(&lease.pod));
-        self.nft.apply(
-            &format!("removing host ports of pod {}", lease.pod),
-            &script,
-        )
+        remove_rules(&self.nft, lease)
     }
 
     /// The address leased to `pod`, if any.
@@ -367,6 +371,30 @@ impl Network {
             .map(|lease| (lease.pod, lease.ip))
             .collect())
     }
+}
+
+/// Lets pod `pod`'s lease go ([`Network::release`]): its host-port rules
+/// (`remove_rules`), then its address into quarantine. Nothing happens for
+/// a pod without a lease.
+fn release(ipam: &Ipam, remove_rules: impl FnOnce(&Lease) -> Result<()>, pod: &str) -> Result<()> {
+    let Some(lease) = ipam.lease_of(pod)? else {
+        return Ok(());
+    };
+    let rules = remove_rules(&lease);
+    let quarantined = ipam.quarantine(pod).map(drop);
+    rules.and(quarantined)
+}
+
+/// Removes the host-port rules of `lease`'s pod, if it has host ports.
+fn remove_rules(nft: &Nft, lease: &Lease) -> Result<()> {
+    if lease.host_ports.is_empty() {
+        return Ok(());
+    }
+    let script = nft.remove_pod_script(&chain_name(&lease.pod));
+    nft.apply(
+        &format!("removing host ports of pod {}", lease.pod),
+        &script,
+    )
 }
 
 /// The addresses of `ip` (and of its IPv6 twin with dual stack), with

@@ -706,7 +706,8 @@ fn release_leaves_the_veth_to_its_namespace_and_quarantines_its_address() {
         )
         .unwrap();
     assert_ne!(chains(), no_pod_chains);
-    test.network.release("first").unwrap();
+    // As a delete releases it: without opening the network.
+    Network::release_pod(test.network.config(), "first").unwrap();
     // The host-port rules are gone when release returns.
     assert_eq!(chains(), no_pod_chains);
     assert!(test.network.leases().unwrap().is_empty());
@@ -746,6 +747,21 @@ fn release_leaves_the_veth_to_its_namespace_and_quarantines_its_address() {
         peapod_netns::wait_named_links_gone(&[again.veth], Duration::from_secs(10)).unwrap(),
         Vec::<String>::new()
     );
+}
+
+/// A delete releases its pod's lease without opening the network: a
+/// missing bridge is not made (nor its masquerade rules), and a pod
+/// without a lease is no error.
+#[test]
+fn release_pod_never_makes_the_bridge() {
+    if !require_root("release_pod_never_makes_the_bridge") {
+        return;
+    }
+    let leases = TempDir::new("netns-15");
+    let config = test_config(15, 24, &leases.path().join("net"));
+    assert!(!link_exists(&config.bridge));
+    Network::release_pod(&config, "never-attached").unwrap();
+    assert!(!link_exists(&config.bridge));
 }
 
 /// The fallback of the quarantine: a namespace whose processes are all

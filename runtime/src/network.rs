@@ -183,9 +183,7 @@ pub(crate) fn detach(name: &str, uid: &str) -> Result<()> {
     if !dir.exists() {
         return Ok(());
     }
-    Network::open(network_config())
-        .and_then(|network| network.release(uid))
-        .map_err(|e| Error::pod(name, e))
+    Network::release_pod(&network_config(), uid).map_err(|e| Error::pod(name, e))
 }
 
 pub use peapod_netns::{wait_links_gone, wait_named_links_gone};
