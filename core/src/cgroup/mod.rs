@@ -290,6 +290,11 @@ impl Cgroup {
     /// Linux 5.14; v1: freeze, kill each pid, thaw); `true` once none is
     /// left. An event loop calls it again on a timer rather than sleeping.
     pub fn kill_once(&self) -> Result<bool> {
+        // An exited container's cgroup is usually empty already: no
+        // freeze and thaw of it then (v1), nor a `cgroup.kill` (v2).
+        if self.pids()?.is_empty() {
+            return Ok(true);
+        }
         let one_shot = match self.version {
             CgroupVersion::V2 => v2::kill(&self.dirs[0])?,
             CgroupVersion::V1 => false,
@@ -379,16 +384,28 @@ fn subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
     }
 }
 
+/// Removes `dir` and its children, deepest first. The folder is tried
+/// first: a leaf (most are) goes without listing its control files; one
+/// that is busy has children (removed, then it again) or processes still
+/// draining (tried again every 2 ms until `deadline`).
 fn remove_tree(dir: &Path, deadline: Instant) -> Result<()> {
-    for sub in subdirs(dir)? {
-        remove_tree(&sub, deadline)?;
-    }
     loop {
         match std::fs::remove_dir(dir) {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(2));
+            // A cgroup with children is EBUSY (a plain folder: ENOTEMPTY).
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY | libc::ENOTEMPTY)) => {
+                let children = subdirs(dir)?;
+                for sub in &children {
+                    remove_tree(sub, deadline)?;
+                }
+                if children.is_empty() {
+                    let draining = e.raw_os_error() == Some(libc::EBUSY);
+                    if !draining || Instant::now() >= deadline {
+                        return Err(Error::cgroup(dir, e));
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
             }
             Err(e) => return Err(Error::cgroup(dir, e)),
         }
