@@ -46,6 +46,7 @@ mod stdout;
 mod supervise;
 mod tabwriter;
 mod top;
+mod top_node;
 mod trace_log;
 mod validate;
 mod version;

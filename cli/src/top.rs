@@ -25,10 +25,10 @@ const WINDOW: Duration = Duration::from_secs(1);
     # Every pod of the default namespace\n  peapod top pod\n\n  \
     # One pod, a line per container\n  peapod top pod web --containers")]
 pub struct TopArgs {
-    /// `pod` (`pods`, `po`).
+    /// `pod` (`pods`, `po`) or `node` (this host).
     #[arg(value_name = "TYPE")]
     kind: String,
-    /// The pod; every pod of the namespace when not given.
+    /// The pod (every pod of the namespace when not given), or the node.
     #[arg(value_name = "NAME")]
     name: Option<String>,
     /// A line per container.
@@ -52,12 +52,18 @@ struct Running {
 
 /// Runs `top`.
 pub fn run(args: &TopArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
+    if matches!(
+        args.kind.to_ascii_lowercase().as_str(),
+        "node" | "nodes" | "no"
+    ) {
+        return crate::top_node::run(args.name.as_deref(), WINDOW);
+    }
     if !matches!(
         args.kind.to_ascii_lowercase().as_str(),
         "pod" | "pods" | "po"
     ) {
         bail!(
-            "top {:?}: only pods are measured (peapod runs on one host: `peapod top pod`)",
+            "top {:?}: pods and the node are measured (`peapod top pod`, `peapod top node`)",
             args.kind
         );
     }

@@ -91,7 +91,7 @@ fn top_of_a_missing_pod_or_another_kind_is_an_error() {
         String::from_utf8_lossy(&out.stderr).contains("\"nosuch\" not found"),
         "{out:?}"
     );
-    let out = root.run(&["top", "node"]);
+    let out = root.run(&["top", "svc"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let out = root.run(&["top", "pod"]);
     assert_eq!(

@@ -223,3 +223,35 @@ fn delete_now_is_a_grace_period_of_one_second_and_force_of_none() {
     );
     assert_eq!(listed(&root), Vec::<String>::new());
 }
+
+#[test]
+fn top_node_measures_this_host_as_kubectl_shows_a_node() {
+    let (code, out, err) = peapod(&["top", "node"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows[0],
+        ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+    );
+    assert_eq!(rows.len(), 2, "{out}");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(rows[1][0], host.trim());
+    let number = |cell: &str, unit: &str| -> u64 {
+        cell.strip_suffix(unit)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{cell:?} in {unit}: {out}"))
+    };
+    let cpus = u64::try_from(std::thread::available_parallelism().unwrap().get()).unwrap();
+    assert!(number(rows[1][1], "m") <= cpus * 1000, "{out}");
+    assert!(number(rows[1][2], "%") <= 100, "{out}");
+    // This process's own memory is in use on the host.
+    assert!(number(rows[1][3], "Mi") > 0, "{out}");
+    assert!(number(rows[1][4], "%") <= 100, "{out}");
+
+    let (code, _, err) = peapod(&["top", "node", "not-this-host"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("nodes \"not-this-host\" not found"), "{err}");
+}
