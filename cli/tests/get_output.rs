@@ -248,10 +248,7 @@ fn selectors_labels_and_kinds_pick_the_pods_kubectl_would() {
     // -L: a column per label (empty where the pod has none), before
     // LABELS; --no-headers: the rows alone.
     let table = root.ok(&["get", "pods", "-L", "tier,app", "--no-headers"]);
-    let rows: Vec<Vec<&str>> = table
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let rows = common::cells(&table);
     assert_eq!(rows.len(), 2, "{table}");
     assert_eq!((rows[0][0], rows[0].last()), ("db", Some(&"db")), "{table}");
     assert_eq!(rows[1][0], "web", "{table}");

@@ -327,10 +327,7 @@ spec:
 fn events_and_api_resources_answer_as_kubectl() {
     let (code, out, _) = peapod(&["api-resources"]);
     assert_eq!(code, 0);
-    let rows: Vec<Vec<&str>> = out
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let rows = common::cells(&out);
     assert_eq!(
         rows[0],
         ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
@@ -359,10 +356,7 @@ fn events_and_api_resources_answer_as_kubectl() {
     };
     let _pod: Pod<'_> = root.apply("ev", &two_sleepers("ev", 0));
     let table = root.ok(&["events", "--for", "pod/ev"]);
-    let rows: Vec<Vec<&str>> = table
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let rows = common::cells(&table);
     assert_eq!(
         rows[0],
         ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]

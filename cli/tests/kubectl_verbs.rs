@@ -228,10 +228,7 @@ fn delete_now_is_a_grace_period_of_one_second_and_force_of_none() {
 fn top_node_measures_this_host_as_kubectl_shows_a_node() {
     let (code, out, err) = peapod(&["top", "node"]);
     assert_eq!(code, 0, "{err}");
-    let rows: Vec<Vec<&str>> = out
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let rows = common::cells(&out);
     assert_eq!(
         rows[0],
         ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]

@@ -451,10 +451,7 @@ fn seed_003_explain_create_get_and_logs_print_kubectls_shapes() {
     assert_eq!(json["status"]["phase"], "Running", "{json:#}");
 
     let table = replay_ok(&root, "kubectl get pods");
-    let rows: Vec<Vec<&str>> = table
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let rows = common::cells(&table);
     assert_eq!(rows[0], ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
     assert_eq!(rows.len(), 2, "{table}");
     assert_eq!(rows[1][..4], ["kubia-zxzij", "1/1", "Running", "0"]);

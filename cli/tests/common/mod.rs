@@ -341,3 +341,12 @@ pub fn host_namespaces(names: &[&str]) -> Vec<String> {
         })
         .collect()
 }
+
+/// The cells of a table kubectl's way (`get`, `top`, `api-resources`):
+/// a row a line, cells split at blanks.
+pub fn cells(table: &str) -> Vec<Vec<&str>> {
+    table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect()
+}
