@@ -96,6 +96,10 @@ pub struct DebugArgs {
     /// The words after `--` are its arguments, not its command.
     #[arg(long)]
     arguments_only: bool,
+    /// A JSON or YAML file of a partial container spec laid over the
+    /// debug container once its profile applied.
+    #[arg(long, value_name = "FILE")]
+    custom: Option<std::path::PathBuf>,
     /// `Always`, `IfNotPresent` or `Never`.
     #[arg(long, value_name = "POLICY")]
     image_pull_policy: Option<String>,
@@ -216,6 +220,25 @@ impl DebugArgs {
             .collect()
     }
 
+    /// `--custom`'s partial container spec, read as kubectl reads it.
+    fn custom(&self) -> anyhow::Result<Option<serde_json::Value>> {
+        let Some(file) = &self.custom else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            anyhow::anyhow!("must pass a container spec json file for custom profile: {e}")
+        })?;
+        let value = serde_json::from_str(&text).or_else(|_| {
+            serde_saphyr::from_str::<serde_json::Value>(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "{} does not contain a valid container spec: {e}",
+                    file.display()
+                )
+            })
+        })?;
+        Ok(Some(value))
+    }
+
     /// The debug container of a copy or node pod.
     fn debug_container(&self, tty: bool) -> anyhow::Result<DebugContainer> {
         Ok(DebugContainer {
@@ -227,6 +250,7 @@ impl DebugArgs {
             env: self.env()?,
             stdin: self.stdin,
             tty,
+            custom: self.custom()?,
         })
     }
 
@@ -305,9 +329,10 @@ fn debug_ephemeral(
         stdin: args.stdin,
         tty,
         profile,
+        custom: args.custom()?,
     };
     let pod = peapod_runtime::pod::inspect::get(paths, key)?;
-    if let Some(warning) = debug_profile::non_root_warning(&pod, &request.container()) {
+    if let Some(warning) = debug_profile::non_root_warning(&pod, &request.container()?) {
         eprintln!("{warning}");
     }
     if !args.attaching() || !args.stdin {
@@ -382,7 +407,7 @@ fn debug_node(
         bail!("nodes \"{node}\" not found (peapod's one node is this host, \"{host}\")");
     }
     let container = args.debug_container(tty)?;
-    let pod = debug_copy::node_pod(node, &args.namespace, &container, profile, &mut suffix);
+    let pod = debug_copy::node_pod(node, &args.namespace, &container, profile, &mut suffix)?;
     let pod_name = pod.metadata.name.clone().unwrap_or_default();
     let container_name = pod.spec.containers[0].name.clone();
     args.inform(&format!(

@@ -435,19 +435,24 @@ fn detached_debug_runs_on_and_attach_logs_and_delete_reach_it() {
 }
 
 /// The effective capabilities (`CapEff`, a hex mask) of a shell in an
-/// ephemeral container of pod `dbg` made with `flags`, and what `debug`
-/// said on stderr.
-fn capabilities_with(root: &Root, flags: &[&str]) -> (u64, String) {
+/// ephemeral container of pod `dbg` made with `flags`, what `debug` said
+/// on stderr, and the shell's `$FROM_CUSTOM`.
+fn capabilities_with(root: &Root, flags: &[&str]) -> (u64, String, String) {
     let mut args = vec!["debug", "dbg", "-i", "--image=busybox:1.31.1", "-q"];
     args.extend(flags);
     args.extend(["--", "sh"]);
-    let out = root.feed(&args, b"grep CapEff /proc/self/status\n");
+    let out = root.feed(
+        &args,
+        b"grep CapEff /proc/self/status; echo \"$FROM_CUSTOM\"\n",
+    );
     assert!(out.status.success(), "{flags:?}: {out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let hex = stdout.trim().strip_prefix("CapEff:").unwrap().trim();
+    let (cap_eff, custom) = stdout.split_once('\n').unwrap();
+    let hex = cap_eff.trim().strip_prefix("CapEff:").unwrap().trim();
     (
         u64::from_str_radix(hex, 16).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
+        custom.trim_end().to_owned(),
     )
 }
 
@@ -463,19 +468,19 @@ fn debug_profiles_set_what_the_ephemeral_container_may_do() {
     };
     let pod = root.apply("dbg", TWO_SLEEPERS);
     // general (the default): SYS_PTRACE on top of the runtime's set.
-    let (general, err) = capabilities_with(&root, &[]);
+    let (general, err, _) = capabilities_with(&root, &[]);
     assert_eq!(err, "");
     assert_ne!(general & CAP_SYS_PTRACE, 0, "{general:x}");
     assert_eq!(general & CAP_SYS_ADMIN, 0, "{general:x}");
     // legacy: the runtime's set alone, and kubectl's deprecation notice.
-    let (legacy, err) = capabilities_with(&root, &["--profile=legacy"]);
+    let (legacy, err, _) = capabilities_with(&root, &["--profile=legacy"]);
     assert_eq!(legacy, general & !CAP_SYS_PTRACE);
     assert!(err.starts_with("--profile=legacy is deprecated"), "{err}");
     assert_eq!(capabilities_with(&root, &["--profile=baseline"]).0, legacy);
-    let (netadmin, _) = capabilities_with(&root, &["--profile=netadmin"]);
+    let (netadmin, _, _) = capabilities_with(&root, &["--profile=netadmin"]);
     assert_eq!(netadmin, legacy | CAP_NET_ADMIN | CAP_NET_RAW);
     // sysadmin: privileged, every capability.
-    let (sysadmin, _) = capabilities_with(&root, &["--profile=sysadmin"]);
+    let (sysadmin, _, _) = capabilities_with(&root, &["--profile=sysadmin"]);
     assert_ne!(sysadmin & CAP_SYS_ADMIN, 0, "{sysadmin:x}");
     // restricted: runAsNonRoot, which busybox (root) cannot satisfy.
     let (code, _, err) = root.outcome(&[
@@ -500,6 +505,31 @@ fn debug_profiles_set_what_the_ephemeral_container_may_do() {
             String::new(),
             "error: unknown profile: admin\n".to_owned()
         )
+    );
+    // --custom: a partial container spec laid over the profile's, JSON or
+    // YAML; a list without merge key (capabilities.add) is replaced.
+    let custom = |name: &str, text: &str| {
+        let file = root.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        format!("--custom={}", file.display())
+    };
+    let json = custom(
+        "custom.json",
+        r#"{"env": [{"name": "FROM_CUSTOM", "value": "json"}], "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}}}"#,
+    );
+    let yaml = custom("custom.yaml", "env:\n- name: FROM_CUSTOM\n  value: yaml\n");
+    for (flag, want, caps) in [
+        (&json, "json", legacy | CAP_NET_ADMIN),
+        (&yaml, "yaml", general),
+    ] {
+        let (seen_caps, _, seen) = capabilities_with(&root, &[flag]);
+        assert_eq!((seen.as_str(), seen_caps), (want, caps));
+    }
+    let image = custom("image.json", r#"{"image": "alpine"}"#);
+    assert_eq!(
+        root.outcome(&["debug", "dbg", "--image=busybox:1.31.1", &image])
+            .2,
+        "error: name, command, image, lifecycle and volume devices are not modifiable via custom profile\n"
     );
     drop(pod);
 }

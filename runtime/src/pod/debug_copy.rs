@@ -42,6 +42,9 @@ pub struct DebugContainer {
     pub stdin: bool,
     /// `-t`.
     pub tty: bool,
+    /// `--custom`: a partial container spec laid over it, once the
+    /// profile applied.
+    pub custom: Option<serde_json::Value>,
 }
 
 /// What a copy changes of the pod.
@@ -172,6 +175,9 @@ pub fn copy_of(
     request
         .profile
         .apply_to_pod(&mut copy, &name, Style::Copy, request.keep);
+    if let Some(custom) = &wanted.custom {
+        crate::pod::debug_custom::apply(&mut copy.spec.containers[index], custom)?;
+    }
     Ok((copy, Some(name)))
 }
 
@@ -193,13 +199,16 @@ pub fn unused_name(pod: &Pod, name_suffix: &mut dyn FnMut() -> String) -> String
 
 /// The pod `debug node/NODE` makes in `namespace`, named with
 /// `name_suffix`'s five letters. Pure: nothing is made.
+///
+/// # Errors
+/// A custom spec that may not be laid over the container.
 pub fn node_pod(
     node: &str,
     namespace: &str,
     container: &DebugContainer,
     profile: Profile,
     name_suffix: &mut dyn FnMut() -> String,
-) -> Pod {
+) -> Result<Pod> {
     let name = container.name.as_deref().unwrap_or("debugger");
     let mut pod = Pod::default();
     "v1".clone_into(&mut pod.api_version);
@@ -213,9 +222,12 @@ pub fn node_pod(
     pod.spec.restart_policy = RestartPolicy::Never;
     let mut c = container.new_container(name);
     profile.apply_to_container(&mut c, Style::Node);
+    if let Some(custom) = &container.custom {
+        crate::pod::debug_custom::apply(&mut c, custom)?;
+    }
     pod.spec.containers.push(c);
     profile.apply_to_pod(&mut pod, name, Style::Node, Keep::default());
-    pod
+    Ok(pod)
 }
 
 /// Starts `pod` (a copy of the pod `from`, reading its ConfigMaps and
@@ -362,7 +374,8 @@ mod tests {
             &container,
             Profile::General,
             &mut letters(),
-        );
+        )
+        .expect("a node pod");
         assert_eq!(pod.metadata.name.as_deref(), Some("node-debugger-h1-x0001"));
         assert_eq!(
             pod.metadata

@@ -86,11 +86,17 @@ pub struct DebugRequest {
     pub tty: bool,
     /// `--profile`.
     pub profile: Profile,
+    /// `--custom`: a partial container spec laid over it.
+    pub custom: Option<serde_json::Value>,
 }
 
 impl DebugRequest {
-    /// The container it adds, the profile applied.
-    pub fn container(&self) -> Container {
+    /// The container it adds, the profile and the custom spec applied.
+    ///
+    /// # Errors
+    /// A custom spec that may not be laid over it
+    /// ([`crate::pod::debug_custom::apply`]).
+    pub fn container(&self) -> Result<Container> {
         let (command, args) = if self.arguments_only {
             (Vec::new(), self.command.clone())
         } else {
@@ -110,7 +116,10 @@ impl DebugRequest {
         };
         self.profile
             .apply_to_container(&mut container, Style::Ephemeral);
-        container
+        if let Some(custom) = &self.custom {
+            crate::pod::debug_custom::apply(&mut container, custom)?;
+        }
+        Ok(container)
     }
 }
 
@@ -355,7 +364,7 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
     }
     let cgroup = crate::exec::process_cgroup(process.pid).map_err(|e| fail(&e))?;
 
-    let container = request.container();
+    let container = request.container()?;
     let store = Store::open(paths.images()).map_err(|e| fail(&e))?;
     let image = images::resolve(&store, &container, None, &images::pull_options(paths))?;
     let security = PodSecurity::of(&pod)

@@ -4,10 +4,12 @@
 //! [`pod_update`] (`apply` to a running pod), [`pod_watch`] (`get -w`,
 //! `wait`), [`teardown`] (`delete`), [`run_once`] (`run`), [`ephemeral`]
 //! (`debug`), [`debug_copy`] (`debug --copy-to`, `debug node/NAME`),
-//! [`debug_profile`] (`debug --profile`), and what they
+//! [`debug_profile`] (`debug --profile`), [`debug_custom`] (`debug
+//! --custom`), and what they
 //! read: [`status`], [`events`], [`pod_config`], [`image_use`].
 
 pub mod debug_copy;
+pub mod debug_custom;
 pub mod debug_profile;
 pub mod ephemeral;
 pub mod events;
