@@ -118,6 +118,38 @@ fn debug_was_missing() {
         describe.contains("Ephemeral Containers:\n  dbg1:\n    Container ID:"),
         "{describe}"
     );
+    // An attached one's input is debug's own: attach -i cannot take it.
+    let mut held = root
+        .command(&[
+            "debug",
+            "dbg",
+            "-i",
+            "-q",
+            "--image=busybox:1.31.1",
+            "-c",
+            "busy",
+            "--",
+            "sh",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = held.stdin.take().unwrap();
+    std::io::Write::write_all(&mut input, b"echo up\n").unwrap();
+    let mut up = String::new();
+    BufReader::new(held.stdout.take().unwrap())
+        .read_line(&mut up)
+        .unwrap();
+    assert_eq!(up, "up\n");
+    let (code, _, err) = root.outcome(&["attach", "dbg", "-c", "busy", "-i"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("its input is the terminal of the debug command"),
+        "{err}"
+    );
+    drop(input);
+    assert!(held.wait().unwrap().success());
     // Without a target: the pod's network, a PID namespace of its own,
     // and kubectl's notice of the name it made up (on stdout).
     let out = root.feed(

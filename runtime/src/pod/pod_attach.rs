@@ -84,6 +84,13 @@ pub fn attach(paths: &Paths, key: &PodKey, request: &AttachRequest) -> Result<At
             )?,
             None => crate::engine::input_of(&dir, &layers, name)?,
         };
+        let has_input = spec.stdin == Some(true) || spec.tty == Some(true);
+        if input.is_none() && ephemeral.is_some() && has_input {
+            return Err(Error::container(
+                name,
+                "its input is the terminal of the debug command that runs it attached (debug -i --attach=false leaves one to attach to)",
+            ));
+        }
         if input.is_none() {
             return Err(Error::container(
                 name,
