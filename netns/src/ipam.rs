@@ -389,17 +389,31 @@ impl Ipam {
     /// Puts `pod`'s lease in quarantine (its veth goes with its network
     /// namespace, later): the file stays, marked `released`, rewritten in
     /// place. Returns the lease it held; nothing happens when it has none.
+    #[cfg(test)]
     pub(crate) fn quarantine(&self, pod: &str) -> Result<Option<Lease>> {
+        self.quarantine_after(pod, |_| Ok(()))
+    }
+
+    /// [`Ipam::quarantine`], `first` done with the lease before it is
+    /// marked (its host-port rules removed), all under one lock and one
+    /// reading of the leases. Both are tried; the first error is returned.
+    pub(crate) fn quarantine_after(
+        &self,
+        pod: &str,
+        first: impl FnOnce(&Lease) -> Result<()>,
+    ) -> Result<Option<Lease>> {
         let _lock = self.lock()?;
         let lease = self
             .leases()?
             .into_iter()
             .find(|lease| lease.pod == pod && !lease.released);
         if let Some(lease) = &lease {
-            self.write(&Lease {
+            let done = first(lease);
+            let marked = self.write(&Lease {
                 released: true,
                 ..lease.clone()
-            })?;
+            });
+            done.and(marked)?;
         }
         Ok(lease)
     }

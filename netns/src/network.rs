@@ -377,12 +377,7 @@ impl Network {
 /// (`remove_rules`), then its address into quarantine. Nothing happens for
 /// a pod without a lease.
 fn release(ipam: &Ipam, remove_rules: impl FnOnce(&Lease) -> Result<()>, pod: &str) -> Result<()> {
-    let Some(lease) = ipam.lease_of(pod)? else {
-        return Ok(());
-    };
-    let rules = remove_rules(&lease);
-    let quarantined = ipam.quarantine(pod).map(drop);
-    rules.and(quarantined)
+    ipam.quarantine_after(pod, remove_rules).map(drop)
 }
 
 /// Removes the host-port rules of `lease`'s pod, if it has host ports.
