@@ -296,6 +296,14 @@ const EXAMPLES: &[(&str, &str)] = &[
   KUBE_EDITOR=nano peapod edit pod/myapp",
     ),
     (
+        "scale",
+        "  # Keep 3 pods of a Deployment
+  peapod scale deployment/web --replicas=3
+
+  # Only if it keeps 2 now
+  peapod scale deploy web --current-replicas=2 --replicas=3",
+    ),
+    (
         "set",
         "  # Restart a pod's container with a new image
   peapod set image pod/myapp myapp1=busybox:1.31.1",

@@ -191,10 +191,7 @@ pub fn run(args: &MetadataArgs, which: Which, paths: &Paths) -> anyhow::Result<E
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn strings(args: &[&str]) -> Vec<String> {
-        args.iter().map(ToString::to_string).collect()
-    }
+    use crate::resource_args::strings;
 
     #[test]
     fn pods_come_first_then_sets_and_removals() {

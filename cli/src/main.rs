@@ -38,6 +38,7 @@ mod port_forward;
 mod pull_flag;
 mod resource_args;
 mod run;
+mod scale;
 mod sealed_verbs;
 mod selector;
 mod serve;
@@ -103,6 +104,8 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Change running pods in your editor (`KUBE_EDITOR`, `EDITOR`).
     Edit(edit::EditArgs),
+    /// Set how many pods a workload keeps: `scale deployment/NAME --replicas=N`.
+    Scale(scale::ScaleArgs),
     /// Change the images of running pods: `set image pod/NAME CONTAINER=IMAGE`.
     #[command(subcommand)]
     Set(set_image::SetCommand),
@@ -211,6 +214,7 @@ fn main() -> ExitCode {
         Command::Patch(a) => patch::run(&a, &paths(root.as_deref())),
         Command::Diff(a) => Ok(diff::run(&a, &paths(root.as_deref()))),
         Command::Edit(a) => edit::run(&a, &paths(root.as_deref())),
+        Command::Scale(a) => scale::run(&a, &paths(root.as_deref())),
         Command::Set(cmd) => set_image::run(&cmd, &paths(root.as_deref())),
         Command::Events(a) => events::run(&a, &paths(root.as_deref())),
         Command::ApiResources(a) => api_resources::run(&a),

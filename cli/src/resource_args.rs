@@ -61,6 +61,12 @@ pub fn pod_names(verb: &str, args: &[String]) -> anyhow::Result<Vec<String>> {
     Ok(rest.to_vec())
 }
 
+/// Command-line words for the unit tests of the verbs.
+#[cfg(test)]
+pub fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(ToString::to_string).collect()
+}
+
 /// The pod of `NAME` or `TYPE/NAME` (`logs`, `exec`).
 pub fn pod_name(arg: &str) -> anyhow::Result<&str> {
     Ok(split_pod_ref(arg)?.unwrap_or(arg))

@@ -417,3 +417,50 @@ spec:
         running(2)(pods) && names(pods) == ["db-0", "db-1"] && uid(pods) != before
     });
 }
+
+#[test]
+fn scale_changes_the_replicas_a_deployment_keeps() {
+    let Some((_g, root)) = start("scale", "wl-scale", shared) else {
+        return;
+    };
+    let (_guard, out) = apply(&root, "web", &deployment(1));
+    assert_eq!(out, "deployment.apps/web created\n");
+    wait_pods(&root, ("app", "web"), "1 pod running", running(1));
+    assert_eq!(
+        root.ok(&["scale", "deployment/web", "--replicas=3"]),
+        "deployment.apps/web scaled\n"
+    );
+    wait_pods(&root, ("app", "web"), "scaled to 3", running(3));
+    // kubectl's precondition, then the short name and TYPE NAME form.
+    assert_eq!(
+        root.outcome(&[
+            "scale",
+            "deploy",
+            "web",
+            "--current-replicas=2",
+            "--replicas=1"
+        ]),
+        (
+            1,
+            String::new(),
+            "error: Expected replicas to be 2, was 3\n".to_owned()
+        )
+    );
+    assert_eq!(
+        root.ok(&[
+            "scale",
+            "deploy",
+            "web",
+            "--current-replicas=3",
+            "--replicas=2"
+        ]),
+        "deployment.apps/web scaled\n"
+    );
+    wait_pods(&root, ("app", "web"), "scaled to 2", running(2));
+    let (code, _, err) = root.outcome(&["scale", "deployment/nosuch", "--replicas=2"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("Error from server (NotFound): deployment.apps \"nosuch\" not found"),
+        "{err}"
+    );
+}
