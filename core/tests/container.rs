@@ -193,13 +193,8 @@ fn root_overlay_is_volatile_so_its_unmount_at_exit_syncs_nothing() {
     cleanup.processes.push(pause_with(&PauseSpec::default()));
     // The root's line of the container's own mountinfo: its overlay's
     // options, as the kernel took them.
-    let mut spawn = container(
-        &cleanup.processes[0],
-        scratch.path(),
-        "c",
-        false,
-        &["sh", "-c", "grep ' / / ' /proc/self/mountinfo"],
-    );
+    let script = ["sh", "-c", "grep ' / / ' /proc/self/mountinfo"];
+    let mut spawn = container(&cleanup.processes[0], scratch.path(), "c", false, &script);
     if let Some(plan) = &mut spawn.mounts {
         plan.volatile_root = true;
     }
