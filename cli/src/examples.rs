@@ -296,6 +296,22 @@ const EXAMPLES: &[(&str, &str)] = &[
   KUBE_EDITOR=nano peapod edit pod/myapp",
     ),
     (
+        "rollout",
+        "  # Replace every pod of a Deployment, then wait for them
+  peapod rollout restart deployment/web
+  peapod rollout status deployment/web",
+    ),
+    (
+        "rollout restart",
+        "  # Replace every pod of a Deployment, as a template change does
+  peapod rollout restart deployment/web",
+    ),
+    (
+        "rollout status",
+        "  # Wait until every pod of the Deployment is new and ready
+  peapod rollout status deployment/web --timeout=2m",
+    ),
+    (
         "scale",
         "  # Keep 3 pods of a Deployment
   peapod scale deployment/web --replicas=3

@@ -37,6 +37,7 @@ mod pod_edit;
 mod port_forward;
 mod pull_flag;
 mod resource_args;
+mod rollout;
 mod run;
 mod scale;
 mod sealed_verbs;
@@ -104,6 +105,9 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Change running pods in your editor (`KUBE_EDITOR`, `EDITOR`).
     Edit(edit::EditArgs),
+    /// Restart a workload's pods, or wait for its rollout: `rollout restart|status deployment/NAME`.
+    #[command(subcommand)]
+    Rollout(rollout::RolloutCommand),
     /// Set how many pods a workload keeps: `scale deployment/NAME --replicas=N`.
     Scale(scale::ScaleArgs),
     /// Change the images of running pods: `set image pod/NAME CONTAINER=IMAGE`.
@@ -214,6 +218,7 @@ fn main() -> ExitCode {
         Command::Patch(a) => patch::run(&a, &paths(root.as_deref())),
         Command::Diff(a) => Ok(diff::run(&a, &paths(root.as_deref()))),
         Command::Edit(a) => edit::run(&a, &paths(root.as_deref())),
+        Command::Rollout(cmd) => rollout::run(&cmd, &paths(root.as_deref())),
         Command::Scale(a) => scale::run(&a, &paths(root.as_deref())),
         Command::Set(cmd) => set_image::run(&cmd, &paths(root.as_deref())),
         Command::Events(a) => events::run(&a, &paths(root.as_deref())),

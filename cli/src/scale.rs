@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use peapod_runtime::{Paths, workload};
 use peapod_spec::WorkloadKind;
 
@@ -27,33 +27,14 @@ pub struct ScaleArgs {
     namespace: String,
 }
 
-/// The kind and names of `targets`.
+/// The kind and names of `targets`: the kinds that scale.
 fn kind_and_names(targets: &[String]) -> anyhow::Result<(WorkloadKind, Vec<String>)> {
-    let first = &targets[0];
-    let (resource, names) = match first.split_once('/') {
-        Some((resource, _)) => {
-            let names = targets
-                .iter()
-                .map(|t| {
-                    t.split_once('/')
-                        .map(|(_, n)| n.to_owned())
-                        .ok_or_else(|| anyhow!("{t}: name the workloads as TYPE/NAME"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            (resource, names)
-        }
-        None => (first.as_str(), targets[1..].to_vec()),
-    };
-    let kind = WorkloadKind::from_resource(resource)
-        .ok_or_else(|| anyhow!("the server doesn't have a resource type \"{resource}\""))?;
+    let (kind, names) = crate::workloads::kind_and_names(targets)?;
     if matches!(kind, WorkloadKind::DaemonSet | WorkloadKind::Job) {
         bail!(
             "no scaler has been implemented for {:?}: a DaemonSet keeps one pod on this host, a Job its parallelism",
             kind.resource()
         );
-    }
-    if names.is_empty() {
-        bail!("resource(s) were provided, but no name was specified");
     }
     Ok((kind, names))
 }

@@ -19,6 +19,23 @@ pub fn kind_of(targets: &[String]) -> Option<WorkloadKind> {
     WorkloadKind::from_resource(first.split('/').next().unwrap_or(first))
 }
 
+/// The kind and the names of `targets` (`TYPE NAME...` or
+/// `TYPE/NAME...`), one name at least (`scale`, `rollout`).
+///
+/// # Errors
+/// A type that is not a workload kind; no name.
+pub fn kind_and_names(targets: &[String]) -> anyhow::Result<(WorkloadKind, Vec<String>)> {
+    let first = targets.first().map_or("", String::as_str);
+    let resource = first.split('/').next().unwrap_or(first);
+    let kind = kind_of(targets)
+        .ok_or_else(|| anyhow::anyhow!("the server doesn't have a resource type \"{resource}\""))?;
+    let names = names(targets);
+    if names.is_empty() {
+        anyhow::bail!("resource(s) were provided, but no name was specified");
+    }
+    Ok((kind, names))
+}
+
 /// The names of `targets` (`TYPE NAME...` or `TYPE/NAME...`).
 fn names(targets: &[String]) -> Vec<String> {
     if targets.first().is_some_and(|t| t.contains('/')) {
@@ -115,15 +132,20 @@ fn document(view: &WorkloadView) -> serde_json::Value {
 }
 
 /// The pods of a workload, counted as its status counts them.
-struct Counts {
-    desired: u32,
-    current: usize,
-    ready: usize,
-    updated: usize,
+pub struct Counts {
+    /// The pods it is to keep.
+    pub desired: u32,
+    /// Its pods pending or running.
+    pub current: usize,
+    /// Those ready.
+    pub ready: usize,
+    /// Those of its current template.
+    pub updated: usize,
 }
 
 impl Counts {
-    fn of(view: &WorkloadView) -> Self {
+    /// The counts of `view`.
+    pub fn of(view: &WorkloadView) -> Self {
         let workload = &view.record.workload;
         let (key, revision) = workload::revision_label(workload);
         let live: Vec<&Pod> = view

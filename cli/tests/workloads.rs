@@ -464,3 +464,39 @@ fn scale_changes_the_replicas_a_deployment_keeps() {
         "{err}"
     );
 }
+
+#[test]
+fn rollout_restart_replaces_every_pod_and_status_waits_for_the_new_ones() {
+    let Some((_g, root)) = start("rollout", "wl-rollout", shared) else {
+        return;
+    };
+    let (_guard, _) = apply(&root, "web", &deployment(2));
+    let before = names(&wait_pods(&root, ("app", "web"), "2 running", running(2)));
+    assert_eq!(
+        root.ok(&["rollout", "restart", "deployment/web"]),
+        "deployment.apps/web restarted\n"
+    );
+    let out = root.ok(&["rollout", "status", "deploy/web", "--timeout=60s"]);
+    assert!(
+        out.ends_with("deployment \"web\" successfully rolled out\n"),
+        "{out}"
+    );
+    // What status saw: two new pods, ready, none of the old left.
+    let after = pods(&root, "app", "web");
+    assert!(running(2)(&after), "{:?}", names(&after));
+    assert!(
+        names(&after).iter().all(|n| !before.contains(n)),
+        "{before:?} {:?}",
+        names(&after)
+    );
+    let template: Value =
+        serde_json::from_str(&root.ok(&["get", "deployment", "web", "-o", "json"])).unwrap();
+    assert!(
+        template["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+            .is_string(),
+        "{template:#}"
+    );
+    let (code, _, err) = root.outcome(&["rollout", "restart", "job/x"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no rollout for"), "{err}");
+}
