@@ -49,7 +49,8 @@ impl StreamArgs {
     /// The pod's key and the container (the default one, with kubectl's
     /// notice, when none is named).
     pub fn resolve(&self, paths: &Paths) -> anyhow::Result<(PodKey, String)> {
-        let key = PodKey::new(&self.namespace, crate::resource_args::pod_name(&self.pod)?);
+        let name = crate::workloads::pod_name(paths, &self.namespace, &self.pod)?;
+        let key = PodKey::new(&self.namespace, name);
         let container =
             crate::default_container::container(paths, &key, self.container.as_deref())?;
         Ok((key, container))

@@ -141,7 +141,7 @@ fn streams(args: &LogsArgs, paths: &Paths) -> anyhow::Result<Vec<Stream>> {
         (Some(_), Some(_)) => bail!("only a selector (-l) or a POD name is allowed"),
         (Some(pod), None) => vec![PodKey::new(
             &args.namespace,
-            crate::resource_args::pod_name(pod)?,
+            crate::workloads::pod_name(paths, &args.namespace, pod)?,
         )],
         (None, selector) => {
             let (labels, _) = crate::get::selectors(selector.as_deref(), None, &[], "pods")?;

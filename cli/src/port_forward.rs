@@ -37,7 +37,8 @@ pub struct PortForwardArgs {
 
 /// Runs `port-forward`: returns only on an error.
 pub fn run(args: &PortForwardArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
-    let key = PodKey::new(&args.namespace, crate::resource_args::pod_name(&args.pod)?);
+    let name = crate::workloads::pod_name(paths, &args.namespace, &args.pod)?;
+    let key = PodKey::new(&args.namespace, name);
     let ports = args
         .ports
         .iter()

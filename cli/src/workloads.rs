@@ -19,6 +19,41 @@ pub fn kind_of(targets: &[String]) -> Option<WorkloadKind> {
     WorkloadKind::from_resource(first.split('/').next().unwrap_or(first))
 }
 
+/// The pod `arg` names for `logs`, `exec`, `attach` and `port-forward`:
+/// `NAME`, `pod/NAME`, or a workload's `TYPE/NAME`, for which kubectl
+/// picks one of its pods (a ready one first, then by name), saying
+/// `Found N pods, using pod/X` when there are several.
+///
+/// # Errors
+/// A type that is neither pods nor a workload kind; a workload missing
+/// or without pods.
+pub fn pod_name(paths: &Paths, namespace: &str, arg: &str) -> anyhow::Result<String> {
+    let one = vec![arg.to_owned()];
+    let Some(kind) = arg.contains('/').then(|| kind_of(&one)).flatten() else {
+        return Ok(crate::resource_args::pod_name(arg)?.to_owned());
+    };
+    let name = names(&one).pop().unwrap_or_default();
+    let view = workload::list(paths, Some(namespace), Some(kind))?
+        .into_iter()
+        .find(|v| v.record.workload.name() == name)
+        .ok_or_else(|| {
+            anyhow::anyhow!(crate::error_message::workload_not_found(
+                kind.resource(),
+                &name
+            ))
+        })?;
+    let mut pods: Vec<&Pod> = view.pods.iter().collect();
+    pods.sort_by_key(|p| (!is_ready(p), p.metadata.name.clone()));
+    let first = pods
+        .first()
+        .and_then(|p| p.metadata.name.clone())
+        .ok_or_else(|| anyhow::anyhow!("{}/{name} has no pods", kind.resource()))?;
+    if pods.len() > 1 {
+        eprintln!("Found {} pods, using pod/{first}", pods.len());
+    }
+    Ok(first)
+}
+
 /// The kind and the names of `targets` (`TYPE NAME...` or
 /// `TYPE/NAME...`), one name at least (`scale`, `rollout`).
 ///
@@ -131,6 +166,15 @@ fn document(view: &WorkloadView) -> serde_json::Value {
     doc
 }
 
+/// Whether `pod`'s Ready condition is true.
+fn is_ready(pod: &Pod) -> bool {
+    pod.status.as_ref().is_some_and(|s| {
+        s.conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == "True")
+    })
+}
+
 /// The pods of a workload, counted as its status counts them.
 pub struct Counts {
     /// The pods it is to keep.
@@ -158,16 +202,7 @@ impl Counts {
                 )
             })
             .collect();
-        let ready = live
-            .iter()
-            .filter(|p| {
-                p.status.as_ref().is_some_and(|s| {
-                    s.conditions
-                        .iter()
-                        .any(|c| c.type_ == "Ready" && c.status == "True")
-                })
-            })
-            .count();
+        let ready = live.iter().filter(|p| is_ready(p)).count();
         let updated = live
             .iter()
             .filter(|p| p.metadata.labels.get(key) == Some(&revision))

@@ -500,3 +500,28 @@ fn rollout_restart_replaces_every_pod_and_status_waits_for_the_new_ones() {
     assert_eq!(code, 1);
     assert!(err.contains("no rollout for"), "{err}");
 }
+
+#[test]
+fn logs_and_exec_of_a_deployment_pick_one_of_its_pods_as_kubectl() {
+    let Some((_g, root)) = start("workload_pod", "wl-pick", shared) else {
+        return;
+    };
+    let (_guard, _) = apply(&root, "web", &deployment(2));
+    let pods = names(&wait_pods(&root, ("app", "web"), "2 running", running(2)));
+    let (code, out, err) = root.outcome(&["exec", "deploy/web", "--", "hostname"]);
+    assert_eq!(code, 0, "{err}");
+    let picked = out.trim();
+    assert!(pods.iter().any(|p| p == picked), "{picked} of {pods:?}");
+    assert_eq!(err, format!("Found 2 pods, using pod/{picked}\n"));
+    let (code, _, err) = root.outcome(&["logs", "deployment/web"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (0, format!("Found 2 pods, using pod/{picked}\n").as_str())
+    );
+    let (code, _, err) = root.outcome(&["logs", "deployment/nosuch"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("deployment.apps \"nosuch\" not found"),
+        "{err}"
+    );
+}
