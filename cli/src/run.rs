@@ -139,7 +139,16 @@ fn options(args: &RunArgs) -> anyhow::Result<RunOptions> {
                 "--name and --image: give the name as the first argument, `run NAME --image={image}`"
             )
         }
-        Some(image) => (image.clone(), Some(args.target.clone())),
+        Some(image) => {
+            if let Some(flag) =
+                flag_taken_as_argument(&args.args, &std::env::args().collect::<Vec<_>>())
+            {
+                bail!(
+                    "unknown flag: {flag} (`run NAME --image={image}` takes the container's arguments after \"--\"); see 'peapod run --help'"
+                );
+            }
+            (image.clone(), Some(args.target.clone()))
+        }
         None => (args.target.clone(), args.name.clone()),
     };
     if args.tty && !args.stdin {
@@ -180,6 +189,17 @@ fn options(args: &RunArgs) -> anyhow::Result<RunOptions> {
         tty,
         pull: args.pull.map(crate::pull_flag::Pull::policy),
     })
+}
+
+/// In kubectl's form (`run NAME --image=IMAGE`) flags follow the name and
+/// the container's arguments come after `--`: the first of `args` (which
+/// clap fills with everything after the name) when it is a flag not
+/// preceded by a `--` on the command line `argv`. podman's form (`run IMAGE
+/// ARGS`) passes any argument after the image on, as podman does.
+fn flag_taken_as_argument<'a>(args: &'a [String], argv: &[String]) -> Option<&'a str> {
+    let first = args.first().filter(|a| a.starts_with('-'))?;
+    let separated = argv.len() > args.len() && argv[argv.len() - args.len() - 1] == "--";
+    (!separated).then_some(first.as_str())
 }
 
 /// Whether the container is left running as a pod: `-d`, or kubectl's
@@ -232,5 +252,35 @@ fn own_error_code(e: &peapod_runtime::Error) -> u8 {
         } => 127,
         peapod_runtime::Error::Exec { .. } => 126,
         _ => 125,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::flag_taken_as_argument;
+
+    fn strings(s: &[&str]) -> Vec<String> {
+        s.iter().map(|&a| a.to_owned()).collect()
+    }
+
+    #[test]
+    fn a_flag_after_the_name_is_a_flag_unless_after_a_double_dash() {
+        let argv = strings(&["peapod", "run", "x", "--image=b", "--labels=a=b"]);
+        assert_eq!(
+            flag_taken_as_argument(&strings(&["--labels=a=b"]), &argv),
+            Some("--labels=a=b")
+        );
+        let argv = strings(&["peapod", "run", "x", "--image=b", "--", "--help"]);
+        assert_eq!(flag_taken_as_argument(&strings(&["--help"]), &argv), None);
+        let argv = strings(&["peapod", "run", "x", "--image=b", "--", "ls", "-l"]);
+        assert_eq!(flag_taken_as_argument(&strings(&["ls", "-l"]), &argv), None);
+        // clap keeps a later `--` among the arguments: the flag before it
+        // is still the user's mistake.
+        let argv = strings(&["peapod", "run", "x", "--image=b", "-L", "--", "sh"]);
+        assert_eq!(
+            flag_taken_as_argument(&strings(&["-L", "--", "sh"]), &argv),
+            Some("-L")
+        );
+        assert_eq!(flag_taken_as_argument(&[], &argv), None);
     }
 }

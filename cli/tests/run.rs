@@ -389,6 +389,33 @@ fn a_missing_image_or_command_is_a_clear_error_and_leaves_nothing() {
     );
     let out = run(&root, &["--rm", "--network", "nosuch", "busybox", "true"]);
     assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    // kubectl's form: a flag after the name is a flag (this one unknown),
+    // not the container's command; after `--` it is the command.
+    let out = run(&root, &["x", "--image=busybox", "--labels=a=b"]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("error: unknown flag: --labels=a=b ("),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        &root,
+        &[
+            "--rm",
+            "--network",
+            "none",
+            "x",
+            "--image=busybox",
+            "--",
+            "--help",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(127), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("exec \"--help\": executable file not found in $PATH"),
+        "{}",
+        stderr(&out)
+    );
     assert_no_state(&root);
     assert_no_new_cgroups(&before);
 }
