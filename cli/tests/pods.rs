@@ -607,7 +607,13 @@ spec:
         std::thread::sleep(Duration::from_millis(20));
     }
 
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("supervisor.json")).unwrap())
+            .unwrap();
+    let sup = i32::try_from(record["pid"].as_i64().unwrap()).unwrap();
     root.ok(&["delete", "pod", &name, "-n", &ns]);
+    // Its empty cgroups go after the answer, before it exits.
+    wait_exited(sup);
     let stop = std::fs::read_to_string(shared.join("stop")).unwrap_or_default();
     assert_eq!(stop, "stopped\n", "the supervisor did not get the stop");
     assert!(!folder.exists(), "{} left", folder.display());
@@ -621,6 +627,21 @@ spec:
     assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
     assert_no_new_pod_traces(&before, root.path());
     drop(guard);
+}
+
+/// The folders of pod `uid`'s cgroup `peapod-<uid>`: one per v1
+/// hierarchy mounted below `/sys/fs/cgroup` (the unified one on v2).
+fn cgroup_dirs(uid: &str) -> Vec<PathBuf> {
+    let name = format!("peapod-{uid}");
+    if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        return vec![Path::new("/sys/fs/cgroup").join(name)];
+    }
+    ["cpu", "cpuacct", "memory", "devices", "freezer", "pids"]
+        .iter()
+        .map(|c| Path::new("/sys/fs/cgroup").join(c))
+        .filter(|h| h.join("cgroup.procs").exists())
+        .map(|h| h.join(&name))
+        .collect()
 }
 
 /// The cgroup processes of pod `uid` (memory hierarchy on v1, the unified
@@ -656,6 +677,15 @@ fn is_zombie(pid: i32) -> bool {
             .trim_start()
             .starts_with('Z')
     })
+}
+
+/// Waits (30 s at most) until process `pid` has exited.
+fn wait_exited(pid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid) {
+        assert!(Instant::now() < deadline, "process {pid} still runs");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// Nothing of a pod of ours appeared on the host: no mount under our root,
@@ -824,11 +854,12 @@ spec:
 }
 
 /// `delete` answers once the pod's processes, state, network rules and
-/// cgroups are gone and its folders are off their paths; its supervisor
-/// removes the folders from the disk after answering (one rename each on
-/// the user's path instead of an unlink per file and folder), and before
-/// it exits, with whatever an earlier, killed supervisor left in
-/// `<lib>/trash`.
+/// mounts are gone and its folders are off their paths; its supervisor
+/// removes its empty cgroups and the folders from the disk after
+/// answering (one rename each on the user's path instead of an unlink per
+/// file and folder), and before it exits, with whatever an earlier,
+/// killed supervisor left in `<lib>/trash` (a pod's folder and the
+/// cgroup of its uid).
 /// A container's writable layer is its own (fresh at each start, removed
 /// with the pod): its overlay is mounted `volatile`, so the container's
 /// exit does not sync the host's disk under `<lib>`.
@@ -899,11 +930,7 @@ fn the_roots_run_folder_unmounts_right_after_delete() {
         String::from_utf8_lossy(&unmounted.stderr)
     );
     std::mem::forget(mounted);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Path::new(&format!("/proc/{sup}")).exists() && !is_zombie(sup) {
-        assert!(Instant::now() < deadline, "supervisor {sup} still runs");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_exited(sup);
     assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
     let trash: Vec<_> = std::fs::read_dir(root.path().join("lib/trash"))
         .unwrap()
@@ -921,15 +948,25 @@ fn delete_moves_the_pods_folders_aside_and_its_supervisor_removes_them_before_it
     pod.sh("myapp1", "echo kept > /usr/logs/file");
     let sup = pod.supervisor_pid();
     let trash = root.path().join("lib/trash");
+    let uid = pod.json()["metadata"]["uid"].as_str().unwrap().to_owned();
     let left = trash.join("0123-left-by-a-killed-supervisor-0");
     std::fs::create_dir_all(left.join("containers/c/upper")).unwrap();
+    // A pod whose supervisor was killed after answering its delete: its
+    // folder in the trash, its cgroup (emptied) still there.
+    let killed = format!("0b5e2f3c-1d2e-4f50-8a9b-{:012x}", std::process::id());
+    std::fs::create_dir_all(trash.join(format!("{killed}-0/containers"))).unwrap();
+    let killed_cgroups = cgroup_dirs(&killed);
+    for dir in &killed_cgroups {
+        std::fs::create_dir(dir).unwrap();
+    }
     root.ok(&["delete", "pod", "myapp"]);
     assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Path::new(&format!("/proc/{sup}")).exists() && !is_zombie(sup) {
-        assert!(Instant::now() < deadline, "supervisor {sup} still runs");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_exited(sup);
+    let cgroups_left: Vec<_> = (cgroup_dirs(&uid).into_iter())
+        .chain(killed_cgroups)
+        .filter(|d| d.exists())
+        .collect();
+    assert_eq!(cgroups_left, Vec::<PathBuf>::new());
     let held: Vec<_> = std::fs::read_dir(&trash)
         .unwrap()
         .map(|e| e.unwrap().path())

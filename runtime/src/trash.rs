@@ -11,6 +11,9 @@
 //! moves nothing: folders are removed when put.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use peapod_core::{Cgroup, CgroupHierarchy};
 
 use crate::error::{Error, Result};
 
@@ -21,23 +24,50 @@ pub(crate) struct Trash {
     dir: Option<PathBuf>,
     /// What was moved into it.
     held: Vec<PathBuf>,
+    /// Empty cgroups removed when the trash is dropped, before its
+    /// folders; `None`: removed when put.
+    cgroups: Option<Vec<Cgroup>>,
 }
 
 impl Trash {
-    /// Folders put here are removed at once.
+    /// Folders and cgroups put here are removed at once.
     pub(crate) fn at_once() -> Self {
         Self {
             dir: None,
             held: Vec::new(),
+            cgroups: None,
         }
     }
 
     /// Folders put here move to `<lib>/trash/` and are removed when the
-    /// trash is dropped.
+    /// trash is dropped; cgroups are removed when put.
     pub(crate) fn deferred(lib: &Path) -> Self {
         Self {
             dir: Some(lib.join("trash")),
             held: Vec::new(),
+            cgroups: None,
+        }
+    }
+
+    /// [`Trash::deferred`], the pod's emptied cgroups removed when it is
+    /// dropped too (before its folders, so that a supervisor killed
+    /// meanwhile leaves the pod's folder in the trash, and the next one
+    /// removes its cgroup with it: [`Trash::drop`]).
+    pub(crate) fn deferred_with_cgroups(lib: &Path) -> Self {
+        let mut trash = Self::deferred(lib);
+        trash.cgroups = Some(Vec::new());
+        trash
+    }
+
+    /// Takes the emptied cgroup `cgroup` off the host: at once, or when
+    /// the trash is dropped.
+    pub(crate) fn put_cgroup(&mut self, cgroup: &Cgroup) -> peapod_core::Result<()> {
+        match &mut self.cgroups {
+            Some(later) => {
+                later.push(cgroup.clone());
+                Ok(())
+            }
+            None => cgroup.remove(crate::teardown::CGROUP_TIMEOUT),
         }
     }
 
@@ -76,19 +106,43 @@ impl Trash {
 
 impl Drop for Trash {
     fn drop(&mut self) {
+        for cgroup in self.cgroups.take().into_iter().flatten() {
+            let _ = cgroup.remove(crate::teardown::CGROUP_TIMEOUT);
+        }
         for folder in self.held.drain(..) {
             let _ = remove_tree(&folder);
         }
         // What a killed supervisor left (one racing us removes it too:
-        // errors are its or ours to ignore).
+        // errors are its or ours to ignore): a pod's folder, and the
+        // cgroup of its uid if it is still there (empty: a busy one stays).
         if let Some(dir) = &self.dir
             && let Ok(entries) = std::fs::read_dir(dir)
         {
+            let mut hierarchy = None;
             for entry in entries.flatten() {
+                if let Some(uid) = pod_uid_of(&entry.file_name().to_string_lossy())
+                    && let Ok(h) = hierarchy.get_or_insert_with(CgroupHierarchy::detect)
+                {
+                    let _ = h
+                        .open(crate::teardown::cgroup_name(uid))
+                        .remove(Duration::ZERO);
+                }
                 let _ = remove_tree(&entry.path());
             }
         }
     }
+}
+
+/// The pod uid a trash entry's name carries: `<uid>-<rank>` (its
+/// `<lib>/pods/<uid>` folder); `None` for its log folder
+/// (`<ns>_<name>_<uid>-<rank>`, the same pod) and anything else.
+fn pod_uid_of(entry: &str) -> Option<&str> {
+    let (uid, rank) = entry.rsplit_once('-')?;
+    let uuid = uid.len() == 36
+        && uid.chars().enumerate().all(|(i, c)| {
+            matches!(i, 8 | 13 | 18 | 23) == (c == '-') && (c == '-' || c.is_ascii_hexdigit())
+        });
+    (uuid && !rank.is_empty() && rank.chars().all(|c| c.is_ascii_digit())).then_some(uid)
 }
 
 /// Removes a folder and what it holds; gone already is fine.
@@ -142,6 +196,15 @@ mod tests {
                 .count(),
             0
         );
+    }
+
+    #[test]
+    fn a_trash_entry_names_its_pods_uid() {
+        let uid = "0b5e2f3c-1d2e-4f50-8a9b-0c1d2e3f4a5b";
+        assert_eq!(pod_uid_of(&format!("{uid}-0")), Some(uid));
+        assert_eq!(pod_uid_of(&format!("default_web_{uid}-1")), None);
+        assert_eq!(pod_uid_of("0123-left-by-a-killed-supervisor-0"), None);
+        assert_eq!(pod_uid_of(&format!("{uid}-x")), None);
     }
 
     #[test]

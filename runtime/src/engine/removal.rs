@@ -117,10 +117,7 @@ impl SandboxRemoval<'_> {
             kill_leftovers(&mut keep);
         }
         if let Some(cg) = cgroup {
-            keep(
-                cg.remove(teardown::CGROUP_TIMEOUT)
-                    .map_err(|e| Error::pod(name, e)),
-            );
+            keep(trash.put_cgroup(cg).map_err(|e| Error::pod(name, e)));
         }
         first.map_or(Ok(()), Err)
     }

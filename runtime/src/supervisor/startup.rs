@@ -123,7 +123,16 @@ impl Supervisor {
             }
         };
         let storage_limits = StorageLimits::of(&pod);
-        let trash = Trash::deferred(&paths.lib);
+        // A pod of `apply`'s: its empty cgroups go after `delete` is
+        // answered, with its folders (kubelet's housekeeping removes a
+        // deleted pod's cgroup later too). An engine sandbox's go before
+        // `RemovePodSandbox` returns, as containerd's: its caller may
+        // remove their parent next.
+        let trash = if engine.is_some() {
+            Trash::deferred(&paths.lib)
+        } else {
+            Trash::deferred_with_cgroups(&paths.lib)
+        };
         let mut sup = Self {
             event_log: EventLog::open(&dir),
             hostname: pod_files::uts_hostname(&pod),
