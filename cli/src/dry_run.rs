@@ -26,7 +26,9 @@ pub enum DryRun {
 }
 
 impl DryRun {
-    fn suffix(self) -> &'static str {
+    /// kubectl's words after what was done: `(dry run)` or `(server dry
+    /// run)`.
+    pub fn suffix(self) -> &'static str {
         match self {
             Self::Server => "(server dry run)",
             _ => "(dry run)",

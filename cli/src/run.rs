@@ -6,16 +6,17 @@
 //! supervised pod named NAME, as `apply` makes, for `get`, `logs`,
 //! `exec` and `delete`.
 
-use std::io::IsTerminal;
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write as _};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use peapod_runtime::Paths;
 use peapod_runtime::network::Mode;
 use peapod_runtime::pod::launch::Launcher;
 use peapod_runtime::pod::pod_config::PodConfig;
 use peapod_runtime::pod::run_once::{self, RunOptions};
-use peapod_spec::RestartPolicy;
+use peapod_runtime::{Paths, PodKey};
+use peapod_spec::{Pod, RestartPolicy};
 
 /// Run one container: in the foreground, exiting with its exit code (125
 /// when peapod fails, 126 when the command cannot be executed, 127 when
@@ -74,6 +75,23 @@ pub struct RunArgs {
     /// (TCP; repeatable).
     #[arg(short = 'p', long = "publish", value_name = "HOST:CONTAINER")]
     publish: Vec<String>,
+    /// kubectl's: the pod's labels, `KEY=VALUE,...`, instead of `run=NAME`.
+    #[arg(short = 'l', long, value_name = "KEY=VALUE,...")]
+    labels: Option<String>,
+    /// kubectl's: a port the container exposes (its `containerPort`;
+    /// `-p` forwards a host port to it).
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    port: Option<u16>,
+    /// kubectl's `client` or `server`: print the pod that would be made
+    /// (`pod/NAME created (dry run)`, or as `-o` asks) and make nothing;
+    /// `server` fills in what admission adds (uid, namespace, status).
+    #[arg(long, value_enum, value_name = "MODE", default_value = "none", num_args = 0..=1, require_equals = true, default_missing_value = "client")]
+    dry_run: crate::dry_run::DryRun,
+    /// kubectl's: print the pod made (or, with `--dry-run`, the one that
+    /// would be) as `get -o` prints it (`yaml`, `json`, `name`...) instead
+    /// of `pod/NAME created`.
+    #[arg(short = 'o', long, value_name = "FORMAT")]
+    output: Option<String>,
     /// The pod's `restartPolicy`: `Always` (a detached pod's default),
     /// `OnFailure` or `Never` (the foreground run's only one).
     #[arg(long, value_name = "POLICY")]
@@ -100,6 +118,15 @@ pub fn run(args: &RunArgs, paths: &Paths) -> ExitCode {
             return ExitCode::from(125);
         }
     };
+    if args.dry_run != crate::dry_run::DryRun::None || args.output.is_some() {
+        return match print_pod(args, paths, &options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{}", crate::error_message::of(&e));
+                ExitCode::FAILURE
+            }
+        };
+    }
     if detached(args) {
         return match detach(args, paths, &options) {
             Ok(()) => ExitCode::SUCCESS,
@@ -185,6 +212,13 @@ fn options(args: &RunArgs) -> anyhow::Result<RunOptions> {
             .iter()
             .map(|p| port(p))
             .collect::<anyhow::Result<_>>()?,
+        port: args.port,
+        labels: args
+            .labels
+            .as_deref()
+            .map(labels)
+            .transpose()?
+            .unwrap_or_default(),
         stdin: args.stdin,
         tty,
         pull: args.pull.map(crate::pull_flag::Pull::policy),
@@ -219,9 +253,25 @@ fn port(spec: &str) -> anyhow::Result<(u16, u16)> {
     }
 }
 
-/// The run as a supervised pod, as `apply` starts one, labelled
-/// `run=NAME` as kubectl labels it; prints `pod/NAME created`.
-fn detach(args: &RunArgs, paths: &Paths, options: &RunOptions) -> anyhow::Result<()> {
+/// kubectl's `--labels`: `KEY=VALUE` pairs separated by commas, each key
+/// and value as the API server takes them.
+fn labels(spec: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut labels = BTreeMap::new();
+    for pair in spec.split(',') {
+        let Some((key, value)) = pair.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+            bail!("invalid label spec: {pair:?} (--labels takes KEY=VALUE,KEY=VALUE)");
+        };
+        if labels.insert(key.to_owned(), value.to_owned()).is_some() {
+            bail!("invalid label spec: {spec:?}: the key {key:?} twice");
+        }
+    }
+    Ok(labels)
+}
+
+/// The pod a detached run makes: `run_once`'s with the `--restart`
+/// policy, labelled `run=NAME` as kubectl labels it (unless `--labels`),
+/// checked as a manifest would be.
+fn detached_pod(args: &RunArgs, options: &RunOptions) -> anyhow::Result<Pod> {
     let mut pod = run_once::pod(options);
     pod.spec.restart_policy = match args.restart.as_deref() {
         None | Some("Always") => RestartPolicy::Always,
@@ -229,15 +279,91 @@ fn detach(args: &RunArgs, paths: &Paths, options: &RunOptions) -> anyhow::Result
         Some("Never") => RestartPolicy::Never,
         Some(other) => bail!("--restart={other}: expected Always, OnFailure or Never"),
     };
-    let name = pod.metadata.name.clone().unwrap_or_default();
-    pod.metadata.labels.insert("run".to_owned(), name);
+    if pod.metadata.labels.is_empty() {
+        let name = name_of(&pod).to_owned();
+        pod.metadata.labels.insert("run".to_owned(), name);
+    }
+    let text = serde_json::to_string(&pod)?;
+    let checked = peapod_spec::parse_manifest_with(
+        &text,
+        "run",
+        peapod_spec::ValidationMode::Strict,
+        peapod_spec::Context::default(),
+    );
+    if let Err(found) = checked {
+        // Where in the pod's JSON is nothing to the user: the field and why.
+        let said: Vec<String> = (found.errors.iter())
+            .map(|d| format!("{}: {}", d.path, d.message))
+            .collect();
+        bail!("the pod of run {}: {}", name_of(&pod), said.join("; "));
+    }
+    Ok(pod)
+}
+
+/// The run as a supervised pod, as `apply` starts one; prints `pod/NAME
+/// created`.
+fn detach(args: &RunArgs, paths: &Paths, options: &RunOptions) -> anyhow::Result<()> {
+    let key = create(args, paths, options)?;
+    println!("pod/{} created", key.name);
+    Ok(())
+}
+
+/// The pod's name.
+fn name_of(pod: &Pod) -> &str {
+    pod.metadata.name.as_deref().unwrap_or_default()
+}
+
+/// Starts the detached run's pod.
+fn create(args: &RunArgs, paths: &Paths, options: &RunOptions) -> anyhow::Result<PodKey> {
+    let pod = detached_pod(args, options)?;
     let launcher = Launcher {
         exe: peapod_runtime::SealedExe::own_binary().context("finding the peapod binary")?,
         wait: true,
     };
     let config = PodConfig::default().with_pull(options.pull);
-    let key = launcher.create_with(paths, pod, &config)?;
-    println!("pod/{} created", key.name);
+    Ok(launcher.create_with(paths, pod, &config)?)
+}
+
+/// kubectl's `--dry-run` and `-o` of a detached run: the pod that would be
+/// made (`--dry-run=server`: as admitted, with its uid and status), or
+/// the one made, said as `get -o` prints it (without `-o`: `pod/NAME
+/// created (dry run)`). kubectl's refusal for an attached run.
+fn print_pod(args: &RunArgs, paths: &Paths, options: &RunOptions) -> anyhow::Result<()> {
+    use crate::dry_run::DryRun;
+    if !detached(args) {
+        bail!(
+            "--dry-run=[server|client] and -o can't be used with attached containers options (--attach, --stdin, --tty or --rm); run the pod detached"
+        );
+    }
+    let printer = match &args.output {
+        Some(output) => Some(crate::get::Printer {
+            format: crate::get::Format::of(Some(output))?,
+            namespaces: false,
+            show_labels: false,
+            label_columns: Vec::new(),
+            no_headers: false,
+            prefixed: false,
+        }),
+        None => None,
+    };
+    let pod = match args.dry_run {
+        DryRun::None => {
+            let key = create(args, paths, options)?;
+            peapod_runtime::pod::inspect::get(paths, &key)?
+        }
+        DryRun::Client => detached_pod(args, options)?,
+        DryRun::Server => peapod_runtime::pod::launch::admit(detached_pod(args, options)?)?,
+    };
+    let mut out = crate::stdout::stdout();
+    match printer {
+        Some(printer) => printer.print(&mut out, paths, &[pod], true)?,
+        None => writeln!(
+            out,
+            "pod/{} created {}",
+            name_of(&pod),
+            args.dry_run.suffix()
+        )?,
+    }
     Ok(())
 }
 

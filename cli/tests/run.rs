@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Root, shared, start};
+use common::{Pod, Root, shared, start};
 use peapod_runtime::network;
 use peapod_testkit::HostSnapshot;
 
@@ -314,6 +314,111 @@ fn a_running_run_is_listed_and_delete_ends_it_and_removes_everything() {
     assert_nothing_left(&root, &uid);
 }
 
+/// kubectl's `run NAME --image=IMG --dry-run=client|server -o json|yaml`
+/// prints the pod that would be made (`--labels` instead of `run=NAME`,
+/// `--port` as its `containerPort`; the server's with a uid) and makes
+/// nothing; an attached run is refused, as kubectl refuses it.
+#[test]
+fn run_dry_run_prints_the_pod_with_its_labels_and_port_and_makes_nothing() {
+    let Some((_g, root)) = start("run dry run", "run-dry", shared) else {
+        return;
+    };
+    let kubectl = ["web", "--image=busybox:1.31.1"];
+    let flags = ["-l", "app=web,tier=fe", "--port=8080"];
+    let out = run(
+        &root,
+        &[&kubectl[..], &flags, &["--dry-run=client", "-o", "json"]].concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pod: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(pod["kind"], "Pod");
+    assert_eq!(
+        pod["metadata"]["labels"],
+        serde_json::json!({"app": "web", "tier": "fe"})
+    );
+    assert_eq!(pod["metadata"]["uid"], serde_json::Value::Null);
+    assert_eq!(
+        pod["spec"]["containers"][0]["ports"],
+        serde_json::json!([{"containerPort": 8080, "protocol": "TCP"}])
+    );
+    assert_eq!(pod["spec"]["restartPolicy"], "Always");
+    let out = run(
+        &root,
+        &[&kubectl[..], &["--dry-run=server", "-o", "yaml"]].concat(),
+    );
+    let yaml = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(yaml.starts_with("apiVersion: v1\nkind: Pod\n"), "{yaml}");
+    assert!(yaml.contains("  labels:\n    run: web\n"), "{yaml}");
+    assert!(yaml.contains("  uid: "), "{yaml}");
+    for (mode, said) in [
+        ("--dry-run", "(dry run)"),
+        ("--dry-run=server", "(server dry run)"),
+    ] {
+        let out = run(&root, &[&kubectl[..], &[mode]].concat());
+        assert_eq!(
+            stdout(&out),
+            format!("pod/web created {said}\n"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = run(&root, &[&kubectl[..], &["-i", "--dry-run=client"]].concat());
+    assert!(
+        stderr(&out).starts_with(
+            "error: --dry-run=[server|client] and -o can't be used with attached containers"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        &root,
+        &[&kubectl[..], &["-l", "a b=c", "--dry-run"]].concat(),
+    );
+    assert!(
+        stderr(&out).starts_with("error: the pod of run web: metadata.labels.a b: invalid value"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(root.ok(&["get", "pods", "-o", "name"]), "");
+    assert_no_state(&root);
+}
+
+/// `run NAME --image=IMG -l KEY=VALUE --port=N -o name`: the pod made
+/// carries the labels (selected by them) and the port, and `-o` prints it.
+#[test]
+fn run_labels_and_port_are_the_pods() {
+    let Some((_g, root)) = start("run labels", "run-labels", shared) else {
+        return;
+    };
+    let _pod = Pod {
+        root: &root,
+        name: "web".to_owned(),
+    };
+    let made = root.ok(&[
+        "run",
+        "web",
+        "--image=busybox:1.31.1",
+        "--labels=app=web",
+        "--port=8080",
+        "-o",
+        "name",
+        "--",
+        "sleep",
+        "1000",
+    ]);
+    assert_eq!(made, "pod/web\n");
+    let selected = root.ok(&["get", "pods", "-l", "app=web", "-o", "name"]);
+    assert_eq!(selected, "pod/web\n");
+    let pod: serde_json::Value =
+        serde_json::from_str(&root.ok(&["get", "pod", "web", "-o", "json"])).unwrap();
+    assert_eq!(pod["metadata"]["labels"], serde_json::json!({"app": "web"}));
+    assert_eq!(
+        pod["spec"]["containers"][0]["ports"][0]["containerPort"],
+        8080
+    );
+}
+
 /// CVE-2019-5736: `run` clones its container from its own process, so
 /// it runs its binary from a private read-only mount (re-executed before
 /// it reads its command line): the host's binary cannot be opened for
@@ -391,10 +496,10 @@ fn a_missing_image_or_command_is_a_clear_error_and_leaves_nothing() {
     assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
     // kubectl's form: a flag after the name is a flag (this one unknown),
     // not the container's command; after `--` it is the command.
-    let out = run(&root, &["x", "--image=busybox", "--labels=a=b"]);
+    let out = run(&root, &["x", "--image=busybox", "--nosuch=a"]);
     assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
     assert!(
-        stderr(&out).starts_with("error: unknown flag: --labels=a=b ("),
+        stderr(&out).starts_with("error: unknown flag: --nosuch=a ("),
         "{}",
         stderr(&out)
     );

@@ -61,6 +61,11 @@ pub struct RunOptions {
     /// `-p HOST:CONTAINER`: TCP host ports forwarded to the container
     /// (a `hostPort` of its `ports`).
     pub ports: Vec<(u16, u16)>,
+    /// `--port`: a port the container exposes, its `containerPort` with
+    /// no host port (unless `-p` gives it one).
+    pub port: Option<u16>,
+    /// `-l`/`--labels`: the pod's labels.
+    pub labels: std::collections::BTreeMap<String, String>,
     /// `-i`: the caller's stdin is the container's (else `/dev/null`).
     pub stdin: bool,
     /// `-t`: a pty is the container's terminal, relayed to the caller's
@@ -152,15 +157,21 @@ pub fn run(paths: &Paths, options: &RunOptions) -> Result<i32> {
 
 /// The pod a `run` stands for: one container named as the pod,
 /// `restartPolicy: Never`, the image never pulled (run imports first, or
-/// pulls with `--pull`), its `-p` ports as `hostPort`s. `run -d` makes it
+/// pulls with `--pull`), its `--port` and `-p` ports as `containerPort`s
+/// (with their `hostPort`), its `--labels`. `run -d` makes it
 /// a supervised pod.
 pub fn pod(options: &RunOptions) -> Pod {
-    let mut pod = Pod::default();
+    let mut pod = Pod {
+        api_version: "v1".to_owned(),
+        kind: "Pod".to_owned(),
+        ..Pod::default()
+    };
     let name = options.name.clone().unwrap_or_else(|| {
         let uid = std::fs::read_to_string("/proc/sys/kernel/random/uuid").unwrap_or_default();
         format!("run-{}", uid.get(..8).unwrap_or("0"))
     });
     pod.metadata.name = Some(name.clone());
+    pod.metadata.labels.clone_from(&options.labels);
     pod.spec.restart_policy = RestartPolicy::Never;
     pod.spec.containers.push(Container {
         name,
@@ -176,12 +187,13 @@ pub fn pod(options: &RunOptions) -> Pod {
             })
             .collect(),
         image_pull_policy: Some(peapod_spec::PullPolicy::Never),
-        ports: options
-            .ports
-            .iter()
-            .map(|&(host, container)| ContainerPort {
+        ports: (options.port.iter())
+            .filter(|&&p| options.ports.iter().all(|&(_, c)| c != p))
+            .map(|&p| (None, p))
+            .chain(options.ports.iter().map(|&(h, c)| (Some(h), c)))
+            .map(|(host, container)| ContainerPort {
                 container_port: i32::from(container),
-                host_port: Some(i32::from(host)),
+                host_port: host.map(i32::from),
                 ..ContainerPort::default()
             })
             .collect(),
