@@ -1,4 +1,4 @@
-//! `peapod delete pod NAME...` / `peapod delete -f FILE` / `peapod delete
+//! `peapod delete pod NAME...` / `peapod delete -f FILE|DIR|- [-R]` / `peapod delete
 //! pods --all|-l SELECTOR`: stop pods (grace period, then SIGKILL) and
 //! remove everything of them; `--wait=false` returns once each pod was
 //! asked to stop, as kubectl returns once the API server took the delete.
@@ -12,7 +12,7 @@ use peapod_runtime::PodKey;
 use peapod_runtime::pod::launch::key_of;
 use peapod_runtime::{Paths, pod::inspect, pod::teardown};
 
-use crate::manifest::read_manifest;
+use crate::manifest::read_manifests;
 
 /// Delete pods.
 #[derive(Debug, clap::Args)]
@@ -21,9 +21,14 @@ pub struct DeleteArgs {
     /// with `-f`.
     #[arg(value_name = "TYPE[/NAME]")]
     targets: Vec<String>,
-    /// Delete the pods of this manifest.
+    /// Delete the pods (and workloads) of this manifest, of a directory's
+    /// (`*.yaml`, `*.yml`, `*.json`), or of stdin (`-`); may repeat, as
+    /// `apply -f`.
     #[arg(short = 'f', long = "filename", value_name = "FILE")]
-    file: Option<PathBuf>,
+    files: Vec<PathBuf>,
+    /// Read the directories of `-f` with their subdirectories.
+    #[arg(short = 'R', long, requires = "files")]
+    recursive: bool,
     /// Seconds between SIGTERM and SIGKILL; the pod's
     /// `terminationGracePeriodSeconds` by default.
     #[arg(long, value_name = "SECONDS")]
@@ -87,28 +92,7 @@ pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
             paths,
         );
     }
-    let keys: Vec<PodKey> = if let Some(file) = &args.file {
-        if args.all || args.selector.is_some() {
-            bail!("cannot delete by file and by --all or -l at once");
-        }
-        let loaded = read_manifest(file, None)?;
-        for w in &loaded.workloads {
-            let (kind, name) = (w.workload_kind(), w.name().to_owned());
-            let targets = [kind.resource().to_owned(), name];
-            let code = crate::workloads::delete(
-                kind,
-                &targets,
-                w.namespace(),
-                grace,
-                args.ignore_not_found,
-                paths,
-            )?;
-            if code != ExitCode::SUCCESS {
-                return Ok(code);
-            }
-        }
-        loaded.pods.iter().map(key_of).collect::<Result<_, _>>()?
-    } else {
+    let keys: Vec<PodKey> = if args.files.is_empty() {
         if args.targets.is_empty() {
             bail!(
                 "You must provide one or more resources by argument or filename: `delete pod NAME` or `delete -f FILE`."
@@ -135,6 +119,27 @@ pub fn run(args: &DeleteArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
                 .map(|n| PodKey::new(&args.namespace, n))
                 .collect()
         }
+    } else {
+        if args.all || args.selector.is_some() {
+            bail!("cannot delete by file and by --all or -l at once");
+        }
+        let loaded = read_manifests(&args.files, args.recursive, None)?;
+        for w in &loaded.workloads {
+            let (kind, name) = (w.workload_kind(), w.name().to_owned());
+            let targets = [kind.resource().to_owned(), name];
+            let code = crate::workloads::delete(
+                kind,
+                &targets,
+                w.namespace(),
+                grace,
+                args.ignore_not_found,
+                paths,
+            )?;
+            if code != ExitCode::SUCCESS {
+                return Ok(code);
+            }
+        }
+        loaded.pods.iter().map(key_of).collect::<Result<_, _>>()?
     };
     let stop = |key: &PodKey| {
         if args.wait {

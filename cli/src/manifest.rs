@@ -72,8 +72,9 @@ pub fn read_manifests(
     }
     if sources.is_empty() {
         let named: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+        // kubectl's words, whichever verb reads them.
         bail!(
-            "no objects passed to apply: {} holds no *.yaml, *.yml or *.json file{}",
+            "error reading [{}]: recognized file extensions are [.json .yaml .yml]{}",
             named.join(", "),
             if recursive {
                 ""

@@ -173,7 +173,7 @@ fn a_second_apply_said_already_exists_and_nothing_could_be_changed_in_place() {
 }
 
 #[test]
-fn apply_took_one_file_and_no_directory_nor_stdin() {
+fn apply_and_delete_took_one_file_and_no_directory_nor_stdin() {
     let Some((_g, root)) = start("declarative_apply_inputs", "apply-inputs", shared) else {
         return;
     };
@@ -243,6 +243,44 @@ fn apply_took_one_file_and_no_directory_nor_stdin() {
         "the error names the file and line: {err}"
     );
     assert!(root.run(&["get", "pod", "bad"]).status.code() == Some(1));
+
+    // `delete -f` reads them as `apply -f` does: stdin, repeated, a
+    // directory (its subdirectories with -R).
+    std::fs::remove_file(&bad).unwrap();
+    let out = root.feed(
+        &["delete", "-f", "-", "-f", dir_arg],
+        pod_yaml("from-stdin").as_bytes(),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "pod \"from-stdin\" deleted\npod \"in-b\" deleted\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(root.ok(&["get", "pods", "-o", "name"]), "pod/in-sub\n");
+    let (code, out, err) = run(
+        &root,
+        &["delete", "-R", "-f", dir_arg, "--ignore-not-found"],
+    );
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "pod \"in-sub\" deleted\n"),
+        "{err}"
+    );
+    assert_eq!(root.ok(&["get", "pods", "-o", "name"]), "");
+    let empty = root.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (code, _, err) = run(&root, &["delete", "-f", empty.to_str().unwrap()]);
+    assert_eq!(
+        (code, err),
+        (
+            1,
+            format!(
+                "error: error reading [{}]: recognized file extensions are [.json .yaml .yml] (-R reads subdirectories)\n",
+                empty.display()
+            )
+        )
+    );
 }
 
 #[test]
