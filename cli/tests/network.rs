@@ -285,6 +285,29 @@ fn delete_kill_9_and_failed_apply_leave_no_veth_lease_or_rule() {
     assert_eq!(network_of(&id), Vec::<String>::new());
 }
 
+/// The supervisor leases the pod's address (and writes its hosts files)
+/// while the pause makes the pod's namespaces: a pause that then fails
+/// (here its child cannot write a sysctl's value) gives the lease back.
+#[test]
+fn a_pause_that_fails_to_start_gives_its_lease_back() {
+    let Some((_host, root)) = start("pause_fails_after_lease", "net-pause-fails", shared) else {
+        return;
+    };
+    let port = free_port();
+    let yaml = httpd_pod("web", 8080, Some(port)).replace(
+        "spec:\n",
+        "spec:\n  securityContext:\n    sysctls:\n      - { name: net.ipv4.ip_local_port_range, value: \"no range\" }\n",
+    );
+    let (err, id) = apply_fails_with_uid(&root, &yaml, &[]);
+    assert!(
+        err.contains("pause: sysctl") && err.contains("ip_local_port_range"),
+        "{err}"
+    );
+    assert_eq!(network_of(&id), Vec::<String>::new());
+    assert_eq!(cgroups_of(&id), Vec::<PathBuf>::new());
+    assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
+}
+
 #[test]
 fn host_port_without_working_nft_fails_apply_and_leaves_nothing() {
     let Some((_host, root)) = start("host_port_without_nft", "net-no-nft", shared) else {

@@ -109,13 +109,38 @@ impl Pending {
     }
 }
 
-/// Leases the network of the pod `uid` whose pause is `pause_pid` (an
-/// address and host ports on the bridge; nothing with [`Mode::None`]) and
-/// returns the pod's addresses (empty with [`Mode::None`]) and what
-/// [`Pending::connect`] finishes.
-pub(crate) fn prepare(pod: &Pod, uid: &str, pause_pid: i32) -> Result<(Vec<IpAddr>, Pending)> {
-    let netns = open_netns(pause_pid).map_err(|e| Error::pod(pod_name(pod), e))?;
-    lease(pod, uid, netns, Mode::from_env()?)
+/// The addresses and host ports of a pod, leased before its network
+/// namespace exists (the supervisor leases them while the pause makes
+/// its namespaces); [`Lease::in_netns`] makes it the [`Pending`] wiring.
+pub(crate) struct Lease {
+    pod: String,
+    bridge: Option<(Network, Reservation)>,
+}
+
+impl Lease {
+    /// The wiring of this lease into `netns`.
+    pub(crate) fn in_netns(self, netns: OwnedFd) -> Pending {
+        Pending {
+            pod: self.pod,
+            netns,
+            bridge: self.bridge,
+        }
+    }
+
+    /// The wiring of this lease into the network namespace of the pause
+    /// `pause_pid` (which made it).
+    pub(crate) fn in_pause_netns(self, pause_pid: i32) -> Result<Pending> {
+        let netns = open_netns(pause_pid).map_err(|e| Error::pod(&self.pod, e))?;
+        Ok(self.in_netns(netns))
+    }
+}
+
+/// Leases the network of the pod `uid` in the mode `PEAPOD_NETWORK`
+/// says (an address and host ports on the bridge; nothing with
+/// [`Mode::None`]) and returns the pod's addresses (empty with
+/// [`Mode::None`]) and the lease, wired once its namespace exists.
+pub(crate) fn lease(pod: &Pod, uid: &str) -> Result<(Vec<IpAddr>, Lease)> {
+    lease_in_mode(pod, uid, Mode::from_env()?)
 }
 
 /// Leases the addresses of `pod` for the network namespace `netns` (none
@@ -129,11 +154,12 @@ pub(crate) fn lease_netns(
     let netns = netns
         .try_clone_to_owned()
         .map_err(|e| Error::pod(pod_name(pod), e))?;
-    lease(pod, uid, netns, mode)
+    let (ips, lease) = lease_in_mode(pod, uid, mode)?;
+    Ok((ips, lease.in_netns(netns)))
 }
 
-/// [`prepare`] for the network namespace `netns`, in `mode`.
-fn lease(pod: &Pod, uid: &str, netns: OwnedFd, mode: Mode) -> Result<(Vec<IpAddr>, Pending)> {
+/// [`lease`] in `mode`.
+fn lease_in_mode(pod: &Pod, uid: &str, mode: Mode) -> Result<(Vec<IpAddr>, Lease)> {
     let name = pod_name(pod);
     let fail = |e: &dyn std::fmt::Display| Error::pod(name, e);
     let (ips, bridge) = match mode {
@@ -158,12 +184,11 @@ fn lease(pod: &Pod, uid: &str, netns: OwnedFd, mode: Mode) -> Result<(Vec<IpAddr
             (ips, Some((network, reservation)))
         }
     };
-    let pending = Pending {
+    let lease = Lease {
         pod: name.to_owned(),
-        netns,
         bridge,
     };
-    Ok((ips, pending))
+    Ok((ips, lease))
 }
 
 fn pod_name(pod: &Pod) -> &str {

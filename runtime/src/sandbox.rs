@@ -197,19 +197,25 @@ impl Sandbox {
             v.mount_tmpfs().map_err(|e| Error::pod(name, e))?;
             v
         };
-        let pause = starting.wait().map_err(pause_error)?;
-        let (pod_ips, network) = if host_network {
+        // The address (the hosts file needs it) and the pod files need no
+        // namespace: made while the pause still makes its own. A failure
+        // from here on gives the lease back with the pod's resources.
+        let (pod_ips, lease) = if host_network {
             (host_ips(), None)
         } else {
             let _s = debug_span!("network").entered();
-            let (ips, pending) = network::prepare(pod, &resources.uid, pause.pid())?;
-            (ips, Some(pending))
+            let (ips, lease) = network::lease(pod, &resources.uid)?;
+            (ips, Some(lease))
         };
         let etc = teardown::lib_dir(paths, &resources.uid).join("etc");
         let files = {
             let _s = debug_span!("pod_files").entered();
             pod_files::write(pod, &pod_ips, &etc)?
         };
+        let pause = starting.wait().map_err(pause_error)?;
+        let network = lease
+            .map(|lease| lease.in_pause_netns(pause.pid()))
+            .transpose()?;
         Ok(Built {
             pause,
             parked,
