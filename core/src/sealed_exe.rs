@@ -38,11 +38,16 @@ pub struct SealedExe {
 
 impl SealedExe {
     /// Opens `exe` (an absolute path to a regular file) through a private
-    /// read-only overlayfs of its folder; `spare_lower` is any existing
-    /// folder not above or below it, the overlay's second (hidden) lower
-    /// layer (overlayfs wants two lower layers to mount without an upper
-    /// one). Falls back to a detached read-only bind mount of the file.
-    pub fn open(exe: &Path, spare_lower: &Path) -> Result<Self> {
+    /// read-only overlayfs of its folder; the overlay's second (hidden)
+    /// lower layer (overlayfs wants two lower layers to mount without an
+    /// upper one) is `/dev`, or `/etc` for a binary under `/dev`: a folder
+    /// of every host, never above or below the binary's, and never a
+    /// mount of peapod's own (the overlay pins its layers' mounts for as
+    /// long as the process runs: a `--root`'s `run/` tmpfs would stay busy
+    /// until the last supervisor exec'd through it had ended). Falls back
+    /// to a detached read-only bind mount of the file.
+    pub fn open(exe: &Path) -> Result<Self> {
+        let spare_lower = spare_lower_beside(exe.parent().unwrap_or(Path::new("/")));
         let file = match through_overlay(exe, spare_lower) {
             Ok(file) => file,
             Err(overlay) => {
@@ -68,8 +73,7 @@ impl SealedExe {
     /// `cp`, the CRI server's exec): returns at once when it does (it was
     /// exec'd through a [`SealedExe`], or the binary is installed on a
     /// read-only filesystem), else replaces the process with its own
-    /// binary through one ([`SealedExe::open`], the spare lower layer
-    /// `/dev`, or `/etc` for a binary under `/dev`), same arguments and
+    /// binary through one ([`SealedExe::open`]), same arguments and
     /// environment, and does not return on success. Call it first thing
     /// in `main`, while the process has one thread: it needs nothing of
     /// the command line, so it may run before the command line is read.
@@ -88,8 +92,7 @@ impl SealedExe {
                 std::io::Error::other("the binary is still on a writable mount"),
             ));
         }
-        let spare_lower = spare_lower_beside(exe.parent().unwrap_or(Path::new("/")));
-        let sealed = Self::open(&exe, spare_lower)?;
+        let sealed = Self::open(&exe)?;
         let mut args = std::env::args_os();
         let argv0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
         let mut marker = std::ffi::OsString::from(format!("{}:", std::process::id()));

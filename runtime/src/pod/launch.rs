@@ -200,7 +200,7 @@ impl Launcher {
         let log_reader =
             File::open(dir.supervisor_log()).map_err(|e| Error::io(dir.supervisor_log(), e))?;
         let spawned = tracing::debug_span!("spawn_supervisor").entered();
-        let sealed = sealed_exe(&self.exe, &paths.run).map_err(|e| Error::Supervisor {
+        let sealed = sealed_exe(&self.exe).map_err(|e| Error::Supervisor {
             pod: dir.key().name.clone(),
             message: format!("{}: {e}", self.exe.display()),
         })?;
@@ -248,7 +248,7 @@ impl Launcher {
 /// `None` for a script (a test's stand-in supervisor), which its
 /// interpreter could not open by a close-on-exec fd and which makes no
 /// container.
-fn sealed_exe(exe: &Path, spare_lower: &Path) -> peapod_core::Result<Option<SealedExe>> {
+fn sealed_exe(exe: &Path) -> peapod_core::Result<Option<SealedExe>> {
     let mut magic = [0u8; 2];
     let script = File::open(exe)
         .and_then(|mut f| f.read_exact(&mut magic))
@@ -256,7 +256,7 @@ fn sealed_exe(exe: &Path, spare_lower: &Path) -> peapod_core::Result<Option<Seal
     if script {
         return Ok(None);
     }
-    SealedExe::open(exe, spare_lower).map(Some)
+    SealedExe::open(exe).map(Some)
 }
 
 /// The arguments after the verb: where state lives, and the pod folder.
