@@ -36,7 +36,7 @@ pub struct PatchArgs {
     /// `pod NAME` or `pod/NAME`.
     #[arg(required = true, value_name = "TYPE[/NAME]")]
     targets: Vec<String>,
-    /// The patch, as JSON.
+    /// The patch, as JSON or YAML.
     #[arg(
         short = 'p',
         long,
@@ -58,7 +58,7 @@ pub struct PatchArgs {
 /// Runs `patch`: `pod/NAME patched`, or `pod/NAME patched (no change)`.
 ///
 /// # Errors
-/// The patch is not JSON; a pod is missing; the patch does not apply or
+/// The patch is neither JSON nor YAML; a pod is missing; the patch does not apply or
 /// makes a change a running pod cannot take.
 pub fn run(args: &PatchArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     let text = match (&args.patch, &args.patch_file) {
@@ -67,8 +67,12 @@ pub fn run(args: &PatchArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("the patch file {}", file.display()))?,
         (None, None) => bail!("a patch is required: -p PATCH or --patch-file FILE"),
     };
-    let patch: Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow!("unable to parse {text:?} as a JSON patch: {e}"))?;
+    let patch = parse(&text)?;
+    if args.kind != PatchType::Json && !patch.is_object() {
+        bail!(
+            "unable to parse {text:?}: a merge patch is a map of fields (a JSON object, a YAML mapping)"
+        );
+    }
     let keys = pod_edit::keys(
         "patch",
         &args.targets,
@@ -101,6 +105,16 @@ pub fn run(args: &PatchArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(code)
+}
+
+/// The patch `text`: JSON, or YAML as kubectl also takes it (`-p
+/// 'metadata: {labels: {a: b}}'`, a `--patch-file` in YAML).
+fn parse(text: &str) -> anyhow::Result<Value> {
+    serde_json::from_str(text).or_else(|json| {
+        serde_saphyr::from_str(text).map_err(|yaml| {
+            anyhow!("unable to parse {text:?}: neither JSON ({json}) nor YAML ({yaml})")
+        })
+    })
 }
 
 /// The key a strategic merge patch merges the list `field` by, as the

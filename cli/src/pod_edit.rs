@@ -6,6 +6,7 @@
 //! server's words, and the pod is left as it was.
 
 use anyhow::{Context, anyhow, bail};
+use peapod_runtime::pod::launch::key_of;
 use peapod_runtime::pod::{inspect, pod_update};
 use peapod_runtime::{Paths, PodKey};
 use peapod_spec::{Context as ManifestContext, Pod, ValidationMode};
@@ -118,7 +119,7 @@ pub fn report(err: &anyhow::Error, name: &str) {
     }
 }
 
-/// `--all` and `-l`: the pods a verb changes when none is named.
+/// `--all`, `-l` and `-f`: the pods a verb changes when none is named.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Selection {
     /// Every pod of the namespace.
@@ -128,6 +129,13 @@ pub struct Selection {
     /// `a in (x,y)`, ...).
     #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
     selector: Option<String>,
+    /// The pods of these manifests (a directory's files, `-` for stdin;
+    /// may repeat), read as `apply -f` reads them.
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    files: Vec<std::path::PathBuf>,
+    /// Read the directories of `-f` with their subdirectories.
+    #[arg(short = 'R', long, requires = "files")]
+    recursive: bool,
 }
 
 impl Selection {
@@ -136,12 +144,15 @@ impl Selection {
         Self {
             all: false,
             selector: None,
+            files: Vec::new(),
+            recursive: false,
         }
     }
 }
 
 /// The pods of `targets` (`TYPE NAME...` or `TYPE/NAME...`) in
-/// `namespace`, or with `--all`/`-l` those `selection` keeps there.
+/// `namespace`, or with `--all`/`-l` those `selection` keeps there, or
+/// with `-f` those of the manifests (in their own namespaces).
 ///
 /// # Errors
 /// A type peapod has not; names and a selection at once; neither.
@@ -152,8 +163,22 @@ pub fn keys(
     selection: &Selection,
     paths: &Paths,
 ) -> anyhow::Result<Vec<PodKey>> {
-    let names = crate::resource_args::pod_names(verb, targets)?;
     let selecting = selection.all || selection.selector.is_some();
+    if !selection.files.is_empty() {
+        if selecting || !targets.is_empty() {
+            bail!("pods named or selected and -f at once: give the pods one way");
+        }
+        let loaded = crate::manifest::read_manifests(&selection.files, selection.recursive, None)?;
+        if let Some(w) = loaded.workloads.first() {
+            bail!(
+                "{verb} -f: {}/{} is not a pod; only pods take it",
+                w.workload_kind().resource(),
+                w.name()
+            );
+        }
+        return Ok(loaded.pods.iter().map(key_of).collect::<Result<_, _>>()?);
+    }
+    let names = crate::resource_args::pod_names(verb, targets)?;
     if !names.is_empty() {
         if selecting {
             bail!("name cannot be provided when a selector or --all is specified");

@@ -112,6 +112,28 @@ fn label_and_annotate_change_a_running_pod_without_a_restart() {
     );
     assert_eq!(other.json()["metadata"]["labels"]["seen"], "all");
     assert!(other.json()["metadata"]["annotations"]["only"].is_null());
+    // -f: the pods of a manifest (the one `other` was applied from).
+    let file = root.path().join("other.yaml");
+    let file = file.to_str().unwrap();
+    assert_eq!(
+        root.outcome(&["label", "-f", file, "from=file"]),
+        ok_line("pod/other labeled")
+    );
+    assert_eq!(
+        root.outcome(&["annotate", "--filename", file, "from=file"]),
+        ok_line("pod/other annotated")
+    );
+    assert_eq!(other.json()["metadata"]["labels"]["from"], "file");
+    assert_eq!(other.json()["metadata"]["annotations"]["from"], "file");
+    assert!(pod.json()["metadata"]["labels"]["from"].is_null());
+    let (code, _, err) = root.outcome(&["label", "pod", "lab", "-f", file, "x=y"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "error: pods named or selected and -f at once: give the pods one way\n"
+        )
+    );
     let (code, _, err) = root.outcome(&["label", "pods", "x=y"]);
     assert_eq!(code, 1);
     assert!(err.contains("no name was specified"), "{err}");
@@ -174,9 +196,31 @@ fn patch_and_set_image_restart_the_changed_container_and_refuse_other_fields() {
         ]),
         ok_line("pod/pat patched")
     );
+    // YAML as well as JSON, as kubectl takes either.
+    assert_eq!(
+        root.outcome(&["patch", "pod", "pat", "-p", "metadata:\n  labels: {y: two}"]),
+        ok_line("pod/pat patched")
+    );
     let v = pod.json();
-    assert_eq!(v["metadata"]["labels"], serde_json::json!({"x": "1"}));
+    assert_eq!(
+        v["metadata"]["labels"],
+        serde_json::json!({"x": "1", "y": "two"})
+    );
     assert_eq!(v["metadata"]["annotations"]["example.com/by"], "json");
+    let (code, _, err) = root.outcome(&["patch", "pod", "pat", "-p", "{a: [}"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("error: unable to parse \"{a: [}\": neither JSON ("),
+        "{err}"
+    );
+    let (code, _, err) = root.outcome(&["patch", "pod", "pat", "-p", "word"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "error: unable to parse \"word\": a merge patch is a map of fields (a JSON object, a YAML mapping)\n"
+        )
+    );
 
     // Any other field: the API server's words, a way out, nothing changed.
     let (code, out, err) = root.outcome(&[
@@ -195,9 +239,16 @@ fn patch_and_set_image_restart_the_changed_container_and_refuse_other_fields() {
     assert!(err.contains("peapod replace --force -f pat.yaml"), "{err}");
     assert_eq!(pod.json()["spec"]["restartPolicy"], "Always");
 
-    // set image: a's turn.
+    // set image: a's turn, the pod named by its manifest.
+    let file = root.path().join("pat.yaml");
     assert_eq!(
-        root.outcome(&["set", "image", "pod/pat", "a=busybox:1.31.1"]),
+        root.outcome(&[
+            "set",
+            "image",
+            "-f",
+            file.to_str().unwrap(),
+            "a=busybox:1.31.1"
+        ]),
         ok_line("pod/pat image updated")
     );
     let v = pod.wait_for("a restarted with its new image", |v| {
