@@ -25,7 +25,27 @@ pub enum DryRun {
     Server,
 }
 
+/// `--dry-run[=client|server]` of the verbs that change a running pod
+/// (`label`, `annotate`, `patch`, `set image`).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct DryRunFlag {
+    /// `client` or `server`: say what would change (`pod/x labeled (dry
+    /// run)`), refuse what would be refused, and change nothing.
+    #[arg(long = "dry-run", value_enum, value_name = "MODE", default_value = "none", num_args = 0..=1, require_equals = true, default_missing_value = "client")]
+    pub mode: DryRun,
+}
+
 impl DryRun {
+    /// What kubectl adds to a verb's line: nothing, ` (dry run)` or
+    /// ` (server dry run)`.
+    pub fn tail(self) -> &'static str {
+        match self {
+            Self::None => "",
+            Self::Client => " (dry run)",
+            Self::Server => " (server dry run)",
+        }
+    }
+
     /// kubectl's words after what was done: `(dry run)` or `(server dry
     /// run)`.
     pub fn suffix(self) -> &'static str {

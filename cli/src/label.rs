@@ -67,6 +67,8 @@ pub struct MetadataArgs {
     namespace: String,
     #[command(flatten)]
     selection: pod_edit::Selection,
+    #[command(flatten)]
+    dry_run: crate::dry_run::DryRunFlag,
 }
 
 /// What the command line asks of each pod's map.
@@ -171,7 +173,7 @@ pub fn run(args: &MetadataArgs, which: Which, paths: &Paths) -> anyhow::Result<E
     let mut code = ExitCode::SUCCESS;
     for key in keys {
         let what = format!("pod/{} as {}", key.name, which.done());
-        let outcome = pod_edit::edit(paths, &key, &what, |object| {
+        let outcome = pod_edit::edit(paths, &key, &what, args.dry_run.mode, |object| {
             change_map(object, which, &changes, args.overwrite)
         });
         let done = match (which, outcome) {
@@ -183,7 +185,7 @@ pub fn run(args: &MetadataArgs, which: Which, paths: &Paths) -> anyhow::Result<E
                 continue;
             }
         };
-        writeln!(out, "pod/{} {done}", key.name)?;
+        writeln!(out, "pod/{} {done}{}", key.name, args.dry_run.mode.tail())?;
     }
     Ok(code)
 }

@@ -53,6 +53,8 @@ pub struct PatchArgs {
     /// The namespace.
     #[arg(short = 'n', long, default_value = "default")]
     namespace: String,
+    #[command(flatten)]
+    dry_run: crate::dry_run::DryRunFlag,
 }
 
 /// Runs `patch`: `pod/NAME patched`, or `pod/NAME patched (no change)`.
@@ -84,7 +86,8 @@ pub fn run(args: &PatchArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     let mut code = ExitCode::SUCCESS;
     for key in keys {
         let what = format!("pod/{} as patched", key.name);
-        let outcome = pod_edit::edit(paths, &key, &what, |object| match args.kind {
+        let dry_run = args.dry_run.mode;
+        let outcome = pod_edit::edit(paths, &key, &what, dry_run, |object| match args.kind {
             PatchType::Merge => {
                 merge(object, &patch, None);
                 Ok(())
@@ -96,8 +99,15 @@ pub fn run(args: &PatchArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
             PatchType::Json => json_patch(object, &patch),
         });
         match outcome {
-            Ok(Outcome::Changed) => writeln!(out, "pod/{} patched", key.name)?,
-            Ok(Outcome::Unchanged) => writeln!(out, "pod/{} patched (no change)", key.name)?,
+            Ok(Outcome::Changed) => writeln!(out, "pod/{} patched{}", key.name, dry_run.tail())?,
+            Ok(Outcome::Unchanged) => {
+                writeln!(
+                    out,
+                    "pod/{} patched (no change){}",
+                    key.name,
+                    dry_run.tail()
+                )?;
+            }
             Err(err) => {
                 pod_edit::report(&err, &key.name);
                 code = ExitCode::FAILURE;

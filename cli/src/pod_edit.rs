@@ -12,6 +12,8 @@ use peapod_runtime::{Paths, PodKey};
 use peapod_spec::{Context as ManifestContext, Pod, ValidationMode};
 use serde_json::Value;
 
+use crate::dry_run::DryRun;
+
 /// What a change came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -42,7 +44,8 @@ pub fn object(pod: &Pod) -> anyhow::Result<Value> {
 }
 
 /// Changes pod `key` with `change` (made on its [`object`]), then carries
-/// the result out ([`carry_out`]).
+/// the result out ([`carry_out`]); with `--dry-run` checks it as that
+/// would, refusing what it would refuse, and changes nothing.
 ///
 /// # Errors
 /// The pod does not exist; `change` failed; see [`carry_out`].
@@ -50,13 +53,15 @@ pub fn edit(
     paths: &Paths,
     key: &PodKey,
     what: &str,
+    dry_run: DryRun,
     change: impl FnOnce(&mut Value) -> anyhow::Result<()>,
 ) -> anyhow::Result<Outcome> {
     let live = live(paths, key)?;
     let mut value = object(&live)?;
     change(&mut value)?;
     let text = serde_json::to_string_pretty(&value).context("the changed pod as JSON")?;
-    carry_out(paths, key, &live, &text, what)
+    let change = checked(key, &live, &text, what)?;
+    settle(paths, key, change, dry_run == DryRun::None)
 }
 
 /// Reads `text` (YAML or JSON: the pod `live` as changed; `what` names it
@@ -76,6 +81,30 @@ pub fn carry_out(
     text: &str,
     what: &str,
 ) -> anyhow::Result<Outcome> {
+    settle(paths, key, checked(key, live, text, what)?, true)
+}
+
+/// `change` handed to the pod's supervisor when `configure` (else only
+/// said, for `--dry-run`).
+fn settle(
+    paths: &Paths,
+    key: &PodKey,
+    change: pod_update::Change,
+    configure: bool,
+) -> anyhow::Result<Outcome> {
+    match change {
+        pod_update::Change::Unchanged => Ok(Outcome::Unchanged),
+        pod_update::Change::Configured(update) => {
+            if configure {
+                pod_update::configure(paths, key, update)?;
+            }
+            Ok(Outcome::Changed)
+        }
+    }
+}
+
+/// What [`carry_out`] would hand the supervisor for `text`, checked.
+fn checked(key: &PodKey, live: &Pod, text: &str, what: &str) -> anyhow::Result<pod_update::Change> {
     let context = ManifestContext {
         references_checked: true,
         ..ManifestContext::default()
@@ -92,13 +121,7 @@ pub fn carry_out(
             key.name
         );
     }
-    match pod_update::compare(live, &pod)? {
-        pod_update::Change::Unchanged => Ok(Outcome::Unchanged),
-        pod_update::Change::Configured(update) => {
-            pod_update::configure(paths, key, update)?;
-            Ok(Outcome::Changed)
-        }
-    }
+    Ok(pod_update::compare(live, &pod)?)
 }
 
 /// Prints `err` of a change to pod `name` as kubectl prints it (the API

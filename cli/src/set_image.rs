@@ -31,6 +31,8 @@ pub struct SetImageArgs {
     namespace: String,
     #[command(flatten)]
     selection: pod_edit::Selection,
+    #[command(flatten)]
+    dry_run: crate::dry_run::DryRunFlag,
 }
 
 /// Runs `set`.
@@ -94,8 +96,11 @@ fn image(args: &SetImageArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
     let mut code = ExitCode::SUCCESS;
     for key in keys {
         let what = format!("pod/{} with its new images", key.name);
-        match pod_edit::edit(paths, &key, &what, |o| set_images(o, &images)) {
-            Ok(Outcome::Changed) => writeln!(out, "pod/{} image updated", key.name)?,
+        let dry_run = args.dry_run.mode;
+        match pod_edit::edit(paths, &key, &what, dry_run, |o| set_images(o, &images)) {
+            Ok(Outcome::Changed) => {
+                writeln!(out, "pod/{} image updated{}", key.name, dry_run.tail())?;
+            }
             Ok(Outcome::Unchanged) => {}
             Err(err) => {
                 pod_edit::report(&err, &key.name);

@@ -112,6 +112,17 @@ fn label_and_annotate_change_a_running_pod_without_a_restart() {
     );
     assert_eq!(other.json()["metadata"]["labels"]["seen"], "all");
     assert!(other.json()["metadata"]["annotations"]["only"].is_null());
+    // --dry-run says it and changes nothing.
+    assert_eq!(
+        root.outcome(&["label", "pod", "other", "dry=run", "--dry-run"]),
+        ok_line("pod/other labeled (dry run)")
+    );
+    assert_eq!(
+        root.outcome(&["annotate", "pod", "other", "dry=run", "--dry-run=server"]),
+        ok_line("pod/other annotated (server dry run)")
+    );
+    assert!(other.json()["metadata"]["labels"]["dry"].is_null());
+    assert!(other.json()["metadata"]["annotations"]["dry"].is_null());
     // -f: the pods of a manifest (the one `other` was applied from).
     let file = root.path().join("other.yaml");
     let file = file.to_str().unwrap();
@@ -221,6 +232,36 @@ fn patch_and_set_image_restart_the_changed_container_and_refuse_other_fields() {
             "error: unable to parse \"word\": a merge patch is a map of fields (a JSON object, a YAML mapping)\n"
         )
     );
+
+    // --dry-run: said, refused as it would be, nothing changed.
+    assert_eq!(
+        root.outcome(&[
+            "patch",
+            "pod",
+            "pat",
+            "--dry-run",
+            "-p",
+            "metadata: {labels: {z: dry}}"
+        ]),
+        ok_line("pod/pat patched (dry run)")
+    );
+    let refused = root.outcome(&[
+        "patch",
+        "pod",
+        "pat",
+        "--dry-run=server",
+        "-p",
+        "spec: {restartPolicy: Never}",
+    ]);
+    assert_eq!((refused.0, refused.1.as_str()), (1, ""), "{}", refused.2);
+    assert!(refused.2.contains("spec: Forbidden"), "{}", refused.2);
+    assert_eq!(
+        root.outcome(&["set", "image", "pod/pat", "a=busybox:1.31.1", "--dry-run"]),
+        ok_line("pod/pat image updated (dry run)")
+    );
+    let v = pod.json();
+    assert!(v["metadata"]["labels"]["z"].is_null());
+    assert_eq!(v["spec"]["containers"][0]["image"], "busybox:1.30.1");
 
     // Any other field: the API server's words, a way out, nothing changed.
     let (code, out, err) = root.outcome(&[
