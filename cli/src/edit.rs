@@ -41,7 +41,7 @@ pub fn run(args: &EditArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         "edit",
         &args.targets,
         &args.namespace,
-        &pod_edit::Selection::none(),
+        &pod_edit::Selection::only(&pod_edit::Manifests::default()),
         paths,
     )?;
     let editor = std::env::var("KUBE_EDITOR")

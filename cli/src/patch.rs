@@ -33,9 +33,11 @@ pub enum PatchType {
 /// Change running pods with a patch.
 #[derive(Debug, clap::Args)]
 pub struct PatchArgs {
-    /// `pod NAME` or `pod/NAME`.
-    #[arg(required = true, value_name = "TYPE[/NAME]")]
+    /// `pod NAME` or `pod/NAME` (none with `-f`).
+    #[arg(required_unless_present = "files", value_name = "TYPE[/NAME]")]
     targets: Vec<String>,
+    #[command(flatten)]
+    manifests: pod_edit::Manifests,
     /// The patch, as JSON or YAML.
     #[arg(
         short = 'p',
@@ -79,7 +81,7 @@ pub fn run(args: &PatchArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         "patch",
         &args.targets,
         &args.namespace,
-        &pod_edit::Selection::none(),
+        &pod_edit::Selection::only(&args.manifests),
         paths,
     )?;
     let mut out = crate::stdout::stdout();

@@ -152,6 +152,13 @@ pub struct Selection {
     /// `a in (x,y)`, ...).
     #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
     selector: Option<String>,
+    #[command(flatten)]
+    manifests: Manifests,
+}
+
+/// `-f` and `-R`: the pods of manifests.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Manifests {
     /// The pods of these manifests (a directory's files, `-` for stdin;
     /// may repeat), read as `apply -f` reads them.
     #[arg(short = 'f', long = "filename", value_name = "FILE")]
@@ -162,13 +169,13 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// No selection: the pods must be named (`patch`, `edit`).
-    pub fn none() -> Self {
+    /// No selection: the pods must be named (`edit`), or given by `-f`
+    /// (`patch`).
+    pub fn only(manifests: &Manifests) -> Self {
         Self {
             all: false,
             selector: None,
-            files: Vec::new(),
-            recursive: false,
+            manifests: manifests.clone(),
         }
     }
 }
@@ -187,11 +194,12 @@ pub fn keys(
     paths: &Paths,
 ) -> anyhow::Result<Vec<PodKey>> {
     let selecting = selection.all || selection.selector.is_some();
-    if !selection.files.is_empty() {
+    let Manifests { files, recursive } = &selection.manifests;
+    if !files.is_empty() {
         if selecting || !targets.is_empty() {
             bail!("pods named or selected and -f at once: give the pods one way");
         }
-        let loaded = crate::manifest::read_manifests(&selection.files, selection.recursive, None)?;
+        let loaded = crate::manifest::read_manifests(files, *recursive, None)?;
         if let Some(w) = loaded.workloads.first() {
             bail!(
                 "{verb} -f: {}/{} is not a pod; only pods take it",

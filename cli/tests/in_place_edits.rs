@@ -233,6 +233,21 @@ fn patch_and_set_image_restart_the_changed_container_and_refuse_other_fields() {
         )
     );
 
+    // -f: the pod of its manifest.
+    let file = root.path().join("pat.yaml");
+    let file = file.to_str().unwrap();
+    assert_eq!(
+        root.outcome(&[
+            "patch",
+            "-f",
+            file,
+            "-p",
+            "metadata: {annotations: {via: file}}"
+        ]),
+        ok_line("pod/pat patched")
+    );
+    assert_eq!(pod.json()["metadata"]["annotations"]["via"], "file");
+
     // --dry-run: said, refused as it would be, nothing changed.
     assert_eq!(
         root.outcome(&[
@@ -281,15 +296,8 @@ fn patch_and_set_image_restart_the_changed_container_and_refuse_other_fields() {
     assert_eq!(pod.json()["spec"]["restartPolicy"], "Always");
 
     // set image: a's turn, the pod named by its manifest.
-    let file = root.path().join("pat.yaml");
     assert_eq!(
-        root.outcome(&[
-            "set",
-            "image",
-            "-f",
-            file.to_str().unwrap(),
-            "a=busybox:1.31.1"
-        ]),
+        root.outcome(&["set", "image", "-f", file, "a=busybox:1.31.1"]),
         ok_line("pod/pat image updated")
     );
     let v = pod.wait_for("a restarted with its new image", |v| {
