@@ -299,7 +299,16 @@ fn a_running_run_is_listed_and_delete_ends_it_and_removes_everything() {
         return;
     };
     let mut child = root
-        .command(&["run", "--name", "live", "--network", "none", "busybox"])
+        .command(&[
+            "run",
+            "--name",
+            "live",
+            "-l",
+            "app=live",
+            "--network",
+            "none",
+            "busybox",
+        ])
         .args(["sh", "-c", "echo started; exec sleep 1000"])
         .stdout(Stdio::piped())
         .spawn()
@@ -308,6 +317,9 @@ fn a_running_run_is_listed_and_delete_ends_it_and_removes_everything() {
     let uid = pod_uid(&root, "live");
     let table = root.ok(&["get", "pods"]);
     assert!(table.contains("live   1/1     Running"), "{table}");
+    // A foreground run's pod carries its --labels too.
+    let selected = root.ok(&["get", "pods", "-l", "app=live", "-o", "name"]);
+    assert_eq!(selected, "pod/live\n");
     root.ok(&["delete", "pod", "live"]);
     // The waiting CLI is ended with its container.
     assert_eq!(child.wait().unwrap().code(), None);
