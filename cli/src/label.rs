@@ -4,7 +4,6 @@
 //! place ([`crate::pod_edit`]).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::bail;
@@ -169,25 +168,17 @@ pub fn run(args: &MetadataArgs, which: Which, paths: &Paths) -> anyhow::Result<E
         &args.selection,
         paths,
     )?;
-    let mut out = crate::stdout::stdout();
-    let mut code = ExitCode::SUCCESS;
-    for key in keys {
-        let what = format!("pod/{} as {}", key.name, which.done());
-        let outcome = pod_edit::edit(paths, &key, &what, args.dry_run.mode, |object| {
-            change_map(object, which, &changes, args.overwrite)
-        });
-        let done = match (which, outcome) {
-            (Which::Labels, Ok(Outcome::Unchanged)) => "not labeled",
-            (_, Ok(_)) => which.done(),
-            (_, Err(err)) => {
-                pod_edit::report(&err, &key.name);
-                code = ExitCode::FAILURE;
-                continue;
-            }
-        };
-        writeln!(out, "pod/{} {done}{}", key.name, args.dry_run.mode.tail())?;
-    }
-    Ok(code)
+    pod_edit::edit_each(
+        paths,
+        keys,
+        args.dry_run.mode,
+        |key| format!("pod/{} as {}", key.name, which.done()),
+        |object| change_map(object, which, &changes, args.overwrite),
+        |outcome| match (which, outcome) {
+            (Which::Labels, Outcome::Unchanged) => Some("not labeled"),
+            _ => Some(which.done()),
+        },
+    )
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@
 //! - `json`: RFC 6902 operations (`add`, `remove`, `replace`, `move`,
 //!   `copy`, `test`) at RFC 6901 pointers.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -84,12 +83,12 @@ pub fn run(args: &PatchArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         &pod_edit::Selection::only(&args.manifests),
         paths,
     )?;
-    let mut out = crate::stdout::stdout();
-    let mut code = ExitCode::SUCCESS;
-    for key in keys {
-        let what = format!("pod/{} as patched", key.name);
-        let dry_run = args.dry_run.mode;
-        let outcome = pod_edit::edit(paths, &key, &what, dry_run, |object| match args.kind {
+    pod_edit::edit_each(
+        paths,
+        keys,
+        args.dry_run.mode,
+        |key| format!("pod/{} as patched", key.name),
+        |object| match args.kind {
             PatchType::Merge => {
                 merge(object, &patch, None);
                 Ok(())
@@ -99,24 +98,12 @@ pub fn run(args: &PatchArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
                 Ok(())
             }
             PatchType::Json => json_patch(object, &patch),
-        });
-        match outcome {
-            Ok(Outcome::Changed) => writeln!(out, "pod/{} patched{}", key.name, dry_run.tail())?,
-            Ok(Outcome::Unchanged) => {
-                writeln!(
-                    out,
-                    "pod/{} patched (no change){}",
-                    key.name,
-                    dry_run.tail()
-                )?;
-            }
-            Err(err) => {
-                pod_edit::report(&err, &key.name);
-                code = ExitCode::FAILURE;
-            }
-        }
-    }
-    Ok(code)
+        },
+        |outcome| match outcome {
+            Outcome::Changed => Some("patched"),
+            Outcome::Unchanged => Some("patched (no change)"),
+        },
+    )
 }
 
 /// The patch `text`: JSON, or YAML as kubectl also takes it (`-p

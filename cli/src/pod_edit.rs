@@ -124,6 +124,41 @@ fn checked(key: &PodKey, live: &Pod, text: &str, what: &str) -> anyhow::Result<p
     Ok(pod_update::compare(live, &pod)?)
 }
 
+/// Carries `change` out on each pod of `keys` in turn ([`edit`], `what`
+/// naming the change for pod `key`), going on past a refused pod as
+/// kubectl does: prints `pod/NAME <said>` for each outcome `said` words
+/// (none: nothing to print), and reports a refusal ([`report`]), which
+/// makes the exit code a failure.
+///
+/// # Errors
+/// Standard output cannot be written.
+pub fn edit_each(
+    paths: &Paths,
+    keys: Vec<PodKey>,
+    dry_run: DryRun,
+    what: impl Fn(&PodKey) -> String,
+    change: impl Fn(&mut Value) -> anyhow::Result<()>,
+    said: impl Fn(Outcome) -> Option<&'static str>,
+) -> anyhow::Result<std::process::ExitCode> {
+    use std::io::Write as _;
+    let mut out = crate::stdout::stdout();
+    let mut code = std::process::ExitCode::SUCCESS;
+    for key in keys {
+        match edit(paths, &key, &what(&key), dry_run, &change) {
+            Ok(outcome) => {
+                if let Some(done) = said(outcome) {
+                    writeln!(out, "pod/{} {done}{}", key.name, dry_run.tail())?;
+                }
+            }
+            Err(err) => {
+                report(&err, &key.name);
+                code = std::process::ExitCode::FAILURE;
+            }
+        }
+    }
+    Ok(code)
+}
+
 /// Prints `err` of a change to pod `name` as kubectl prints it (the API
 /// server's `Invalid` as it is), with the way to make a change a running
 /// pod cannot take.

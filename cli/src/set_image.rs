@@ -3,7 +3,6 @@
 //! ([`crate::pod_edit`]): each changed container restarts with its new
 //! image, as kubelet restarts a container whose definition changed.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
@@ -92,23 +91,14 @@ fn image(args: &SetImageArgs, paths: &Paths) -> anyhow::Result<ExitCode> {
         &args.selection,
         paths,
     )?;
-    let mut out = crate::stdout::stdout();
-    let mut code = ExitCode::SUCCESS;
-    for key in keys {
-        let what = format!("pod/{} with its new images", key.name);
-        let dry_run = args.dry_run.mode;
-        match pod_edit::edit(paths, &key, &what, dry_run, |o| set_images(o, &images)) {
-            Ok(Outcome::Changed) => {
-                writeln!(out, "pod/{} image updated{}", key.name, dry_run.tail())?;
-            }
-            Ok(Outcome::Unchanged) => {}
-            Err(err) => {
-                pod_edit::report(&err, &key.name);
-                code = ExitCode::FAILURE;
-            }
-        }
-    }
-    Ok(code)
+    pod_edit::edit_each(
+        paths,
+        keys,
+        args.dry_run.mode,
+        |key| format!("pod/{} with its new images", key.name),
+        |object| set_images(object, &images),
+        |outcome| (outcome == Outcome::Changed).then_some("image updated"),
+    )
 }
 
 #[cfg(test)]
