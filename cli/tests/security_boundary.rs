@@ -295,20 +295,28 @@ fn release_agent_cannot_be_set_from_a_freshly_mounted_cgroup_hierarchy() {
     // an ordinary container cannot mount (no CAP_SYS_ADMIN); a privileged
     // one can, but the kernel refuses release_agent outside the host's
     // cgroup namespace, and each container has its own.
-    let attack = "mkdir -p /tmp/cg /tmp/cg2; \
-         mount -t cgroup -o memory cgroup /tmp/cg && echo MOUNTED && echo /tmp/x > /tmp/cg/release_agent && echo SET; \
-         mount -t cgroup -o none,name=peapodtest cgroup /tmp/cg2 && echo /tmp/x > /tmp/cg2/release_agent && echo SET2";
-    let out = sh(&plain, attack);
+    // The agent named is this run's own, so that a host hierarchy found
+    // carrying it can only have been set by this test's containers.
+    let agent = format!("/tmp/peapod-release-agent-{}", std::process::id());
+    let attack = format!(
+        "mkdir -p /tmp/cg /tmp/cg2; \
+         mount -t cgroup -o memory cgroup /tmp/cg && echo MOUNTED && echo {agent} > /tmp/cg/release_agent && echo SET; \
+         mount -t cgroup -o none,name=peapodtest cgroup /tmp/cg2 && echo {agent} > /tmp/cg2/release_agent && echo SET2"
+    );
+    let out = sh(&plain, &attack);
     assert!(!out.contains("MOUNTED") && !out.contains("SET"), "{out}");
-    let out = sh(&privileged, attack);
+    let out = sh(&privileged, &attack);
     assert!(out.contains("MOUNTED") && !out.contains("SET"), "{out}");
     for (path, before) in host_agents {
-        assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
-            before,
-            "{}",
+        // Nor left by an earlier run (this test wrote /tmp/x before).
+        assert!(
+            !before.starts_with("/tmp/peapod-release-agent-") && before.trim() != "/tmp/x",
+            "{}: {before}",
             path.display()
         );
+        let after = std::fs::read_to_string(&path).unwrap();
+        assert!(!after.contains(&agent), "{}: {after}", path.display());
+        assert_eq!(after, before, "{}", path.display());
     }
 }
 
