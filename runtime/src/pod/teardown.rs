@@ -4,9 +4,10 @@
 //! layers, pod files and logs (removed with the pod, as kubelet does when
 //! a pod object is deleted), then its state folder.
 //!
-//! The supervisor calls [`remove_pod_resources`] as its last act (the
-//! pod's folders moved into `<lib>/trash/`, removed once it answered:
-//! `trash.rs`); `delete`
+//! The supervisor removes them as its last act (`Sandbox::destroy`,
+//! through `remove_pod_resources_with`: the pod's folders and emptied
+//! cgroups moved into its trash, removed once it answered: `trash.rs`);
+//! `delete`
 //! of a pod whose supervisor was killed calls [`clean_after_dead`], which
 //! finds the same things from the pod's uid and the recorded cgroup.
 
