@@ -423,7 +423,25 @@ fn mount_points_come_from_one_layer_per_image_not_from_copies_per_container() {
                 "{} {c}: upper",
                 pod.name
             );
+            // The mount point and the filter record live on `<run>`
+            // (tmpfs), not beside the layer on the disk.
+            let on_disk = upper.parent().unwrap();
+            let on_run = root.path().join(format!("run/mounts/{uid}/containers/{c}"));
+            for name in ["rootfs", "seccomp.bpf"] {
+                assert!(
+                    !on_disk.join(name).exists(),
+                    "{} {c}: {name} on disk",
+                    pod.name
+                );
+                assert!(
+                    on_run.join(name).exists(),
+                    "{} {c}: {name} on run",
+                    pod.name
+                );
+            }
         }
+        assert!(!root.path().join(format!("lib/pods/{uid}/shm")).exists());
+        assert!(root.path().join(format!("run/mounts/{uid}/shm")).is_dir());
     }
     let layers = root.path().join("lib/images/mountpoints");
     let made: Vec<_> = std::fs::read_dir(&layers)
@@ -448,6 +466,7 @@ fn mount_points_come_from_one_layer_per_image_not_from_copies_per_container() {
         ]
     );
     drop(pods);
+    assert_eq!(tree(&root.path().join("run/mounts")), Vec::<String>::new());
     root.ok(&["image", "prune", "--all"]);
     assert_eq!(tree(&layers), Vec::<String>::new(), "gone with the image");
 }

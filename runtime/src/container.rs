@@ -228,7 +228,8 @@ pub(crate) fn create(
     let security = sandbox.security.container(container, &image.identity)?;
     let plan_span = debug_span!("layers_and_mount_plan").entered();
     let dir = layers_dir(&sandbox.lib_dir, name);
-    let layers = fresh_layers(&dir, &image.lower).map_err(|e| fail(&e))?;
+    let mount_dir = layers_dir(&sandbox.run_dir, name);
+    let layers = fresh_layers(&dir, &mount_dir, &image.lower).map_err(|e| fail(&e))?;
     if let Some(map) = sandbox.id_map {
         // The overlay's root folder is the upper layer's: owned by the
         // pod's root, as the image's `/` is seen through the idmapped
@@ -273,8 +274,8 @@ pub(crate) fn create(
     let mut spec = container_process::process_spec(&resolved, &image.defaults, hostname);
     security.apply(&mut spec);
     spec.seccomp = sandbox.seccomp.borrow_mut().filter(name, &security)?;
-    seccomp_profile::write_exec_record(&dir, spec.seccomp.as_deref())
-        .map_err(|e| Error::io(seccomp_profile::exec_record(&dir), e))?;
+    seccomp_profile::write_exec_record(&mount_dir, spec.seccomp.as_deref())
+        .map_err(|e| Error::io(seccomp_profile::exec_record(&mount_dir), e))?;
     let cgroup_span = debug_span!("container_cgroup").entered();
     let cgroup = sandbox.container_cgroup(name).map_err(|e| fail(&e))?;
     engine::limit_container(&cgroup, container).map_err(|e| fail(&e))?;
@@ -359,14 +360,20 @@ pub(crate) fn create(
     })
 }
 
-/// A new writable layer (upper, work) and the mount point, emptied of any
-/// previous run: a restarted container starts from its image again.
-pub(crate) fn fresh_layers(dir: &Path, lower: &[PathBuf]) -> std::io::Result<RootfsLayers> {
+/// A new writable layer (upper, work) in `dir` and the mount point
+/// `rootfs` in `mount_dir` (a pod's on `<run>`'s tmpfs: an empty folder
+/// nothing writes to), the layer emptied of any previous run: a
+/// restarted container starts from its image again.
+pub(crate) fn fresh_layers(
+    dir: &Path,
+    mount_dir: &Path,
+    lower: &[PathBuf],
+) -> std::io::Result<RootfsLayers> {
     let layers = RootfsLayers {
         lower: lower.to_vec(),
         upper: dir.join("upper"),
         work: dir.join("work"),
-        mountpoint: dir.join("rootfs"),
+        mountpoint: mount_dir.join("rootfs"),
     };
     for d in [&layers.upper, &layers.work] {
         match std::fs::remove_dir_all(d) {

@@ -11,11 +11,12 @@
 
 use std::cell::RefCell;
 use std::net::IpAddr;
+use std::os::unix::fs::DirBuilderExt as _;
 use std::path::PathBuf;
 
 use peapod_core::{Cgroup, IdMap, PauseSpec, Process};
 use peapod_spec::Pod;
-use peapod_volumes::{PodFiles, PodVolumes, VolumeDirs, VolumeInputs};
+use peapod_volumes::{PodFiles, PodVolumes, VolumeInputs};
 use tracing::debug_span;
 
 use crate::engine;
@@ -52,6 +53,8 @@ pub(crate) struct Sandbox {
     pub host_pid: bool,
     /// `<lib>/pods/<uid>`.
     pub lib_dir: PathBuf,
+    /// `<run>/mounts/<uid>`: the mount points nothing writes to.
+    pub run_dir: PathBuf,
     /// The ConfigMaps and Secrets the pod reads.
     pub config: PodConfig,
     /// The pod's side of each container's security.
@@ -121,6 +124,7 @@ impl Sandbox {
                 Ok(Self {
                     host_ip,
                     lib_dir: teardown::lib_dir(paths, &resources.uid),
+                    run_dir: teardown::run_dir(paths, &resources.uid),
                     seccomp: RefCell::new(FilterCache::new(paths)),
                     config: config.with_fields(pod, &pod_ips, host_ip),
                     resources,
@@ -191,7 +195,13 @@ impl Sandbox {
                 secrets: &config.secrets,
                 node: None,
             };
-            let dirs = VolumeDirs::new(&paths.lib, &resources.uid);
+            let run = teardown::run_dir(paths, &resources.uid);
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&run)
+                .map_err(|e| Error::io(&run, e))?;
+            let dirs = teardown::volume_dirs(paths, &resources.uid);
             let v =
                 PodVolumes::prepare_with(pod, dirs, &inputs).map_err(|e| Error::pod(name, e))?;
             v.mount_tmpfs().map_err(|e| Error::pod(name, e))?;

@@ -13,7 +13,7 @@
 //! never an unconfined start.
 //!
 //! Each created container's filter is written to its folder
-//! (`<lib>/pods/<uid>/containers/<name>/seccomp.bpf`), so `peapod exec`
+//! (`<run>/mounts/<uid>/containers/<name>/seccomp.bpf`, on a tmpfs), so `peapod exec`
 //! installs exactly what the container got, even if the profile file
 //! changed since, without compiling again.
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 /// <lib>/pods/<uid>/volumes/configMap/<name>  files (also downwardAPI; secret and
 ///                                            projected on a tmpfs mounted there)
 /// <lib>/pods/<uid>/shm                       mount point of the pod's /dev/shm tmpfs
+///                                            (or `<dir>/shm`: [`VolumeDirs::with_shm_in`])
 /// <lib>/pods/<uid>/volume-subpaths/...       subPaths pinned by their descriptor
 /// ```
 ///
@@ -19,15 +20,27 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolumeDirs {
     pod: PathBuf,
+    shm: PathBuf,
 }
 
 impl VolumeDirs {
     /// The pod folder below `lib` (the runtime's `Paths::lib`, e.g.
     /// `/var/lib/peapod`) for the pod with this uid.
     pub fn new(lib: &Path, pod_uid: &str) -> Self {
+        let pod = lib.join("pods").join(pod_uid);
         Self {
-            pod: lib.join("pods").join(pod_uid),
+            shm: pod.join("shm"),
+            pod,
         }
+    }
+
+    /// The same folders, the /dev/shm mount point `<dir>/shm` instead
+    /// (a runtime keeps it on a tmpfs: an empty folder nothing writes
+    /// to, one disk inode less a pod). `dir` is made when needed.
+    #[must_use]
+    pub fn with_shm_in(mut self, dir: &Path) -> Self {
+        self.shm = dir.join("shm");
+        self
     }
 
     /// `<lib>/pods/<uid>`.
@@ -62,9 +75,10 @@ impl VolumeDirs {
             .join(index.to_string())
     }
 
-    /// `<lib>/pods/<uid>/shm`: where the pod's /dev/shm tmpfs is mounted.
+    /// `<lib>/pods/<uid>/shm` (or [`VolumeDirs::with_shm_in`]'s): where
+    /// the pod's /dev/shm tmpfs is mounted.
     pub fn shm_dir(&self) -> PathBuf {
-        self.pod.join("shm")
+        self.shm.clone()
     }
 
     /// The folders teardown removes, in that order.
@@ -89,5 +103,8 @@ mod tests {
             Path::new("/var/lib/peapod/pods/u1/volumes/emptyDir/cache")
         );
         assert_eq!(d.shm_dir(), Path::new("/var/lib/peapod/pods/u1/shm"));
+        let d = d.with_shm_in(Path::new("/run/peapod/mounts/u1"));
+        assert_eq!(d.shm_dir(), Path::new("/run/peapod/mounts/u1/shm"));
+        assert_eq!(d.pod_dir(), Path::new("/var/lib/peapod/pods/u1"));
     }
 }

@@ -3,7 +3,7 @@
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rustix::io::Errno;
 use rustix::mount::{UnmountFlags, unmount as unmount_point};
@@ -53,7 +53,7 @@ pub fn unmount(dirs: &VolumeDirs) -> Result<()> {
     let pod = dirs.pod_dir();
     let _span = tracing::debug_span!("volumes.unmount", pod = %pod.display()).entered();
     let mounts = mountinfo::read().map_err(|e| teardown_error(pod, e))?;
-    let points = mountinfo::below(&mounts, pod);
+    let points = mount_points(dirs, &mounts);
     if points.is_empty() {
         return Ok(());
     }
@@ -65,13 +65,24 @@ pub fn unmount(dirs: &VolumeDirs) -> Result<()> {
         }
     }
     let mounts = mountinfo::read().map_err(|e| teardown_error(pod, e))?;
-    if let Some(left) = mountinfo::below(&mounts, pod).first() {
+    if let Some(left) = mount_points(dirs, &mounts).first() {
         return Err(teardown_error(
             left,
             io::Error::other("still a mount point after unmounting; refusing to remove below it"),
         ));
     }
     Ok(())
+}
+
+/// The mounts below the pod folder and on its /dev/shm mount point
+/// (which may live elsewhere: [`VolumeDirs::with_shm_in`]), deepest first.
+fn mount_points(dirs: &VolumeDirs, mounts: &[mountinfo::MountEntry]) -> Vec<PathBuf> {
+    let mut points = mountinfo::below(mounts, dirs.pod_dir());
+    let shm = dirs.shm_dir();
+    if !shm.starts_with(dirs.pod_dir()) {
+        points.extend(mountinfo::below(mounts, &shm));
+    }
+    points
 }
 
 fn teardown_error(path: &Path, source: io::Error) -> Error {

@@ -149,7 +149,7 @@ impl Root {
 
     /// Folders of the root that hold pods' things.
     pub fn pod_leftovers(&self) -> Vec<PathBuf> {
-        ["run/pods", "lib/pods", "log"]
+        ["run/pods", "run/mounts", "lib/pods", "log"]
             .iter()
             .flat_map(|d| std::fs::read_dir(self.path().join(d)).into_iter().flatten())
             .map(|e| e.unwrap().path())

@@ -110,8 +110,9 @@ impl Standalone {
             network::lease_netns(spec.pod, &self.uid, netns.as_fd(), self.network)?
         };
         self.ips = ips;
-        let layers = crate::container::fresh_layers(&spec.layer_dir, &spec.image.lower)
-            .map_err(|e| fail(&e))?;
+        let layers =
+            crate::container::fresh_layers(&spec.layer_dir, &spec.layer_dir, &spec.image.lower)
+                .map_err(|e| fail(&e))?;
         pod_files::write(spec.pod, &self.ips, &layers.upper.join("etc"))?;
         let hostname = spec.pod.hostname();
         let mut process =

@@ -379,7 +379,9 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
         Output::Caller => None,
     };
     let layers_dir = crate::container::layers_dir(&crate::teardown::lib_dir(paths, &uid), name);
-    let layers = crate::container::fresh_layers(&layers_dir, &image.lower).map_err(|e| fail(&e))?;
+    let mount_dir = crate::container::layers_dir(&crate::teardown::run_dir(paths, &uid), name);
+    let layers = crate::container::fresh_layers(&layers_dir, &mount_dir, &image.lower)
+        .map_err(|e| fail(&e))?;
     let pod_ips: Vec<std::net::IpAddr> = pod
         .status
         .iter()

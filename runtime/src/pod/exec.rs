@@ -179,7 +179,7 @@ impl ExecTarget {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         // The filter the container got when it was created, not compiled again.
         let container_dir =
-            crate::container::layers_dir(&teardown::lib_dir(paths, &uid), &container);
+            crate::container::layers_dir(&teardown::run_dir(paths, &uid), &container);
         process.seccomp = seccomp_profile::read_exec_record(&container, &container_dir)?;
         // The cgroup the container's process is in, wherever its pod's is.
         let cgroup = process_cgroup(target.pid).map_err(|e| Error::container(&container, e))?;

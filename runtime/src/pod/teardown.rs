@@ -39,6 +39,20 @@ pub fn lib_dir(paths: &Paths, uid: &str) -> PathBuf {
     VolumeDirs::new(&paths.lib, uid).pod_dir().to_path_buf()
 }
 
+/// `<run>/mounts/<uid>` (tmpfs on a real host): the pod's folders that
+/// nothing writes to, kept off the disk: each container's `rootfs` mount
+/// point and `seccomp.bpf`, the pod's `shm` mount point. Removed with the
+/// pod's resources.
+pub fn run_dir(paths: &Paths, uid: &str) -> PathBuf {
+    paths.run.join("mounts").join(uid)
+}
+
+/// The pod's volume folders: below [`lib_dir`], its `shm` mount point
+/// below [`run_dir`].
+pub(crate) fn volume_dirs(paths: &Paths, uid: &str) -> VolumeDirs {
+    VolumeDirs::new(&paths.lib, uid).with_shm_in(&run_dir(paths, uid))
+}
+
 /// What identifies a pod's resources on the host.
 #[derive(Debug, Clone)]
 pub struct PodResources {
@@ -71,7 +85,7 @@ pub(crate) fn remove_pod_resources_with(
     dying: Option<&Process>,
     trash: &mut Trash,
 ) -> Result<()> {
-    let volumes = VolumeDirs::new(&paths.lib, &pod.uid);
+    let volumes = volume_dirs(paths, &pod.uid);
     let folders = vec![
         volumes.pod_dir().to_path_buf(),
         cri_log::pod_log_dir(&paths.log, &pod.namespace, &pod.name, &pod.uid),
@@ -86,6 +100,12 @@ pub(crate) fn remove_pod_resources_with(
         dying,
     }
     .remove_with(trash);
+    // A tmpfs: removed now, after the volumes' unmount (its `shm`).
+    let run = run_dir(paths, &pod.uid);
+    let removed = removed.and(match std::fs::remove_dir_all(&run) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&run, e)),
+        _ => Ok(()),
+    });
     // After the removal killed every process of the pod's cgroup: no
     // process runs with the block's ids any more.
     let released = IdBlocks::new(&paths.lib).release(&pod.uid);
