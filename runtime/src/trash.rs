@@ -24,9 +24,6 @@ pub(crate) struct Trash {
     dir: Option<PathBuf>,
     /// What was moved into it.
     held: Vec<PathBuf>,
-    /// Empty cgroups removed when the trash is dropped, before its
-    /// folders; `None`: removed when put.
-    cgroups: Option<Vec<Cgroup>>,
 }
 
 impl Trash {
@@ -35,7 +32,6 @@ impl Trash {
         Self {
             dir: None,
             held: Vec::new(),
-            cgroups: None,
         }
     }
 
@@ -45,30 +41,14 @@ impl Trash {
         Self {
             dir: Some(lib.join("trash")),
             held: Vec::new(),
-            cgroups: None,
         }
     }
 
-    /// [`Trash::deferred`], the pod's emptied cgroups removed when it is
-    /// dropped too (before its folders, so that a supervisor killed
-    /// meanwhile leaves the pod's folder in the trash, and the next one
-    /// removes its cgroup with it: [`Trash::drop`]).
-    pub(crate) fn deferred_with_cgroups(lib: &Path) -> Self {
-        let mut trash = Self::deferred(lib);
-        trash.cgroups = Some(Vec::new());
-        trash
-    }
-
-    /// Takes the emptied cgroup `cgroup` off the host: at once, or when
-    /// the trash is dropped.
+    /// Takes the emptied cgroup `cgroup` off the host, at once: a caller
+    /// may check or remove its parent as soon as the pod is answered for.
+    #[allow(clippy::unused_self)]
     pub(crate) fn put_cgroup(&mut self, cgroup: &Cgroup) -> peapod_core::Result<()> {
-        match &mut self.cgroups {
-            Some(later) => {
-                later.push(cgroup.clone());
-                Ok(())
-            }
-            None => cgroup.remove(crate::teardown::CGROUP_TIMEOUT),
-        }
+        cgroup.remove(crate::teardown::CGROUP_TIMEOUT)
     }
 
     /// Whether folders put here are removed later (when it is dropped).
@@ -106,9 +86,6 @@ impl Trash {
 
 impl Drop for Trash {
     fn drop(&mut self) {
-        for cgroup in self.cgroups.take().into_iter().flatten() {
-            let _ = cgroup.remove(crate::teardown::CGROUP_TIMEOUT);
-        }
         for folder in self.held.drain(..) {
             let _ = remove_tree(&folder);
         }

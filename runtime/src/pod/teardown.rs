@@ -5,8 +5,9 @@
 //! a pod object is deleted), then its state folder.
 //!
 //! The supervisor removes them as its last act (`Sandbox::destroy`,
-//! through `remove_pod_resources_with`: the pod's folders and emptied
-//! cgroups moved into its trash, removed once it answered: `trash.rs`);
+//! through `remove_pod_resources_with`: the pod's emptied cgroups removed,
+//! its folders moved into its trash and removed once it answered:
+//! `trash.rs`);
 //! `delete`
 //! of a pod whose supervisor was killed calls [`clean_after_dead`], which
 //! finds the same things from the pod's uid and the recorded cgroup.

@@ -123,16 +123,10 @@ impl Supervisor {
             }
         };
         let storage_limits = StorageLimits::of(&pod);
-        // A pod of `apply`'s: its empty cgroups go after `delete` is
-        // answered, with its folders (kubelet's housekeeping removes a
-        // deleted pod's cgroup later too). An engine sandbox's go before
-        // `RemovePodSandbox` returns, as containerd's: its caller may
-        // remove their parent next.
-        let trash = if engine.is_some() {
-            Trash::deferred(&paths.lib)
-        } else {
-            Trash::deferred_with_cgroups(&paths.lib)
-        };
+        // The pod's emptied cgroups go before `delete` is answered (the
+        // caller may check or remove their parent next); its folders go
+        // after, from the trash.
+        let trash = Trash::deferred(&paths.lib);
         let mut sup = Self {
             event_log: EventLog::open(&dir),
             hostname: pod_files::uts_hostname(&pod),
