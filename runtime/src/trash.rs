@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use peapod_core::{Cgroup, CgroupHierarchy};
+use peapod_core::CgroupHierarchy;
 
 use crate::error::{Error, Result};
 
@@ -27,7 +27,7 @@ pub(crate) struct Trash {
 }
 
 impl Trash {
-    /// Folders and cgroups put here are removed at once.
+    /// Folders put here are removed at once.
     pub(crate) fn at_once() -> Self {
         Self {
             dir: None,
@@ -36,19 +36,12 @@ impl Trash {
     }
 
     /// Folders put here move to `<lib>/trash/` and are removed when the
-    /// trash is dropped; cgroups are removed when put.
+    /// trash is dropped.
     pub(crate) fn deferred(lib: &Path) -> Self {
         Self {
             dir: Some(lib.join("trash")),
             held: Vec::new(),
         }
-    }
-
-    /// Takes the emptied cgroup `cgroup` off the host, at once: a caller
-    /// may check or remove its parent as soon as the pod is answered for.
-    #[allow(clippy::unused_self)]
-    pub(crate) fn put_cgroup(&mut self, cgroup: &Cgroup) -> peapod_core::Result<()> {
-        cgroup.remove(crate::teardown::CGROUP_TIMEOUT)
     }
 
     /// Whether folders put here are removed later (when it is dropped).

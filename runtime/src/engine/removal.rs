@@ -117,7 +117,12 @@ impl SandboxRemoval<'_> {
             kill_leftovers(&mut keep);
         }
         if let Some(cg) = cgroup {
-            keep(trash.put_cgroup(cg).map_err(|e| Error::pod(name, e)));
+            // Before the answer: a caller may check or remove its parent
+            // as soon as the pod is answered for.
+            keep(
+                cg.remove(teardown::CGROUP_TIMEOUT)
+                    .map_err(|e| Error::pod(name, e)),
+            );
         }
         first.map_or(Ok(()), Err)
     }
