@@ -25,7 +25,6 @@ use peapod_runtime::pod::debug_copy::{self, CopyRequest, DebugContainer};
 use peapod_runtime::pod::debug_profile::{self, Keep, Profile};
 use peapod_runtime::pod::ephemeral::{self, DebugRequest};
 use peapod_runtime::pod::launch::Launcher;
-use peapod_runtime::pod::logs;
 use peapod_runtime::pod::pod_attach::{self, AttachRequest};
 use peapod_spec::{EnvVar, PullPolicy};
 
@@ -435,26 +434,20 @@ fn attach_if_asked(
         .flat_map(|s| &s.container_statuses)
         .chain(ephemeral.iter().map(|e| &e.status))
         .any(|s| s.name == container && s.state.running.is_some());
-    if running {
-        if tty && !args.quiet {
-            eprintln!("If you don't see a command prompt, try pressing enter.");
-        }
-        let request = AttachRequest {
-            container: container.to_owned(),
-            stdin: args.stdin,
-            tty,
-            from_start: true,
-        };
-        if pod_attach::attach(paths, key, &request)? == pod_attach::AttachEnd::Detached {
-            eprintln!("read escape sequence");
-        }
-        return Ok(ExitCode::SUCCESS);
+    if running && tty && !args.quiet {
+        eprintln!("If you don't see a command prompt, try pressing enter.");
     }
-    let request = logs::LogsRequest {
-        container: Some(container.to_owned()),
-        ..logs::LogsRequest::default()
+    // From its start: one that ended already (now or before the attach
+    // reads its state) has its log printed, as kubectl does.
+    let request = AttachRequest {
+        container: container.to_owned(),
+        stdin: args.stdin,
+        tty,
+        from_start: true,
     };
-    logs::logs(paths, key, &request, &mut crate::stdout::stdout())?;
+    if pod_attach::attach(paths, key, &request)? == pod_attach::AttachEnd::Detached {
+        eprintln!("read escape sequence");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

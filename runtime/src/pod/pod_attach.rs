@@ -33,7 +33,8 @@ pub struct AttachRequest {
     pub tty: bool,
     /// Its output from the start of its run, not from now: a container
     /// the caller just started (`debug`), whose first lines would
-    /// otherwise fall before the attach.
+    /// otherwise fall before the attach. One that already ended has its
+    /// log printed, not an error.
     pub from_start: bool,
 }
 
@@ -68,6 +69,16 @@ pub fn attach(paths: &Paths, key: &PodKey, request: &AttachRequest) -> Result<At
         .flat_map(|s| &s.container_statuses)
         .chain(ephemeral.as_ref().map(|e| &e.status))
         .any(|s| &s.name == name && s.state.running.is_some());
+    if !running && request.from_start {
+        // Its whole run was asked for and it has already ended (a short
+        // command `debug --attach` just started): its log is all of it.
+        let log = LogsRequest {
+            container: Some(name.clone()),
+            ..LogsRequest::default()
+        };
+        logs::logs(paths, key, &log, &mut std::io::stdout())?;
+        return Ok(AttachEnd::Ended);
+    }
     if !running {
         return Err(Error::container(name, "container is not running"));
     }
