@@ -364,7 +364,7 @@ spec:
         "{err}"
     );
     assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
-    assert_no_new_pod_traces(&before, root.path());
+    assert_no_new_pod_traces(&before, root.path(), None);
 }
 
 #[test]
@@ -409,7 +409,7 @@ fn killed_supervisor_reads_unknown_and_delete_still_removes_everything() {
         }
     }
     assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
-    assert_no_new_pod_traces(&before, root.path());
+    assert_no_new_pod_traces(&before, root.path(), Some(&uid));
     drop(pod);
 }
 
@@ -625,7 +625,7 @@ spec:
         "{err}"
     );
     assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
-    assert_no_new_pod_traces(&before, root.path());
+    assert_no_new_pod_traces(&before, root.path(), None);
     drop(guard);
 }
 
@@ -690,8 +690,9 @@ fn wait_exited(pid: i32) {
 
 /// Nothing of a pod of ours appeared on the host: no mount under our root,
 /// no `peapod-<uuid>` cgroup (other tests may run beside us, so only new
-/// entries that are ours count).
-fn assert_no_new_pod_traces(before: &HostSnapshot, root: &Path) {
+/// entries that are ours count; with `uid`, only that pod's cgroups, as
+/// pods of other test binaries or people may come and go meanwhile).
+fn assert_no_new_pod_traces(before: &HostSnapshot, root: &Path, uid: Option<&str>) {
     let after = HostSnapshot::take();
     let root = root.display().to_string();
     let mounts: Vec<_> = after
@@ -704,7 +705,9 @@ fn assert_no_new_pod_traces(before: &HostSnapshot, root: &Path) {
         c.rsplit('/')
             .next()
             .and_then(|n| n.strip_prefix("peapod-"))
-            .is_some_and(|id| id.len() == 36 && id.matches('-').count() == 4)
+            .is_some_and(|id| {
+                id.len() == 36 && id.matches('-').count() == 4 && uid.is_none_or(|u| u == id)
+            })
     };
     let cgroups: Vec<_> = after
         .cgroups
