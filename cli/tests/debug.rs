@@ -54,10 +54,14 @@ fn targeting(container: &str) -> String {
     )
 }
 
-/// Waits (on the pod's own events: `logs -f` ends with the run) until
-/// web has marked, so a debug container sees a settled pod.
+/// Waits until web has marked and exec'd its `sleep` (the file appears
+/// before the shell execs: its `ps` line would still be `sh -c ...`), so
+/// a debug container sees a settled pod.
 fn marked(pod: &common::Pod<'_>) {
-    pod.sh("web", "until [ -f /tmp/mark ]; do sleep 0.05; done");
+    pod.sh(
+        "web",
+        "until [ -s /tmp/mark ] && [ \"$(cat /proc/1/comm)\" = sleep ]; do sleep 0.05; done",
+    );
 }
 
 #[test]
@@ -417,7 +421,7 @@ fn detached_debug_runs_on_and_attach_logs_and_delete_reach_it() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + common::WAIT;
     while ephemeral_state(&root, "lost").0 == "running" && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
@@ -452,7 +456,7 @@ fn detached_debug_runs_on_and_attach_logs_and_delete_reach_it() {
     root.ok(&["delete", "pod", "dbg"]);
     // The holder saw its container end with the pod and exits on its
     // own: no event to wait on from here but its going.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + common::WAIT;
     while !processes_naming(root.path().to_str().unwrap()).is_empty()
         && std::time::Instant::now() < deadline
     {

@@ -87,7 +87,7 @@ fn files_below(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Waits until `path` exists (the container makes it as it starts).
 fn wait_for_file(path: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + common::WAIT;
     while !path.exists() {
         assert!(
             Instant::now() < deadline,

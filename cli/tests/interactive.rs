@@ -174,7 +174,7 @@ impl Terminal {
     /// callers wait for what only the command prints).
     fn wait_for(&self, want: &str) -> String {
         let (lock, changed) = &*self.output;
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + common::WAIT;
         let mut out = lock.lock().unwrap();
         loop {
             let text = String::from_utf8_lossy(&out).into_owned();
@@ -210,7 +210,7 @@ fn on_terminal(root: &Root, slave: &OwnedFd, args: &[&str]) -> std::process::Chi
 
 /// The pid of the `peapod` that `setsid --wait` (`child`) started.
 fn peapod_under(child: &std::process::Child) -> i32 {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", child.id()))
             .unwrap_or_default();
@@ -407,7 +407,7 @@ fn exec_i_pipes_stdin_and_it_without_a_terminal_warns() {
 /// What a TCP connection to `addr` reads to its end, once something
 /// accepts there and says anything (the server may still be starting).
 fn read_from(addr: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let mut got = String::new();
         if let Ok(mut conn) = std::net::TcpStream::connect(addr) {
@@ -626,7 +626,7 @@ fn port_forward_carries_a_tcp_round_trip_into_the_pod() {
         .unwrap_or_else(|| panic!("{first:?}"));
     // The pod's server listens again between connections: retried until
     // one gets its answer.
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + common::WAIT;
     let answer = loop {
         let mut conn = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
         conn.write_all(b"ping from the host\n").unwrap();
@@ -665,7 +665,7 @@ fn attach_it_types_into_the_containers_shell_and_ctrl_p_ctrl_q_detaches() {
     // The output is the container's log from the attach on: typed until
     // an answer comes back, so a line the follower started after is not
     // waited for.
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + common::WAIT;
     let mut n = 0;
     loop {
         n += 1;

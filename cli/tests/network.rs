@@ -64,7 +64,7 @@ fn uid(pod: &Pod<'_>) -> String {
 /// Retries `attempt` for a few seconds (a server may not listen yet when
 /// `apply` returns).
 fn eventually(what: &str, attempt: impl Fn() -> Option<String>) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         if let Some(out) = attempt() {
             return out;
@@ -107,7 +107,7 @@ fn leases_of(uid: &str) -> Vec<String> {
 /// namespace, in the kernel's own worker: waited for on netlink).
 fn network_of(uid: &str) -> Vec<String> {
     let mut found = leases_and_rules_of(uid);
-    let left = network::wait_host_links_gone(&[uid], Duration::from_secs(10)).unwrap();
+    let left = network::wait_host_links_gone(&[uid], common::WAIT).unwrap();
     found.extend(left.into_iter().map(|link| format!("link {link}")));
     found
 }

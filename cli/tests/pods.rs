@@ -148,7 +148,7 @@ spec:
       command: ["sleep", "1000"]
 "#,
     );
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let (code, out) = pod.exec("client", &["wget", "-qO-", "http://127.0.0.1:8080/"]);
         if code == 0 {
@@ -216,7 +216,7 @@ spec:
     let want = "Hello from the container\n";
     // The shell creates the file before it writes the line: wait for the
     // line, not for the file.
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + common::WAIT;
     let mut got = String::new();
     while got != want && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
@@ -258,7 +258,7 @@ spec:
     let init = &v["status"]["initContainerStatuses"][0];
     assert_eq!(init["state"]["terminated"]["exitCode"], 0, "{v:#}");
     assert_eq!(init["state"]["terminated"]["reason"], "Completed");
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let logs = root.ok(&["logs", "javaweb", "-c", "tomcat"]);
         if logs == "sample-war\n" {
@@ -382,7 +382,7 @@ fn killed_supervisor_reads_unknown_and_delete_still_removes_everything() {
         .args(["-9", &sup.to_string()])
         .status()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + common::WAIT;
     // Phase Unknown with reason SupervisorLost, which the table shows as
     // kubectl shows a reason (1a4dfde).
     loop {
@@ -398,7 +398,7 @@ fn killed_supervisor_reads_unknown_and_delete_still_removes_everything() {
     for pid in sleeps {
         // SIGKILLed processes leave the cgroup a moment before they are
         // zombies (or gone).
-        let deadline = Instant::now() + Duration::from_secs(3);
+        let deadline = Instant::now() + common::WAIT;
         loop {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
             if stat.is_empty() || is_zombie(pid) {
@@ -455,7 +455,7 @@ spec:
         .join(format!("log/default_my-first-test_{uid}/talker/0.log"));
     // The talker wrote both lines as it started; wait for the supervisor
     // to have logged them.
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + common::WAIT;
     let text = loop {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
         if text.lines().count() >= 2 {
@@ -597,7 +597,7 @@ spec:
     // The hostname is the name cut to 63 bytes.
     assert_eq!(out, format!("{}\n", "a".repeat(63)));
     let hello = format!("hello from {}\n", "a".repeat(63));
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let logs = root.ok(&["logs", &name, "-n", &ns]);
         if logs == hello {

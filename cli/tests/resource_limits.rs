@@ -31,7 +31,7 @@ impl Drop for KillOnDrop {
 
 /// Runs `peapod args` until its stdout satisfies `check`; returns it.
 fn wait_output(root: &Root, args: &[&str], check: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let out = String::from_utf8(root.run(args).stdout).unwrap();
         if check(&out) {
@@ -280,7 +280,7 @@ fn container_logs_rotate_at_the_size_keep_max_files_and_read_in_order() {
             }
         }
     });
-    let next = || lines_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let next = || lines_rx.recv_timeout(common::WAIT).unwrap();
     assert_eq!(next(), "ready");
     pod.sh("burst", "touch /tmp/go");
     let mut followed = Vec::new();

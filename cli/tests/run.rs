@@ -46,7 +46,7 @@ fn first_line(child: &mut std::process::Child) -> String {
 /// read it from `/proc/self/cgroup`), once `get` lists the pod: its
 /// output may reach us before `run` wrote the pod's record.
 fn pod_uid(root: &Root, name: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let out = root.run(&["get", "pod", name, "-o", "json"]);
         if out.status.success() {
@@ -78,7 +78,7 @@ fn assert_nothing_left(root: &Root, uid: &str) {
     );
     // The veth goes with the run's network namespace, in the kernel's
     // own worker: waited for on netlink.
-    let left = network::wait_host_links_gone(&[uid], Duration::from_secs(10)).unwrap();
+    let left = network::wait_host_links_gone(&[uid], common::WAIT).unwrap();
     assert_eq!(left, Vec::<String>::new());
     assert_no_state(root);
 }
@@ -141,7 +141,7 @@ fn a_killed_command_exits_128_plus_the_signal() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + common::WAIT;
     let pid = loop {
         let found = std::fs::read_dir("/proc").unwrap().find_map(|e| {
             let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
@@ -541,7 +541,7 @@ fn a_missing_image_or_command_is_a_clear_error_and_leaves_nothing() {
 /// children: other pods of the host (other tests, other helpers) come and
 /// go, with a pause and containers in child cgroups.
 fn assert_no_new_cgroups(before: &HostSnapshot) {
-    let deadline = Instant::now() + Duration::from_secs(3);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let after = HostSnapshot::take();
         let leaked: Vec<_> = after
@@ -568,7 +568,7 @@ fn assert_no_new_cgroups(before: &HostSnapshot) {
 /// (`ShdPnd` of `/proc/<pid>/status`): it was taken, here off a signalfd.
 fn signal_taken(pid: u32, signal: u32) {
     let bit = 1_u64 << (signal - 1);
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
         let pending = status

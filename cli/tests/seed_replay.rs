@@ -53,7 +53,7 @@ fn replay_ok(root: &Root, line: &str) -> String {
 /// The line replayed until `check` holds on what it printed (a server
 /// that is not listening yet, a log not written yet): that stdout.
 fn replay_until(root: &Root, line: &str, check: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let (code, out, err) = replay(root, line);
         if code == 0 && check(&out) {
@@ -509,7 +509,7 @@ spec:
     let _pod = apply_seed(&root, "kube-tiven.yaml", "kube-tiven", &yaml);
 
     // `curl <host-ip>:80`: the page of the pod's hostname (the pause's).
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + common::WAIT;
     let page = loop {
         if let Some(page) = curl(&format!("127.0.0.1:{port}")) {
             break page;

@@ -15,7 +15,7 @@ use common::{Pod, Root, shared, start};
 /// Applies `yaml` with a 100 ms crash-loop back-off base.
 /// Describes pod `name` until the text contains `expected`; returns it.
 fn describe_until(root: &Root, name: &str, expected: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let text = root.ok(&["describe", "pod", name]);
         if text.contains(expected) {
@@ -55,7 +55,7 @@ fn apply_with<'a>(root: &'a Root, name: &str, yaml: &str, flags: &[&str]) -> Pod
 
 /// Runs `peapod args` until its stdout satisfies `check`; returns it.
 fn wait_output(root: &Root, args: &[&str], what: &str, check: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let out = root.run(args);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -197,18 +197,20 @@ fn describe_shows_killing_while_a_pod_stops() {
     let Some((_host, root)) = start("describe_killing", "status-killing", shared) else {
         return;
     };
+    // Told to stop, the container waits for the test's `go`: the stop
+    // lasts until the test has read it, however slow the machine.
+    let dir = root.shared_dir();
+    let script = "trap 'until [ -f /s/go ]; do sleep 0.05; done; exit 0' TERM; touch /s/up; sleep 1000 & wait";
     let pod = root.apply(
         "stubborn",
-        r#"
-apiVersion: v1
-kind: Pod
-metadata: { name: stubborn }
-spec:
-  terminationGracePeriodSeconds: 2
-  containers:
-    - { name: web, image: busybox:1.30.1, command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"] }
-"#,
+        &common::pod_with_shared("stubborn", "", 3600, script, &dir),
     );
+    // Its trap is set (a SIGTERM before it would be ignored).
+    let deadline = Instant::now() + common::WAIT;
+    while !dir.join("up").exists() {
+        assert!(Instant::now() < deadline, "the container never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let mut delete = root
         .command(&["delete", "pod", "stubborn"])
         .stdout(std::process::Stdio::null())
@@ -219,15 +221,16 @@ spec:
     });
     assert!(
         text.contains("Status:                    Terminating (lasts ")
-            && text.contains("Termination Grace Period:  2s\n"),
+            && text.contains("Termination Grace Period:  3600s\n"),
         "{text}"
     );
     let table = root.ok(&["get", "pods"]);
     assert!(table.contains(" Terminating "), "{table}");
     let rows = event_rows(&text);
-    let started = position(&rows, "Started", "Started container web");
-    let killing = position(&rows, "Killing", "Stopping container web");
+    let started = position(&rows, "Started", "Started container c");
+    let killing = position(&rows, "Killing", "Stopping container c");
     assert!(started < killing, "{rows:#?}");
+    std::fs::write(dir.join("go"), "").unwrap();
     assert!(delete.wait().unwrap().success());
     drop(pod);
     let out = root.run(&["describe", "pod", "stubborn"]);
@@ -248,7 +251,7 @@ fn status_column(root: &Root) -> String {
 /// Polls the STATUS column until `last` shows; every distinct value seen,
 /// in order.
 fn statuses_until(root: &Root, last: &str) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(15);
+    let deadline = Instant::now() + common::WAIT;
     let mut seen: Vec<String> = Vec::new();
     loop {
         let s = status_column(root);
@@ -268,23 +271,35 @@ fn get_pods_shows_init_progress_then_running() {
     let Some((_host, root)) = start("init_progress", "status-init", shared) else {
         return;
     };
+    // Each init container runs until the test's file for it: every stage
+    // lasts until the test has seen it.
+    let dir = root.shared_dir();
     let _pod = apply_with(
         &root,
         "staged",
-        r#"
+        &format!(
+            r#"
 apiVersion: v1
 kind: Pod
-metadata: { name: staged }
+metadata: {{ name: staged }}
 spec:
   initContainers:
-    - { name: one, image: busybox:1.30.1, command: ["sleep", "1"] }
-    - { name: two, image: busybox:1.30.1, command: ["sleep", "1"] }
+    - {{ name: one, image: busybox:1.30.1, command: ["sh", "-c", "until [ -f /s/one ]; do sleep 0.05; done"], volumeMounts: [{{ name: s, mountPath: /s }}] }}
+    - {{ name: two, image: busybox:1.30.1, command: ["sh", "-c", "until [ -f /s/two ]; do sleep 0.05; done"], volumeMounts: [{{ name: s, mountPath: /s }}] }}
   containers:
-    - { name: web, image: busybox:1.30.1, command: ["sleep", "1000"] }
+    - {{ name: web, image: busybox:1.30.1, command: ["sleep", "1000"] }}
+  volumes: [{{ name: s, hostPath: {{ path: {}, type: Directory }} }}]
 "#,
+            dir.display()
+        ),
         &["--wait=false"],
     );
-    let seen = statuses_until(&root, "Running");
+    let mut seen = statuses_until(&root, "Init:0/2");
+    std::fs::write(dir.join("one"), "").unwrap();
+    seen.extend(statuses_until(&root, "Init:1/2"));
+    std::fs::write(dir.join("two"), "").unwrap();
+    seen.extend(statuses_until(&root, "Running"));
+    seen.dedup();
     let progress: Vec<&str> = seen
         .iter()
         .map(String::as_str)

@@ -179,14 +179,14 @@ fn hook_commands_killed_for_their_timeout_are_reaped_on_the_loop() {
             .matches("timed out")
             .count()
     };
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + common::WAIT;
     while timeouts() < 2 {
         assert!(Instant::now() < deadline, "two probe timeouts");
         std::thread::sleep(Duration::from_millis(100));
     }
     let supervisor = pod.supervisor_pid();
     // A killed command dies at once: its reap is an event of the loop.
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let (threads, zombies) = threads_and_zombies(supervisor);
         if zombies.is_empty() {

@@ -12,6 +12,11 @@ use std::time::{Duration, Instant};
 
 use peapod_testkit::{TempDir, busybox_rootfs, require_root};
 
+/// How long a test waits for an event before it fails: generous, since
+/// the deadline only ends a hang, and CI runs each binary's tests in
+/// parallel on two cores.
+pub const WAIT: Duration = Duration::from_secs(60);
+
 /// Tests that compare host snapshots run alone (write); the others share
 /// (read), so a snapshot never sees another test's pod.
 pub static HOST: RwLock<()> = RwLock::new(());
@@ -270,13 +275,15 @@ impl Pod<'_> {
         i32::try_from(v["containers"][container]["pid"].as_i64().unwrap()).unwrap()
     }
 
-    /// Waits until `check` holds on `get -o json`.
+    /// Waits until `check` holds on `get -o json` (one snapshot: assert
+    /// what else matters on the one returned). The deadline only ends a
+    /// hang: a loaded 2-core CI machine may take seconds per pod start.
     pub fn wait_for(
         &self,
         what: &str,
         check: impl Fn(&serde_json::Value) -> bool,
     ) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + WAIT;
         loop {
             let v = self.json();
             if check(&v) {
