@@ -36,8 +36,17 @@ fn a_kubectl_get_pod_dump_applies_and_runs() {
     );
     let ca = pod.sh("web", &format!("cat {SERVICE_ACCOUNT}/ca.crt"));
     assert!(ca.contains("no cluster certificate authority"), "{ca}");
-    let logs = root.ok(&["logs", DUMP_NAME]);
-    assert_eq!(logs, "sa=default ns=default\n");
+    // Written by the supervisor a moment after the container printed it.
+    let deadline = std::time::Instant::now() + common::WAIT;
+    loop {
+        let logs = root.ok(&["logs", DUMP_NAME]);
+        if !logs.is_empty() {
+            assert_eq!(logs, "sa=default ns=default\n");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no log");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 #[test]

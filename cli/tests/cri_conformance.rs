@@ -123,7 +123,9 @@ fn pod_sandbox_stats_read_the_pod_cgroup_its_eth0_and_each_container() {
         ),
     );
     let b = running(client, &id, shell("b", "exec sleep 3600"));
-    assert_eq!(exec(client, &a, &["ls", "/big"]).0, 0);
+    // dd's file exists from its first write: wait for its last.
+    let written = "until [ \"$(stat -c %s /big 2>/dev/null)\" = 2097152 ]; do sleep 0.05; done";
+    assert_eq!(exec(client, &a, &["sh", "-c", written]).0, 0);
 
     let before = sandbox_stats(client, &id).unwrap();
     let attributes = before.attributes.as_ref().unwrap();

@@ -155,8 +155,16 @@ fn sandbox_and_containers_through_the_socket() {
     // The log in CRI format where the kubelet asked; renamed, then reopened.
     let log = logs.join("a.log");
     assert_eq!(status(&client, &a).log_path, log.display().to_string());
-    let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.contains(" stdout F started"), "{text}");
+    // Written by the supervisor a moment after the container printed it.
+    let deadline = std::time::Instant::now() + common::WAIT;
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap();
+        if text.contains(" stdout F started") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{text}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     std::fs::rename(&log, logs.join("a.log.1")).unwrap();
     client
         .block_on(rt().reopen_container_log(ReopenContainerLogRequest {

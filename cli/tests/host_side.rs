@@ -163,6 +163,12 @@ fn no_secret_value_reaches_a_log_an_event_state_or_the_cli() {
     wait_for_file(&lib.join("volumes/emptyDir/ed/ok"));
     let (code, seen) = pod.exec("c", &["cat", "/sec/token"]);
     assert_eq!((code, seen.as_str()), (0, SECRET), "the container's view");
+    // Its `started` (echoed after the file) in its log, for `logs` below.
+    let deadline = Instant::now() + common::WAIT;
+    while !root.ok(&["logs", "secrets"]).contains("started") {
+        assert!(Instant::now() < deadline, "no started in the log");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     for args in [
         &["get", "pod", "secrets", "-o", "yaml"][..],
         &["get", "pod", "secrets", "-o", "json"],

@@ -13,6 +13,9 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
 use common::{Pod, peapod, shared, start};
 
 /// A pod `name` of two busybox containers `a` and `b` that sleep.
@@ -399,17 +402,25 @@ fn attach_and_cp_name_the_container_they_default_to() {
     let Some((_g, root)) = start("default_notice", "edit-notice", shared) else {
         return;
     };
-    let yaml = r#"apiVersion: v1
+    // a ticks until the test's `go`: it runs until cp and attach reached
+    // it, however slow the machine, then ends.
+    let dir = root.shared_dir();
+    let yaml = format!(
+        r#"apiVersion: v1
 kind: Pod
-metadata: {name: two}
+metadata: {{name: two}}
 spec:
   restartPolicy: Never
   terminationGracePeriodSeconds: 0
   containers:
-  - {name: a, image: busybox:1.30.1, command: ["sh", "-c", "echo a > /tmp/who; sleep 3"]}
-  - {name: b, image: busybox:1.30.1, command: ["sleep", "1000"]}
-"#;
-    let _pod = root.apply("two", yaml);
+  - {{name: a, image: busybox:1.30.1, command: ["sh", "-c", "echo a > /tmp/who; until [ -f /s/go ]; do echo tick; sleep 0.05; done"], volumeMounts: [{{name: s, mountPath: /s}}]}}
+  - {{name: b, image: busybox:1.30.1, command: ["sleep", "1000"]}}
+  volumes: [{{name: s, hostPath: {{path: {}, type: Directory}}}}]
+"#,
+        dir.display()
+    );
+    let pod = root.apply("two", &yaml);
+    pod.sh("a", "until [ -s /tmp/who ]; do sleep 0.05; done");
     let notice = "Defaulted container \"a\" out of: a, b\n";
     let copy = root.path().join("who");
     let from = "two:/tmp/who";
@@ -419,8 +430,27 @@ spec:
     assert!(err.starts_with(notice), "{err}");
     assert_eq!(std::fs::read_to_string(&copy).unwrap(), "a\n");
     // attach follows a until it ends.
-    let (code, _, err) = root.outcome(&["attach", "pod/two"]);
-    assert_eq!((code, err.as_str()), (0, notice));
+    let mut attach = root
+        .command(&["attach", "pod/two"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(attach.stdout.take().unwrap());
+    let mut tick = String::new();
+    stdout.read_line(&mut tick).unwrap();
+    assert_eq!(tick, "tick\n");
+    std::fs::write(dir.join("go"), "").unwrap();
+    std::io::Read::read_to_end(&mut stdout, &mut Vec::new()).unwrap();
+    let out = attach.wait_with_output().unwrap();
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (Some(0), notice)
+    );
+    drop(pod);
 }
 
 #[test]

@@ -32,7 +32,7 @@ fn pod(root: &Root, name: &str) -> Option<Value> {
 }
 
 fn wait_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         if let Some(found) = check() {
             return found;
@@ -106,7 +106,10 @@ fn static_pods_follow_their_files_and_survive_a_restart_of_serve() {
         first["metadata"]["annotations"]["kubernetes.io/config.source"],
         "file"
     );
-    assert_eq!(root.ok(&["logs", &web]), "v1\n");
+    // Running once its process runs: its line reaches the log after.
+    wait_until("the pod's log", || {
+        (root.ok(&["logs", &web]) == "v1\n").then_some(())
+    });
 
     // A changed file: the pod replaced.
     write(&dir.join("web.yaml"), &manifest("web", "v2"));

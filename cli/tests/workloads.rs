@@ -78,7 +78,7 @@ fn wait_pods(
     what: &str,
     check: impl Fn(&[Value]) -> bool,
 ) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let found = pods(root, key, value);
         if check(&found) {
@@ -95,7 +95,7 @@ fn running(n: usize) -> impl Fn(&[Value]) -> bool {
 
 /// Waits until `get <resource> -o json` satisfies `check`; returns it.
 fn wait_object(root: &Root, resource: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + common::WAIT;
     loop {
         let v: Value = serde_json::from_str(&root.ok(&["get", resource, "-o", "json"])).unwrap();
         if check(&v) {
@@ -326,7 +326,7 @@ fn a_job_with_backoff_limit_2_fails_after_3_tries() {
     assert_eq!(tries.len(), 3, "{:?}", names(&tries));
     assert!(tries.iter().all(|p| phase(p) == "Failed"));
     // The ended Job makes no more pods: its keeper ends.
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + common::WAIT;
     while keepers(&root) != 0 {
         assert!(Instant::now() < deadline, "the job's keeper is still there");
         std::thread::sleep(Duration::from_millis(50));
@@ -409,7 +409,12 @@ spec:
     );
     let found = wait_pods(&root, ("app", "db"), "db-0 and db-1", running(2));
     assert_eq!(names(&found), ["db-0", "db-1"]);
-    assert_eq!(root.ok(&["logs", "db-1"]), "db-1\n");
+    // Running once its process runs: its line reaches the log after.
+    let deadline = Instant::now() + common::WAIT;
+    while root.ok(&["logs", "db-1"]) != "db-1\n" {
+        assert!(Instant::now() < deadline, "{}", root.ok(&["logs", "db-1"]));
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let uid = |pods: &[Value]| pods[0]["metadata"]["uid"].clone();
     let before = uid(&found);
     root.ok(&["delete", "pod", "db-0", "--grace-period", "0"]);
