@@ -16,7 +16,7 @@ use peapod_testkit::{TempDir, busybox_rootfs, require_root};
 /// Waits until `pid` sleeps in `read(2)`: the only read of the child path
 /// is the one on its go pipe.
 fn wait_until_at_barrier(pid: i32) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let syscall = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
         if syscall.split_whitespace().next() == Some("0") {
@@ -43,7 +43,7 @@ fn release_within(held: Held, what: &str) -> peapod_core::Result<Process> {
     std::thread::spawn(move || {
         let _ = tx.send(held.release());
     });
-    rx.recv_timeout(Duration::from_secs(10))
+    rx.recv_timeout(Duration::from_secs(60))
         .unwrap_or_else(|_| panic!("release of {what} never returned"))
 }
 

@@ -51,7 +51,7 @@ fn wait_until_blocking(pause: &Process) {
         let stat = proc_file(pause.pid(), "stat");
         stat.contains("(pause) S ")
     };
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while !waiting() {
         assert!(std::time::Instant::now() < deadline, "pause never waits");
         std::thread::sleep(Duration::from_millis(2));
@@ -135,7 +135,7 @@ fn embedded_pause_as_pid_1_reaps_orphans() {
         "(sleep 0.1 &); (sleep 0.1 &); sleep 0.5; echo done",
     );
     assert_eq!((code, out.as_str()), (0, "done\n"));
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let zombies = zombie_children(pause.pid());
         if zombies.is_empty() {
