@@ -192,6 +192,9 @@ fn paths(root: Option<&std::path::Path>) -> peapod_runtime::Paths {
 
 fn main() -> ExitCode {
     peapod_runtime::pause_if_invoked();
+    // Exec'd through a sealed fd (`/proc/self/fd/N`), the kernel named
+    // this process `N`: `ps` shows it as `peapod` again.
+    peapod_runtime::SealedExe::name_after_program();
     trace_log::install_from_env();
     if let Some(code) = supervise::fast_path() {
         return code;

@@ -108,6 +108,22 @@ impl SealedExe {
         ))
     }
 
+    /// Names this process after its program, `argv[0]`'s last component
+    /// (`peapod`), as `ps`, `top` and `pkill` show it: a process exec'd
+    /// through [`SealedExe::exec_path`] is otherwise named by the kernel
+    /// after that path's last component, its fd number (a supervisor
+    /// shows as `9`). For an exec of the installed binary it is the name
+    /// the kernel gave already. One `prctl(PR_SET_NAME)` (the kernel keeps
+    /// 15 bytes); call it first thing in `main`.
+    pub fn name_after_program() {
+        let Some(argv0) = std::env::args_os().next() else {
+            return;
+        };
+        if let Some(name) = program_name(Path::new(&argv0)) {
+            let _ = rustix::thread::set_name(&name);
+        }
+    }
+
     /// The host path of this process's binary, to start another peapod
     /// process from (a supervisor): `/proc/self/exe`'s target, or for a
     /// process [`SealedExe::reexec_unless_read_only`] replaced (whose
@@ -119,6 +135,14 @@ impl SealedExe {
             _ => std::env::current_exe(),
         }
     }
+}
+
+/// The last component of `argv0` as a process name: at most 15 bytes
+/// (the kernel's `TASK_COMM_LEN` less its NUL), `None` for none.
+fn program_name(argv0: &Path) -> Option<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    let name = argv0.file_name()?.as_bytes();
+    std::ffi::CString::new(&name[..name.len().min(15)]).ok()
 }
 
 /// A folder every host has that is neither above nor below `folder` (the
@@ -227,6 +251,18 @@ mod tests {
         );
         assert_eq!(parse_marker(OsStr::new("/usr/bin/peapod")), None);
         assert_eq!(parse_marker(OsStr::new("x:/p")), None);
+    }
+
+    #[test]
+    fn a_process_is_named_after_its_programs_file_name_in_15_bytes() {
+        let name = |p: &str| program_name(Path::new(p)).map(|n| n.into_string().expect("utf-8"));
+        assert_eq!(name("/usr/local/bin/peapod").as_deref(), Some("peapod"));
+        assert_eq!(name("peapod").as_deref(), Some("peapod"));
+        assert_eq!(
+            name("/opt/a-very-long-program-name").as_deref(),
+            Some("a-very-long-pro")
+        );
+        assert_eq!(name("/"), None);
     }
 
     #[test]
