@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::Sandbox;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -22,18 +24,6 @@ const SANDBOX_ENV: &str = "PEAPOD_ENGINE_TEST_SANDBOX";
 
 fn engine(root: &Path) -> Engine {
     Engine::new(Paths::under(root), env!("CARGO_BIN_EXE_peapod"))
-}
-
-/// Removes the sandbox when the test ends, even when it fails.
-struct Sandbox {
-    engine: Engine,
-    id: String,
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.engine.remove_sandbox(&self.id);
-    }
 }
 
 fn shell(name: &str, script: &str) -> ContainerConfig {
@@ -417,15 +407,6 @@ fn engine_second_process() {
     assert!(engine.container_status(&a).is_err());
 }
 
-/// A cgroup of the test's own, removed when it ends.
-struct ParentCgroup(peapod_core::Cgroup);
-
-impl Drop for ParentCgroup {
-    fn drop(&mut self) {
-        let _ = self.0.remove(Duration::from_secs(5));
-    }
-}
-
 #[test]
 fn a_sandbox_lives_in_its_cgroup_parent_and_goes_with_it_when_its_supervisor_was_killed() {
     let Some((_guard, root)) =
@@ -434,11 +415,7 @@ fn a_sandbox_lives_in_its_cgroup_parent_and_goes_with_it_when_its_supervisor_was
         return;
     };
     let name = format!("peapod-engine-parent-{}", std::process::id());
-    let parent = ParentCgroup(
-        peapod_core::CgroupHierarchy::detect()
-            .and_then(|h| h.create(&name))
-            .expect("parent cgroup"),
-    );
+    let parent = common::ParentCgroup::new(&name);
     let engine = engine(root.path());
     let config = SandboxConfig {
         name: "eparent".into(),
@@ -485,15 +462,6 @@ fn a_sandbox_lives_in_its_cgroup_parent_and_goes_with_it_when_its_supervisor_was
         assert!(Instant::now() < deadline, "the container was not killed");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let children: Vec<_> = parent
-        .0
-        .dirs()
-        .iter()
-        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten())
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .collect();
-    assert_eq!(children, Vec::<PathBuf>::new());
+    assert_eq!(parent.children(), Vec::<PathBuf>::new());
     assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
 }

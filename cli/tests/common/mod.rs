@@ -357,3 +357,68 @@ pub fn cells(table: &str) -> Vec<Vec<&str>> {
         .map(|l| l.split_whitespace().collect())
         .collect()
 }
+
+/// A pod `name` whose one container `c` (busybox) sleeps, deleted at once
+/// (grace period 0).
+pub fn sleeper_pod(name: &str) -> String {
+    format!(
+        "
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: busybox:1.31.1
+    command: [sleep, '1000']
+"
+    )
+}
+
+/// A cgroup of the test's own (a CRI caller's cgroup parent), emptied
+/// and removed when the test ends, with what a failed delete left in it.
+pub struct ParentCgroup(pub peapod_core::Cgroup);
+
+impl ParentCgroup {
+    /// Makes cgroup `name` at the root of each hierarchy.
+    pub fn new(name: &str) -> Self {
+        Self(
+            peapod_core::CgroupHierarchy::detect()
+                .and_then(|h| h.create(name))
+                .unwrap(),
+        )
+    }
+
+    /// The cgroups below it, in every hierarchy.
+    pub fn children(&self) -> Vec<PathBuf> {
+        self.0
+            .dirs()
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).into_iter().flatten())
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .collect()
+    }
+}
+
+impl Drop for ParentCgroup {
+    fn drop(&mut self) {
+        let _ = self.0.kill_all(Duration::from_secs(5));
+        let _ = self.0.remove(Duration::from_secs(5));
+    }
+}
+
+/// An engine sandbox, removed when the test ends, even when it fails.
+pub struct Sandbox {
+    pub engine: peapod_runtime::engine::Engine,
+    pub id: String,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.engine.remove_sandbox(&self.id);
+    }
+}

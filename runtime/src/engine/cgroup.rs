@@ -8,7 +8,10 @@ use peapod_spec::Container;
 use crate::cgroup_boundary;
 use crate::container_process;
 use crate::error::{Error, Result};
+use crate::state::PodDir;
 use crate::teardown;
+
+use super::{config, record};
 
 /// Creates the cgroup `peapod-<uid>` of sandbox `name` (in `parent`, a
 /// cgroup that exists, when given) with the pod's limits (the pids limit,
@@ -28,6 +31,18 @@ pub(crate) fn sandbox_cgroup(name: &str, uid: &str, parent: Option<&Path>) -> Re
         return Err(fail(e));
     }
     Ok(cgroup)
+}
+
+/// The cgroup of the pod in `dir` whose uid is `uid`, relative to each
+/// hierarchy's root: `peapod-<uid>`, below the cgroup parent an engine
+/// caller gave its sandbox (a CRI `cgroup_parent`, kept in its
+/// `sandbox.json`), at the root for a pod of `apply`'s.
+pub(crate) fn recorded_cgroup(dir: &PodDir, uid: &str) -> Result<PathBuf> {
+    let parent = match record::read(dir)?.and_then(|r| r.config.cgroup_parent) {
+        Some(p) => config::cgroup_parent(&p)?,
+        None => PathBuf::new(),
+    };
+    Ok(parent.join(teardown::cgroup_name(uid)))
 }
 
 /// Gives `cgroup` the limits of `container` (cpu, memory, ...) and its

@@ -40,7 +40,7 @@ use std::time::Duration;
 pub use crate::attach_output::{OutputFollower, Stream as OutputStream};
 pub use attach::Attached;
 pub(crate) use attach::{INPUT_FD_FILE, input_held, input_of};
-pub(crate) use cgroup::{limit_container, sandbox_cgroup};
+pub(crate) use cgroup::{limit_container, recorded_cgroup, sandbox_cgroup};
 pub(crate) use config::cgroup_parent;
 pub use config::{ContainerConfig, Device, Mount, PortMapping, Propagation, SandboxConfig};
 pub(crate) use exec::SPEC_FILE;
@@ -133,23 +133,8 @@ impl Engine {
         let Some(dir) = self.sandbox_dir(id)? else {
             return Ok(());
         };
-        // Its supervisor gone, what is left of a sandbox is found by its
-        // uid: a cgroup under a caller's parent is removed here first.
-        if dir.liveness()? == Liveness::Dead
-            && let Ok((cgroup, _)) = Self::pod_cgroup(&dir)
-            && cgroup.parent().is_some_and(|p| !p.as_os_str().is_empty())
-        {
-            let fail = |e: peapod_core::Error| Error::pod(id, e);
-            let cgroup = peapod_core::CgroupHierarchy::detect()
-                .map_err(fail)?
-                .open(cgroup);
-            if cgroup.dirs().iter().any(|d| d.exists()) {
-                cgroup
-                    .kill_all(crate::teardown::CGROUP_TIMEOUT)
-                    .and_then(|()| cgroup.remove(crate::teardown::CGROUP_TIMEOUT))
-                    .map_err(fail)?;
-            }
-        }
+        // Its supervisor gone, what is left of it (its cgroup below the
+        // caller's parent too) is found from its record and uid.
         match crate::teardown::delete(&self.paths, dir.key(), Some(0)) {
             Err(Error::NotFound { .. }) => Ok(()),
             other => other,
@@ -276,11 +261,7 @@ impl Engine {
     /// root) and its own uid.
     fn pod_cgroup(dir: &PodDir) -> Result<(PathBuf, String)> {
         let uid = dir.read_pod()?.metadata.uid.unwrap_or_default();
-        let parent = match record::read(dir)?.and_then(|r| r.config.cgroup_parent) {
-            Some(p) => config::cgroup_parent(&p)?,
-            None => PathBuf::new(),
-        };
-        Ok((parent.join(crate::teardown::cgroup_name(&uid)), uid))
+        Ok((cgroup::recorded_cgroup(dir, &uid)?, uid))
     }
 
     /// Removes container `id` (killed first when it runs): its cgroup,

@@ -10,12 +10,13 @@
 //! `trash.rs`);
 //! `delete`
 //! of a pod whose supervisor was killed calls [`clean_after_dead`], which
-//! finds the same things from the pod's uid and the recorded cgroup.
+//! finds the same things from the pod's uid and its recorded cgroup
+//! parent (an engine sandbox's, under a CRI caller's cgroup).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use peapod_core::{Cgroup, Process};
+use peapod_core::{Cgroup, CgroupHierarchy, Process};
 use peapod_volumes::VolumeDirs;
 
 use crate::control::{self, Request, Response};
@@ -144,9 +145,21 @@ pub fn clean_after_dead(paths: &Paths, dir: &PodDir) -> Result<()> {
             name: dir.key().name.clone(),
             uid,
         };
-        remove_pod_resources(paths, &res, None)?;
+        let cgroup = recorded_cgroup(dir, &res.uid);
+        remove_pod_resources(paths, &res, cgroup.as_ref())?;
     }
     dir.remove()
+}
+
+/// The cgroup of pod `uid` where it was made: below the cgroup parent
+/// its engine caller gave (recorded with the sandbox), else at the root.
+/// `None` when that cannot be told (no cgroup hierarchy, an unreadable
+/// record): the removal then looks at the root and says what failed.
+fn recorded_cgroup(dir: &PodDir, uid: &str) -> Option<Cgroup> {
+    let path = crate::engine::recorded_cgroup(dir, uid)
+        .inspect_err(|e| tracing::warn!("the cgroup of pod {}: {e}", dir.key().name))
+        .ok()?;
+    CgroupHierarchy::detect().ok().map(|h| h.open(path))
 }
 
 /// Deletes pod `key`: through its supervisor when it runs (SIGTERM,
