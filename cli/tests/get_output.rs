@@ -347,6 +347,24 @@ fn next_line(rx: &Receiver<String>, what: &str) -> String {
     }
 }
 
+/// Waits until process `pid` sleeps in `poll(2)` (`ppoll` or `poll` in
+/// `/proc/PID/syscall`): a watch that listed the pods and now waits for
+/// their next change.
+fn waits_in_poll(pid: u32) {
+    let deadline = std::time::Instant::now() + common::WAIT;
+    loop {
+        let syscall = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+        if matches!(syscall.split_whitespace().next(), Some("7" | "271")) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{pid} never waits: {syscall}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Kills a watch child when the test ends.
 struct Killed(Child);
 
@@ -385,6 +403,9 @@ fn watch_prints_a_row_per_change_and_the_rows_of_a_deleted_pod() {
             .unwrap(),
     );
     let names_rx = lines_of(&mut names.0);
+    // It lists the pods it then only watches: w2 must come after that
+    // list, or it is one of them (and, running by then, never printed).
+    waits_in_poll(names.0.id());
     // A new pod: rows as it starts, the last one Running.
     let _w2 = root.apply("w2", &sleeper("w2", "{app: w}", 0));
     loop {
