@@ -868,3 +868,29 @@ fn debug_flags_are_checked_as_kubectl_checks_them() {
         );
     }
 }
+
+/// An ephemeral container's writable layer is fresh and removed with the
+/// pod, as a container's: its overlay is mounted `volatile` too.
+#[test]
+fn an_ephemeral_containers_root_overlay_is_volatile() {
+    let Some((_g, root)) = start("debug volatile", "debug-volatile", shared) else {
+        return;
+    };
+    let _pod = root.apply("dbgv", &common::sleeper_pod("dbgv"));
+    let out = root.feed(
+        &[
+            "debug",
+            "dbgv",
+            "-i",
+            "--image=busybox:1.31.1",
+            "-c",
+            "eph",
+            "--",
+            "sh",
+        ],
+        b"grep ' / / ' /proc/self/mountinfo\n",
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}{:?}", out.stderr);
+    common::assert_volatile_overlay_root(&stdout);
+}

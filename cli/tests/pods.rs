@@ -877,15 +877,7 @@ fn a_containers_root_overlay_is_volatile() {
     };
     let pod = root.apply("myapp", &seed_000(true));
     let line = pod.sh("myapp1", "grep ' / / ' /proc/self/mountinfo");
-    let options = line.trim_end().rsplit(' ').next().unwrap_or_default();
-    assert!(line.contains(" - overlay "), "{line}");
-    // Newer kernels spell it `fsync=volatile`.
-    assert!(
-        options
-            .split(',')
-            .any(|o| o == "volatile" || o == "fsync=volatile"),
-        "{line}"
-    );
+    common::assert_volatile_overlay_root(&line);
     root.ok(&["delete", "pod", "myapp"]);
 }
 

@@ -586,3 +586,27 @@ fn signal_taken(pid: u32, signal: u32) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// `run`'s container layer is made for the run alone: its overlay is
+/// mounted `volatile`, as a pod's containers' are.
+#[test]
+fn a_runs_root_overlay_is_volatile() {
+    let Some((_g, root)) = start("run volatile", "run-volatile", shared) else {
+        return;
+    };
+    let out = run(
+        &root,
+        &[
+            "--rm",
+            "--network",
+            "none",
+            "busybox",
+            "grep",
+            " / / ",
+            "/proc/self/mountinfo",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    common::assert_volatile_overlay_root(&stdout(&out));
+    assert_no_state(&root);
+}

@@ -17,8 +17,8 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use peapod_core::{
-    Cgroup, ContainerSpawn, Held, MountOptions, MountStep, NamespacePlan, Namespaces, Process,
-    ProcessSpec, Stdio,
+    Cgroup, ContainerSpawn, Held, MountOptions, MountPlan, MountStep, NamespacePlan, Namespaces,
+    Process, ProcessSpec, RootFs, Stdio,
 };
 use peapod_spec::Container;
 use peapod_volumes::RootfsLayers;
@@ -386,6 +386,26 @@ pub(crate) fn fresh_layers(
         std::fs::create_dir_all(d)?;
     }
     Ok(layers)
+}
+
+/// The mount plan of a container made from [`fresh_layers`] alone, with
+/// none of a pod's volumes (an ephemeral container, `run`'s): the layers
+/// as its overlay root, mounted `volatile` as a pod's containers are (made
+/// for this run only: their exit need not sync the disk under them), and
+/// the standard mounts `container` asks for.
+pub(crate) fn fresh_root_plan(layers: &RootfsLayers, container: &Container) -> MountPlan {
+    let root = RootFs::Overlay {
+        lower: layers.lower.clone(),
+        upper: layers.upper.clone(),
+        work: layers.work.clone(),
+    };
+    let mut plan = MountPlan::new(root, &layers.mountpoint).with_standard_mounts_for(
+        None,
+        peapod_volumes::SHM_SIZE,
+        peapod_volumes::confinement(container),
+    );
+    plan.volatile_root = true;
+    plan
 }
 
 fn nonblocking_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {

@@ -422,3 +422,17 @@ impl Drop for Sandbox {
         let _ = self.engine.remove_sandbox(&self.id);
     }
 }
+
+/// Asserts that `line`, the `/` line of a container's
+/// `/proc/self/mountinfo`, is an overlay mounted `volatile` (newer
+/// kernels spell it `fsync=volatile`).
+pub fn assert_volatile_overlay_root(line: &str) {
+    let options = line.trim_end().rsplit(' ').next().unwrap_or_default();
+    assert!(line.contains(" - overlay "), "{line}");
+    assert!(
+        options
+            .split(',')
+            .any(|o| o == "volatile" || o == "fsync=volatile"),
+        "{line}"
+    );
+}

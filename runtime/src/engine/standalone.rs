@@ -21,8 +21,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use peapod_core::{
-    Cgroup, ContainerSpawn, Held, MountPlan, NamespacePlan, Namespaces, Process, RootFs,
-    SeccompFilter, Stdio, WindowSize,
+    Cgroup, ContainerSpawn, Held, NamespacePlan, Namespaces, Process, SeccompFilter, Stdio,
+    WindowSize,
 };
 use peapod_spec::{Container, Pod};
 use rustix::fs::{Mode, OFlags};
@@ -122,11 +122,6 @@ impl Standalone {
         process.seccomp = spec.seccomp;
         process.tty = spec.tty;
         process.window_size = spec.window_size;
-        let root = RootFs::Overlay {
-            lower: layers.lower,
-            upper: layers.upper,
-            work: layers.work,
-        };
         let spawn = ContainerSpawn {
             process,
             namespaces: NamespacePlan {
@@ -138,13 +133,7 @@ impl Standalone {
                 join: Namespaces::NET,
             },
             join_from: Some(netns.as_fd()),
-            mounts: Some(
-                MountPlan::new(root, &layers.mountpoint).with_standard_mounts_for(
-                    None,
-                    peapod_volumes::SHM_SIZE,
-                    peapod_volumes::confinement(spec.container),
-                ),
-            ),
+            mounts: Some(crate::container::fresh_root_plan(&layers, spec.container)),
             cgroup: Some(cgroup),
             stdio: if spec.tty {
                 Stdio::default()

@@ -33,8 +33,7 @@ use std::process::{Command, Stdio as ChildStdio};
 use std::sync::{Mutex, PoisonError};
 
 use peapod_core::{
-    ContainerSpawn, ExitStatus, MountPlan, NamespacePlan, Namespaces, Process, RootFs, Stdio,
-    TerminationSignals,
+    ContainerSpawn, ExitStatus, NamespacePlan, Namespaces, Process, Stdio, TerminationSignals,
 };
 use peapod_image::Store;
 use peapod_spec::{Container, ContainerStateTerminated, ContainerStatus, EnvVar, Pod, PullPolicy};
@@ -393,11 +392,6 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
     let mut spec = crate::container_process::process_spec(&container, &image.defaults, &hostname);
     security.apply(&mut spec);
     spec.seccomp = FilterCache::new(paths).filter(name, &security)?;
-    let root = RootFs::Overlay {
-        lower: layers.lower.clone(),
-        upper: layers.upper.clone(),
-        work: layers.work.clone(),
-    };
     let mut join = Namespaces::NET | Namespaces::IPC | Namespaces::UTS | Namespaces::USER;
     let mut create = Namespaces::MNT | Namespaces::CGROUP;
     if request.target.is_some() || pod.spec.share_process_namespace == Some(true) {
@@ -408,11 +402,7 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
     if pod.spec.host_network == Some(true) {
         join.remove(Namespaces::NET);
     }
-    let mut plan = MountPlan::new(root, &layers.mountpoint).with_standard_mounts_for(
-        None,
-        peapod_volumes::SHM_SIZE,
-        peapod_volumes::confinement(&container),
-    );
+    let mut plan = crate::container::fresh_root_plan(&layers, &container);
     // In a `hostUsers: false` pod, its ptys' group is the pod's `tty`.
     if let Some(map) = peapod_core::IdMap::of_process(process.pid) {
         plan.in_user_namespace(map);
