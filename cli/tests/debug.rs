@@ -123,6 +123,8 @@ fn debug_was_missing() {
         "{describe}"
     );
     // An attached one's input is debug's own: attach -i cannot take it.
+    // Asked as soon as its shell answered: it is recorded before it runs
+    // (it was after, and attach once found no container "busy").
     let mut held = root
         .command(&[
             "debug",

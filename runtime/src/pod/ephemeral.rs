@@ -462,20 +462,32 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
             ..ContainerStatus::default()
         },
     };
+    // Recorded before it runs: attached (`debug -i`), what it prints
+    // reaches the caller at once, and an `attach` or `get` made on seeing
+    // it must find it. A start that fails takes the record back.
+    shown.holder = ProcessRecord::of(rustix::process::getpid().as_raw_nonzero().get());
+    record(&dir, &shown)?;
+    let unrecord = |e: Error| {
+        let _ = std::fs::remove_file(record_file(&dir, name));
+        e
+    };
     let (child, mut master) = if request.tty {
         let size = terminal::caller_window_size();
-        let (child, master) =
-            terminal::spawn_on_own_terminal(spawn, size).map_err(|e| Error::spawn(name, &e))?;
+        let (child, master) = terminal::spawn_on_own_terminal(spawn, size)
+            .map_err(|e| unrecord(Error::spawn(name, &e)))?;
         (child, Some(master))
     } else {
-        (spawn.spawn().map_err(|e| Error::spawn(name, &e))?, None)
+        let child = spawn
+            .spawn()
+            .map_err(|e| unrecord(Error::spawn(name, &e)))?;
+        (child, None)
     };
     let mut log = log;
     if let Some((streams, _)) = &mut log {
         // Detached: its terminal's output is its log, its master its
         // input; `attach -i` takes the input from this process.
         if let Some(master) = master.take() {
-            let output = master.try_clone().map_err(|e| fail(&e))?;
+            let output = master.try_clone().map_err(|e| unrecord(fail(&e)))?;
             streams.push((output, Stream::Stdout));
             input = Some(master);
         }
@@ -484,11 +496,10 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
             write_atomic(
                 &layers_dir.join(crate::engine::INPUT_FD_FILE),
                 number.as_bytes(),
-            )?;
+            )
+            .map_err(unrecord)?;
         }
     }
-    shown.holder = ProcessRecord::of(rustix::process::getpid().as_raw_nonzero().get());
-    record(&dir, &shown)?;
     Ok(Running {
         dir,
         pod_uid: pod.metadata.uid.clone(),
