@@ -896,3 +896,53 @@ fn an_ephemeral_containers_root_overlay_is_volatile() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{:?}", out.stderr);
     common::assert_volatile_overlay_root(&stdout);
 }
+
+/// An ephemeral container lives in a cgroup of its own in the pod's, not
+/// in the cgroup of the container whose namespaces it joins: a restart of
+/// that container (whose leftovers the supervisor kills by its cgroup)
+/// leaves it running, as kubelet does; it still ends with the pod.
+#[test]
+fn an_ephemeral_container_outlives_a_restart_of_the_container_it_joined() {
+    let Some((_g, root)) = start("debug restart", "debug-restart", shared) else {
+        return;
+    };
+    let pod = root.apply("dbgr", &common::sleeper_pod("dbgr"));
+    root.ok(&[
+        "debug",
+        "dbgr",
+        "--image=busybox:1.31.1",
+        "-c",
+        "eph",
+        "--",
+        "sleep",
+        "1000",
+    ]);
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.path().join("run/pods/default_dbgr/ephemeral-eph.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let holder = i32::try_from(record["holder"]["pid"].as_i64().unwrap()).unwrap();
+    let children = common::children_of(holder);
+    assert_eq!(children.len(), 1, "the holder's children: {children:?}");
+    let ephemeral = common::pidfd(children[0]);
+
+    let target = pod.container_pid("c");
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &target.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    pod.wait_for("c restarted", |v| {
+        v["status"]["containerStatuses"][0]["restartCount"].as_i64() >= Some(1)
+    });
+    assert!(
+        !common::ended(&ephemeral, std::time::Duration::ZERO),
+        "the ephemeral container ended with c's restart"
+    );
+    root.ok(&["delete", "pod", "dbgr", "--grace-period", "0"]);
+    assert!(
+        common::ended(&ephemeral, common::WAIT),
+        "the ephemeral container outlived its pod"
+    );
+}

@@ -13,8 +13,6 @@ use std::time::{Duration, Instant};
 
 use peapod_runtime::Paths;
 use peapod_runtime::engine::{ContainerConfig, ContainerState, Engine, SandboxConfig};
-use rustix::event::{PollFd, PollFlags, Timespec, poll};
-use rustix::process::{Pid, PidfdFlags, pidfd_open};
 
 /// `/proc/PID/comm`: the name `ps` and `top` show.
 fn comm(pid: i32) -> String {
@@ -22,41 +20,6 @@ fn comm(pid: i32) -> String {
         .unwrap()
         .trim_end()
         .to_owned()
-}
-
-/// Waits ([`common::WAIT`] at most: a loaded host) until the pidfd `pid` says
-/// the process ended; whether it did.
-fn ends(pid: i32) -> bool {
-    let pidfd = pidfd_open(Pid::from_raw(pid).unwrap(), PidfdFlags::empty()).unwrap();
-    let deadline = Instant::now() + common::WAIT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return false;
-        }
-        let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
-        let timeout = Timespec::try_from(left).unwrap();
-        match poll(&mut fds, Some(&timeout)) {
-            Ok(n) if n > 0 => return true,
-            Ok(_) | Err(rustix::io::Errno::INTR) => {}
-            Err(e) => panic!("poll on the pidfd of {pid}: {e}"),
-        }
-    }
-}
-
-/// The children of process `pid` on the host.
-fn children_of(pid: i32) -> Vec<i32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|p| {
-            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
-            // Fields after the command's closing parenthesis: state, ppid.
-            stat.rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok())
-                == Some(pid)
-        })
-        .collect()
 }
 
 #[test]
@@ -79,7 +42,7 @@ fn a_supervisor_and_an_exec_are_named_peapod_not_by_the_fd_they_were_execd_from(
         .unwrap();
     let cli = i32::try_from(exec.id()).unwrap();
     let deadline = Instant::now() + common::WAIT;
-    while children_of(cli).is_empty() {
+    while common::children_of(cli).is_empty() {
         assert!(
             exec.try_wait().unwrap().is_none(),
             "exec ended before its command ran"
@@ -103,7 +66,10 @@ fn a_supervisor_ends_once_delete_answered_with_its_trash_emptied() {
     root.ok(&["delete", "pod", "ends", "--grace-period", "0"]);
     // Its exit is what the pidfd tells (reaping it is its parent's, the
     // host's init: some reap orphans only every few seconds).
-    assert!(ends(supervisor), "the supervisor did not end after delete");
+    assert!(
+        common::ends(supervisor),
+        "the supervisor did not end after delete"
+    );
     let trash: Vec<PathBuf> = std::fs::read_dir(root.path().join("lib/trash"))
         .into_iter()
         .flatten()
@@ -157,7 +123,7 @@ fn delete_after_kill_9_of_the_supervisor_finds_the_pods_cgroup_below_its_cgroup_
         .status()
         .unwrap();
     assert!(killed.success());
-    assert!(ends(supervisor), "the supervisor survived kill -9");
+    assert!(common::ends(supervisor), "the supervisor survived kill -9");
 
     // The CLI's delete, as a user types it: the sandbox is pod `kparent`.
     root.ok(&["delete", "pod", "kparent", "--grace-period", "0"]);
@@ -170,8 +136,42 @@ fn delete_after_kill_9_of_the_supervisor_finds_the_pods_cgroup_below_its_cgroup_
     assert_eq!(root.pod_leftovers(), Vec::<PathBuf>::new());
 }
 
-/// [`ends`] for a process that may be gone already (its pid then is
+/// [`common::ends`] for a process that may be gone already (its pid then is
 /// not opened: it may be another's by now).
 fn ends_or_gone(pid: i32) -> bool {
-    !Path::new(&format!("/proc/{pid}")).exists() || ends(pid)
+    !Path::new(&format!("/proc/{pid}")).exists() || common::ends(pid)
+}
+
+/// A container may be named `pause` (any DNS-1123 label): its cgroup is
+/// not the pause's, so its end (whose leftovers are killed by its
+/// cgroup) does not kill the pod's pause.
+#[test]
+fn a_container_named_pause_ending_leaves_the_pods_pause_running() {
+    let Some((_guard, root)) = common::start("named_pause", "sup-named-pause", common::shared)
+    else {
+        return;
+    };
+    let yaml = common::sleeper_pod("npause").replace(
+        "  containers:\n",
+        "  containers:\n  - name: pause\n    image: busybox:1.31.1\n    command: [\"true\"]\n",
+    );
+    let pod = root.apply("npause", &yaml);
+    let pause_pid = || {
+        common::children_of(pod.supervisor_pid())
+            .into_iter()
+            .find(|p| comm(*p) == "pause")
+            .expect("the supervisor's pause")
+    };
+    let pause = common::pidfd(pause_pid());
+    pod.wait_for("container pause ended", |v| {
+        v["status"]["containerStatuses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|s| s["name"] == "pause" && s["lastState"]["terminated"]["exitCode"] == 0)
+    });
+    assert!(
+        !common::ended(&pause, Duration::ZERO),
+        "the pod's pause ended with the container named pause"
+    );
 }

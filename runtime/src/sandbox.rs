@@ -160,7 +160,9 @@ impl Sandbox {
         let host_network = pod.spec.host_network.unwrap_or(false);
         // The pause makes the pod's namespaces on the other core while the
         // volumes are prepared here.
-        let pause_cgroup = cgroup.child("pause").map_err(|e| Error::pod(name, e))?;
+        let pause_cgroup = cgroup
+            .child(PAUSE_CGROUP)
+            .map_err(|e| Error::pod(name, e))?;
         let user_namespace = if pod.spec.host_users == Some(false) {
             let me = ProcessRecord::of(std::process::id().cast_signed())
                 .ok_or_else(|| Error::pod(name, "the supervisor's own start time is unreadable"))?;
@@ -266,6 +268,13 @@ impl Sandbox {
         self.cgroup.child(container)
     }
 }
+
+/// The pause's cgroup in the pod's: not a DNS-1123 label, so no
+/// container's (named by a label; an engine container's is
+/// `<name>.<attempt>`) nor an ephemeral container's is ever the pause's:
+/// the leftovers of a container named `pause`, killed by its cgroup when
+/// it exits, are never the pause.
+pub(crate) const PAUSE_CGROUP: &str = "_pause";
 
 /// Makes the supervisor's mount namespace its own, with private
 /// propagation: pod-level mounts never reach the host and vanish with it.

@@ -89,6 +89,7 @@ pub use volume::{
     ServiceAccountTokenProjection, StorageMedium, Volume, VolumeProjection, VolumeSource,
 };
 
+pub use validation::names::dns1123_label;
 pub use workload::{
     LabelSelector, LabelSelectorRequirement, PodTemplateSpec, Workload, WorkloadKind, WorkloadSpec,
 };

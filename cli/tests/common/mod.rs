@@ -436,3 +436,53 @@ pub fn assert_volatile_overlay_root(line: &str) {
         "{line}"
     );
 }
+
+/// A pidfd of process `pid`, to tell its end by ([`ended`]).
+pub fn pidfd(pid: i32) -> std::os::fd::OwnedFd {
+    rustix::process::pidfd_open(
+        rustix::process::Pid::from_raw(pid).unwrap(),
+        rustix::process::PidfdFlags::empty(),
+    )
+    .unwrap()
+}
+
+/// Whether the process of `pidfd` has ended, waiting `within` at most for
+/// it (zero: is it over now?).
+pub fn ended(pidfd: &std::os::fd::OwnedFd, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut fds = [rustix::event::PollFd::new(
+            pidfd,
+            rustix::event::PollFlags::IN,
+        )];
+        let timeout = rustix::event::Timespec::try_from(left).unwrap();
+        match rustix::event::poll(&mut fds, Some(&timeout)) {
+            Ok(n) if n > 0 => return true,
+            Ok(_) if left.is_zero() => return false,
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => panic!("poll on a pidfd: {e}"),
+        }
+    }
+}
+
+/// Waits ([`WAIT`] at most: a loaded host) until process `pid` ends;
+/// whether it did (its end, not its reaping: that is its parent's).
+pub fn ends(pid: i32) -> bool {
+    ended(&pidfd(pid), WAIT)
+}
+
+/// The children of process `pid` on the host.
+pub fn children_of(pid: i32) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            // Fields after the command's closing parenthesis: state, ppid.
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok())
+                == Some(pid)
+        })
+        .collect()
+}

@@ -4,7 +4,8 @@
 //!
 //! On v2 a cgroup that enables controllers for its children may hold no
 //! process itself, so the pause goes in a child of the pod cgroup too
-//! (`peapod-<podid>/pause`), like every container.
+//! (`peapod-<podid>/_pause`: a name no container can have), like every
+//! container.
 
 mod detect;
 mod device_filter;

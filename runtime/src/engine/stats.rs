@@ -90,7 +90,7 @@ pub(crate) fn sandbox_stats_in(
         Vec::new()
     } else {
         let pause = hierarchy
-            .open(pod_cgroup.join("pause"))
+            .open(pod_cgroup.join(crate::sandbox::PAUSE_CGROUP))
             .pids()
             .map_err(fail)?;
         let pid = pause

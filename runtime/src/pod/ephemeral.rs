@@ -33,7 +33,8 @@ use std::process::{Command, Stdio as ChildStdio};
 use std::sync::{Mutex, PoisonError};
 
 use peapod_core::{
-    ContainerSpawn, ExitStatus, NamespacePlan, Namespaces, Process, Stdio, TerminationSignals,
+    Cgroup, CgroupHierarchy, ContainerSpawn, ExitStatus, NamespacePlan, Namespaces, Process, Stdio,
+    TerminationSignals,
 };
 use peapod_image::Store;
 use peapod_spec::{Container, ContainerStateTerminated, ContainerStatus, EnvVar, Pod, PullPolicy};
@@ -201,6 +202,9 @@ struct Running {
     /// With [`Output::Log`] and `stdin` or `tty`: the write end of its
     /// stdin, or its terminal's master, held for `attach -i` to take.
     _input: Option<OwnedFd>,
+    /// Its own cgroup ([`own_cgroup`]): what its command left there is
+    /// killed when it ends, and the cgroup removed.
+    cgroup: Cgroup,
 }
 
 /// Adds the ephemeral container `request` to pod `key` and relays the
@@ -334,6 +338,10 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
     let pod = dir.read_pod()?;
     let name = &request.name;
     let fail = |e: &dyn std::fmt::Display| Error::container(name, e);
+    // It names its cgroup and folders, as a container's name does.
+    if let Err(expected) = peapod_spec::dns1123_label(name) {
+        return Err(fail(&format!("invalid name: expected {expected}")));
+    }
     if pod
         .spec
         .containers
@@ -361,7 +369,6 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
     if !process.is_alive() {
         return Err(not_running());
     }
-    let cgroup = crate::exec::process_cgroup(process.pid).map_err(|e| fail(&e))?;
 
     let container = request.container()?;
     let store = Store::open(paths.images()).map_err(|e| fail(&e))?;
@@ -370,6 +377,7 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
         .map_err(|e| fail(&e))?
         .container(&container, &image.identity)?;
     let uid = pod.metadata.uid.clone().unwrap_or_default();
+    let cgroup = own_cgroup(&dir, &uid, &container).map_err(|e| fail(&e))?;
     let log = match output {
         Output::Log => {
             let log_dir = cri_log::pod_log_dir(&paths.log, &key.namespace, &key.name, &uid);
@@ -464,11 +472,14 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
     };
     // Recorded before it runs: attached (`debug -i`), what it prints
     // reaches the caller at once, and an `attach` or `get` made on seeing
-    // it must find it. A start that fails takes the record back.
+    // it must find it. A start that fails takes the record (and its
+    // cgroup) back.
     shown.holder = ProcessRecord::of(rustix::process::getpid().as_raw_nonzero().get());
     record(&dir, &shown)?;
     let unrecord = |e: Error| {
         let _ = std::fs::remove_file(record_file(&dir, name));
+        let _ = (cgroup.kill_all(crate::teardown::CGROUP_TIMEOUT))
+            .and_then(|()| cgroup.remove(crate::teardown::CGROUP_TIMEOUT));
         e
     };
     let (child, mut master) = if request.tty {
@@ -510,7 +521,28 @@ fn start(paths: &Paths, key: &PodKey, request: &DebugRequest, output: &Output) -
         signals,
         log,
         _input: input,
+        cgroup,
     })
+}
+
+/// The ephemeral container's own cgroup, a child of the pod's (found as
+/// `delete` finds it: [`crate::engine::recorded_cgroup`]) named for it as
+/// a container's is, with a container's limits and device rules. Not the
+/// cgroup of the container it joins: the supervisor kills what is left in
+/// that one when it exits, so a restart of it would end the ephemeral
+/// container too, which kubelet keeps running. The pod's stop still ends
+/// it (its removal kills what is left in the pod's cgroup).
+fn own_cgroup(dir: &PodDir, uid: &str, container: &Container) -> Result<Cgroup> {
+    let fail = |e: peapod_core::Error| Error::container(&container.name, e);
+    let pod = crate::engine::recorded_cgroup(dir, uid)?;
+    let cgroup = CgroupHierarchy::detect()
+        .and_then(|h| h.open(pod).child(&container.name))
+        .map_err(fail)?;
+    if let Err(e) = crate::engine::limit_container(&cgroup, container) {
+        let _ = cgroup.remove(crate::teardown::CGROUP_TIMEOUT);
+        return Err(fail(e));
+    }
+    Ok(cgroup)
 }
 
 impl Running {
@@ -532,6 +564,9 @@ impl Running {
         if same_pod.is_some() && same_pod == self.pod_uid {
             let _ = record(&self.dir, &self.shown);
         }
+        // What its command left goes with it (gone already with the pod).
+        let _ = (self.cgroup.kill_all(crate::teardown::CGROUP_TIMEOUT))
+            .and_then(|()| self.cgroup.remove(crate::teardown::CGROUP_TIMEOUT));
         Ok(status?.exit_code())
     }
 }

@@ -4,7 +4,7 @@
 //! positions come from the document's tree by field path.
 
 mod container;
-mod names;
+pub(crate) mod names;
 mod objects;
 mod references;
 mod security;

@@ -7,8 +7,8 @@ pub(crate) const DNS1123_LABEL: &str = "a DNS-1123 label: at most 63 lowercase l
 /// What a DNS-1123 subdomain is.
 pub(crate) const DNS1123_SUBDOMAIN: &str = "a DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' and '.', each part starting and ending with a letter or digit";
 
-/// `Ok` when `name` is a DNS-1123 label (`my-app`).
-pub(crate) fn dns1123_label(name: &str) -> Result<(), &'static str> {
+/// `Ok` when `name` is a DNS-1123 label (`my-app`), else what a label is.
+pub fn dns1123_label(name: &str) -> Result<(), &'static str> {
     let bytes = name.as_bytes();
     let edge_ok = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
     let ok = !name.is_empty()
