@@ -289,7 +289,7 @@ fn pod_sysctls_shared_pid_and_init_containers_work_in_a_user_namespace() {
     assert_eq!(host_uid(pod.container_pid("c")), base + 1000);
     let pause: i32 = common::cgroups_of(&uid_of(&pod))
         .iter()
-        .find_map(|cg| std::fs::read_to_string(cg.join("pause/cgroup.procs")).ok())
+        .find_map(|cg| std::fs::read_to_string(cg.join("_pause/cgroup.procs")).ok())
         .unwrap()
         .trim()
         .parse()
