@@ -412,19 +412,21 @@ impl MountPlan {
     /// paths absolute, overlays with at least one lower layer. Errors name
     /// the step by index (`mounts[3].target`).
     pub fn validate(&self) -> Result<()> {
-        host_path("root_mountpoint", &self.root_mountpoint)?;
+        host_path(|| "root_mountpoint".to_owned(), &self.root_mountpoint)?;
         match &self.root {
             RootFs::Overlay { lower, upper, work } => {
-                overlay_dirs("root", lower, upper, work)?;
+                overlay_dirs(&|| "root".to_owned(), lower, upper, work)?;
             }
-            RootFs::Bind(source) => host_path("root", source)?,
+            RootFs::Bind(source) => host_path(|| "root".to_owned(), source)?,
         }
         for (i, step) in self.steps.iter().enumerate() {
-            let at = |field: &str| format!("mounts[{i}].{field}");
+            // The field's name is only formatted for an error: a plan has
+            // dozens of steps and is checked at each container start.
+            let at = |field: &'static str| move || format!("mounts[{i}].{field}");
             match step {
                 MountStep::Bind { source, target, .. } | MountStep::Device { source, target } => {
-                    host_path(&at("source"), source)?;
-                    container_path(&at("target"), target)?;
+                    host_path(at("source"), source)?;
+                    container_path(at("target"), target)?;
                 }
                 MountStep::Overlay {
                     lower,
@@ -433,13 +435,13 @@ impl MountPlan {
                     target,
                     ..
                 } => {
-                    overlay_dirs(&format!("mounts[{i}]"), lower, upper, work)?;
-                    container_path(&at("target"), target)?;
+                    overlay_dirs(&|| format!("mounts[{i}]"), lower, upper, work)?;
+                    container_path(at("target"), target)?;
                 }
                 MountStep::Tmpfs { target, mode, .. } => {
-                    container_path(&at("target"), target)?;
+                    container_path(at("target"), target)?;
                     if mode.is_some_and(|m| m > 0o7777) {
-                        return Err(Error::invalid(at("mode"), "not a permission mode"));
+                        return Err(Error::invalid(at("mode")(), "not a permission mode"));
                     }
                 }
                 MountStep::Proc { target }
@@ -447,12 +449,12 @@ impl MountPlan {
                 | MountStep::Devpts { target, .. }
                 | MountStep::Mqueue { target }
                 | MountStep::CgroupFs { target, .. }
-                | MountStep::HostDevices { target } => container_path(&at("target"), target)?,
+                | MountStep::HostDevices { target } => container_path(at("target"), target)?,
                 MountStep::Mkdir { path, .. }
                 | MountStep::File { path }
                 | MountStep::Symlink { path, .. }
                 | MountStep::Mask { path }
-                | MountStep::ReadOnly { path } => container_path(&at("path"), path)?,
+                | MountStep::ReadOnly { path } => container_path(at("path"), path)?,
             }
         }
         Ok(())
@@ -485,55 +487,64 @@ pub const READONLY_PATHS: &[&str] = &[
     "/proc/sysrq-trigger",
 ];
 
-fn overlay_dirs(field: &str, lower: &[PathBuf], upper: &Path, work: &Path) -> Result<()> {
+/// The checks of an overlay's layers; `field` names the overlay in an
+/// error (`root`, `mounts[3]`), and is only called for one.
+fn overlay_dirs(
+    field: &dyn Fn() -> String,
+    lower: &[PathBuf],
+    upper: &Path,
+    work: &Path,
+) -> Result<()> {
     if lower.is_empty() {
         return Err(Error::invalid(
-            format!("{field}.lower"),
+            format!("{}.lower", field()),
             "an overlay needs at least one lower layer",
         ));
     }
     for (j, l) in lower.iter().enumerate() {
-        host_path(&format!("{field}.lower[{j}]"), l)?;
+        let at = || format!("{}.lower[{j}]", field());
+        host_path(at, l)?;
         // overlayfs splits lowerdir on ':' and options on ','.
         if l.to_string_lossy().contains([':', ',']) {
             return Err(Error::invalid(
-                format!("{field}.lower[{j}]"),
+                at(),
                 "overlay layer paths may not hold ':' or ','",
             ));
         }
     }
-    host_path(&format!("{field}.upper"), upper)?;
-    host_path(&format!("{field}.work"), work)
+    host_path(|| format!("{}.upper", field()), upper)?;
+    host_path(|| format!("{}.work", field()), work)
 }
 
-fn host_path(field: &str, path: &Path) -> Result<()> {
+/// A host path: absolute. `field` names it in the error.
+fn host_path(field: impl FnOnce() -> String, path: &Path) -> Result<()> {
     if path.is_absolute() {
         Ok(())
     } else {
         Err(Error::invalid(
-            field,
+            field(),
             format!("host path {} is not absolute", path.display()),
         ))
     }
 }
 
 /// A path in the container: absolute, and no `..` that could climb out of
-/// the new root.
-fn container_path(field: &str, path: &Path) -> Result<()> {
+/// the new root. `field` names it in the error.
+fn container_path(field: impl FnOnce() -> String, path: &Path) -> Result<()> {
     if !path.is_absolute() {
         return Err(Error::invalid(
-            field,
+            field(),
             format!("{} is not absolute", path.display()),
         ));
     }
     if path.components().any(|c| matches!(c, Component::ParentDir)) {
         return Err(Error::invalid(
-            field,
+            field(),
             format!("{} climbs with '..'", path.display()),
         ));
     }
     if path == Path::new("/") {
-        return Err(Error::invalid(field, "the root is mounted by `root`"));
+        return Err(Error::invalid(field(), "the root is mounted by `root`"));
     }
     Ok(())
 }
